@@ -1,0 +1,147 @@
+"""Convolution and pooling as plain loops: the oracle for the fast path, and the source of traces.
+
+Each iteration of the innermost loop over output cells is one animation frame in the labs: the
+trace records, for every output cell in row-major order (filter, row, col), where the window sits
+in the padded input, the element-wise products in window order, their sum, the bias, the
+activation and the final value. Nothing here is fast; everything here is easy to check by hand.
+
+Convolution is cross-correlation, as in every deep-learning framework:
+    out[f, i, j] = sum_{c,m,n} x_pad[c, i*S + m*D, j*S + n*D] * k[f, c, m, n] + b[f]
+"""
+import numpy as np
+
+from .errors import EngineError
+from .shapes import conv_output_shape, pair
+
+
+def _check_grid(a: np.ndarray, what: str, ndim: int) -> np.ndarray:
+    a = np.asarray(a, dtype=np.float64)
+    if a.ndim != ndim:
+        raise EngineError("bad_ndim", f"{what} must have {ndim} dimensions, got shape {a.shape}",
+                          what=what, expected=ndim, shape=list(a.shape))
+    if a.size == 0:
+        raise EngineError("empty", f"{what} is empty", what=what)
+    if not np.all(np.isfinite(a)):
+        raise EngineError("not_finite", f"{what} contains a value that is not a finite number", what=what)
+    return a
+
+
+def pad_input(x: np.ndarray, padding, value: float = 0.0) -> np.ndarray:
+    """Pad a ``(C, H, W)`` array on both sides of H and W with ``value``."""
+    ph, pw = pair(padding, "padding")
+    return np.pad(x, ((0, 0), (ph, ph), (pw, pw)), constant_values=value)
+
+
+def conv2d_trace(x, kernel, bias=0.0, stride=1, padding=0, dilation=1, activation=None,
+                 activation_params=None):
+    """Convolve one sample, loop by loop, and record every step.
+
+    x: (C, H, W); kernel: (F, C, kh, kw); bias: a number or (F,).
+    activation: None or a name from :data:`engine.activations.ACTIVATIONS`.
+    Returns ``(out, steps)``: out is (F, OH, OW) float64; steps is a list of dicts, one per output
+    cell in (filter, row, col) order, with keys ``filter``, ``row``, ``col``, ``top``, ``left``
+    (the window's top-left corner in the padded input), ``cells`` (the [row, col] in the padded
+    input of each window element, in window order c, m, n), ``inputs``, ``weights``, ``products``,
+    ``sum``, ``bias``, ``z`` (sum + bias), ``value`` (after the activation).
+    """
+    x = _check_grid(x, "the input", 3)
+    k = _check_grid(kernel, "the kernel", 4)
+    n_filters, c, kh, kw = k.shape
+    if c != x.shape[0]:
+        raise EngineError("channel_mismatch",
+                          f"the kernel has {c} channel(s) but the input has {x.shape[0]}",
+                          kernel_channels=c, input_channels=x.shape[0])
+    b = np.broadcast_to(np.asarray(bias, dtype=np.float64), (n_filters,)) if np.ndim(bias) == 0 \
+        else _check_grid(bias, "the bias", 1)
+    if b.shape != (n_filters,):
+        raise EngineError("bias_mismatch", f"there are {n_filters} filter(s) but {b.shape[0]} bias value(s)",
+                          filters=n_filters, biases=int(b.shape[0]))
+    (sh, sw), (dh, dw) = pair(stride, "stride"), pair(dilation, "dilation")
+    oh, ow = conv_output_shape(x.shape[1], x.shape[2], kh, kw, padding, stride, dilation)
+    act = _activation(activation, activation_params)
+    xp = pad_input(x, padding)
+    out = np.zeros((n_filters, oh, ow))
+    steps = []
+    for f in range(n_filters):
+        for i in range(oh):
+            for j in range(ow):
+                top, left = i * sh, j * sw
+                cells, inputs, weights = [], [], []
+                for ch in range(c):
+                    for m in range(kh):
+                        for n in range(kw):
+                            r, q = top + m * dh, left + n * dw
+                            cells.append([ch, r, q])
+                            inputs.append(float(xp[ch, r, q]))
+                            weights.append(float(k[f, ch, m, n]))
+                products = [a * w for a, w in zip(inputs, weights)]
+                total = float(sum(products))
+                z = total + float(b[f])
+                value = float(act(np.float64(z))) if act else z
+                out[f, i, j] = value
+                steps.append({"filter": f, "row": i, "col": j, "top": top, "left": left, "cells": cells,
+                              "inputs": inputs, "weights": weights, "products": products, "sum": total,
+                              "bias": float(b[f]), "z": z, "value": value})
+    return out, steps
+
+
+def conv2d_reference(x, kernel, bias=0.0, stride=1, padding=0, dilation=1):
+    """The convolution of a batch, by the loops above: x (N, C, H, W) -> (N, F, OH, OW)."""
+    return np.stack([conv2d_trace(s, kernel, bias, stride, padding, dilation)[0] for s in x])
+
+
+def pool2d_trace(x, size=2, stride=None, padding=0, mode="max"):
+    """Pool one sample, loop by loop, and record every step.
+
+    x: (C, H, W). Max pooling pads with -infinity (padding never wins); average pooling pads with
+    zeros and divides by the full window size (PyTorch's defaults). Returns ``(out, steps)``; each
+    step has ``channel``, ``row``, ``col``, ``top``, ``left``, ``cells`` ([channel, row, col] in the
+    padded input, in window order), ``values`` (None for a padding cell of a max window) and
+    ``value``; max steps add ``winner`` (the index in the window of the first maximum), average
+    steps add ``sum`` and ``count``.
+    """
+    if mode not in ("max", "avg"):
+        raise EngineError("bad_mode", f"unknown pooling mode {mode!r}: use 'max' or 'avg'", mode=str(mode))
+    x = _check_grid(x, "the input", 3)
+    kh, kw = pair(size, "size")
+    sh, sw = pair(size if stride is None else stride, "stride")
+    ph, pw = pair(padding, "padding")
+    if 2 * ph > kh or 2 * pw > kw:
+        raise EngineError("pool_padding_too_big",
+                          f"pooling padding {padding} is more than half the window {kh}x{kw}",
+                          padding=[ph, pw], size=[kh, kw])
+    oh, ow = conv_output_shape(x.shape[1], x.shape[2], kh, kw, padding, (sh, sw))
+    xp = pad_input(x, padding, -np.inf if mode == "max" else 0.0)
+    out = np.zeros((x.shape[0], oh, ow))
+    steps = []
+    for ch in range(x.shape[0]):
+        for i in range(oh):
+            for j in range(ow):
+                top, left = i * sh, j * sw
+                cells = [[ch, top + m, left + n] for m in range(kh) for n in range(kw)]
+                values = [float(xp[c, r, q]) for c, r, q in cells]
+                step = {"channel": ch, "row": i, "col": j, "top": top, "left": left, "cells": cells}
+                if mode == "max":
+                    winner = int(np.argmax(values))
+                    value = values[winner]
+                    step.update(values=[None if v == -np.inf else v for v in values], winner=winner)
+                else:
+                    total = float(sum(values))
+                    value = total / len(values)
+                    step.update(values=values, sum=total, count=len(values))
+                step["value"] = value
+                out[ch, i, j] = value
+                steps.append(step)
+    return out, steps
+
+
+def pool2d_reference(x, size=2, stride=None, padding=0, mode="max"):
+    """Pooling of a batch, by the loops above: x (N, C, H, W) -> (N, C, OH, OW)."""
+    return np.stack([pool2d_trace(s, size, stride, padding, mode)[0] for s in x])
+
+
+def _activation(name, params):
+    if name is None:
+        return None
+    from .activations import get  # local import: the activations module is larger than this one
+    return get(name, **(params or {})).f

@@ -1,0 +1,21 @@
+"""The home page in a real browser: it renders, links to every lab, and switches language."""
+from pathlib import Path
+
+from playwright.sync_api import expect
+
+SHOTS = Path(__file__).resolve().parents[2] / "screenshots"
+
+
+def test_home_links_and_language(page, live_server, console_errors):
+    page.goto(f"{live_server}/?lang=en")
+    expect(page.locator("h1")).to_have_text("CNN Playground")
+    for href in ("/conv", "/pool", "/activations", "/learn", "/draw"):
+        assert page.locator(f"a.card[href^='{href}']").count() == 1
+    page.click("a[data-lang=zh]")
+    expect(page.locator("h1")).to_have_text("卷积神经网络演练场")
+    expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=SHOTS / "home-zh.png")
+    page.goto(f"{live_server}/")  # the cookie remembers the choice
+    expect(page.locator("h1")).to_have_text("卷积神经网络演练场")
+    assert console_errors == []
