@@ -1,4 +1,9 @@
-"""The ``cnn-playground`` command: serve the playground, train a model, find or fetch MNIST."""
+"""The ``cnn-playground`` command.
+
+    cnn-playground [--host H] [--port P] [--no-browser]   serve the playground
+    cnn-playground train --model lenet5 --epochs N ...     train a model from the command line
+    cnn-playground data [--download]                      say where MNIST is, or fetch it
+"""
 import argparse
 import sys
 import threading
@@ -16,13 +21,30 @@ def serve(args) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="cnn-playground", description=__doc__)
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8000)
+def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
     parser.add_argument("--no-browser", action="store_true", help="do not open a browser window")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cnn-playground", description="A visual playground for CNNs.")
+    add_serve_arguments(parser)
     parser.set_defaults(func=serve)
+    sub = parser.add_subparsers(title="commands", metavar="{serve,train,data}")
+    serve_parser = sub.add_parser("serve", help="serve the playground (the default)")
+    add_serve_arguments(serve_parser)
+    serve_parser.set_defaults(func=serve)
+    # Each command module registers its own subparser: keeps this file about wiring only.
+    for register in _command_registrars():
+        register(sub)
     return parser
+
+
+def _command_registrars():
+    from . import cli_data, cli_train  # noqa: PLC0415
+
+    return [cli_train.register, cli_data.register]
 
 
 def main(argv=None) -> int:
