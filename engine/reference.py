@@ -11,7 +11,7 @@ Convolution is cross-correlation, as in every deep-learning framework:
 import numpy as np
 
 from .errors import EngineError
-from .shapes import conv_output_shape, pair
+from .shapes import conv_output_shape, pair, pool_output_shape
 
 
 def _check_grid(a: np.ndarray, what: str, ndim: int) -> np.ndarray:
@@ -105,12 +105,7 @@ def pool2d_trace(x, size=2, stride=None, padding=0, mode="max"):
     x = _check_grid(x, "the input", 3)
     kh, kw = pair(size, "size")
     sh, sw = pair(size if stride is None else stride, "stride")
-    ph, pw = pair(padding, "padding")
-    if 2 * ph > kh or 2 * pw > kw:
-        raise EngineError("pool_padding_too_big",
-                          f"pooling padding {padding} is more than half the window {kh}x{kw}",
-                          padding=[ph, pw], size=[kh, kw])
-    oh, ow = conv_output_shape(x.shape[1], x.shape[2], kh, kw, padding, (sh, sw))
+    oh, ow = pool_output_shape(x.shape[1], x.shape[2], (kh, kw), (sh, sw), padding)
     xp = pad_input(x, padding, -np.inf if mode == "max" else 0.0)
     out = np.zeros((x.shape[0], oh, ow))
     steps = []

@@ -89,3 +89,15 @@ def conv_output_shape(h: int, w: int, kh: int, kw: int, padding=0, stride=1, dil
             kernel=[kh, kw], size=[h, w], padding=[ph, pw], stride=[sh, sw], dilation=[dh, dw],
             formula=shown)
     return (output_size(h, kh, ph, sh, dh, "H", where), output_size(w, kw, pw, sw, dw, "W", where))
+
+
+def pool_output_shape(h: int, w: int, size=2, stride=None, padding=0, where: str = "") -> tuple[int, int]:
+    """``(OH, OW)`` of a pooling window; stride defaults to the window size. Padding may be at most
+    half the window (as in PyTorch), so that no window lies wholly in the padding."""
+    kh, kw = pair(size, "size")
+    ph, pw = pair(padding, "padding")
+    if min(ph, pw) >= 0 and (2 * ph > kh or 2 * pw > kw):
+        raise EngineError("pool_padding_too_big",
+                          f"{where}pooling padding {padding} is more than half the {kh}x{kw} window",
+                          padding=[ph, pw], size=[kh, kw])
+    return conv_output_shape(h, w, kh, kw, (ph, pw), size if stride is None else stride, where=where)

@@ -1,0 +1,105 @@
+"""The fast path: convolution as im2col + one matrix product, pooling from strided views.
+
+Everything here is checked against the loops in :mod:`engine.reference` (property tests).
+Arrays are **channel-major**, ``(C, N, H, W)``, so that the product ``W @ cols`` is already the next
+layer's input, ``(F, N, OH, OW)``, with no transpose.
+
+im2col loops over the kernel *offsets* (kh x kw slice copies), not over output pixels; col2im is
+the same loop with ``+=``.
+"""
+import numpy as np
+
+from .shapes import conv_output_shape, pair, pool_output_shape
+
+
+def _window(offset: int, step: int, count: int) -> slice:
+    """The rows (or columns) an offset of the kernel touches as the window slides ``count`` times."""
+    return slice(offset, offset + step * (count - 1) + 1, step)
+
+
+def im2col(xp: np.ndarray, kh: int, kw: int, oh: int, ow: int, stride=(1, 1), dilation=(1, 1),
+           out: np.ndarray | None = None) -> np.ndarray:
+    """Padded input ``(C, N, Hp, Wp)`` -> columns ``(C*kh*kw, N*oh*ow)``, rows ordered (c, m, n)."""
+    c, n = xp.shape[:2]
+    (sh, sw), (dh, dw) = stride, dilation
+    cols = np.empty((c, kh, kw, n, oh, ow), xp.dtype) if out is None else out.reshape(c, kh, kw, n, oh, ow)
+    for m in range(kh):
+        for k in range(kw):
+            cols[:, m, k] = xp[:, :, _window(m * dh, sh, oh), _window(k * dw, sw, ow)]
+    return cols.reshape(c * kh * kw, n * oh * ow)
+
+
+def col2im(cols: np.ndarray, padded_shape: tuple, kh: int, kw: int, oh: int, ow: int, stride=(1, 1),
+           dilation=(1, 1)) -> np.ndarray:
+    """The adjoint of :func:`im2col`: columns ``(C*kh*kw, N*oh*ow)`` -> padded ``(C, N, Hp, Wp)``."""
+    c, n = padded_shape[:2]
+    (sh, sw), (dh, dw) = stride, dilation
+    cols = cols.reshape(c, kh, kw, n, oh, ow)
+    dxp = np.zeros(padded_shape, cols.dtype)
+    for m in range(kh):
+        for k in range(kw):
+            dxp[:, :, _window(m * dh, sh, oh), _window(k * dw, sw, ow)] += cols[:, m, k]
+    return dxp
+
+
+def pad(x: np.ndarray, ph: int, pw: int, value: float = 0.0, out: np.ndarray | None = None) -> np.ndarray:
+    """Pad the last two axes of ``x``; reuses ``out`` (whose border already holds ``value``) if given."""
+    if ph == 0 and pw == 0:
+        return x
+    if out is None:
+        out = np.full(x.shape[:-2] + (x.shape[-2] + 2 * ph, x.shape[-1] + 2 * pw), value, x.dtype)
+    out[..., ph:ph + x.shape[-2], pw:pw + x.shape[-1]] = x
+    return out
+
+
+def pool_views(xp: np.ndarray, kh: int, kw: int, oh: int, ow: int, stride=(1, 1)):
+    """The ``kh*kw`` strided views of a padded ``(..., Hp, Wp)`` array, one per window offset, in
+    window order: view ``m*kw + k`` holds element (m, k) of every window."""
+    sh, sw = stride
+    return [xp[..., _window(m, sh, oh), _window(k, sw, ow)] for m in range(kh) for k in range(kw)]
+
+
+def max_pool(views: list[np.ndarray]) -> np.ndarray:
+    """The element-wise maximum over the window views."""
+    out = np.maximum(views[0], views[1]) if len(views) > 1 else views[0].copy()
+    for v in views[2:]:
+        np.maximum(out, v, out=out)
+    return out
+
+
+def max_pool_routes(views: list[np.ndarray], out: np.ndarray):
+    """For each view, a mask of the windows whose *first* maximum sits there.
+
+    Ties (flat MNIST background) go to the first maximum in window order only, so the gradient of
+    a max is a gradient of one input, as a finite-difference check expects.
+    """
+    free = np.ones(out.shape, bool)
+    for v in views:
+        hit = (v == out) & free
+        free &= ~hit
+        yield hit
+
+
+# Functional forms for callers that want a whole convolution at once (the labs' image filters).
+
+def conv2d(x: np.ndarray, w: np.ndarray, b=None, stride=1, padding=0, dilation=1) -> np.ndarray:
+    """Convolution of a batch: x (N, C, H, W), w (F, C, kh, kw), b (F,) or None -> (N, F, OH, OW)."""
+    f, c, kh, kw = w.shape
+    (ph, pw), s, d = pair(padding, "padding"), pair(stride, "stride"), pair(dilation, "dilation")
+    oh, ow = conv_output_shape(x.shape[2], x.shape[3], kh, kw, (ph, pw), s, d)
+    xp = pad(np.ascontiguousarray(x.transpose(1, 0, 2, 3)), ph, pw)
+    out = (w.reshape(f, -1) @ im2col(xp, kh, kw, oh, ow, s, d)).reshape(f, x.shape[0], oh, ow)
+    if b is not None:
+        out += np.asarray(b, out.dtype).reshape(f, 1, 1, 1)
+    return out.transpose(1, 0, 2, 3)
+
+
+def pool2d(x: np.ndarray, size=2, stride=None, padding=0, mode="max") -> np.ndarray:
+    """Pooling of a batch: x (N, C, H, W) -> (N, C, OH, OW); padding as in :mod:`engine.reference`."""
+    kh, kw = pair(size, "size")
+    s = pair(size if stride is None else stride, "stride")
+    ph, pw = pair(padding, "padding")
+    oh, ow = pool_output_shape(x.shape[2], x.shape[3], (kh, kw), s, (ph, pw))
+    xp = pad(x, ph, pw, -np.inf if mode == "max" else 0.0)
+    views = pool_views(xp, kh, kw, oh, ow, s)
+    return max_pool(views) if mode == "max" else sum(views) / (kh * kw)
