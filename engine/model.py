@@ -1,0 +1,240 @@
+"""A network as a list of layers, built from a JSON-able spec, saved as one ``.npz``.
+
+A spec is ``{"input": [C, H, W], "layers": [{"type": "conv", "filters": 6, "kernel": 5}, ...]}``
+(a bare list of layers means a 1x28x28 input). Before anything runs, :meth:`Sequential.from_spec`
+works out every layer's output shape and parameter count and explains an impossible spec in words
+("conv2: a 5x5 kernel does not fit a 4x4 input with padding 0: ...").
+"""
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from .errors import EngineError
+from .layers import LAYER_TYPES as _BASE_TYPES
+from .layers import Conv2D, Dense, Layer, MaxPool2D
+
+DEFAULT_INPUT = (1, 28, 28)
+_NAME_PREFIX = {"conv": "conv", "maxpool": "pool", "avgpool": "pool", "dense": "dense", "flatten": "flatten",
+                "dropout": "dropout"}
+
+
+def layer_types() -> dict[str, type]:
+    """Every layer type a spec may name: the structural layers and every activation."""
+    from .activations import LAYER_TYPES as activation_types
+
+    return {**_BASE_TYPES, **activation_types}
+
+
+def make_layer(entry: dict, position: int) -> Layer:
+    """One layer from its spec entry; ``position`` (1-based) names it in errors."""
+    if not isinstance(entry, dict) or "type" not in entry:
+        raise EngineError("bad_layer_entry", f"layer {position}: each layer must be an object with a \"type\"",
+                          position=position)
+    settings = dict(entry)
+    kind = settings.pop("type")
+    types = layer_types()
+    if kind not in types:
+        raise EngineError("unknown_layer", f"layer {position}: unknown layer type {kind!r}; known types: "
+                          + ", ".join(sorted(types)), position=position, layer_type=str(kind),
+                          known=sorted(types))
+    try:
+        return types[kind](**settings)
+    except TypeError:
+        allowed = sorted(k for k in types[kind](**_minimal_args(kind)).config())
+        unknown = sorted(set(settings) - set(allowed) - {"name"})
+        raise EngineError("unknown_setting", f"layer {position} ({kind}): unknown setting(s) {', '.join(unknown) or '?'}"
+                          f"; it takes {', '.join(allowed)}", position=position, layer_type=kind,
+                          unknown=unknown, allowed=allowed) from None
+
+
+def _minimal_args(kind: str) -> dict:
+    return {"conv": {"filters": 1}, "dense": {"units": 1}}.get(kind, {})
+
+
+class Sequential:
+    """Layers applied in order. Takes ``(N, C, H, W)`` images (or ``(N, D)`` vectors), returns ``(N, K)``.
+
+    Inside, image activations are channel-major ``(C, N, H, W)`` (see :mod:`engine.layers`).
+    Parameters are exposed under stable names, ``"conv1.W"``, in :attr:`params` and :attr:`grads`.
+    """
+
+    def __init__(self, layers: list[Layer], input_shape=DEFAULT_INPUT, seed: int | np.random.Generator = 0,
+                 dtype=np.float32):
+        self.layers = layers
+        self.input_shape = tuple(int(v) for v in input_shape)
+        self.dtype = np.dtype(dtype)
+        rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        self._name_layers()
+        self.shapes = []
+        shape = self.input_shape
+        for layer in layers:
+            shape = layer.build(shape, rng, self.dtype)
+            self.shapes.append(tuple(int(v) for v in shape))
+        self.output_shape = shape
+        for layer in layers:
+            if hasattr(layer, "input_grad"):  # the first weighted layer needs no input gradient
+                layer.input_grad = False
+                break
+            if layer.params:
+                break
+        self.metadata: dict = {}
+        self._order = self._plan()
+
+    def _name_layers(self):
+        taken = {layer.name for layer in self.layers if layer.name}
+        counts: dict[str, int] = {}
+        for layer in self.layers:
+            if layer.name:
+                continue
+            prefix = _NAME_PREFIX.get(layer.type, layer.type)
+            while True:
+                counts[prefix] = counts.get(prefix, 0) + 1
+                name = f"{prefix}{counts[prefix]}" if layer.type != "flatten" or counts[prefix] > 1 else "flatten"
+                if name not in taken:
+                    break
+            layer.name = name
+            taken.add(name)
+
+    # -- building ------------------------------------------------------------------------------------
+
+    @classmethod
+    def from_spec(cls, spec, seed: int | np.random.Generator = 0, dtype=np.float32) -> "Sequential":
+        if isinstance(spec, list):
+            spec = {"layers": spec}
+        if not isinstance(spec, dict) or not isinstance(spec.get("layers"), list) or not spec["layers"]:
+            raise EngineError("empty_network", "a network needs at least one layer")
+        input_shape = spec.get("input", DEFAULT_INPUT)
+        if (not isinstance(input_shape, (list, tuple)) or len(input_shape) not in (1, 3)
+                or not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in input_shape)):
+            raise EngineError("bad_input_shape", f"the input shape must be [channels, height, width] of positive "
+                              f"whole numbers, got {input_shape!r}", shape=input_shape)
+        layers = [make_layer(entry, i + 1) for i, entry in enumerate(spec["layers"])]
+        return cls(layers, input_shape, seed, dtype)
+
+    @property
+    def spec(self) -> dict:
+        return {"input": list(self.input_shape), "layers": [layer.spec() for layer in self.layers]}
+
+    def summary(self) -> list[dict]:
+        """Per layer: name, type, output shape, parameter count, and for conv and dense layers the
+        parameters a fully connected layer would need to map the same input to the same output."""
+        rows, shape = [], self.input_shape
+        for layer, out in zip(self.layers, self.shapes):
+            count = int(sum(p.size for p in layer.params.values()))
+            row = {"name": layer.name, "type": layer.type, "input_shape": list(shape), "output_shape": list(out),
+                   "params": count}
+            if isinstance(layer, (Conv2D, Dense)):
+                row["dense_params"] = int((np.prod(shape) + 1) * np.prod(out))
+            rows.append(row)
+            shape = out
+        return rows
+
+    @property
+    def params(self) -> dict[str, np.ndarray]:
+        return {f"{layer.name}.{k}": v for layer in self.layers for k, v in layer.params.items()}
+
+    @property
+    def grads(self) -> dict[str, np.ndarray]:
+        return {f"{layer.name}.{k}": v for layer in self.layers for k, v in layer.grads.items()}
+
+    @property
+    def num_params(self) -> int:
+        return int(sum(p.size for p in self.params.values()))
+
+    def layer(self, name: str) -> Layer:
+        for layer in self.layers:
+            if layer.name == name:
+                return layer
+        raise KeyError(name)
+
+    # -- running -------------------------------------------------------------------------------------
+
+    def _to_engine(self, x):
+        x = np.asarray(x, self.dtype)
+        if x.shape[1:] != self.input_shape:
+            raise EngineError("bad_batch_shape", f"the network takes inputs of shape {list(self.input_shape)}, "
+                              f"got {list(x.shape[1:])}", expected=list(self.input_shape), got=list(x.shape[1:]))
+        return x.transpose(1, 0, 2, 3) if x.ndim == 4 else x
+
+    def forward(self, x, train: bool = False) -> np.ndarray:
+        """x (N, C, H, W) -> logits (N, K). ``train`` turns on dropout and RReLU's random slopes."""
+        x = self._to_engine(x)
+        for layer in self._order:
+            x = layer.forward(x, train)
+        return x
+
+    def backward(self, dout) -> None:
+        """Backpropagate d(loss)/d(logits); parameter gradients land in :attr:`grads`."""
+        for layer in reversed(self._order):
+            dout = layer.backward(dout)
+            if dout is None:
+                break
+
+    def _plan(self) -> list[Layer]:
+        """The order layers run in. A ReLU followed by max-pooling runs after it instead: the two
+        commute (max and ReLU are both monotone), and the ReLU then touches a quarter as many values."""
+        plan = list(self.layers)
+        for i in range(len(plan) - 1):
+            if plan[i].type == "relu" and isinstance(plan[i + 1], MaxPool2D):
+                plan[i], plan[i + 1] = plan[i + 1], plan[i]
+        return plan
+
+    def activations(self, x) -> list[tuple[str, np.ndarray]]:
+        """Every layer's output for a batch, in the declared order, as (N, C, H, W) or (N, D)."""
+        out, x = [], self._to_engine(x)
+        for layer in self.layers:
+            x = layer.forward(x, False)
+            out.append((layer.name, x.transpose(1, 0, 2, 3) if x.ndim == 4 else x))
+        return out
+
+    def predict_proba(self, x, batch_size: int = 1000) -> np.ndarray:
+        """Softmax probabilities (N, K), in batches."""
+        from .losses import softmax
+
+        return np.concatenate([softmax(self.forward(x[i:i + batch_size]).astype(np.float64))
+                               for i in range(0, len(x), batch_size)])
+
+    # -- saving --------------------------------------------------------------------------------------
+
+    def save(self, path, metadata: dict | None = None) -> Path:
+        """Write parameters, spec and metadata to one ``.npz``, atomically (temp file, then rename)."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        meta = {**self.metadata, **(metadata or {})}
+        arrays = {name: value for name, value in self.params.items()}
+        arrays["__spec__"] = np.array(json.dumps(self.spec))
+        arrays["__metadata__"] = np.array(json.dumps(meta))
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                np.savez(f, **arrays)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        self.metadata = meta
+        return path
+
+    @classmethod
+    def load(cls, path) -> "Sequential":
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                spec = json.loads(str(data["__spec__"]))
+                meta = json.loads(str(data["__metadata__"])) if "__metadata__" in data else {}
+                model = cls.from_spec(spec, seed=0)
+                for name, value in model.params.items():
+                    if name not in data or data[name].shape != value.shape:
+                        raise EngineError("bad_model_file", f"{path}: parameter {name} is missing or has the wrong shape",
+                                          path=str(path), param=name)
+                    value[...] = data[name]
+        except (OSError, KeyError, ValueError) as e:
+            if isinstance(e, EngineError):
+                raise
+            raise EngineError("bad_model_file", f"{path} is not a saved model: {e}", path=str(path)) from None
+        model.metadata = meta
+        return model

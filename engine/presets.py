@@ -1,0 +1,35 @@
+"""Ready-made networks for MNIST, as specs (see :mod:`engine.model`)."""
+import copy
+
+PRESETS = {
+    # LeCun et al.'s LeNet-5 as used today: ReLU and max-pooling instead of tanh and subsampling.
+    "lenet5": {"input": [1, 28, 28], "layers": [
+        {"type": "conv", "filters": 6, "kernel": 5, "padding": 2}, {"type": "relu"}, {"type": "maxpool", "size": 2},
+        {"type": "conv", "filters": 16, "kernel": 5}, {"type": "relu"}, {"type": "maxpool", "size": 2},
+        {"type": "flatten"},
+        {"type": "dense", "units": 120}, {"type": "relu"},
+        {"type": "dense", "units": 84}, {"type": "relu"},
+        {"type": "dense", "units": 10, "init": "xavier"}]},
+    # The notes' architecture: Input -> [conv -> pool] x 2 -> FC x 2.
+    "notes": {"input": [1, 28, 28], "layers": [
+        {"type": "conv", "filters": 8, "kernel": 3, "padding": 1}, {"type": "relu"}, {"type": "maxpool", "size": 2},
+        {"type": "conv", "filters": 16, "kernel": 3, "padding": 1}, {"type": "relu"}, {"type": "maxpool", "size": 2},
+        {"type": "flatten"},
+        {"type": "dense", "units": 64}, {"type": "relu"},
+        {"type": "dense", "units": 10, "init": "xavier"}]},
+    # Small and fast: trains in seconds, for live demonstrations on slow machines.
+    "tiny": {"input": [1, 28, 28], "layers": [
+        {"type": "conv", "filters": 4, "kernel": 5}, {"type": "relu"}, {"type": "maxpool", "size": 2},
+        {"type": "flatten"},
+        {"type": "dense", "units": 10, "init": "xavier"}]},
+}
+
+
+def preset(name: str) -> dict:
+    """A copy of a preset spec (callers may edit it)."""
+    from .errors import EngineError
+
+    if name not in PRESETS:
+        raise EngineError("unknown_preset", f"unknown network preset {name!r}; choose one of {', '.join(PRESETS)}",
+                          preset=str(name), known=list(PRESETS))
+    return copy.deepcopy(PRESETS[name])

@@ -1,0 +1,181 @@
+"""Training as a generator of events. It never prints: the CLI and the websocket both consume it.
+
+    for event in train(model, data, epochs=1, batch_size=64, optimizer="momentum", lr=0.05, seed=0):
+        ...   # {"type": "progress", ...}, {"type": "epoch", ...}, {"type": "snapshot", ...}, ...
+
+Event types: ``status`` (running / paused / a learning-rate change), ``progress`` (every few
+batches: loss, accuracy, samples/s, time left), ``snapshot`` (the first conv layer's filters and
+one test digit's feature maps), ``epoch`` (train and validation loss and accuracy, confusion
+matrix, misclassified digits), and a final ``done``. Arrays in events are NumPy arrays.
+
+A :class:`TrainControl` passed in pauses, resumes, stops or changes the learning rate from another
+thread. The run is reproducible from ``seed`` (the model's own seed fixes its initial weights).
+"""
+import threading
+import time
+
+import numpy as np
+
+from .data import Mnist, normalise
+from .layers import Conv2D
+from .losses import SoftmaxCrossEntropy, add_l2_grad, l2_penalty
+from .optim import make_optimizer
+
+
+class TrainControl:
+    """Pause, resume, stop and learning-rate changes for a run, safe to call from any thread."""
+
+    def __init__(self):
+        self._running = threading.Event()
+        self._running.set()
+        self._lock = threading.Lock()
+        self.stop_requested = False
+        self._lr: float | None = None
+
+    @property
+    def paused(self) -> bool:
+        return not self._running.is_set()
+
+    def pause(self):
+        self._running.clear()
+
+    def resume(self):
+        self._running.set()
+
+    def stop(self):
+        self.stop_requested = True
+        self._running.set()
+
+    def set_lr(self, lr: float):
+        with self._lock:
+            self._lr = float(lr)
+
+    def take_lr(self) -> float | None:
+        with self._lock:
+            lr, self._lr = self._lr, None
+            return lr
+
+    def wait_while_paused(self):
+        self._running.wait()
+
+
+def evaluate(model, images: np.ndarray, labels: np.ndarray, batch_size: int = 1000):
+    """Loss, accuracy, predictions (N,) and the probabilities (N, K) on uint8 images (N, 28, 28)."""
+    loss_fn = SoftmaxCrossEntropy()
+    losses, probs = [], []
+    for i in range(0, len(images), batch_size):
+        logits = model.forward(normalise(images[i:i + batch_size]))
+        losses.append(loss_fn.forward(logits, labels[i:i + batch_size]) * len(logits))
+        probs.append(loss_fn.probabilities)
+    probs = np.concatenate(probs)
+    predictions = probs.argmax(axis=1)
+    return float(np.sum(losses) / len(images)), float(np.mean(predictions == labels)), predictions, probs
+
+
+def confusion_matrix(labels: np.ndarray, predictions: np.ndarray, classes: int = 10) -> np.ndarray:
+    """(classes, classes) counts: row = true label, column = prediction."""
+    return np.bincount(labels.astype(np.int64) * classes + predictions, minlength=classes * classes).reshape(classes, classes)
+
+
+def first_conv(model) -> Conv2D | None:
+    return next((layer for layer in model.layers if isinstance(layer, Conv2D)), None)
+
+
+def snapshot(model, probe: np.ndarray) -> dict:
+    """The first conv layer's filters (F, C, kh, kw) and every image layer's maps for one digit."""
+    conv = first_conv(model)
+    maps = [(name, a[0]) for name, a in model.activations(normalise(probe[None])) if a.ndim == 4]
+    return {"filters": None if conv is None else conv.params["W"].copy(), "feature_maps": maps}
+
+
+def train(model, data: Mnist, *, epochs: int = 1, batch_size: int = 64, optimizer: str = "momentum",
+          lr: float = 0.05, l2: float = 0.0, seed: int = 0, control: TrainControl | None = None,
+          progress_every: int = 10, snapshot_every: int = 100, max_seconds: float | None = None,
+          mistakes: int = 24, validation: tuple[np.ndarray, np.ndarray] | None = None):
+    """Train ``model`` on ``data`` and yield events (see the module docstring).
+
+    Validation uses ``validation`` (images, labels) if given, else the data's test split.
+    ``max_seconds`` stops the run (reason ``"time_limit"``) once that much compute time has passed.
+    """
+    control = control or TrainControl()
+    opt = make_optimizer(optimizer, lr)
+    loss_fn = SoftmaxCrossEntropy()
+    shuffle_rng = np.random.default_rng([seed, 1])
+    val_images, val_labels = validation or (data.test_images, data.test_labels)
+    x_all, y_all = data.train_images, data.train_labels.astype(np.int64)
+    n = len(x_all)
+    steps_per_epoch = -(-n // batch_size)
+    total_steps = epochs * steps_per_epoch
+    probe = val_images[0]
+    step, busy, reason = 0, 0.0, "finished"
+    window = {"loss": 0.0, "correct": 0, "seen": 0, "time": 0.0}
+
+    yield {"type": "status", "state": "running", "lr": opt.lr, "steps_total": total_steps,
+           "steps_per_epoch": steps_per_epoch, "num_params": model.num_params}
+    yield {"type": "snapshot", "step": 0, "epoch": 0, "probe_label": int(val_labels[0]), **snapshot(model, probe)}
+    for epoch in range(1, epochs + 1):
+        order = shuffle_rng.permutation(n)
+        ep_loss, ep_correct = 0.0, 0
+        for start in range(0, n, batch_size):
+            if control.paused:
+                yield {"type": "status", "state": "paused", "step": step}
+                control.wait_while_paused()
+                if not control.stop_requested:
+                    yield {"type": "status", "state": "running", "step": step}
+            if control.stop_requested:
+                reason = "stopped"
+                break
+            new_lr = control.take_lr()
+            if new_lr is not None:
+                opt.lr = new_lr
+                yield {"type": "status", "state": "running", "step": step, "lr": new_lr}
+
+            t0 = time.perf_counter()
+            idx = order[start:start + batch_size]
+            labels = y_all[idx]
+            logits = model.forward(normalise(x_all[idx]), train=True)
+            loss = loss_fn.forward(logits, labels)
+            if l2:
+                loss += l2_penalty(model.params, l2)
+            model.backward(loss_fn.backward())
+            grads = model.grads
+            if l2:
+                add_l2_grad(model.params, grads, l2)
+            opt.step(model.params, grads)
+            correct = int(np.sum(logits.argmax(axis=1) == labels))
+            dt = time.perf_counter() - t0
+
+            step += 1
+            busy += dt
+            ep_loss += loss * len(idx)
+            ep_correct += correct
+            window["loss"] += loss * len(idx)
+            window["correct"] += correct
+            window["seen"] += len(idx)
+            window["time"] += dt
+            if step % progress_every == 0 or step == total_steps:
+                yield {"type": "progress", "step": step, "steps_total": total_steps, "epoch": epoch,
+                       "loss": window["loss"] / window["seen"], "accuracy": window["correct"] / window["seen"],
+                       "samples_per_s": window["seen"] / max(window["time"], 1e-9),
+                       "seconds_left": busy / step * (total_steps - step), "elapsed": busy, "lr": opt.lr}
+                window = {"loss": 0.0, "correct": 0, "seen": 0, "time": 0.0}
+            if snapshot_every and step % snapshot_every == 0:
+                yield {"type": "snapshot", "step": step, "epoch": epoch, "probe_label": int(val_labels[0]),
+                       **snapshot(model, probe)}
+            if max_seconds is not None and busy >= max_seconds:
+                reason = "time_limit"
+                break
+        if reason != "finished":
+            break
+        val_loss, val_acc, predictions, probs = evaluate(model, val_images, val_labels)
+        wrong = np.flatnonzero(predictions != val_labels)[:mistakes]
+        yield {"type": "epoch", "epoch": epoch, "step": step, "train_loss": ep_loss / n, "train_accuracy": ep_correct / n,
+               "val_loss": val_loss, "val_accuracy": val_acc,
+               "confusion": confusion_matrix(val_labels, predictions),
+               "mistakes": [{"index": int(i), "label": int(val_labels[i]), "prediction": int(predictions[i]),
+                             "confidence": float(probs[i].max())} for i in wrong]}
+        yield {"type": "snapshot", "step": step, "epoch": epoch, "probe_label": int(val_labels[0]),
+               **snapshot(model, probe)}
+    test_loss, test_acc, _, _ = evaluate(model, data.test_images, data.test_labels)
+    yield {"type": "done", "reason": reason, "step": step, "seconds": busy, "test_loss": test_loss,
+           "test_accuracy": test_acc}

@@ -1,0 +1,108 @@
+"""Models from specs: shapes, parameter counts, explanations of impossible specs, saving, training
+basics (a tiny network overfits a tiny batch; one seed gives one run)."""
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from engine.errors import EngineError
+from engine.model import Sequential
+from engine.presets import PRESETS, preset
+
+
+def test_lenet5_shapes_and_parameter_count():
+    model = Sequential.from_spec(preset("lenet5"))
+    rows = model.summary()
+    shapes = [r["output_shape"] for r in rows]
+    assert shapes[:6] == [[6, 28, 28], [6, 28, 28], [6, 14, 14], [16, 10, 10], [16, 10, 10], [16, 5, 5]]
+    assert shapes[-1] == [10]
+    # LeNet-5's well-known count: 156 + 2416 + 48120 + 10164 + 850
+    assert model.num_params == 61706 == sum(r["params"] for r in rows)
+    assert rows[0]["dense_params"] == (28 * 28 + 1) * 6 * 28 * 28
+    assert set(model.params) == {f"{n}.{k}" for n in ("conv1", "conv2", "dense1", "dense2", "dense3") for k in "Wb"}
+
+
+@pytest.mark.parametrize("name", list(PRESETS))
+def test_presets_build_and_run(name):
+    model = Sequential.from_spec(preset(name))
+    assert model.forward(np.zeros((2, 1, 28, 28), np.float32)).shape == (2, 10)
+
+
+def test_impossible_spec_is_explained_in_words():
+    spec = {"input": [1, 8, 8], "layers": [{"type": "conv", "filters": 2, "kernel": 5},
+                                           {"type": "conv", "filters": 2, "kernel": 5}]}
+    with pytest.raises(EngineError) as e:
+        Sequential.from_spec(spec)
+    assert e.value.code == "kernel_too_big"
+    assert str(e.value).startswith("conv2: a 5x5 kernel does not fit a 4x4 input with padding 0")
+
+
+@pytest.mark.parametrize("layers,code", [
+    ([{"type": "banana"}], "unknown_layer"),
+    ([{"type": "conv", "filters": 2, "kernal": 3}], "unknown_setting"),
+    ([{"type": "dense", "units": 10}], "needs_vector"),
+    ([{"type": "flatten"}, {"type": "maxpool"}], "needs_image"),
+    ([{"type": "conv", "filters": 0}], "bad_setting"),
+    ([{"type": "dropout", "p": 1.5}], "bad_dropout"),
+    ([], "empty_network"),
+    (["conv"], "bad_layer_entry"),
+])
+def test_bad_specs(layers, code):
+    with pytest.raises(EngineError) as e:
+        Sequential.from_spec({"input": [1, 8, 8], "layers": layers})
+    assert e.value.code == code and str(e.value)
+
+
+def test_spec_round_trip_and_atomic_save(tmp_path):
+    model = Sequential.from_spec(preset("notes"), seed=3)
+    assert json.loads(json.dumps(model.spec)) == model.spec
+    again = Sequential.from_spec(model.spec, seed=3)
+    assert all(np.array_equal(a, b) for a, b in zip(model.params.values(), again.params.values()))
+    path = model.save(tmp_path / "m.npz", metadata={"test_accuracy": 0.5})
+    assert [p.name for p in tmp_path.iterdir()] == ["m.npz"]  # no temporary file left behind
+    loaded = Sequential.load(path)
+    x = np.random.default_rng(0).standard_normal((3, 1, 28, 28)).astype(np.float32)
+    assert np.array_equal(loaded.forward(x), model.forward(x))
+    assert loaded.metadata == {"test_accuracy": 0.5}
+    (tmp_path / "bad.npz").write_bytes(b"not a model")
+    with pytest.raises(EngineError):
+        Sequential.load(tmp_path / "bad.npz")
+
+
+def test_relu_pool_reordering_changes_nothing():
+    """The model runs max-pool before ReLU for speed; the answer equals the declared order's."""
+    model = Sequential.from_spec(preset("lenet5"), seed=0, dtype=np.float64)
+    x = np.random.default_rng(1).standard_normal((4, 1, 28, 28))
+    declared = model.activations(x)[-1][1]
+    assert [l.type for l in model._order][:3] == ["conv", "maxpool", "relu"]
+    np.testing.assert_allclose(model.forward(x), declared, rtol=1e-12)
+
+
+def test_tiny_network_overfits_a_tiny_batch():
+    from engine.losses import SoftmaxCrossEntropy
+    from engine.optim import make_optimizer
+
+    model = Sequential.from_spec(preset("tiny"), seed=0)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((16, 1, 28, 28)).astype(np.float32)
+    y = rng.integers(0, 10, 16)
+    loss_fn, opt = SoftmaxCrossEntropy(), make_optimizer("adam", 0.01)
+    first = None
+    for _ in range(150):
+        loss = loss_fn.forward(model.forward(x, train=True), y)
+        first = loss if first is None else first
+        model.backward(loss_fn.backward())
+        opt.step(model.params, model.grads)
+    assert first > 1.5 and loss < 0.01
+    assert np.array_equal(model.forward(x).argmax(1), y)
+
+
+def test_importing_engine_imports_no_web_framework():
+    code = ("import sys, engine, engine.model, engine.train, engine.data, engine.reference, engine.fast, "
+            "engine.activations, engine.presets; "
+            "bad = [m for m in sys.modules if m.split('.')[0] in "
+            "('fastapi', 'starlette', 'pydantic', 'uvicorn', 'jinja2', 'app', 'httpx')]; print(bad); assert not bad")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
