@@ -1,0 +1,458 @@
+"""Activations: the plotting API (values, analytic derivatives, parameter checks) and the layers
+(finite-difference gradient checks in float64, shapes, dtypes, configs)."""
+import json
+import math
+
+import numpy as np
+import pytest
+
+from engine import activations as A
+from engine.errors import EngineError
+from engine.gradcheck import check_layer
+
+TOL = 1e-6
+# Points where an activation's derivative is 0 (a relative error is meaningless there) or has a kink.
+CRITICAL = {"relu": [0.0], "leaky_relu": [0.0], "prelu": [0.0], "rrelu": [0.0], "elu": [0.0],
+            "gelu": [-0.7518], "silu": [-1.2785]}
+
+
+def sample(rng, shape, avoid=(), margin=0.1, scale=2.0):
+    """Normal samples (std scale/2) within [-3.5, 3.5], pushed at least ``margin`` away from every
+    point in ``avoid``. Beyond 3.5 the saturating derivatives are so small (tanh'(5) = 2e-4) that
+    the central difference itself loses the digits the check asks for."""
+    x = np.clip(rng.standard_normal(shape) * scale / 2, -3.5, 3.5)
+    for point in avoid:
+        near = np.abs(x - point) < margin
+        x[near] = point + np.where(x[near] >= point, margin, -margin) * 2
+    return x
+
+
+def numerical_df(act, x, eps=1e-6):
+    return (act.f(x + eps) - act.f(x - eps)) / (2 * eps)
+
+
+def rel(a, b):
+    return np.max(np.abs(a - b) / np.maximum(np.abs(a) + np.abs(b), 1e-300))
+
+
+# -- the plotting API -------------------------------------------------------------------------------
+
+def test_every_activation_of_the_notes_is_listed(textbook):
+    names = list(A.ACTIVATIONS)
+    assert set(textbook["activations"]) <= set(names)
+    assert {"softplus", "gelu", "silu"} <= set(names)
+    for name, entry in A.ACTIVATIONS.items():
+        act = A.get(name)
+        assert act.name == name
+        for p in entry["params"]:
+            assert p["min"] <= p["default"] <= p["max"] and p["step"] > 0
+            assert act.params[p["name"]] == p["default"]
+
+
+def test_default_parameters_are_the_notes_and_pytorch_ones():
+    assert A.get("leaky_relu").params == {"a": 0.01}
+    assert A.get("rrelu").params == {"lower": 1 / 8, "upper": 1 / 3}
+    assert A.get("elu").params == {"alpha": 1.0}
+    assert A.get("prelu").params == {"a": 0.25}
+
+
+# Parameter sets away from defaults, so that a parameter that is ignored shows up.
+PARAM_CASES = [(name, {}) for name in A.ACTIVATIONS] + [
+    ("leaky_relu", {"a": 0.2}), ("prelu", {"a": -0.3}), ("rrelu", {"lower": 0.1, "upper": 0.5}),
+    ("elu", {"alpha": 0.4}), ("maxout", {"k": 5}), ("maxout", {"k": 1}),
+    ("maxout", {"weights": [-1.0, 0.5, 2.0], "biases": [0.0, 1.0, -3.0]}),
+]
+
+
+def _maxout_kinks(params):
+    w, b = params["weights"], params["biases"]
+    return [(b[j] - b[i]) / (w[i] - w[j]) for i in range(len(w)) for j in range(i) if w[i] != w[j]]
+
+
+@pytest.mark.parametrize("name,params", PARAM_CASES)
+def test_df_matches_numerical_derivative_of_f(name, params):
+    act = A.get(name, **params)
+    avoid = _maxout_kinks(act.params) if name == "maxout" else CRITICAL.get(name, [])
+    x = sample(np.random.default_rng(3), 60, avoid, scale=4.0)
+    num = numerical_df(act, x)
+    assert act.f(x).dtype == np.float64 and act.df(x).shape == x.shape
+    if name == "maxout" and act.params["k"] == 1:
+        np.testing.assert_array_equal(act.df(x), 0.0)
+        np.testing.assert_allclose(num, 0.0, atol=1e-9)
+    else:
+        assert rel(act.df(x), num) < TOL
+
+
+def test_sigmoid_derivative_is_at_most_a_quarter_at_zero():
+    act = A.get("sigmoid")
+    z = np.linspace(-10, 10, 2001)
+    d = act.df(z)
+    assert act.df(0.0) == 0.25
+    assert d.max() == 0.25 and z[d.argmax()] == 0.0
+    y = act.f(z)
+    np.testing.assert_allclose(d, y * (1 - y), rtol=1e-12)
+    np.testing.assert_allclose(y, [1 / (1 + math.exp(-v)) for v in z], rtol=1e-12)
+
+
+def test_sigmoid_is_stable_for_huge_inputs():
+    act = A.get("sigmoid")
+    y = act.f(np.array([-1000.0, 1000.0]))  # filterwarnings=error: an overflow would fail here
+    np.testing.assert_array_equal(y, [0.0, 1.0])
+
+
+def test_tanh_is_a_scaled_sigmoid():
+    z = np.linspace(-6, 6, 241)
+    tanh, sig = A.get("tanh"), A.get("sigmoid")
+    np.testing.assert_allclose(tanh.f(z), 2 * sig.f(2 * z) - 1, atol=1e-14)
+    np.testing.assert_allclose(tanh.df(z), 1 - tanh.f(z) ** 2, atol=1e-14)
+    np.testing.assert_allclose(tanh.f(z), [(math.exp(v) - math.exp(-v)) / (math.exp(v) + math.exp(-v)) for v in z],
+                               atol=1e-14)
+
+
+def test_relu_derivative_is_one_above_zero_and_zero_at_or_below():
+    act = A.get("relu")
+    z = np.array([-3.0, -1e-9, 0.0, 1e-9, 2.0])
+    np.testing.assert_array_equal(act.f(z), [0, 0, 0, 1e-9, 2.0])
+    np.testing.assert_array_equal(act.df(z), [0, 0, 0, 1, 1])
+
+
+def test_leaky_relu_and_the_notes_max_of_0_1x_and_x():
+    act = A.get("leaky_relu", a=0.1)
+    z = np.linspace(-5, 5, 101)
+    np.testing.assert_allclose(act.f(z), np.maximum(0.1 * z, z), atol=1e-15)
+    np.testing.assert_array_equal(act.df(np.array([-2.0, 0.0, 3.0])), [0.1, 0.1, 1.0])
+
+
+def test_rrelu_evaluation_slope_is_the_middle_of_the_range_and_band_brackets_it():
+    lower, upper = 0.2, 0.6
+    data = A.curve("rrelu", -4, 4, 81, lower=lower, upper=upper)
+    neg = data["x"] < 0
+    np.testing.assert_allclose(data["f"][neg], (lower + upper) / 2 * data["x"][neg], rtol=1e-14)
+    np.testing.assert_allclose(data["df"][neg], 0.4)
+    np.testing.assert_allclose(data["f_lower"][neg], lower * data["x"][neg], rtol=1e-14)
+    np.testing.assert_allclose(data["f_upper"][neg], upper * data["x"][neg], rtol=1e-14)
+    assert np.all(data["f_upper"] <= data["f"]) and np.all(data["f"] <= data["f_lower"])
+    assert A.get("relu").band(data["x"]) is None
+
+
+@pytest.mark.parametrize("alpha", [1.0, 0.4])
+def test_elu_formula(alpha):
+    act = A.get("elu", alpha=alpha)
+    for z in [-5.0, -1.0, -0.25, 0.0, 0.5, 3.0]:
+        expected = z if z >= 0 else alpha * (math.exp(z) - 1)
+        assert act.f(z) == pytest.approx(expected, abs=1e-15)
+        slope = 1.0 if z > 0 else alpha * math.exp(z)
+        assert act.df(z) == pytest.approx(slope, rel=1e-14)
+    assert np.isfinite(act.f(np.array([1000.0]))).all()  # no overflow warning on the unused branch
+
+
+def test_softplus_silu_and_gelu_formulas():
+    z = np.linspace(-6, 6, 49)
+    sig = 1 / (1 + np.exp(-z))
+    np.testing.assert_allclose(A.get("softplus").f(z), np.log1p(np.exp(z)), rtol=1e-13)
+    np.testing.assert_allclose(A.get("softplus").df(z), sig, rtol=1e-13)
+    np.testing.assert_allclose(A.get("silu").f(z), z * sig, rtol=1e-13)
+    # GELU is the tanh approximation: within 1e-3 of the exact z*Phi(z), computed with math.erf.
+    exact = np.array([v * 0.5 * (1 + math.erf(v / math.sqrt(2))) for v in z])
+    assert np.max(np.abs(A.get("gelu").f(z) - exact)) < 1e-3
+    assert A.get("gelu").f(0.0) == 0.0 and A.get("gelu").df(0.0) == 0.5
+
+
+def test_maxout_default_pieces_are_tangents_that_approach_a_parabola():
+    z = np.linspace(-4, 4, 801)
+    gaps = []
+    for k in range(1, 9):
+        act = A.get("maxout", k=k)
+        assert act.params["k"] == k and len(act.params["weights"]) == k == len(act.params["biases"])
+        assert np.all(act.f(z) <= z ** 2 / 4 + 1e-12)  # tangents of a convex curve lie below it
+        gaps.append(np.max(z ** 2 / 4 - act.f(z)))
+    assert all(later < earlier for earlier, later in zip(gaps[1:], gaps[2:]))
+    assert gaps[-1] < 0.1 < gaps[1]
+    np.testing.assert_array_equal(A.get("maxout", k=1).f(z), 0.0)
+    # The default pieces are deterministic.
+    assert A.get("maxout", k=4).params == A.get("maxout", k=4).params
+
+
+def test_maxout_explicit_pieces_override_the_default():
+    act = A.get("maxout", weights=[0, 1], biases=[0, 0])
+    z = np.linspace(-3, 3, 61)
+    np.testing.assert_array_equal(act.f(z), np.maximum(z, 0))  # two pieces can make a ReLU
+    assert act.params["k"] == 2
+    act = A.get("maxout", weights=[1, -1])  # biases default to 0: |z|
+    np.testing.assert_array_equal(act.f(z), np.abs(z))
+    # Ties go to the first piece: at 0 both lines give 0, the derivative is the first slope.
+    assert act.df(0.0) == 1.0
+    np.testing.assert_array_equal(act.df(np.array([-2.0, 2.0])), [-1.0, 1.0])
+
+
+@pytest.mark.parametrize("name,params,fragment", [
+    ("leaky_relu", {"a": 2.0}, "between 0 and 1, got 2"),
+    ("leaky_relu", {"a": float("nan")}, "finite number"),
+    ("leaky_relu", {"a": "0.1"}, "finite number"),
+    ("leaky_relu", {"a": True}, "finite number"),
+    ("elu", {"alpha": -1}, "between 0 and 5, got -1"),
+    ("sigmoid", {"a": 0.1}, "unknown parameter(s) a; it takes no parameters"),
+    ("elu", {"a": 0.1}, "it takes alpha"),
+    ("rrelu", {"lower": 0.5, "upper": 0.2}, "lower (0.5) must not be larger than upper (0.2)"),
+    ("maxout", {"k": 2.5}, "whole number, got 2.5"),
+    ("maxout", {"k": 11}, "between 1 and 10, got 11"),
+    ("maxout", {"weights": [1, 2], "biases": [0]}, "2 weight(s) but 1 bias(es)"),
+    ("maxout", {"weights": [1, 2], "k": 3}, "k = 3 but 2 weight(s)"),
+    ("maxout", {"biases": [1, 2]}, "without weights"),
+    ("maxout", {"weights": []}, "list of 1 to"),
+    ("maxout", {"weights": [1, float("inf")]}, "finite number"),
+])
+def test_bad_parameters_are_explained(name, params, fragment):
+    with pytest.raises(EngineError) as info:
+        A.get(name, **params)
+    assert info.value.code == "bad_activation_param"
+    assert name in str(info.value) and fragment in str(info.value)
+
+
+@pytest.mark.parametrize("name", ["swish", "", None, "ReLU"])
+def test_unknown_activation(name):
+    with pytest.raises(EngineError) as info:
+        A.get(name)
+    assert info.value.code == "unknown_activation"
+    assert "known: sigmoid, tanh, relu" in str(info.value)
+
+
+def test_integral_float_k_is_accepted():
+    assert A.get("maxout", k=3.0).params["k"] == 3
+
+
+def test_curve_shapes_and_errors():
+    data = A.curve("tanh", -2, 3, 11)
+    assert set(data) == {"x", "f", "df"}
+    assert all(v.shape == (11,) and v.dtype == np.float64 for v in data.values())
+    assert data["x"][0] == -2 and data["x"][-1] == 3
+    for kwargs, code in [({"xmin": 1, "xmax": 1}, "bad_curve_range"), ({"xmin": 2, "xmax": 1}, "bad_curve_range"),
+                         ({"xmin": float("nan")}, "bad_curve_range"), ({"n": 1}, "bad_curve_points"),
+                         ({"n": 10**6}, "bad_curve_points"), ({"n": 5.5}, "bad_curve_points")]:
+        with pytest.raises(EngineError) as info:
+            A.curve("tanh", **kwargs)
+        assert info.value.code == code
+
+
+def test_gradient_through_sigmoid_layers_vanishes():
+    result = A.gradient_through_layers("sigmoid", 10)
+    np.testing.assert_array_equal(result["layers"], np.arange(1, 11))
+    np.testing.assert_allclose(result["gradient"], 0.25 ** np.arange(1, 11), rtol=1e-15)
+    assert result["gradient"][-1] < 1e-6
+    sampled = A.gradient_through_layers("sigmoid", 20, z=None, rng=np.random.default_rng(0))
+    assert np.all(sampled["factor"] <= 0.25) and np.all(sampled["factor"] > 0)
+    assert np.all(sampled["gradient"] <= 0.25 ** np.arange(1, 21))
+    assert not np.all(sampled["z"] == sampled["z"][0])
+    again = A.gradient_through_layers("sigmoid", 20, z=None, rng=np.random.default_rng(0))
+    np.testing.assert_array_equal(sampled["gradient"], again["gradient"])
+
+
+def test_gradient_through_relu_and_tanh_layers_does_not_vanish_in_the_good_region():
+    np.testing.assert_array_equal(A.gradient_through_layers("relu", 30, z=1.0)["gradient"], 1.0)
+    np.testing.assert_array_equal(A.gradient_through_layers("tanh", 30, z=0.0)["gradient"], 1.0)
+    np.testing.assert_array_equal(A.gradient_through_layers("relu", 3, z=-1.0)["gradient"], 0.0)
+    leaky = A.gradient_through_layers("leaky_relu", 3, z=[-1.0, 2.0, -3.0], a=0.1)
+    np.testing.assert_allclose(leaky["gradient"], [0.1, 0.1, 0.01])
+
+
+@pytest.mark.parametrize("kwargs", [{"depth": 0}, {"depth": 1001}, {"depth": 2.0}, {"depth": 3, "z": [0.0, 1.0]},
+                                    {"depth": 3, "z": None}])
+def test_gradient_through_layers_errors(kwargs):
+    with pytest.raises(EngineError) as info:
+        A.gradient_through_layers("sigmoid", **kwargs)
+    assert info.value.code == "bad_depth"
+
+
+# -- layers ---------------------------------------------------------------------------------------------
+
+def test_layer_types_match_the_activations():
+    assert list(A.LAYER_TYPES) == list(A.ACTIVATIONS)
+    for name, cls in A.LAYER_TYPES.items():
+        assert cls.type == name
+        layer = cls(name="act1")
+        config = layer.config()
+        assert json.loads(json.dumps(layer.spec())) == {"type": name, "name": "act1", **config}
+        assert cls(**config).config() == config
+
+
+def test_layer_configs_carry_their_arguments():
+    assert A.LAYER_TYPES["leaky_relu"](a=0.1).config() == {"a": 0.1}
+    assert A.LAYER_TYPES["prelu"](mode="channel", a=0.1).config() == {"mode": "channel", "a": 0.1}
+    assert A.LAYER_TYPES["rrelu"](lower=0.1, upper=0.2).config() == {"lower": 0.1, "upper": 0.2}
+    assert A.LAYER_TYPES["elu"](alpha=0.4).config() == {"alpha": 0.4}
+    assert A.LAYER_TYPES["maxout"](k=3).config() == {"k": 3}
+
+
+@pytest.mark.parametrize("make,code", [
+    (lambda: A.LeakyReLU(a=5), "bad_activation_param"), (lambda: A.ELU(alpha=float("nan")), "bad_activation_param"),
+    (lambda: A.RReLU(lower=0.5, upper=0.1), "bad_activation_param"), (lambda: A.PReLU(mode="pixel"), "bad_prelu_mode"),
+    (lambda: A.Maxout(k=0), "bad_activation_param"), (lambda: A.Maxout(k=1.5), "bad_activation_param"),
+])
+def test_bad_layer_arguments(make, code):
+    with pytest.raises(EngineError) as info:
+        make()
+    assert info.value.code == code
+
+
+def _built(cls, in_shape, **kwargs):
+    layer = cls(**kwargs)
+    layer.build(in_shape, np.random.default_rng(7), np.float64)
+    return layer
+
+
+SHAPES = {"image": (4, 3, 5, 5), "vector": (5, 8)}  # (C, N, H, W) and (N, D)
+
+
+def _per_sample(shape):
+    return (shape[0], *shape[2:]) if len(shape) == 4 else (shape[1],)
+
+
+@pytest.mark.parametrize("kind", SHAPES)
+@pytest.mark.parametrize("name", [n for n in A.LAYER_TYPES if n not in ("prelu", "maxout")])
+@pytest.mark.parametrize("train", [False, True])
+def test_elementwise_layer_gradients(name, kind, train):
+    shape = SHAPES[kind]
+    x = sample(np.random.default_rng(11), shape, CRITICAL.get(name, []), scale=3.0)
+    layer = _built(A.LAYER_TYPES[name], _per_sample(shape))
+    errors = check_layer(layer, x, train=train)
+    assert set(errors) == {"x"}
+    assert errors["x"] < TOL, errors
+
+
+@pytest.mark.parametrize("name", [n for n in A.LAYER_TYPES if n not in ("maxout",)])
+def test_layer_forward_and_backward_agree_with_the_plotting_functions(name):
+    x = sample(np.random.default_rng(5), (3, 2, 4, 4), CRITICAL.get(name, []))
+    layer = _built(A.LAYER_TYPES[name], (3, 4, 4))
+    act = A.get(name)
+    np.testing.assert_allclose(layer.forward(x), act.f(x), rtol=1e-13, atol=1e-15)
+    np.testing.assert_allclose(layer.backward(np.ones_like(x)), act.df(x), rtol=1e-13, atol=1e-15)
+
+
+@pytest.mark.parametrize("name", list(A.LAYER_TYPES))
+def test_float32_stays_float32_and_dout_is_untouched(name):
+    x = np.random.default_rng(2).standard_normal((4, 3, 6, 6)).astype(np.float32)
+    layer = A.LAYER_TYPES[name]()
+    out_shape = layer.build((4, 6, 6), np.random.default_rng(0), np.float32)
+    for train in (False, True):
+        y = layer.forward(x, train)
+        assert y.dtype == np.float32 and y.shape == (out_shape[0], 3, 6, 6)
+        dout = np.random.default_rng(3).standard_normal(y.shape).astype(np.float32)
+        kept = dout.copy()
+        dx = layer.backward(dout)
+        assert dx.dtype == np.float32 and dx.shape == x.shape
+        np.testing.assert_array_equal(dout, kept)
+        for grad in layer.grads.values():
+            assert grad.dtype == np.float32
+
+
+def test_relu_layer_values_and_mask():
+    layer = A.ReLU()
+    x = np.array([[-1.0, 0.0, 2.0, -0.0, 3.5]], dtype=np.float32)
+    np.testing.assert_array_equal(layer.forward(x), [[0, 0, 2, 0, 3.5]])
+    np.testing.assert_array_equal(layer.backward(np.full_like(x, 7)), [[0, 0, 7, 0, 7]])
+
+
+@pytest.mark.parametrize("kind", SHAPES)
+@pytest.mark.parametrize("mode", ["layer", "channel"])
+def test_prelu_gradients_including_its_slope(mode, kind):
+    shape = SHAPES[kind]
+    layer = _built(A.PReLU, _per_sample(shape), mode=mode, a=0.3)
+    channels = _per_sample(shape)[0]
+    assert layer.params["a"].shape == ((1,) if mode == "layer" else (channels,))
+    np.testing.assert_array_equal(layer.params["a"], 0.3)
+    layer.params["a"][:] = np.linspace(-0.2, 0.7, layer.params["a"].size)  # distinct slopes per channel
+    x = sample(np.random.default_rng(13), shape, [0.0], scale=3.0)
+    errors = check_layer(layer, x)
+    assert set(errors) == {"x", "a"}
+    assert max(errors.values()) < TOL, errors
+
+
+def test_prelu_per_channel_slopes_apply_along_the_channel_axis():
+    layer = _built(A.PReLU, (2, 1, 1), mode="channel")
+    layer.params["a"][:] = [0.1, 0.5]
+    x = -np.ones((2, 3, 1, 1))  # (C, N, H, W)
+    np.testing.assert_allclose(layer.forward(x)[:, :, 0, 0], [[-0.1] * 3, [-0.5] * 3])
+    layer = _built(A.PReLU, (2,), mode="channel")
+    layer.params["a"][:] = [0.1, 0.5]
+    np.testing.assert_allclose(layer.forward(-np.ones((3, 2))), [[-0.1, -0.5]] * 3)  # (N, D)
+    layer.backward(np.ones((3, 2)))
+    np.testing.assert_allclose(layer.grads["a"], [-3.0, -3.0])
+    with pytest.raises(EngineError) as info:
+        layer.forward(np.ones((3, 5)))
+    assert info.value.code == "prelu_channels"
+
+
+def test_rrelu_trains_with_random_slopes_in_range_and_evaluates_with_the_middle():
+    layer = _built(A.RReLU, (1000,), lower=0.1, upper=0.3)
+    x = -np.ones((2, 1000))
+    y = layer.forward(x, train=True)
+    slopes = -y
+    assert np.all((slopes >= 0.1) & (slopes <= 0.3))
+    assert slopes.std() > 0.05  # U[0.1, 0.3] has std 0.058: really one draw per element
+    assert not np.array_equal(layer.forward(x, train=True), y)  # a new draw each batch
+    np.testing.assert_allclose(layer.forward(x, train=False), -0.2)
+    np.testing.assert_array_equal(layer.forward(-x, train=True), 1.0)  # positive side untouched
+    # The draw comes from the layer's generator: the same seed gives the same slopes.
+    a, b = _built(A.RReLU, (50,)), _built(A.RReLU, (50,))
+    np.testing.assert_array_equal(a.forward(-np.ones((1, 50)), True), b.forward(-np.ones((1, 50)), True))
+
+
+def test_rrelu_backward_uses_the_same_draw_as_forward():
+    layer = _built(A.RReLU, (20,))
+    x = -np.ones((1, 20))
+    y = layer.forward(x, train=True)
+    np.testing.assert_array_equal(layer.backward(np.ones_like(x)), -y)
+
+
+def test_unbuilt_rrelu_cannot_train():
+    with pytest.raises(EngineError) as info:
+        A.RReLU().forward(np.ones((2, 2)), train=True)
+    assert info.value.code == "not_built"
+
+
+@pytest.mark.parametrize("kind", SHAPES)
+@pytest.mark.parametrize("k", [2, 4])
+def test_maxout_gradients(kind, k):
+    shape = SHAPES[kind]
+    layer = _built(A.Maxout, _per_sample(shape), k=k)
+    x = np.random.default_rng(17).standard_normal(shape)
+    errors = check_layer(layer, x)
+    assert errors["x"] < TOL, errors
+
+
+def test_maxout_groups_consecutive_channels_and_reduces_the_shape():
+    layer = A.Maxout(k=2)
+    assert layer.build((6, 5, 5), np.random.default_rng(0)) == (3, 5, 5)
+    assert A.Maxout(k=3).build((12,), np.random.default_rng(0)) == (4,)
+    x = np.arange(6, dtype=np.float64)[:, None, None, None] * np.array([1, -1]).reshape(1, 2, 1, 1)
+    y = layer.forward(np.broadcast_to(x, (6, 2, 1, 1)).copy())  # channels 0..5, sample 1 negated
+    np.testing.assert_array_equal(y[:, 0, 0, 0], [1, 3, 5])
+    np.testing.assert_array_equal(y[:, 1, 0, 0], [0, -2, -4])
+    vec = np.array([[1.0, 5.0, 2.0, 0.0, 9.0, 3.0]])  # (N, D), k = 3: groups (1, 5, 2) and (0, 9, 3)
+    layer3 = A.Maxout(k=3)
+    np.testing.assert_array_equal(layer3.forward(vec), [[5.0, 9.0]])
+    np.testing.assert_array_equal(layer3.backward(np.array([[10.0, 20.0]])), [[0, 10, 0, 0, 20, 0]])
+
+
+def test_maxout_ties_send_the_gradient_to_the_first_maximum():
+    layer = A.Maxout(k=3)
+    x = np.array([[2.0, 2.0, 2.0, -1.0, 4.0, 4.0]])
+    np.testing.assert_array_equal(layer.forward(x), [[2.0, 4.0]])
+    np.testing.assert_array_equal(layer.backward(np.array([[1.0, 1.0]])), [[1, 0, 0, 0, 1, 0]])
+
+
+def test_maxout_channels_must_divide_by_k():
+    with pytest.raises(EngineError) as info:
+        A.Maxout(k=4, name="max1").build((6, 5, 5), np.random.default_rng(0))
+    assert info.value.code == "maxout_channels"
+    assert "6 channel(s)" in str(info.value) and "k = 4" in str(info.value) and "max1" in str(info.value)
+    assert info.value.params == {"channels": 6, "k": 4}
+
+
+def test_a_wrong_backward_fails_the_check():
+    class HalfSigmoid(A.Sigmoid):
+        def backward(self, dout):
+            return 0.5 * super().backward(dout)
+
+    x = np.random.default_rng(0).standard_normal((3, 4))
+    assert check_layer(_built(HalfSigmoid, (4,)), x)["x"] > 0.3
