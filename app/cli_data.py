@@ -39,7 +39,7 @@ def run(args) -> int:
 def _report() -> None:
     sample = data.load_sample()
     size = data.SAMPLE_PATH.stat().st_size
-    print(f"Bundled sample: {data.SAMPLE_PATH} ({_megabytes(size)}, {sample.num_train:,} training and "
+    print(f"Bundled sample: {data.SAMPLE_PATH} ({_size(size)}, {sample.num_train:,} training and "
           f"{sample.num_test:,} test images; always available offline)")
     folder = data.locate()
     if folder is not None:
@@ -96,8 +96,10 @@ def _problems(folder: Path) -> list[str]:
     return [f"{name}: {problem}" for name, problem in data.check_folder(folder).items() if problem]
 
 
-def _megabytes(n: int) -> str:
-    return f"{n / 1e6:.1f} MB"
+def _size(n: int) -> str:
+    if n >= 1e6:
+        return f"{n / 1e6:.1f} MB"
+    return f"{n / 1e3:.0f} kB" if n >= 1e3 else f"{n} B"
 
 
 class ProgressBar:
@@ -120,9 +122,9 @@ class ProgressBar:
             self.shown = percent
             filled = BAR_WIDTH * percent // 100
             bar = "#" * filled + "." * (BAR_WIDTH - filled)
-            text = f"{filename:28} [{bar}] {percent:3d}%  {_megabytes(done)} / {_megabytes(total)}"
+            text = f"{filename:28} [{bar}] {percent:3d}%  {_size(done)} / {_size(total)}"
         else:
-            text = f"{filename:28} {_megabytes(done)}"
+            text = f"{filename:28} {_size(done)}"
         self.stream.write("\r" + text)
         self.stream.flush()
 

@@ -438,7 +438,7 @@ def load(name: str = "sample", data_dir=None, download: bool = False, progress: 
     """MNIST as ``name`` says: ``"sample"`` (bundled, offline) or ``"mnist"`` (the full 60,000 + 10,000).
 
     ``"mnist"`` looks in ``data_dir``, then ``$CNN_PLAYGROUND_DATA_DIR``, then the user cache, then,
-    if ``download`` is true, downloads into the cache (see :func:`download`). Raises EngineError
+    if ``download`` is true, downloads into the cache (see :func:`download_mnist`). Raises EngineError
     ``mnist_not_found`` saying where it looked and how to get the data.
     """
     if name == "sample":
