@@ -319,11 +319,24 @@ def test_elementwise_layer_gradients(name, kind, train):
     assert errors["x"] < TOL, errors
 
 
-@pytest.mark.parametrize("name", [n for n in A.LAYER_TYPES if n not in ("maxout",)])
-def test_layer_forward_and_backward_agree_with_the_plotting_functions(name):
+NON_DEFAULT = [("leaky_relu", {"a": 0.2}), ("elu", {"alpha": 0.4}), ("rrelu", {"lower": 0.1, "upper": 0.5}),
+               ("prelu", {"a": -0.3})]
+
+
+@pytest.mark.parametrize("name,params", NON_DEFAULT)
+@pytest.mark.parametrize("train", [False, True])
+def test_layer_gradients_with_non_default_parameters(name, params, train):
+    x = sample(np.random.default_rng(12), (3, 2, 4, 4), [0.0], scale=3.0)
+    layer = _built(A.LAYER_TYPES[name], (3, 4, 4), **params)
+    errors = check_layer(layer, x, train=train)
+    assert max(errors.values()) < TOL, errors
+
+
+@pytest.mark.parametrize("name,params", [(n, {}) for n in A.LAYER_TYPES if n != "maxout"] + NON_DEFAULT)
+def test_layer_forward_and_backward_agree_with_the_plotting_functions(name, params):
     x = sample(np.random.default_rng(5), (3, 2, 4, 4), CRITICAL.get(name, []))
-    layer = _built(A.LAYER_TYPES[name], (3, 4, 4))
-    act = A.get(name)
+    layer = _built(A.LAYER_TYPES[name], (3, 4, 4), **params)
+    act = A.get(name, **params)
     np.testing.assert_allclose(layer.forward(x), act.f(x), rtol=1e-13, atol=1e-15)
     np.testing.assert_allclose(layer.backward(np.ones_like(x)), act.df(x), rtol=1e-13, atol=1e-15)
 
