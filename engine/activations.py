@@ -8,8 +8,8 @@ Two views of the same mathematics:
    for a plot; :func:`gradient_through_layers` multiplies derivatives through stacked layers (the
    vanishing-gradient demo).
 2. **Layers** (:data:`LAYER_TYPES`): ``forward(x, train)`` caches what ``backward(dout)`` needs.
-   They work on any shape; image activations are channel-major ``(C, N, H, W)`` and vectors
-   ``(N, D)``, which matters only for PReLU's per-channel slopes and Maxout's channel groups.
+   They work on any shape; image activations are channel-major (``(C, H, W, N)``, channel axis 0,
+   see :mod:`engine.layers`) and vectors ``(N, D)``, which matters only for PReLU's per-channel slopes and Maxout's channel groups.
 
 Conventions at kinks: the derivative at z = 0 is taken from the left-hand piece (ReLU'(0) = 0, as in
 the notes; leaky ReLU'(0) = a; ELU'(0) = alpha), matching the layers' backward.
@@ -375,7 +375,7 @@ class LeakyReLU(Layer):
 
 class PReLU(Layer):
     """Leaky ReLU whose slope ``a`` is learned: ``params["a"]`` has shape (1,) in mode ``"layer"``
-    and (C,) in mode ``"channel"``, one per channel (axis 0 of a ``(C, N, H, W)`` input, axis 1 of an
+    and (C,) in mode ``"channel"``, one per channel (axis 0 of a 4-D ``(C, H, W, N)`` input, axis 1 of an
     ``(N, D)`` input). ``a`` is the initial slope (0.25, as in PyTorch)."""
 
     type = "prelu"
@@ -399,7 +399,7 @@ class PReLU(Layer):
         return tuple(in_shape)
 
     def _slopes(self, x):
-        """``a`` shaped to broadcast against x: (C, 1, 1, 1) for images, (1, D) for vectors."""
+        """``a`` shaped to broadcast against x: (C, 1, 1, 1) for 4-D images, (1, D) for vectors."""
         a = self.params["a"]
         if self.mode == "layer":
             return a
@@ -520,7 +520,7 @@ class SiLU(Layer):
 class Maxout(Layer):
     """Max over groups of ``k`` consecutive channels: channels (0..k-1) give output channel 0, and so on.
 
-    The channel axis is 0 of ``(C, N, H, W)`` and 1 of ``(N, D)``; the output has C/k channels.
+    The channel axis is 0 of a 4-D image batch ``(C, H, W, N)`` and 1 of ``(N, D)``; the output has C/k channels.
     Backward sends each gradient to the (first) maximum of its group.
     """
 

@@ -9,7 +9,10 @@ import numpy as np
 def numerical_gradient(f, x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
     """d f(x) / dx by central differences, one element at a time.
 
-    ``f(x)`` returns a number; ``x`` (a float64 array, any shape) is nudged in place by +-eps and
+    ``f(x)`` returns a number, or an array whose **sum** is the function: the difference
+    ``f(x + eps) - f(x - eps)`` is then taken element by element before summing, so the outputs that
+    one nudge does not change cancel exactly instead of adding rounding noise (this keeps small
+    gradient entries accurate). ``x`` (a float64 array, any shape) is nudged in place by +-eps and
     each element is restored afterwards, so ``x`` is unchanged on return (also after an error).
     """
     if not isinstance(x, np.ndarray) or x.dtype != np.float64:
@@ -19,12 +22,12 @@ def numerical_gradient(f, x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
         old = x[i]
         try:
             x[i] = old + eps
-            up = float(f(x))
+            up = np.array(f(x), dtype=np.float64)
             x[i] = old - eps
-            down = float(f(x))
+            down = np.array(f(x), dtype=np.float64)
         finally:
             x[i] = old
-        grad[i] = (up - down) / (2 * eps)
+        grad[i] = np.sum(up - down) / (2 * eps)
     return grad
 
 
@@ -74,7 +77,7 @@ def check_layer(layer, x, train: bool = False, seed: int = 0, eps: float = 1e-6)
         r = rng.choice([-1.0, 1.0], size=out.shape) * rng.uniform(0.5, 1.5, size=out.shape)
 
         def loss(_):
-            return float(np.sum(forward(x) * r))
+            return forward(x) * r  # summed by numerical_gradient after differencing
 
         dout = r.copy()
         dx = layer.backward(dout)

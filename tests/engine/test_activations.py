@@ -300,11 +300,11 @@ def _built(cls, in_shape, **kwargs):
     return layer
 
 
-SHAPES = {"image": (4, 3, 5, 5), "vector": (5, 8)}  # (C, N, H, W) and (N, D)
+SHAPES = {"image": (4, 5, 6, 3), "vector": (5, 8)}  # (C, H, W, N) and (N, D)
 
 
 def _per_sample(shape):
-    return (shape[0], *shape[2:]) if len(shape) == 4 else (shape[1],)
+    return shape[:-1] if len(shape) == 4 else (shape[1],)
 
 
 @pytest.mark.parametrize("kind", SHAPES)
@@ -326,7 +326,7 @@ NON_DEFAULT = [("leaky_relu", {"a": 0.2}), ("elu", {"alpha": 0.4}), ("rrelu", {"
 @pytest.mark.parametrize("name,params", NON_DEFAULT)
 @pytest.mark.parametrize("train", [False, True])
 def test_layer_gradients_with_non_default_parameters(name, params, train):
-    x = sample(np.random.default_rng(12), (3, 2, 4, 4), [0.0], scale=3.0)
+    x = sample(np.random.default_rng(12), (3, 4, 4, 2), [0.0], scale=3.0)
     layer = _built(A.LAYER_TYPES[name], (3, 4, 4), **params)
     errors = check_layer(layer, x, train=train)
     assert max(errors.values()) < TOL, errors
@@ -334,7 +334,7 @@ def test_layer_gradients_with_non_default_parameters(name, params, train):
 
 @pytest.mark.parametrize("name,params", [(n, {}) for n in A.LAYER_TYPES if n != "maxout"] + NON_DEFAULT)
 def test_layer_forward_and_backward_agree_with_the_plotting_functions(name, params):
-    x = sample(np.random.default_rng(5), (3, 2, 4, 4), CRITICAL.get(name, []))
+    x = sample(np.random.default_rng(5), (3, 4, 4, 2), CRITICAL.get(name, []))
     layer = _built(A.LAYER_TYPES[name], (3, 4, 4), **params)
     act = A.get(name, **params)
     np.testing.assert_allclose(layer.forward(x), act.f(x), rtol=1e-13, atol=1e-15)
@@ -343,12 +343,12 @@ def test_layer_forward_and_backward_agree_with_the_plotting_functions(name, para
 
 @pytest.mark.parametrize("name", list(A.LAYER_TYPES))
 def test_float32_stays_float32_and_dout_is_untouched(name):
-    x = np.random.default_rng(2).standard_normal((4, 3, 6, 6)).astype(np.float32)
+    x = np.random.default_rng(2).standard_normal((4, 6, 6, 3)).astype(np.float32)  # (C, H, W, N)
     layer = A.LAYER_TYPES[name]()
     out_shape = layer.build((4, 6, 6), np.random.default_rng(0), np.float32)
     for train in (False, True):
         y = layer.forward(x, train)
-        assert y.dtype == np.float32 and y.shape == (out_shape[0], 3, 6, 6)
+        assert y.dtype == np.float32 and y.shape == (*out_shape, 3)
         dout = np.random.default_rng(3).standard_normal(y.shape).astype(np.float32)
         kept = dout.copy()
         dx = layer.backward(dout)
@@ -383,8 +383,8 @@ def test_prelu_gradients_including_its_slope(mode, kind):
 def test_prelu_per_channel_slopes_apply_along_the_channel_axis():
     layer = _built(A.PReLU, (2, 1, 1), mode="channel")
     layer.params["a"][:] = [0.1, 0.5]
-    x = -np.ones((2, 3, 1, 1))  # (C, N, H, W)
-    np.testing.assert_allclose(layer.forward(x)[:, :, 0, 0], [[-0.1] * 3, [-0.5] * 3])
+    x = -np.ones((2, 1, 1, 3))  # (C, H, W, N)
+    np.testing.assert_allclose(layer.forward(x)[:, 0, 0, :], [[-0.1] * 3, [-0.5] * 3])
     layer = _built(A.PReLU, (2,), mode="channel")
     layer.params["a"][:] = [0.1, 0.5]
     np.testing.assert_allclose(layer.forward(-np.ones((3, 2))), [[-0.1, -0.5]] * 3)  # (N, D)
@@ -437,10 +437,11 @@ def test_maxout_groups_consecutive_channels_and_reduces_the_shape():
     layer = A.Maxout(k=2)
     assert layer.build((6, 5, 5), np.random.default_rng(0)) == (3, 5, 5)
     assert A.Maxout(k=3).build((12,), np.random.default_rng(0)) == (4,)
-    x = np.arange(6, dtype=np.float64)[:, None, None, None] * np.array([1, -1]).reshape(1, 2, 1, 1)
-    y = layer.forward(np.broadcast_to(x, (6, 2, 1, 1)).copy())  # channels 0..5, sample 1 negated
+    x = np.arange(6, dtype=np.float64).reshape(6, 1, 1, 1) * np.array([1, -1]).reshape(1, 1, 1, 2)
+    y = layer.forward(x)  # (C, H, W, N): channels 0..5, sample 1 negated
+    assert y.shape == (3, 1, 1, 2)
     np.testing.assert_array_equal(y[:, 0, 0, 0], [1, 3, 5])
-    np.testing.assert_array_equal(y[:, 1, 0, 0], [0, -2, -4])
+    np.testing.assert_array_equal(y[:, 0, 0, 1], [0, -2, -4])
     vec = np.array([[1.0, 5.0, 2.0, 0.0, 9.0, 3.0]])  # (N, D), k = 3: groups (1, 5, 2) and (0, 9, 3)
     layer3 = A.Maxout(k=3)
     np.testing.assert_array_equal(layer3.forward(vec), [[5.0, 9.0]])

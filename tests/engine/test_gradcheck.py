@@ -105,3 +105,16 @@ def test_check_layer_reuses_one_random_draw_and_restores_the_generator():
     errors = check_layer(layer, x, train=True)
     assert errors["x"] < 1e-6  # different draws per evaluation would make this about 1
     assert layer.rng is own
+
+
+def test_array_valued_f_is_summed_after_differencing():
+    """Large outputs that a nudge does not touch must not drown a small gradient entry."""
+    x = np.array([0.3, 2.0, -1.5])
+
+    def outputs(v):
+        return np.array([1e4 * v[1] ** 2, 1e4 * v[2] ** 2, 1e-5 * np.sin(v[0])])
+
+    expected = np.array([1e-5 * np.cos(0.3), 2e4 * 2.0, 2e4 * -1.5])
+    assert relative_error(numerical_gradient(outputs, x), expected) < 1e-6
+    # Summing first loses the small entry in the rounding of 1e4-sized numbers.
+    assert relative_error(numerical_gradient(lambda v: float(np.sum(outputs(v))), x), expected) > 1e-3
