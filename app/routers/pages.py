@@ -1,7 +1,8 @@
-"""HTML pages."""
+"""HTML pages: the home page and the labs. Each lab page is a shell; its module fetches the numbers."""
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from ..presets import CONV_PRESETS, POOL_PRESETS
 from ..templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -10,3 +11,13 @@ router = APIRouter(include_in_schema=False)
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request):
     return render(request, "home.html")
+
+
+@router.get("/conv", response_class=HTMLResponse)
+def conv_lab(request: Request):
+    return render(request, "conv.html", presets=CONV_PRESETS)
+
+
+@router.get("/pool", response_class=HTMLResponse)
+def pool_lab(request: Request):
+    return render(request, "pool.html", presets=POOL_PRESETS)

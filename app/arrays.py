@@ -1,0 +1,159 @@
+"""The only bridge between request/response models and NumPy arrays.
+
+Requests carry grids as nested JSON lists; :func:`to_array` turns one into a float64 array or
+raises :class:`engine.errors.EngineError` with a code the app translates and the place of the
+problem ("the input, row 2: has 2 numbers but row 1 has 3"). It refuses ragged rows, text, NaN
+and infinities, empty grids, the wrong number of dimensions and sizes beyond the limits in
+:mod:`app.limits`. :func:`to_json` is the way back, refusing results that overflowed.
+
+A position is a list of ``[dimension, index]`` pairs with 1-based indices, for example
+``[["row", 2], ["column", 3]]``: the error handler writes it out in the request's language.
+"""
+import math
+from numbers import Real
+
+import numpy as np
+
+from engine.errors import EngineError
+
+from .limits import MAX_ABS_VALUE
+
+# Names of the dimensions of a grid with 2, 3 or 4 dimensions, outermost first.
+DIMENSION_NAMES = {1: ("value",), 2: ("row", "column"), 3: ("channel", "row", "column"),
+                   4: ("filter", "channel", "row", "column")}
+
+
+def _depth(value) -> tuple[int, bool]:
+    """Nesting depth along the first entries, and whether that chain ends in an empty list."""
+    depth = 0
+    while isinstance(value, list) and value:
+        value, depth = value[0], depth + 1
+    if isinstance(value, list):  # an empty list still counts as a level
+        return depth + 1, True
+    return depth, False
+
+
+def _position(names, path) -> list:
+    return [[names[k], i + 1] for k, i in enumerate(path)]
+
+
+def _check_leaf(value, what, names, path):
+    if isinstance(value, bool) or not isinstance(value, Real):
+        shown = value if isinstance(value, str) else ("null" if value is None else type(value).__name__)
+        raise EngineError("not_number", f"{what}, {_english(names, path)}: {shown!r} is not a number",
+                          what=what, position=_position(names, path), value=str(shown)[:40])
+    number = float(value)
+    if not math.isfinite(number):
+        raise EngineError("not_finite_at", f"{what}, {_english(names, path)}: {number} is not a finite number",
+                          what=what, position=_position(names, path), value=str(number))
+    if abs(number) > MAX_ABS_VALUE:
+        raise EngineError("number_too_large",
+                          f"{what}, {_english(names, path)}: {number:g} is too large (at most {MAX_ABS_VALUE:g})",
+                          what=what, position=_position(names, path), value=f"{number:g}",
+                          limit=f"{MAX_ABS_VALUE:g}")
+
+
+def _english(names, path) -> str:
+    return ", ".join(f"{names[k]} {i + 1}" for k, i in enumerate(path)) or "the whole grid"
+
+
+def _shape_of(value, what, names, path) -> tuple:
+    """The shape of a rectangular nested list, checking every leaf; errors name the place."""
+    level = len(path)
+    if level == len(names):
+        _check_leaf(value, what, names, path)
+        return ()
+    if not isinstance(value, list):
+        raise EngineError("bad_nesting", f"{what}, {_english(names, path)}: expected a list of {names[level]}s",
+                          what=what, position=_position(names, path), expected=names[level])
+    if not value:
+        raise EngineError("empty", f"{what} is empty" + (f" at {_english(names, path)}" if path else ""),
+                          what=what, position=_position(names, path))
+    first = _shape_of(value[0], what, names, path + [0])
+    for i, item in enumerate(value[1:], start=1):
+        shape = _shape_of(item, what, names, path + [i])
+        if shape != first:
+            if len(shape) == 1:
+                raise EngineError(
+                    "ragged", f"{what}: {_english(names, path + [i])} has {shape[0]} numbers but "
+                              f"{_english(names, path + [0])} has {first[0]}",
+                    what=what, position=_position(names, path + [i]), first=_position(names, path + [0]),
+                    length=shape[0], expected=first[0])
+            raise EngineError(
+                "ragged_shape", f"{what}: {_english(names, path + [i])} is {'x'.join(map(str, shape))} but "
+                                f"{_english(names, path + [0])} is {'x'.join(map(str, first))}",
+                what=what, position=_position(names, path + [i]), first=_position(names, path + [0]),
+                shape=list(shape), expected=list(first))
+    return (len(value),) + first
+
+
+def to_array(value, what: str, ndims: tuple[int, ...], limits: dict[str, int] | None = None) -> np.ndarray:
+    """A nested list as a float64 array with one of the allowed numbers of dimensions.
+
+    what: the field's name for messages ("input", "kernel"); ndims: allowed dimensions, e.g.
+    ``(2, 3)``; limits: the largest size per dimension name, e.g. ``{"row": 64, "column": 64,
+    "channel": 16}``. Every refusal is an :class:`EngineError` naming the place.
+    """
+    limits = limits or {}
+    if not isinstance(value, list):
+        raise EngineError("not_grid", f"{what} must be a list of rows of numbers, got {str(value)[:40]!r}",
+                          what=what, value=str(value)[:40])
+    depth, ends_empty = _depth(value)
+    if ends_empty and depth <= max(ndims):
+        raise EngineError("empty", f"{what} is empty", what=what, position=[])
+    if depth not in ndims:
+        raise EngineError("bad_grid_ndim",
+                          f"{what} must have {' or '.join(map(str, ndims))} dimensions, got {depth}",
+                          what=what, allowed=list(ndims), ndim=depth)
+    names = DIMENSION_NAMES[depth]
+    _check_limits_along_first(value, what, names, limits)
+    shape = _shape_of(value, what, names, [])
+    _check_limits(shape, what, names, limits)
+    return np.asarray(value, dtype=np.float64)
+
+
+def _check_limits_along_first(value, what, names, limits):
+    """Refuse an oversize grid before walking all of it (the first entry at each level)."""
+    shape = []
+    while isinstance(value, list) and value:
+        shape.append(len(value))
+        value = value[0]
+    if len(shape) == len(names):
+        _check_limits(tuple(shape), what, names, limits)
+
+
+def _check_limits(shape, what, names, limits):
+    for name, size in zip(names, shape):
+        limit = limits.get(name)
+        if limit is not None and size > limit:
+            raise EngineError("too_big",
+                              f"{what} has {size} {name}s; at most {limit} are allowed "
+                              f"(shape {'x'.join(map(str, shape))})",
+                              what=what, dimension=name, count=size, limit=limit, shape=list(shape))
+
+
+def to_bias(value, filters: int) -> np.ndarray:
+    """A bias (one number for every filter, or one per filter) as a float64 array of shape (F,)."""
+    if isinstance(value, list):
+        b = to_array(value, "bias", (1,))
+        if b.shape != (filters,):
+            raise EngineError("bias_mismatch", f"there are {filters} filter(s) but {b.shape[0]} bias value(s)",
+                              filters=filters, biases=int(b.shape[0]))
+        return b
+    _check_leaf(value, "bias", DIMENSION_NAMES[1], [])
+    return np.full(filters, float(value))
+
+
+def check_int(value: int, what: str, limit: int) -> None:
+    """Refuse a stride, padding, dilation or window size beyond its limit."""
+    for v in (value if isinstance(value, (list, tuple)) else [value]):
+        if v > limit:
+            raise EngineError("too_large_value", f"{what} is {v}; at most {limit} is allowed",
+                              what=what, value=v, limit=limit)
+
+
+def to_json(a: np.ndarray, what: str = "output") -> list:
+    """An array as nested lists of floats, refusing infinities and NaN (an overflow)."""
+    if not np.all(np.isfinite(a)):
+        raise EngineError("overflow", f"the {what} overflowed: the numbers are too large", what=what)
+    return a.tolist()

@@ -1,0 +1,141 @@
+"""Every error a user can cause becomes a 4xx answer with a message in the request's language.
+
+- :class:`engine.errors.EngineError` (from the engine or from :mod:`app.arrays`): 422 with the
+  catalogue message ``error.<code>`` filled from the error's params, or the engine's English
+  message when the catalogue has no such key yet.
+- Pydantic's request validation errors: 422 with one readable sentence per problem
+  (``error.validation.<type>``), never a raw pydantic dump as the only text.
+- Anything unexpected: 500 with a short translated message (and the traceback in the log).
+
+Every body has ``detail`` (the message) and ``code``; ``params`` (and ``errors`` for validation)
+carry the structured details.
+"""
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from engine.errors import EngineError
+
+from .i18n import DEFAULT_LANGUAGE, catalogue, request_language, translate
+
+log = logging.getLogger(__name__)
+
+_PAIR_KEYS = {"padding", "stride", "dilation"}
+_SHAPE_KEYS = {"kernel", "size", "shape", "expected"}
+
+
+def _has(lang: str, key: str) -> bool:
+    return key in catalogue(lang) or key in catalogue(DEFAULT_LANGUAGE)
+
+
+def field_name(lang: str, name) -> str:
+    """A field or thing ("the input", "stride") in the request's language."""
+    text = str(name)
+    key = "field." + text.removeprefix("the ").strip().replace(" ", "_")
+    return translate(lang, key) if _has(lang, key) else text
+
+
+def position(lang: str, pos) -> str:
+    """``[["row", 2], ["column", 3]]`` as "row 2, column 3" (or "第 2 行，第 3 列")."""
+    parts = [translate(lang, f"pos.{name}", n=index) for name, index in pos]
+    return translate(lang, "pos.separator").join(parts) if parts else translate(lang, "pos.whole")
+
+
+def _display(lang: str, key: str, value):
+    if key == "what":
+        return field_name(lang, value)
+    if key in ("position", "first"):
+        return position(lang, value)
+    if isinstance(value, list) and value and all(isinstance(v, int) for v in value):
+        if key in _PAIR_KEYS and len(value) == 2:
+            return str(value[0]) if value[0] == value[1] else f"({value[0]}, {value[1]})"
+        if key in _SHAPE_KEYS:
+            return "×".join(map(str, value))
+        if key == "allowed":
+            return translate(lang, "word.or").join(map(str, value))
+    if isinstance(value, list):
+        return ", ".join(map(str, value))
+    if key in ("dimension", "expected") and isinstance(value, str):
+        return translate(lang, f"dim.{value}") if _has(lang, f"dim.{value}") else value
+    if isinstance(value, float):
+        return f"{value:g}"
+    return value
+
+
+def engine_message(lang: str, error: EngineError) -> str:
+    """The error's message in ``lang``: the catalogue's ``error.<code>``, else the English message."""
+    key = f"error.{error.code}"
+    if not _has(lang, key):
+        return error.message
+    params = {k: _display(lang, k, v) for k, v in error.params.items()}
+    return _sentence(translate(lang, key, **params))
+
+
+def _sentence(text: str) -> str:
+    """Start with a capital letter ("the input ..." -> "The input ...")."""
+    return text[:1].upper() + text[1:]
+
+
+def _jsonable(value):
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        return value if value == value and abs(value) != float("inf") else str(value)
+    return str(value)
+
+
+def _short(value) -> str:
+    text = str(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def validation_message(lang: str, error: dict) -> str:
+    """One pydantic error as a sentence: which field, what was wrong, what was given."""
+    loc = [part for part in error.get("loc", ()) if part != "body"]
+    kind = error.get("type", "")
+    if kind == "json_invalid":
+        return translate(lang, "error.validation.json_invalid")
+    if not loc:
+        key = "error.validation.missing_body" if kind == "missing" else "error.validation.body"
+        return translate(lang, key, msg=error.get("msg", ""))
+    ctx = error.get("ctx") or {}
+    field = field_name(lang, loc[0]) + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc[1:])
+    params = {"field": field, "input": _short(error.get("input")), "msg": error.get("msg", ""),
+              "expected": str(ctx.get("expected", "")).replace(" or ", translate(lang, "word.or")),
+              "limit": next((ctx[k] for k in ("ge", "gt", "le", "lt", "max_length", "min_length") if k in ctx), "")}
+    key = f"error.validation.{kind}"
+    return _sentence(translate(lang, key if _has(lang, key) else "error.validation.other", **params))
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers on ``app``."""
+
+    @app.exception_handler(EngineError)
+    async def on_engine_error(request: Request, error: EngineError):
+        lang = request_language(request)
+        return JSONResponse({"detail": engine_message(lang, error), "code": error.code,
+                             "params": _jsonable(error.params)}, status_code=422)
+
+    @app.exception_handler(RequestValidationError)
+    async def on_validation_error(request: Request, error: RequestValidationError):
+        lang = request_language(request)
+        problems = list(error.errors())
+        messages = [validation_message(lang, e) for e in problems[:5]]
+        if len(problems) > 5:
+            messages.append(translate(lang, "error.validation.more", n=len(problems) - 5))
+        errors = [{"loc": _jsonable(list(e.get("loc", ()))), "type": e.get("type"), "message": m}
+                  for e, m in zip(problems, messages)]
+        return JSONResponse({"detail": translate(lang, "pos.list_separator").join(messages),
+                             "code": "invalid_request", "errors": errors}, status_code=422)
+
+    @app.exception_handler(Exception)
+    async def on_unexpected(request: Request, error: Exception):
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        lang = request_language(request)
+        return JSONResponse({"detail": translate(lang, "error.internal"), "code": "internal"}, status_code=500)

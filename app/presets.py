@@ -1,0 +1,45 @@
+"""The worked examples of the course notes, as lab presets (``/conv?preset=basic``).
+
+The inputs are those of ``shared/examples/textbook_cases.json`` (the tests check that they match
+and that the engine's outputs are the notes' outputs). The package cannot read that file at run
+time, so the inputs live here.
+
+``multichannel`` is our own example: the notes show a 3-channel 4x4 input and a 3-channel 3x3
+filter giving one 2x2 map, but not all of their numbers, so these numbers are made up.
+"""
+
+_GRID3 = [[0, 1, 2], [3, 4, 5], [6, 7, 8]]
+_KERNEL2 = [[0, 1], [2, 3]]
+_IMAGE5 = [[1, 1, 1, 0, 0], [0, 1, 1, 1, 0], [0, 0, 1, 1, 1], [0, 0, 1, 1, 0], [0, 1, 1, 0, 0]]
+_CROSS3 = [[1, 0, 1], [0, 1, 0], [1, 0, 1]]
+
+CONV_PRESETS: dict[str, dict] = {
+    "basic": {"input": _GRID3, "kernel": _KERNEL2, "bias": 0, "stride": 1, "padding": 0},
+    "bias": {"input": _GRID3, "kernel": _KERNEL2, "bias": 2, "stride": 1, "padding": 0},
+    "padding": {"input": _GRID3, "kernel": _KERNEL2, "bias": 0, "stride": 1, "padding": 1},
+    "stride": {"input": [[1, 2, 3, 4], [5, 9, 6, 7], [9, 0, 3, 2], [1, 2, 3, 4]], "kernel": [[1, 2], [3, 4]],
+               "bias": 0, "stride": 2, "padding": 0},
+    "relu5x5": {"input": _IMAGE5, "kernel": _CROSS3, "bias": 0, "stride": 1, "padding": 0, "activation": "relu"},
+    "relu5x5-stride2": {"input": _IMAGE5, "kernel": _CROSS3, "bias": 0, "stride": 2, "padding": 0,
+                        "activation": "relu"},
+    "multichannel": {
+        "input": [[[1, 0, 2, 1], [0, 1, 3, 2], [2, 1, 0, 1], [1, 2, 1, 0]],
+                  [[2, 1, 0, 1], [1, 3, 1, 0], [0, 2, 2, 1], [1, 0, 1, 2]],
+                  [[0, 1, 1, 2], [3, 0, 1, 1], [1, 1, 2, 0], [2, 1, 0, 1]]],
+        "kernel": [[[[1, 0, 1], [0, 1, 0], [1, 0, 1]],
+                    [[0, 1, 0], [1, 1, 1], [0, 1, 0]],
+                    [[1, 1, 0], [0, 0, 0], [0, 1, 1]]]],
+        "bias": [1], "stride": 1, "padding": 0},
+}
+
+POOL_INPUT = [[1, 2, 3, 3], [0, 1, 1, 5], [3, 0, 1, 0], [1, 4, 1, 2]]
+
+POOL_PRESETS: dict[str, dict] = {
+    "max": {"input": POOL_INPUT, "mode": "max", "size": 2, "stride": 2, "padding": 0},
+    "avg": {"input": POOL_INPUT, "mode": "avg", "size": 2, "stride": 2, "padding": 0},
+    # A bright stroke on a dark 8x8 map: shifted one pixel, most of the map changes, few pooled cells do.
+    "shift": {"input": [[0, 0, 0, 0, 0, 0, 0, 0], [0, 9, 0, 0, 0, 0, 8, 0], [0, 0, 0, 0, 0, 0, 0, 0],
+                        [0, 0, 0, 7, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0, 0, 0], [0, 0, 6, 0, 0, 0, 0, 0],
+                        [0, 0, 0, 0, 0, 9, 0, 0], [0, 0, 0, 0, 0, 0, 0, 0]],
+              "mode": "max", "size": 2, "stride": 2, "padding": 0, "shift": "right"},
+}

@@ -1,0 +1,72 @@
+"""POST /api/conv: a convolution traced step by step, with its output-size arithmetic and im2col view."""
+from fastapi import APIRouter
+
+from engine.demos import im2col_matrix
+from engine.errors import EngineError
+from engine.reference import conv2d_trace
+from engine.shapes import conv_output_shape, formula, pair
+
+from .. import arrays
+from ..limits import (MAX_CHANNELS, MAX_DILATION, MAX_FILTERS, MAX_KERNEL_SIDE, MAX_PADDING, MAX_STRIDE,
+                      MAX_TRACE_PRODUCTS, MAX_TRACE_SIDE)
+from ..presets import CONV_PRESETS
+from ..schemas.common import ErrorResponse
+from ..schemas.conv import ConvTraceRequest, ConvTraceResponse
+
+router = APIRouter(tags=["convolution"])
+
+MAX_IM2COL_CELLS = 4096  # the matrix view is drawn cell by cell: beyond this it is left out
+
+_ERRORS = {413: {"model": ErrorResponse}, 422: {"model": ErrorResponse}}
+
+
+@router.post("/api/conv", response_model=ConvTraceResponse, responses=_ERRORS)
+def conv_trace(body: ConvTraceRequest) -> dict:
+    """Convolve (cross-correlate) one input with one or more filters and record every step."""
+    x = arrays.to_array(body.input, "input", (2, 3),
+                        {"channel": MAX_CHANNELS, "row": MAX_TRACE_SIDE, "column": MAX_TRACE_SIDE})
+    k = arrays.to_array(body.kernel, "kernel", (2, 3, 4),
+                        {"filter": MAX_FILTERS, "channel": MAX_CHANNELS, "row": MAX_KERNEL_SIDE,
+                         "column": MAX_KERNEL_SIDE})
+    flat = x.ndim == 2 and k.ndim == 2
+    x = x.reshape((1,) * (3 - x.ndim) + x.shape)
+    k = k.reshape((1,) * (4 - k.ndim) + k.shape)
+    n_filters, channels, kh, kw = k.shape
+    if channels != x.shape[0]:
+        raise EngineError("channel_mismatch", f"the kernel has {channels} channel(s) but the input has {x.shape[0]}",
+                          kernel_channels=channels, input_channels=x.shape[0])
+    bias = arrays.to_bias(body.bias, n_filters)
+    oh, ow = conv_output_shape(x.shape[1], x.shape[2], kh, kw, body.padding, body.stride, body.dilation)
+    for value, what, limit in ((body.stride, "stride", MAX_STRIDE), (body.padding, "padding", MAX_PADDING),
+                               (body.dilation, "dilation", MAX_DILATION)):
+        arrays.check_int(value, what, limit)
+    products = n_filters * oh * ow * channels * kh * kw
+    if products > MAX_TRACE_PRODUCTS:
+        raise EngineError("trace_too_long", f"this trace would have {products:,} products; at most "
+                          f"{MAX_TRACE_PRODUCTS:,} can be shown", products=f"{products:,}",
+                          limit=f"{MAX_TRACE_PRODUCTS:,}")
+    out, steps = conv2d_trace(x, k, bias, body.stride, body.padding, body.dilation, body.activation,
+                              body.activation_params)
+    (sh, sw), (ph, pw), (dh, dw) = (pair(body.stride, "stride"), pair(body.padding, "padding"),
+                                    pair(body.dilation, "dilation"))
+    im2col = None
+    if body.im2col and channels * kh * kw * oh * ow <= MAX_IM2COL_CELLS:
+        m = im2col_matrix(x, k, bias, body.stride, body.padding, body.dilation)
+        im2col = {"columns": arrays.to_json(m.columns), "kernel_rows": arrays.to_json(m.kernel_rows),
+                  "bias": arrays.to_json(m.bias), "product": arrays.to_json(m.product),
+                  "row_offsets": [list(o) for o in m.row_offsets]}
+    return {
+        "output": arrays.to_json(out[0] if flat else out),
+        "output_shape": [oh, ow] if flat else [n_filters, oh, ow],
+        "input_shape": list(x.shape), "kernel_shape": list(k.shape),
+        "padded_shape": [x.shape[0], x.shape[1] + 2 * ph, x.shape[2] + 2 * pw],
+        "stride": [sh, sw], "padding": [ph, pw], "dilation": [dh, dw],
+        "formula": [formula(x.shape[1], kh, ph, sh, dh, "H"), formula(x.shape[2], kw, pw, sw, dw, "W")],
+        "activation": body.activation, "steps": steps, "im2col": im2col,
+    }
+
+
+@router.get("/api/conv/presets")
+def conv_presets() -> dict[str, dict]:
+    """The worked examples of the notes, by name (``/conv?preset=<name>``)."""
+    return CONV_PRESETS

@@ -1,0 +1,64 @@
+"""POST /api/pool: max or average pooling traced step by step, and the translation demo."""
+from fastapi import APIRouter
+
+from engine.demos import pool_translation
+from engine.errors import EngineError
+from engine.reference import pool2d_trace
+from engine.shapes import formula, pair
+
+from .. import arrays
+from ..limits import MAX_CHANNELS, MAX_KERNEL_SIDE, MAX_PADDING, MAX_STRIDE, MAX_TRACE_SIDE
+from ..presets import POOL_PRESETS
+from ..schemas.common import ErrorResponse
+from ..schemas.pool import PoolTraceRequest, PoolTraceResponse
+
+router = APIRouter(tags=["pooling"])
+
+_ERRORS = {413: {"model": ErrorResponse}, 422: {"model": ErrorResponse}}
+
+
+@router.post("/api/pool", response_model=PoolTraceResponse, responses=_ERRORS)
+def pool_trace(body: PoolTraceRequest) -> dict:
+    """Pool one input window by window; with ``shift``, also pool the input moved one pixel."""
+    x = arrays.to_array(body.input, "input", (2, 3),
+                        {"channel": MAX_CHANNELS, "row": MAX_TRACE_SIDE, "column": MAX_TRACE_SIDE})
+    flat = x.ndim == 2
+    x = x.reshape((1,) * (3 - x.ndim) + x.shape)
+    stride = body.size if body.stride is None else body.stride
+    for value, what, limit in ((body.size, "size", MAX_KERNEL_SIDE), (stride, "stride", MAX_STRIDE),
+                               (body.padding, "padding", MAX_PADDING)):
+        arrays.check_int(value, what, limit)
+    try:
+        out, steps = pool2d_trace(x, body.size, stride, body.padding, body.mode)
+    except EngineError as error:
+        if error.code == "kernel_too_big":  # the same arithmetic, said of a pooling window
+            error.code = "window_too_big"
+        raise
+    (kh, kw), (sh, sw), (ph, pw) = pair(body.size, "size"), pair(stride, "stride"), pair(body.padding, "padding")
+    translation = None
+    if body.shift:
+        demo = pool_translation(x, body.size, stride, body.padding, body.mode, body.shift)
+        unflat = (lambda a: a[0]) if flat else (lambda a: a)
+        translation = {
+            "direction": demo.direction, "shifted_input": arrays.to_json(unflat(demo.shifted)),
+            "shifted_output": arrays.to_json(unflat(demo.shifted_pooled)),
+            "input_changed": unflat(demo.input_changed).tolist(), "output_changed": unflat(demo.output_changed).tolist(),
+            "input_changed_count": demo.input_changed_count, "input_total": int(demo.input_changed.size),
+            "output_changed_count": demo.output_changed_count, "output_total": int(demo.output_changed.size),
+            "input_changed_percent": round(100 * demo.input_changed_fraction, 1),
+            "output_changed_percent": round(100 * demo.output_changed_fraction, 1),
+        }
+    return {
+        "output": arrays.to_json(out[0] if flat else out),
+        "output_shape": list(out.shape[1:]) if flat else list(out.shape),
+        "input_shape": list(x.shape), "padded_shape": [x.shape[0], x.shape[1] + 2 * ph, x.shape[2] + 2 * pw],
+        "mode": body.mode, "size": [kh, kw], "stride": [sh, sw], "padding": [ph, pw],
+        "formula": [formula(x.shape[1], kh, ph, sh, 1, "H"), formula(x.shape[2], kw, pw, sw, 1, "W")],
+        "steps": steps, "translation": translation,
+    }
+
+
+@router.get("/api/pool/presets")
+def pool_presets() -> dict[str, dict]:
+    """The notes' pooling examples and the translation demo, by name (``/pool?preset=<name>``)."""
+    return POOL_PRESETS

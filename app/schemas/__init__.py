@@ -1,0 +1,1 @@
+"""Request and response models, named for their direction (``ConvTraceRequest``, ``ConvTraceResponse``)."""

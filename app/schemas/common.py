@@ -1,0 +1,46 @@
+"""Field types shared by the request models.
+
+Grids arrive as plain JSON and are checked by :mod:`app.arrays` (which explains ragged rows,
+text, NaN and sizes with the place of the problem); the models here only describe them for
+``/docs``. Whole numbers that may also be pairs (stride, padding, dilation, window size) are
+checked here with one clear error instead of pydantic's two-branch union errors.
+"""
+from typing import Annotated, Any
+
+from pydantic import BaseModel, PlainValidator, WithJsonSchema
+from pydantic_core import PydanticCustomError
+
+
+def _grid(value: Any) -> Any:
+    return value  # checked, with positions, by app.arrays.to_array
+
+
+def _int_or_pair(value: Any) -> int | list[int]:
+    def whole(v) -> bool:
+        return not isinstance(v, bool) and (isinstance(v, int) or (isinstance(v, float) and v.is_integer()))
+
+    if whole(value):
+        return int(value)
+    if isinstance(value, list) and len(value) == 2 and all(whole(v) for v in value):
+        return [int(v) for v in value]
+    raise PydanticCustomError("int_or_pair", "expected a whole number or a pair of whole numbers, got {input}",
+                              {"input": str(value)[:40]})
+
+
+Grid = Annotated[Any, PlainValidator(_grid), WithJsonSchema(
+    {"type": "array", "items": {"type": "array"}, "description": "a grid of numbers as nested lists"})]
+
+NumberOrList = Annotated[Any, PlainValidator(_grid), WithJsonSchema(
+    {"anyOf": [{"type": "number"}, {"type": "array", "items": {"type": "number"}}]})]
+
+IntOrPair = Annotated[int | list[int], PlainValidator(_int_or_pair), WithJsonSchema(
+    {"anyOf": [{"type": "integer"}, {"type": "array", "items": {"type": "integer"}, "minItems": 2, "maxItems": 2}],
+     "description": "one whole number, or [vertical, horizontal]"})]
+
+
+class ErrorResponse(BaseModel):
+    """Every 4xx answer: ``detail`` is the message in the request's language, ``code`` is stable."""
+
+    detail: str
+    code: str
+    params: dict[str, Any] = {}

@@ -1,0 +1,120 @@
+"""Computations the labs show besides the traces themselves.
+
+- :func:`im2col_matrix`: the notes' matrix form of convolution. Every window of the padded
+  input becomes one column of a matrix; every filter becomes one row; the convolution is then one
+  matrix product, ``kernel_rows @ columns + bias``.
+- :func:`pool_translation`: shift the input one pixel and count how many cells of the unpooled
+  map change against how many pooled outputs change: pooling tolerates small shifts.
+"""
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import EngineError
+from .reference import _check_grid, pad_input, pool2d_trace
+from .shapes import conv_output_shape, pair
+
+
+@dataclass
+class Im2col:
+    """The convolution as one matrix product.
+
+    columns: (C*kh*kw, OH*OW): column j holds the window of output cell j (row-major), its rows
+    in window order (channel, kernel row, kernel column), the same order as a trace's products.
+    kernel_rows: (F, C*kh*kw): filter f flattened in the same order.
+    bias: (F,). product: (F, OH*OW) = kernel_rows @ columns + bias[:, None].
+    row_offsets: for each row of ``columns``, the (channel, m, n) kernel offset it comes from.
+    output_shape: (F, OH, OW).
+    """
+
+    columns: np.ndarray
+    kernel_rows: np.ndarray
+    bias: np.ndarray
+    product: np.ndarray
+    row_offsets: list
+    output_shape: tuple
+
+
+def im2col_matrix(x, kernel, bias=0.0, stride=1, padding=0, dilation=1) -> Im2col:
+    """Unroll the windows of ``x`` (C, H, W) for ``kernel`` (F, C, kh, kw) into a matrix.
+
+    Loops over the kernel offsets (C x kh x kw), not over the output cells: each offset
+    contributes one row, the input values it meets at every window position.
+    """
+    x = _check_grid(x, "the input", 3)
+    k = _check_grid(kernel, "the kernel", 4)
+    n_filters, c, kh, kw = k.shape
+    (sh, sw), (dh, dw) = pair(stride, "stride"), pair(dilation, "dilation")
+    oh, ow = conv_output_shape(x.shape[1], x.shape[2], kh, kw, padding, stride, dilation)
+    xp = pad_input(x, padding)
+    columns = np.zeros((c * kh * kw, oh * ow))
+    offsets = []
+    for ch in range(c):
+        for m in range(kh):
+            for n in range(kw):
+                r, q = m * dh, n * dw
+                columns[len(offsets)] = xp[ch, r:r + sh * (oh - 1) + 1:sh, q:q + sw * (ow - 1) + 1:sw].ravel()
+                offsets.append((ch, m, n))
+    rows = k.reshape(n_filters, c * kh * kw)
+    b = np.broadcast_to(np.asarray(bias, dtype=np.float64), (n_filters,)).copy()
+    return Im2col(columns=columns, kernel_rows=rows, bias=b, product=rows @ columns + b[:, None],
+                  row_offsets=offsets, output_shape=(n_filters, oh, ow))
+
+
+SHIFTS = {"right": (0, 1), "left": (0, -1), "down": (1, 0), "up": (-1, 0)}
+
+
+def shift_image(x, direction: str = "right", fill: float = 0.0) -> np.ndarray:
+    """``x`` (C, H, W) moved one pixel; the cells that come in from outside take ``fill``."""
+    if direction not in SHIFTS:
+        raise EngineError("bad_shift", f"unknown shift {direction!r}: use one of {', '.join(SHIFTS)}",
+                          direction=str(direction), allowed=list(SHIFTS))
+    x = np.asarray(x, dtype=np.float64)
+    dy, dx = SHIFTS[direction]
+    h, w = x.shape[1:]
+    out = np.full_like(x, fill)
+    out[:, max(dy, 0):h + min(dy, 0), max(dx, 0):w + min(dx, 0)] = \
+        x[:, max(-dy, 0):h + min(-dy, 0), max(-dx, 0):w + min(-dx, 0)]
+    return out
+
+
+@dataclass
+class ShiftDemo:
+    """The input and its pooled map, before and after a one-pixel shift, and what changed.
+
+    shifted: (C, H, W); pooled, shifted_pooled: (C, OH, OW); input_changed (C, H, W) and
+    output_changed (C, OH, OW) are boolean masks; the counts and fractions summarise them.
+    """
+
+    direction: str
+    shifted: np.ndarray
+    pooled: np.ndarray
+    shifted_pooled: np.ndarray
+    input_changed: np.ndarray
+    output_changed: np.ndarray
+
+    @property
+    def input_changed_count(self) -> int:
+        return int(self.input_changed.sum())
+
+    @property
+    def output_changed_count(self) -> int:
+        return int(self.output_changed.sum())
+
+    @property
+    def input_changed_fraction(self) -> float:
+        return self.input_changed_count / self.input_changed.size
+
+    @property
+    def output_changed_fraction(self) -> float:
+        return self.output_changed_count / self.output_changed.size
+
+
+def pool_translation(x, size=2, stride=None, padding=0, mode="max", direction="right") -> ShiftDemo:
+    """Pool ``x`` (C, H, W) and its one-pixel shift (zeros come in), and compare cell by cell."""
+    x = _check_grid(x, "the input", 3)
+    shifted = shift_image(x, direction)
+    pooled = pool2d_trace(x, size, stride, padding, mode)[0]
+    shifted_pooled = pool2d_trace(shifted, size, stride, padding, mode)[0]
+    return ShiftDemo(direction=direction, shifted=shifted, pooled=pooled, shifted_pooled=shifted_pooled,
+                     input_changed=shifted != x, output_changed=shifted_pooled != pooled)

@@ -1,0 +1,21 @@
+// How the page writes numbers the server computed (display only: nothing is computed here).
+
+/** A number as a student would write it: 19, -0.5, 0.333 (at most 4 significant digits). */
+export function fmt(x) {
+  if (x === null || x === undefined) return '';
+  if (typeof x !== 'number') return String(x);
+  if (Number.isInteger(x)) return String(x);
+  const text = Number(x.toPrecision(4)).toString();
+  return text === '-0' ? '0' : text;
+}
+
+/** A number in a sum: negative numbers in brackets, `(-2)`. */
+export function term(x) {
+  const text = fmt(x);
+  return typeof x === 'number' && x < 0 ? `(${text})` : text;
+}
+
+/** A shape as `3×4` (or `2×3×3`). */
+export function shape(dims) {
+  return dims.join('×');
+}
