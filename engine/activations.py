@@ -55,6 +55,7 @@ _GELU_K = 0.044715
 # [-4, 4], so that more pieces visibly follow the curve (one piece is the flat line 0).
 _MAXOUT_CURVE, _MAXOUT_SPAN = 0.25, 4.0
 _MAXOUT_MAX_PIECES = 32
+_CURVE_LIMIT = 1e6
 
 
 # -- the elementwise mathematics (dtype-preserving: float32 in, float32 out) -------------------------
@@ -82,7 +83,12 @@ def _elu_d(x, alpha):
 
 
 def _gelu_parts(x):
-    """(tanh(u), du/dx) of the tanh approximation, u = sqrt(2/pi) (x + 0.044715 x^3)."""
+    """(tanh(u), du/dx) of the tanh approximation, u = sqrt(2/pi) (x + 0.044715 x^3).
+
+    Beyond |x| = 10, tanh(u) is exactly +-1 in floating point and du/dx is multiplied by
+    1 - tanh(u)^2 = 0, so x is clipped there: x^3 cannot overflow for huge inputs.
+    """
+    x = np.clip(x, -10, 10)
     t = np.tanh(_GELU_C * (x + _GELU_K * x ** 3))
     return t, _GELU_C * (1 + 3 * _GELU_K * x ** 2)
 
@@ -261,6 +267,10 @@ def curve(name: str, xmin: float = -5.0, xmax: float = 5.0, n: int = 201, **para
     for what, v in (("xmin", xmin), ("xmax", xmax)):
         if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) or not math.isfinite(v):
             raise EngineError("bad_curve_range", f"{what} must be a finite number, got {v!r}", what=what, value=repr(v))
+    if max(abs(xmin), abs(xmax)) > _CURVE_LIMIT:
+        raise EngineError("bad_curve_range", f"the plotted range must lie within -{_CURVE_LIMIT:g} and "
+                          f"{_CURVE_LIMIT:g}, got {xmin:g} to {xmax:g}", xmin=float(xmin), xmax=float(xmax),
+                          limit=_CURVE_LIMIT)
     if not xmin < xmax:
         raise EngineError("bad_curve_range", f"xmin ({xmin:g}) must be smaller than xmax ({xmax:g})",
                           xmin=float(xmin), xmax=float(xmax))

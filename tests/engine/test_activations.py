@@ -100,6 +100,18 @@ def test_sigmoid_is_stable_for_huge_inputs():
     np.testing.assert_array_equal(y, [0.0, 1.0])
 
 
+@pytest.mark.parametrize("name", list(A.ACTIVATIONS))
+def test_huge_inputs_give_finite_values_without_warnings(name):
+    z = np.array([-1e30, -1e6, 1e6, 1e30])
+    act = A.get(name)
+    assert np.all(np.isfinite(act.f(z))) and np.all(np.isfinite(act.df(z)))
+    layer = A.LAYER_TYPES[name]()
+    layer.build((4,), np.random.default_rng(0), np.float32)
+    x = z.astype(np.float32)[None, :]
+    y = layer.forward(x, True)
+    assert np.all(np.isfinite(y)) and np.all(np.isfinite(layer.backward(np.ones_like(y))))
+
+
 def test_tanh_is_a_scaled_sigmoid():
     z = np.linspace(-6, 6, 241)
     tanh, sig = A.get("tanh"), A.get("sigmoid")
@@ -227,7 +239,8 @@ def test_curve_shapes_and_errors():
     assert all(v.shape == (11,) and v.dtype == np.float64 for v in data.values())
     assert data["x"][0] == -2 and data["x"][-1] == 3
     for kwargs, code in [({"xmin": 1, "xmax": 1}, "bad_curve_range"), ({"xmin": 2, "xmax": 1}, "bad_curve_range"),
-                         ({"xmin": float("nan")}, "bad_curve_range"), ({"n": 1}, "bad_curve_points"),
+                         ({"xmin": float("nan")}, "bad_curve_range"), ({"xmin": -1e7}, "bad_curve_range"),
+                         ({"n": 1}, "bad_curve_points"),
                          ({"n": 10**6}, "bad_curve_points"), ({"n": 5.5}, "bad_curve_points")]:
         with pytest.raises(EngineError) as info:
             A.curve("tanh", **kwargs)
