@@ -1,9 +1,10 @@
 """Layers: small plain classes with ``forward`` and ``backward``.
 
 Conventions (shared by every layer in the engine):
-- Image activations inside the engine are **channel-major**, ``(C, N, H, W)``: the GEMM of a
-  convolution then produces the next layer's input with no transpose. Vector activations are
-  ``(N, D)``. :class:`engine.model.Sequential` takes and returns the usual ``(N, C, H, W)``.
+- Image activations inside the engine are **channel-major with the batch innermost**,
+  ``(C, H, W, N)``: the GEMM of a convolution then produces the next layer's input with no
+  transpose, and slices copy long contiguous rows (see :mod:`engine.fast`). Vector activations are
+  ``(N, D)``. :class:`engine.model.Sequential` takes the usual ``(N, C, H, W)`` and converts once.
 - ``forward(x, train)`` caches what ``backward`` needs. ``backward(dout)`` never modifies ``dout``,
   returns ``dx`` and leaves the parameter gradients in ``self.grads`` under the keys of
   ``self.params`` (``"W"``, ``"b"``); a model names them ``"conv1.W"``.
@@ -71,8 +72,8 @@ def _positive_int(layer_name: str, what: str, value, minimum: int = 1) -> int:
 class Conv2D(Layer):
     """Convolution (cross-correlation) with ``filters`` kernels of ``kernel`` size over all input channels.
 
-    forward: x (C, N, H, W) -> (F, N, OH, OW). Parameters: ``W`` (F, C, kh, kw), ``b`` (F,).
-    The product runs as ``W (F, C*kh*kw) @ cols (C*kh*kw, N*OH*OW)`` (see :mod:`engine.fast`).
+    forward: x (C, H, W, N) -> (F, OH, OW, N). Parameters: ``W`` (F, C, kh, kw), ``b`` (F,).
+    The product runs as ``W (F, C*kh*kw) @ cols (C*kh*kw, OH*OW*N)`` (see :mod:`engine.fast`).
     ``input_grad = False`` (set by a model on its first layer) skips computing dx.
     """
 
@@ -110,21 +111,21 @@ class Conv2D(Layer):
         (ph, pw) = self.p
         if ph == 0 and pw == 0:
             return x
-        shape = x.shape[:2] + (x.shape[2] + 2 * ph, x.shape[3] + 2 * pw)
+        shape = fast.padded_shape(x.shape, ph, pw)
         if self._xp is None or self._xp.shape != shape or self._xp.dtype != x.dtype:
             self._xp = np.zeros(shape, x.dtype)
         return fast.pad(x, ph, pw, out=self._xp)
 
     def forward(self, x, train=False):
         W = self.params["W"]
-        f, n = W.shape[0], x.shape[1]
+        f, n = W.shape[0], x.shape[3]
         xp = self._padded(x)
-        self._x_shape, self._xp_shape = x.shape, xp.shape
+        self._xp_shape = xp.shape
         self._cols = fast.im2col(xp, self.kh, self.kw, self.oh, self.ow, self.s, self.d)
         out = W.reshape(f, -1) @ self._cols
         if self.bias:
             out += self.params["b"][:, None]
-        return out.reshape(f, n, self.oh, self.ow)
+        return out.reshape(f, self.oh, self.ow, n)
 
     def backward(self, dout):
         W = self.params["W"]
@@ -138,12 +139,11 @@ class Conv2D(Layer):
             return None
         dcols = W.reshape(f, -1).T @ d
         dxp = fast.col2im(dcols, self._xp_shape, self.kh, self.kw, self.oh, self.ow, self.s, self.d)
-        (ph, pw), (h, w) = self.p, self._x_shape[2:]
-        return dxp[:, :, ph:ph + h, pw:pw + w] if ph or pw else dxp
+        return fast.crop(dxp, *self.p)
 
 
 class _Pool2D(Layer):
-    """Shared set-up of the pooling layers: x (C, N, H, W) -> (C, N, OH, OW)."""
+    """Shared set-up of the pooling layers: x (C, H, W, N) -> (C, OH, OW, N)."""
 
     pad_value = 0.0
 
@@ -161,23 +161,25 @@ class _Pool2D(Layer):
         self.s = pair(self.size if self.stride is None else self.stride, "stride")
         self.p = pair(self.padding, "padding")
         self.oh, self.ow = pool_output_shape(h, w, self.size, self.s, self.p, where=f"{self.name}: ")
+        self.tiles = fast.tiles(self.kh, self.kw, self.s, self.p, (c, h, w), self.oh, self.ow)
         self.rng = rng
         return (c, self.oh, self.ow)
 
     def _views(self, x):
         (ph, pw) = self.p
         if ph or pw:
-            shape = x.shape[:2] + (x.shape[2] + 2 * ph, x.shape[3] + 2 * pw)
+            shape = fast.padded_shape(x.shape, ph, pw)
             if self._xp is None or self._xp.shape != shape or self._xp.dtype != x.dtype:
                 self._xp = np.full(shape, self.pad_value, x.dtype)
             x = fast.pad(x, ph, pw, out=self._xp)
         self._xp_shape = x.shape
         return fast.pool_views(x, self.kh, self.kw, self.oh, self.ow, self.s)
 
-    def _crop(self, dxp):
-        (ph, pw) = self.p
-        h, w = dxp.shape[2] - 2 * ph, dxp.shape[3] - 2 * pw
-        return dxp[:, :, ph:ph + h, pw:pw + w] if ph or pw else dxp
+    def _grad_views(self, dtype):
+        """A gradient buffer for the padded input and its window views. When the windows tile the
+        input, each view is written once, so the buffer needs no zeroing."""
+        dxp = (np.empty if self.tiles else np.zeros)(self._xp_shape, dtype)
+        return dxp, fast.pool_views(dxp, self.kh, self.kw, self.oh, self.ow, self.s)
 
 
 class MaxPool2D(_Pool2D):
@@ -193,11 +195,13 @@ class MaxPool2D(_Pool2D):
         return out
 
     def backward(self, dout):
-        dxp = np.zeros(self._xp_shape, dout.dtype)
-        dviews = fast.pool_views(dxp, self.kh, self.kw, self.oh, self.ow, self.s)
+        dxp, dviews = self._grad_views(dout.dtype)
         for dv, hit in zip(dviews, fast.max_pool_routes(self._views_cache, self._out)):
-            dv += dout * hit
-        return self._crop(dxp)
+            if self.tiles:
+                np.multiply(dout, hit, out=dv)
+            else:
+                dv += dout * hit
+        return fast.crop(dxp, *self.p)
 
 
 class AvgPool2D(_Pool2D):
@@ -214,15 +218,20 @@ class AvgPool2D(_Pool2D):
         return out
 
     def backward(self, dout):
-        dxp = np.zeros(self._xp_shape, dout.dtype)
+        dxp, dviews = self._grad_views(dout.dtype)
         share = dout * (1.0 / (self.kh * self.kw))
-        for dv in fast.pool_views(dxp, self.kh, self.kw, self.oh, self.ow, self.s):
-            dv += share
-        return self._crop(dxp)
+        for dv in dviews:
+            if self.tiles:
+                dv[...] = share
+            else:
+                dv += share
+        return fast.crop(dxp, *self.p)
 
 
 class Flatten(Layer):
-    """(C, N, H, W) -> (N, C*H*W), in the (c, h, w) order of a usual (N, C, H, W) flatten."""
+    """(C, H, W, N) -> (N, C*H*W), in the (c, h, w) order of a usual (N, C, H, W) flatten.
+
+    The result is a transposed view (no copy): the next dense layer's GEMM reads it as it is."""
 
     type = "flatten"
 
@@ -234,13 +243,12 @@ class Flatten(Layer):
         self._shape = x.shape
         if x.ndim == 2:
             return x
-        return x.transpose(1, 0, 2, 3).reshape(x.shape[1], -1)
+        return x.reshape(-1, x.shape[3]).T
 
     def backward(self, dout):
         if len(self._shape) == 2:
             return dout
-        c, n, h, w = self._shape
-        return np.ascontiguousarray(dout.reshape(n, c, h, w).transpose(1, 0, 2, 3))
+        return np.ascontiguousarray(dout.T).reshape(self._shape)
 
 
 class Dense(Layer):

@@ -57,7 +57,7 @@ def _minimal_args(kind: str) -> dict:
 class Sequential:
     """Layers applied in order. Takes ``(N, C, H, W)`` images (or ``(N, D)`` vectors), returns ``(N, K)``.
 
-    Inside, image activations are channel-major ``(C, N, H, W)`` (see :mod:`engine.layers`).
+    Inside, image activations are ``(C, H, W, N)`` (see :mod:`engine.layers`).
     Parameters are exposed under stable names, ``"conv1.W"``, in :attr:`params` and :attr:`grads`.
     """
 
@@ -157,7 +157,7 @@ class Sequential:
         if x.shape[1:] != self.input_shape:
             raise EngineError("bad_batch_shape", f"the network takes inputs of shape {list(self.input_shape)}, "
                               f"got {list(x.shape[1:])}", expected=list(self.input_shape), got=list(x.shape[1:]))
-        return x.transpose(1, 0, 2, 3) if x.ndim == 4 else x
+        return np.ascontiguousarray(x.transpose(1, 2, 3, 0)) if x.ndim == 4 else x
 
     def forward(self, x, train: bool = False) -> np.ndarray:
         """x (N, C, H, W) -> logits (N, K). ``train`` turns on dropout and RReLU's random slopes."""
@@ -187,7 +187,7 @@ class Sequential:
         out, x = [], self._to_engine(x)
         for layer in self.layers:
             x = layer.forward(x, False)
-            out.append((layer.name, x.transpose(1, 0, 2, 3) if x.ndim == 4 else x))
+            out.append((layer.name, x.transpose(3, 0, 1, 2) if x.ndim == 4 else x))
         return out
 
     def predict_proba(self, x, batch_size: int = 1000) -> np.ndarray:

@@ -41,7 +41,7 @@ def test_conv_fast_equals_reference(case):
     layer.build(x.shape[1:], rng, np.float64)
     layer.params["W"][...] = w
     layer.params["b"][...] = b
-    np.testing.assert_allclose(layer.forward(x.transpose(1, 0, 2, 3)).transpose(1, 0, 2, 3), expected,
+    np.testing.assert_allclose(layer.forward(x.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2), expected,
                                rtol=1e-12, atol=1e-12)
     # every trace step's value is the fast path's output cell
     _, steps = reference.conv2d_trace(x[0], w, b, case["s"], case["p"], case["d"])
@@ -72,7 +72,7 @@ def test_pool_fast_equals_reference(case):
     np.testing.assert_allclose(fast.pool2d(x, case["k"], case["s"], case["p"], case["mode"]), expected, rtol=1e-12)
     layer = (MaxPool2D if case["mode"] == "max" else AvgPool2D)(case["k"], case["s"], case["p"], name="pool1")
     layer.build(x.shape[1:], rng, np.float64)
-    got = layer.forward(x.transpose(1, 0, 2, 3)).transpose(1, 0, 2, 3)
+    got = layer.forward(x.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
     np.testing.assert_allclose(got, expected, rtol=1e-12)
     _, steps = reference.pool2d_trace(x[0], case["k"], case["s"], case["p"], case["mode"])
     np.testing.assert_allclose([s["value"] for s in steps], expected[0].ravel(), rtol=1e-12)
@@ -84,9 +84,9 @@ def test_max_pool_gradient_goes_to_the_first_maximum_only():
     x[0, 0, 1, 3] = 5.0
     layer = MaxPool2D(2, name="pool1")
     layer.build((1, 2, 4), np.random.default_rng(0), np.float64)
-    layer.forward(x)
-    dx = layer.backward(np.ones((1, 1, 1, 2)))
-    assert dx[0, 0].tolist() == [[1, 0, 0, 0], [0, 0, 0, 1]]
+    layer.forward(x.transpose(1, 2, 3, 0))
+    dx = layer.backward(np.ones((1, 1, 2, 1)))
+    assert dx[0, :, :, 0].tolist() == [[1, 0, 0, 0], [0, 0, 0, 1]]
 
 
 def test_fast_path_reports_impossible_configurations():

@@ -68,10 +68,10 @@ def test_convolution_fast_path_and_layer(convolution_case):
     layer.build(x.shape, np.random.default_rng(0), np.float64)
     layer.params["W"][...] = k
     layer.params["b"][...] = c["bias"]
-    y = layer.forward(x[:, None])  # channel-major (C, N, H, W)
+    y = layer.forward(x[..., None])  # engine layout (C, H, W, N)
     if c.get("activation") == "relu":
         y = np.maximum(y, 0)
-    assert np.array_equal(y[0, 0], expected)
+    assert np.array_equal(y[0, ..., 0], expected)
 
 
 def test_convolution_output_size_text(convolution_case):
@@ -97,7 +97,7 @@ def test_pooling(pooling_case):
     assert fast.pool2d(x[None], c["size"], c["stride"], c["padding"], c["mode"])[0, 0].tolist() == c["output"]
     layer = (MaxPool2D if c["mode"] == "max" else AvgPool2D)(c["size"], c["stride"], c["padding"], name="pool1")
     layer.build(x.shape, np.random.default_rng(0), np.float64)
-    assert layer.forward(x[:, None])[0, 0].tolist() == c["output"]
+    assert layer.forward(x[..., None])[0, ..., 0].tolist() == c["output"]
     for s in steps:
         if c["mode"] == "max":
             assert s["values"][s["winner"]] == s["value"] == max(s["values"])
