@@ -75,3 +75,11 @@ def initialise(name: str, rng: np.random.Generator, shape, fan_in: int, fan_out:
     if fn in _NEEDS_FAN_OUT:
         return fn(rng, shape, fan_in, fan_out, dtype)
     return fn(rng, shape, fan_in, dtype)
+
+
+def initialise_bias(name: str, rng: np.random.Generator, units: int, fan_in: int, dtype=np.float32) -> np.ndarray:
+    """Biases to go with the weight initialiser ``name``: PyTorch's default (``"lecun"``) draws them
+    from U(-1/sqrt(fan_in), 1/sqrt(fan_in)) too; after He or Xavier weights they start at zero."""
+    if name == "lecun":
+        return lecun_uniform(rng, (units,), fan_in, dtype)
+    return np.zeros(units, dtype)

@@ -80,7 +80,7 @@ class Conv2D(Layer):
     type = "conv"
 
     def __init__(self, filters: int, kernel=3, stride=1, padding=0, dilation=1, bias: bool = True,
-                 init: str = "he", name: str | None = None):
+                 init: str = "lecun", name: str | None = None):
         super().__init__(name)
         self.filters, self.kernel, self.stride, self.padding, self.dilation = filters, kernel, stride, padding, dilation
         self.bias, self.init = bias, init
@@ -92,7 +92,7 @@ class Conv2D(Layer):
                 "dilation": self.dilation, "bias": self.bias, "init": self.init}
 
     def build(self, in_shape, rng, dtype=np.float32):
-        from .init import initialise
+        from .init import initialise, initialise_bias
 
         c, h, w = _image_shape(self, in_shape)
         where = f"{self.name}: "
@@ -103,7 +103,7 @@ class Conv2D(Layer):
         fan_in, fan_out = c * self.kh * self.kw, f * self.kh * self.kw
         self.params = {"W": initialise(self.init, rng, (f, c, self.kh, self.kw), fan_in, fan_out, dtype)}
         if self.bias:
-            self.params["b"] = np.zeros(f, dtype)
+            self.params["b"] = initialise_bias(self.init, rng, f, fan_in, dtype)
         self.rng = rng
         return (f, self.oh, self.ow)
 
@@ -256,7 +256,7 @@ class Dense(Layer):
 
     type = "dense"
 
-    def __init__(self, units: int, bias: bool = True, init: str = "he", name: str | None = None):
+    def __init__(self, units: int, bias: bool = True, init: str = "lecun", name: str | None = None):
         super().__init__(name)
         self.units, self.bias, self.init = units, bias, init
         self.input_grad = True
@@ -265,7 +265,7 @@ class Dense(Layer):
         return {"units": self.units, "bias": self.bias, "init": self.init}
 
     def build(self, in_shape, rng, dtype=np.float32):
-        from .init import initialise
+        from .init import initialise, initialise_bias
 
         if len(in_shape) != 1:
             raise EngineError("needs_vector", f"{self.name}: a dense layer needs a vector input, but its input is "
@@ -274,7 +274,7 @@ class Dense(Layer):
         units = _positive_int(self.name, "the number of units", self.units)
         self.params = {"W": initialise(self.init, rng, (in_shape[0], units), in_shape[0], units, dtype)}
         if self.bias:
-            self.params["b"] = np.zeros(units, dtype)
+            self.params["b"] = initialise_bias(self.init, rng, units, in_shape[0], dtype)
         self.rng = rng
         return (units,)
 
