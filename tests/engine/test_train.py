@@ -1,0 +1,93 @@
+"""Training as a stream of events: order and content, control from another thread, reproducibility."""
+import threading
+
+import numpy as np
+import pytest
+
+from engine import data as mnist
+from engine.model import Sequential
+from engine.presets import preset
+from engine.train import TrainControl, confusion_matrix, train
+
+
+@pytest.fixture(scope="module")
+def small():
+    """A 640-image slice of the bundled sample: enough for the event stream, fast to train."""
+    d = mnist.load("sample")
+    return mnist.Mnist(d.train_images[:640], d.train_labels[:640], d.test_images[:200], d.test_labels[:200],
+                       source="test slice", name="sample")
+
+
+def _run(data, seed=0, **kw):
+    model = Sequential.from_spec(preset("tiny"), seed=seed)
+    return model, list(train(model, data, seed=seed, **kw))
+
+
+def test_event_stream_order_and_contents(small):
+    model, events = _run(small, epochs=2, batch_size=64, progress_every=5, snapshot_every=4)
+    types = [e["type"] for e in events]
+    assert types[0] == "status" and types[-1] == "done"
+    assert types.count("epoch") == 2
+    progress = [e for e in events if e["type"] == "progress"]
+    assert [e["step"] for e in progress] == [5, 10, 15, 20]
+    for e in progress:
+        assert e["loss"] > 0 and 0 <= e["accuracy"] <= 1 and e["samples_per_s"] > 0 and e["seconds_left"] >= 0
+    assert progress[-1]["seconds_left"] == 0
+    snap = next(e for e in events if e["type"] == "snapshot" and e["step"] == 4)
+    assert snap["filters"].shape == (4, 1, 5, 5)
+    assert [name for name, _ in snap["feature_maps"]] == ["conv1", "relu1", "pool1"]
+    assert snap["feature_maps"][0][1].shape == (4, 24, 24)
+    epoch = next(e for e in events if e["type"] == "epoch")
+    assert epoch["confusion"].shape == (10, 10) and epoch["confusion"].sum() == 200
+    assert abs(np.trace(epoch["confusion"]) / 200 - epoch["val_accuracy"]) < 1e-12
+    assert len(epoch["mistakes"]) == min(24, 200 - np.trace(epoch["confusion"]))
+    done = events[-1]
+    assert done["reason"] == "finished" and done["step"] == 20 and 0 <= done["test_accuracy"] <= 1
+
+
+def test_a_seed_reproduces_a_run(small):
+    runs = [_run(small, seed=7, epochs=1, batch_size=32, progress_every=4)[1] for _ in range(2)]
+    losses = [[e["loss"] for e in r if e["type"] == "progress"] for r in runs]
+    assert losses[0] == losses[1]
+    other = [e["loss"] for e in _run(small, seed=8, epochs=1, batch_size=32, progress_every=4)[1]
+             if e["type"] == "progress"]
+    assert other != losses[0]
+
+
+def test_learning_happens(small):
+    _, events = _run(small, epochs=3, batch_size=32, progress_every=20, optimizer="adam", lr=0.003)
+    epochs = [e for e in events if e["type"] == "epoch"]
+    assert epochs[-1]["train_loss"] < epochs[0]["train_loss"] and epochs[-1]["val_accuracy"] > 0.5
+
+
+def test_pause_resume_stop_and_lr_from_another_thread(small):
+    control = TrainControl()
+    model = Sequential.from_spec(preset("tiny"), seed=0)
+    seen, paused_at = [], threading.Event()
+    stream = train(model, small, epochs=50, batch_size=64, progress_every=1, snapshot_every=0, control=control)
+    for event in stream:
+        seen.append(event)
+        if event["type"] == "progress" and event["step"] == 3:
+            control.pause()
+            threading.Timer(0.2, control.set_lr, args=(0.01,)).start()
+            threading.Timer(0.3, control.resume).start()
+        if event["type"] == "status" and event["state"] == "paused":
+            paused_at.set()
+        if event["type"] == "progress" and event["step"] == 8:
+            control.stop()
+    states = [(e.get("state"), e.get("lr")) for e in seen if e["type"] == "status"]
+    assert ("paused", None) in states and ("running", 0.01) in states
+    assert paused_at.is_set()
+    done = seen[-1]
+    assert done["type"] == "done" and done["reason"] == "stopped" and done["step"] == 8
+    assert [e["lr"] for e in seen if e["type"] == "progress"][-1] == 0.01
+
+
+def test_time_limit(small):
+    _, events = _run(small, epochs=100, batch_size=64, max_seconds=0.05, snapshot_every=0)
+    assert events[-1]["reason"] == "time_limit" and events[-1]["step"] < 1000
+
+
+def test_confusion_matrix():
+    m = confusion_matrix(np.array([0, 1, 1, 2]), np.array([0, 1, 2, 2]), classes=3)
+    assert m.tolist() == [[1, 0, 0], [0, 1, 1], [0, 0, 1]]
