@@ -1,6 +1,6 @@
 """The worked examples of the course notes, as lab presets (``/conv?preset=basic``).
 
-The inputs are those of ``shared/examples/textbook_cases.json`` (the tests check that they match
+The inputs are those of the course notes' worked-examples file, ``textbook_cases.json`` (the tests check that they match
 and that the engine's outputs are the notes' outputs). The package cannot read that file at run
 time, so the inputs live here.
 
