@@ -37,9 +37,10 @@ POOL_INPUT = [[1, 2, 3, 3], [0, 1, 1, 5], [3, 0, 1, 0], [1, 4, 1, 2]]
 POOL_PRESETS: dict[str, dict] = {
     "max": {"input": POOL_INPUT, "mode": "max", "size": 2, "stride": 2, "padding": 0},
     "avg": {"input": POOL_INPUT, "mode": "avg", "size": 2, "stride": 2, "padding": 0},
-    # A bright stroke on a dark 8x8 map: shifted one pixel, most of the map changes, few pooled cells do.
-    "shift": {"input": [[0, 0, 0, 0, 0, 0, 0, 0], [0, 9, 0, 0, 0, 0, 8, 0], [0, 0, 0, 0, 0, 0, 0, 0],
-                        [0, 0, 0, 7, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0, 0, 0], [0, 0, 6, 0, 0, 0, 0, 0],
-                        [0, 0, 0, 0, 0, 9, 0, 0], [0, 0, 0, 0, 0, 0, 0, 0]],
+    # Our own feature map for the translation demo: shifted one pixel right, 63 of its 64 cells
+    # change but only 3 of the 16 max-pooled outputs do (with average pooling, 15 of 16 change).
+    "shift": {"input": [[2, 1, 6, 3, 8, 2, 5, 4], [7, 3, 4, 1, 9, 6, 3, 0], [1, 0, 5, 2, 3, 1, 8, 6],
+                        [4, 2, 9, 7, 2, 0, 6, 5], [6, 5, 1, 0, 7, 3, 2, 1], [8, 2, 3, 1, 5, 4, 9, 7],
+                        [3, 1, 7, 6, 2, 1, 4, 2], [5, 4, 2, 0, 6, 2, 3, 3]],
               "mode": "max", "size": 2, "stride": 2, "padding": 0, "shift": "right"},
 }

@@ -7,6 +7,9 @@ from ..templating import render
 
 router = APIRouter(include_in_schema=False)
 
+# Activations offered by the convolution lab: those that act on one number with their defaults.
+CONV_ACTIVATIONS = ("relu", "leaky_relu", "elu", "sigmoid", "tanh", "softplus", "gelu", "silu")
+
 
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request):
@@ -15,7 +18,7 @@ def home(request: Request):
 
 @router.get("/conv", response_class=HTMLResponse)
 def conv_lab(request: Request):
-    return render(request, "conv.html", presets=CONV_PRESETS)
+    return render(request, "conv.html", presets=CONV_PRESETS, activations=CONV_ACTIVATIONS)
 
 
 @router.get("/pool", response_class=HTMLResponse)

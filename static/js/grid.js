@@ -22,10 +22,12 @@ function parseCell(text) {
 export class Grid {
   /**
    * options: rows, cols, values (2-D array), editable (false), padding ([0, 0]), padValue (0),
-   * label (the accessible name of the grid), onInput(values) (editable grids), className.
+   * label (the accessible name of the grid), onInput(values) (editable grids), className,
+   * density ('l', 'm', 's' or 'xs' cell size; by default from the number of rows and columns).
    */
   constructor(container, {rows = 0, cols = 0, values = null, editable = false, padding = [0, 0], padValue = 0,
-                          label = '', onInput = () => {}, className = ''} = {}) {
+                          label = '', onInput = () => {}, className = '', density = null} = {}) {
+    this.density = density;
     this.container = container;
     this.editable = editable;
     this.onInput = onInput;
@@ -51,7 +53,7 @@ export class Grid {
     this.root.style.setProperty('--cols', totalCols);
     this.root.style.setProperty('--rows', totalRows);
     const side = Math.max(totalRows, totalCols);
-    this.root.dataset.density = side <= 7 ? 'l' : side <= 11 ? 'm' : side <= 20 ? 's' : 'xs';
+    this.root.dataset.density = this.density ?? (side <= 7 ? 'l' : side <= 11 ? 'm' : side <= 20 ? 's' : 'xs');
     this.cells = [];
     const nodes = [];
     for (let r = 0; r < totalRows; r++) {

@@ -57,11 +57,11 @@ export class Player {
     c.replaceChildren();
     this.buttons = {
       reset: button('reset', t('player.reset'), '⟲'),
-      first: button('first', t('player.first'), '⏮'),
-      back: button('back', t('player.back'), '◀'),
-      play: button('play', t('player.play'), '⏵'),
-      forward: button('forward', t('player.forward'), '▶'),
-      last: button('last', t('player.last'), '⏭'),
+      first: button('first', t('player.first'), '⇤'),
+      back: button('back', t('player.back'), '◁'),
+      play: button('play', t('player.play'), '▶'),
+      forward: button('forward', t('player.forward'), '▷'),
+      last: button('last', t('player.last'), '⇥'),
     };
     for (const b of Object.values(this.buttons)) {
       b.addEventListener('click', () => this.act(b.dataset.action));
@@ -167,7 +167,7 @@ export class Player {
     play.setAttribute('aria-label', label);
     play.title = label;
     play.setAttribute('aria-pressed', String(this.playing));
-    play.innerHTML = `<span class="glyph" aria-hidden="true">${this.playing ? '⏸' : '⏵'}</span><span class="label">${label}</span>`;
+    play.innerHTML = `<span class="glyph" aria-hidden="true">${this.playing ? '❚❚' : '▶'}</span><span class="label">${label}</span>`;
     const atStart = this.index <= 0;
     const atEnd = this.index >= this.count - 1;
     this.buttons.back.disabled = this.buttons.first.disabled = !this.count || atStart;

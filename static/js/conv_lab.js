@@ -1,0 +1,199 @@
+// The convolution lab: state in the URL, edits -> POST /api/conv -> the player steps the trace.
+import {Latest} from './api.js';
+import {t} from './i18n.js';
+import {Im2colView} from './im2col_view.js';
+import {Player} from './player.js';
+import {ConvView} from './conv_view.js';
+import {UrlState, types} from './urlstate.js';
+
+const PRESETS = JSON.parse(document.getElementById('presets').textContent);
+const ACTIVATIONS = [...document.querySelectorAll('#activation option')].map((o) => o.value);
+const $ = (id) => document.getElementById(id);
+
+/** A preset as the lab's state: input (C, H, W), kernel (F, C, kh, kw), one bias per filter. */
+function fromPreset(name) {
+  const p = PRESETS[name];
+  const input = Array.isArray(p.input[0][0]) ? p.input : [p.input];
+  const kernel = !Array.isArray(p.kernel[0][0]) ? [[p.kernel]] : !Array.isArray(p.kernel[0][0][0]) ? [p.kernel] : p.kernel;
+  const bias = Array.isArray(p.bias) ? p.bias : kernel.map(() => p.bias ?? 0);
+  return {preset: name, input, kernel, bias, stride: p.stride ?? 1, padding: p.padding ?? 0, dilation: p.dilation ?? 1,
+          activation: p.activation ?? '', step: 0};
+}
+
+const basic = fromPreset('basic');
+const url = new UrlState([
+  {name: 'preset', type: types.oneOf(['', ...Object.keys(PRESETS)]), default: ''},
+  {name: 'input', type: types.tensor(3), default: basic.input},
+  {name: 'kernel', type: types.tensor(4), default: basic.kernel},
+  {name: 'bias', type: types.list, default: [0]},
+  {name: 'stride', type: types.int, default: 1},
+  {name: 'padding', type: types.int, default: 0},
+  {name: 'dilation', type: types.int, default: 1},
+  {name: 'activation', type: types.oneOf(ACTIVATIONS), default: ''},
+  {name: 'step', type: types.int, default: 0},
+  {name: 'speed', type: types.float, default: 2},
+  {name: 'im2col', type: types.bool, default: false},
+]);
+
+/** The state in the URL; `?preset=name` alone fills in that preset's configuration. */
+function initialState() {
+  const state = url.read();
+  const params = new URLSearchParams(location.search);
+  if (state.preset && !params.has('input')) {
+    const preset = fromPreset(state.preset);
+    for (const [key, value] of Object.entries(preset)) if (!params.has(key) || key === 'preset') state[key] = value;
+    if (params.has('step')) state.step = url.read().step;
+  }
+  return state;
+}
+
+let state = initialState();
+const latest = new Latest();
+const view = new ConvView(
+  {input: $('input-grids'), kernel: $('kernel-grids'), output: $('output-grids'), math: $('math'), formula: $('formula-text')},
+  {onInput: onGridInput});
+const im2col = new Im2colView($('im2col-body'));
+const player = new Player($('player'), {
+  speed: state.speed,
+  showStep: (i) => { view.showStep(i); im2col.showStep(i); },
+  onChange: (i) => { state.step = i; save(); },
+});
+player.speedInput.addEventListener('input', () => { state.speed = player.speed; save(); });
+
+function save() {
+  url.write(state);
+}
+
+function edited() {
+  state.preset = '';
+  $('preset').value = '';
+}
+
+// ---- the side panel: sizes, channels, filters, settings ----
+
+const resize = (grid, rows, cols) => Array.from({length: rows}, (_, r) => Array.from({length: cols}, (_, c) => grid[r]?.[c] ?? 0));
+const clampInt = (value, lo, hi, fallback) => {
+  const v = Math.round(Number(value));
+  return Number.isFinite(v) ? Math.min(hi, Math.max(lo, v)) : fallback;
+};
+
+function syncPanel() {
+  const [c, h, w] = [state.input.length, state.input[0].length, state.input[0][0].length];
+  const [f, kh, kw] = [state.kernel.length, state.kernel[0][0].length, state.kernel[0][0][0].length];
+  const values = {'in-rows': h, 'in-cols': w, 'in-channels': c, 'k-rows': kh, 'k-cols': kw, 'k-filters': f,
+                  stride: state.stride, padding: state.padding, dilation: state.dilation};
+  for (const [id, v] of Object.entries(values)) $(id).value = v;
+  $('activation').value = state.activation;
+  $('preset').value = state.preset;
+  const biases = $('biases');
+  biases.replaceChildren();
+  state.bias = state.kernel.map((_, i) => state.bias[i] ?? 0);
+  state.bias.forEach((b, i) => {
+    const label = document.createElement('label');
+    label.textContent = state.kernel.length > 1 ? `${t('conv.bias')} ${i + 1} ` : `${t('conv.bias')} `;
+    const input = document.createElement('input');
+    input.type = 'text';
+    input.inputMode = 'decimal';
+    input.value = String(b);
+    input.id = `bias-${i}`;
+    input.addEventListener('input', () => {
+      const v = input.value.trim() === '' ? '' : Number(input.value);
+      state.bias[i] = Number.isFinite(v) && input.value.trim() !== '' ? v : input.value;
+      edited();
+      refresh();
+    });
+    label.append(input);
+    biases.append(label);
+  });
+  $('im2col-toggle').setAttribute('aria-pressed', String(state.im2col));
+  $('im2col-toggle').textContent = state.im2col ? t('im2col.hide') : t('im2col.show');
+  $('im2col-panel').hidden = !state.im2col;
+}
+
+function reshape() {
+  const c = clampInt($('in-channels').value, 1, 3, state.input.length);
+  const h = clampInt($('in-rows').value, 1, 16, state.input[0].length);
+  const w = clampInt($('in-cols').value, 1, 16, state.input[0][0].length);
+  const f = clampInt($('k-filters').value, 1, 4, state.kernel.length);
+  const kh = clampInt($('k-rows').value, 1, 7, state.kernel[0][0].length);
+  const kw = clampInt($('k-cols').value, 1, 7, state.kernel[0][0][0].length);
+  state.input = Array.from({length: c}, (_, i) => resize(state.input[i] ?? [], h, w));
+  state.kernel = Array.from({length: f}, (_, j) => Array.from({length: c}, (_, i) => resize(state.kernel[j]?.[i] ?? [], kh, kw)));
+  state.bias = Array.from({length: f}, (_, j) => state.bias[j] ?? 0);
+  edited();
+  rebuild();
+}
+
+for (const id of ['in-rows', 'in-cols', 'in-channels', 'k-rows', 'k-cols', 'k-filters']) $(id).addEventListener('change', reshape);
+for (const id of ['stride', 'padding', 'dilation']) {
+  $(id).addEventListener('input', () => {
+    const v = Number($(id).value);
+    if ($(id).value === '' || !Number.isInteger(v)) return;
+    state[id] = v;
+    edited();
+    if (id === 'padding') view.setPadding(Math.max(0, v));
+    refresh();
+  });
+}
+$('activation').addEventListener('change', () => { state.activation = $('activation').value; edited(); refresh(); });
+$('preset').addEventListener('change', () => {
+  const name = $('preset').value;
+  if (!name) { state.preset = ''; save(); return; }
+  state = {...state, ...fromPreset(name)};
+  rebuild();
+});
+$('im2col-toggle').addEventListener('click', () => { state.im2col = !state.im2col; syncPanel(); save(); });
+
+const randomGrid = (grid, lo, hi) => grid.map((row) => row.map(() => lo + Math.floor(Math.random() * (hi - lo + 1))));
+$('in-random').addEventListener('click', () => { state.input = state.input.map((g) => randomGrid(g, 0, 9)); edited(); rebuild(); });
+$('in-clear').addEventListener('click', () => { state.input = state.input.map((g) => randomGrid(g, 0, 0)); edited(); rebuild(); });
+$('k-random').addEventListener('click', () => { state.kernel = state.kernel.map((f) => f.map((g) => randomGrid(g, -1, 2))); edited(); rebuild(); });
+$('k-clear').addEventListener('click', () => { state.kernel = state.kernel.map((f) => f.map((g) => randomGrid(g, 0, 0))); edited(); rebuild(); });
+
+function onGridInput(kind, [a, b], values) {
+  if (kind === 'input') state.input[a] = values; else state.kernel[a][b] = values;
+  edited();
+  refresh();
+}
+
+// ---- the server computes; the page shows ----
+
+let timer = null;
+
+/** Ask the server again (debounced while typing). */
+function refresh(delay = 150) {
+  document.body.dataset.ready = 'pending';
+  view.markStale();
+  save();
+  clearTimeout(timer);
+  timer = setTimeout(compute, delay);
+}
+
+async function compute() {
+  const body = {input: state.input, kernel: state.kernel, bias: state.bias, stride: state.stride,
+                padding: state.padding, dilation: state.dilation, activation: state.activation || null};
+  let trace;
+  try {
+    trace = await latest.post('/api/conv', body);
+  } catch {
+    player.setCount(0);
+    view.clearMath();
+    $('formula-text').textContent = '';
+    document.body.dataset.ready = 'error';
+    return;
+  }
+  if (!trace) return;
+  view.setTrace(trace);
+  im2col.setTrace(trace);
+  player.setCount(trace.steps.length, state.step);
+  document.body.dataset.ready = 'yes';
+}
+
+/** Draw the grids for the current shapes, then compute. */
+function rebuild() {
+  view.build(state.input, state.kernel, Math.max(0, state.padding));
+  syncPanel();
+  refresh(0);
+}
+
+rebuild();
