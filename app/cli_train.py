@@ -17,6 +17,8 @@ def register(sub) -> None:
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--optimizer", default="momentum", choices=["sgd", "momentum", "nesterov", "adam"])
     p.add_argument("--lr", type=float, default=0.05, help="learning rate (default 0.05)")
+    p.add_argument("--schedule", default="constant", choices=["constant", "cosine"],
+                   help="learning-rate schedule: constant, or cosine decay to 0 over the run")
     p.add_argument("--l2", type=float, default=0.0, help="L2 weight decay lambda (default 0)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--dataset", default="auto", choices=["auto", "mnist", "sample"],
@@ -58,12 +60,12 @@ def run(args) -> int:
 
     print(f"data: {data.source} ({data.num_train} training, {data.num_test} test images)", file=sys.stderr)
     print(f"model: {args.model}, {model.num_params} parameters; {args.epochs} epoch(s), batch {args.batch_size}, "
-          f"{args.optimizer} lr {args.lr}, seed {args.seed}", file=sys.stderr)
+          f"{args.optimizer} lr {args.lr} ({args.schedule}), seed {args.seed}", file=sys.stderr)
     start = time.perf_counter()
     result = None
     try:
         for event in train(model, data, epochs=args.epochs, batch_size=args.batch_size, optimizer=args.optimizer,
-                           lr=args.lr, l2=args.l2, seed=args.seed, snapshot_every=0):
+                           lr=args.lr, schedule=args.schedule, l2=args.l2, seed=args.seed, snapshot_every=0):
             if event["type"] == "progress":
                 print(f"\r{_bar(event['step'], event['steps_total'])} epoch {event['epoch']} step {event['step']}/"
                       f"{event['steps_total']} loss {event['loss']:.4f} acc {event['accuracy']:.3f} "
@@ -87,7 +89,7 @@ def run(args) -> int:
         model.save(args.out, metadata={
             "name": os.path.splitext(os.path.basename(args.out))[0], "test_accuracy": result["test_accuracy"],
             "dataset": data.name, "epochs": args.epochs, "batch_size": args.batch_size, "optimizer": args.optimizer,
-            "lr": args.lr, "l2": args.l2, "seed": args.seed, "model": args.model,
+            "lr": args.lr, "schedule": args.schedule, "l2": args.l2, "seed": args.seed, "model": args.model,
             "command": "cnn-playground train " + " ".join(sys.argv[2:])})
         print(f"saved: {args.out}", file=sys.stderr)
     print(f"test accuracy: {result['test_accuracy']:.4f}")

@@ -10,13 +10,18 @@ matrix, misclassified digits), and a final ``done``. Arrays in events are NumPy 
 
 A :class:`TrainControl` passed in pauses, resumes, stops or changes the learning rate from another
 thread. The run is reproducible from ``seed`` (the model's own seed fixes its initial weights).
+
+The learning rate follows ``schedule``: ``"constant"``, or ``"cosine"`` (from ``lr`` down to 0 along
+a half cosine over the whole run). A learning rate set from outside replaces ``lr`` from then on.
 """
+import math
 import threading
 import time
 
 import numpy as np
 
 from .data import Mnist, normalise
+from .errors import EngineError
 from .layers import Conv2D
 from .losses import SoftmaxCrossEntropy, add_l2_grad, l2_penalty
 from .optim import make_optimizer
@@ -88,8 +93,19 @@ def snapshot(model, probe: np.ndarray) -> dict:
     return {"filters": None if conv is None else conv.params["W"].copy(), "feature_maps": maps}
 
 
+SCHEDULES = ("constant", "cosine")
+
+
+def scheduled_lr(schedule: str, lr: float, step: int, total_steps: int) -> float:
+    """The learning rate for step ``step`` (0-based) of ``total_steps``."""
+    if schedule == "cosine":
+        return lr * 0.5 * (1.0 + math.cos(math.pi * step / total_steps))
+    return lr
+
+
 def train(model, data: Mnist, *, epochs: int = 1, batch_size: int = 64, optimizer: str = "momentum",
-          lr: float = 0.05, l2: float = 0.0, seed: int = 0, control: TrainControl | None = None,
+          lr: float = 0.05, schedule: str = "constant", l2: float = 0.0, seed: int = 0,
+          control: TrainControl | None = None,
           progress_every: int = 10, snapshot_every: int = 100, max_seconds: float | None = None,
           mistakes: int = 24, validation: tuple[np.ndarray, np.ndarray] | None = None):
     """Train ``model`` on ``data`` and yield events (see the module docstring).
@@ -97,8 +113,12 @@ def train(model, data: Mnist, *, epochs: int = 1, batch_size: int = 64, optimize
     Validation uses ``validation`` (images, labels) if given, else the data's test split.
     ``max_seconds`` stops the run (reason ``"time_limit"``) once that much compute time has passed.
     """
+    if schedule not in SCHEDULES:
+        raise EngineError("unknown_schedule", f"unknown learning-rate schedule {schedule!r}; choose one of "
+                          + ", ".join(SCHEDULES), schedule=str(schedule), known=list(SCHEDULES))
     control = control or TrainControl()
     opt = make_optimizer(optimizer, lr)
+    base_lr = opt.lr
     loss_fn = SoftmaxCrossEntropy()
     shuffle_rng = np.random.default_rng([seed, 1])
     val_images, val_labels = validation or (data.test_images, data.test_labels)
@@ -127,8 +147,10 @@ def train(model, data: Mnist, *, epochs: int = 1, batch_size: int = 64, optimize
                 break
             new_lr = control.take_lr()
             if new_lr is not None:
-                opt.lr = new_lr
+                opt.lr = base_lr = new_lr
                 yield {"type": "status", "state": "running", "step": step, "lr": new_lr}
+            if schedule != "constant":
+                opt.lr = scheduled_lr(schedule, base_lr, step, total_steps)
 
             t0 = time.perf_counter()
             idx = order[start:start + batch_size]

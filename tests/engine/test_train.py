@@ -91,3 +91,12 @@ def test_time_limit(small):
 def test_confusion_matrix():
     m = confusion_matrix(np.array([0, 1, 1, 2]), np.array([0, 1, 2, 2]), classes=3)
     assert m.tolist() == [[1, 0, 0], [0, 1, 1], [0, 0, 1]]
+
+
+def test_cosine_schedule(small):
+    _, events = _run(small, epochs=1, batch_size=64, progress_every=1, lr=0.1, schedule="cosine", snapshot_every=0)
+    lrs = [e["lr"] for e in events if e["type"] == "progress"]
+    assert lrs[0] == pytest.approx(0.1) and all(a > b for a, b in zip(lrs, lrs[1:])) and 0 < lrs[-1] < 0.003
+    with pytest.raises(Exception) as e:
+        _run(small, schedule="linear")
+    assert getattr(e.value, "code", None) == "unknown_schedule"
