@@ -1,0 +1,266 @@
+"""POST /api/conv: the notes' worked examples, the trace's shape, and every kind of bad input."""
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+# textbook_cases.json names -> the preset names the lab serves them under
+PRESET_OF = {"basic 3x3 * 2x2": "basic", "with bias 2": "bias", "zero padding 1": "padding", "stride 2": "stride",
+             "5x5 image, 3x3 filter, ReLU": "relu5x5", "5x5 image, 3x3 filter, stride 2": "relu5x5-stride2"}
+FIELDS = ("input", "kernel", "bias", "stride", "padding")
+
+
+def conv(client, lang="en", **body):
+    return client.post(f"/api/conv?lang={lang}", json=body)
+
+
+def case_body(case):
+    body = {k: case[k] for k in FIELDS}
+    if "activation" in case:
+        body["activation"] = case["activation"]
+    return body
+
+
+@pytest.fixture(scope="module")
+def presets():
+    from fastapi.testclient import TestClient
+
+    from app.main import create_app
+
+    with TestClient(create_app()) as c:
+        return c.get("/api/conv/presets").json()
+
+
+def test_every_textbook_convolution_has_a_preset_with_its_numbers(textbook, presets):
+    assert {case["name"] for case in textbook["convolution"]} == set(PRESET_OF)
+    for case in textbook["convolution"]:
+        preset = presets[PRESET_OF[case["name"]]]
+        for key in FIELDS:
+            assert preset[key] == case[key], (case["name"], key)
+        assert preset.get("activation") == case.get("activation")
+
+
+@pytest.mark.parametrize("name", sorted(PRESET_OF))
+def test_textbook_outputs(client, textbook, name):
+    case = next(c for c in textbook["convolution"] if c["name"] == name)
+    r = conv(client, **case_body(case))
+    assert r.status_code == 200, r.text
+    data = r.json()
+    assert data["output"] == case["output"]
+    oh, ow = len(case["output"]), len(case["output"][0])
+    assert data["output_shape"] == [oh, ow]
+    assert len(data["steps"]) == oh * ow
+    assert [s["value"] for s in data["steps"]] == [v for row in case["output"] for v in row]
+    if "output_size" in case:  # "OH = (3 + 2*1 - 2)/1 + 1 = 4" or "W2 = (5 - 3 + 2*0)/2 + 1 = 2"
+        assert data["formula"][0].endswith(f"= {oh}") and data["formula"][1].endswith(f"= {ow}")
+        if case["output_size"].startswith("OH"):
+            assert data["formula"][0] == case["output_size"]
+
+
+def test_first_steps_are_the_notes_arithmetic(client, textbook):
+    cases = {c["name"]: c for c in textbook["convolution"]}
+    basic = cases["basic 3x3 * 2x2"]  # "0*0 + 1*1 + 3*2 + 4*3 = 19"
+    step = conv(client, **case_body(basic)).json()["steps"][0]
+    pairs, total = basic["first_step"].split(" = ")
+    expected = [tuple(float(v) for v in p.split("*")) for p in pairs.split(" + ")]
+    assert list(zip(step["inputs"], step["weights"])) == expected
+    assert step["sum"] == step["value"] == float(total)
+    assert step["products"] == [a * b for a, b in expected]
+    relu = cases["5x5 image, 3x3 filter, ReLU"]  # "relu(1+0+1+0+1+0+0+0+1+0) = relu(4) = 4"
+    step = conv(client, **case_body(relu)).json()["steps"][0]
+    m = re.match(r"relu\(([\d+]+)\) = relu\((\d+)\) = (\d+)", relu["first_step"])
+    products = [float(v) for v in m.group(1).split("+")]
+    # the notes write the products of the 3x3 window (and one extra 0); ours are in window order
+    assert sum(step["products"]) == sum(products) == step["z"] == float(m.group(2))
+    assert step["value"] == float(m.group(3))
+
+
+def test_trace_fields_and_order(client):
+    x = [[1, -2, 3, 0], [4, 5, -6, 1], [7, 8, 9, -1]]
+    k = [[[[1, 0], [0, -1]]], [[[2, 1], [1, 0]]]]  # 2 filters, 1 channel
+    data = conv(client, input=x, kernel=k, bias=[1, -1], stride=1, padding=1).json()
+    assert data["output_shape"] == [2, 4, 5]
+    assert data["padded_shape"] == [1, 5, 6] and data["kernel_shape"] == [2, 1, 2, 2]
+    order = [(s["filter"], s["row"], s["col"]) for s in data["steps"]]
+    assert order == sorted(order) and len(order) == 2 * 4 * 5
+    for s in data["steps"]:
+        assert s["products"] == [a * b for a, b in zip(s["inputs"], s["weights"])]
+        assert s["z"] == pytest.approx(s["sum"] + s["bias"]) and s["value"] == s["z"]
+        assert s["bias"] == [1, -1][s["filter"]]
+        assert data["output"][s["filter"]][s["row"]][s["col"]] == s["value"]
+        assert s["cells"][0] == [0, s["top"], s["left"]]
+
+
+def test_multichannel_is_the_sum_of_the_channels_plus_one_bias(client, presets):
+    p = presets["multichannel"]
+    assert np.array(p["input"]).shape == (3, 4, 4) and np.array(p["kernel"]).shape == (1, 3, 3, 3)
+    data = conv(client, **{k: p[k] for k in FIELDS}).json()
+    assert data["output_shape"] == [1, 2, 2]
+    per_channel = [np.array(conv(client, input=p["input"][c], kernel=p["kernel"][0][c]).json()["output"])
+                   for c in range(3)]
+    assert np.array(data["output"][0]).tolist() == (sum(per_channel) + p["bias"][0]).tolist()
+    assert len(data["steps"][0]["products"]) == 27
+
+
+def test_im2col_is_the_same_convolution(client):
+    x = [[[1, 2, 0, 3], [4, 1, 1, 0], [2, 2, 5, 1]], [[0, 1, 1, 1], [3, 0, 2, 2], [1, 4, 0, 1]]]
+    k = [[[[1, -1], [0, 2]], [[1, 0], [1, 1]]], [[[0, 1], [1, 0]], [[2, 0], [0, -1]]]]
+    data = conv(client, input=x, kernel=k, bias=[0.5, -2], padding=1, stride=[1, 2]).json()
+    m = data["im2col"]
+    f, oh, ow = data["output_shape"]
+    assert np.array(m["columns"]).shape == (2 * 2 * 2, oh * ow)
+    assert np.array(m["kernel_rows"]).shape == (2, 8)
+    assert np.array(m["product"]).reshape(f, oh, ow).tolist() == data["output"]
+    for j, step in enumerate(data["steps"][:oh * ow]):  # column j is the window of step j
+        assert [row[j] for row in m["columns"]] == step["inputs"]
+    assert m["row_offsets"][:3] == [[0, 0, 0], [0, 0, 1], [0, 1, 0]]
+
+
+def test_im2col_is_left_out_when_too_large(client):
+    data = conv(client, input=np.ones((40, 40)).tolist(), kernel=np.ones((3, 3)).tolist()).json()
+    assert data["im2col"] is None and data["output_shape"] == [38, 38]
+    assert conv(client, input=[[1, 2], [3, 4]], kernel=[[1]], im2col=False).json()["im2col"] is None
+
+
+def test_dilation_stride_pairs_and_activation(client):
+    x = np.arange(25).reshape(5, 5).tolist()
+    data = conv(client, input=x, kernel=[[1, 0], [0, -1]], dilation=2).json()
+    assert data["output_shape"] == [3, 3] and data["dilation"] == [2, 2]
+    assert data["steps"][0]["cells"] == [[0, 0, 0], [0, 0, 2], [0, 2, 0], [0, 2, 2]]
+    data = conv(client, input=x, kernel=[[1]], stride=[2, 1]).json()
+    assert data["output_shape"] == [3, 5] and data["stride"] == [2, 1]
+    data = conv(client, input=x, kernel=[[-1]], activation="relu").json()
+    assert all(s["value"] == max(0.0, s["z"]) for s in data["steps"]) and data["activation"] == "relu"
+
+
+def test_a_traced_16x16_input_is_accepted_and_64x64_is_the_limit(client):
+    assert conv(client, input=np.ones((64, 64)).tolist(), kernel=[[1, 1], [1, 1]]).status_code == 200
+    r = conv(client, input=np.ones((65, 64)).tolist(), kernel=[[1]])
+    assert r.status_code == 422 and r.json()["code"] == "too_big" and "64" in r.json()["detail"]
+
+
+def test_presets_page_links(client, presets):
+    assert set(presets) >= {"basic", "bias", "padding", "stride", "relu5x5", "relu5x5-stride2", "multichannel"}
+    for name in presets:
+        assert client.get(f"/conv?preset={name}").status_code == 200
+
+
+# ---- bad input: 4xx with a message a student can act on, never a 500 ----
+
+GOOD = {"input": [[0, 1, 2], [3, 4, 5], [6, 7, 8]], "kernel": [[0, 1], [2, 3]]}
+BAD = {
+    "ragged rows": ({"input": [[1, 2, 3], [4, 5]]}, "ragged", "row 2 has 2 number(s) but row 1 has 3"),
+    "text": ({"input": [[1, "x"], [3, 4]]}, "not_number", "row 1, column 2"),
+    "boolean": ({"kernel": [[True, 1]]}, "not_number", "kernel"),
+    "null": ({"input": [[1, None]]}, "not_number", "row 1, column 2"),
+    "empty": ({"input": []}, "empty", "empty"),
+    "empty rows": ({"input": [[], []]}, "empty", "empty"),
+    "not a grid": ({"input": "1 2 3"}, "not_grid", "grid"),
+    "one dimension": ({"input": [1, 2, 3]}, "bad_grid_ndim", "2 or 3"),
+    "mixed nesting": ({"input": [[1, 2], 3]}, "bad_nesting", "row 2"),
+    "ragged channels": ({"input": [[[1, 2], [3, 4]], [[1, 2]]]}, "ragged_shape", "channel 2 is 1×2"),
+    "zero stride": ({"stride": 0}, "bad_stride", "at least 1"),
+    "negative stride": ({"stride": -1}, "bad_stride", "-1"),
+    "negative padding": ({"padding": -1}, "bad_padding", "negative"),
+    "zero dilation": ({"dilation": 0}, "bad_dilation", "at least 1"),
+    "channel mismatch": ({"kernel": [[[1]], [[1]]]}, "channel_mismatch", "2 channel(s) but the input has 1"),
+    "kernel larger than padded input": ({"input": [[1, 2], [3, 4]], "kernel": np.ones((3, 3)).tolist()},
+                                        "kernel_too_big", "(2 + 2*0 - 3)/1 + 1 = 0"),
+    "stride does not fit": ({"input": np.ones((4, 4)).tolist(), "kernel": [[1, 1], [1, 1]], "stride": 3},
+                            "stride_does_not_fit", "(4 + 2*0 - 2)/3 + 1"),
+    "oversize input": ({"input": np.ones((80, 80)).tolist()}, "too_big", "at most 64"),
+    "too many channels": ({"input": np.ones((17, 2, 2)).tolist(), "kernel": [[[1]]]}, "too_big", "channels"),
+    "too many filters": ({"kernel": np.ones((17, 1, 1, 1)).tolist()}, "too_big", "filters"),
+    "kernel beyond the limit": ({"input": np.ones((20, 20)).tolist(), "kernel": np.ones((17, 17)).tolist()},
+                                "too_big", "at most 16"),
+    "huge padding": ({"padding": 40}, "too_large_value", "at most 16"),
+    "huge number": ({"input": [[1e300, 1]]}, "number_too_large", "too large"),
+    "bias per filter mismatch": ({"bias": [1, 2]}, "bias_mismatch", "1 filter(s) but 2 bias"),
+    "text bias": ({"bias": "abc"}, "not_number", "bias"),
+    "unknown activation": ({"activation": "swish2"}, "unknown_activation", "swish2"),
+    "stride as text": ({"stride": "two"}, "invalid_request", "whole number"),
+    "stride triple": ({"stride": [1, 2, 3]}, "invalid_request", "pair"),
+    "fractional padding": ({"padding": 0.5}, "invalid_request", "whole number"),
+    "trace too long": ({"input": np.ones((64, 64)).tolist(), "kernel": np.ones((16, 1, 9, 9)).tolist()},
+                       "trace_too_long", "products"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(BAD))
+def test_bad_input_is_explained(client, kind):
+    change, code, words = BAD[kind]
+    r = conv(client, **{**GOOD, **change})
+    assert r.status_code == 422, r.text
+    body = r.json()
+    assert body["code"] == code
+    assert words in body["detail"], body["detail"]
+    assert not re.search(r"\{\w+\}|error\.", body["detail"]), body["detail"]  # filled in and translated
+
+
+def test_nan_and_infinity_in_raw_json(client):
+    for text in ('{"input": [[1, NaN]], "kernel": [[1]]}', '{"input": [[1, Infinity]], "kernel": [[1]]}'):
+        r = client.post("/api/conv", content=text, headers={"content-type": "application/json"})
+        assert r.status_code == 422 and r.json()["code"] == "not_finite_at"
+        assert "row 1, column 2" in r.json()["detail"]
+
+
+def test_malformed_requests(client):
+    r = client.post("/api/conv", content="{not json", headers={"content-type": "application/json"})
+    assert r.status_code == 422 and r.json()["detail"] == "The request is not valid JSON."
+    r = client.post("/api/conv", json={"kernel": [[1]]})
+    assert r.status_code == 422 and "input is missing" in r.json()["detail"].lower()
+    r = client.post("/api/conv", json=[1, 2])
+    assert r.status_code == 422 and "JSON object" in r.json()["detail"]
+
+
+def test_messages_in_chinese(client):
+    r = conv(client, "zh", input=[[1, 2], [3, 4]], kernel=np.ones((3, 3)).tolist())
+    assert r.json()["detail"] == "3×3 的卷积核放不进填充为 0 的 2×2 输入：OH = (2 + 2*0 - 3)/1 + 1 = 0"
+    r = conv(client, "zh", **{**GOOD, "stride": 0})
+    assert "步幅" in r.json()["detail"]
+    r = conv(client, "zh", **{**GOOD, "input": [[1, "x"]]})
+    assert r.json()["detail"] == "输入，第 1 行，第 2 列：“x”不是数字。"
+    r = conv(client, "zh", **{**GOOD, "stride": "abc"})
+    assert r.json()["detail"].startswith("步幅必须是") and "abc" in r.json()["detail"]
+    r = conv(client, "zh", **{**GOOD, "kernel": [[[1]], [[1]]]})
+    assert "通道" in r.json()["detail"] and "卷积核" in r.json()["detail"]
+    r = conv(client, "zh", **{**GOOD, "bias": [1, 2]})
+    assert "偏置" in r.json()["detail"]
+
+
+def test_language_from_cookie_and_accept_language(client):
+    body = {**GOOD, "padding": -1}
+    assert "填充" in client.post("/api/conv", json=body, headers={"Accept-Language": "zh-CN,zh;q=0.9"}).json()["detail"]
+    client.cookies.set("lang", "zh")
+    assert "填充" in client.post("/api/conv", json=body).json()["detail"]
+    assert "padding" in client.post("/api/conv?lang=en", json=body).json()["detail"]
+
+
+def test_every_engine_and_bridge_code_is_in_both_catalogues():
+    from app.i18n import catalogue
+
+    root = Path(__file__).resolve().parents[2]
+    sources = ("engine/shapes.py", "engine/reference.py", "engine/demos.py", "app/arrays.py", "app/routers/conv.py")
+    codes = set(re.findall(r'EngineError\(\s*"(\w+)"', "".join((root / p).read_text("utf-8") for p in sources)))
+    codes |= {"window_too_big", "body_too_large"}
+    for lang in ("en", "zh"):
+        missing = {c for c in codes if f"error.{c}" not in catalogue(lang)}
+        assert not missing, (lang, missing)
+
+
+def test_too_large_bodies_get_413(client):
+    big = json.dumps({"input": [[0] * 64] * 64, "kernel": [[1]], "pad": "x" * 2_100_000})
+    r = client.post("/api/conv", content=big, headers={"content-type": "application/json"})
+    assert r.status_code == 413 and r.json()["code"] == "body_too_large" and "2,000,000" in r.json()["detail"]
+    r = client.post("/api/conv?lang=zh", content=big, headers={"content-type": "application/json"})
+    assert r.status_code == 413 and "请求太大" in r.json()["detail"]
+
+    def chunks():  # no Content-Length: the limit counts what arrives
+        for _ in range(30):
+            yield b" " * 100_000
+
+    r = client.post("/api/conv", content=chunks(), headers={"content-type": "application/json"})
+    assert r.status_code == 413
+    assert client.get("/health").status_code == 200  # and the server goes on serving
