@@ -1,7 +1,7 @@
 """Make the MNIST sample bundled in the package, reproducibly, from the four MNIST IDX files.
 
     python scripts/make_sample.py --data-dir DIR --out engine/datasets/mnist_sample.npz \\
-        --train 10000 --test 2000 --seed 0
+        --train 20000 --test 2000 --seed 0
 
 draws a class-balanced random sample (the same number of images of every digit, give or take
 one) of the training and test sets, and writes
@@ -45,7 +45,7 @@ def stratified_indices(labels: np.ndarray, n: int, rng: np.random.Generator) -> 
     return rng.permutation(np.concatenate(chosen))
 
 
-def make_sample(data_dir, train: int = 10000, test: int = 2000, seed: int = 0) -> dict[str, np.ndarray]:
+def make_sample(data_dir, train: int = 20000, test: int = 2000, seed: int = 0) -> dict[str, np.ndarray]:
     """The sample's arrays, from the (verified) MNIST files in ``data_dir``; one Generator(seed)
     draws the training sample first, then the test sample."""
     mnist = data.load_folder(data_dir)
@@ -135,7 +135,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description="Make the bundled MNIST sample from the IDX files.")
     parser.add_argument("--data-dir", required=True, help="folder with the four MNIST IDX files (.gz or raw)")
     parser.add_argument("--out", default="engine/datasets/mnist_sample.npz", help="the .npz to write")
-    parser.add_argument("--train", type=int, default=10000, help="training images (default 10000)")
+    parser.add_argument("--train", type=int, default=20000, help="training images (default 20000)")
     parser.add_argument("--test", type=int, default=2000, help="test images (default 2000)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the random sample (default 0)")
     args = parser.parse_args(argv)

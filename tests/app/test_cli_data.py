@@ -58,7 +58,7 @@ def test_report_without_full_mnist(cache, capsys):
     assert main(["data"]) == 0
     out = capsys.readouterr().out
     assert str(data.SAMPLE_PATH) in out
-    assert "10,000 training and 2,000 test images" in out
+    assert "20,000 training and 2,000 test images" in out
     size_mb = f"{data.SAMPLE_PATH.stat().st_size / 1e6:.1f} MB"
     assert size_mb in out
     assert "Full MNIST: not found" in out

@@ -256,14 +256,14 @@ def make_sample_module():
 def test_sample_shapes_dtypes_and_balance():
     sample = data.load("sample")
     assert sample.name == "sample" and "sample" in sample.source
-    assert sample.train_images.shape == (10000, 28, 28) and sample.train_images.dtype == np.uint8
-    assert sample.train_labels.shape == (10000,) and sample.train_labels.dtype == np.uint8
+    assert sample.train_images.shape == (20000, 28, 28) and sample.train_images.dtype == np.uint8
+    assert sample.train_labels.shape == (20000,) and sample.train_labels.dtype == np.uint8
     assert sample.test_images.shape == (2000, 28, 28) and sample.test_images.dtype == np.uint8
     assert sample.test_labels.shape == (2000,) and sample.test_labels.dtype == np.uint8
-    assert np.bincount(sample.train_labels, minlength=10).tolist() == [1000] * 10
+    assert np.bincount(sample.train_labels, minlength=10).tolist() == [2000] * 10
     assert np.bincount(sample.test_labels, minlength=10).tolist() == [200] * 10
-    assert sample.num_train == 10000 and sample.num_test == 2000
-    assert data.SAMPLE_PATH.stat().st_size < 3_000_000
+    assert sample.num_train == 20000 and sample.num_test == 2000
+    assert data.SAMPLE_PATH.stat().st_size < 4_500_000
 
 
 def test_sample_images_are_mnist_images_at_the_recorded_indices(mnist_dir):
@@ -280,7 +280,7 @@ def test_sample_images_are_mnist_images_at_the_recorded_indices(mnist_dir):
 
 def test_sample_is_reproduced_byte_for_byte_by_the_script(mnist_dir, tmp_path, make_sample_module):
     out = tmp_path / "mnist_sample.npz"
-    argv = ["--data-dir", str(mnist_dir), "--out", str(out), "--train", "10000", "--test", "2000", "--seed", "0"]
+    argv = ["--data-dir", str(mnist_dir), "--out", str(out), "--train", "20000", "--test", "2000", "--seed", "0"]
     assert make_sample_module.main(argv) == 0
     with np.load(out) as made, np.load(data.SAMPLE_PATH) as shipped:
         assert sorted(made.files) == sorted(shipped.files)
@@ -312,7 +312,7 @@ def test_sample_license_attributes_mnist_and_matches_the_file():
     text = data.SAMPLE_LICENSE_PATH.read_text(encoding="utf-8")
     for needle in ("Yann LeCun", "Corinna Cortes", "Christopher J.C. Burges", "CC BY-SA 3.0",
                    "python scripts/make_sample.py --data-dir DIR --out engine/datasets/mnist_sample.npz "
-                   "--train 10000 --test 2000 --seed 0", *README_SHA256.values()):
+                   "--train 20000 --test 2000 --seed 0", *README_SHA256.values()):
         assert needle in text
     assert hashlib.sha256(data.SAMPLE_PATH.read_bytes()).hexdigest() in text
 
