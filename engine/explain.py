@@ -1,0 +1,117 @@
+"""Why did the network say that? Two maps over the 28 x 28 input, computed by the engine.
+
+- :func:`occlusion`: cover a small square of the digit (erase the ink there), ask the network
+  again, and see how much the probability of its answer drops. Every square position goes into
+  ONE batch, so the whole map costs one forward pass. Pixels whose erasing hurts the answer most
+  are the strokes that drove it.
+- :func:`saliency`: the gradient of the answer's score (its logit) with respect to every input
+  pixel, by backpropagation: how much a little more ink at each pixel would raise (positive) or
+  lower (negative) the score.
+
+Images are ink intensities in [0, 1] (ink 1), shape (28, 28); the network reads them through
+:func:`engine.data.normalise`, exactly as in training. These functions run forward (and backward)
+passes on ``model``: callers that share a model between threads hold its lock around them.
+"""
+from dataclasses import dataclass
+
+import numpy as np
+
+from .data import MNIST_STD, normalise
+from .losses import softmax
+
+
+@dataclass
+class OcclusionMap:
+    """The result of :func:`occlusion`.
+
+    ``map`` (28, 28): for each pixel, the mean drop in the target's probability over the patches
+    covering it (positive: covering it hurts the answer). ``drops`` (P, Q): the drop for each patch
+    position, rows and columns of positions ``tops`` x ``lefts``. ``probability``: the target's
+    probability with nothing covered.
+    """
+
+    map: np.ndarray
+    drops: np.ndarray
+    target: int
+    probability: float
+    patch: int
+    stride: int
+    fill: float
+    tops: list[int]
+    lefts: list[int]
+
+
+def patch_positions(size: int, patch: int, stride: int) -> list[int]:
+    """Where patches start along one side: 0, stride, 2*stride, ..., and the last one flush with the
+    edge, so that every pixel is covered at least once."""
+    starts = list(range(0, size - patch + 1, stride))
+    if starts[-1] != size - patch:
+        starts.append(size - patch)
+    return starts
+
+
+def occluded_batch(image: np.ndarray, patch: int, stride: int, fill: float = 0.0):
+    """(1 + P*Q, H, W): the image itself first, then one copy per patch position with that square
+    set to ``fill``; also returns the positions ``tops`` and ``lefts``."""
+    h, w = image.shape
+    tops, lefts = patch_positions(h, patch, stride), patch_positions(w, patch, stride)
+    batch = np.repeat(image[None], 1 + len(tops) * len(lefts), axis=0)
+    k = 1
+    for top in tops:
+        for left in lefts:
+            batch[k, top:top + patch, left:left + patch] = fill
+            k += 1
+    return batch, tops, lefts
+
+
+def occlusion(model, image: np.ndarray, target: int | None = None, patch: int = 6, stride: int = 2,
+              fill: float = 0.0) -> OcclusionMap:
+    """Occlusion map of ``image`` (28, 28) for class ``target`` (default: the network's answer).
+
+    ``fill`` 0 is background: covering a square erases the ink in it.
+    """
+    image = np.asarray(image, dtype=np.float64)
+    batch, tops, lefts = occluded_batch(image, patch, stride, fill)
+    probs = softmax(model.forward(normalise(batch)).astype(np.float64))
+    if target is None:
+        target = int(np.argmax(probs[0]))
+    base = float(probs[0, target])
+    drops = (base - probs[1:, target]).reshape(len(tops), len(lefts))
+    total = np.zeros_like(image)
+    count = np.zeros_like(image)
+    for i, top in enumerate(tops):
+        for j, left in enumerate(lefts):
+            total[top:top + patch, left:left + patch] += drops[i, j]
+            count[top:top + patch, left:left + patch] += 1
+    return OcclusionMap(map=total / count, drops=drops, target=target, probability=base, patch=patch,
+                        stride=stride, fill=fill, tops=tops, lefts=lefts)
+
+
+def saliency(model, image: np.ndarray, target: int | None = None) -> tuple[np.ndarray, int]:
+    """d(logit of ``target``) / d(ink at each pixel), shape (28, 28), and the target.
+
+    Runs the layers in their declared order (as :meth:`Sequential.activations` does) and then
+    backward from a one-hot gradient on the target's logit. Layers that skip their input gradient
+    (a model's first layer does, in training) compute it for this call. The gradient reaching the
+    input is for the normalised pixel ``(ink - mean) / std``; dividing by ``std`` makes it per unit
+    of ink. Parameter gradients left on the layers are of no use afterwards.
+    """
+    x = normalise(np.asarray(image, dtype=np.float64)[None])        # (1, 1, 28, 28)
+    x = np.ascontiguousarray(x.transpose(1, 2, 3, 0))                 # the engine's (C, H, W, N)
+    for layer in model.layers:
+        x = layer.forward(x, False)
+    logits = np.asarray(x, dtype=np.float64)                          # (1, K)
+    if target is None:
+        target = int(np.argmax(logits[0]))
+    skipped = [layer for layer in model.layers if getattr(layer, "input_grad", True) is False]
+    for layer in skipped:
+        layer.input_grad = True
+    try:
+        dout = np.zeros(x.shape, dtype=x.dtype)
+        dout[0, target] = 1
+        for layer in reversed(model.layers):
+            dout = layer.backward(dout)
+    finally:
+        for layer in skipped:
+            layer.input_grad = False
+    return np.asarray(dout, dtype=np.float64)[0, :, :, 0] / MNIST_STD, target

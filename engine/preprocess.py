@@ -1,0 +1,166 @@
+"""A drawing made into an MNIST digit, the way MNIST itself was made, with every step kept for display.
+
+MNIST's digits were written on paper, scanned, and then (LeCun, Cortes and Burges):
+
+1. cropped to the bounding box of the ink;
+2. scaled to fit a 20 x 20 box, keeping the aspect ratio, with anti-aliasing (so a thin stroke turns
+   grey instead of vanishing);
+3. placed in a 28 x 28 field so that the centre of mass of the ink sits at the field's centre.
+
+:func:`preprocess` does the same to a drawing: a 2-D array of ink intensities in [0, 1] (ink 1,
+background 0), any size up to 512 x 512. A network trained on MNIST only reads digits well when
+they look like this: a small digit drawn in a corner of the canvas becomes a large digit in the
+middle, like every training image.
+
+Coordinates: pixel ``(i, j)`` covers the square ``[i, i+1) x [j, j+1)``, so its centre is
+``(i + 0.5, j + 0.5)`` and the centre of the 28 x 28 field is ``(14, 14)``.
+"""
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import EngineError
+
+FIELD = 28            # the network's input is FIELD x FIELD
+BOX = 20              # the digit is scaled to fit BOX x BOX inside it
+MAX_SIDE = 512        # the largest drawing accepted, per side
+INK_LEVEL = 0.1       # a pixel at least this dark counts as ink for the bounding box
+MIN_INK = 0.0005      # a drawing whose mean intensity is below this (0.05%) is "nearly empty"
+
+
+@dataclass
+class Preprocessed:
+    """Every step of :func:`preprocess`. Arrays are float64 ink intensities in [0, 1].
+
+    - ``drawing`` (H, W): the drawing as given;
+    - ``bbox``: ``(top, left, height, width)`` of the ink in the drawing;
+    - ``cropped`` (height, width): the drawing inside that box;
+    - ``scale``: new size / old size of the crop (below 1 shrinks, above 1 enlarges);
+    - ``fitted`` (fh, fw): the crop scaled to fit 20 x 20, the longer side exactly 20;
+    - ``fitted_centre``: centre of mass ``(row, column)`` of ``fitted`` in its own coordinates;
+    - ``offset``: ``(top, left)`` where ``fitted`` is placed in the 28 x 28 field;
+    - ``image`` (28, 28): the result, what the network sees;
+    - ``centre``: centre of mass of ``image``, close to ``(14, 14)``;
+    - ``ink``: the drawing's mean intensity (0.01 is 1% of the canvas fully inked).
+    """
+
+    drawing: np.ndarray
+    bbox: tuple[int, int, int, int]
+    cropped: np.ndarray
+    scale: float
+    fitted: np.ndarray
+    fitted_centre: tuple[float, float]
+    offset: tuple[int, int]
+    image: np.ndarray
+    centre: tuple[float, float]
+    ink: float
+
+
+def check_drawing(drawing) -> np.ndarray:
+    """The drawing as a float64 (H, W) array, or an :class:`EngineError` a student understands.
+
+    Refuses: anything but a 2-D grid, a side longer than :data:`MAX_SIDE`, NaN and infinities,
+    values outside [0, 1] (naming the first one), and an empty or nearly empty canvas
+    (``empty_drawing``: "draw a digit first").
+    """
+    a = np.asarray(drawing, dtype=np.float64)
+    if a.ndim != 2 or a.size == 0:
+        raise EngineError("drawing_not_2d", f"the drawing must be a 2-D grid of ink intensities (rows of numbers), "
+                          f"got shape {list(a.shape)}", shape=list(a.shape))
+    h, w = a.shape
+    if h > MAX_SIDE or w > MAX_SIDE:
+        raise EngineError("drawing_too_large", f"the drawing is {h}x{w}; at most {MAX_SIDE}x{MAX_SIDE} is allowed",
+                          height=h, width=w, limit=MAX_SIDE)
+    bad = ~np.isfinite(a) | (a < 0) | (a > 1)
+    if bad.any():
+        r, c = (int(v) for v in np.argwhere(bad)[0])
+        value = float(a[r, c])
+        raise EngineError("ink_out_of_range", f"the drawing, row {r + 1}, column {c + 1}: {value:g} is not an ink "
+                          f"intensity between 0 (background) and 1 (ink)", position=[["row", r + 1], ["column", c + 1]],
+                          value=f"{value:g}")
+    ink = float(a.mean())
+    if ink < MIN_INK or not (a >= INK_LEVEL).any():
+        raise EngineError("empty_drawing", f"draw a digit first: the canvas is {'empty' if ink == 0 else 'nearly empty'}"
+                          f" ({100 * ink:.2f}% ink; at least {100 * MIN_INK:g}% is needed)",
+                          ink_percent=round(100 * ink, 2), min_percent=100 * MIN_INK)
+    return a
+
+
+def ink_bbox(image: np.ndarray, level: float = INK_LEVEL) -> tuple[int, int, int, int]:
+    """``(top, left, height, width)`` of the pixels at least ``level`` dark (there must be some)."""
+    rows = np.flatnonzero((image >= level).any(axis=1))
+    cols = np.flatnonzero((image >= level).any(axis=0))
+    top, left = int(rows[0]), int(cols[0])
+    return top, left, int(rows[-1]) - top + 1, int(cols[-1]) - left + 1
+
+
+def area_weights(n_in: int, n_out: int) -> np.ndarray:
+    """(n_out, n_in): how a row of ``n_in`` pixels is resampled to ``n_out`` by area averaging.
+
+    New pixel ``i`` covers ``[i*s, (i+1)*s)`` of the old row, with ``s = n_in / n_out``; old pixel
+    ``j`` covers ``[j, j+1)``. Its weight is the length of the overlap divided by ``s``, so each
+    row of weights sums to 1: a new pixel is the average of exactly the part of the old row it
+    covers. Shrinking, that averages several pixels (anti-aliasing); enlarging, a new pixel copies
+    the old one it lies in, or blends the two it straddles.
+    """
+    s = n_in / n_out
+    start = np.arange(n_out)[:, None] * s
+    j = np.arange(n_in)[None, :]
+    overlap = np.minimum(start + s, j + 1) - np.maximum(start, j)
+    return np.clip(overlap, 0.0, None) / s
+
+
+def resample_area(image: np.ndarray, out_h: int, out_w: int) -> np.ndarray:
+    """(H, W) -> (out_h, out_w) by area averaging: rows, then columns (the box filter is separable)."""
+    h, w = image.shape
+    return area_weights(h, out_h) @ image @ area_weights(w, out_w).T
+
+
+def fit_size(h: int, w: int, box: int = BOX) -> tuple[int, int]:
+    """The size of an h x w image scaled to fit box x box with its aspect ratio kept (longer side = box)."""
+    longer = max(h, w)
+    return max(1, round(h * box / longer)), max(1, round(w * box / longer))
+
+
+def centre_of_mass(image: np.ndarray) -> tuple[float, float]:
+    """``(row, column)`` of the intensity-weighted mean of the pixel centres (``i + 0.5``)."""
+    total = image.sum()
+    rows = np.arange(image.shape[0]) + 0.5
+    cols = np.arange(image.shape[1]) + 0.5
+    return float(image.sum(axis=1) @ rows / total), float(image.sum(axis=0) @ cols / total)
+
+
+def place(fitted: np.ndarray, field: int = FIELD) -> tuple[np.ndarray, tuple[int, int]]:
+    """Put ``fitted`` in a field x field image, shifted by whole pixels so its centre of mass lands
+    at the field's centre ``(field/2, field/2)`` (within half a pixel). The shift is limited so that
+    no ink leaves the field: a digit whose mass sits far to one side ends up touching the edge."""
+    fh, fw = fitted.shape
+    cy, cx = centre_of_mass(fitted)
+    top = min(max(math.floor(field / 2 - cy + 0.5), 0), field - fh)
+    left = min(max(math.floor(field / 2 - cx + 0.5), 0), field - fw)
+    out = np.zeros((field, field))
+    out[top:top + fh, left:left + fw] = fitted
+    return out, (top, left)
+
+
+def preprocess(drawing) -> Preprocessed:
+    """A drawing (H, W), ink in [0, 1], as a 28 x 28 MNIST-style digit, keeping every step."""
+    a = check_drawing(drawing)
+    top, left, h, w = ink_bbox(a)
+    cropped = a[top:top + h, left:left + w]
+    fh, fw = fit_size(h, w)
+    fitted = np.clip(resample_area(cropped, fh, fw), 0.0, 1.0)  # clip: float rounding only
+    image, offset = place(fitted)
+    return Preprocessed(drawing=a, bbox=(top, left, h, w), cropped=cropped, scale=max(fh, fw) / max(h, w),
+                        fitted=fitted, fitted_centre=centre_of_mass(fitted), offset=offset, image=image,
+                        centre=centre_of_mass(image), ink=float(a.mean()))
+
+
+def as_input(image) -> np.ndarray:
+    """A 28 x 28 image taken as already preprocessed: checked like a drawing, and of the right size."""
+    shape = np.shape(image)
+    if len(shape) == 2 and shape != (FIELD, FIELD):
+        raise EngineError("needs_28x28", f"without preprocessing the image must be {FIELD}x{FIELD}, got "
+                          f"{shape[0]}x{shape[1]}", height=shape[0], width=shape[1], size=FIELD)
+    return check_drawing(image)

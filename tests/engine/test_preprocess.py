@@ -1,0 +1,220 @@
+"""MNIST-style preprocessing: finite cases checked by hand, and the refusals."""
+import numpy as np
+import pytest
+
+from engine.errors import EngineError
+from engine.preprocess import (BOX, FIELD, MAX_SIDE, area_weights, as_input, centre_of_mass, check_drawing, fit_size,
+                               ink_bbox, preprocess, resample_area)
+
+
+def canvas(h=280, w=280):
+    return np.zeros((h, w))
+
+
+# --- area averaging -------------------------------------------------------------------------------
+
+def test_area_weights_by_hand():
+    # 4 -> 2: each new pixel is the mean of two old ones.
+    np.testing.assert_allclose(area_weights(4, 2), [[.5, .5, 0, 0], [0, 0, .5, .5]])
+    # 5 -> 2: a new pixel covers 2.5 old pixels; the middle one is shared half and half.
+    np.testing.assert_allclose(area_weights(5, 2), [[.4, .4, .2, 0, 0], [0, 0, .2, .4, .4]])
+    # 2 -> 4: enlarging copies.
+    np.testing.assert_allclose(area_weights(2, 4), [[1, 0], [1, 0], [0, 1], [0, 1]])
+    # 3 -> 3: the identity.
+    np.testing.assert_allclose(area_weights(3, 3), np.eye(3))
+
+
+@pytest.mark.parametrize("n_in, n_out", [(512, 20), (280, 7), (13, 20), (1, 20), (20, 1), (97, 31)])
+def test_area_weights_average(n_in, n_out):
+    w = area_weights(n_in, n_out)
+    assert w.shape == (n_out, n_in)
+    assert (w >= 0).all()
+    np.testing.assert_allclose(w.sum(axis=1), 1.0)                      # each new pixel is an average
+    np.testing.assert_allclose(w.sum(axis=0), n_out / n_in)             # each old pixel counts fully once
+
+
+def test_resample_area_by_hand():
+    image = np.array([[1, 0, 0, 0], [1, 1, 0, 0], [0, 0, 1, 1], [0, 0, 0, 1.0]])
+    np.testing.assert_allclose(resample_area(image, 2, 2), [[0.75, 0], [0, 0.75]])
+    # the ink is kept in proportion to the area: sum scales by (2*2)/(4*4)
+    assert resample_area(image, 2, 2).sum() == pytest.approx(image.sum() * 4 / 16)
+
+
+def test_thin_outline_turns_grey_when_shrunk():
+    """Anti-aliasing: a 1-pixel square outline 40 wide, halved, becomes 0.5 grey (0.75 at corners)."""
+    d = canvas(100, 100)
+    d[10, 10:50] = d[49, 10:50] = d[10:50, 10] = d[10:50, 49] = 1
+    p = preprocess(d)
+    assert p.bbox == (10, 10, 40, 40)
+    assert p.fitted.shape == (20, 20)
+    assert p.fitted[0, 0] == pytest.approx(0.75)
+    np.testing.assert_allclose(p.fitted[0, 1:-1], 0.5)
+    np.testing.assert_allclose(p.fitted[1:-1, -1], 0.5)
+    np.testing.assert_allclose(p.fitted[1:-1, 1:-1], 0.0)
+
+
+# --- the steps ------------------------------------------------------------------------------------
+
+def test_centred_square_stays_centred():
+    d = canvas(100, 100)
+    d[30:70, 30:70] = 1
+    p = preprocess(d)
+    assert p.bbox == (30, 30, 40, 40)
+    assert p.scale == pytest.approx(0.5)
+    np.testing.assert_allclose(p.fitted, np.ones((20, 20)))
+    assert p.offset == (4, 4)
+    expected = np.zeros((28, 28))
+    expected[4:24, 4:24] = 1
+    np.testing.assert_allclose(p.image, expected)
+    assert p.centre == pytest.approx((14.0, 14.0))
+
+
+def test_position_and_size_on_the_canvas_do_not_matter():
+    small_in_corner = canvas(200, 300)
+    small_in_corner[0:10, 290:300] = 1
+    big_in_middle = canvas(512, 512)
+    big_in_middle[100:400, 100:400] = 1
+    a, b = preprocess(small_in_corner), preprocess(big_in_middle)
+    np.testing.assert_allclose(a.image, b.image)
+    assert a.scale == pytest.approx(2.0)     # enlarged 10 -> 20
+    assert b.scale == pytest.approx(20 / 300)
+
+
+@pytest.mark.parametrize("h, w, expected", [(60, 15, (20, 5)), (15, 60, (5, 20)), (100, 30, (20, 6)),
+                                            (200, 4, (20, 1)), (7, 7, (20, 20))])
+def test_aspect_ratio_is_kept(h, w, expected):
+    assert fit_size(h, w) == expected
+    d = canvas(300, 300)
+    d[50:50 + h, 80:80 + w] = 1
+    p = preprocess(d)
+    assert p.fitted.shape == expected
+    assert max(p.fitted.shape) == BOX
+
+
+def test_centre_of_mass_by_hand():
+    image = np.zeros((4, 4))
+    image[0, 0] = 1
+    image[0, 3] = 3          # x: (1 * 0.5 + 3 * 3.5) / 4 = 2.75
+    assert centre_of_mass(image) == pytest.approx((0.5, 2.75))
+
+
+def stroke(d, points, width=12):
+    """Ink along a polyline, as a pen of ``width`` pixels would leave it."""
+    yy, xx = np.mgrid[0:d.shape[0], 0:d.shape[1]]
+    for (y0, x0), (y1, x1) in zip(points, points[1:]):
+        for t in np.linspace(0, 1, 60):
+            y, x = y0 + t * (y1 - y0), x0 + t * (x1 - x0)
+            d[(yy - y) ** 2 + (xx - x) ** 2 <= (width / 2) ** 2] = 1
+    return d
+
+
+@pytest.mark.parametrize("points", [
+    [(40, 60), (40, 220), (250, 100)],               # a 7: mass up and to the right
+    [(30, 200), (250, 60)],                          # a slanted 1
+    [(60, 40), (60, 240), (240, 240), (240, 40), (60, 40)],  # a box-shaped 0
+    [(30, 30), (250, 30), (250, 150)],               # an L
+])
+def test_centre_of_mass_lands_at_14_14(points):
+    p = preprocess(stroke(canvas(), points))
+    cy, cx = p.centre
+    assert abs(cy - 14) <= 0.5 and abs(cx - 14) <= 0.5
+    # The shift moves the fitted digit's centre of mass by whole pixels onto the field's centre.
+    fy, fx = p.fitted_centre
+    assert (fy + p.offset[0], fx + p.offset[1]) == pytest.approx(p.centre)
+    assert p.image.sum() == pytest.approx(p.fitted.sum())       # nothing was cut off
+
+
+def test_lopsided_digit_is_not_cut_off():
+    """Nearly all the mass at the top: moving it down to row 14 would push the tail out of the
+    field, so the digit goes down only until it touches the bottom edge, and no ink is lost."""
+    d = canvas(100, 100)
+    d[0:5, 0:100] = 1          # a heavy bar
+    d[5:100, 0] = 0.3          # a faint long tail down the left side
+    p = preprocess(d)
+    assert p.fitted.shape == (20, 20)
+    assert p.offset[0] == FIELD - 20
+    assert p.image.sum() == pytest.approx(p.fitted.sum())
+    assert p.centre[0] < 13.5
+
+
+def test_large_drawing():
+    d = stroke(canvas(MAX_SIDE, MAX_SIDE), [(60, 250), (460, 250)], width=40)
+    p = preprocess(d)
+    assert p.image.shape == (FIELD, FIELD)
+    assert 0 <= p.image.min() and p.image.max() <= 1
+    top, left, h, w = ink_bbox(p.image)
+    assert h == 20 and w <= 5                    # a tall thin 1
+    assert ink_bbox(d)[2] == 441                 # rows 40..480 of the drawing hold ink
+
+
+def test_result_is_like_mnist():
+    """Every digit of the bundled MNIST sample, preprocessed again, fits 20x20 and is centred."""
+    from engine.data import load_sample
+
+    for image in load_sample().test_images[:50] / 255.0:
+        p = preprocess(image)
+        assert max(ink_bbox(p.image, 1e-9)[2:]) <= 20
+        assert abs(p.centre[0] - 14) <= 0.5 and abs(p.centre[1] - 14) <= 0.5
+
+
+# --- refusals -------------------------------------------------------------------------------------
+
+def refusal(drawing, fn=preprocess) -> EngineError:
+    with pytest.raises(EngineError) as info:
+        fn(drawing)
+    return info.value
+
+
+def test_empty_canvas():
+    e = refusal(canvas())
+    assert e.code == "empty_drawing" and "draw a digit first" in str(e)
+    assert e.params["ink_percent"] == 0
+
+
+def test_nearly_empty_canvas():
+    d = canvas()
+    d[100:103, 100:103] = 1                       # a 3x3 dot on 280x280: 0.011% ink
+    e = refusal(d)
+    assert e.code == "empty_drawing" and "nearly empty" in str(e)
+    assert e.params["ink_percent"] == pytest.approx(100 * 9 / 280 ** 2, abs=0.01)
+
+
+def test_faint_haze_is_empty():
+    e = refusal(np.full((50, 50), 0.05))          # 5% mean, but no pixel dark enough to be ink
+    assert e.code == "empty_drawing"
+
+
+def test_just_enough_ink_is_a_drawing():
+    d = canvas(100, 100)
+    d[50, 50:55] = 1                              # 5 of 10,000 pixels: exactly 0.05%
+    assert preprocess(d).image.sum() > 0
+
+
+@pytest.mark.parametrize("value", [-0.1, 1.5, np.nan, np.inf, -np.inf])
+def test_values_outside_0_1(value):
+    d = canvas(30, 40)
+    d[10:20, 10:20] = 1
+    d[2, 7] = value
+    e = refusal(d)
+    assert e.code == "ink_out_of_range"
+    assert e.params["position"] == [["row", 3], ["column", 8]]
+    assert "row 3, column 8" in str(e)
+
+
+@pytest.mark.parametrize("shape", [(3, 28, 28), (28,), (0, 5)])
+def test_not_2d(shape):
+    assert refusal(np.ones(shape)).code == "drawing_not_2d"
+
+
+def test_too_large():
+    e = refusal(np.ones((MAX_SIDE + 1, 10)))
+    assert e.code == "drawing_too_large" and e.params["height"] == MAX_SIDE + 1
+
+
+def test_as_input_keeps_a_28x28_image():
+    image = np.zeros((28, 28))
+    image[5:20, 12:15] = 0.8
+    np.testing.assert_array_equal(as_input(image), image)
+    assert refusal(np.ones((27, 28)), as_input).code == "needs_28x28"
+    assert refusal(np.zeros((28, 28)), as_input).code == "empty_drawing"
+    assert check_drawing(image).dtype == np.float64
