@@ -62,6 +62,7 @@ def test_spec_round_trip_and_atomic_save(tmp_path):
     assert all(np.array_equal(a, b) for a, b in zip(model.params.values(), again.params.values()))
     path = model.save(tmp_path / "m.npz", metadata={"test_accuracy": 0.5})
     assert [p.name for p in tmp_path.iterdir()] == ["m.npz"]  # no temporary file left behind
+    assert path.stat().st_mode & 0o644 == 0o644  # readable by others, as any saved file
     loaded = Sequential.load(path)
     x = np.random.default_rng(0).standard_normal((3, 1, 28, 28)).astype(np.float32)
     assert np.array_equal(loaded.forward(x), model.forward(x))
