@@ -42,7 +42,8 @@ def conv2d_trace(x, kernel, bias=0.0, stride=1, padding=0, dilation=1, activatio
     cell in (filter, row, col) order, with keys ``filter``, ``row``, ``col``, ``top``, ``left``
     (the window's top-left corner in the padded input), ``cells`` (the [row, col] in the padded
     input of each window element, in window order c, m, n), ``inputs``, ``weights``, ``products``,
-    ``sum``, ``bias``, ``z`` (sum + bias), ``value`` (after the activation).
+    ``sum``, ``bias``, ``z`` (sum + bias), ``activation`` (its name, or None) and ``value`` (after
+    the activation).
     """
     x = _check_grid(x, "the input", 3)
     k = _check_grid(kernel, "the kernel", 4)
@@ -81,7 +82,7 @@ def conv2d_trace(x, kernel, bias=0.0, stride=1, padding=0, dilation=1, activatio
                 out[f, i, j] = value
                 steps.append({"filter": f, "row": i, "col": j, "top": top, "left": left, "cells": cells,
                               "inputs": inputs, "weights": weights, "products": products, "sum": total,
-                              "bias": float(b[f]), "z": z, "value": value})
+                              "bias": float(b[f]), "z": z, "activation": activation, "value": value})
     return out, steps
 
 
