@@ -38,6 +38,9 @@ def _position(names, path) -> list:
 
 
 def _check_leaf(value, what, names, path):
+    if isinstance(value, str) and not value.strip():
+        raise EngineError("blank_cell", f"{what}, {_english(names, path)}: the cell is empty; type a number",
+                          what=what, position=_position(names, path))
     if isinstance(value, bool) or not isinstance(value, Real):
         shown = value if isinstance(value, str) else ("null" if value is None else type(value).__name__)
         raise EngineError("not_number", f"{what}, {_english(names, path)}: {shown!r} is not a number",
@@ -140,7 +143,10 @@ def to_bias(value, filters: int) -> np.ndarray:
             raise EngineError("bias_mismatch", f"there are {filters} filter(s) but {b.shape[0]} bias value(s)",
                               filters=filters, biases=int(b.shape[0]))
         return b
-    _check_leaf(value, "bias", DIMENSION_NAMES[1], [])
+    if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value) \
+            or abs(value) > MAX_ABS_VALUE:
+        raise EngineError("bad_number", f"bias: {str(value)[:40]!r} is not a usable number",
+                          what="bias", value=str(value)[:40])
     return np.full(filters, float(value))
 
 

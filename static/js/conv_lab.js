@@ -170,8 +170,14 @@ function refresh(delay = 150) {
 }
 
 async function compute() {
-  const body = {input: state.input, kernel: state.kernel, bias: state.bias, stride: state.stride,
-                padding: state.padding, dilation: state.dilation, activation: state.activation || null};
+  // One channel and one filter are sent as plain grids, so that messages speak of rows and columns only.
+  const [channels, filters] = [state.input.length, state.kernel.length];
+  const body = {
+    input: channels === 1 ? state.input[0] : state.input,
+    kernel: filters === 1 ? (channels === 1 ? state.kernel[0][0] : state.kernel[0]) : state.kernel,
+    bias: filters === 1 ? state.bias[0] : state.bias,
+    stride: state.stride, padding: state.padding, dilation: state.dilation, activation: state.activation || null,
+  };
   let trace;
   try {
     trace = await latest.post('/api/conv', body);

@@ -132,14 +132,15 @@ export class ConvView {
       const node = document.createElement('span');
       node.className = lines.length > 1 ? 'math-line' : '';
       node.textContent = `${k === 0 && activation ? `${activation}(` : ''}${k > 0 ? '+ ' : ''}${line}`;
-      body.append(node, lines.length > 1 ? '' : ' ');
+      body.append(node);
     });
     const resultNode = document.createElement('span');
     resultNode.className = 'result';
     resultNode.textContent = fmt(step.value);
     const last = document.createElement('span');
     last.className = lines.length > 1 ? 'math-line' : '';
-    last.append(`${tail.join(' ')}${tail.length ? ' ' : ''}${ending} = `, resultNode);
+    const separator = lines.length > 1 || !tail.length ? '' : ' ';
+    last.append(`${separator}${tail.join(' ')}${ending} = `, resultNode);
     this.el.math.replaceChildren(whereNode, body, last);
   }
 
