@@ -110,9 +110,44 @@ def to_array(value, what: str, ndims: tuple[int, ...], limits: dict[str, int] | 
                           what=what, allowed=list(ndims), ndim=depth)
     names = DIMENSION_NAMES[depth]
     _check_limits_along_first(value, what, names, limits)
+    plain = _plain_grid(value, depth)
+    if plain is not None:
+        _check_limits(plain.shape, what, names, limits)
+        return plain
     shape = _shape_of(value, what, names, [])
     _check_limits(shape, what, names, limits)
     return np.asarray(value, dtype=np.float64)
+
+
+_PLAIN_NUMBERS = {int, float}
+
+
+def _innermost(value, depth):
+    """The innermost lists (rows of numbers) of a grid with ``depth`` dimensions."""
+    if depth == 1:
+        yield value
+    else:
+        for item in value:
+            yield from _innermost(item, depth - 1)
+
+
+def _plain_grid(value, depth: int) -> np.ndarray | None:
+    """Fast path: a rectangular grid of plain, finite, not too large numbers as a float64 array.
+
+    The careful walk in :func:`_shape_of` costs a few microseconds a number (0.2 s for a
+    280 x 280 drawing); here NumPy reads the grid and the types are checked a row at a time.
+    Anything else (text, booleans, null, ragged rows, NaN, huge numbers) gives None, and the
+    careful walk then finds and explains it: both paths accept exactly the same grids.
+    """
+    try:
+        a = np.array(value, dtype=np.float64)
+    except (ValueError, TypeError, OverflowError):
+        return None
+    if a.ndim != depth or not all(set(map(type, row)) <= _PLAIN_NUMBERS for row in _innermost(value, depth)):
+        return None
+    if not np.isfinite(a).all() or np.abs(a).max() > MAX_ABS_VALUE:
+        return None
+    return a
 
 
 def _check_limits_along_first(value, what, names, limits):
