@@ -1,5 +1,5 @@
 """POST /api/conv: a convolution traced step by step, with its output-size arithmetic and im2col view."""
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
 from engine.demos import im2col_matrix
 from engine.errors import EngineError
@@ -7,6 +7,7 @@ from engine.reference import conv2d_trace
 from engine.shapes import conv_output_shape, formula, pair
 
 from .. import arrays
+from ..responses import json_response
 from ..limits import (MAX_CHANNELS, MAX_DILATION, MAX_FILTERS, MAX_KERNEL_SIDE, MAX_PADDING, MAX_STRIDE,
                       MAX_TRACE_PRODUCTS, MAX_TRACE_SIDE)
 from ..presets import CONV_PRESETS
@@ -21,7 +22,7 @@ _ERRORS = {413: {"model": ErrorResponse}, 422: {"model": ErrorResponse}}
 
 
 @router.post("/api/conv", response_model=ConvTraceResponse, responses=_ERRORS)
-def conv_trace(body: ConvTraceRequest) -> dict:
+def conv_trace(body: ConvTraceRequest) -> Response:
     """Convolve (cross-correlate) one input with one or more filters and record every step."""
     x = arrays.to_array(body.input, "input", (2, 3),
                         {"channel": MAX_CHANNELS, "row": MAX_TRACE_SIDE, "column": MAX_TRACE_SIDE})
@@ -55,7 +56,7 @@ def conv_trace(body: ConvTraceRequest) -> dict:
         im2col = {"columns": arrays.to_json(m.columns), "kernel_rows": arrays.to_json(m.kernel_rows),
                   "bias": arrays.to_json(m.bias), "product": arrays.to_json(m.product),
                   "row_offsets": [list(o) for o in m.row_offsets]}
-    return {
+    return json_response({
         "output": arrays.to_json(out[0] if flat else out),
         "output_shape": [oh, ow] if flat else [n_filters, oh, ow],
         "input_shape": list(x.shape), "kernel_shape": list(k.shape),
@@ -63,7 +64,7 @@ def conv_trace(body: ConvTraceRequest) -> dict:
         "stride": [sh, sw], "padding": [ph, pw], "dilation": [dh, dw],
         "formula": [formula(x.shape[1], kh, ph, sh, dh, "H"), formula(x.shape[2], kw, pw, sw, dw, "W")],
         "activation": body.activation, "steps": steps, "im2col": im2col,
-    }
+    })
 
 
 @router.get("/api/conv/presets")

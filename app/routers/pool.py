@@ -1,5 +1,5 @@
 """POST /api/pool: max or average pooling traced step by step, and the translation demo."""
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
 from engine.demos import pool_translation
 from engine.errors import EngineError
@@ -7,6 +7,7 @@ from engine.reference import pool2d_trace
 from engine.shapes import formula, pair
 
 from .. import arrays
+from ..responses import json_response
 from ..limits import MAX_CHANNELS, MAX_KERNEL_SIDE, MAX_PADDING, MAX_STRIDE, MAX_TRACE_SIDE
 from ..presets import POOL_PRESETS
 from ..schemas.common import ErrorResponse
@@ -18,7 +19,7 @@ _ERRORS = {413: {"model": ErrorResponse}, 422: {"model": ErrorResponse}}
 
 
 @router.post("/api/pool", response_model=PoolTraceResponse, responses=_ERRORS)
-def pool_trace(body: PoolTraceRequest) -> dict:
+def pool_trace(body: PoolTraceRequest) -> Response:
     """Pool one input window by window; with ``shift``, also pool the input moved one pixel."""
     x = arrays.to_array(body.input, "input", (2, 3),
                         {"channel": MAX_CHANNELS, "row": MAX_TRACE_SIDE, "column": MAX_TRACE_SIDE})
@@ -48,14 +49,14 @@ def pool_trace(body: PoolTraceRequest) -> dict:
             "input_changed_percent": round(100 * demo.input_changed_fraction, 1),
             "output_changed_percent": round(100 * demo.output_changed_fraction, 1),
         }
-    return {
+    return json_response({
         "output": arrays.to_json(out[0] if flat else out),
         "output_shape": list(out.shape[1:]) if flat else list(out.shape),
         "input_shape": list(x.shape), "padded_shape": [x.shape[0], x.shape[1] + 2 * ph, x.shape[2] + 2 * pw],
         "mode": body.mode, "size": [kh, kw], "stride": [sh, sw], "padding": [ph, pw],
         "formula": [formula(x.shape[1], kh, ph, sh, 1, "H"), formula(x.shape[2], kw, pw, sw, 1, "W")],
         "steps": steps, "translation": translation,
-    }
+    })
 
 
 @router.get("/api/pool/presets")

@@ -69,6 +69,7 @@ function syncPanel() {
   $('mode').value = state.mode;
   $('shift').value = state.shift;
   $('preset').value = state.preset;
+  document.body.dataset.mode = state.mode;
 }
 
 function reshape() {
@@ -93,6 +94,7 @@ for (const id of ['size', 'stride', 'padding']) {
 }
 $('mode').addEventListener('change', () => {
   state.mode = $('mode').value;
+  document.body.dataset.mode = state.mode;
   edited();
   view.setPadding(Math.max(0, state.padding), state.mode);
   refresh();

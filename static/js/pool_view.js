@@ -103,7 +103,8 @@ export class PoolView {
       input_percent: fmt(demo.input_changed_percent), output_changed: demo.output_changed_count,
       output_total: demo.output_total, output_percent: fmt(demo.output_changed_percent)});
     const marked = (container, title, values, changed) => {
-      const g = new Grid(block(container, title), {rows: values.length, cols: values[0].length, values, label: title});
+      const g = new Grid(block(container, title), {rows: values.length, cols: values[0].length, values, label: title,
+        density: values.length > 6 ? 's' : null});
       g.highlight(changed.flatMap((row, r) => row.flatMap((c, q) => (c ? [[r, q]] : []))), 'changed');
       return g;
     };

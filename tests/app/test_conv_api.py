@@ -266,3 +266,13 @@ def test_too_large_bodies_get_413(client):
     r = client.post("/api/conv", content=chunks(), headers={"content-type": "application/json"})
     assert r.status_code == 413
     assert client.get("/health").status_code == 200  # and the server goes on serving
+
+
+def test_answers_match_the_documented_models(client, presets):
+    from app.schemas.conv import ConvTraceResponse
+
+    for name, p in presets.items():
+        body = {k: p[k] for k in FIELDS} | ({"activation": p["activation"]} if "activation" in p else {})
+        ConvTraceResponse.model_validate(conv(client, **body).json(), strict=True)
+    schema = client.get("/openapi.json").json()["components"]["schemas"]
+    assert {"ConvTraceRequest", "ConvTraceResponse", "ConvStep", "Im2colView", "ErrorResponse"} <= set(schema)

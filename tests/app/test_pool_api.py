@@ -125,3 +125,12 @@ def test_messages_in_chinese(client):
     assert r.json()["detail"].startswith("3×3 的池化窗口放不进")
     assert "池化方式" in pool(client, "zh", **GOOD, mode="median").json()["detail"]
     assert "步幅" in pool(client, "zh", input=np.ones((5, 5)).tolist()).json()["detail"]
+
+
+def test_answers_match_the_documented_models(client):
+    from app.schemas.pool import PoolTraceResponse
+
+    for body in ({**GOOD, "mode": "max", "shift": "down"}, {**GOOD, "mode": "avg", "padding": 1, "stride": 1}):
+        PoolTraceResponse.model_validate(pool(client, **body).json(), strict=True)
+    schema = client.get("/openapi.json").json()["components"]["schemas"]
+    assert {"PoolTraceRequest", "PoolTraceResponse", "PoolStep", "PoolTranslation"} <= set(schema)
