@@ -6,8 +6,8 @@
 // The player knows nothing of what it animates: it calls `showStep(i)` (0 <= i < count) and
 // `onChange(i)` (for example to write the step into the URL). With `keys: true` (the default)
 // it listens on the document: Space play/pause, Left/Right step, Home/End first/last step. Keys
-// are left alone while focus is in a text field, a select or the scrubber, and Space/Enter on a
-// focused button keep their native meaning (pressing that button).
+// are left alone while focus is in a text field, a select or the scrubber, and Space on a focused
+// button elsewhere on the page keeps its native meaning (pressing that button).
 import {t} from './i18n.js';
 
 const SPEEDS = [0.5, 1, 2, 4, 8]; // steps per second
@@ -181,7 +181,9 @@ export class Player {
   onKey(event) {
     if (event.defaultPrevented || event.altKey || event.ctrlKey || event.metaKey) return;
     if (ownsKeys(event.target)) return;
-    const onButton = event.target instanceof Element && event.target.closest('button, a, summary');
+    // Space on another control keeps its meaning (pressing it); on the player's own buttons it plays/pauses.
+    const onButton = event.target instanceof Element && event.target.closest('button, a, summary')
+      && !this.container.contains(event.target);
     const keys = {
       ' ': () => this.toggle(), ArrowRight: () => { this.pause(); this.next(); },
       ArrowLeft: () => { this.pause(); this.prev(); }, Home: () => { this.pause(); this.first(); },

@@ -55,7 +55,7 @@ def test_each_preset_plays_to_the_notes_numbers(page, live_server, console_error
 
 
 def test_keyboard_steps_back_and_forth(page, live_server, console_errors, textbook):
-    open_lab(page, f"{live_server}/conv?preset=basic&lang=en")
+    open_lab(page, f"{live_server}/conv?preset=basic&lang=en&speed=0.5")  # slow: a play between two keys moves no step
     counter, math = page.locator(".player-counter"), page.locator("#math")
     expect(math).to_contain_text("0×0 + 1×1 + 3×2 + 4×3 = 19")
     page.keyboard.press("ArrowRight")
@@ -82,9 +82,15 @@ def test_keyboard_steps_back_and_forth(page, live_server, console_errors, textbo
     before = counter.text_content()
     page.keyboard.press("End")
     assert counter.text_content() == before
-    # the player's own buttons are real buttons
+    # the player's own buttons are real buttons; Space on one of them plays rather than pressing it again
     page.click(".player-forward")
     expect(counter).not_to_have_text(before)
+    after = counter.text_content()
+    page.keyboard.press("Space")
+    expect(page.locator(".player-play")).to_have_attribute("aria-pressed", "true")
+    page.keyboard.press("Space")
+    expect(page.locator(".player-play")).to_have_attribute("aria-pressed", "false")
+    assert counter.text_content() == after
     assert console_errors == []
 
 
