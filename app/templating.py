@@ -14,7 +14,8 @@ from .paths import TEMPLATES_DIR
 templates = Jinja2Templates(directory=TEMPLATES_DIR)
 
 # (catalogue key under "home.", path): the labs in the order the home page shows them.
-LABS = (("conv", "/conv"), ("pool", "/pool"), ("act", "/activations"), ("learn", "/learn"), ("draw", "/draw"))
+LABS = (("conv", "/conv"), ("filters", "/filters"), ("pool", "/pool"), ("act", "/activations"), ("learn", "/learn"),
+        ("draw", "/draw"))
 
 
 def _serves(request: Request, path: str) -> bool:
