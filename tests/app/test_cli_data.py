@@ -92,7 +92,7 @@ def test_report_with_a_damaged_copy_in_the_cache(cache, mnist_dir, capsys):
 def test_check_a_good_folder(cache, mnist_dir, capsys):
     assert main(["data", "--data-dir", str(mnist_dir)]) == 0
     out = capsys.readouterr().out
-    assert f"{mnist_dir} holds the four files, checksums verified" in out
+    assert f"{mnist_dir.resolve()} holds the four files, checksums verified" in out
 
 
 def test_check_an_empty_folder_fails_cleanly(cache, tmp_path, capsys):
