@@ -1,0 +1,126 @@
+"""Draw a digit: the page, POST /api/predict and GET /api/models.
+
+Why plain HTTP and not a websocket: the page keeps at most one prediction in flight and sends the
+latest drawing when it comes back, so requests never queue; on a kept-alive connection a request
+costs the server well under a millisecond more than a websocket message would (see
+benchmarks/bench_predict.py), and plain requests stay easy to try from ``/docs`` or curl.
+"""
+import time
+
+import numpy as np
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from engine.data import normalise
+from engine.errors import EngineError
+from engine.explain import occlusion, saliency
+from engine.losses import softmax
+from engine.preprocess import FIELD, MAX_SIDE, as_input, preprocess
+
+from .. import arrays
+from ..deps import ModelStoreDep
+from ..model_store import DEFAULT_MODEL, LoadedModel, ModelStore
+from ..schemas.common import ErrorResponse
+from ..schemas.draw import ModelsResponse, PredictRequest, PredictResponse
+from ..templating import render
+
+router = APIRouter(tags=["draw a digit"])
+
+_ERRORS = {413: {"model": ErrorResponse}, 422: {"model": ErrorResponse}}
+OCCLUSION_PATCH = 6    # the erased square's side, in pixels of the 28 x 28 input
+OCCLUSION_STRIDE = 2   # 12 x 12 positions: one batch of 145 images
+DECIMALS = 4           # activations and maps are rounded for the page (a smaller answer)
+
+
+@router.get("/draw", response_class=HTMLResponse, include_in_schema=False)
+def draw_page(request: Request):
+    return render(request, "draw.html")
+
+
+def digit_model(store: ModelStore, name: str | None) -> LoadedModel:
+    """The named model (default: lenet5, else the first there is), if it reads 28 x 28 digits."""
+    if name is None:
+        names = [n for n, _ in store.names()]
+        if not names:
+            raise EngineError("no_models", "there is no trained model yet: train one on the training page")
+        name = DEFAULT_MODEL if DEFAULT_MODEL in names else names[0]
+    loaded = store.get(name)
+    model = loaded.model
+    if model.input_shape != (1, FIELD, FIELD) or tuple(model.output_shape) != (10,):
+        raise EngineError("not_a_digit_model", f"the model {name!r} takes {list(model.input_shape)} and gives "
+                          f"{list(model.output_shape)}, not 1x28x28 digits to 10 classes", model=name)
+    return loaded
+
+
+def _rounded(a: np.ndarray) -> list:
+    return arrays.to_json(np.round(np.asarray(a, dtype=np.float64), DECIMALS))
+
+
+def _range(a: np.ndarray) -> dict:
+    low, high = float(a.min()), float(a.max())
+    return {"min": low, "max": high, "scale": max(abs(low), abs(high))}
+
+
+def _layers(model, activations) -> list[dict]:
+    """Every layer's output for the one image, rounded, with its range (copied: layers reuse buffers)."""
+    out = []
+    for layer, (name, a) in zip(model.layers, activations):
+        a = np.asarray(a[0], dtype=np.float64)
+        out.append({"name": name, "type": layer.type, "shape": list(a.shape), "values": _rounded(a),
+                    **_range(a)})
+    return out
+
+
+def _explain(model, image: np.ndarray, method: str, target: int) -> dict:
+    if method == "occlusion":
+        result = occlusion(model, image, target, patch=OCCLUSION_PATCH, stride=OCCLUSION_STRIDE)
+        m, extra = result.map, {"patch": result.patch, "stride": result.stride}
+    else:
+        m, _ = saliency(model, image, target)
+        extra = {}
+    return {"method": method, "target": target, "map": _rounded(m), **_range(m), **extra}
+
+
+@router.post("/api/predict", response_model=PredictResponse, responses=_ERRORS)
+def predict(body: PredictRequest, store: ModelStoreDep) -> dict:
+    """Preprocess a drawing as MNIST was made (or take a 28 x 28 image as it is) and classify it."""
+    start = time.perf_counter()
+    drawing = arrays.to_array(body.image, "image", (2,), {"row": MAX_SIDE, "column": MAX_SIDE})
+    loaded = digit_model(store, body.model)
+    do_preprocess = body.preprocess if body.preprocess is not None else drawing.shape != (FIELD, FIELD)
+    steps = None
+    if do_preprocess:
+        p = preprocess(drawing)
+        image = p.image
+        steps = {"drawing_shape": list(p.drawing.shape), "bbox": list(p.bbox), "ink_percent": round(100 * p.ink, 2),
+                 "scale": p.scale, "fitted": _rounded(p.fitted), "fitted_centre": list(p.fitted_centre),
+                 "offset": list(p.offset), "centre": list(p.centre)}
+    else:
+        image = as_input(drawing)
+    x = normalise(image[None])
+    layers = explanation = None
+    with loaded.lock:  # the layers keep per-call buffers: one forward pass at a time per model
+        if body.layers:
+            activations = loaded.model.activations(x)
+            logits = activations[-1][1]
+            layers = _layers(loaded.model, activations)
+        else:
+            logits = loaded.model.forward(x)
+        probabilities = softmax(np.asarray(logits, dtype=np.float64))[0]
+        prediction = int(np.argmax(probabilities))
+        if body.explain:
+            explanation = _explain(loaded.model, image, body.explain, prediction)
+    return {"model": loaded.name, "prediction": prediction, "probabilities": probabilities.tolist(),
+            "percent": np.round(100 * probabilities, 1).tolist(), "input28": _rounded(image),
+            "preprocessed": bool(do_preprocess), "steps": steps, "layers": layers, "explanation": explanation,
+            "timing_ms": round(1000 * (time.perf_counter() - start), 3)}
+
+
+@router.get("/api/models", response_model=ModelsResponse)
+def list_models(store: ModelStoreDep) -> dict:
+    """The pretrained models shipped in the package and the models trained on this server."""
+    models = [{**m, "accuracy_percent": None if m.get("test_accuracy") is None else round(100 * m["test_accuracy"], 2)}
+              for m in store.list()]
+    names = [m["name"] for m in models]
+    default = DEFAULT_MODEL if DEFAULT_MODEL in names else (names[0] if names else None)
+    return {"default": default, "models": models}

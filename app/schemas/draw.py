@@ -1,0 +1,81 @@
+"""POST /api/predict and GET /api/models: a drawn digit, what the network saw, and what it said."""
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from .common import Grid
+
+
+class PredictRequest(BaseModel):
+    image: Grid = Field(description="H x W ink intensities in [0, 1], ink 1 and background 0, at most 512 x 512. "
+                                    "A 28 x 28 image is taken as already preprocessed unless `preprocess` is true.")
+    model: str | None = Field(None, description="a name from GET /api/models (default: lenet5)")
+    preprocess: bool | None = Field(None, description="crop, fit 20 x 20 and centre by mass as MNIST was made; "
+                                                      "default: yes unless the image is 28 x 28")
+    layers: bool = Field(False, description="include every layer's activations")
+    explain: Literal["occlusion", "saliency"] | None = Field(
+        None, description="occlusion: the drop in the answer's probability when each part is erased; "
+                          "saliency: the gradient of the answer's score with respect to each pixel")
+
+
+class PreprocessSteps(BaseModel):
+    """Each step of the MNIST-style preprocessing, in the drawing's and the 28 x 28 field's pixels."""
+
+    drawing_shape: list[int] = Field(description="height, width of the drawing")
+    bbox: list[int] = Field(description="top, left, height, width of the ink in the drawing")
+    ink_percent: float = Field(description="the drawing's mean ink, in percent")
+    scale: float = Field(description="the crop is scaled by this to fit 20 x 20")
+    fitted: list[list[float]] = Field(description="the crop scaled to fit 20 x 20, longer side 20")
+    fitted_centre: list[float] = Field(description="centre of mass (row, column) of `fitted`")
+    offset: list[int] = Field(description="top, left where `fitted` is placed in the 28 x 28 field")
+    centre: list[float] = Field(description="centre of mass of `input28`: about (14, 14), the field's centre")
+
+
+class LayerActivation(BaseModel):
+    name: str
+    type: str
+    shape: list[int] = Field(description="C, H, W for feature maps, D for vectors")
+    values: list[Any] = Field(description="C x H x W or D numbers (rounded to 4 decimals)")
+    min: float
+    max: float
+    scale: float = Field(description="the larger of |min| and |max|: the page's colour scale")
+
+
+class Explanation(BaseModel):
+    method: Literal["occlusion", "saliency"]
+    target: int = Field(description="the digit the map explains (the prediction)")
+    map: list[list[float]] = Field(description="28 x 28; occlusion: probability drop, saliency: d score / d ink")
+    min: float
+    max: float
+    scale: float = Field(description="the larger of |min| and |max|: the page's colour scale")
+    patch: int | None = Field(None, description="occlusion: side of the erased square")
+    stride: int | None = Field(None, description="occlusion: step between squares")
+
+
+class PredictResponse(BaseModel):
+    model: str
+    prediction: int
+    probabilities: list[float] = Field(description="ten numbers summing to 1")
+    percent: list[float] = Field(description="the probabilities in percent, rounded to 1 decimal, for display")
+    input28: list[list[float]] = Field(description="28 x 28 ink in [0, 1]: what the network saw")
+    preprocessed: bool
+    steps: PreprocessSteps | None = Field(None, description="null when the image was taken as it is")
+    layers: list[LayerActivation] | None = None
+    explanation: Explanation | None = None
+    timing_ms: float = Field(description="time spent preprocessing and running the network")
+
+
+class ModelInfo(BaseModel):
+    name: str
+    source: Literal["pretrained", "trained"]
+    test_accuracy: float | None = None
+    accuracy_percent: float | None = Field(None, description="test accuracy in percent, 2 decimals, for display")
+    dataset: str | None = None
+    epochs: int | None = None
+    params: int
+    created: str | None = None
+
+
+class ModelsResponse(BaseModel):
+    default: str | None = Field(description="the model /api/predict uses when none is named")
+    models: list[ModelInfo]

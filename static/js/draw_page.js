@@ -1,0 +1,179 @@
+// The draw-a-digit page: pad -> POST /api/predict -> steps, probabilities, explanation, layers.
+//
+// Predictions while drawing: at most one request is in flight; changes made meanwhile are
+// collected and the LATEST drawing is sent as soon as the answer arrives, so the page never
+// queues stale drawings. The explanation map (a batch of erased copies, or a backward pass)
+// is asked for when a stroke ends, not on every pen movement.
+import {ApiError, clearAlert, getJSON, postJSON, showAlert} from './api.js';
+import {DrawingPad} from './draw_canvas.js';
+import {LayersView} from './draw_layers.js';
+import {ExplainView, ResultView, StepsView} from './draw_views.js';
+import {t} from './i18n.js';
+import {UrlState, types} from './urlstate.js';
+
+const $ = (id) => document.getElementById(id);
+const METHODS = ['occlusion', 'saliency'];
+
+const url = new UrlState([
+  {name: 'model', type: types.string, default: ''},
+  {name: 'explain', type: types.oneOf(METHODS), default: 'occlusion'},
+]);
+const state = url.read();
+
+const steps = new StepsView($);
+const result = new ResultView($);
+const explain = new ExplainView($);
+const layers = new LayersView($('layers'));
+
+/** One request in flight; `want` collects what the next one must include. */
+class Predictor {
+  constructor() {
+    this.busy = false;
+    this.want = null;
+  }
+
+  request({withExplanation = false} = {}) {
+    this.want = {withExplanation: withExplanation || Boolean(this.want?.withExplanation)};
+    if (!this.busy) this.run();
+  }
+
+  async run() {
+    this.busy = true;
+    document.body.dataset.ready = 'pending';
+    while (this.want) {
+      const want = this.want;
+      this.want = null;
+      await predict(want);
+    }
+    this.busy = false;
+    if (document.body.dataset.ready === 'pending') document.body.dataset.ready = 'yes';
+  }
+}
+
+const predictor = new Predictor();
+
+function showEmpty(message) {
+  result.clear(message);
+  steps.clear();
+  explain.clear();
+  layers.markStale(true);
+}
+
+async function predict({withExplanation}) {
+  if (pad.isEmpty) {
+    showEmpty(t('draw.empty'));
+    clearAlert();
+    document.body.dataset.ready = 'yes';
+    return;
+  }
+  const ink = pad.ink();
+  const body = {image: ink.rows, layers: true, explain: withExplanation ? state.explain : null};
+  if (state.model) body.model = state.model;
+  let answer;
+  try {
+    answer = await postJSON('/api/predict', body, {alert: false});
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    if (error.code === 'empty_drawing') {
+      showEmpty(error.message);
+      clearAlert();
+    } else {
+      showAlert(error.message);
+    }
+    document.body.dataset.ready = 'error';
+    return;
+  }
+  if (pad.isEmpty) return;   // cleared while the answer was on its way
+  clearAlert();
+  steps.show(answer, ink.canvas);
+  result.show(answer);
+  layers.show(answer.layers);
+  if (answer.explanation) explain.show(answer); else explain.markStale();
+  document.body.dataset.ready = 'yes';
+}
+
+const pad = new DrawingPad($('pad'), {
+  onDraw: () => {
+    $('pad-placeholder').hidden = true;
+    predictor.request();
+  },
+  onStrokeEnd: () => {
+    $('pad-placeholder').hidden = !pad.isEmpty;
+    predictor.request({withExplanation: true});
+  },
+});
+
+$('undo').addEventListener('click', () => pad.undo());
+$('clear').addEventListener('click', () => pad.clear());
+
+function ownsKeys(target) {
+  return target instanceof Element && (target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName));
+}
+
+document.addEventListener('keydown', (event) => {
+  if (ownsKeys(event.target) || event.altKey) return;
+  const undo = (event.key === 'z' || event.key === 'Z') && (event.ctrlKey || event.metaKey) && !event.shiftKey;
+  if (undo || (event.key === 'Backspace' && !event.ctrlKey && !event.metaKey)) {
+    event.preventDefault();
+    pad.undo();
+  } else if (event.key === 'Delete' && !event.ctrlKey && !event.metaKey) {
+    event.preventDefault();
+    pad.clear();
+  }
+});
+
+// ---- explanation method ----
+for (const radio of document.querySelectorAll('input[name="explain"]')) {
+  radio.checked = radio.value === state.explain;
+  radio.addEventListener('change', () => {
+    if (!radio.checked) return;
+    state.explain = radio.value;
+    url.write(state);
+    explain.markStale();
+    predictor.request({withExplanation: true});
+  });
+}
+
+// ---- the model selector: pretrained models and those trained on the training page ----
+function modelLabel(m) {
+  const source = t(`draw.source.${m.source}`);
+  return m.accuracy_percent === null || m.accuracy_percent === undefined
+    ? t('draw.model_option_plain', {name: m.name, source})
+    : t('draw.model_option', {name: m.name, source, accuracy: m.accuracy_percent});
+}
+
+async function loadModels() {
+  let list;
+  try {
+    list = await getJSON('/api/models', {alert: false});
+  } catch (error) {
+    showAlert(error.message);
+    return;
+  }
+  const select = $('model');
+  const names = list.models.map((m) => m.name);
+  if (!names.includes(state.model)) state.model = list.default ?? '';
+  const options = list.models.map((m) => {
+    const option = document.createElement('option');
+    option.value = m.name;
+    option.textContent = modelLabel(m);
+    return option;
+  });
+  const focused = document.activeElement === select;
+  select.replaceChildren(...options);
+  select.value = state.model;
+  select.disabled = !options.length;
+  if (focused) select.focus();
+  if (!options.length) showAlert(t('error.no_models'));
+}
+
+$('model').addEventListener('change', () => {
+  state.model = $('model').value;
+  url.write(state);
+  predictor.request({withExplanation: true});
+});
+// Models trained while this page is open appear when the page is shown again.
+document.addEventListener('visibilitychange', () => { if (!document.hidden) loadModels(); });
+
+document.body.dataset.ready = 'yes';
+loadModels().then(() => { document.body.dataset.models = 'loaded'; });
