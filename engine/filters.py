@@ -22,7 +22,7 @@ from .errors import EngineError
 from .reference import _check_grid, conv2d_trace, pad_input
 from .shapes import conv_output_shape, pair
 
-_GAUSS5 = np.outer([1, 4, 6, 4, 1], [1, 4, 6, 4, 1]) / 256.0
+_GAUSS3 = np.outer([1, 2, 1], [1, 2, 1]) / 16.0  # the binomial approximation of a Gaussian
 
 #: name -> kernel (a 2-D list), in the order the lab offers them.
 KERNELS: dict[str, list[list[float]]] = {
@@ -30,7 +30,7 @@ KERNELS: dict[str, list[list[float]]] = {
     "sobel_x": [[-1.0, 0.0, 1.0], [-2.0, 0.0, 2.0], [-1.0, 0.0, 1.0]],
     "sobel_y": [[-1.0, -2.0, -1.0], [0.0, 0.0, 0.0], [1.0, 2.0, 1.0]],
     "box_blur": [[1 / 9] * 3 for _ in range(3)],
-    "gaussian_blur": _GAUSS5.tolist(),
+    "gaussian_blur": _GAUSS3.tolist(),
     "sharpen": [[0.0, -1.0, 0.0], [-1.0, 5.0, -1.0], [0.0, -1.0, 0.0]],
     "laplacian": [[0.0, 1.0, 0.0], [1.0, -4.0, 1.0], [0.0, 1.0, 0.0]],
     "identity": [[0.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 0.0]],

@@ -20,6 +20,7 @@ router = APIRouter(tags=["image filters"])
 
 MAX_IMAGE_SIDE = 512   # pictures up to 512 x 512 pixels
 OUTPUT_DECIMALS = 4    # the feature map is sent rounded: it is drawn, not traced
+SCALE_QUANTILE = 0.99  # a diverging colour scale ends at this quantile of |value|
 
 _ERRORS = {413: {"model": ErrorResponse}, 422: {"model": ErrorResponse}}
 
@@ -77,11 +78,17 @@ def apply_filter(body: FilterRequest) -> dict:
                                  body.stride, body.padding, body.dilation)
         trace = {**t, "input": arrays.to_json(t["input"], "image"), "output": arrays.to_json(t["output"])}
     shown = np.round(out.astype(np.float64), OUTPUT_DECIMALS)
+    low, high = float(shown.min()), float(shown.max())
+    if low < 0 < high:  # both signs: white at 0; the top 1% of |values| saturate, so that faint edges show
+        m = float(np.quantile(np.abs(shown), SCALE_QUANTILE)) or max(-low, high)
+        scale = {"kind": "diverging", "low": -m, "high": m}
+    else:
+        scale = {"kind": "gray", "low": low, "high": high}
     return {
         "image": name, "input_shape": [h, w], "kernel": kernel.tolist(), "kernel_shape": [kh, kw], "bias": bias,
         "stride": [sh, sw], "padding": [ph, pw], "dilation": [dh, dw],
-        "output": arrays.to_json(shown), "output_shape": list(out.shape),
-        "min": float(shown.min()), "max": float(shown.max()),
+        "output": arrays.to_json(shown) if body.include_output else [], "output_shape": list(out.shape),
+        "min": low, "max": high, "scale": scale,
         "formula": [formula(h, kh, ph, sh, dh, "H"), formula(w, kw, pw, sw, dw, "W")],
         "cost": cost.as_dict(), "trace": trace,
     }

@@ -29,6 +29,8 @@ class FilterRequest(BaseModel):
     padding: IntOrPair = 0
     dilation: IntOrPair = 1
     trace: TraceRegion | None = Field(None, description="also trace this block of the feature map step by step")
+    include_output: bool = Field(True, description="false: leave the feature map out (output is []), e.g. when "
+                                                   "only the traced block changed")
 
 
 class FilterCostView(BaseModel):
@@ -65,6 +67,16 @@ class FilterTrace(BaseModel):
     steps: list[ConvStep] = Field(description="row/col in the whole feature map; top/left/cells in the crop")
 
 
+class ColourScale(BaseModel):
+    """How to colour the feature map: ``diverging`` (negative blue, 0 white, positive red, from
+    -m to m with m the 99th percentile of |value|: the strongest 1% saturate) when it has both
+    signs, else ``gray`` from min to max."""
+
+    kind: str
+    low: float
+    high: float
+
+
 class FilterResponse(BaseModel):
     image: str = Field(description="the sample's name, or \"upload\"")
     input_shape: list[int] = Field(description="H, W")
@@ -74,10 +86,12 @@ class FilterResponse(BaseModel):
     stride: list[int]
     padding: list[int]
     dilation: list[int]
-    output: list[list[float]] = Field(description="the feature map, OH x OW, rounded to 4 decimals")
+    output: list[list[float]] = Field(description="the feature map, OH x OW, rounded to 4 decimals ([] when "
+                                                  "include_output is false)")
     output_shape: list[int] = Field(description="OH, OW")
     min: float
     max: float
+    scale: ColourScale
     formula: list[str]
     cost: FilterCostView
     trace: FilterTrace | None = None
