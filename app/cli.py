@@ -5,12 +5,16 @@
     cnn-playground data [--download]                      say where MNIST is, or fetch it
 """
 import argparse
+import os
 import sys
 import threading
 import webbrowser
 
 
 def serve(args) -> int:
+    # One BLAS thread: requests and training runs are already spread over threads, and on small
+    # matrices (batch 64, one drawing) a second BLAS thread does not pay. Must precede NumPy's import.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     import uvicorn
 
     url = f"http://{args.host}:{args.port}/"

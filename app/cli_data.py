@@ -10,9 +10,6 @@ Exit code 0 on success, 1 (with a message on stderr) when a folder fails its che
 import sys
 from pathlib import Path
 
-from engine import data
-from engine.errors import EngineError
-
 BAR_WIDTH = 30
 
 
@@ -20,8 +17,7 @@ def register(sub) -> None:
     parser = sub.add_parser("data", help="say where MNIST is, or download it",
                             description="Say where the MNIST data is, check a folder, or download full MNIST.")
     parser.add_argument("--download", action="store_true",
-                        help=f"download full MNIST (about 11 MB) into the user cache ({data.cache_dir()}) "
-                             "or into --data-dir")
+                        help="download full MNIST (about 11 MB) into the user cache or into --data-dir")
     parser.add_argument("--data-dir", type=Path, default=None,
                         help="a folder with the four MNIST IDX files (.gz or raw) to check")
     parser.set_defaults(func=run)
@@ -37,6 +33,8 @@ def run(args) -> int:
 
 
 def _report() -> None:
+    from engine import data  # imported late: NumPy reads its BLAS thread count when first imported
+
     sample = data.load_sample()
     size = data.SAMPLE_PATH.stat().st_size
     print(f"Bundled sample: {data.SAMPLE_PATH} ({_size(size)}, {sample.num_train:,} training and "
@@ -62,6 +60,8 @@ def _report() -> None:
 
 
 def _check(folder: Path) -> int:
+    from engine import data  # imported late: NumPy reads its BLAS thread count when first imported
+
     problems = _problems(folder)
     if problems:
         print(f"{folder} does not hold a good copy of MNIST:", file=sys.stderr)
@@ -76,6 +76,9 @@ def _check(folder: Path) -> int:
 
 
 def _download(folder: Path | None) -> int:
+    from engine import data  # imported late: NumPy reads its BLAS thread count when first imported
+    from engine.errors import EngineError
+
     bar = ProgressBar(sys.stderr)
     try:
         dest = data.download_mnist(folder, progress=bar)
@@ -93,6 +96,8 @@ def _download(folder: Path | None) -> int:
 
 
 def _problems(folder: Path) -> list[str]:
+    from engine import data  # imported late: NumPy reads its BLAS thread count when first imported
+
     return [f"{name}: {problem}" for name, problem in data.check_folder(folder).items() if problem]
 
 

@@ -38,3 +38,11 @@ def test_the_command_serves_the_home_page_and_health():
         proc.terminate()
         out = proc.communicate(timeout=15)[0]
     assert f"http://127.0.0.1:{port}/" in out
+
+
+def test_parsing_the_command_line_does_not_import_numpy():
+    """BLAS reads its thread count once, when NumPy is imported: each command sets it first."""
+    code = ("import sys; from app.cli import build_parser; build_parser().parse_args(['train', '--threads', '2']); "
+            "assert 'numpy' not in sys.modules, 'numpy imported while parsing'")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
