@@ -5,7 +5,7 @@ from fastapi.staticfiles import StaticFiles
 from . import error_handlers
 from .limits import BodySizeLimit
 from .paths import STATIC_DIR
-from .routers import activations, conv, draw, filters, health, pages, pool
+from .routers import activations, backprop, conv, draw, filters, health, learn, pages, pool, runs
 from .settings import Settings, get_settings
 
 
@@ -19,7 +19,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     error_handlers.install(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    for module in (health, pages, conv, pool, activations, filters, draw):
+    for module in (health, pages, conv, pool, activations, filters, draw, backprop, learn, runs):
         app.include_router(module.router)
     return app
 

@@ -1,0 +1,101 @@
+"""One run's events in this process: a compacted history and the live viewers.
+
+``publish`` may be called from any thread (the training thread); it numbers the message, encodes
+it to JSON once, appends it to the history and hands it to every viewer's asyncio queue with
+``loop.call_soon_threadsafe``, all under one lock, so a viewer who subscribes at any moment gets
+every event exactly once and in order: the history first, then the live ones.
+
+The history keeps every status, progress, epoch, error and done message (small), but only the
+latest ``snapshot`` (filters and feature maps are large, and only the newest matters to a viewer
+who arrives late).
+"""
+import asyncio
+import json
+import threading
+
+from .base import Event, Subscription
+
+
+class LocalSubscription(Subscription):
+    """A viewer's queue of events, fed from any thread, read on the viewer's event loop."""
+
+    def __init__(self, channel: "Channel", loop: asyncio.AbstractEventLoop, backlog: list[Event], closed: bool):
+        self.channel = channel
+        self.loop = loop
+        self.queue: asyncio.Queue[Event] = asyncio.Queue()
+        for event in backlog:
+            self.queue.put_nowait(event)
+        self.closed = closed  # the run had ended when this viewer arrived: the backlog is all there is
+        self.dead = False
+
+    def push(self, event: Event) -> None:
+        """Called by the channel (any thread, under its lock)."""
+        try:
+            self.loop.call_soon_threadsafe(self.queue.put_nowait, event)
+        except RuntimeError:  # the viewer's event loop has closed
+            self.dead = True
+
+    async def __aiter__(self):
+        while not (self.closed and self.queue.empty()):
+            event = await self.queue.get()
+            yield event
+            if event.type == "done":
+                return
+
+    def close(self) -> None:
+        self.channel.unsubscribe(self)
+
+
+class Channel:
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._history: list[Event] = []
+        self._subscribers: list[LocalSubscription] = []
+        self._seq = 0
+        self.closed = False
+
+    def publish(self, message: dict) -> Event | None:
+        """Number, encode, keep and fan out ``message``; nothing is published after ``done``."""
+        with self._lock:
+            if self.closed:
+                return None
+            self._seq += 1
+            data = {**message, "seq": self._seq}
+            event = Event(self._seq, message["type"], json.dumps(data, separators=(",", ":"), allow_nan=False), data)
+            if event.type == "snapshot":
+                self._history = [e for e in self._history if e.type != "snapshot"]
+            self._history.append(event)
+            for sub in self._subscribers:
+                sub.push(event)
+            self._subscribers = [s for s in self._subscribers if not s.dead]
+            if event.type == "done":
+                self.closed = True
+                self._subscribers = []
+            return event
+
+    def subscribe(self, after: int = 0) -> LocalSubscription:
+        """Call on the viewer's event loop: the history after ``after``, then the live events."""
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            sub = LocalSubscription(self, loop, [e for e in self._history if e.seq > after], self.closed)
+            if not self.closed:
+                self._subscribers.append(sub)
+            return sub
+
+    def unsubscribe(self, sub: LocalSubscription) -> None:
+        with self._lock:
+            if sub in self._subscribers:
+                self._subscribers.remove(sub)
+
+    @property
+    def viewers(self) -> int:
+        with self._lock:
+            return len(self._subscribers)
+
+    def history(self) -> list[Event]:
+        with self._lock:
+            return list(self._history)
+
+    @property
+    def last_seq(self) -> int:
+        return self._seq

@@ -1,0 +1,157 @@
+"""Networks for training runs: resolve a request to a spec, explain it layer by layer, build it.
+
+The builder on ``/learn`` sends its layers after every edit; :func:`inspect` answers with each
+layer's output shape and parameter count (the engine's :meth:`Sequential.summary`, with the
+notes' comparison: what a fully connected layer would need on the same input), or with the index
+of the first layer that cannot work and the engine's explanation.
+
+Before any weights are created, each layer's parameter count is worked out from its input shape,
+so that a network over the size cap is refused without allocating its weights; the values one
+image produces across all layers are capped too (they decide the memory and time of a step).
+"""
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+
+import numpy as np
+
+from engine.errors import EngineError
+from engine.layers import Conv2D, Dense
+from engine.model import DEFAULT_INPUT, Sequential, make_layer
+from engine.presets import PRESETS, preset
+from engine.shapes import pair
+
+CLASSES = 10                  # MNIST digits: the last layer must give one number per digit
+MAX_LAYERS = 40
+MAX_VALUES_PER_IMAGE = 400_000  # all layers' outputs for one image (LeNet-5: about 15,000)
+
+
+def resolve(preset_name: str | None, layers: list | None, dropout: float | None = None) -> tuple[dict, str | None]:
+    """The spec for ``{"preset": ...}`` or ``{"layers": [...]}`` (exactly one of them), and the preset's
+    name (None for custom layers). ``dropout``, if given, becomes every dropout layer's p."""
+    if preset_name is not None and layers is not None:
+        raise EngineError("two_networks", "give the network either as a preset or as a list of layers, not both")
+    if preset_name is None and layers is None:
+        raise EngineError("no_network", "give the network as a preset (lenet5, notes, tiny) or as a list of layers",
+                          known=list(PRESETS))
+    if preset_name is not None:
+        spec = preset(preset_name)
+    else:
+        if len(layers) > MAX_LAYERS:
+            raise EngineError("too_many_layers", f"a network here has at most {MAX_LAYERS} layers, got {len(layers)}",
+                              count=len(layers), limit=MAX_LAYERS)
+        spec = {"input": list(DEFAULT_INPUT), "layers": [dict(e) if isinstance(e, dict) else e for e in layers]}
+    if dropout is not None:
+        for entry in spec["layers"]:
+            if isinstance(entry, dict) and entry.get("type") == "dropout":
+                entry["p"] = dropout
+    return spec, preset_name
+
+
+def _weights_needed(layer, shape: tuple) -> int:
+    """The parameters ``layer`` would create on an input of ``shape`` (0 when it cannot say yet)."""
+    try:
+        if isinstance(layer, Dense) and len(shape) == 1 and isinstance(layer.units, int):
+            return (shape[0] + int(layer.bias)) * layer.units
+        if isinstance(layer, Conv2D) and len(shape) == 3 and isinstance(layer.filters, int):
+            kh, kw = pair(layer.kernel, "kernel")
+            return layer.filters * (shape[0] * kh * kw + int(layer.bias))
+    except (EngineError, TypeError):
+        pass
+    return 0
+
+
+@dataclass
+class Report:
+    """What :func:`inspect` found: rows for the layers that work, and the first problem, if any."""
+
+    spec: dict
+    rows: list[dict] = field(default_factory=list)
+    total_params: int = 0
+    output_shape: list[int] | None = None
+    error: EngineError | None = None
+    error_index: int | None = None  # 0-based layer index of the problem; None for the whole network
+    model: Sequential | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def _walk(spec: dict, max_params: int) -> tuple[int | None, EngineError | None]:
+    """Build the layers one at a time as :class:`Sequential` does, checking the caps before each.
+
+    Returns the index of the first layer that cannot work and why, or ``(None, None)``."""
+    entries = spec["layers"]
+    if not entries:
+        return None, EngineError("empty_network", "a network needs at least one layer")
+    layers, problem = [], None
+    for i, entry in enumerate(entries):
+        try:
+            layers.append(make_layer(entry, i + 1))
+        except EngineError as error:
+            problem = (i, error)
+            break
+    Sequential._name_layers(SimpleNamespace(layers=layers))  # the names the model will give them
+    rng = np.random.default_rng(0)
+    shape, params, values = tuple(spec.get("input", DEFAULT_INPUT)), 0, 0
+    for i, layer in enumerate(layers):
+        params += _weights_needed(layer, shape)
+        if params > max_params:
+            return i, EngineError("network_too_big", f"{layer.name}: the network would have at least "
+                                  f"{params:,} parameters; this server trains at most {max_params:,}",
+                                  layer=layer.name, params=f"{params:,}", limit=f"{max_params:,}")
+        try:
+            shape = layer.build(shape, rng, np.float32)
+        except EngineError as error:
+            return i, error
+        values += int(np.prod(shape))
+        if values > MAX_VALUES_PER_IMAGE:
+            return i, EngineError("network_too_slow", f"{layer.name}: the layers so far compute {values:,} values "
+                                  f"for each image; at most {MAX_VALUES_PER_IMAGE:,} are allowed",
+                                  layer=layer.name, values=f"{values:,}", limit=f"{MAX_VALUES_PER_IMAGE:,}")
+    if problem is not None:
+        return problem
+    if tuple(shape) != (CLASSES,):
+        shown = "x".join(map(str, shape))
+        return len(layers) - 1, EngineError(
+            "wrong_output", f"the last layer gives {shown} numbers, but a digit classifier must end with "
+            f"{CLASSES} (one score per digit): end with a dense layer of {CLASSES} units",
+            shape=shown, classes=CLASSES)
+    return None, None
+
+
+def _rows(model: Sequential) -> list[dict]:
+    rows = model.summary()
+    for row in rows:
+        if "dense_params" in row and row["params"]:
+            row["dense_ratio"] = round(row["dense_params"] / row["params"], 1)
+    return rows
+
+
+def inspect(spec: dict, max_params: int, seed: int = 0) -> Report:
+    """Each layer's shapes and parameters, and the first layer that cannot work (see the module).
+    When the whole network works, ``report.model`` is it, built with ``seed``."""
+    report = Report(spec)
+    index, error = _walk(spec, max_params)
+    good = spec["layers"] if error is None else spec["layers"][:index or 0]
+    if error is not None and error.code == "wrong_output":
+        good = spec["layers"]
+    if good:
+        model = Sequential.from_spec({**spec, "layers": good}, seed=seed)
+        if error is None:
+            report.model = model
+        report.rows = _rows(model)
+        report.total_params = model.num_params
+        report.output_shape = list(model.output_shape)
+    report.error, report.error_index = error, index
+    return report
+
+
+def build(spec: dict, seed: int, max_params: int) -> tuple[Sequential, Report]:
+    """The model for a run, or the first problem as an :class:`EngineError`."""
+    report = inspect(spec, max_params, seed)
+    if report.error is not None:
+        if report.error_index is not None:
+            report.error.params.setdefault("layer_index", report.error_index)
+        raise report.error
+    return report.model, report

@@ -1,0 +1,101 @@
+"""Training runs (``/api/runs``, ``/ws/runs/{id}``) and the network check (``/api/networks/check``).
+
+Layers are JSON objects as the engine's specs take them (``{"type": "conv", "filters": 6,
+"kernel": 5}``); the engine explains a layer it cannot build, so they are not typed here.
+"""
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+MAX_EPOCHS = 50
+MAX_BATCH = 1024
+OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam")
+DATASETS = ("sample", "mnist")
+
+
+class NetworkRequest(BaseModel):
+    """A network: ``{"preset": "tiny"}`` or ``{"layers": [...]}`` (a 1x28x28 input, 10 outputs)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    preset: str | None = Field(None, description="lenet5, notes or tiny", examples=["tiny"])
+    layers: list[Any] | None = Field(None, description="layer specs, e.g. {\"type\": \"conv\", \"filters\": 4, "
+                                                       "\"kernel\": 5}")
+    dropout: float | None = Field(None, ge=0, lt=1, allow_inf_nan=False,
+                                  description="if given, the p of every dropout layer")
+
+
+class RunCreateRequest(NetworkRequest):
+    epochs: int = Field(1, ge=1, le=MAX_EPOCHS)
+    batch_size: int = Field(64, ge=1, le=MAX_BATCH)
+    lr: float = Field(0.05, gt=0, le=10, allow_inf_nan=False, description="the learning rate")
+    optimizer: Literal[OPTIMIZERS] = "momentum"
+    seed: int = Field(0, ge=0, le=2**32 - 1)
+    dataset: Literal[DATASETS] = Field("sample", description="the bundled sample, or full MNIST if the server has it")
+    l2: float = Field(0.0, ge=0, le=1, allow_inf_nan=False, description="L2 weight decay lambda")
+
+
+class SaveModelRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(description="1 to 48 letters, digits, spaces, '_', '.' or '-'", examples=["my-lenet"])
+
+
+class LayerRow(BaseModel):
+    name: str
+    type: str
+    input_shape: list[int]
+    output_shape: list[int]
+    params: int
+    dense_params: int | None = Field(None, description="what a fully connected layer would need on the same "
+                                                       "input for the same output (conv and dense layers)")
+    dense_ratio: float | None = Field(None, description="dense_params / params, to one decimal")
+
+
+class NetworkProblem(BaseModel):
+    index: int | None = Field(description="the 0-based index of the layer at fault; null for the whole network")
+    code: str
+    detail: str = Field(description="the explanation, in the request's language")
+    params: dict[str, Any] = {}
+
+
+class NetworkCheckResponse(BaseModel):
+    ok: bool
+    spec: dict[str, Any] = Field(description="the network as the engine reads it (a preset's layers filled in)")
+    layers: list[LayerRow] = Field(description="every layer that works, up to the first problem")
+    total_params: int
+    output_shape: list[int] | None
+    max_params: int
+    error: NetworkProblem | None = None
+
+
+class RunResponse(BaseModel):
+    """A run as GET /api/runs/{id} shows it; the events themselves stream over /ws/runs/{id}."""
+
+    id: str
+    state: Literal["queued", "running", "paused", "done"]
+    place: int | None = Field(description="1 for the next run to start, while queued")
+    created: str | None
+    started: str | None
+    finished: str | None
+    wall_seconds: float | None
+    config: dict[str, Any]
+    dataset: dict[str, Any]
+    layers: list[LayerRow]
+    params: int
+    lr: float
+    steps_total: int
+    progress: dict[str, Any] | None
+    epoch: dict[str, Any] | None
+    result: dict[str, Any] | None = Field(description="the `done` event, once the run has ended")
+    viewers: int
+    events: int = Field(description="the seq of the latest event")
+    saved: list[str]
+
+
+class TrainingOptions(BaseModel):
+    presets: dict[str, dict[str, Any]]
+    datasets: dict[str, bool] = Field(description="whether each dataset is available on this server")
+    optimizers: list[str]
+    layer_types: list[str]
+    limits: dict[str, Any]

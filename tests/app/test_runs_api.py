@@ -1,0 +1,291 @@
+"""The training-run HTTP API and the network check: starting, listing, pausing, resuming and stopping
+runs, saving their models, 422 for impossible networks, and the caps (queueing with a place, run
+time, network size, finished runs kept). Runs train `tiny` on 512 images of the bundled sample."""
+import time
+
+import pytest
+
+from app.model_store import ModelStore
+from engine.model import Sequential
+from engine.presets import preset
+from tests.runs_support import make_registry, runs_client, wait_for
+
+
+@pytest.fixture()
+def registry():
+    return make_registry()
+
+
+@pytest.fixture()
+def store(tmp_path):
+    return ModelStore(tmp_path / "models", pretrained_dir=tmp_path / "pretrained")
+
+
+@pytest.fixture()
+def client(registry, store):
+    with runs_client(registry, store) as c:
+        yield c
+
+
+def start(client, **body):
+    network = {} if "layers" in body else {"preset": "tiny"}
+    r = client.post("/api/runs", json={**network, "batch_size": 32, **body})
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def finished(client, run_id):
+    return wait_for(lambda: (run := client.get(f"/api/runs/{run_id}").json())["state"] == "done" and run)
+
+
+# ---- starting and looking at runs ----------------------------------------------------------------
+
+def test_start_list_and_get(client):
+    run = start(client, epochs=2, lr=0.1, optimizer="adam", seed=7, l2=0.001)
+    assert len(run["id"]) >= 8 and run["state"] in ("running", "done")
+    assert run["config"] == {"preset": "tiny", "spec": preset("tiny"), "epochs": 2, "batch_size": 32, "lr": 0.1,
+                             "optimizer": "adam", "seed": 7, "dataset": "sample", "l2": 0.001, "dropout": None}
+    assert run["params"] == 5874 and run["steps_total"] == 32 and run["dataset"]["train"] == 512
+    assert [row["name"] for row in run["layers"]] == ["conv1", "relu1", "pool1", "flatten", "dense1"]
+    assert [r["id"] for r in client.get("/api/runs").json()] == [run["id"]]
+    done = finished(client, run["id"])
+    assert done["result"]["reason"] == "finished" and done["progress"]["step"] == 32
+    assert done["epoch"]["epoch"] == 2 and 0 <= done["epoch"]["val_accuracy"] <= 1
+    assert done["started"] and done["finished"] and done["wall_seconds"] > 0
+
+
+def test_custom_layers_with_dropout(client):
+    layers = [{"type": "conv", "filters": 2, "kernel": 4, "stride": 2}, {"type": "relu"}, {"type": "flatten"},
+              {"type": "dropout", "p": 0.5}, {"type": "dense", "units": 10}]
+    run = start(client, layers=layers, dropout=0.2)
+    assert run["config"]["preset"] is None and run["config"]["spec"]["layers"][3] == {"type": "dropout", "p": 0.2}
+    assert [r["output_shape"] for r in run["layers"]] == [[2, 13, 13], [2, 13, 13], [338], [338], [10]]
+    assert finished(client, run["id"])["result"]["reason"] == "finished"
+
+
+def test_the_same_seed_trains_the_same_run(client):
+    a, b = start(client, seed=3), start(client, seed=3)
+    assert finished(client, a["id"])["result"]["test_loss"] == finished(client, b["id"])["result"]["test_loss"]
+
+
+# ---- impossible networks and bad hyperparameters ---------------------------------------------------
+
+@pytest.mark.parametrize("body, code, words", [
+    ({"layers": [{"type": "conv", "filters": 4, "kernel": 30}]}, "kernel_too_big", ["30", "28"]),
+    ({"layers": [{"type": "conv", "filters": 4, "kernel": 3}, {"type": "dense", "units": 10}]}, "needs_vector",
+     ["flatten"]),
+    ({"layers": [{"type": "flatten"}, {"type": "dense", "units": 12}]}, "wrong_output", ["12", "10"]),
+    ({"layers": [{"type": "flatten"}, {"type": "wobble"}]}, "unknown_layer", ["wobble"]),
+    ({"layers": [{"type": "conv", "filters": 0}]}, "bad_setting", ["0"]),
+    ({"layers": [{"type": "conv", "filter": 3}]}, "unknown_setting", ["filter"]),
+    ({"layers": ["conv"]}, "bad_layer_entry", []),
+    ({"layers": []}, "empty_network", []),
+    ({"preset": "alexnet", "layers": None}, "unknown_preset", ["alexnet"]),
+    ({"preset": None}, "no_network", []),
+    ({"preset": "tiny", "layers": [{"type": "flatten"}]}, "two_networks", []),
+    ({"layers": [{"type": "flatten"}] * 41}, "too_many_layers", ["40"]),
+])
+def test_impossible_networks_are_explained(client, body, code, words):
+    r = client.post("/api/runs", json=body)
+    assert r.status_code == 422, r.text
+    answer = r.json()
+    assert answer["code"] == code and answer["detail"]
+    for word in words:
+        assert word in answer["detail"], answer["detail"]
+    assert client.get("/api/runs").json() == []  # nothing was started
+
+
+def test_the_layer_at_fault_is_named(client):
+    r = client.post("/api/runs", json={"layers": [
+        {"type": "conv", "filters": 4, "kernel": 5}, {"type": "maxpool", "size": 2},
+        {"type": "conv", "filters": 4, "kernel": 13}, {"type": "flatten"}, {"type": "dense", "units": 10}]})
+    assert r.status_code == 422 and r.json()["params"]["layer_index"] == 2
+
+
+@pytest.mark.parametrize("change", [{"lr": 0}, {"lr": -0.1}, {"lr": 11}, {"epochs": 0}, {"epochs": 51},
+                                    {"batch_size": 0}, {"optimizer": "rmsprop"}, {"dataset": "cifar"},
+                                    {"seed": -1}, {"l2": -1}, {"dropout": 1}, {"colour": "red"}])
+def test_bad_hyperparameters(client, change):
+    r = client.post("/api/runs", json={"preset": "tiny", **change})
+    assert r.status_code == 422 and r.json()["code"] == "invalid_request" and r.json()["detail"]
+
+
+def test_errors_in_chinese(client):
+    r = client.post("/api/runs?lang=zh", json={"layers": [{"type": "flatten"}, {"type": "dense", "units": 12}]})
+    assert r.status_code == 422 and any("\u4e00" <= ch <= "\u9fff" for ch in r.json()["detail"])
+
+
+def test_full_mnist_where_the_server_has_none(tmp_path, monkeypatch):
+    from app.runs.deps import dataset_loader
+    from app.runs.local import LocalRunRegistry
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.delenv("CNN_PLAYGROUND_DATA_DIR", raising=False)
+    registry = LocalRunRegistry(dataset_loader(tmp_path / "empty"))
+    with runs_client(registry) as client:
+        r = client.post("/api/runs", json={"preset": "tiny", "dataset": "mnist"})
+    assert r.status_code == 422 and r.json()["code"] == "mnist_unavailable" and "sample" in r.json()["detail"]
+
+
+# ---- control ---------------------------------------------------------------------------------------
+
+def test_pause_resume_stop(client):
+    run = start(client, epochs=50, batch_size=8)
+    run_id = run["id"]
+    assert client.post(f"/api/runs/{run_id}/pause").status_code == 200
+    paused = wait_for(lambda: (r := client.get(f"/api/runs/{run_id}").json())["state"] == "paused" and r)
+    step = (paused["progress"] or {}).get("step", 0)
+    time.sleep(0.3)
+    assert (client.get(f"/api/runs/{run_id}").json()["progress"] or {}).get("step", 0) == step  # it waits
+    r = client.post(f"/api/runs/{run_id}/resume")
+    assert r.status_code == 200
+    wait_for(lambda: (client.get(f"/api/runs/{run_id}").json()["progress"] or {}).get("step", 0) > step)
+    assert client.post(f"/api/runs/{run_id}/stop").status_code == 200
+    done = finished(client, run_id)
+    assert done["result"]["reason"] == "stopped" and done["result"]["step"] < 3200
+    r = client.post(f"/api/runs/{run_id}/resume")
+    assert r.status_code == 409 and r.json()["code"] == "run_finished"
+
+
+@pytest.mark.parametrize("method, path", [("get", "/api/runs/nope"), ("post", "/api/runs/nope/pause"),
+                                          ("post", "/api/runs/nope/resume"), ("post", "/api/runs/nope/stop")])
+def test_unknown_runs_are_404(client, method, path):
+    r = getattr(client, method)(path)
+    assert r.status_code == 404 and r.json()["code"] == "unknown_run" and "nope" in r.json()["detail"]
+
+
+# ---- saving the model ------------------------------------------------------------------------------
+
+def test_save_a_finished_run_for_the_draw_page(client, store):
+    run = start(client, epochs=1)
+    early = client.post(f"/api/runs/{run['id']}/save", json={"name": "too-early"})
+    if early.status_code != 200:  # the run may already have finished
+        assert early.status_code == 409 and early.json()["code"] == "run_not_finished"
+    result = finished(client, run["id"])["result"]
+    r = client.post(f"/api/runs/{run['id']}/save", json={"name": "my tiny"})
+    assert r.status_code == 200, r.text
+    info = r.json()
+    assert info["name"] == "my tiny" and info["source"] == "trained" and info["params"] == 5874
+    assert info["test_accuracy"] == result["test_accuracy"] and info["dataset"] == "sample"
+    assert "my tiny" in [m["name"] for m in store.list()]
+    assert client.get(f"/api/runs/{run['id']}").json()["saved"] == ["my tiny"]
+    # The saved model is the trained one: it scores exactly the run's test accuracy.
+    from engine.train import evaluate
+    from tests.runs_support import small_data
+
+    data = small_data()
+    model = Sequential.load(store.trained_dir / "my tiny.npz")
+    assert model.metadata["run"] == run["id"]
+    assert evaluate(model, data.test_images, data.test_labels)[1] == result["test_accuracy"]
+
+
+@pytest.mark.parametrize("name", ["", "../etc", "x" * 49, "bad/name"])
+def test_bad_model_names(client, name):
+    run = start(client, epochs=1)
+    finished(client, run["id"])
+    r = client.post(f"/api/runs/{run['id']}/save", json={"name": name})
+    assert r.status_code == 422 and r.json()["code"] == "bad_model_name"
+
+
+def test_a_run_stopped_in_the_queue_has_nothing_to_save(client):
+    blocker = start(client, epochs=50, batch_size=8)
+    queued = start(client)
+    client.post(f"/api/runs/{queued['id']}/stop")
+    assert client.get(f"/api/runs/{queued['id']}").json()["result"]["reason"] == "stopped"
+    r = client.post(f"/api/runs/{queued['id']}/save", json={"name": "nothing"})
+    assert r.status_code == 409 and r.json()["code"] == "run_not_finished"
+    client.post(f"/api/runs/{blocker['id']}/stop")
+
+
+# ---- caps ------------------------------------------------------------------------------------------
+
+def test_concurrent_runs_queue_with_their_place():
+    registry = make_registry(max_concurrent=2)
+    with runs_client(registry) as client:
+        a, b = start(client, epochs=50, batch_size=8), start(client, epochs=50, batch_size=8)
+        c, d = start(client, epochs=1), start(client, epochs=1)
+        assert a["state"] == b["state"] == "running"
+        assert (c["state"], c["place"]) == ("queued", 1) and (d["state"], d["place"]) == ("queued", 2)
+        client.post(f"/api/runs/{c['id']}/stop")  # leaving the queue moves the others up
+        assert client.get(f"/api/runs/{d['id']}").json()["place"] == 1
+        client.post(f"/api/runs/{a['id']}/stop")
+        assert finished(client, d["id"])["result"]["reason"] == "finished"
+        assert client.get(f"/api/runs/{b['id']}").json()["state"] in ("running", "paused")
+        client.post(f"/api/runs/{b['id']}/stop")
+
+
+def test_run_time_cap():
+    registry = make_registry(max_seconds=0.05)
+    with runs_client(registry) as client:
+        run = start(client, epochs=50, batch_size=8)
+        result = finished(client, run["id"])["result"]
+    assert result["reason"] == "time_limit" and result["limit"] == 0.05 and result["step"] < 3200
+    assert result["test_accuracy"] is not None  # what it learnt in the time is still measured
+
+
+def test_network_size_cap():
+    registry = make_registry(max_params=5000)
+    with runs_client(registry) as client:
+        r = client.post("/api/runs", json={"preset": "tiny"})
+        assert r.status_code == 422 and r.json()["code"] == "network_too_big"
+        assert "5,000" in r.json()["detail"] and "5,874" in r.json()["detail"]  # counted before dense1 is built
+        huge = client.post("/api/runs", json={"layers": [{"type": "flatten"}, {"type": "dense", "units": 10 ** 9}]})
+        assert huge.status_code == 422 and huge.json()["code"] == "network_too_big"  # refused before allocating
+        wide = client.post("/api/runs", json={"layers": [{"type": "conv", "filters": 512, "kernel": 1, "bias": False},
+                                                         {"type": "flatten"}, {"type": "dense", "units": 10}]})
+        assert wide.status_code == 422 and wide.json()["code"] in ("network_too_big", "network_too_slow")
+
+
+def test_finished_runs_kept_are_bounded():
+    registry = make_registry(max_finished=2)
+    with runs_client(registry) as client:
+        ids = []
+        for _ in range(3):
+            ids.append(start(client)["id"])
+            finished(client, ids[-1])
+        assert [r["id"] for r in client.get("/api/runs").json()] == ids[:0:-1]
+        assert client.get(f"/api/runs/{ids[0]}").status_code == 404
+
+
+# ---- the network check -----------------------------------------------------------------------------
+
+def test_check_a_preset_against_the_engine(client):
+    r = client.post("/api/networks/check", json={"preset": "lenet5"})
+    assert r.status_code == 200
+    answer = r.json()
+    model = Sequential.from_spec(preset("lenet5"))
+    assert answer["ok"] and answer["error"] is None and answer["spec"] == preset("lenet5")
+    assert answer["total_params"] == model.num_params == 61706 and answer["output_shape"] == [10]
+    for row, expected in zip(answer["layers"], model.summary(), strict=True):
+        assert {k: row[k] for k in expected} == expected
+    conv1 = answer["layers"][0]
+    assert conv1["params"] == 6 * 25 + 6 and conv1["dense_params"] == (28 * 28 + 1) * 6 * 28 * 28
+    assert conv1["dense_ratio"] == round(conv1["dense_params"] / conv1["params"], 1)
+
+
+def test_check_shows_the_layers_that_work_and_the_first_that_does_not(client):
+    layers = [{"type": "conv", "filters": 4, "kernel": 5}, {"type": "maxpool", "size": 2},
+              {"type": "conv", "filters": 4, "kernel": 13}, {"type": "flatten"}, {"type": "dense", "units": 10}]
+    answer = client.post("/api/networks/check?lang=en", json={"layers": layers}).json()
+    assert not answer["ok"] and answer["error"]["index"] == 2 and answer["error"]["code"] == "kernel_too_big"
+    assert "13" in answer["error"]["detail"] and "12" in answer["error"]["detail"]
+    assert [row["output_shape"] for row in answer["layers"]] == [[4, 24, 24], [4, 12, 12]]
+
+
+def test_check_a_network_that_ends_wrongly(client):
+    answer = client.post("/api/networks/check", json={"layers": [{"type": "flatten"}, {"type": "dense", "units": 3}]}).json()
+    assert not answer["ok"] and answer["error"]["code"] == "wrong_output" and answer["error"]["index"] == 1
+    assert [row["output_shape"] for row in answer["layers"]] == [[784], [3]]  # still shown
+
+
+def test_check_refuses_a_huge_layer_without_building_it(client):
+    answer = client.post("/api/networks/check", json={"layers": [{"type": "flatten"}, {"type": "dense", "units": 10 ** 9}]}).json()
+    assert answer["error"]["code"] == "network_too_big" and answer["error"]["index"] == 1
+    assert answer["layers"][0]["output_shape"] == [784]
+
+
+def test_training_options(client):
+    options = client.get("/api/training/options").json()
+    assert set(options["presets"]) == {"lenet5", "notes", "tiny"} and options["datasets"]["sample"] is True
+    assert options["optimizers"] == ["sgd", "momentum", "nesterov", "adam"]
+    assert {"conv", "maxpool", "dense", "dropout", "flatten", "relu"} <= set(options["layer_types"])

@@ -1,0 +1,255 @@
+"""The training websocket through the test client: the events and their order, several viewers,
+pause, resume, stop, learning-rate changes, reconnecting with history, and malformed messages
+answered with `error` events while the connection and the server carry on.
+
+Runs train the `tiny` preset on 512 images of the bundled sample (a few milliseconds a step)."""
+import base64
+import json
+
+import pytest
+from starlette.websockets import WebSocketDisconnect
+
+from tests.runs_support import make_registry, receive_until, runs_client, wait_for
+
+TYPES = {"status", "progress", "snapshot", "epoch", "done", "error"}
+
+
+@pytest.fixture()
+def registry():
+    return make_registry()
+
+
+@pytest.fixture()
+def client(registry):
+    with runs_client(registry) as c:
+        yield c
+
+
+def start(client, **body) -> str:
+    r = client.post("/api/runs", json={"preset": "tiny", "batch_size": 32, "epochs": 2, **body})
+    assert r.status_code == 201, r.text
+    return r.json()["id"]
+
+
+def watch_all(client, run_id, after=0) -> list[dict]:
+    with client.websocket_connect(f"/ws/runs/{run_id}?after={after}") as ws:
+        events = receive_until(ws, "done")
+        with pytest.raises(WebSocketDisconnect) as closed:
+            ws.receive_json()
+        assert closed.value.code == 1000  # the server ends the stream after `done`
+    return events
+
+
+def test_events_and_their_order(client):
+    run_id = start(client, epochs=2)
+    events = watch_all(client, run_id)
+    types = [e["type"] for e in events]
+    assert set(types) <= TYPES and "error" not in types
+    assert types[0] == "status" and events[0]["state"] == "running"
+    assert events[0]["steps_total"] == 2 * 16 and events[0]["num_params"] == 5874
+    assert types[-1] == "done" and events[-1]["reason"] == "finished"
+    assert [e["seq"] for e in events] == list(range(events[0]["seq"], events[0]["seq"] + len(events)))
+    # Progress steps rise to the last step; each epoch ends with an `epoch` and then a snapshot.
+    steps = [e["step"] for e in events if e["type"] == "progress"]
+    assert steps == sorted(steps) and len(set(steps)) == len(steps) and steps[-1] == 32
+    epochs = [e for e in events if e["type"] == "epoch"]
+    assert [e["epoch"] for e in epochs] == [1, 2]
+    for e in epochs:
+        i = events.index(e)
+        assert events[i + 1]["type"] == "snapshot" and events[i + 1]["step"] == e["step"]
+        assert all(ev["epoch"] <= e["epoch"] for ev in events[:i] if ev["type"] == "progress")
+    done = events[-1]
+    assert done["step"] == 32 and 0 <= done["test_accuracy"] <= 1
+
+
+def test_progress_epoch_and_snapshot_contents(client):
+    run_id = start(client, epochs=1)
+    events = watch_all(client, run_id)
+    progress = next(e for e in events if e["type"] == "progress")
+    for key in ("step", "steps_total", "epoch", "loss", "accuracy", "samples_per_s", "seconds_left", "elapsed", "lr"):
+        assert isinstance(progress[key], (int, float)), key
+    assert progress["loss"] > 0 and 0 <= progress["accuracy"] <= 1 and progress["lr"] == 0.05
+
+    epoch = next(e for e in events if e["type"] == "epoch")
+    confusion = epoch["confusion"]
+    assert len(confusion) == 10 and all(len(row) == 10 for row in confusion)
+    assert sum(map(sum, confusion)) == 200                     # every validation image counted once
+    correct = sum(confusion[i][i] for i in range(10))
+    assert epoch["val_accuracy"] == pytest.approx(correct / 200)
+    assert len(epoch["mistakes"]) == min(24, 200 - correct)
+    for m in epoch["mistakes"]:
+        assert m["label"] != m["prediction"] and 0 < m["confidence"] <= 1
+        pixels = base64.b64decode(m["pixels"])
+        assert len(pixels) == 28 * 28 and max(pixels) > 0    # the digit itself, 0 = background
+
+    snapshot = [e for e in events if e["type"] == "snapshot"][-1]  # the run's last, after the epoch
+    assert snapshot["step"] == events[-1]["step"] and 0 <= snapshot["probe_label"] <= 9
+    assert len(base64.b64decode(snapshot["probe"])) == 784
+    filters = snapshot["filters"]
+    assert filters["shape"] == [4, 1, 5, 5]
+    flat = [v for f in filters["values"] for c in f for row in c for v in row]
+    assert max(abs(v) for v in flat) == pytest.approx(filters["scale"], rel=1e-5)
+    levels = [v for f in filters["levels"] for c in f for row in c for v in row]
+    assert max(abs(v) for v in levels) == 255 and all(-255 <= v <= 255 for v in levels)
+    maps = {m["layer"]: m for m in snapshot["maps"]}
+    assert list(maps) == ["conv1", "relu1", "pool1"]
+    assert maps["conv1"]["shape"] == [4, 24, 24] and maps["pool1"]["shape"] == [4, 12, 12]
+    for m in maps.values():
+        pixels = base64.b64decode(m["pixels"])
+        assert len(pixels) == m["shape"][0] * m["shape"][1] * m["shape"][2]
+        assert m["min"] <= m["max"] and (m["min"] == m["max"] or (min(pixels) == 0 and max(pixels) == 255))
+
+
+def test_two_viewers_see_the_same_events(client):
+    blocker = start(client, epochs=50, batch_size=8)
+    run_id = start(client, epochs=2)  # queued behind the blocker (one run at a time): both viewers see it all
+    with client.websocket_connect(f"/ws/runs/{run_id}") as a, client.websocket_connect(f"/ws/runs/{run_id}") as b:
+        assert a.receive_json()["state"] == b.receive_json()["state"] == "queued"
+        client.post(f"/api/runs/{blocker}/stop")
+        seen_a, seen_b = receive_until(a, "done"), receive_until(b, "done")
+    assert [e["seq"] for e in seen_a] == list(range(2, len(seen_a) + 2))
+    assert seen_a == seen_b
+    assert [e["type"] for e in seen_a].count("snapshot") > 1  # live viewers get every snapshot
+
+
+def test_pause_resume_and_stop_over_the_socket(client):
+    run_id = start(client, epochs=50, batch_size=8)  # 3,200 steps: far longer than the test needs
+    with client.websocket_connect(f"/ws/runs/{run_id}") as ws:
+        receive_until(ws, "progress")
+        ws.send_json({"type": "pause"})
+        paused = receive_until(ws, "status")[-1]
+        assert paused["state"] == "paused"
+        step = client.get(f"/api/runs/{run_id}").json()["progress"]["step"]
+        wait_for(lambda: client.get(f"/api/runs/{run_id}").json()["state"] == "paused")
+        import time
+        time.sleep(0.3)
+        run = client.get(f"/api/runs/{run_id}").json()
+        assert run["state"] == "paused" and run["progress"]["step"] == step  # no training while paused
+        ws.send_json({"type": "resume"})
+        resumed = receive_until(ws, "status")
+        assert resumed[-1]["state"] == "running" and all(e["type"] != "progress" for e in resumed)
+        assert receive_until(ws, "progress")[-1]["step"] > step
+        ws.send_json({"type": "stop"})
+        done = receive_until(ws, "done")[-1]
+    assert done["reason"] == "stopped" and done["step"] < 3200
+    assert client.get(f"/api/runs/{run_id}").json()["state"] == "done"
+
+
+def test_learning_rate_change(client):
+    run_id = start(client, epochs=50, batch_size=8)
+    with client.websocket_connect(f"/ws/runs/{run_id}") as ws:
+        receive_until(ws, "progress")
+        ws.send_json({"type": "set", "lr": 0.01})
+        changed = [e for e in receive_until(ws, "status") if e["type"] == "status"][-1]
+        assert changed["lr"] == 0.01 and changed["state"] == "running"
+        later = receive_until(ws, "progress")[-1]
+        assert later["lr"] == 0.01
+        assert client.get(f"/api/runs/{run_id}").json()["lr"] == 0.01
+        ws.send_json({"type": "stop"})
+        receive_until(ws, "done")
+
+
+def test_reconnect_receives_the_history_and_nothing_twice(client):
+    run_id = start(client, epochs=50, batch_size=8)
+    with client.websocket_connect(f"/ws/runs/{run_id}") as ws:
+        first = [ws.receive_json() for _ in range(6)]
+    last = first[-1]["seq"]
+    wait_for(lambda: client.get(f"/api/runs/{run_id}").json()["events"] > last + 5)  # it trains on, unwatched
+    with client.websocket_connect(f"/ws/runs/{run_id}?after={last}") as ws:
+        resumed = [ws.receive_json() for _ in range(5)]
+        assert resumed[0]["seq"] == last + 1
+        assert [e["seq"] for e in resumed] == list(range(last + 1, last + 6))
+        ws.send_json({"type": "stop"})
+        receive_until(ws, "done")
+    # A latecomer gets the whole (compacted) history: every progress message, one snapshot.
+    history = watch_all(client, run_id)
+    seqs = [e["seq"] for e in history]
+    assert seqs == sorted(seqs) and history[0]["seq"] == 1 and history[0]["type"] == "status"
+    assert [e["type"] for e in history].count("snapshot") == 1
+    progress = [e["step"] for e in history if e["type"] == "progress"]
+    assert progress == list(range(1, len(progress) + 1))  # 64 steps an epoch: a progress message every step
+
+
+def test_a_run_outlives_its_viewers(client):
+    run_id = start(client, epochs=3)
+    with client.websocket_connect(f"/ws/runs/{run_id}") as ws:
+        ws.receive_json()
+    wait_for(lambda: client.get(f"/api/runs/{run_id}").json()["state"] == "done")
+    run = client.get(f"/api/runs/{run_id}").json()
+    assert run["result"]["reason"] == "finished" and run["viewers"] == 0
+    events = watch_all(client, run_id)
+    assert [e["epoch"] for e in events if e["type"] == "epoch"] == [1, 2, 3]
+    assert events[-1] == {**run["result"], "seq": run["events"]}
+
+
+@pytest.mark.parametrize("message, code", [
+    ("hello", "bad_message"),
+    ("[1, 2]", "bad_message"),
+    ('{"lr": 0.1}', "bad_message"),
+    ('{"type": 3}', "bad_message"),
+    ('{"type": "jump"}', "unknown_command"),
+    ('{"type": "set"}', "bad_lr"),
+    ('{"type": "set", "lr": "fast"}', "bad_lr"),
+    ('{"type": "set", "lr": -1}', "bad_lr"),
+    ('{"type": "set", "lr": 1e9}', "bad_lr"),
+    ('{"type": "set", "lr": true}', "bad_lr"),
+    ("x" * 5000, "bad_message"),
+])
+def test_malformed_messages_get_error_events_and_the_connection_carries_on(client, message, code):
+    run_id = start(client, epochs=50, batch_size=8)
+    with client.websocket_connect(f"/ws/runs/{run_id}") as ws:
+        ws.send_text(message)
+        error = receive_until(ws, "error")[-1]
+        assert error["code"] == code and error["message"] and "seq" not in error
+        ws.send_bytes(b"\x00\x01")
+        assert receive_until(ws, "error")[-1]["code"] == "bad_message"
+        ws.send_json({"type": "stop"})                       # the same connection still obeys
+        assert receive_until(ws, "done")[-1]["reason"] == "stopped"
+    assert client.get("/health").json() == {"status": "ok"}  # and the server serves on
+
+
+def test_errors_in_the_viewers_language(client):
+    run_id = start(client, epochs=50, batch_size=8)
+    with client.websocket_connect(f"/ws/runs/{run_id}?lang=zh") as ws:
+        ws.send_text("{")
+        error = receive_until(ws, "error")[-1]
+        assert error["code"] == "bad_message" and any("\u4e00" <= ch <= "\u9fff" for ch in error["message"])
+        ws.send_json({"type": "stop"})
+        receive_until(ws, "done")
+
+
+def test_commands_after_the_end_are_refused(client):
+    run_id = start(client, epochs=1)
+    wait_for(lambda: client.get(f"/api/runs/{run_id}").json()["state"] == "done")
+    events = watch_all(client, run_id)  # the history, then the server closes the stream
+    assert events[-1]["type"] == "done"
+    r = client.post(f"/api/runs/{run_id}/pause")
+    assert r.status_code == 409 and r.json()["code"] == "run_finished"
+
+
+def test_an_unknown_run(client):
+    with client.websocket_connect("/ws/runs/nope") as ws:
+        error = ws.receive_json()
+        assert error["type"] == "error" and error["code"] == "unknown_run" and "nope" in error["message"]
+        with pytest.raises(WebSocketDisconnect) as closed:
+            ws.receive_json()
+    assert closed.value.code == 4404
+
+
+def test_a_queued_run_hears_its_place_then_starts():
+    registry = make_registry(max_concurrent=1)
+    with runs_client(registry) as client:
+        first = start(client, epochs=50, batch_size=8)
+        second = start(client, epochs=1)
+        third = start(client, epochs=1)
+        assert client.get(f"/api/runs/{second}").json()["place"] == 1
+        assert client.get(f"/api/runs/{third}").json()["place"] == 2
+        with client.websocket_connect(f"/ws/runs/{third}") as ws:
+            queued = ws.receive_json()
+            assert queued == {"type": "status", "state": "queued", "place": 2, "running": 1, "seq": 1}
+            client.post(f"/api/runs/{first}/stop")
+            events = receive_until(ws, "done")
+        states = [(e["state"], e.get("place")) for e in events if e["type"] == "status"]
+        assert states[0] == ("queued", 1) and states[1][0] == "running"
+        assert events[-1]["reason"] == "finished"
+        assert json.dumps(events)  # plain JSON throughout
