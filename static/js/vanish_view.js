@@ -3,7 +3,7 @@
 // ("Sigmoid: 0.25 per layer; after 10 layers 0.25^10 = 9.537e-7"). Every number is the server's
 // (the `gradient` part of an answer of POST /api/activations).
 import {activationName} from './activation_panel.js';
-import {fmt} from './format.js';
+import {fmt, term} from './format.js';
 import {t} from './i18n.js';
 import {LineChart} from './linechart.js';
 
@@ -50,7 +50,7 @@ export class VanishView {
     const swatch = document.createElement('span');
     swatch.className = `swatch series-${side === 'a' ? 0 : 1}`;
     swatch.setAttribute('aria-hidden', 'true');
-    const text = t('act.vanish.line', {name: activationName(name), z: fmt(gradient.z), factor: fmt(gradient.factor[0]),
+    const text = t('act.vanish.line', {name: activationName(name), z: fmt(gradient.z), factor: term(gradient.factor[0]),
                                        n, gradient: fmt(gradient.gradient[n - 1])});
     li.append(swatch, text);
     if (gradient.size[n - 1] === 0) li.append(' ', t('act.vanish.zero'));
