@@ -1,0 +1,135 @@
+"""In real Chromium, the Chinese UI is drawn with the bundled web font "Playground CJK", never as
+boxes, even on a machine without any CJK font; Latin text keeps the system font.
+
+Which font draws which text is asked of Chromium itself (DevTools' CSS.getPlatformFontsForNode),
+so a system CJK font cannot make these tests pass in the web font's place."""
+from pathlib import Path
+
+from playwright.sync_api import expect
+
+SHOTS = Path(__file__).resolve().parents[2] / "screenshots"
+SOURCE = "Noto Sans CJK SC"  # the family name inside the bundled subset
+
+# Marks every rendered element whose own text holds wide (CJK) characters, and every <select>
+# showing some, and returns per mark how many wide characters Chromium draws for it: Chromium
+# counts a node's glyphs together with its descendants', but not the options inside a <select>
+# (a <select> itself draws its selected option).
+MARK_CHINESE = r"""async () => {
+  await document.fonts.ready;
+  for (let i = 0; i < 3; i++) await new Promise(requestAnimationFrame);  // the page has painted its data
+  const wide = /[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef]/gu;
+  const count = text => (text.match(wide) || []).length;
+  const skip = 'option, select, script, style, template, textarea';
+  const shown = el => el.checkVisibility({visibilityProperty: true});
+  const drawn = el => {  // wide characters in the rendered text nodes of el's subtree
+    let n = 0;
+    const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+    for (let t = walker.nextNode(); t; t = walker.nextNode()) {
+      if (!t.parentElement.closest(skip) && shown(t.parentElement)) n += count(t.data);
+    }
+    return n;
+  };
+  const counts = [];
+  for (const el of document.body.querySelectorAll('*')) {
+    if (!shown(el)) continue;
+    let expected;
+    if (el.tagName === 'SELECT') expected = el.selectedOptions.length ? count(el.selectedOptions[0].text) : 0;
+    else if (el.closest(skip)) continue;
+    else if ([...el.childNodes].some(n => n.nodeType === Node.TEXT_NODE && count(n.data))) expected = drawn(el);
+    if (!expected) continue;
+    el.dataset.fontProbe = counts.length;
+    counts.push(expected);
+  }
+  return counts;
+}"""
+
+
+def devtools(page):
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("DOM.enable")
+    cdp.send("CSS.enable")
+    return cdp
+
+
+def fonts_of(cdp, selector):
+    """{(family, is custom): glyphs drawn} for the text of the first element matching selector."""
+    root = cdp.send("DOM.getDocument", {"depth": 0})["root"]["nodeId"]
+    node = cdp.send("DOM.querySelector", {"nodeId": root, "selector": selector})["nodeId"]
+    assert node, selector
+    counts = {}
+    for font in cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]:  # one per face
+        key = (font["familyName"], font["isCustomFont"])
+        counts[key] = counts.get(key, 0) + font["glyphCount"]
+    return counts
+
+
+def open_zh(page, url):
+    response = page.goto(url)
+    page.wait_for_load_state("networkidle")
+    page.evaluate("document.fonts.ready.then(() => true)")
+    if page.locator("body[data-ready]").count():
+        page.wait_for_selector("body[data-ready=yes]")
+    return response
+
+
+def test_the_web_font_loads_and_draws_the_chinese(page, live_server, console_errors):
+    open_zh(page, f"{live_server}/conv?lang=zh")
+    page.wait_for_selector("body[data-ready=yes]")
+    state = page.evaluate("""async () => {
+      await document.fonts.ready;
+      const faces = [...document.fonts].filter(f => f.family.replace(/"/g, '') === 'Playground CJK');
+      return {check: document.fonts.check('16px "Playground CJK"', '卷积'),
+              faces: faces.map(f => [f.weight, f.status])};
+    }""")
+    assert state["check"] is True
+    assert sorted(state["faces"]) == [["400", "loaded"], ["700", "loaded"]], state  # titles use the bold
+
+    cdp = devtools(page)
+    assert fonts_of(cdp, "a[data-lang=zh]") == {(SOURCE, True): 2}         # 中文, regular
+    assert fonts_of(cdp, "a.brand") == {(SOURCE, True): len(page.inner_text("a.brand"))}  # bold, all Chinese
+    english = fonts_of(cdp, "a[data-lang=en]")
+    assert english and not any(custom for _, custom in english), english   # Latin keeps the system font
+    where = page.inner_text(".math .where")  # Chinese inside the monospace formula
+    where_fonts = fonts_of(cdp, ".math .where")
+    assert where_fonts[(SOURCE, True)] == sum(not c.isascii() for c in where), where_fonts
+
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=SHOTS / "conv-zh-font.png")
+    assert console_errors == []
+
+
+def test_every_chinese_text_on_every_page_is_drawn_with_the_web_font(page, live_server):
+    """All glyphs of every Chinese text on the home page and each lab come from the web font: a
+    character missing from it would be drawn by another font (or as a box) and lower the count.
+    (A lab that fails to load is its own tests' business; the first three must be checked.)"""
+    open_zh(page, f"{live_server}/?lang=zh")
+    paths = ["/"] + page.eval_on_selector_all(".topnav a", "links => links.map(a => new URL(a.href).pathname)")
+    assert "/conv" in paths and "/pool" in paths
+    checked, pages = 0, []
+    for path in paths:
+        response = open_zh(page, f"{live_server}{path}?lang=zh")
+        if not (response.ok and response.headers["content-type"].startswith("text/html")):
+            continue
+        pages.append(path)
+        counts = page.evaluate(MARK_CHINESE)
+        assert counts, f"{path} shows no Chinese?"
+        cdp = devtools(page)
+        for i, expected in enumerate(counts):
+            fonts = fonts_of(cdp, f'[data-font-probe="{i}"]')
+            drawn = sum(n for (family, custom), n in fonts.items() if custom and family == SOURCE)
+            text = page.text_content(f'[data-font-probe="{i}"]')
+            assert drawn == expected, f"{path}: {text!r} has {expected} Chinese characters, {drawn} from the web font: {fonts}"
+            checked += 1
+        cdp.detach()
+    assert {"/", "/conv", "/pool"} <= set(pages) and checked >= 20, (pages, checked)
+
+
+def test_the_font_is_served_offline_from_the_app(page, live_server):
+    for name in ("playground-cjk.woff2", "playground-cjk-bold.woff2", "OFL.txt"):
+        response = page.request.get(f"{live_server}/static/fonts/{name}")
+        assert response.ok, name
+    assert page.request.get(f"{live_server}/static/fonts/playground-cjk.woff2").headers["content-type"] == "font/woff2"
+    css = page.request.get(f"{live_server}/static/css/fonts.css").text()
+    assert "http" not in css, "no font from the internet"
+    page.goto(f"{live_server}/?lang=zh")
+    expect(page.locator("link[href='/static/css/fonts.css']")).to_have_count(1)
