@@ -27,6 +27,7 @@ BOX = 20              # the digit is scaled to fit BOX x BOX inside it
 MAX_SIDE = 512        # the largest drawing accepted, per side
 INK_LEVEL = 0.1       # a pixel at least this dark counts as ink for the bounding box
 MIN_INK = 0.0005      # a drawing whose mean intensity is below this (0.05%) is "nearly empty"
+MIN_EXTENT = 0.1      # ink spanning less than this fraction of the canvas's longer side is a dot, not a digit
 
 
 @dataclass
@@ -61,8 +62,9 @@ def check_drawing(drawing) -> np.ndarray:
     """The drawing as a float64 (H, W) array, or an :class:`EngineError` a student understands.
 
     Refuses: anything but a 2-D grid, a side longer than :data:`MAX_SIDE`, NaN and infinities,
-    values outside [0, 1] (naming the first one), and an empty or nearly empty canvas
-    (``empty_drawing``: "draw a digit first").
+    values outside [0, 1] (naming the first one), an empty or nearly empty canvas
+    (``empty_drawing``: "draw a digit first"), and ink that is only a dot: its bounding box spans
+    less than a tenth of the canvas (``drawing_too_small``).
     """
     a = np.asarray(drawing, dtype=np.float64)
     if a.ndim != 2 or a.size == 0:
@@ -84,6 +86,12 @@ def check_drawing(drawing) -> np.ndarray:
         raise EngineError("empty_drawing", f"draw a digit first: the canvas is {'empty' if ink == 0 else 'nearly empty'}"
                           f" ({100 * ink:.2f}% ink; at least {100 * MIN_INK:g}% is needed)",
                           ink_percent=round(100 * ink, 2), min_percent=100 * MIN_INK)
+    extent, side = max(ink_bbox(a)[2:]), max(h, w)
+    minimum = math.ceil(MIN_EXTENT * side)
+    if extent < minimum:
+        raise EngineError("drawing_too_small", f"draw a digit first: the ink spans only {extent} pixel(s) of the "
+                          f"canvas's {side}; a digit needs at least {minimum}", extent=extent, side=side,
+                          minimum=minimum)
     return a
 
 

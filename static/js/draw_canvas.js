@@ -23,6 +23,7 @@ export class DrawingPad {
     this.current = null;
     this.inkCanvas = document.createElement('canvas');
     this.inkCanvas.width = this.inkCanvas.height = INK_SIDE;
+    this.inkCanvas.getContext('2d', {willReadFrequently: true});   // read after every change
     canvas.style.touchAction = 'none';
     canvas.addEventListener('pointerdown', (e) => this.down(e));
     canvas.addEventListener('pointermove', (e) => this.move(e));
@@ -96,6 +97,7 @@ export class DrawingPad {
   }
 
   render() {
+    this.canvas.dataset.strokes = String(this.strokes.length);
     paintStrokes(this.canvas, this.strokes, '#ffffff');
     paintStrokes(this.inkCanvas, this.strokes, null);
   }

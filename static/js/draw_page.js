@@ -74,7 +74,7 @@ async function predict({withExplanation}) {
     answer = await postJSON('/api/predict', body, {alert: false});
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
-    if (error.code === 'empty_drawing') {
+    if (error.code === 'empty_drawing' || error.code === 'drawing_too_small') {
       showEmpty(error.message);
       clearAlert();
     } else {
@@ -142,6 +142,15 @@ function modelLabel(m) {
     : t('draw.model_option', {name: m.name, source, accuracy: m.accuracy_percent});
 }
 
+function showModelInfo() {
+  const m = models.find((model) => model.name === state.model);
+  $('model-info').textContent = !m ? ''
+    : m.accuracy_percent === null || m.accuracy_percent === undefined ? t('draw.model_info_plain', {params: m.params})
+      : t('draw.model_info', {accuracy: m.accuracy_percent, params: m.params});
+}
+
+let models = [];
+
 async function loadModels() {
   let list;
   try {
@@ -151,7 +160,8 @@ async function loadModels() {
     return;
   }
   const select = $('model');
-  const names = list.models.map((m) => m.name);
+  models = list.models;
+  const names = models.map((m) => m.name);
   if (!names.includes(state.model)) state.model = list.default ?? '';
   const options = list.models.map((m) => {
     const option = document.createElement('option');
@@ -164,12 +174,14 @@ async function loadModels() {
   select.value = state.model;
   select.disabled = !options.length;
   if (focused) select.focus();
+  showModelInfo();
   if (!options.length) showAlert(t('error.no_models'));
 }
 
 $('model').addEventListener('change', () => {
   state.model = $('model').value;
   url.write(state);
+  showModelInfo();
   predictor.request({withExplanation: true});
 });
 // Models trained while this page is open appear when the page is shown again.

@@ -217,6 +217,8 @@ BAD = [
     ({"image": np.pad(np.ones((3, 3)), ((100, 177), (100, 177))).tolist()}, 422, "empty_drawing",
      "Draw a digit first", "请先写一个数字"),
     ({"image": np.zeros((28, 28)).tolist()}, 422, "empty_drawing", "almost no ink", "几乎没有墨迹"),
+    ({"image": np.pad(np.ones((20, 20)), ((100, 160), (100, 160))).tolist()}, 422, "drawing_too_small",
+     "Draw a digit first: the ink spans only 20 pixels", "请先写一个数字"),
     ({"image": [0.1, 0.5, 0.9]}, 422, "bad_grid_ndim", "must have 2 dimensions, got 1", "维"),
     ({"image": np.zeros((2, 28, 28)).tolist()}, 422, "bad_grid_ndim", "must have 2 dimensions, got 3", "维"),
     ({"image": [[0.1, 0.2], [0.3]]}, 422, "ragged", "row 2 has 1 number(s) but row 1 has 2", "第 2 行"),

@@ -70,8 +70,8 @@ def test_centred_square_stays_centred():
 
 
 def test_position_and_size_on_the_canvas_do_not_matter():
-    small_in_corner = canvas(200, 300)
-    small_in_corner[0:10, 290:300] = 1
+    small_in_corner = canvas(100, 90)
+    small_in_corner[0:10, 80:90] = 1                  # a tenth of the canvas: the smallest digit there is
     big_in_middle = canvas(512, 512)
     big_in_middle[100:400, 100:400] = 1
     a, b = preprocess(small_in_corner), preprocess(big_in_middle)
@@ -84,8 +84,9 @@ def test_position_and_size_on_the_canvas_do_not_matter():
                                             (200, 4, (20, 1)), (7, 7, (20, 20))])
 def test_aspect_ratio_is_kept(h, w, expected):
     assert fit_size(h, w) == expected
-    d = canvas(300, 300)
-    d[50:50 + h, 80:80 + w] = 1
+    side = 2 * max(h, w) + 20                     # the ink spans at least a tenth of the canvas
+    d = canvas(side, side)
+    d[10:10 + h, 15:15 + w] = 1
     p = preprocess(d)
     assert p.fitted.shape == expected
     assert max(p.fitted.shape) == BOX
@@ -186,8 +187,20 @@ def test_faint_haze_is_empty():
 
 def test_just_enough_ink_is_a_drawing():
     d = canvas(100, 100)
-    d[50, 50:55] = 1                              # 5 of 10,000 pixels: exactly 0.05%
+    d[50, 40:60] = 0.25                           # 20 pixels at 0.25 of 10,000: exactly 0.05% ink
     assert preprocess(d).image.sum() > 0
+    d[50, 40:60] = 0.24                           # 0.048%
+    assert refusal(d).code == "empty_drawing"
+
+
+def test_a_dot_is_not_a_digit():
+    d = canvas(280, 280)
+    d[100:127, 100:127] = 1                       # 0.93% ink, but only 27 pixels across: less than 28
+    e = refusal(d)
+    assert e.code == "drawing_too_small" and "draw a digit first" in str(e)
+    assert (e.params["extent"], e.params["side"], e.params["minimum"]) == (27, 280, 28)
+    d[100:128, 100:101] = 1                       # one column longer: 28 pixels, a short stroke
+    assert preprocess(d).bbox == (100, 100, 28, 27)
 
 
 @pytest.mark.parametrize("value", [-0.1, 1.5, np.nan, np.inf, -np.inf])
