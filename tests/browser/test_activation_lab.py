@@ -1,0 +1,168 @@
+"""The activation lab in a real browser: sliders redraw the curves from the server's numbers, the
+vanishing gradient shows 0.25^n for sigmoid, the URL reproduces the screen, the language switch
+keeps it, presenter mode keeps the controls, the keyboard reaches them, and no console errors."""
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+from playwright.sync_api import expect
+
+SHOTS = Path(__file__).resolve().parents[2] / "screenshots"
+
+
+def open_lab(page, url):
+    page.goto(url)
+    page.wait_for_selector("body[data-ready=yes]")
+
+
+def settle(page):
+    page.wait_for_selector("body[data-ready=yes]")
+
+
+def slide(page, selector, value):
+    """Move a range input to `value` as a user's drag would (an input event)."""
+    page.eval_on_selector(selector, "(el, v) => { el.value = v; el.dispatchEvent(new Event('input', {bubbles: true})); }",
+                          str(value))
+
+
+def sig4(x):
+    """x with 4 significant digits as JavaScript's toPrecision(4) writes it (ties away from zero,
+    0.015625 -> 0.01563; 9.537e-7), the way the page formats numbers."""
+    d = Decimal(x)
+    exponent = d.adjusted()
+    rounded = d.quantize(Decimal(1).scaleb(exponent - 3), rounding=ROUND_HALF_UP).normalize()
+    if -7 < exponent < 21:
+        return format(rounded, "f")
+    mantissa = (rounded.scaleb(-exponent)).normalize()
+    return f"{format(mantissa, 'f')}e{exponent}"
+
+
+def shoot(page, name):
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=SHOTS / name)
+
+
+def test_vanishing_gradient_of_sigmoid_against_relu(page, live_server, console_errors):
+    open_lab(page, f"{live_server}/activations?lang=en")
+    sigmoid, relu = page.locator("#vanish-readout li[data-side=a]"), page.locator("#vanish-readout li[data-side=b]")
+    expect(sigmoid).to_contain_text(f"Sigmoid: f′(0) = 0.25 per layer; after 10 layers 0.25^10 = {sig4(0.25 ** 10)}")
+    expect(relu).to_contain_text("ReLU: f′(1) = 1 per layer; after 10 layers 1^10 = 1")
+    for n in (1, 3, 20):
+        slide(page, "#depth", n)
+        expect(sigmoid).to_contain_text(f"after {n} layer")
+        expect(sigmoid).to_contain_text(f"0.25^{n} = {sig4(0.25 ** n)}")
+        assert float(sigmoid.get_attribute("data-gradient")) == 0.25 ** n
+        assert f"depth={n}" in page.url
+    page.focus("#depth")
+    page.keyboard.press("Home")  # the slider is reachable and works from the keyboard
+    expect(sigmoid).to_contain_text(f"0.25^1 = 0.25")
+    # both series on the log chart, with the chosen depth marked
+    assert page.locator("#chart-vanish path[data-series=a]").get_attribute("data-points") == "20"
+    assert page.locator("#chart-vanish path[data-series=b]").get_attribute("data-points") == "20"
+    expect(page.locator("#fact-a")).to_contain_text("σ′(0) = 0.25")
+    expect(page.locator("#fact-a")).to_contain_text("at most 0.25")
+    expect(page.locator("#fact-b")).to_contain_text("ReLU′(1) = 1, ReLU′(0) = 0, ReLU′(−1) = 0")
+    expect(page.locator("#saturation-a")).to_contain_text("z ≤ -2.9 and z ≥ 2.9")
+    assert page.locator("#chart-a .chart-region").count() == 2
+    slide(page, "#depth", 10)
+    shoot(page, "activations-en.png")
+    assert console_errors == []
+
+
+def test_fixed_z_shows_dead_relu_and_smaller_sigmoid_factor(page, live_server, console_errors):
+    open_lab(page, f"{live_server}/activations?lang=en&zmode=fixed&z=-1&depth=4")
+    expect(page.locator("#z")).to_be_visible()
+    expect(page.locator("#vanish-readout li[data-side=b]")).to_contain_text("f′(-1) = 0 per layer; after 4 layers 0^4 = 0")
+    expect(page.locator("#vanish-readout li[data-side=b]")).to_contain_text("nothing passes")
+    slide(page, "#z", 2)
+    settle(page)
+    factor = 0.8807970779778823 * (1 - 0.8807970779778823)  # sigmoid'(2), written out
+    expect(page.locator("#vanish-readout li[data-side=a]")).to_contain_text(f"f′(2) = {sig4(factor)}")
+    page.select_option("#zmode", "steepest")
+    settle(page)
+    expect(page.locator("#z")).to_be_hidden()
+    assert console_errors == []
+
+
+def test_sliders_change_the_curve(page, live_server, console_errors):
+    open_lab(page, f"{live_server}/activations?lang=en&a=leaky_relu&b=elu")
+    curve = page.locator("#chart-a path[data-series=f]")
+    before = curve.get_attribute("d")
+    expect(page.locator("#fact-a")).to_contain_text("a = 0.01")
+    slide(page, "#param-a-a", 0.5)
+    settle(page)
+    expect(page.locator("#fact-a")).to_contain_text("a = 0.5 instead of 0: f′(−1) = 0.5")
+    assert curve.get_attribute("d") != before
+    assert "pa=a:0.5" in page.url
+    expect(page.locator("#saturation-a")).to_contain_text("Nowhere saturated")
+    elu = page.locator("#chart-b path[data-series=f]").get_attribute("d")
+    slide(page, "#param-b-alpha", 0.4)
+    settle(page)
+    expect(page.locator("#fact-b")).to_contain_text("−α = −0.4")
+    assert page.locator("#chart-b path[data-series=f]").get_attribute("d") != elu
+    # RReLU's range keeps l <= u, and the band follows the sliders
+    page.select_option("#name-b", "rrelu")
+    settle(page)
+    assert page.locator("#chart-b .chart-band").count() == 1
+    slide(page, "#param-b-lower", 0.6)
+    settle(page)
+    expect(page.locator("#param-b-upper + output")).to_have_text("0.6")
+    expect(page.locator("#fact-b")).to_contain_text("(l + u)/2 = 0.6")
+    page.select_option("#name-b", "maxout")
+    settle(page)
+    slide(page, "#param-b-k", 5)
+    settle(page)
+    expect(page.locator("#fact-b")).to_contain_text("k = 5")
+    assert "pb=k:5" in page.url
+    assert console_errors == []
+
+
+def test_url_round_trip_and_language_switch(page, live_server, console_errors):
+    query = "a=elu&pa=alpha:0.4&b=rrelu&pb=lower:0.1,upper:0.3&range=4&depth=7&zmode=fixed&z=1.5"
+    open_lab(page, f"{live_server}/activations?lang=en&{query}")
+    assert page.input_value("#name-a") == "elu" and page.input_value("#name-b") == "rrelu"
+    assert page.input_value("#param-a-alpha") == "0.4" and page.input_value("#param-b-upper") == "0.3"
+    assert page.input_value("#range") == "4" and page.input_value("#depth") == "7"
+    expect(page.locator("#z-value")).to_have_text("1.5")
+    expect(page.locator("#fact-b")).to_contain_text("(l + u)/2 = 0.2")
+    assert page.eval_on_selector("#chart-a path[data-series=f]", "p => p.getAttribute('data-points')") == "241"
+    fact_a = page.locator("#fact-a").text_content()
+    readout = page.locator("#vanish-readout").text_content()
+    copied = page.url
+    for key in ("a=elu", "pa=alpha:0.4", "pb=lower:0.1,upper:0.3", "range=4", "depth=7", "zmode=fixed", "z=1.5"):
+        assert key in copied
+    other = page.context.new_page()
+    other.goto(copied)
+    other.wait_for_selector("body[data-ready=yes]")
+    expect(other.locator("#fact-a")).to_have_text(fact_a)
+    expect(other.locator("#vanish-readout")).to_have_text(readout)
+    other.close()
+    page.click("a[data-lang=zh]")
+    page.wait_for_selector("body[data-ready=yes]")
+    expect(page.locator("h1")).to_have_text("激活函数实验室")
+    expect(page.locator("#fact-b")).to_contain_text("测试时 a = (l + u)/2 = 0.2")
+    expect(page.locator("#vanish-readout")).to_contain_text("经过 7 层后")
+    assert "lang=zh" in page.url and "pa=alpha:0.4" in page.url
+    page.goto(f"{live_server}/activations?lang=zh")
+    settle(page)
+    expect(page.locator("#fact-a")).to_contain_text("每经过一层 sigmoid，梯度至多乘以 0.25")
+    shoot(page, "activations-zh.png")
+    assert console_errors == []
+
+
+def test_presenter_mode_keeps_the_controls_and_the_keyboard_reaches_them(page, live_server, console_errors):
+    open_lab(page, f"{live_server}/activations?lang=en")
+    page.click("[data-presenter-toggle]")
+    expect(page.locator("html")).to_have_class("presenter")
+    assert "presenter=1" in page.url
+    for control in ("#name-a", "#name-b", "#range", "#depth", "#zmode"):
+        expect(page.locator(control)).to_be_visible()
+    expect(page.locator(".act-title .intro")).to_be_hidden()
+    page.focus("#name-b")
+    page.keyboard.press("ArrowDown")  # the next activation after ReLU
+    settle(page)
+    expect(page.locator("#name-b")).to_have_value("leaky_relu")
+    expect(page.locator("#param-b-a")).to_be_visible()
+    page.select_option("#name-b", "relu")
+    settle(page)
+    shoot(page, "activations-presenter.png")
+    assert console_errors == []
