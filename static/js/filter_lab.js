@@ -76,8 +76,17 @@ function edited() {
   $('preset').value = '';
 }
 
+/** Another picture: the traced block starts again at the top-left corner (it may not fit otherwise). */
+function newPicture() {
+  state.row = 1;
+  state.col = 1;
+  state.step = 0;
+  syncControls();
+}
+
 $('image').addEventListener('change', () => {
   state.image = $('image').value;
+  newPicture();
   loadPicture().then(() => refresh(0));
 });
 $('upload').addEventListener('change', async () => {
@@ -92,7 +101,7 @@ $('upload').addEventListener('change', async () => {
   }
   state.image = 'upload';
   $('image').querySelector('option[value=upload]').hidden = false;
-  syncControls();
+  newPicture();
   inputMap.setData(upload.pixels, PIXELS);
   refresh(0);
 });
@@ -206,7 +215,7 @@ function show(data, full) {
   }
   $('input-size').textContent = t('filter.size', {width: w, height: h});
   $('kernel-size').textContent = t('filter.size', {width: kw, height: kh});
-  $('output-size').textContent = `${t('filter.size', {width: ow, height: oh})} ${t('filter.size_note')}`;
+  $('output-size').textContent = `${t('filter.size', {width: ow, height: oh})}${t('filter.size_note')}`;
   const c = data.cost;
   const numbers = {in_w: c.width, in_h: c.height, kw: c.kernel_width, kh: c.kernel_height, out_w: c.output_width,
                    out_h: c.output_height, ops: c.ops_per_cell, mults: c.multiplications_per_cell,

@@ -65,6 +65,8 @@ def test_vanishing_gradient_of_sigmoid_against_relu(page, live_server, console_e
     assert page.locator("#chart-a .chart-region").count() == 2
     slide(page, "#depth", 10)
     shoot(page, "activations-en.png")
+    page.locator("#vanish").scroll_into_view_if_needed()
+    shoot(page, "activations-vanishing.png")
     assert console_errors == []
 
 
