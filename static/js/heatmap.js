@@ -27,7 +27,7 @@ export function colour(v, {kind, low, high}) {
 }
 
 export class Heatmap {
-  /** options: label (accessible name), onPick(row, col) (clicks and Enter on the canvas), scaleBar (true). */
+  /** options: label (accessible name), onPick(row, col) (a click on the canvas), scaleBar (true). */
   constructor(container, {label = '', onPick = null, scaleBar = true} = {}) {
     this.root = document.createElement('div');
     this.root.className = 'heatmap';

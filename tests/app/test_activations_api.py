@@ -280,3 +280,10 @@ def test_the_page_is_served_in_both_languages(client):
         r = client.get(f"/activations?lang={lang}")
         assert r.status_code == 200 and title in r.text
         assert "/static/js/activation_lab.js" in r.text
+
+
+def test_documented_at_docs(client):
+    paths = client.get("/openapi.json").json()["paths"]
+    assert {"get", "post"} <= set(paths["/api/activations"]) and "get" in paths["/api/activations/{name}"]
+    for path in ("/api/filter", "/api/filter/samples", "/api/filter/samples/{name}", "/api/filter/kernels"):
+        assert path in paths
