@@ -1,15 +1,21 @@
-"""Draw a digit: the page, POST /api/predict and GET /api/models.
+"""Draw a digit: the page, POST /api/predict, WS /ws/predict and GET /api/models.
 
-Why plain HTTP and not a websocket: the page keeps at most one prediction in flight and sends the
-latest drawing when it comes back, so requests never queue; on a kept-alive connection a request
-costs the server well under a millisecond more than a websocket message would (see
-benchmarks/bench_predict.py), and plain requests stay easy to try from ``/docs`` or curl.
+The page predicts over the websocket: a drawing is sent after every pen movement, so "draw a
+digit first" (the first dot of every stroke is too small to be a digit) is an ordinary answer
+there, not a failed request; no HTTP headers travel with each drawing; and when drawings arrive
+faster than they are answered, only the newest waiting one is answered (the latest drawing wins).
+POST /api/predict is the same prediction for everyone else (curl, ``/docs``, tests).
 """
+import asyncio
+import json
+import logging
 import time
 
 import numpy as np
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import HTMLResponse
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
 
 from engine.data import normalise
 from engine.errors import EngineError
@@ -18,13 +24,16 @@ from engine.losses import softmax
 from engine.preprocess import FIELD, MAX_SIDE, as_input, preprocess
 
 from .. import arrays
-from ..deps import ModelStoreDep
+from ..deps import ModelStoreDep, SettingsDep
+from ..error_handlers import engine_message, validation_message
+from ..i18n import request_language, translate
 from ..model_store import DEFAULT_MODEL, LoadedModel, ModelStore
 from ..schemas.common import ErrorResponse
 from ..schemas.draw import ModelsResponse, PredictRequest, PredictResponse
 from ..templating import render
 
 router = APIRouter(tags=["draw a digit"])
+log = logging.getLogger(__name__)
 
 _ERRORS = {413: {"model": ErrorResponse}, 422: {"model": ErrorResponse}}
 OCCLUSION_PATCH = 6    # the erased square's side, in pixels of the 28 x 28 input
@@ -84,6 +93,11 @@ def _explain(model, image: np.ndarray, method: str, target: int) -> dict:
 @router.post("/api/predict", response_model=PredictResponse, responses=_ERRORS)
 def predict(body: PredictRequest, store: ModelStoreDep) -> dict:
     """Preprocess a drawing as MNIST was made (or take a 28 x 28 image as it is) and classify it."""
+    return run_prediction(body, store)
+
+
+def run_prediction(body: PredictRequest, store: ModelStore) -> dict:
+    """The answer of POST /api/predict (a dict of JSON-able values), or an EngineError."""
     start = time.perf_counter()
     drawing = arrays.to_array(body.image, "image", (2,), {"row": MAX_SIDE, "column": MAX_SIDE})
     loaded = digit_model(store, body.model)
@@ -124,3 +138,78 @@ def list_models(store: ModelStoreDep) -> dict:
     names = [m["name"] for m in models]
     default = DEFAULT_MODEL if DEFAULT_MODEL in names else (names[0] if names else None)
     return {"default": default, "models": models}
+
+
+# ---- the websocket ---------------------------------------------------------------------------------
+
+def _socket_answer(text: str | None, store: ModelStore, lang: str, max_chars: int) -> dict:
+    """One websocket message answered: a prediction, or an error in the connection's language."""
+    request_id = None
+    try:
+        if text is None:
+            raise EngineError("bad_predict_message", "send JSON text: the body of POST /api/predict")
+        if len(text) > max_chars:
+            return {"type": "error", "id": None, "code": "body_too_large", "params": {"size": len(text)},
+                    "detail": translate(lang, "error.body_too_large", size=f"{len(text):,}", limit=f"{max_chars:,}")}
+        data = json.loads(text)
+        if isinstance(data, dict):
+            request_id = data.get("id") if isinstance(data.get("id"), (int, str)) else None
+        body = PredictRequest.model_validate(data)
+        return {"type": "prediction", "id": request_id, **run_prediction(body, store)}
+    except ValueError as error:
+        if isinstance(error, ValidationError):
+            problems = error.errors()
+            detail = translate(lang, "pos.list_separator").join(validation_message(lang, e) for e in problems[:5])
+            return {"type": "error", "id": request_id, "code": "invalid_request", "detail": detail}
+        if not isinstance(error, EngineError):  # not JSON
+            error = EngineError("bad_predict_message", "the message is not JSON: send the body of POST /api/predict")
+        return {"type": "error", "id": request_id, "code": error.code, "detail": engine_message(lang, error),
+                "params": {k: v if isinstance(v, (int, float, str, bool, type(None))) else str(v)
+                           for k, v in error.params.items()}}
+
+
+@router.websocket("/ws/predict")
+async def predict_socket(websocket: WebSocket, store: ModelStoreDep, settings: SettingsDep):
+    """Send ``{"id": 1, "image": [...], ...}`` (the body of POST /api/predict, plus an optional id);
+    receive ``{"type": "prediction", "id": 1, ...}`` or ``{"type": "error", "id": 1, "code", "detail"}``.
+    Messages that arrive while one is being answered replace each other: only the newest is answered."""
+    lang = request_language(websocket)
+    await websocket.accept()
+    waiting: list[str | None] = []
+    wake = asyncio.Event()
+    closed = False
+
+    async def listen():
+        nonlocal closed
+        try:
+            while True:
+                message = await websocket.receive()
+                if message["type"] == "websocket.disconnect":
+                    break
+                waiting[:] = [message.get("text")]   # the latest drawing wins
+                wake.set()
+        finally:
+            closed = True
+            wake.set()
+
+    listener = asyncio.create_task(listen())
+    try:
+        while True:
+            await wake.wait()
+            wake.clear()
+            if closed:
+                break
+            if not waiting:
+                continue
+            text = waiting.pop()
+            try:
+                answer = await run_in_threadpool(_socket_answer, text, store, lang, settings.max_body_bytes)
+            except Exception:  # a bug must not end the connection silently
+                log.exception("unexpected error in /ws/predict")
+                answer = {"type": "error", "id": None, "code": "internal", "detail": translate(lang, "error.internal")}
+            await websocket.send_text(json.dumps(answer))
+    except (WebSocketDisconnect, RuntimeError):
+        pass
+    finally:
+        listener.cancel()
+        await asyncio.wait({listener})

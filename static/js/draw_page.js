@@ -1,12 +1,13 @@
 // The draw-a-digit page: pad -> POST /api/predict -> steps, probabilities, explanation, layers.
 //
-// Predictions while drawing: at most one request is in flight; changes made meanwhile are
-// collected and the LATEST drawing is sent as soon as the answer arrives, so the page never
-// queues stale drawings. The explanation map (a batch of erased copies, or a backward pass)
-// is asked for when a stroke ends, not on every pen movement.
-import {ApiError, clearAlert, getJSON, postJSON, showAlert} from './api.js';
+// Predictions while drawing, over the websocket /ws/predict (see draw_socket.js): at most one
+// question is open; changes made meanwhile are collected and the LATEST drawing is sent as soon
+// as the answer arrives, so the page never queues stale drawings. The explanation map (a batch
+// of erased copies, or a backward pass) is asked for when a stroke ends, not on every movement.
+import {clearAlert, getJSON, showAlert} from './api.js';
 import {DrawingPad} from './draw_canvas.js';
 import {LayersView} from './draw_layers.js';
+import {PredictSocket} from './draw_socket.js';
 import {ExplainView, ResultView, StepsView} from './draw_views.js';
 import {t} from './i18n.js';
 import {UrlState, types} from './urlstate.js';
@@ -51,6 +52,7 @@ class Predictor {
 }
 
 const predictor = new Predictor();
+const socket = new PredictSocket();
 
 function showEmpty(message) {
   result.clear(message);
@@ -69,18 +71,16 @@ async function predict({withExplanation}) {
   const ink = pad.ink();
   const body = {image: ink.rows, layers: true, explain: withExplanation ? state.explain : null};
   if (state.model) body.model = state.model;
-  let answer;
-  try {
-    answer = await postJSON('/api/predict', body, {alert: false});
-  } catch (error) {
-    if (!(error instanceof ApiError)) throw error;
-    if (error.code === 'empty_drawing' || error.code === 'drawing_too_small') {
-      showEmpty(error.message);
+  const answer = await socket.ask(body);
+  if (answer.type === 'error') {
+    if (answer.code === 'empty_drawing' || answer.code === 'drawing_too_small') {
+      showEmpty(answer.detail);   // an answer, not a failure: the drawing is not a digit yet
       clearAlert();
+      document.body.dataset.ready = 'yes';
     } else {
-      showAlert(error.message);
+      showAlert(answer.detail);
+      document.body.dataset.ready = 'error';
     }
-    document.body.dataset.ready = 'error';
     return;
   }
   if (pad.isEmpty) return;   // cleared while the answer was on its way

@@ -279,3 +279,61 @@ def test_server_keeps_serving_after_bad_input(api):
         r = api.post("/api/predict", content=content, headers={"content-type": "application/json"})
         assert r.status_code == 422 and r.json()["detail"], content
     assert predict(api, {"image": GOOD}).status_code == 200
+
+
+# --- the websocket --------------------------------------------------------------------------------
+
+def test_websocket_answers_like_the_http_api(api):
+    drawing = stroke((128, 128), [(15, 40), (15, 95), (110, 60)], 11)     # a 7
+    body = {"image": drawing.tolist(), "layers": True, "explain": "occlusion"}
+    http = predict(api, body).json()
+    with api.websocket_connect("/ws/predict") as ws:
+        ws.send_text(json.dumps({**body, "id": 41}))
+        reply = ws.receive_json()
+    assert reply["type"] == "prediction" and reply["id"] == 41
+    assert reply["prediction"] == http["prediction"] == 7
+    assert reply["probabilities"] == http["probabilities"]
+    assert reply["steps"] == http["steps"] and reply["explanation"] == http["explanation"]
+    assert [l["values"] for l in reply["layers"]] == [l["values"] for l in http["layers"]]
+
+
+@pytest.mark.parametrize("lang, fragment", [("en", "Draw a digit first"), ("zh", "请先写一个数字")])
+def test_websocket_errors_are_messages_and_the_connection_goes_on(api, lang, fragment):
+    with api.websocket_connect(f"/ws/predict?lang={lang}") as ws:
+        ws.send_text(json.dumps({"id": 1, "image": np.zeros((128, 128)).tolist()}))
+        reply = ws.receive_json()
+        assert reply == {**reply, "type": "error", "id": 1, "code": "empty_drawing"}
+        assert fragment in reply["detail"]
+        for message, code in (("this is not JSON", "bad_predict_message"), ("[1, 2]", "invalid_request"),
+                              (json.dumps({"id": 3}), "invalid_request"),
+                              (json.dumps({"id": 4, "image": with_cell(7)}), "ink_out_of_range"),
+                              (json.dumps({"id": 5, "image": GOOD, "explain": "magic"}), "invalid_request")):
+            ws.send_text(message)
+            reply = ws.receive_json()
+            assert reply["type"] == "error" and reply["code"] == code, reply
+            assert reply["detail"]
+        ws.send_bytes(b"\x00\x01")
+        assert ws.receive_json()["code"] == "bad_predict_message"
+        ws.send_text(json.dumps({"id": 6, "image": GOOD}))
+        reply = ws.receive_json()
+        assert reply["type"] == "prediction" and reply["id"] == 6
+
+
+def test_websocket_refuses_a_huge_message(api):
+    with api.websocket_connect("/ws/predict?lang=zh") as ws:
+        ws.send_text(json.dumps({"image": np.full((500, 500), 0.123456789).tolist()}))
+        reply = ws.receive_json()
+        assert reply["code"] == "body_too_large" and "太大" in reply["detail"]
+
+
+def test_websocket_answers_only_the_latest_waiting_drawing(api):
+    drawing = stroke((128, 128), [(20, 64), (108, 64)], 11).tolist()
+    with api.websocket_connect("/ws/predict") as ws:
+        for i in range(1, 7):   # six drawings at once; each takes milliseconds to answer
+            ws.send_text(json.dumps({"id": i, "image": drawing, "layers": True, "explain": "occlusion"}))
+        ids = []
+        while not ids or ids[-1] != 6:
+            reply = ws.receive_json()
+            assert reply["type"] == "prediction"
+            ids.append(reply["id"])
+    assert ids == sorted(set(ids)) and len(ids) < 6     # in order, and the superseded ones skipped
