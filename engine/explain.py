@@ -1,9 +1,11 @@
 """Why did the network say that? Two maps over the 28 x 28 input, computed by the engine.
 
 - :func:`occlusion`: cover a small square of the digit (erase the ink there), ask the network
-  again, and see how much the probability of its answer drops. Every square position goes into
-  ONE batch, so the whole map costs one forward pass. Pixels whose erasing hurts the answer most
-  are the strokes that drove it.
+  again, and see how much the probability of its answer drops, and how much its score (logit)
+  drops. Every square position goes into ONE batch, so the whole map costs one forward pass.
+  Pixels whose erasing hurts the answer most are the strokes that drove it. (A confident answer's
+  probability is so close to 1 that most squares move it by almost nothing; its score still
+  shows every stroke that supports it.)
 - :func:`saliency`: the gradient of the answer's score (its logit) with respect to every input
   pixel, by backpropagation: how much a little more ink at each pixel would raise (positive) or
   lower (negative) the score.
@@ -27,13 +29,17 @@ class OcclusionMap:
     ``map`` (28, 28): for each pixel, the mean drop in the target's probability over the patches
     covering it (positive: covering it hurts the answer). ``drops`` (P, Q): the drop for each patch
     position, rows and columns of positions ``tops`` x ``lefts``. ``probability``: the target's
-    probability with nothing covered.
+    probability with nothing covered. ``score_map``, ``score_drops`` and ``score``: the same for
+    the target's score (logit).
     """
 
     map: np.ndarray
     drops: np.ndarray
+    score_map: np.ndarray
+    score_drops: np.ndarray
     target: int
     probability: float
+    score: float
     patch: int
     stride: int
     fill: float
@@ -72,19 +78,28 @@ def occlusion(model, image: np.ndarray, target: int | None = None, patch: int = 
     """
     image = np.asarray(image, dtype=np.float64)
     batch, tops, lefts = occluded_batch(image, patch, stride, fill)
-    probs = softmax(model.forward(normalise(batch)).astype(np.float64))
+    logits = model.forward(normalise(batch)).astype(np.float64)
+    probs = softmax(logits)
     if target is None:
         target = int(np.argmax(probs[0]))
-    base = float(probs[0, target])
-    drops = (base - probs[1:, target]).reshape(len(tops), len(lefts))
-    total = np.zeros_like(image)
-    count = np.zeros_like(image)
+    shape = (len(tops), len(lefts))
+    drops = (probs[0, target] - probs[1:, target]).reshape(shape)
+    score_drops = (logits[0, target] - logits[1:, target]).reshape(shape)
+    return OcclusionMap(map=spread(drops, tops, lefts, patch, image.shape), drops=drops,
+                        score_map=spread(score_drops, tops, lefts, patch, image.shape), score_drops=score_drops,
+                        target=target, probability=float(probs[0, target]), score=float(logits[0, target]),
+                        patch=patch, stride=stride, fill=fill, tops=tops, lefts=lefts)
+
+
+def spread(values: np.ndarray, tops: list[int], lefts: list[int], patch: int, shape: tuple) -> np.ndarray:
+    """(P, Q) values, one per patch position -> (H, W): each pixel the mean over the patches covering it."""
+    total = np.zeros(shape)
+    count = np.zeros(shape)
     for i, top in enumerate(tops):
         for j, left in enumerate(lefts):
-            total[top:top + patch, left:left + patch] += drops[i, j]
+            total[top:top + patch, left:left + patch] += values[i, j]
             count[top:top + patch, left:left + patch] += 1
-    return OcclusionMap(map=total / count, drops=drops, target=target, probability=base, patch=patch,
-                        stride=stride, fill=fill, tops=tops, lefts=lefts)
+    return total / count
 
 
 def saliency(model, image: np.ndarray, target: int | None = None) -> tuple[np.ndarray, int]:

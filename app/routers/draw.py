@@ -83,7 +83,9 @@ def _layers(model, activations) -> list[dict]:
 def _explain(model, image: np.ndarray, method: str, target: int) -> dict:
     if method == "occlusion":
         result = occlusion(model, image, target, patch=OCCLUSION_PATCH, stride=OCCLUSION_STRIDE)
-        m, extra = result.map, {"patch": result.patch, "stride": result.stride}
+        m = result.map
+        extra = {"patch": result.patch, "stride": result.stride,
+                 "score": {"map": _rounded(result.score_map), **_range(result.score_map)}}
     else:
         m, _ = saliency(model, image, target)
         extra = {}

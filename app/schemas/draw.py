@@ -41,6 +41,13 @@ class LayerActivation(BaseModel):
     scale: float = Field(description="the larger of |min| and |max|: the page's colour scale")
 
 
+class Heatmap(BaseModel):
+    map: list[list[float]] = Field(description="28 x 28")
+    min: float
+    max: float
+    scale: float = Field(description="the larger of |min| and |max|: the page's colour scale")
+
+
 class Explanation(BaseModel):
     method: Literal["occlusion", "saliency"]
     target: int = Field(description="the digit the map explains (the prediction)")
@@ -50,6 +57,8 @@ class Explanation(BaseModel):
     scale: float = Field(description="the larger of |min| and |max|: the page's colour scale")
     patch: int | None = Field(None, description="occlusion: side of the erased square")
     stride: int | None = Field(None, description="occlusion: step between squares")
+    score: Heatmap | None = Field(None, description="occlusion: the drop in the target's score (logit) instead of "
+                                                    "its probability, which a confident answer barely moves")
 
 
 class PredictResponse(BaseModel):

@@ -13,11 +13,12 @@ import {t} from './i18n.js';
 import {UrlState, types} from './urlstate.js';
 
 const $ = (id) => document.getElementById(id);
-const METHODS = ['occlusion', 'saliency'];
+// What the explanation shows, and the method the server computes it with.
+const VIEWS = {score: 'occlusion', occlusion: 'occlusion', saliency: 'saliency'};
 
 const url = new UrlState([
   {name: 'model', type: types.string, default: ''},
-  {name: 'explain', type: types.oneOf(METHODS), default: 'occlusion'},
+  {name: 'explain', type: types.oneOf(Object.keys(VIEWS)), default: 'score'},
 ]);
 const state = url.read();
 
@@ -52,9 +53,11 @@ class Predictor {
 }
 
 const predictor = new Predictor();
+let lastAnswer = null;   // the latest answer with an explanation
 const socket = new PredictSocket();
 
 function showEmpty(message) {
+  lastAnswer = null;
   result.clear(message);
   steps.clear();
   explain.clear();
@@ -69,7 +72,7 @@ async function predict({withExplanation}) {
     return;
   }
   const ink = pad.ink();
-  const body = {image: ink.rows, layers: true, explain: withExplanation ? state.explain : null};
+  const body = {image: ink.rows, layers: true, explain: withExplanation ? VIEWS[state.explain] : null};
   if (state.model) body.model = state.model;
   const answer = await socket.ask(body);
   if (answer.type === 'error') {
@@ -88,7 +91,8 @@ async function predict({withExplanation}) {
   steps.show(answer, ink.canvas);
   result.show(answer);
   layers.show(answer.layers);
-  if (answer.explanation) explain.show(answer); else explain.markStale();
+  lastAnswer = answer.explanation ? answer : null;
+  if (answer.explanation) explain.show(answer, state.explain); else explain.markStale();
   document.body.dataset.ready = 'yes';
 }
 
@@ -127,8 +131,13 @@ for (const radio of document.querySelectorAll('input[name="explain"]')) {
   radio.checked = radio.value === state.explain;
   radio.addEventListener('change', () => {
     if (!radio.checked) return;
+    const method = VIEWS[state.explain];
     state.explain = radio.value;
     url.write(state);
+    if (lastAnswer && method === VIEWS[state.explain] && !pad.isEmpty) {
+      explain.show(lastAnswer, state.explain);   // both occlusion maps came in one answer
+      return;
+    }
     explain.markStale();
     predictor.request({withExplanation: true});
   });

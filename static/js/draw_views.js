@@ -191,18 +191,20 @@ export class ExplainView {
     this.$('explain-map').classList.add('stale');
   }
 
-  show(answer) {
+  /** view: 'score' (occlusion, score drop), 'occlusion' (probability drop) or 'saliency'. */
+  show(answer, view) {
     const e = answer.explanation;
     if (!e) return;
     const $ = this.$;
-    const scale = e.scale;
-    paintArray($('explain-map'), e.map, (v, r, c) => {
+    const heat = view === 'score' && e.score ? e.score : e;
+    const scale = heat.scale;
+    paintArray($('explain-map'), heat.map, (v, r, c) => {
       const base = inkColour(0.55 * answer.input28[r][c]);
       const f = scale > 0 ? Math.min(1, Math.abs(v) / scale) : 0;
       return mix(base, v >= 0 ? POSITIVE : NEGATIVE, 0.9 * f);
     });
     $('explain-map').classList.remove('stale');
-    $('explain-text').textContent = t(`draw.explain.${e.method}.text`, {digit: e.target, patch: e.patch ?? ''});
+    $('explain-text').textContent = t(`draw.explain.${view}.text`, {digit: e.target, patch: e.patch ?? ''});
     $('heat-min').textContent = `−${fmt(scale)}`;
     $('heat-max').textContent = `+${fmt(scale)}`;
   }

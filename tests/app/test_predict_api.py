@@ -140,6 +140,9 @@ def test_occlusion_and_saliency(api):
     assert m.shape == (28, 28) and e["patch"] == 6 and e["stride"] == 2
     ink = np.array(occlusion["input28"]) > 0.5
     assert m[ink].mean() > m[~ink].mean()        # erasing the stroke hurts more than erasing background
+    score = np.array(e["score"]["map"])
+    assert score.shape == (28, 28) and score[ink].mean() > score[~ink].mean() and score.max() > 1
+    assert e["score"]["scale"] == pytest.approx(max(abs(e["score"]["min"]), abs(e["score"]["max"])))
     saliency = predict(api, {"image": drawing.tolist(), "explain": "saliency"}).json()["explanation"]
     assert saliency["method"] == "saliency" and saliency["patch"] is None
     g = np.array(saliency["map"])

@@ -43,6 +43,16 @@ def dark_pixels(page, selector) -> int:
     }""")
 
 
+def red_pixels(page, selector) -> int:
+    """How many pixels of a canvas are clearly red (the explanation's "this helped the answer")."""
+    return page.eval_on_selector(selector, """(c) => {
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        let n = 0;
+        for (let i = 0; i < d.length; i += 4) if (d[i] > d[i + 1] + 60 && d[i] > d[i + 2] + 60) n++;
+        return n;
+    }""")
+
+
 def open_page(page, live_server, query="lang=en"):
     page.goto(f"{live_server}/draw?{query}")
     page.wait_for_selector("body[data-models=loaded]")
@@ -63,8 +73,11 @@ def test_drawn_digit_is_the_top_guess(page, live_server, console_errors, digit):
     fit_note = page.locator("#note-fit").text_content()
     assert "20×" in fit_note or "×20" in fit_note
     # The explanation arrives when the pen is lifted; every layer is drawn.
+    expect(page.locator("#explain-text")).to_contain_text(f"score for {digit}")
+    assert red_pixels(page, "#explain-map") >= 10           # the strokes that support the answer
+    page.click("input[name=explain][value=occlusion]")        # the other map of the same answer
     expect(page.locator("#explain-text")).to_contain_text(f"probability of {digit}")
-    assert dark_pixels(page, "#explain-map") > 0 or page.eval_on_selector("#explain-map", "c => c.width") == 28
+    assert "explain=occlusion" in page.url
     expect(page.locator(".layer[data-layer=conv1] canvas")).to_have_count(6)
     expect(page.locator(".layer[data-layer=conv2] canvas")).to_have_count(16)
     expect(page.locator(".layer[data-layer=dense3] .unit")).to_have_count(10)
@@ -137,7 +150,7 @@ def test_chinese_and_presenter_mode(page, live_server, console_errors):
     draw(page, DIGITS["4"])
     expect(page.locator("#top-digit")).to_have_text("4")
     settled(page)
-    expect(page.locator("#explain-text")).to_contain_text("4 的概率")
+    expect(page.locator("#explain-text")).to_contain_text("给 4 的分数")
     # Large enough for the back row: the top guess and the pad are big.
     assert page.locator("#top-digit").bounding_box()["height"] >= 80
     assert page.locator("#pad").bounding_box()["width"] >= 300

@@ -73,6 +73,20 @@ def test_occlusion_finds_the_square():
     alone = softmax(model.forward(normalise(covered[None])).astype(np.float64))[0, 3]
     i, j = result.tops.index(4), result.lefts.index(6)
     assert result.drops[i, j] == pytest.approx(result.probability - alone, abs=1e-7)
+    # The score (class 3's logit) drops by WEIGHT x the normalised ink erased: 16 pixels of the square,
+    # from (1 - mean)/std to (0 - mean)/std each.
+    assert result.score == pytest.approx(z, rel=1e-5)
+    assert result.score_drops[i, j] == pytest.approx(WEIGHT * 16 / MNIST_STD, rel=1e-5)
+    assert np.all(result.score_map[far] == 0) and np.all(result.score_map[REGION] > 0)
+
+
+def test_spread_by_hand():
+    from engine.explain import spread
+
+    values = np.array([[1.0, 2.0], [3.0, 4.0]])
+    m = spread(values, [0, 1], [0, 1], 2, (3, 3))
+    # the middle pixel is under all four patches, a corner under one, an edge pixel under two
+    np.testing.assert_allclose(m, [[1, 1.5, 2], [2, 2.5, 3], [3, 3.5, 4]])
 
 
 def test_occlusion_of_another_class():
