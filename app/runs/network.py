@@ -89,7 +89,9 @@ def _walk(spec: dict, max_params: int) -> tuple[int | None, EngineError | None]:
         try:
             layers.append(make_layer(entry, i + 1))
         except EngineError as error:
-            problem = (i, error)
+            # "position" means a grid position to the error handler: name the layer's number instead
+            params = {("number" if k == "position" else k): v for k, v in error.params.items()}
+            problem = (i, EngineError(error.code, error.message, **params))
             break
     Sequential._name_layers(SimpleNamespace(layers=layers))  # the names the model will give them
     rng = np.random.default_rng(0)
@@ -124,7 +126,8 @@ def _rows(model: Sequential) -> list[dict]:
     rows = model.summary()
     for row in rows:
         if "dense_params" in row and row["params"]:
-            row["dense_ratio"] = round(row["dense_params"] / row["params"], 1)
+            ratio = row["dense_params"] / row["params"]
+            row["dense_ratio"] = round(ratio, 1) if ratio < 100 else round(ratio)
     return rows
 
 

@@ -1,0 +1,244 @@
+// The network builder: a list of layers to add, remove, reorder and edit. It knows the layer kinds
+// and their settings, nothing of shapes: after every edit the page asks POST /api/networks/check and
+// hands the answer to `showCheck`, which writes each layer's output shape, parameter count and the
+// notes' comparison (what a fully connected layer would need) under it.
+//
+//   const b = new NetworkBuilder(parts, {activations, onChange: (items) => ...});
+//   b.setItems(decode('conv:6:5:1:2,relu,maxpool:2:2,flatten,dense:10'));
+//   b.showCheck(answer);   // rows, total, error from the server
+import {t} from './i18n.js';
+
+export const KINDS = ['conv', 'maxpool', 'avgpool', 'activation', 'dropout', 'flatten', 'dense'];
+
+// kind -> settings in URL order: [name, min, max, step]
+const FIELDS = {
+  conv: [['filters', 1, 64, 1], ['kernel', 1, 11, 1], ['stride', 1, 4, 1], ['padding', 0, 5, 1]],
+  maxpool: [['size', 1, 4, 1], ['stride', 1, 4, 1]],
+  avgpool: [['size', 1, 4, 1], ['stride', 1, 4, 1]],
+  activation: [],
+  dropout: [['p', 0, 0.95, 0.05]],
+  flatten: [],
+  dense: [['units', 1, 1024, 1]],
+};
+const NEW = {conv: {filters: 4, kernel: 3, stride: 1, padding: 0}, maxpool: {size: 2, stride: 2},
+             avgpool: {size: 2, stride: 2}, activation: {fn: 'relu'}, dropout: {p: 0.5}, flatten: {},
+             dense: {units: 10}};
+
+/** A spec entry (`{"type": "conv", "filters": 6, ...}`) as a builder item. */
+export function toItem(entry, activations) {
+  const {type, ...rest} = entry;
+  if (activations.includes(type)) return {kind: 'activation', fn: type};
+  const item = {kind: type, ...NEW[type]};
+  for (const [name] of FIELDS[type] ?? []) {
+    if (name in rest) item[name] = rest[name];
+  }
+  if ((type === 'maxpool' || type === 'avgpool') && (rest.stride === undefined || rest.stride === null)) {
+    item.stride = item.size;
+  }
+  return item;
+}
+
+/** A builder item as the engine's spec entry. */
+export function toSpec(item) {
+  if (item.kind === 'activation') return {type: item.fn};
+  const entry = {type: item.kind};
+  for (const [name] of FIELDS[item.kind]) entry[name] = item[name];
+  return entry;
+}
+
+/** Items as URL text: `conv:6:5:1:2,relu,maxpool:2:2,flatten,dense:10`. */
+export function encode(items) {
+  return items.map((item) => (item.kind === 'activation' ? item.fn
+    : [item.kind, ...FIELDS[item.kind].map(([name]) => item[name])].join(':'))).join(',');
+}
+
+/** The URL text back as items (undefined when it is not a list of known layers). */
+export function decode(text, activations) {
+  if (!text) return undefined;
+  const items = [];
+  for (const token of text.split(',')) {
+    const [kind, ...values] = token.split(':');
+    if (activations.includes(kind) && !values.length) { items.push({kind: 'activation', fn: kind}); continue; }
+    if (!(kind in FIELDS) || kind === 'activation') return undefined;
+    const item = {kind, ...NEW[kind]};
+    FIELDS[kind].forEach(([name], i) => {
+      if (values[i] === undefined) return;
+      const v = Number(values[i]);
+      item[name] = Number.isFinite(v) && values[i] !== '' ? v : values[i];
+    });
+    items.push(item);
+  }
+  return items;
+}
+
+function iconButton(action, label, glyph) {
+  const b = document.createElement('button');
+  b.type = 'button';
+  b.className = `layer-${action}`;
+  b.dataset.action = action;
+  b.setAttribute('aria-label', label);
+  b.title = label;
+  b.textContent = glyph;
+  return b;
+}
+
+const number = (n) => Number(n).toLocaleString(document.documentElement.lang);
+
+export class NetworkBuilder {
+  /** parts: {list (an <ol>), kind (select), add (button)}; options: activations, onChange(items). */
+  constructor({list, kind, add}, {activations, onChange = () => {}}) {
+    this.list = list;
+    this.activations = activations;
+    this.onChange = onChange;
+    this.items = [];
+    this.disabled = false;
+    add.addEventListener('click', () => {
+      this.items.push({kind: kind.value, ...structuredClone(NEW[kind.value])});
+      this.render();
+      this.changed();
+      this.list.lastElementChild?.querySelector('input, select')?.focus();
+    });
+  }
+
+  setItems(items) {
+    this.items = structuredClone(items);
+    this.render();
+  }
+
+  /** Read-only while a run shows another network (a run's URL opened by a viewer). */
+  setDisabled(disabled) {
+    this.disabled = disabled;
+    for (const node of this.list.querySelectorAll('input, select, button')) node.disabled = disabled;
+  }
+
+  changed() {
+    this.onChange(structuredClone(this.items));
+  }
+
+  render() {
+    this.list.replaceChildren(...this.items.map((item, i) => this.row(item, i)));
+    this.setDisabled(this.disabled);
+  }
+
+  row(item, i) {
+    const li = document.createElement('li');
+    li.className = 'layer';
+    li.dataset.index = String(i);
+    li.dataset.kind = item.kind;
+    const head = document.createElement('div');
+    head.className = 'layer-head';
+    const title = document.createElement('span');
+    title.className = 'layer-title';
+    title.textContent = t(`train.kind.${item.kind}`);
+    const name = document.createElement('span');
+    name.className = 'layer-name';
+    const tools = document.createElement('span');
+    tools.className = 'layer-tools';
+    const up = iconButton('up', t('train.layer.up', {n: i + 1}), '▲');
+    const down = iconButton('down', t('train.layer.down', {n: i + 1}), '▼');
+    const remove = iconButton('remove', t('train.layer.remove', {n: i + 1}), '✕');
+    up.addEventListener('click', () => this.move(i, -1, 'up'));
+    down.addEventListener('click', () => this.move(i, 1, 'down'));
+    remove.addEventListener('click', () => this.remove(i));
+    tools.append(up, down, remove);
+    head.append(name, title, tools);
+    const fields = document.createElement('div');
+    fields.className = 'layer-fields';
+    if (item.kind === 'activation') fields.append(this.activationField(item, i));
+    for (const [field, min, max, step] of FIELDS[item.kind]) fields.append(this.numberField(item, i, field, min, max, step));
+    const info = document.createElement('div');
+    info.className = 'layer-info';
+    info.setAttribute('aria-live', 'polite');
+    const problem = document.createElement('div');
+    problem.className = 'layer-problem';
+    problem.hidden = true;
+    li.append(head, fields, info, problem);
+    up.disabled = i === 0;
+    down.disabled = i === this.items.length - 1;
+    return li;
+  }
+
+  numberField(item, i, field, min, max, step) {
+    const label = document.createElement('label');
+    label.className = 'layer-field';
+    const input = document.createElement('input');
+    input.type = 'number';
+    input.min = String(min);
+    input.max = String(max);
+    input.step = String(step);
+    input.value = String(item[field]);
+    input.dataset.field = field;
+    input.setAttribute('aria-label', t('train.layer.field', {n: i + 1, field: t(`train.field.${field}`)}));
+    input.addEventListener('input', () => {
+      const text = input.value.trim();
+      const v = Number(text);
+      item[field] = text !== '' && Number.isFinite(v) ? v : text;
+      this.changed();
+    });
+    const span = document.createElement('span');
+    span.textContent = t(`train.field.${field}`);
+    span.setAttribute('aria-hidden', 'true');
+    label.append(span, input);
+    return label;
+  }
+
+  activationField(item, i) {
+    const label = document.createElement('label');
+    label.className = 'layer-field';
+    const select = document.createElement('select');
+    select.dataset.field = 'fn';
+    select.setAttribute('aria-label', t('train.layer.field', {n: i + 1, field: t('train.field.fn')}));
+    for (const fn of this.activations) {
+      const option = document.createElement('option');
+      option.value = fn;
+      option.textContent = fn;
+      select.append(option);
+    }
+    select.value = item.fn;
+    select.addEventListener('change', () => { item.fn = select.value; this.changed(); });
+    label.append(select);
+    return label;
+  }
+
+  move(i, by, action) {
+    const j = i + by;
+    if (j < 0 || j >= this.items.length) return;
+    [this.items[i], this.items[j]] = [this.items[j], this.items[i]];
+    this.render();
+    this.changed();
+    this.list.children[j]?.querySelector(`[data-action=${action}]:not(:disabled)`)?.focus();
+  }
+
+  remove(i) {
+    this.items.splice(i, 1);
+    this.render();
+    this.changed();
+    const next = this.list.children[Math.min(i, this.items.length - 1)];
+    next?.querySelector('[data-action=remove]')?.focus();
+  }
+
+  /** The server's answer: each layer's name, shape and parameters, and the first problem. */
+  showCheck(answer) {
+    const rows = answer?.layers ?? [];
+    [...this.list.children].forEach((li, i) => {
+      const row = rows[i];
+      const info = li.querySelector('.layer-info');
+      const name = li.querySelector('.layer-name');
+      name.textContent = row ? row.name : '';
+      if (!row) {
+        info.textContent = '';
+      } else {
+        let text = t('train.layer.shape', {shape: row.output_shape.join('×'), params: number(row.params)});
+        if (row.dense_params !== null && row.dense_params !== undefined && row.type === 'conv') {
+          text += ` · ${t('train.layer.dense', {dense: number(row.dense_params), ratio: number(row.dense_ratio)})}`;
+        }
+        info.textContent = text;
+      }
+      const problem = li.querySelector('.layer-problem');
+      const here = answer?.error && answer.error.index === i;
+      li.classList.toggle('invalid', Boolean(here));
+      problem.hidden = !here;
+      problem.textContent = here ? answer.error.detail : '';
+    });
+  }
+}

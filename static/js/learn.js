@@ -1,0 +1,248 @@
+// The training page: the network and hyperparameters in the URL, the builder checked by the server
+// as you edit, and a run started, watched and controlled. A run's URL (`?run=<id>`) opens the same
+// run in any number of browsers; each one replays the run's history and then follows it live.
+import {ApiError, Latest, clearAlert, getJSON, postJSON, showAlert} from './api.js';
+import {NetworkBuilder, decode, encode, toItem, toSpec} from './builder.js';
+import {t} from './i18n.js';
+import {RunStream} from './run_stream.js';
+import {RunView} from './run_view.js';
+import {UrlState, replaceParams, types} from './urlstate.js';
+
+const OPTIONS = JSON.parse(document.getElementById('learn-options').textContent);
+const ACTIVATIONS = OPTIONS.activations;
+const PRESET_NAMES = Object.keys(OPTIONS.presets);
+const $ = (id) => document.getElementById(id);
+
+const presetItems = (name) => OPTIONS.presets[name].layers.map((entry) => toItem(entry, ACTIVATIONS));
+const DEFAULT_PRESET = 'lenet5';
+
+const url = new UrlState([
+  {name: 'preset', type: types.oneOf(['', ...PRESET_NAMES]), default: DEFAULT_PRESET},
+  {name: 'layers', type: {parse: (s) => decode(s, ACTIVATIONS), format: encode}, default: presetItems(DEFAULT_PRESET)},
+  {name: 'optimizer', type: types.oneOf(OPTIONS.optimizers), default: 'momentum'},
+  {name: 'lr', type: types.float, default: 0.05},
+  {name: 'batch', type: types.int, default: 64},
+  {name: 'epochs', type: types.int, default: 2},
+  {name: 'l2', type: types.float, default: 0},
+  {name: 'dropout', type: {parse: (s) => (s === '' ? '' : types.float.parse(s)), format: String}, default: ''},
+  {name: 'seed', type: types.int, default: 0},
+  {name: 'data', type: types.oneOf(['sample', 'mnist']), default: 'sample'},
+  {name: 'run', type: types.string, default: ''},
+]);
+
+function initialState() {
+  const state = url.read();
+  const params = new URLSearchParams(location.search);
+  if (state.preset && !params.has('layers')) state.layers = presetItems(state.preset);
+  if (state.data === 'mnist' && !OPTIONS.datasets.mnist) state.data = 'sample';
+  return state;
+}
+
+const state = initialState();
+const check = new Latest();
+const numbers = Object.fromEntries([...document.querySelectorAll('#run-numbers dd')].map((dd) => [dd.dataset.key, dd]));
+const view = new RunView({
+  state: $('run-state'), numbers, result: $('run-result'),
+  lossChart: $('loss-chart'), accChart: $('acc-chart'),
+  snapshot: {filters: $('filters'), probe: $('probe'), maps: $('maps'), step: $('snapshot-step')},
+  epoch: {confusion: $('confusion'), mistakes: $('mistakes'), title: $('epoch-title')},
+});
+const builder = new NetworkBuilder({list: $('layers'), kind: $('add-kind'), add: $('add-layer')}, {
+  activations: ACTIVATIONS,
+  onChange: (items) => { state.layers = items; state.preset = ''; $('preset').value = ''; save(); checkNetwork(); },
+});
+let stream = null;
+let networkOk = false;
+
+function save(options) {
+  url.write(state, options);
+}
+
+// ---- the network and the hyperparameters ----
+
+const FIELDS = {optimizer: 'optimizer', lr: 'lr', batch: 'batch', epochs: 'epochs', l2: 'l2', dropout: 'dropout',
+                seed: 'seed', dataset: 'data'};
+
+function fillForm() {
+  $('preset').value = state.preset;
+  if (!stream) $('new-lr').value = String(state.lr);
+  for (const [id, key] of Object.entries(FIELDS)) $(id).value = String(state[key]);
+  builder.setItems(state.layers);
+}
+
+function readField(id) {
+  const input = $(id);
+  if (input.tagName === 'SELECT') return input.value;
+  const text = input.value.trim();
+  if (id === 'dropout' && text === '') return '';
+  const v = Number(text);
+  return text !== '' && Number.isFinite(v) ? v : text;
+}
+
+for (const [id, key] of Object.entries(FIELDS)) {
+  $(id).addEventListener(id === 'optimizer' || id === 'dataset' ? 'change' : 'input', () => {
+    state[key] = readField(id);
+    if (id === 'dropout' && typeof state.dropout === 'number') {
+      for (const item of state.layers) if (item.kind === 'dropout') item.p = state.dropout;
+      builder.setItems(state.layers);
+      checkNetwork();
+    }
+    save();
+  });
+}
+
+$('preset').addEventListener('change', () => {
+  state.preset = $('preset').value;
+  if (state.preset) {
+    state.layers = presetItems(state.preset);
+    builder.setItems(state.layers);
+  }
+  save();
+  checkNetwork();
+});
+
+function networkBody() {
+  if (state.preset) return {preset: state.preset};
+  return {layers: state.layers.map(toSpec)};
+}
+
+async function checkNetwork() {
+  let answer;
+  try {
+    answer = await check.post('/api/networks/check', networkBody(), {alert: false});
+  } catch (error) {
+    if (error instanceof ApiError) showNetworkProblem(error.message);
+    return;
+  }
+  if (!answer) return;
+  builder.showCheck(answer);
+  networkOk = answer.ok;
+  const total = answer.total_params.toLocaleString(document.documentElement.lang);
+  $('network-total').textContent = t('train.total', {params: total, limit: answer.max_params.toLocaleString(document.documentElement.lang)});
+  const whole = answer.error && answer.error.index === null;
+  showNetworkProblem(whole ? answer.error.detail : (answer.error ? t('train.problem.layer', {n: answer.error.index + 1}) : ''));
+  updateButtons();
+}
+
+function showNetworkProblem(text) {
+  $('network-error').hidden = !text;
+  $('network-error').textContent = text;
+  if (text) networkOk = false;
+  updateButtons();
+}
+
+// ---- a run ----
+
+function updateButtons() {
+  const s = view.state;
+  const live = s === 'running' || s === 'paused' || s === 'queued';
+  $('start').disabled = !networkOk;
+  $('pause').disabled = !live;
+  $('pause').textContent = s === 'paused' ? t('train.resume') : t('train.pause');
+  $('pause').setAttribute('aria-pressed', String(s === 'paused'));
+  $('stop').disabled = !live;
+  $('new-lr').disabled = $('set-lr').disabled = !live;
+  const done = s === 'done' && view.result && view.result.reason !== 'error' && view.result.step > 0;
+  $('model-name').disabled = $('save').disabled = !done;
+}
+
+function command(message) {
+  if (!state.run) return;
+  if (stream?.send(message)) return;
+  if (message.type !== 'set') postJSON(`/api/runs/${state.run}/${message.type}`, {}).catch(() => {});
+}
+
+function onEvent(event) {
+  if (event.type === 'error') {
+    showAlert(event.message);
+    return;
+  }
+  view.handle(event);
+  if (event.type === 'status' || event.type === 'done') updateButtons();
+  if (event.type === 'status' && event.lr !== undefined && document.activeElement !== $('new-lr')) $('new-lr').value = String(event.lr);
+}
+
+function showLink(id) {
+  const link = $('run-link');
+  const href = `${location.pathname}?run=${encodeURIComponent(id)}`;
+  link.href = href;
+  link.textContent = `${location.origin}${href}`;
+  $('run-share').hidden = false;
+}
+
+function watch(run) {
+  stream?.close();
+  view.reset(run);
+  $('new-lr').value = String(run.lr);
+  $('save-result').textContent = '';
+  $('model-name').value = run.saved?.[0] ?? `${run.config.preset ?? 'custom'}-${run.id}`;
+  showLink(run.id);
+  stream = new RunStream(run.id, {
+    onEvent,
+    onConnection: (c) => { $('run-connection').textContent = c === 'reconnecting' ? t('train.reconnecting') : ''; },
+  });
+  updateButtons();
+}
+
+function fromRunConfig(config) {
+  state.preset = config.preset ?? '';
+  state.layers = config.spec.layers.map((entry) => toItem(entry, ACTIVATIONS));
+  Object.assign(state, {optimizer: config.optimizer, lr: config.lr, batch: config.batch_size, epochs: config.epochs,
+                        l2: config.l2, dropout: config.dropout ?? '', seed: config.seed, data: config.dataset});
+  fillForm();
+}
+
+async function start() {
+  clearAlert();
+  const body = {...networkBody(), epochs: state.epochs, batch_size: state.batch, lr: state.lr, optimizer: state.optimizer,
+                seed: state.seed, dataset: state.data, l2: state.l2};
+  if (state.dropout !== '') body.dropout = state.dropout;
+  $('start').disabled = true;
+  try {
+    const run = await postJSON('/api/runs', body);
+    state.run = run.id;
+    save({push: true});
+    watch(run);
+  } catch {
+    updateButtons();
+  }
+}
+
+async function open(id) {
+  try {
+    const run = await getJSON(`/api/runs/${encodeURIComponent(id)}`);
+    fromRunConfig(run.config);
+    watch(run);
+  } catch {
+    state.run = '';
+    replaceParams({run: null});
+  }
+  checkNetwork();
+}
+
+$('start').addEventListener('click', start);
+$('pause').addEventListener('click', () => command({type: view.state === 'paused' ? 'resume' : 'pause'}));
+$('stop').addEventListener('click', () => command({type: 'stop'}));
+$('set-lr').addEventListener('click', () => {
+  const text = $('new-lr').value.trim();
+  const v = Number(text);
+  command({type: 'set', lr: text !== '' && Number.isFinite(v) ? v : text});
+});
+$('new-lr').addEventListener('keydown', (event) => { if (event.key === 'Enter') $('set-lr').click(); });
+$('save').addEventListener('click', async () => {
+  const name = $('model-name').value.trim();
+  $('save-result').textContent = '';
+  try {
+    const info = await postJSON(`/api/runs/${state.run}/save`, {name});
+    const link = document.createElement('a');
+    link.href = `/draw?model=${encodeURIComponent(info.name)}`;
+    link.textContent = t('train.saved.draw');
+    $('save-result').replaceChildren(t('train.saved', {name: info.name}), ' ', link);
+  } catch { /* the alert shows the server's message */ }
+});
+$('model-name').addEventListener('keydown', (event) => { if (event.key === 'Enter') $('save').click(); });
+window.addEventListener('popstate', () => location.reload());
+
+fillForm();
+if (state.run) open(state.run); else checkNetwork();
+updateButtons();
