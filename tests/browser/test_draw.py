@@ -75,16 +75,17 @@ def test_drawn_digit_is_the_top_guess(page, live_server, console_errors, digit):
     # The explanation arrives when the pen is lifted; every layer is drawn.
     expect(page.locator("#explain-text")).to_contain_text(f"score for {digit}")
     assert red_pixels(page, "#explain-map") >= 10           # the strokes that support the answer
+    expect(page.locator(".layer[data-layer=conv1] canvas")).to_have_count(6)
+    if digit == "7":
+        SHOTS.mkdir(exist_ok=True)
+        page.screenshot(path=SHOTS / "draw-7-en.png")
+        page.screenshot(path=SHOTS / "draw-7-en-full.png", full_page=True)
     page.click("input[name=explain][value=occlusion]")        # the other map of the same answer
     expect(page.locator("#explain-text")).to_contain_text(f"probability of {digit}")
     assert "explain=occlusion" in page.url
     expect(page.locator(".layer[data-layer=conv1] canvas")).to_have_count(6)
     expect(page.locator(".layer[data-layer=conv2] canvas")).to_have_count(16)
     expect(page.locator(".layer[data-layer=dense3] .unit")).to_have_count(10)
-    if digit == "7":
-        SHOTS.mkdir(exist_ok=True)
-        page.screenshot(path=SHOTS / "draw-7-en.png")
-        page.screenshot(path=SHOTS / "draw-7-en-full.png", full_page=True)
     assert console_errors == []
 
 
