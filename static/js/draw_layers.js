@@ -3,8 +3,8 @@
 //   const view = new LayersView(container);
 //   view.show(answer.layers);   // [{name, type, shape, values, min, max, scale}, ...]
 //
-// Feature maps (C x H x W) become C small images; vectors (dense layers) a strip of cells, and
-// the last layer (ten scores) its numbers. Colours only display values on the server's scale:
+// Feature maps (C x H x W) become C small images; vectors (dense layers) a strip of cells (one
+// canvas), and the last layer (ten scores) its numbers. Colours only display values on the server's scale:
 // dark for large positive values, red for negative ones. Canvases and cells are built once per
 // network and then repainted, so updating while drawing stays cheap.
 import {fmt, shape} from './format.js';
@@ -53,7 +53,7 @@ export class LayersView {
       const body = document.createElement('div');
       body.className = 'layer-body';
       block.append(body);
-      const entry = {layer: layer.name, body, maps: [], cells: [], scores: layer === last};
+      const entry = {layer: layer.name, body, maps: [], cells: [], strip: null, scores: layer === last};
       if (layer.shape.length === 3) {
         const [channels, h] = layer.shape;
         body.classList.add('maps');
@@ -65,16 +65,24 @@ export class LayersView {
           body.append(canvas);
           entry.maps.push(canvas);
         }
+      } else if (!entry.scores) {
+        // A vector: one canvas, one pixel per value, drawn as a strip of cells.
+        body.classList.add('strip');
+        const canvas = document.createElement('canvas');
+        canvas.className = 'pixels vector';
+        canvas.style.setProperty('--units', layer.shape[0]);
+        body.append(canvas);
+        entry.strip = canvas;
       } else {
-        body.classList.add(entry.scores ? 'scores' : 'strip');
+        body.classList.add('scores');
         for (let i = 0; i < layer.shape[0]; i++) {
           const cell = document.createElement('span');
           cell.className = 'unit';
-          if (entry.scores) cell.innerHTML = `<span class="unit-label">${i}</span><span class="unit-value"></span>`;
+          cell.innerHTML = `<span class="unit-label">${i}</span><span class="unit-value"></span>`;
           body.append(cell);
           entry.cells.push(cell);
         }
-        if (entry.scores) {
+        {
           const note = document.createElement('p');
           note.className = 'hint';
           note.textContent = t('draw.layer.scores_note');
@@ -96,17 +104,15 @@ export class LayersView {
       const colour = (v) => divergingColour(v, layer.scale);
       if (entry.maps.length) {
         entry.maps.forEach((canvas, c) => paintArray(canvas, layer.values[c], colour));
+      } else if (entry.strip) {
+        paintArray(entry.strip, [layer.values], colour);
       } else {
         entry.cells.forEach((cell, i) => {
           const v = layer.values[i];
           const [r, g, b] = colour(v);
           cell.style.background = `rgb(${r}, ${g}, ${b})`;
-          if (entry.scores) {
-            cell.querySelector('.unit-value').textContent = fmt(v);
-            cell.classList.toggle('light', Math.abs(v) < 0.55 * layer.scale);
-          } else {
-            cell.title = `${i + 1}: ${fmt(v)}`;
-          }
+          cell.querySelector('.unit-value').textContent = fmt(v);
+          cell.classList.toggle('light', Math.abs(v) < 0.55 * layer.scale);
         });
       }
     }

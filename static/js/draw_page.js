@@ -3,7 +3,8 @@
 // Predictions while drawing, over the websocket /ws/predict (see draw_socket.js): at most one
 // question is open; changes made meanwhile are collected and the LATEST drawing is sent as soon
 // as the answer arrives, so the page never queues stale drawings. The explanation map (a batch
-// of erased copies, or a backward pass) is asked for when a stroke ends, not on every movement.
+// of erased copies, or a backward pass) is asked for when a stroke ends, not on every movement,
+// and every layer's activations while that panel is on screen (and when a stroke ends).
 import {clearAlert, getJSON, showAlert} from './api.js';
 import {DrawingPad} from './draw_canvas.js';
 import {LayersView} from './draw_layers.js';
@@ -71,8 +72,11 @@ async function predict({withExplanation}) {
     document.body.dataset.ready = 'yes';
     return;
   }
+  const started = performance.now();
   const ink = pad.ink();
-  const body = {image: ink.rows, layers: true, explain: withExplanation ? VIEWS[state.explain] : null};
+  // Every layer's activations are asked for while they are on screen, and when a stroke ends.
+  const body = {image: ink.rows, layers: layersOnScreen || withExplanation,
+                explain: withExplanation ? VIEWS[state.explain] : null};
   if (state.model) body.model = state.model;
   const answer = await socket.ask(body);
   if (answer.type === 'error') {
@@ -90,9 +94,12 @@ async function predict({withExplanation}) {
   clearAlert();
   steps.show(answer, ink.canvas);
   result.show(answer);
-  layers.show(answer.layers);
+  if (answer.layers) layers.show(answer.layers); else layers.markStale(true);
   lastAnswer = answer.explanation ? answer : null;
   if (answer.explanation) explain.show(answer, state.explain); else explain.markStale();
+  // For benchmarks/bench_predict.py (not shown): drawing read, sent, answered and drawn.
+  document.body.dataset.roundTripMs = (performance.now() - started).toFixed(2);
+  document.body.dataset.answers = String(Number(document.body.dataset.answers ?? 0) + 1);
   document.body.dataset.ready = 'yes';
 }
 
@@ -106,6 +113,12 @@ const pad = new DrawingPad($('pad'), {
     predictor.request({withExplanation: true});
   },
 });
+
+let layersOnScreen = false;
+new IntersectionObserver(([entry]) => {
+  layersOnScreen = entry.isIntersecting;
+  if (layersOnScreen && layers.container.classList.contains('stale') && !pad.isEmpty) predictor.request();
+}).observe($('layers'));
 
 $('undo').addEventListener('click', () => pad.undo());
 $('clear').addEventListener('click', () => pad.clear());
