@@ -55,7 +55,7 @@ def seven(side: int = 128) -> np.ndarray:
 
 def summary(label: str, seconds: list[float]) -> str:
     ms = np.array(seconds) * 1000
-    return (f"  {label:<46} p50 {np.percentile(ms, 50):7.2f} ms   p99 {np.percentile(ms, 99):7.2f} ms"
+    return (f"  {label:<52} p50 {np.percentile(ms, 50):7.2f} ms   p99 {np.percentile(ms, 99):7.2f} ms"
             f"   ({len(ms)} runs)")
 
 
@@ -107,7 +107,7 @@ def inside_the_server(runs: int) -> None:
         with TestClient(app) as client:
             for _ in range(runs + 1):
                 client.post("/api/predict", content=content, headers={"content-type": "application/json"})
-        print(summary(label + f" ({len(content) // 1000} kB)", app.seconds[1:]))
+        print(summary(label.replace("128x128", f"128x128 ({len(content) // 1000} kB)"), app.seconds[1:]))
 
 
 def free_port() -> int:
