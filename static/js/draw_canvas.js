@@ -48,7 +48,11 @@ export class DrawingPad {
   down(event) {
     if (event.button !== 0 && event.pointerType === 'mouse') return;
     event.preventDefault();
-    this.canvas.setPointerCapture?.(event.pointerId);
+    try {
+      this.canvas.setPointerCapture(event.pointerId);   // keep the stroke when the pen leaves the pad
+    } catch {
+      // not an active pointer (a synthetic event): draw without capture
+    }
     this.current = {id: event.pointerId, points: [this.point(event)]};
     this.strokes.push(this.current);
     this.render();

@@ -89,6 +89,30 @@ def test_drawn_digit_is_the_top_guess(page, live_server, console_errors, digit):
     assert console_errors == []
 
 
+PEN_STROKE = """([points, type]) => {
+    const pad = document.getElementById('pad');
+    const box = pad.getBoundingClientRect();
+    const at = ([x, y], kind, extra = {}) => pad.dispatchEvent(new PointerEvent(kind, {
+        bubbles: true, cancelable: true, pointerId: 7, pointerType: type, isPrimary: true, pressure: 0.6,
+        clientX: box.left + x * box.width, clientY: box.top + y * box.height, ...extra}));
+    at(points[0], 'pointerdown', {button: 0, buttons: 1});
+    const [a, b] = [points[0], points[points.length - 1]];
+    for (let i = 1; i <= 30; i++) at([a[0] + (b[0] - a[0]) * i / 30, a[1] + (b[1] - a[1]) * i / 30], 'pointermove');
+    at(b, 'pointerup');
+}"""
+
+
+@pytest.mark.parametrize("pointer", ["pen", "touch"])
+def test_pen_and_finger(page, live_server, console_errors, pointer):
+    """Pointer Events from a pen or a finger draw like the mouse (the pad ignores their type)."""
+    open_page(page, live_server)
+    assert page.eval_on_selector("#pad", "c => getComputedStyle(c).touchAction") == "none"
+    page.evaluate(PEN_STROKE, [[[0.5, 0.15], [0.48, 0.85]], pointer])
+    expect(page.locator("#pad")).to_have_attribute("data-strokes", "1")
+    expect(page.locator("#top-digit")).to_have_text("1")
+    assert console_errors == []
+
+
 def test_undo_and_clear_with_buttons_and_keys(page, live_server, console_errors):
     open_page(page, live_server)
     expect(page.locator("#result-empty")).to_be_visible()
