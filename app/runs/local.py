@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 
 MAX_LR = 10.0
 PROGRESS_POINTS_PER_EPOCH = 50  # about this many progress messages per epoch
-SNAPSHOTS_PER_EPOCH = 8
+SNAPSHOTS_PER_EPOCH = 4
 
 
 def _iso(t: float | None) -> str | None:

@@ -260,7 +260,8 @@ def test_check_a_preset_against_the_engine(client):
         assert {k: row[k] for k in expected} == expected
     conv1 = answer["layers"][0]
     assert conv1["params"] == 6 * 25 + 6 and conv1["dense_params"] == (28 * 28 + 1) * 6 * 28 * 28
-    assert conv1["dense_ratio"] == round(conv1["dense_params"] / conv1["params"], 1)
+    assert conv1["dense_ratio"] == 23671  # 3,692,640 / 156, whole above 100
+    assert answer["layers"][3]["dense_ratio"] == round(answer["layers"][3]["dense_params"] / 2416)  # 779
 
 
 def test_check_shows_the_layers_that_work_and_the_first_that_does_not(client):
