@@ -9,12 +9,13 @@ HTTP: ``POST /api/runs`` starts (or queues) a run and answers its view with its 
 history after ``after`` (default: all of it), then live, and closes (1000) after ``done``. The
 client may send ``{"type": "pause" | "resume" | "stop"}`` and ``{"type": "set", "lr": 0.01}``;
 anything else is answered with ``{"type": "error", "code", "message"}`` (no ``seq``: it is not part
-of the run) and the connection carries on. An unknown run gets an ``error`` and close code 4404.
+of the run) and the connection carries on. An unknown run gets an ``error`` and close code 4404; a
+viewer too slow to keep up is closed with 1013 and catches up by reconnecting with ``after``.
 """
 import asyncio
 import json
 
-from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, Request, WebSocket
 from fastapi.responses import JSONResponse
 
 from engine.errors import EngineError
@@ -25,7 +26,7 @@ from ..deps import ModelStoreDep, SettingsDep
 from ..error_handlers import engine_message
 from ..i18n import request_language
 from ..runs import network
-from ..runs.base import RunConfig
+from ..runs.base import RunConfig, SlowViewer
 from ..runs.deps import RunRegistryDep, mnist_available
 from ..runs.network import MAX_LAYERS, MAX_VALUES_PER_IMAGE
 from ..schemas.common import ErrorResponse
@@ -190,9 +191,10 @@ async def watch_run(websocket: WebSocket, run_id: str, registry: RunRegistryDep,
     sender, receiver = asyncio.create_task(forward()), asyncio.create_task(listen())
     try:
         done, _ = await asyncio.wait({sender, receiver}, return_when=asyncio.FIRST_COMPLETED)
-        if sender in done and sender.exception() is None:
-            await websocket.close(code=1000)
-    except (WebSocketDisconnect, RuntimeError):
+        if sender in done:  # the run ended (1000), or this viewer fell behind: reconnect with ?after= (1013)
+            slow = isinstance(sender.exception(), SlowViewer)
+            await websocket.close(code=1013 if slow else 1000)
+    except Exception:  # the viewer has gone: nothing to close
         pass
     finally:
         subscription.close()

@@ -54,9 +54,14 @@ class Event:
     data: dict[str, Any] = field(repr=False)
 
 
+class SlowViewer(Exception):
+    """Raised by a subscription whose viewer fell too far behind: it should reconnect with ``after``."""
+
+
 class Subscription(ABC):
     """A viewer's stream of a run's events: first the history after ``after``, then live ones, ending
-    after the ``done`` event. Iterate it with ``async for``; ``close()`` when the viewer leaves."""
+    after the ``done`` event. Iterate it with ``async for``; ``close()`` when the viewer leaves. A viewer that
+    falls too far behind gets :class:`SlowViewer` and should reconnect with the last ``seq`` it saw."""
 
     @abstractmethod
     def __aiter__(self) -> AsyncIterator[Event]: ...

@@ -13,7 +13,10 @@ import asyncio
 import json
 import threading
 
-from .base import Event, Subscription
+from .base import Event, SlowViewer, Subscription
+
+MAX_PENDING = 5000  # events waiting for one viewer; beyond this it is cut off (and catches up on reconnecting)
+_CUT_OFF = object()
 
 
 class LocalSubscription(Subscription):
@@ -27,17 +30,30 @@ class LocalSubscription(Subscription):
             self.queue.put_nowait(event)
         self.closed = closed  # the run had ended when this viewer arrived: the backlog is all there is
         self.dead = False
+        self.pending = len(backlog)  # handed over and not yet read (queued or still in the loop's callbacks)
+        self._count = threading.Lock()
 
     def push(self, event: Event) -> None:
         """Called by the channel (any thread, under its lock)."""
+        with self._count:
+            self.pending += 1
+            late = self.pending > MAX_PENDING  # a viewer that cannot keep up must not hold the history twice
         try:
-            self.loop.call_soon_threadsafe(self.queue.put_nowait, event)
+            if late:
+                self.dead = True
+                self.loop.call_soon_threadsafe(self.queue.put_nowait, _CUT_OFF)
+            else:
+                self.loop.call_soon_threadsafe(self.queue.put_nowait, event)
         except RuntimeError:  # the viewer's event loop has closed
             self.dead = True
 
     async def __aiter__(self):
         while not (self.closed and self.queue.empty()):
             event = await self.queue.get()
+            if event is _CUT_OFF:
+                raise SlowViewer()
+            with self._count:
+                self.pending -= 1
             yield event
             if event.type == "done":
                 return
