@@ -184,6 +184,31 @@ function watch(run) {
   updateButtons();
 }
 
+/** The runs this server keeps (running, queued, recently finished), as links to watch them. */
+async function listRuns() {
+  let runs;
+  try { runs = await getJSON('/api/runs', {alert: false}); } catch { return; }
+  const items = runs.map((run) => {
+    const li = document.createElement('li');
+    const link = document.createElement('a');
+    link.href = `${location.pathname}?run=${encodeURIComponent(run.id)}`;
+    link.textContent = run.id;
+    if (run.id === state.run) link.setAttribute('aria-current', 'true');
+    const stateText = run.state === 'done' ? t(`train.done.${run.result?.reason ?? 'finished'}`)
+      : run.state === 'queued' ? t('train.state.queued', {place: run.place ?? '?'}) : t(`train.state.${run.state}`);
+    li.append(link, ` ${t('train.runs.item', {network: run.config.preset ? t(`train.preset.${run.config.preset}`)
+      : t('train.preset.custom'), state: stateText, step: run.progress?.step ?? 0, total: run.steps_total,
+      viewers: run.viewers})}`);
+    return li;
+  });
+  if (!items.length) {
+    const li = document.createElement('li');
+    li.textContent = t('train.runs.none');
+    items.push(li);
+  }
+  $('run-list').replaceChildren(...items);
+}
+
 function fromRunConfig(config) {
   state.preset = config.preset ?? '';
   state.layers = config.spec.layers.map((entry) => toItem(entry, ACTIVATIONS));
@@ -203,6 +228,7 @@ async function start() {
     state.run = run.id;
     save({push: true});
     watch(run);
+    listRuns();
   } catch {
     updateButtons();
   }
@@ -241,8 +267,10 @@ $('save').addEventListener('click', async () => {
   } catch { /* the alert shows the server's message */ }
 });
 $('model-name').addEventListener('keydown', (event) => { if (event.key === 'Enter') $('save').click(); });
+$('run-list-box').addEventListener('toggle', () => { if ($('run-list-box').open) listRuns(); });
 window.addEventListener('popstate', () => location.reload());
 
 fillForm();
 if (state.run) open(state.run); else checkNetwork();
 updateButtons();
+listRuns();

@@ -181,6 +181,11 @@ def test_a_run_on_the_sample_moves_its_charts_and_finishes(page, server, console
     assert 1 <= mistakes.count() <= 24
     assert re.fullmatch(r"\d → \d \(\d+%\)", mistakes.first.inner_text().strip())
     shot(page, "learn-finished.png")
+    # The server's list of runs links to it.
+    run_id = re.search(r"run=([0-9a-f]+)", page.url).group(1)
+    page.click("#run-list-box summary")
+    expect(page.locator(f"#run-list a[href$='run={run_id}']")).to_have_attribute("aria-current", "true")
+    expect(page.locator("#run-list")).to_contain_text(re.compile(r"LeNet-5, Finished, step (\d+) of \1,"))
     # Save it for the draw page.
     page.fill("#model-name", "browser-lenet")
     page.click("#save")
