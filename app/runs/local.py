@@ -4,7 +4,8 @@
   generator blocks while the run is paused, which only blocks that thread.
 - At most ``max_concurrent`` runs train at once; later ones wait in a queue and are told their
   place (a ``status`` message with ``state: "queued"`` and ``place``) whenever it changes.
-- A run stops by itself after ``max_seconds`` of training (the engine's ``time_limit``); networks
+- A run stops by itself after ``max_seconds`` of training (the engine's ``time_limit``), and after
+  ``max_pause_seconds`` paused (reason ``pause_limit``: a forgotten run must not hold a slot); networks
   over ``max_params`` parameters are refused before any weights are made.
 - A run does not depend on its viewers: it trains to the end with nobody watching, and its
   history stays for latecomers. The ``max_finished`` most recently finished runs are kept, with
@@ -68,6 +69,8 @@ class Run:
         self.last_epoch: dict | None = None
         self.result: dict | None = None
         self.saved: list[str] = []
+        self.pauses = 0               # numbers the pauses, so that an old pause's timer is ignored
+        self.stop_reason: str | None = None
 
     def observe(self, message: dict) -> None:
         """Keep what the latest messages say (called just before each is published)."""
@@ -99,10 +102,11 @@ class Run:
 
 class LocalRunRegistry(RunRegistry):
     def __init__(self, load_data: Callable[[str], Mnist], *, max_concurrent: int = 1, max_seconds: float = 1800.0,
-                 max_params: int = 2_000_000, max_finished: int = 20):
+                 max_params: int = 2_000_000, max_finished: int = 20, max_pause_seconds: float | None = None):
         self.load_data = load_data
         self.max_concurrent = max(1, int(max_concurrent))
         self.max_seconds = float(max_seconds)
+        self.max_pause_seconds = float(max_seconds if max_pause_seconds is None else max_pause_seconds)
         self.max_params = int(max_params)
         self.max_finished = max(1, int(max_finished))
         self._lock = threading.RLock()
@@ -149,8 +153,14 @@ class LocalRunRegistry(RunRegistry):
                 raise EngineError("run_finished", f"run {run.id} has finished: it cannot be paused, resumed, stopped "
                                   "or changed any more", run=run.id)
             if command == "pause":
+                if not run.control.paused and run in self._active:
+                    run.pauses += 1
+                    timer = threading.Timer(self.max_pause_seconds, self._pause_expired, args=(run, run.pauses))
+                    timer.daemon = True
+                    timer.start()
                 run.control.pause()
             elif command == "resume":
+                run.pauses += 1  # the running timer, if any, no longer applies
                 run.control.resume()
             elif command == "set":
                 run.control.set_lr(lr)
@@ -258,6 +268,8 @@ class LocalRunRegistry(RunRegistry):
                 last_step = message.get("step", last_step)
                 if message["type"] == "done" and message["reason"] == "time_limit":
                     message["limit"] = self.max_seconds
+                if message["type"] == "done" and run.stop_reason == "pause_limit":
+                    message.update(reason="pause_limit", limit=self.max_pause_seconds)
                 self._publish(run, message)
         except Exception as error:  # a bug must not take the server down: the viewers are told
             log.exception("training run %s failed", run.id)
@@ -274,6 +286,13 @@ class LocalRunRegistry(RunRegistry):
                     self._start(self._queue.popleft())
                 self._tell_places()
                 self._forget_old()
+
+    def _pause_expired(self, run: Run, pause: int) -> None:
+        """Stop a run still in the same pause after ``max_pause_seconds``."""
+        with self._lock:
+            if run.pauses == pause and run.control.paused and run.state != "done":
+                run.stop_reason = "pause_limit"
+                run.control.stop()
 
     def _forget_old(self) -> None:
         """Keep only the ``max_finished`` most recently finished runs; called with the lock held."""

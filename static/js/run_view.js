@@ -126,7 +126,8 @@ export class RunView {
       p.result.textContent = r.test_accuracy === null || r.test_accuracy === undefined
         ? t(`train.result.none.${r.reason}`, {limit: r.limit ?? ''})
         : t('train.result', {accuracy: pct(r.test_accuracy), steps: whole(r.step), seconds: duration(r.seconds)})
-          + (r.reason === 'time_limit' ? ` ${t('train.result.time_limit', {limit: duration(r.limit)})}` : '');
+          + (r.reason === 'time_limit' || r.reason === 'pause_limit'
+            ? ` ${t(`train.result.${r.reason}`, {limit: duration(r.limit)})}` : '');
     }
   }
 

@@ -290,3 +290,17 @@ def test_training_options(client):
     assert set(options["presets"]) == {"lenet5", "notes", "tiny"} and options["datasets"]["sample"] is True
     assert options["optimizers"] == ["sgd", "momentum", "nesterov", "adam"]
     assert {"conv", "maxpool", "dense", "dropout", "flatten", "relu"} <= set(options["layer_types"])
+
+
+def test_a_run_left_paused_is_stopped():
+    registry = make_registry(max_pause_seconds=0.3)
+    with runs_client(registry) as client:
+        run = start(client, epochs=50, batch_size=8)
+        client.post(f"/api/runs/{run['id']}/pause")
+        time.sleep(0.15)
+        client.post(f"/api/runs/{run['id']}/resume")  # a resumed pause does not count
+        time.sleep(0.25)
+        assert client.get(f"/api/runs/{run['id']}").json()["state"] == "running"
+        client.post(f"/api/runs/{run['id']}/pause")
+        result = finished(client, run["id"])["result"]
+    assert result["reason"] == "pause_limit" and result["limit"] == 0.3 and result["test_accuracy"] is not None
