@@ -259,3 +259,11 @@ def test_a_queued_run_hears_its_place_then_starts():
         assert states[0] == ("queued", 1) and states[1][0] == "running"
         assert events[-1]["reason"] == "finished"
         assert json.dumps(events)  # plain JSON throughout
+
+
+def test_a_bad_after_is_refused_before_the_stream(client):
+    with pytest.raises(WebSocketDisconnect) as closed:
+        with client.websocket_connect("/ws/runs/abc?after=xyz") as ws:
+            ws.receive_json()
+    assert closed.value.code == 1008 and "after" in str(closed.value.reason)
+    assert client.get("/health").status_code == 200
