@@ -41,8 +41,9 @@ function initialState() {
 const state = initialState();
 const check = new Latest();
 const numbers = Object.fromEntries([...document.querySelectorAll('#run-numbers dd')].map((dd) => [dd.dataset.key, dd]));
+const totals = Object.fromEntries([...document.querySelectorAll('#run-numbers [data-total]')].map((n) => [n.dataset.total, n]));
 const view = new RunView({
-  state: $('run-state'), numbers, result: $('run-result'),
+  state: $('run-state'), numbers, totals, result: $('run-result'),
   lossChart: $('loss-chart'), accChart: $('acc-chart'),
   snapshot: {filters: $('filters'), probe: $('probe'), maps: $('maps'), step: $('snapshot-step')},
   epoch: {confusion: $('confusion'), mistakes: $('mistakes'), title: $('epoch-title')},
@@ -158,7 +159,10 @@ function onEvent(event) {
     return;
   }
   view.handle(event);
-  if (event.type === 'status' || event.type === 'done') updateButtons();
+  if (event.type === 'status' || event.type === 'done') {
+    updateButtons();
+    if ($('run-list-box').open) listRuns();
+  }
   if (event.type === 'status' && event.lr !== undefined && document.activeElement !== $('new-lr')) $('new-lr').value = String(event.lr);
 }
 
@@ -195,7 +199,7 @@ async function listRuns() {
     link.textContent = run.id;
     if (run.id === state.run) link.setAttribute('aria-current', 'true');
     const stateText = run.state === 'done' ? t(`train.done.${run.result?.reason ?? 'finished'}`)
-      : run.state === 'queued' ? t('train.state.queued', {place: run.place ?? '?'}) : t(`train.state.${run.state}`);
+      : run.state === 'queued' ? t('train.runs.queued', {place: run.place ?? '?'}) : t(`train.state.${run.state}`);
     li.append(link, ` ${t('train.runs.item', {network: run.config.preset ? t(`train.preset.${run.config.preset}`)
       : t('train.preset.custom'), state: stateText, step: run.progress?.step ?? 0, total: run.steps_total,
       viewers: run.viewers})}`);

@@ -13,6 +13,7 @@ const whole = (x) => (x === null || x === undefined ? '–' : Math.round(x).toLo
 
 function duration(seconds) {
   if (seconds === null || seconds === undefined) return '–';
+  if (seconds < 9.95) return t('train.seconds', {s: seconds.toFixed(1)});
   const s = Math.round(seconds);
   if (s < 60) return t('train.seconds', {s});
   return t('train.minutes', {m: Math.floor(s / 60), s: String(s % 60).padStart(2, '0')});
@@ -109,9 +110,11 @@ export class RunView {
     p.state.textContent = this.stateText();
     p.state.dataset.state = this.state ?? '';
     const latest = this.latest;
+    p.totals.step.textContent = t('train.num.of', {total: whole(this.stepsTotal)});
+    p.totals.epoch.textContent = this.run ? t('train.num.of', {total: this.run.config.epochs}) : '';
     const values = {
-      step: latest ? `${whole(latest.step)} / ${whole(this.stepsTotal)}` : `0 / ${whole(this.stepsTotal)}`,
-      epoch: latest ? `${latest.epoch} / ${this.run?.config?.epochs ?? '–'}` : '–',
+      step: latest ? whole(latest.step) : '0',
+      epoch: latest ? String(latest.epoch) : '–',
       loss: latest ? fmt(latest.loss) : '–',
       accuracy: latest ? pct(latest.accuracy) : '–',
       val: this.lastEpoch ? pct(this.lastEpoch.val_accuracy) : '–',
