@@ -3,11 +3,11 @@
 The engine's events (:mod:`engine.train`) hold NumPy arrays; this module turns each into a plain
 JSON-able dict with the same ``type`` and numbers, and turns images into compact pixels:
 
-- ``snapshot``: ``filters`` of the first conv layer as ``{"shape": [F, C, kh, kw], "values": ...,
-  "scale": max |w|, "levels": round(255 * w / scale)}`` (a diverging colour scale), and for
-  each image layer ``{"layer", "shape": [C, H, W], "min", "max", "pixels"}`` where ``pixels`` are
-  the maps scaled to 0..255 over the layer's range, as base64 of uint8 bytes in (C, H, W) order;
-  plus the probe digit itself (``probe``, 28x28 pixels, base64).
+- ``snapshot``: ``filters`` of the first conv layer as ``{"shape": [F, C, kh, kw], "scale": max |w|,
+  "levels": round(255 * w / scale)}`` (a diverging colour scale), and for each image layer asked
+  for (``map_layers``: the conv and pooling layers) ``{"layer", "shape": [C, H, W], "min", "max",
+  "pixels"}`` where ``pixels`` are the maps scaled to 0..255 over the layer's range, as base64 of
+  uint8 bytes in (C, H, W) order; plus the probe digit itself (``probe``, 28x28 pixels, base64).
 - ``epoch``: the confusion matrix as lists, and every misclassified test digit with its 28x28
   pixels (base64 uint8, 0 = background), so the page draws them without asking for images.
 
@@ -49,12 +49,14 @@ def filters_json(w: np.ndarray | None) -> dict | None:
     w = np.where(np.isfinite(w), w, 0.0)
     scale = float(np.abs(w).max())
     levels = np.zeros(w.shape, dtype=np.int64) if scale == 0 else np.rint(w * (255.0 / scale)).astype(np.int64)
-    return {"shape": list(w.shape), "values": np.round(w, 6).tolist(), "scale": scale, "levels": levels.tolist()}
+    return {"shape": list(w.shape), "scale": scale, "levels": levels.tolist()}
 
 
-def snapshot_json(event: dict, probe: np.ndarray) -> dict:
+def snapshot_json(event: dict, probe: np.ndarray, map_layers=None) -> dict:
     maps = []
     for name, a in event["feature_maps"]:
+        if map_layers is not None and name not in map_layers:
+            continue
         pixels, lo, hi = _scaled(a)
         maps.append({"layer": name, "shape": list(a.shape), "min": lo, "max": hi, "pixels": pixels})
     return {"type": "snapshot", "step": event["step"], "epoch": event["epoch"], "probe_label": event["probe_label"],
@@ -69,11 +71,12 @@ def epoch_json(event: dict, images: np.ndarray) -> dict:
     return {"type": "epoch", **out}
 
 
-def to_message(event: dict, val_images: np.ndarray) -> dict:
-    """One engine event as a JSON-able message (``val_images``: the images mistakes and the probe index)."""
+def to_message(event: dict, val_images: np.ndarray, map_layers=None) -> dict:
+    """One engine event as a JSON-able message (``val_images``: the images mistakes and the probe index;
+    ``map_layers``: the names of the layers whose feature maps a snapshot carries, None for all)."""
     kind = event["type"]
     if kind == "snapshot":
-        return snapshot_json(event, val_images[0])
+        return snapshot_json(event, val_images[0], map_layers)
     if kind == "epoch":
         return epoch_json(event, val_images)
     out = {}

@@ -34,7 +34,9 @@ log = logging.getLogger(__name__)
 
 MAX_LR = 10.0
 PROGRESS_POINTS_PER_EPOCH = 50  # about this many progress messages per epoch
-SNAPSHOTS_PER_EPOCH = 4
+SNAPSHOTS_PER_EPOCH = 10        # the engine takes this many snapshots an epoch ...
+SNAPSHOT_SECONDS = 1.0          # ... of which viewers get at most one a second (and every epoch's last)
+MAP_TYPES = ("conv", "maxpool", "avgpool")  # feature maps sent to viewers (an activation's are its conv's, clipped)
 
 
 def _iso(t: float | None) -> str | None:
@@ -256,7 +258,8 @@ class LocalRunRegistry(RunRegistry):
     def _train(self, run: Run) -> None:
         config, data = run.config, run.data
         steps_per_epoch = -(-data.num_train // config.batch_size)
-        last_step = 0
+        last_step, previous, last_snapshot = 0, None, float("-inf")
+        map_layers = {layer.name for layer in run.model.layers if layer.type in MAP_TYPES} or None
         try:
             events = train(run.model, data, epochs=config.epochs, batch_size=config.batch_size,
                            optimizer=config.optimizer, lr=config.lr, l2=config.l2, seed=config.seed,
@@ -264,7 +267,14 @@ class LocalRunRegistry(RunRegistry):
                            progress_every=max(1, round(steps_per_epoch / PROGRESS_POINTS_PER_EPOCH)),
                            snapshot_every=max(1, round(steps_per_epoch / SNAPSHOTS_PER_EPOCH)))
             for event in events:
-                message = to_message(event, data.test_images)
+                kind, after = event["type"], previous
+                previous = kind
+                if kind == "snapshot":
+                    recent = time.monotonic() - last_snapshot < SNAPSHOT_SECONDS
+                    if recent and event["step"] > 0 and after != "epoch":
+                        continue  # the viewers had one less than a second ago (the first and epochs' last go)
+                    last_snapshot = time.monotonic()
+                message = to_message(event, data.test_images, map_layers)
                 last_step = message.get("step", last_step)
                 if message["type"] == "done" and message["reason"] == "time_limit":
                     message["limit"] = self.max_seconds

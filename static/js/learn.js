@@ -45,7 +45,7 @@ const totals = Object.fromEntries([...document.querySelectorAll('#run-numbers [d
 const view = new RunView({
   state: $('run-state'), numbers, totals, result: $('run-result'),
   lossChart: $('loss-chart'), accChart: $('acc-chart'),
-  snapshot: {filters: $('filters'), probe: $('probe'), maps: $('maps'), step: $('snapshot-step')},
+  snapshot: {filters: $('filters'), scale: $('filters-scale'), probe: $('probe'), maps: $('maps'), step: $('snapshot-step')},
   epoch: {confusion: $('confusion'), mistakes: $('mistakes'), title: $('epoch-title')},
 });
 const builder = new NetworkBuilder({list: $('layers'), kind: $('add-kind'), add: $('add-layer')}, {

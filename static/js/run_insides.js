@@ -1,19 +1,21 @@
 // Inside a training network, from the run's `snapshot` and `epoch` events: the first layer's filters
 // and one test digit's feature maps as they form, the confusion matrix and the misclassified test
 // digits at each epoch's end. Display only: pixels, counts and confidences come from the server.
+import {fmt} from './format.js';
 import {t} from './i18n.js';
 import {bytes, digit, featureMap, kernel} from './run_images.js';
 
 const percent = () => new Intl.NumberFormat(document.documentElement.lang, {style: 'percent', maximumFractionDigits: 0});
 
 export class SnapshotView {
-  /** parts: {filters, probe, maps, step} elements. */
-  constructor({filters, probe, maps, step}) {
-    Object.assign(this, {filtersBox: filters, probeBox: probe, mapsBox: maps, stepBox: step});
+  /** parts: {filters, scale, probe, maps, step} elements. */
+  constructor({filters, scale, probe, maps, step}) {
+    Object.assign(this, {filtersBox: filters, scaleBox: scale, probeBox: probe, mapsBox: maps, stepBox: step});
   }
 
   clear() {
     this.filtersBox.replaceChildren();
+    this.scaleBox.textContent = '';
     this.probeBox.replaceChildren();
     this.mapsBox.replaceChildren();
     this.stepBox.textContent = '';
@@ -31,6 +33,7 @@ export class SnapshotView {
 
   showFilters(filters) {
     if (!filters) {
+      this.scaleBox.textContent = '';
       const p = document.createElement('p');
       p.className = 'hint';
       p.textContent = t('train.filters.none');
@@ -47,6 +50,7 @@ export class SnapshotView {
     }
     this.filtersBox.replaceChildren(...items);
     this.filtersBox.dataset.count = String(count);
+    this.scaleBox.textContent = t('train.filters.scale', {scale: fmt(filters.scale)});
   }
 
   mapRow(m) {

@@ -88,12 +88,11 @@ def test_progress_epoch_and_snapshot_contents(client):
     assert len(base64.b64decode(snapshot["probe"])) == 784
     filters = snapshot["filters"]
     assert filters["shape"] == [4, 1, 5, 5]
-    flat = [v for f in filters["values"] for c in f for row in c for v in row]
-    assert max(abs(v) for v in flat) == pytest.approx(filters["scale"], rel=1e-5)
+    assert filters["scale"] > 0
     levels = [v for f in filters["levels"] for c in f for row in c for v in row]
     assert max(abs(v) for v in levels) == 255 and all(-255 <= v <= 255 for v in levels)
     maps = {m["layer"]: m for m in snapshot["maps"]}
-    assert list(maps) == ["conv1", "relu1", "pool1"]
+    assert list(maps) == ["conv1", "pool1"]  # conv and pooling layers (relu1's maps are conv1's, clipped)
     assert maps["conv1"]["shape"] == [4, 24, 24] and maps["pool1"]["shape"] == [4, 12, 12]
     for m in maps.values():
         pixels = base64.b64decode(m["pixels"])
@@ -110,7 +109,9 @@ def test_two_viewers_see_the_same_events(client):
         seen_a, seen_b = receive_until(a, "done"), receive_until(b, "done")
     assert [e["seq"] for e in seen_a] == list(range(2, len(seen_a) + 2))
     assert seen_a == seen_b
-    assert [e["type"] for e in seen_a].count("snapshot") > 1  # live viewers get every snapshot
+    # A live viewer gets the first snapshot and every epoch's last; the engine's others, taken less than
+    # a second apart in this fast run, are not sent (a snapshot is the largest message).
+    assert [e["step"] for e in seen_a if e["type"] == "snapshot"] == [0, 16, 32]
 
 
 def test_pause_resume_and_stop_over_the_socket(client):

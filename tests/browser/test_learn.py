@@ -172,7 +172,8 @@ def test_a_run_on_the_sample_moves_its_charts_and_finishes(page, server, console
     assert accuracy >= 90  # LeNet-5, one epoch of the sample
     expect(page.locator("#acc-chart path[data-series='val']")).to_have_attribute("data-points", "1")
     expect(page.locator("#filters canvas")).to_have_count(6)
-    expect(page.locator("#maps .map-row")).to_have_count(6)
+    expect(page.locator("#maps .map-row")).to_have_count(4)  # conv1, pool1, conv2, pool2
+    expect(page.locator("#filters-scale")).to_contain_text("±0.")
     cells = page.locator("table.confusion td")
     expect(cells).to_have_count(100)
     total = sum(int(c.get_attribute("data-count")) for c in cells.all())
