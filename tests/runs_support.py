@@ -20,10 +20,12 @@ def small_data(train: int = 512, test: int = 200) -> mnist.Mnist:
 
 
 def make_registry(**caps):
+    """A registry training on :func:`small_data`; every step's progress is sent (``progress_seconds=0``)
+    so that tests can count on them."""
     from app.runs.local import LocalRunRegistry
 
     data = small_data()
-    return LocalRunRegistry(lambda name: data, **caps)
+    return LocalRunRegistry(lambda name: data, **{"progress_seconds": 0, **caps})
 
 
 @contextmanager

@@ -29,11 +29,12 @@ from . import network
 from .base import COMMANDS, RunConfig, RunRegistry, unknown_run
 from .channel import Channel, LocalSubscription
 from .events import to_message
+from .progress import ProgressMerger
 
 log = logging.getLogger(__name__)
 
 MAX_LR = 10.0
-PROGRESS_POINTS_PER_EPOCH = 50  # about this many progress messages per epoch
+PROGRESS_SECONDS = 0.1          # viewers get a progress message about this often (see .progress)
 SNAPSHOTS_PER_EPOCH = 10        # the engine takes this many snapshots an epoch ...
 SNAPSHOT_SECONDS = 1.0          # ... of which viewers get at most one a second (and every epoch's last)
 MAP_TYPES = ("conv", "maxpool", "avgpool")  # feature maps sent to viewers (an activation's are its conv's, clipped)
@@ -104,11 +105,13 @@ class Run:
 
 class LocalRunRegistry(RunRegistry):
     def __init__(self, load_data: Callable[[str], Mnist], *, max_concurrent: int = 1, max_seconds: float = 1800.0,
-                 max_params: int = 2_000_000, max_finished: int = 20, max_pause_seconds: float | None = None):
+                 max_params: int = 2_000_000, max_finished: int = 20, max_pause_seconds: float | None = None,
+                 progress_seconds: float = PROGRESS_SECONDS):
         self.load_data = load_data
         self.max_concurrent = max(1, int(max_concurrent))
         self.max_seconds = float(max_seconds)
         self.max_pause_seconds = float(max_seconds if max_pause_seconds is None else max_pause_seconds)
+        self.progress_seconds = float(progress_seconds)
         self.max_params = int(max_params)
         self.max_finished = max(1, int(max_finished))
         self._lock = threading.RLock()
@@ -259,16 +262,23 @@ class LocalRunRegistry(RunRegistry):
         config, data = run.config, run.data
         steps_per_epoch = -(-data.num_train // config.batch_size)
         last_step, previous, last_snapshot = 0, None, float("-inf")
+        merger = ProgressMerger(data.num_train, config.batch_size, self.progress_seconds)
         map_layers = {layer.name for layer in run.model.layers if layer.type in MAP_TYPES} or None
         try:
             events = train(run.model, data, epochs=config.epochs, batch_size=config.batch_size,
                            optimizer=config.optimizer, lr=config.lr, l2=config.l2, seed=config.seed,
                            control=run.control, max_seconds=self.max_seconds,
-                           progress_every=max(1, round(steps_per_epoch / PROGRESS_POINTS_PER_EPOCH)),
+                           progress_every=1,
                            snapshot_every=max(1, round(steps_per_epoch / SNAPSHOTS_PER_EPOCH)))
             for event in events:
                 kind, after = event["type"], previous
                 previous = kind
+                if kind == "progress":
+                    event = merger.add(event)
+                    if event is None:
+                        continue
+                elif kind != "snapshot" and (pending := merger.flush()) is not None:
+                    self._publish(run, to_message(pending, data.test_images))  # the steps before a pause, an epoch's end...
                 if kind == "snapshot":
                     recent = time.monotonic() - last_snapshot < SNAPSHOT_SECONDS
                     if recent and event["step"] > 0 and after != "epoch":

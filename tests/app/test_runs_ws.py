@@ -268,3 +268,17 @@ def test_a_bad_after_is_refused_before_the_stream(client):
             ws.receive_json()
     assert closed.value.code == 1008 and "after" in str(closed.value.reason)
     assert client.get("/health").status_code == 200
+
+
+def test_progress_comes_a_few_times_a_second_and_at_every_epochs_end():
+    registry = make_registry(progress_seconds=0.1)
+    with runs_client(registry) as client:
+        run_id = start(client, epochs=3, batch_size=8)  # 3 x 64 steps
+        events = watch_all(client, run_id)
+    steps = [e["step"] for e in events if e["type"] == "progress"]
+    assert steps == sorted(steps) and len(steps) < 3 * 64
+    assert {64, 128, 192} <= set(steps)  # every epoch's last step
+    for e in events:
+        if e["type"] == "epoch":
+            previous = [p for p in events[:events.index(e)] if p["type"] == "progress"][-1]
+            assert previous["step"] == e["step"]  # the chart reaches each epoch's end before its point
