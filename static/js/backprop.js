@@ -4,14 +4,13 @@
 import {Latest} from './api.js';
 import {t} from './i18n.js';
 import {BackpropView, decimals} from './backprop_view.js';
+import {$, statePlayer} from './lab.js';
 import {LineChart} from './linechart.js';
-import {Player} from './player.js';
 import {UrlState, types} from './urlstate.js';
 
 const DEFAULTS = JSON.parse(document.getElementById('bp-defaults').textContent);
 const NAMES = ['x1', 'w11', 'b1', 'w21', 'b2', 'label', 'lr'];
 const MAX_UPDATES = 1000;
-const $ = (id) => document.getElementById(id);
 
 const url = new UrlState([
   ...NAMES.map((name) => ({name, type: types.float, default: DEFAULTS[name]})),
@@ -27,16 +26,8 @@ const latest = new Latest();
 const view = new BackpropView({diagram: $('bp-diagram'), ledger: $('bp-ledger'), current: $('bp-current')});
 const chart = new LineChart($('bp-chart'), {width: 460, height: 240, xLabel: t('learn.bp.chart.x'),
                                             yLabel: 'J', label: t('learn.bp.loss_chart'), legend: false});
-const player = new Player($('player'), {
-  speed: state.speed,
-  showStep: (i) => view.showStep(i),
-  onChange: (i) => { state.step = i; save(); },
-});
-player.speedInput.addEventListener('input', () => { state.speed = player.speed; save(); });
-
-function save() {
-  url.write(state);
-}
+const save = () => url.write(state);
+const player = statePlayer($('player'), state, save, (i) => view.showStep(i));
 
 function readInputs() {
   for (const input of document.querySelectorAll('#bp-values input')) {

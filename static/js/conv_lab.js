@@ -1,14 +1,12 @@
 // The convolution lab: state in the URL, edits -> POST /api/conv -> the player steps the trace.
-import {Latest} from './api.js';
 import {t} from './i18n.js';
 import {Im2colView} from './im2col_view.js';
-import {Player} from './player.js';
 import {ConvView} from './conv_view.js';
+import {$, clampInt, onPresetChosen, onWholeNumber, presetState, ServerCycle, statePlayer} from './lab.js';
 import {UrlState, types} from './urlstate.js';
 
 const PRESETS = JSON.parse(document.getElementById('presets').textContent);
 const ACTIVATIONS = [...document.querySelectorAll('#activation option')].map((o) => o.value);
-const $ = (id) => document.getElementById(id);
 
 /** A preset as the lab's state: input (C, H, W), kernel (F, C, kh, kw), one bias per filter. */
 function fromPreset(name) {
@@ -35,34 +33,13 @@ const url = new UrlState([
   {name: 'im2col', type: types.bool, default: false},
 ]);
 
-/** The state in the URL; `?preset=name` alone fills in that preset's configuration. */
-function initialState() {
-  const state = url.read();
-  const params = new URLSearchParams(location.search);
-  if (state.preset && !params.has('input')) {
-    const preset = fromPreset(state.preset);
-    for (const [key, value] of Object.entries(preset)) if (!params.has(key) || key === 'preset') state[key] = value;
-    if (params.has('step')) state.step = url.read().step;
-  }
-  return state;
-}
-
-let state = initialState();
-const latest = new Latest();
+const state = presetState(url, fromPreset);
 const view = new ConvView(
   {input: $('input-grids'), kernel: $('kernel-grids'), output: $('output-grids'), math: $('math'), formula: $('formula-text')},
   {onInput: onGridInput});
 const im2col = new Im2colView($('im2col-body'));
-const player = new Player($('player'), {
-  speed: state.speed,
-  showStep: (i) => { view.showStep(i); im2col.showStep(i); },
-  onChange: (i) => { state.step = i; save(); },
-});
-player.speedInput.addEventListener('input', () => { state.speed = player.speed; save(); });
-
-function save() {
-  url.write(state);
-}
+const save = () => url.write(state);
+const player = statePlayer($('player'), state, save, (i) => { view.showStep(i); im2col.showStep(i); });
 
 function edited() {
   state.preset = '';
@@ -72,10 +49,6 @@ function edited() {
 // ---- the side panel: sizes, channels, filters, settings ----
 
 const resize = (grid, rows, cols) => Array.from({length: rows}, (_, r) => Array.from({length: cols}, (_, c) => grid[r]?.[c] ?? 0));
-const clampInt = (value, lo, hi, fallback) => {
-  const v = Math.round(Number(value));
-  return Number.isFinite(v) ? Math.min(hi, Math.max(lo, v)) : fallback;
-};
 
 function syncPanel() {
   const [c, h, w] = [state.input.length, state.input[0].length, state.input[0][0].length];
@@ -100,7 +73,7 @@ function syncPanel() {
       const v = input.value.trim() === '' ? '' : Number(input.value);
       state.bias[i] = Number.isFinite(v) && input.value.trim() !== '' ? v : input.value;
       edited();
-      refresh();
+      server.refresh();
     });
     label.append(input);
     biases.append(label);
@@ -125,23 +98,14 @@ function reshape() {
 }
 
 for (const id of ['in-rows', 'in-cols', 'in-channels', 'k-rows', 'k-cols', 'k-filters']) $(id).addEventListener('change', reshape);
-for (const id of ['stride', 'padding', 'dilation']) {
-  $(id).addEventListener('input', () => {
-    const v = Number($(id).value);
-    if ($(id).value === '' || !Number.isInteger(v)) return;
-    state[id] = v;
-    edited();
-    if (id === 'padding') view.setPadding(Math.max(0, v));
-    refresh();
-  });
-}
-$('activation').addEventListener('change', () => { state.activation = $('activation').value; edited(); refresh(); });
-$('preset').addEventListener('change', () => {
-  const name = $('preset').value;
-  if (!name) { state.preset = ''; save(); return; }
-  state = {...state, ...fromPreset(name)};
-  rebuild();
+onWholeNumber(['stride', 'padding', 'dilation'], (id, v) => {
+  state[id] = v;
+  edited();
+  if (id === 'padding') view.setPadding(Math.max(0, v));
+  server.refresh();
 });
+$('activation').addEventListener('change', () => { state.activation = $('activation').value; edited(); server.refresh(); });
+onPresetChosen(state, fromPreset, {save, load: rebuild});
 $('im2col-toggle').addEventListener('click', () => { state.im2col = !state.im2col; syncPanel(); save(); });
 
 const randomGrid = (grid, lo, hi) => grid.map((row) => row.map(() => lo + Math.floor(Math.random() * (hi - lo + 1))));
@@ -153,53 +117,43 @@ $('k-clear').addEventListener('click', () => { state.kernel = state.kernel.map((
 function onGridInput(kind, [a, b], values) {
   if (kind === 'input') state.input[a] = values; else state.kernel[a][b] = values;
   edited();
-  refresh();
+  server.refresh();
 }
 
 // ---- the server computes; the page shows ----
 
-let timer = null;
-
-/** Ask the server again (debounced while typing). */
-function refresh(delay = 150) {
-  document.body.dataset.ready = 'pending';
-  view.markStale();
-  save();
-  clearTimeout(timer);
-  timer = setTimeout(compute, delay);
-}
-
-async function compute() {
-  // One channel and one filter are sent as plain grids, so that messages speak of rows and columns only.
+/** The request: one channel and one filter are sent as plain grids, so that messages speak of rows and columns only. */
+function body() {
   const [channels, filters] = [state.input.length, state.kernel.length];
-  const body = {
+  return {
     input: channels === 1 ? state.input[0] : state.input,
     kernel: filters === 1 ? (channels === 1 ? state.kernel[0][0] : state.kernel[0]) : state.kernel,
     bias: filters === 1 ? state.bias[0] : state.bias,
     stride: state.stride, padding: state.padding, dilation: state.dilation, activation: state.activation || null,
   };
-  let trace;
-  try {
-    trace = await latest.post('/api/conv', body);
-  } catch {
+}
+
+const server = new ServerCycle('/api/conv', {
+  body,
+  save,
+  stale: () => view.markStale(),
+  show: (trace) => {
+    view.setTrace(trace);
+    im2col.setTrace(trace);
+    player.setCount(trace.steps.length, state.step);
+  },
+  fail: () => {
     player.setCount(0);
     view.clearMath();
     $('formula-text').textContent = '';
-    document.body.dataset.ready = 'error';
-    return;
-  }
-  if (!trace) return;
-  view.setTrace(trace);
-  im2col.setTrace(trace);
-  player.setCount(trace.steps.length, state.step);
-  document.body.dataset.ready = 'yes';
-}
+  },
+});
 
 /** Draw the grids for the current shapes, then compute. */
 function rebuild() {
   view.build(state.input, state.kernel, Math.max(0, state.padding));
   syncPanel();
-  refresh(0);
+  server.refresh(0);
 }
 
 rebuild();

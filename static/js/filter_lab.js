@@ -7,10 +7,10 @@ import {Grid} from './grid.js';
 import {Heatmap} from './heatmap.js';
 import {t} from './i18n.js';
 import {readPicture} from './image_upload.js';
+import {$, onWholeNumber} from './lab.js';
 import {Player} from './player.js';
 import {UrlState, types} from './urlstate.js';
 
-const $ = (id) => document.getElementById(id);
 const KERNELS = JSON.parse($('kernels').textContent);
 const SAMPLES = [...$('image').options].map((o) => o.value).filter((v) => v !== 'upload');
 const PIXELS = {kind: 'gray', low: 0, high: 255}; // how a picture is shown: 0 black, 255 white
@@ -123,14 +123,7 @@ for (const id of ['k-rows', 'k-cols']) {
     refresh(0);
   });
 }
-for (const id of ['stride', 'padding']) {
-  $(id).addEventListener('input', () => {
-    const v = Number($(id).value);
-    if ($(id).value === '' || !Number.isInteger(v)) return;
-    state[id] = v;
-    refresh();
-  });
-}
+onWholeNumber(['stride', 'padding'], (id, v) => { state[id] = v; refresh(); });
 $('bias').addEventListener('input', () => {
   const text = $('bias').value.trim();
   const v = Number(text);

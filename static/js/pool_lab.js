@@ -1,12 +1,10 @@
 // The pooling lab: state in the URL, edits -> POST /api/pool -> the player steps the windows.
-import {Latest} from './api.js';
-import {Player} from './player.js';
+import {$, clampInt, onPresetChosen, onWholeNumber, presetState, ServerCycle, statePlayer} from './lab.js';
 import {PoolView} from './pool_view.js';
 import {UrlState, types} from './urlstate.js';
 
 const PRESETS = JSON.parse(document.getElementById('presets').textContent);
 const SHIFTS = ['', 'right', 'left', 'down', 'up'];
-const $ = (id) => document.getElementById(id);
 
 function fromPreset(name) {
   const p = PRESETS[name];
@@ -26,41 +24,17 @@ const url = new UrlState([
   {name: 'speed', type: types.float, default: 2},
 ]);
 
-function initialState() {
-  const state = url.read();
-  const params = new URLSearchParams(location.search);
-  if (state.preset && !params.has('input')) {
-    const preset = fromPreset(state.preset);
-    for (const [key, value] of Object.entries(preset)) if (!params.has(key) || key === 'preset') state[key] = value;
-  }
-  return state;
-}
-
-let state = initialState();
-const latest = new Latest();
+const state = presetState(url, fromPreset);
 const view = new PoolView({input: $('input-grid'), output: $('output-grid'), math: $('math'), formula: $('formula-text'),
                            shiftPanel: $('shift-panel'), shiftSummary: $('shift-summary'), shiftGrids: $('shift-grids')},
-                          {onInput: (values) => { state.input = values; edited(); refresh(); }});
-const player = new Player($('player'), {
-  speed: state.speed,
-  showStep: (i) => view.showStep(i),
-  onChange: (i) => { state.step = i; save(); },
-});
-player.speedInput.addEventListener('input', () => { state.speed = player.speed; save(); });
-
-function save() {
-  url.write(state);
-}
+                          {onInput: (values) => { state.input = values; edited(); server.refresh(); }});
+const save = () => url.write(state);
+const player = statePlayer($('player'), state, save, (i) => view.showStep(i));
 
 function edited() {
   state.preset = '';
   $('preset').value = '';
 }
-
-const clampInt = (value, lo, hi, fallback) => {
-  const v = Math.round(Number(value));
-  return Number.isFinite(v) ? Math.min(hi, Math.max(lo, v)) : fallback;
-};
 
 function syncPanel() {
   const values = {'in-rows': state.input.length, 'in-cols': state.input[0].length, size: state.size,
@@ -82,68 +56,46 @@ function reshape() {
 
 $('in-rows').addEventListener('change', reshape);
 $('in-cols').addEventListener('change', reshape);
-for (const id of ['size', 'stride', 'padding']) {
-  $(id).addEventListener('input', () => {
-    const v = Number($(id).value);
-    if ($(id).value === '' || !Number.isInteger(v)) return;
-    state[id] = v;
-    edited();
-    if (id === 'padding') view.setPadding(Math.max(0, v), state.mode);
-    refresh();
-  });
-}
+onWholeNumber(['size', 'stride', 'padding'], (id, v) => {
+  state[id] = v;
+  edited();
+  if (id === 'padding') view.setPadding(Math.max(0, v), state.mode);
+  server.refresh();
+});
 $('mode').addEventListener('change', () => {
   state.mode = $('mode').value;
   document.body.dataset.mode = state.mode;
   edited();
   view.setPadding(Math.max(0, state.padding), state.mode);
-  refresh();
+  server.refresh();
 });
-$('shift').addEventListener('change', () => { state.shift = $('shift').value; edited(); refresh(); });
-$('preset').addEventListener('change', () => {
-  const name = $('preset').value;
-  if (!name) { state.preset = ''; save(); return; }
-  state = {...state, ...fromPreset(name)};
-  rebuild();
-});
+$('shift').addEventListener('change', () => { state.shift = $('shift').value; edited(); server.refresh(); });
+onPresetChosen(state, fromPreset, {save, load: rebuild});
 const fill = (f) => state.input.map((row) => row.map(f));
 $('in-random').addEventListener('click', () => { state.input = fill(() => Math.floor(Math.random() * 10)); edited(); rebuild(); });
 $('in-clear').addEventListener('click', () => { state.input = fill(() => 0); edited(); rebuild(); });
 
-let timer = null;
-
-function refresh(delay = 150) {
-  document.body.dataset.ready = 'pending';
-  view.markStale();
-  save();
-  clearTimeout(timer);
-  timer = setTimeout(compute, delay);
-}
-
-async function compute() {
-  const body = {input: state.input, mode: state.mode, size: state.size, stride: state.stride, padding: state.padding,
-                shift: state.shift || null};
-  let trace;
-  try {
-    trace = await latest.post('/api/pool', body);
-  } catch {
+const server = new ServerCycle('/api/pool', {
+  body: () => ({input: state.input, mode: state.mode, size: state.size, stride: state.stride, padding: state.padding,
+                shift: state.shift || null}),
+  save,
+  stale: () => view.markStale(),
+  show: (trace) => {
+    view.setTrace(trace);
+    player.setCount(trace.steps.length, state.step);
+  },
+  fail: () => {
     player.setCount(0);
     view.clearMath();
     $('formula-text').textContent = '';
     view.showTranslation(null);
-    document.body.dataset.ready = 'error';
-    return;
-  }
-  if (!trace) return;
-  view.setTrace(trace);
-  player.setCount(trace.steps.length, state.step);
-  document.body.dataset.ready = 'yes';
-}
+  },
+});
 
 function rebuild() {
   view.build(state.input, Math.max(0, state.padding), state.mode);
   syncPanel();
-  refresh(0);
+  server.refresh(0);
 }
 
 rebuild();
