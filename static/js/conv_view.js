@@ -1,7 +1,7 @@
 // The convolution lab's picture: input channels (with their padding), the filters, the feature
 // maps, and the current step's arithmetic. Every number comes from the server's trace.
 import {Grid} from './grid.js';
-import {fmt, term} from './format.js';
+import {fmt, showFormula, term} from './format.js';
 import {t} from './i18n.js';
 
 function block(container, caption) {
@@ -72,12 +72,7 @@ export class ConvView {
         {rows: oh, cols: ow, values: Array.from({length: oh}, () => Array(ow).fill(null)),
          label: `${t('conv.output')} ${filters > 1 ? f + 1 : ''}`.trim(), className: 'output'}));
     }
-    this.el.formula.replaceChildren(...trace.formula.map((line) => {
-      const node = document.createElement('span');
-      node.className = 'formula-line';
-      node.textContent = line;
-      return node;
-    }));
+    showFormula(this.el.formula, trace.formula);
   }
 
   /** The trace is out of date (an edit is on its way, or the server refused it). */

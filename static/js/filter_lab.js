@@ -3,6 +3,7 @@
 // the notes' cost arithmetic and the trace of a small block, which the Player steps through.
 import {ApiError, Latest, getJSON, showAlert} from './api.js';
 import {FilterTraceView} from './filter_trace_view.js';
+import {showFormula} from './format.js';
 import {Grid} from './grid.js';
 import {Heatmap} from './heatmap.js';
 import {t} from './i18n.js';
@@ -219,12 +220,7 @@ function show(data, full) {
   $('cost-dense').textContent = t('filter.cost.dense', numbers);
   $('cost').dataset.operations = String(c.operations);
   $('cost').dataset.dense = String(c.dense_entries);
-  $('formula-text').replaceChildren(...data.formula.map((text) => {
-    const span = document.createElement('span');
-    span.className = 'formula-line';
-    span.textContent = text;
-    return span;
-  }));
+  showFormula($('formula-text'), data.formula);
   $('trace-row').max = String(oh);
   $('trace-col').max = String(ow);
   const trace = data.trace;

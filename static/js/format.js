@@ -1,4 +1,4 @@
-// How the page writes numbers the server computed (display only: nothing is computed here).
+// How the page writes what the server computed (display only: nothing is computed here).
 
 /** A number as a student would write it: 19, -0.5, 0.333 (at most 4 significant digits). */
 export function fmt(x) {
@@ -13,6 +13,16 @@ export function fmt(x) {
 export function term(x) {
   const text = fmt(x);
   return typeof x === 'number' && x < 0 ? `(${text})` : text;
+}
+
+/** The server's formula lines (an answer's `formula`) in `container`, one `span.formula-line` each. */
+export function showFormula(container, lines) {
+  container.replaceChildren(...lines.map((line) => {
+    const node = document.createElement('span');
+    node.className = 'formula-line';
+    node.textContent = line;
+    return node;
+  }));
 }
 
 /** A shape as `3×4` (or `2×3×3`). */

@@ -12,6 +12,17 @@
 // In an editable grid, arrow keys and Enter move between cells.
 import {fmt} from './format.js';
 
+/** A titled box for a grid (`div.grid-block` with an h2), added to `container`; the grid goes inside it. */
+export function gridBlock(container, title) {
+  const box = document.createElement('div');
+  box.className = 'grid-block';
+  const h = document.createElement('h2');
+  h.textContent = title;
+  box.append(h);
+  container.append(box);
+  return box;
+}
+
 function parseCell(text) {
   const s = text.trim();
   if (s === '') return s;

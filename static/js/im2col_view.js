@@ -2,18 +2,8 @@
 // and the whole convolution is one matrix product (kernel rows × columns + bias). The matrices
 // come from the server (`im2col` in the answer of POST /api/conv); this view only draws them and
 // follows the player: the current window's column, its filter's row and their product light up.
-import {Grid} from './grid.js';
+import {Grid, gridBlock} from './grid.js';
 import {t} from './i18n.js';
-
-function part(container, title, className = '') {
-  const box = document.createElement('div');
-  box.className = `grid-block ${className}`.trim();
-  const h = document.createElement('h2');
-  h.textContent = title;
-  box.append(h);
-  container.append(box);
-  return box;
-}
 
 function operator(container, text) {
   const op = document.createElement('div');
@@ -47,16 +37,16 @@ export class Im2colView {
     const {kernel_rows: rows, columns, bias, product} = this.data;
     const side = Math.max(columns.length, columns[0].length);
     const density = side <= 9 ? 'm' : side <= 30 ? 's' : 'xs';
-    this.kernelGrid = new Grid(part(row, t('im2col.kernel_rows', {rows: rows.length, cols: rows[0].length})),
+    this.kernelGrid = new Grid(gridBlock(row, t('im2col.kernel_rows', {rows: rows.length, cols: rows[0].length})),
       {rows: rows.length, cols: rows[0].length, values: rows, label: t('im2col.kernel_rows_label'), density});
     operator(row, '×');
-    this.columnsGrid = new Grid(part(row, t('im2col.columns', {rows: columns.length, cols: columns[0].length})),
+    this.columnsGrid = new Grid(gridBlock(row, t('im2col.columns', {rows: columns.length, cols: columns[0].length})),
       {rows: columns.length, cols: columns[0].length, values: columns, label: t('im2col.columns_label'), density});
     operator(row, '+');
-    this.biasGrid = new Grid(part(row, t('conv.bias')),
+    this.biasGrid = new Grid(gridBlock(row, t('conv.bias')),
       {rows: bias.length, cols: 1, values: bias.map((b) => [b]), label: t('conv.bias'), density});
     operator(row, '=');
-    this.productGrid = new Grid(part(row, t('im2col.product', {rows: product.length, cols: product[0].length})),
+    this.productGrid = new Grid(gridBlock(row, t('im2col.product', {rows: product.length, cols: product[0].length})),
       {rows: product.length, cols: product[0].length, values: product.map((r) => r.map(() => null)),
        label: t('im2col.product_label'), density});
   }

@@ -1,20 +1,10 @@
 // The pooling lab's picture: the input with its padding, the pooled map filling in, the current
 // window's arithmetic, and the translation demo. Every number comes from POST /api/pool.
-import {Grid} from './grid.js';
-import {fmt} from './format.js';
+import {Grid, gridBlock} from './grid.js';
+import {fmt, showFormula} from './format.js';
 import {t} from './i18n.js';
 
 const PAD = {max: '−∞', avg: 0}; // max pooling pads with -infinity (padding never wins), avg with zeros
-
-function block(container, title) {
-  const box = document.createElement('div');
-  box.className = 'grid-block';
-  const h = document.createElement('h2');
-  h.textContent = title;
-  box.append(h);
-  container.append(box);
-  return box;
-}
 
 export class PoolView {
   /** elements: {input, output, math, formula, shiftPanel, shiftSummary, shiftGrids}; onInput(values). */
@@ -45,12 +35,7 @@ export class PoolView {
       this.outputGrid = new Grid(this.el.output, {rows: oh, cols: ow, values: trace.output.map((r) => r.map(() => null)),
         label: t('pool.output'), className: 'output'});
     }
-    this.el.formula.replaceChildren(...trace.formula.map((line) => {
-      const node = document.createElement('span');
-      node.className = 'formula-line';
-      node.textContent = line;
-      return node;
-    }));
+    showFormula(this.el.formula, trace.formula);
     this.showTranslation(trace.translation);
   }
 
@@ -103,7 +88,7 @@ export class PoolView {
       input_percent: fmt(demo.input_changed_percent), output_changed: demo.output_changed_count,
       output_total: demo.output_total, output_percent: fmt(demo.output_changed_percent)});
     const marked = (container, title, values, changed) => {
-      const g = new Grid(block(container, title), {rows: values.length, cols: values[0].length, values, label: title,
+      const g = new Grid(gridBlock(container, title), {rows: values.length, cols: values[0].length, values, label: title,
         density: values.length > 6 ? 's' : null});
       g.highlight(changed.flatMap((row, r) => row.flatMap((c, q) => (c ? [[r, q]] : []))), 'changed');
       return g;
