@@ -7,7 +7,8 @@ Run from the repository root (needs the full MNIST; torch only in the benchmark'
 
 Each figure is measured in separate processes, alternating engine and PyTorch (NumPy's BLAS and
 torch in one process slow each other down), and the ratio quoted is the median of the paired
-ratios. ``--side engine`` runs one engine measurement and prints ``name: value`` lines, in the same
+ratios. ``--accuracy-seeds 10`` compares one-epoch test accuracy over seeds 0..9 instead.
+``--side engine`` runs one engine measurement and prints ``name: value`` lines, in the same
 form as ../shared/bench/torch_lenet.py.
 """
 import argparse
@@ -102,6 +103,24 @@ def compare(args) -> None:
     print("ratio = engine / torch, the median of paired ratios (for latency and seconds, below 1 is faster)")
 
 
+def accuracy_over_seeds(args) -> None:
+    """One epoch at batch 64 for seeds 0..N-1 on both sides, alternating: one-epoch accuracy depends
+    on the seed (two float32 runs drift apart chaotically), so compare distributions, not one run."""
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": str(args.engine_threads), "OMP_NUM_THREADS": str(args.engine_threads)}
+    key = "test accuracy after 1 epoch(s)"
+    ours, theirs = [], []
+    for seed in range(args.accuracy_seeds):
+        common = ["--data-dir", args.data_dir, "--seed", str(seed), "--epochs", "1", "--batch-size", "64"]
+        ours.append(run([sys.executable, __file__, "--side", "engine", *common], env)[key])
+        theirs.append(run([args.torch_python, str(TORCH_SCRIPT), "--threads", str(args.torch_threads), *common],
+                          os.environ.copy())[key])
+        print(f"seed {seed}: engine {ours[-1]:.4f}  torch {theirs[-1]:.4f}", flush=True)
+    for name, accs in (("engine", ours), ("torch", theirs)):
+        print(f"{name}: mean {statistics.mean(accs):.4f}, median {statistics.median(accs):.4f}, "
+              f"min {min(accs):.4f}, max {max(accs):.4f}, at or above 0.9700: {sum(a >= 0.97 for a in accs)} "
+              f"of {len(accs)}")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data-dir", required=True)
@@ -114,9 +133,15 @@ def main():
     ap.add_argument("--torch-python", help="a Python with torch==2.13.0 installed")
     ap.add_argument("--engine-threads", type=int, default=1)
     ap.add_argument("--torch-threads", type=int, default=2)
+    ap.add_argument("--accuracy-seeds", type=int, default=0,
+                    help="instead of timing: one-epoch test accuracy of both sides for seeds 0..N-1")
     args = ap.parse_args()
     if args.side:
         engine_side(args)
+    elif args.accuracy_seeds:
+        if not args.torch_python:
+            ap.error("--torch-python is needed to compare")
+        accuracy_over_seeds(args)
     else:
         if not args.torch_python:
             ap.error("--torch-python is needed to compare (or use --side engine)")
