@@ -1,9 +1,6 @@
 """Shared fixtures: the path to the development copy of MNIST, an HTTP test client, and a real
 uvicorn server on a free local port with Debian's Chromium for browser tests."""
 import os
-import socket
-import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -44,25 +41,11 @@ def client():
 @pytest.fixture(scope="session")
 def live_server():
     """A real uvicorn serving the app on a socket pre-bound to a free port; yields its base URL."""
-    import uvicorn
-
     from app.main import create_app
+    from tests.browser.helpers import serve
 
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(), log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start within 20 s"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+    with serve(create_app()) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -2,20 +2,10 @@
 vanishing gradient shows 0.25^n for sigmoid, the URL reproduces the screen, the language switch
 keeps it, presenter mode keeps the controls, the keyboard reaches them, and no console errors."""
 from decimal import ROUND_HALF_UP, Decimal
-from pathlib import Path
 
 from playwright.sync_api import expect
 
-SHOTS = Path(__file__).resolve().parents[2] / "screenshots"
-
-
-def open_lab(page, url):
-    page.goto(url)
-    page.wait_for_selector("body[data-ready=yes]")
-
-
-def settle(page):
-    page.wait_for_selector("body[data-ready=yes]")
+from tests.browser.helpers import open_lab, settle, shoot
 
 
 def slide(page, selector, value):
@@ -34,11 +24,6 @@ def sig4(x):
         return format(rounded, "f")
     mantissa = (rounded.scaleb(-exponent)).normalize()
     return f"{format(mantissa, 'f')}e{exponent}"
-
-
-def shoot(page, name):
-    SHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=SHOTS / name)
 
 
 def test_vanishing_gradient_of_sigmoid_against_relu(page, live_server, console_errors):
@@ -133,13 +118,12 @@ def test_url_round_trip_and_language_switch(page, live_server, console_errors):
     for key in ("a=elu", "pa=alpha:0.4", "pb=lower:0.1,upper:0.3", "range=4", "depth=7", "zmode=fixed", "z=1.5"):
         assert key in copied
     other = page.context.new_page()
-    other.goto(copied)
-    other.wait_for_selector("body[data-ready=yes]")
+    open_lab(other, copied)
     expect(other.locator("#fact-a")).to_have_text(fact_a)
     expect(other.locator("#vanish-readout")).to_have_text(readout)
     other.close()
     page.click("a[data-lang=zh]")
-    page.wait_for_selector("body[data-ready=yes]")
+    settle(page)
     expect(page.locator("h1")).to_have_text("激活函数实验室")
     expect(page.locator("#fact-b")).to_contain_text("测试时 a = (l + u)/2 = 0.2")
     expect(page.locator("#vanish-readout")).to_contain_text("经过 7 层后")

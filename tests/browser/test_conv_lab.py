@@ -1,36 +1,12 @@
 """The convolution lab in a real browser: presets play to the notes' numbers, keys step, the URL
 reproduces the screen, the language switch keeps it, presenter mode, and errors shown in words."""
-from pathlib import Path
-
 import pytest
 from playwright.sync_api import expect
 
-SHOTS = Path(__file__).resolve().parents[2] / "screenshots"
+from tests.browser.helpers import grid_values, open_lab, settle, shoot
+
 PRESET_OF = {"basic 3x3 * 2x2": "basic", "with bias 2": "bias", "zero padding 1": "padding", "stride 2": "stride",
              "5x5 image, 3x3 filter, ReLU": "relu5x5", "5x5 image, 3x3 filter, stride 2": "relu5x5-stride2"}
-
-
-def grid_values(page, selector):
-    """The numbers shown in a grid widget, as rows (empty cells as None)."""
-    cells = page.eval_on_selector_all(
-        f"{selector} .cell[data-row]",
-        "els => els.map(e => [+e.dataset.row, +e.dataset.col, e.value !== undefined ? e.value : e.textContent])")
-    rows = max(r for r, _, _ in cells) + 1
-    cols = max(c for _, c, _ in cells) + 1
-    out = [[None] * cols for _ in range(rows)]
-    for r, c, text in cells:
-        out[r][c] = float(text) if text.strip() else None
-    return out
-
-
-def open_lab(page, url):
-    page.goto(url)
-    page.wait_for_selector("body[data-ready=yes]")
-
-
-def shoot(page, name):
-    SHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=SHOTS / name)
 
 
 @pytest.mark.parametrize("name", sorted(PRESET_OF))
@@ -98,9 +74,9 @@ def test_url_round_trip_reproduces_the_screen(page, live_server, console_errors)
     open_lab(page, f"{live_server}/conv?lang=en")
     page.fill("#input-grids input.cell >> nth=0", "9")
     page.fill("#padding", "1")
-    page.wait_for_selector("body[data-ready=yes]")
+    settle(page)
     page.select_option("#activation", "relu")
-    page.wait_for_selector("body[data-ready=yes]")
+    settle(page)
     expect(page.locator(".player-counter")).to_have_text("Step 1 of 16")
     for _ in range(5):
         page.keyboard.press("ArrowRight") if page.evaluate("document.activeElement.tagName") == "BODY" else \
@@ -112,8 +88,7 @@ def test_url_round_trip_reproduces_the_screen(page, live_server, console_errors)
     link = page.url
     assert "input=9,1,2;3,4,5;6,7,8" in link and "padding=1" in link and "step=5" in link
     other = page.context.new_page()
-    other.goto(link)
-    other.wait_for_selector("body[data-ready=yes]")
+    open_lab(other, link)
     expect(other.locator(".player-counter")).to_have_text("Step 6 of 16")
     assert {"input": grid_values(other, "#input-grids"), "output": grid_values(other, "#output-grids"),
             "math": other.locator("#math").text_content(),
@@ -129,7 +104,7 @@ def test_language_switch_keeps_the_state(page, live_server, console_errors):
     page.keyboard.press("ArrowRight")
     expect(page.locator("h1")).to_have_text("Convolution lab")
     page.click("a[data-lang=zh]")
-    page.wait_for_selector("body[data-ready=yes]")
+    settle(page)
     expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
     expect(page.locator("h1")).to_have_text("卷积实验室")
     expect(page.locator(".player-counter")).to_have_text("第 2 步，共 4 步")
@@ -152,7 +127,7 @@ def test_presenter_mode(page, live_server, console_errors):
         page.keyboard.press("ArrowRight")
     shoot(page, "conv-padding-presenter.png")
     page.reload()
-    page.wait_for_selector("body[data-ready=yes]")
+    settle(page)
     expect(page.locator("html")).to_have_class("presenter")
     expect(page.locator(".player-counter")).to_have_text("Step 6 of 16")
     page.click("[data-presenter-toggle]")
@@ -167,14 +142,14 @@ def test_bad_input_is_explained_on_the_page(page, live_server, console_errors):
     expect(page.locator("#alerts")).to_have_text("The input, row 1, column 2: “x” is not a number.")
     expect(page.locator("#input-grids input.cell >> nth=1")).to_have_class("cell invalid")
     page.fill("#input-grids input.cell >> nth=1", "1")
-    page.wait_for_selector("body[data-ready=yes]")
+    settle(page)
     expect(page.locator("#alerts")).to_be_hidden()
     page.fill("#k-rows", "4")
     page.dispatch_event("#k-rows", "change")
     expect(page.locator("#alerts")).to_contain_text("OH = (3 + 2*0 - 4)/1 + 1 = 0")
     shoot(page, "conv-error.png")
     page.fill("#padding", "1")
-    page.wait_for_selector("body[data-ready=yes]")
+    settle(page)
     expect(page.locator("#alerts")).to_be_hidden()
     # the only console messages are the browser's notes about the 422 answers
     assert all("422" in e for e in console_errors), console_errors
@@ -191,7 +166,7 @@ def test_multichannel_and_im2col(page, live_server, console_errors):
     shoot(page, "conv-multichannel-im2col.png")
     page.fill("#k-filters", "2")
     page.dispatch_event("#k-filters", "change")
-    page.wait_for_selector("body[data-ready=yes]")
+    settle(page)
     assert page.locator("#output-grids .grid").count() == 2
     expect(page.locator(".player-counter")).to_have_text("Step 4 of 8")  # an edit keeps the step
     assert console_errors == []

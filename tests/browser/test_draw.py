@@ -1,11 +1,9 @@
 """The draw-a-digit page in real Chromium: digits drawn with the mouse are recognised, undo and
 clear work, the 28x28 view, layers and explanation show, in English and Chinese, in presenter mode."""
-from pathlib import Path
-
 import pytest
 from playwright.sync_api import expect
 
-SHOTS = Path(__file__).resolve().parents[2] / "screenshots"
+from tests.browser.helpers import shoot
 
 # Strokes in the pad's own coordinates, (x, y) in [0, 1], as a person would draw them.
 DIGITS = {
@@ -77,9 +75,8 @@ def test_drawn_digit_is_the_top_guess(page, live_server, console_errors, digit):
     assert red_pixels(page, "#explain-map") >= 10           # the strokes that support the answer
     expect(page.locator(".layer[data-layer=conv1] canvas")).to_have_count(6)
     if digit == "7":
-        SHOTS.mkdir(exist_ok=True)
-        page.screenshot(path=SHOTS / "draw-7-en.png")
-        page.screenshot(path=SHOTS / "draw-7-en-full.png", full_page=True)
+        shoot(page, "draw-7-en.png")
+        shoot(page, "draw-7-en-full.png", full_page=True)
     page.click("input[name=explain][value=occlusion]")        # the other map of the same answer
     expect(page.locator("#explain-text")).to_contain_text(f"probability of {digit}")
     assert "explain=occlusion" in page.url
@@ -179,8 +176,7 @@ def test_chinese_and_presenter_mode(page, live_server, console_errors):
     # Large enough for the back row: the top guess and the pad are big.
     assert page.locator("#top-digit").bounding_box()["height"] >= 80
     assert page.locator("#pad").bounding_box()["width"] >= 300
-    SHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=SHOTS / "draw-4-zh-presenter.png")
+    shoot(page, "draw-4-zh-presenter.png")
     # The language and presenter mode survive a reload; the explanation method is in the URL.
     page.click("input[name=explain][value=saliency]")
     assert "explain=saliency" in page.url

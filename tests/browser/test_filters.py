@@ -3,25 +3,10 @@ operations), presets, a traced block stepped by keys and picked by a click, cust
 uploaded picture scaled to 512, the URL, both languages, presenter mode, errors in words."""
 import struct
 import zlib
-from pathlib import Path
 
 from playwright.sync_api import expect
 
-SHOTS = Path(__file__).resolve().parents[2] / "screenshots"
-
-
-def open_lab(page, url):
-    page.goto(url)
-    page.wait_for_selector("body[data-ready=yes]")
-
-
-def settle(page):
-    page.wait_for_selector("body[data-ready=yes]")
-
-
-def shoot(page, name, full_page=False):
-    SHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=SHOTS / name, full_page=full_page)
+from tests.browser.helpers import open_lab, settle, shoot
 
 
 def term(x):
@@ -114,8 +99,7 @@ def test_url_round_trip_language_switch_and_presenter(page, live_server, console
     expect(page.locator("#trace-math")).to_contain_text("row 11, column 13")
     math = page.locator("#trace-math").text_content()
     other = page.context.new_page()
-    other.goto(page.url)
-    other.wait_for_selector("body[data-ready=yes]")
+    open_lab(other, page.url)
     expect(other.locator("#trace-math")).to_have_text(math)
     other.close()
     page.click("a[data-lang=zh]")

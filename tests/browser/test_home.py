@@ -1,9 +1,7 @@
 """The home page in a real browser: it renders, links to every lab it serves, and switches language."""
-from pathlib import Path
-
 from playwright.sync_api import expect
 
-SHOTS = Path(__file__).resolve().parents[2] / "screenshots"
+from tests.browser.helpers import shoot
 
 
 def test_home_links_and_language(page, live_server, console_errors):
@@ -16,8 +14,7 @@ def test_home_links_and_language(page, live_server, console_errors):
     page.click("a[data-lang=zh]")
     expect(page.locator("h1")).to_have_text("卷积神经网络演练场")
     expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
-    SHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=SHOTS / "home-zh.png")
+    shoot(page, "home-zh.png")
     page.goto(f"{live_server}/")  # the cookie remembers the choice
     expect(page.locator("h1")).to_have_text("卷积神经网络演练场")
     page.click("[data-presenter-toggle]")

@@ -4,24 +4,19 @@ watching one run see the same events, the controls work, the builder explains an
 network, presenter mode and both languages, and no console errors. Screenshots at 1280x720 go to
 screenshots/."""
 import re
-import socket
-import threading
 import time
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
-ROOT = Path(__file__).resolve().parents[2]
-SHOTS = ROOT / "screenshots"
+from tests.browser.helpers import serve, shoot
+
 DIGITS = 5e-10  # "to 9 decimals"
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """uvicorn on a free port; runs train on the real bundled sample, two at a time; models saved to a temp dir."""
-    import uvicorn
-
     from app.deps import get_model_store
     from app.main import create_app
     from app.model_store import ModelStore
@@ -33,30 +28,14 @@ def server(tmp_path_factory):
     app = create_app()
     app.dependency_overrides[get_run_registry] = lambda: registry
     app.dependency_overrides[get_model_store] = lambda: store
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{sock.getsockname()[1]}", registry, store
-    registry.close()
-    registry.wait_idle(20)
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+    with serve(app) as base:
+        yield base, registry, store
+        registry.close()
+        registry.wait_idle(20)
 
 
 def number(text: str) -> float:
     return float(text.replace("−", "-"))
-
-
-def shot(page, name):
-    SHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=SHOTS / name)
 
 
 # ---- the backprop walkthrough ------------------------------------------------------------------------
@@ -103,7 +82,7 @@ def test_walkthrough_in_the_notes_decimals_stepped_by_keys(page, server, textboo
     for key, value in rounded["after_one_step"]["notes_rounded"].items():
         if key != "y":
             assert page.locator(f"[data-value-id='{key}_new']").inner_text() == f"{value:g}"
-    shot(page, "backprop-walkthrough.png")
+    shoot(page, "backprop-walkthrough.png")
     # "One more step" (the N key) repeats the update and plots the loss.
     loss_line = page.locator("#bp-chart path.chart-line")
     expect(loss_line).to_have_attribute("data-points", "2")
@@ -129,7 +108,7 @@ def test_walkthrough_presenter_and_chinese(page, server, console_errors):
     page.click("[data-presenter-toggle]")
     expect(page.locator("html")).to_have_class("presenter")
     expect(page.locator(".side-panel")).to_be_hidden()
-    shot(page, "backprop-presenter-zh.png")
+    shoot(page, "backprop-presenter-zh.png")
     assert console_errors == []
 
 
@@ -163,7 +142,7 @@ def test_a_run_on_the_sample_moves_its_charts_and_finishes(page, server, console
         assert time.monotonic() < deadline, "the run did not finish"
         seen.add(int(line.get_attribute("data-points") or 0))
         if len(seen) == 3:
-            shot(page, "learn-training.png")
+            shoot(page, "learn-training.png")
         time.sleep(0.05)
     assert len({n for n in seen if n > 0}) >= 3, seen  # the chart grew while we watched
     expect(page.locator("#run-state")).to_have_text("Finished")
@@ -181,7 +160,7 @@ def test_a_run_on_the_sample_moves_its_charts_and_finishes(page, server, console
     mistakes = page.locator("#mistakes figure")
     assert 1 <= mistakes.count() <= 24
     assert re.fullmatch(r"\d → \d \(\d+%\)", mistakes.first.inner_text().strip())
-    shot(page, "learn-finished.png")
+    shoot(page, "learn-finished.png")
     # The server's list of runs links to it.
     run_id = re.search(r"run=([0-9a-f]+)", page.url).group(1)
     page.click("#run-list-box summary")
@@ -237,7 +216,7 @@ def test_pause_resume_learning_rate_and_stop(page, server, console_errors):
     points = page.locator("#loss-chart path[data-series='train']").get_attribute("data-points")
     page.wait_for_timeout(400)
     assert page.locator("#loss-chart path[data-series='train']").get_attribute("data-points") == points
-    shot(page, "learn-paused.png")
+    shoot(page, "learn-paused.png")
     page.fill("#new-lr", "0.01")
     page.keyboard.press("Enter")
     page.click("#pause")  # resume: the new learning rate takes effect
@@ -269,7 +248,7 @@ def test_builder_edits_and_explains(page, server, console_errors):
     expect(layers.nth(0)).to_have_class(re.compile("invalid"))
     expect(layers.nth(0).locator(".layer-problem")).to_contain_text("does not fit")
     expect(page.locator("#start")).to_be_disabled()
-    shot(page, "learn-builder-error.png")
+    shoot(page, "learn-builder-error.png")
     layers.nth(0).locator("input[data-field='kernel']").fill("5")
     expect(page.locator("#start")).to_be_enabled()
     # Add, move and remove layers with the keyboard.
@@ -305,7 +284,7 @@ def test_learn_presenter_mode_and_language(page, server, console_errors):
     page.click("[data-presenter-toggle]")
     expect(page.locator(".learn-side")).to_be_hidden()
     expect(page.locator("#start")).to_be_visible()  # a teacher can still start a run
-    shot(page, "learn-presenter-zh.png")
+    shoot(page, "learn-presenter-zh.png")
     page.click("a[data-lang=en]")
     expect(page.locator("#run-state")).to_have_text("Finished")  # the same run, in English, after a reload
     assert "presenter=1" in page.url and "run=" in page.url

@@ -1,32 +1,11 @@
 """The pooling lab in a real browser: the notes' presets play to their numbers with the winner
 marked, keys step, the URL reproduces the screen, language switch, presenter mode, the shift demo."""
-from pathlib import Path
-
 import pytest
 from playwright.sync_api import expect
 
-SHOTS = Path(__file__).resolve().parents[2] / "screenshots"
+from tests.browser.helpers import grid_values, open_lab, settle, shoot
+
 PRESET_OF = {"max pooling 2x2 stride 2": "max", "average pooling 2x2 stride 2": "avg"}
-
-
-def grid_values(page, selector):
-    cells = page.eval_on_selector_all(
-        f"{selector} .cell[data-row]",
-        "els => els.map(e => [+e.dataset.row, +e.dataset.col, e.value !== undefined ? e.value : e.textContent])")
-    out = [[None] * (max(c for _, c, _ in cells) + 1) for _ in range(max(r for r, _, _ in cells) + 1)]
-    for r, c, text in cells:
-        out[r][c] = float(text) if text.strip() else None
-    return out
-
-
-def open_lab(page, url):
-    page.goto(url)
-    page.wait_for_selector("body[data-ready=yes]")
-
-
-def shoot(page, name):
-    SHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=SHOTS / name, full_page=True)
 
 
 @pytest.mark.parametrize("name", sorted(PRESET_OF))
@@ -44,7 +23,7 @@ def test_each_preset_plays_to_the_notes_numbers(page, live_server, console_error
     else:
         assert page.locator("#input-grid .cell.winner").count() == 0
         expect(page.locator("#math")).to_contain_text("(1 + 0 + 1 + 2) / 4 = 4 / 4 = 1")
-    shoot(page, f"pool-{case['mode']}-end.png")
+    shoot(page, f"pool-{case['mode']}-end.png", full_page=True)
     assert console_errors == []
 
 
@@ -59,13 +38,12 @@ def test_keyboard_and_url_round_trip(page, live_server, console_errors):
     page.keyboard.press("ArrowLeft")
     expect(counter).to_have_text("Step 3 of 4")
     page.select_option("#mode", "avg")
-    page.wait_for_selector("body[data-ready=yes]")
+    settle(page)
     expect(page.locator("#preset")).to_have_value("")
     link = page.url
     assert "mode=avg" in link and "step=2" in link
     other = page.context.new_page()
-    other.goto(link)
-    other.wait_for_selector("body[data-ready=yes]")
+    open_lab(other, link)
     expect(other.locator(".player-counter")).to_have_text("Step 3 of 4")
     assert grid_values(other, "#output-grid") == grid_values(page, "#output-grid") == [[1, 3], [2, None]]
     assert other.locator("#math").text_content() == page.locator("#math").text_content()
@@ -84,9 +62,9 @@ def test_translation_demo_shows_the_servers_counts(page, live_server, console_er
     assert page.locator("#shift-grids .grid").count() == 4
     assert page.locator("#shift-grids .cell.changed").count() == demo["input_changed_count"] + demo["output_changed_count"]
     page.locator("#shift-panel").scroll_into_view_if_needed()
-    shoot(page, "pool-shift.png")
+    shoot(page, "pool-shift.png", full_page=True)
     page.select_option("#shift", "")
-    page.wait_for_selector("body[data-ready=yes]")
+    settle(page)
     expect(page.locator("#shift-panel")).to_be_hidden()
     assert "shift=&" in page.url or page.url.endswith("shift=")
     assert console_errors == []
@@ -96,14 +74,14 @@ def test_language_switch_and_presenter_mode(page, live_server, console_errors):
     open_lab(page, f"{live_server}/pool?preset=avg&lang=en")
     page.keyboard.press("ArrowRight")
     page.click("a[data-lang=zh]")
-    page.wait_for_selector("body[data-ready=yes]")
+    settle(page)
     expect(page.locator("h1")).to_have_text("池化实验室")
     expect(page.locator(".player-counter")).to_have_text("第 2 步，共 4 步")
     expect(page.locator("#mode")).to_have_value("avg")
     page.click("[data-presenter-toggle]")
     expect(page.locator(".side-panel")).to_be_hidden()
     assert "presenter=1" in page.url and "lang=zh" in page.url
-    shoot(page, "pool-avg-zh-presenter.png")
+    shoot(page, "pool-avg-zh-presenter.png", full_page=True)
     page.fill("#input-grid input.cell >> nth=0", "")
     expect(page.locator("#alerts")).to_contain_text("第 1 行，第 1 列")
     assert all("422" in e for e in console_errors), console_errors

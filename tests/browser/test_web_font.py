@@ -3,11 +3,10 @@ boxes, even on a machine without any CJK font; Latin text keeps the system font.
 
 Which font draws which text is asked of Chromium itself (DevTools' CSS.getPlatformFontsForNode),
 so a system CJK font cannot make these tests pass in the web font's place."""
-from pathlib import Path
-
 from playwright.sync_api import expect
 
-SHOTS = Path(__file__).resolve().parents[2] / "screenshots"
+from tests.browser.helpers import settle, shoot
+
 SOURCE = "Noto Sans CJK SC"  # the family name inside the bundled subset
 
 # Marks every rendered element whose own text holds wide (CJK) characters, and every <select>
@@ -68,13 +67,13 @@ def open_zh(page, url):
     page.wait_for_load_state("networkidle")
     page.evaluate("document.fonts.ready.then(() => true)")
     if page.locator("body[data-ready]").count():
-        page.wait_for_selector("body[data-ready=yes]")
+        settle(page)
     return response
 
 
 def test_the_web_font_loads_and_draws_the_chinese(page, live_server, console_errors):
     open_zh(page, f"{live_server}/conv?lang=zh")
-    page.wait_for_selector("body[data-ready=yes]")
+    settle(page)
     state = page.evaluate("""async () => {
       await document.fonts.ready;
       const faces = [...document.fonts].filter(f => f.family.replace(/"/g, '') === 'Playground CJK');
@@ -93,8 +92,7 @@ def test_the_web_font_loads_and_draws_the_chinese(page, live_server, console_err
     where_fonts = fonts_of(cdp, ".math .where")
     assert where_fonts[(SOURCE, True)] == sum(not c.isascii() for c in where), where_fonts
 
-    SHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=SHOTS / "conv-zh-font.png")
+    shoot(page, "conv-zh-font.png")
     assert console_errors == []
 
 
