@@ -5,16 +5,20 @@
   message when the catalogue has no such key yet.
 - Pydantic's request validation errors: 422 with one readable sentence per problem
   (``error.validation.<type>``), never a raw pydantic dump as the only text.
+- Starlette's HTTP errors (an unknown route 404, a wrong method 405, a body that cannot be read
+  400): the same shape, with a translated message.
 - Anything unexpected: 500 with a short translated message (and the traceback in the log).
 
 Every body has ``detail`` (the message) and ``code``; ``params`` (and ``errors`` for validation)
 carry the structured details.
 """
 import logging
+import reprlib
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from engine.errors import EngineError
 
@@ -23,6 +27,11 @@ from .i18n import DEFAULT_LANGUAGE, catalogue, request_language, translate
 log = logging.getLogger(__name__)
 
 _PAIR_KEYS = {"padding", "stride", "dilation"}
+_MAX_PARAM_DEPTH = 4     # error params echo what the user sent: a few levels and items of it are enough
+_MAX_PARAM_ITEMS = 40
+# Starlette's own HTTP errors: 400 is a body FastAPI could not parse (nested too deeply for the JSON
+# reader, a number with thousands of digits, bytes in no Unicode encoding).
+_HTTP_CODES = {400: "unreadable_body", 404: "not_found", 405: "method_not_allowed"}
 _SHAPE_KEYS = {"kernel", "size", "shape", "expected"}
 
 
@@ -46,7 +55,7 @@ def position(lang: str, pos) -> str:
 def _display(lang: str, key: str, value):
     if key == "what":
         return field_name(lang, value)
-    if key in ("position", "first"):
+    if key in ("position", "first") and isinstance(value, list):
         return position(lang, value)
     if isinstance(value, list) and value and all(isinstance(v, int) for v in value):
         if key in _PAIR_KEYS and len(value) == 2:
@@ -64,8 +73,41 @@ def _display(lang: str, key: str, value):
     return value
 
 
+def refine(error: EngineError) -> EngineError:
+    """The engine reports several kinds of problem with an activation's parameters or a plotted
+    range under one code; give each kind its own code (in place), so that the catalogues can say it
+    with the right numbers, whichever endpoint met it (the activation lab, a convolution's
+    activation, a network's layers)."""
+    p = error.params
+    if error.code == "bad_activation_param":
+        if "min" in p:
+            error.code = "activation_param_range"
+        elif "allowed" in p:
+            error.code = "activation_param_unknown" if p["allowed"] else "activation_takes_no_params"
+        elif "upper" in p:
+            error.code = "rrelu_order"
+        elif "limit" in p:
+            error.code = "activation_param_list"
+        elif "k" in p:
+            error.code = "maxout_k_mismatch"
+        elif "weights" in p:
+            error.code = "maxout_count_mismatch"
+        elif "value" not in p:
+            error.code = "maxout_biases_without_weights"
+        elif p.get("activation") == "maxout" and p.get("param") == "k" and isinstance(p["value"], str):
+            error.code = "maxout_bad_k"
+        else:  # the engine passes the repr of what is not a number, the number itself otherwise
+            error.code = ("activation_param_not_number" if isinstance(p["value"], str)
+                          else "activation_param_not_integer")
+    elif error.code == "bad_curve_range":
+        error.code = ("curve_range_limit" if "limit" in p else "curve_range_order" if "xmax" in p
+                      else "curve_range_not_finite")
+    return error
+
+
 def engine_message(lang: str, error: EngineError) -> str:
     """The error's message in ``lang``: the catalogue's ``error.<code>``, else the English message."""
+    refine(error)
     key = f"error.{error.code}"
     if not _has(lang, key):
         return error.message
@@ -78,11 +120,16 @@ def _sentence(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def _jsonable(value):
+def _jsonable(value, depth: int = 0):
+    """Error params as plain JSON; nesting beyond a few levels (a user's deeply nested value) is cut."""
+    if isinstance(value, (list, tuple, dict)) and depth >= _MAX_PARAM_DEPTH:
+        return "..."
     if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
+        return [_jsonable(v, depth + 1) for v in value[:_MAX_PARAM_ITEMS]]
     if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k)[:40]: _jsonable(v, depth + 1) for k, v in list(value.items())[:_MAX_PARAM_ITEMS]}
+    if isinstance(value, str):
+        return value[:200]
     if value is None or isinstance(value, (bool, int, str)):
         return value
     if isinstance(value, float):
@@ -90,8 +137,12 @@ def _jsonable(value):
     return str(value)
 
 
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxstring, _REPR.maxother = 3, 40, 40
+
+
 def _short(value) -> str:
-    text = str(value)
+    text = value if isinstance(value, str) else _REPR.repr(value)  # (a deeply nested value only to a few levels)
     return text if len(text) <= 40 else text[:37] + "..."
 
 
@@ -104,8 +155,12 @@ def validation_message(lang: str, error: dict) -> str:
     if not loc:
         key = "error.validation.missing_body" if kind == "missing" else "error.validation.body"
         return translate(lang, key, msg=error.get("msg", ""))
+    if kind in ("model_attributes_type", "model_type"):  # a field that must be an object (the trace region)
+        kind = "dict_type"
+    if kind == "extra_forbidden":  # the field itself is unknown: name it as it was sent
+        return _sentence(translate(lang, "error.validation.extra_forbidden", name=_short(loc[-1])))
     ctx = error.get("ctx") or {}
-    field = field_name(lang, loc[0]) + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc[1:])
+    field = field_name(lang, loc[0]) + "".join(f"[{p}]" if isinstance(p, int) else f".{_short(p)}" for p in loc[1:])
     params = {"field": field, "input": _short(error.get("input")), "msg": error.get("msg", ""),
               "expected": str(ctx.get("expected", "")).replace(" or ", translate(lang, "word.or")),
               "limit": next((ctx[k] for k in ("ge", "gt", "le", "lt", "max_length", "min_length") if k in ctx), "")}
@@ -133,6 +188,14 @@ def install(app: FastAPI) -> None:
                   for e, m in zip(problems, messages)]
         return JSONResponse({"detail": translate(lang, "pos.list_separator").join(messages),
                              "code": "invalid_request", "errors": errors}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def on_http_error(request: Request, error: StarletteHTTPException):
+        lang = request_language(request)
+        code = _HTTP_CODES.get(error.status_code, "http")
+        detail = translate(lang, f"error.{code}", status=error.status_code, method=request.method)
+        return JSONResponse({"detail": detail, "code": code, "params": {"status": error.status_code}},
+                            status_code=error.status_code, headers=error.headers)
 
     @app.exception_handler(Exception)
     async def on_unexpected(request: Request, error: Exception):

@@ -16,6 +16,7 @@ from engine import activations, curves
 from engine.errors import EngineError
 
 from .. import arrays
+from ..error_handlers import refine
 from ..schemas.activations import ActivationCurveRequest, ActivationCurveResponse, ActivationListResponse
 from ..schemas.common import ErrorResponse
 from ..templating import render
@@ -43,38 +44,20 @@ def activation_list() -> dict:
             "xmin": LAB_RANGE[0], "xmax": LAB_RANGE[1]}
 
 
-def _refined(error: EngineError) -> EngineError:
-    """The engine reports several kinds of problem under one code; give each kind its own code so
-    that the catalogues can say it with the right numbers."""
-    p = error.params
-    if error.code == "bad_activation_param":
-        if "min" in p:
-            error.code = "activation_param_range"
-        elif "allowed" in p:
-            error.code = "activation_param_unknown" if p["allowed"] else "activation_takes_no_params"
-        elif "upper" in p:
-            error.code = "rrelu_order"
-        elif "value" in p:  # the engine passes the repr of what is not a number, the number itself otherwise
-            error.code = "activation_param_not_number" if isinstance(p["value"], str) else "activation_param_not_integer"
-    elif error.code == "bad_curve_range":
-        error.code = ("curve_range_limit" if "limit" in p else "curve_range_order" if "xmax" in p
-                      else "curve_range_not_finite")
-    return error
-
-
 def curve_response(name: str, params: dict, xmin: float = LAB_RANGE[0], xmax: float = LAB_RANGE[1],
                    n: int = 241, threshold: float = curves.SATURATION_THRESHOLD, depth: int = LAB_DEPTH,
                    z: float = 0.0, z_mode: str = "fixed") -> dict:
     """The answer of POST /api/activations, from the engine's numbers."""
     name = name[:60]  # an unknown name is echoed in the message: keep it short
     try:
+        activations.check_params(name, params)  # first: a parameter called "xmin" or "z" is unknown, not an argument
         with np.errstate(over="ignore", invalid="ignore"):  # an overflow is refused below (arrays.to_json)
             lab = curves.lab_curve(name, xmin, xmax, n, threshold, **params)
             if z_mode == "steepest":
                 z = lab["steepest_z"]
             deep = activations.gradient_through_layers(name, depth, z, **params)
     except EngineError as error:
-        raise _refined(error) from None
+        raise refine(error) from None
     out = {key: arrays.to_json(lab[key], "curve") for key in ("x", "f", "df", "f_lower", "f_upper") if key in lab}
     arrays.to_json(np.array(list(lab["facts"].values())), "curve")
     return {"name": name, "formula": activations.ACTIVATIONS[name]["formula"], "params": lab["params"], **out,

@@ -165,7 +165,8 @@ def _socket_answer(text: str | None, store: ModelStore, lang: str, max_chars: in
             return {"type": "error", "id": request_id, "code": "invalid_request", "detail": detail}
         if not isinstance(error, EngineError):  # not JSON
             error = EngineError("bad_predict_message", "the message is not JSON: send the body of POST /api/predict")
-        return {"type": "error", "id": request_id, "code": error.code, "detail": engine_message(lang, error),
+        detail = engine_message(lang, error)  # (first: it may refine the code)
+        return {"type": "error", "id": request_id, "code": error.code, "detail": detail,
                 "params": {k: v if isinstance(v, (int, float, str, bool, type(None))) else str(v)
                            for k, v in error.params.items()}}
 

@@ -72,9 +72,9 @@ def check_network(body: NetworkRequest, request: Request, settings: SettingsDep)
     report = network.inspect(spec, settings.max_model_params)
     error = None
     if report.error is not None:
-        lang = request_language(request)
-        error = {"index": report.error_index, "code": report.error.code,
-                 "detail": engine_message(lang, report.error), "params": report.error.params}
+        detail = engine_message(request_language(request), report.error)  # (first: it may refine the code)
+        error = {"index": report.error_index, "code": report.error.code, "detail": detail,
+                 "params": report.error.params}
     return {"ok": report.ok, "spec": spec, "layers": report.rows, "total_params": report.total_params,
             "output_shape": report.output_shape, "max_params": settings.max_model_params, "error": error}
 
@@ -123,7 +123,8 @@ def save_model(run_id: str, body: SaveModelRequest, request: Request, registry: 
 # ---- the websocket --------------------------------------------------------------------------------
 
 def _error(lang: str, error: EngineError) -> str:
-    return json.dumps({"type": "error", "code": error.code, "message": engine_message(lang, error),
+    message = engine_message(lang, error)  # (first: it may refine the code)
+    return json.dumps({"type": "error", "code": error.code, "message": message,
                        "params": {k: v if isinstance(v, (int, float, str, bool, type(None))) else str(v)
                                   for k, v in error.params.items()}})
 

@@ -122,6 +122,18 @@ def test_bad_input(client, body, code):
     assert r.status_code == 422 and r.json()["code"] == code and r.json()["detail"]
 
 
+# Found by tests/app/test_fuzz.py: pydantic's "Extra inputs are not permitted" reached Chinese pages in
+# English (and an empty key as "：Extra inputs..."); the lr bound "greater than 0" had no message either.
+@pytest.mark.parametrize("body, english, chinese", [
+    ({"w12": 1}, "Unknown field “w12”", "未知的字段“w12”"),
+    ({"": None}, "Unknown field “”", "未知的字段"),
+    ({"lr": 0}, "more than 0", "必须大于 0"),
+])
+def test_refusals_are_translated(client, body, english, chinese):
+    assert english in client.post("/api/backprop", json=body).json()["detail"]
+    assert chinese in client.post("/api/backprop?lang=zh", json=body).json()["detail"]
+
+
 def test_too_large_a_learning_rate_overshoots_into_a_dead_relu(client):
     """lr = 10 jumps past the label and below zero: ReLU outputs 0 and learning stops (a lesson, not a crash)."""
     history = client.post("/api/backprop", json={"lr": 10, "updates": 5}).json()["history"]

@@ -242,6 +242,13 @@ def test_nan_infinity_and_broken_json(client, raw, code):
     assert_refused(r, code)
 
 
+def test_a_trace_region_that_is_not_an_object(client):
+    # Found by tests/app/test_fuzz.py: this said "The request must be a JSON object." of the whole request.
+    body = {"image": "astronaut", "kernel": [[1]], "trace": [1, 2]}
+    assert_refused(apply(client, **body), "invalid_request", "The traced block must be an object", "[1, 2]")
+    assert_refused(apply(client, "zh", **body), "invalid_request", "追踪的区域必须是一个对象")
+
+
 def test_messages_in_chinese(client):
     assert_refused(apply(client, "zh", image=[[1, 2], [3, 4]], kernel=[[1] * 3] * 3), "kernel_too_big", "卷积核")
     assert_refused(apply(client, "zh", image=[[1, 2], [3]], kernel=[[1]]), "ragged", "图像")
