@@ -45,15 +45,24 @@ def _check_leaf(value, what, names, path):
         shown = value if isinstance(value, str) else ("null" if value is None else type(value).__name__)
         raise EngineError("not_number", f"{what}, {_english(names, path)}: {shown!r} is not a number",
                           what=what, position=_position(names, path), value=str(shown)[:40])
-    number = float(value)
-    if not math.isfinite(number):
-        raise EngineError("not_finite_at", f"{what}, {_english(names, path)}: {number} is not a finite number",
-                          what=what, position=_position(names, path), value=str(number))
-    if abs(number) > MAX_ABS_VALUE:
+    if isinstance(value, float) and not math.isfinite(value):
+        raise EngineError("not_finite_at", f"{what}, {_english(names, path)}: {value} is not a finite number",
+                          what=what, position=_position(names, path), value=str(value))
+    if abs(value) > MAX_ABS_VALUE:  # (before any float(): an integer beyond 1e308 has none)
         raise EngineError("number_too_large",
-                          f"{what}, {_english(names, path)}: {number:g} is too large (at most {MAX_ABS_VALUE:g})",
-                          what=what, position=_position(names, path), value=f"{number:g}",
+                          f"{what}, {_english(names, path)}: {shown_number(value)} is too large "
+                          f"(at most {MAX_ABS_VALUE:g})",
+                          what=what, position=_position(names, path), value=shown_number(value),
                           limit=f"{MAX_ABS_VALUE:g}")
+
+
+def shown_number(value) -> str:
+    """A number as a message shows it: ``1e+09``, or ``1e+400`` for an integer too large for a float."""
+    try:
+        return f"{float(value):g}"
+    except OverflowError:
+        digits = str(abs(value))
+        return f"{'-' if value < 0 else ''}{digits[0]}e+{len(digits) - 1}"
 
 
 def _english(names, path) -> str:
@@ -178,10 +187,11 @@ def to_bias(value, filters: int) -> np.ndarray:
             raise EngineError("bias_mismatch", f"there are {filters} filter(s) but {b.shape[0]} bias value(s)",
                               filters=filters, biases=int(b.shape[0]))
         return b
-    if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value) \
-            or abs(value) > MAX_ABS_VALUE:
-        raise EngineError("bad_number", f"bias: {str(value)[:40]!r} is not a usable number",
-                          what="bias", value=str(value)[:40])
+    # (the size first: math.isfinite() cannot take an integer beyond 1e308)
+    if isinstance(value, bool) or not isinstance(value, Real) or abs(value) > MAX_ABS_VALUE \
+            or not math.isfinite(value):
+        shown = shown_number(value) if isinstance(value, int) and not isinstance(value, bool) else str(value)[:40]
+        raise EngineError("bad_number", f"bias: {shown!r} is not a usable number", what="bias", value=shown)
     return np.full(filters, float(value))
 
 

@@ -37,10 +37,10 @@ def conv_trace(body: ConvTraceRequest) -> Response:
         raise EngineError("channel_mismatch", f"the kernel has {channels} channel(s) but the input has {x.shape[0]}",
                           kernel_channels=channels, input_channels=x.shape[0])
     bias = arrays.to_bias(body.bias, n_filters)
-    oh, ow = conv_output_shape(x.shape[1], x.shape[2], kh, kw, body.padding, body.stride, body.dilation)
     for value, what, limit in ((body.stride, "stride", MAX_STRIDE), (body.padding, "padding", MAX_PADDING),
                                (body.dilation, "dilation", MAX_DILATION)):
         arrays.check_int(value, what, limit)
+    oh, ow = conv_output_shape(x.shape[1], x.shape[2], kh, kw, body.padding, body.stride, body.dilation)
     products = n_filters * oh * ow * channels * kh * kw
     if products > MAX_TRACE_PRODUCTS:
         raise EngineError("trace_too_long", f"this trace would have {products:,} products; at most "

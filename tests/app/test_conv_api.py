@@ -208,6 +208,43 @@ def test_nan_and_infinity_in_raw_json(client):
         assert "row 1, column 2" in r.json()["detail"]
 
 
+# Found by tests/app/test_fuzz.py: an integer beyond the float range (JSON allows any length) made
+# float() overflow in the bridge (500).
+@pytest.mark.parametrize("change, code, where", [
+    ({"bias": 10**400}, "bad_number", "1e+400"),
+    ({"bias": -10**30}, "bad_number", "-1e+30"),
+    ({"input": [[0, 1, 2], [3, 10**400, 5], [6, 7, 8]]}, "number_too_large", "row 2, column 2: 1e+400"),
+    ({"kernel": [[0, 1], [2, -10**309]]}, "number_too_large", "-1e+309"),
+])
+def test_integers_too_large_for_a_float(client, change, code, where):
+    for lang in ("en", "zh"):
+        r = conv(client, lang, **{**GOOD, **change})
+        assert r.status_code == 422 and r.json()["code"] == code, r.text
+        assert where.split(": ")[-1] in r.json()["detail"]
+    assert where in conv(client, **{**GOOD, **change}).json()["detail"]
+
+
+def test_a_stride_beyond_its_limit_is_refused_by_the_limit_first(client):
+    r = conv(client, **{**GOOD, "stride": 10**30})  # not a giant formula
+    assert r.status_code == 422 and r.json()["code"] == "too_large_value" and "at most 64" in r.json()["detail"]
+
+
+# Found by tests/app/test_fuzz.py: the convolution's activation parameters reached the engine as keyword
+# arguments ("name" clashed: 500), and their errors kept the engine's one code, so Chinese pages got English.
+@pytest.mark.parametrize("activation, params, code, chinese", [
+    ("leaky_relu", {"name": "x"}, "activation_param_unknown", "没有参数"),
+    ("leaky_relu", {"a": "x"}, "activation_param_not_number", "必须是有限的数"),
+    ("elu", {"alpha": 9}, "activation_param_range", "必须在"),
+    ("maxout", {"weights": [1, 2], "biases": [1]}, "maxout_count_mismatch", "偏置"),
+])
+def test_activation_parameter_errors_have_their_own_codes(client, activation, params, code, chinese):
+    body = {**GOOD, "activation": activation, "activation_params": params}
+    r = conv(client, **body)
+    assert r.status_code == 422 and r.json()["code"] == code, r.text
+    r = conv(client, "zh", **body)
+    assert r.status_code == 422 and r.json()["code"] == code and chinese in r.json()["detail"], r.text
+
+
 def test_malformed_requests(client):
     r = client.post("/api/conv", content="{not json", headers={"content-type": "application/json"})
     assert r.status_code == 422 and r.json()["detail"] == "The request is not valid JSON."
