@@ -96,7 +96,7 @@ def pool_output_shape(h: int, w: int, size=2, stride=None, padding=0, where: str
     half the window (as in PyTorch), so that no window lies wholly in the padding."""
     kh, kw = pair(size, "size")
     ph, pw = pair(padding, "padding")
-    if min(ph, pw) >= 0 and (2 * ph > kh or 2 * pw > kw):
+    if min(ph, pw) >= 0 and min(kh, kw) >= 1 and (2 * ph > kh or 2 * pw > kw):  # (a window under 1: below)
         raise EngineError("pool_padding_too_big",
                           f"{where}pooling padding {padding} is more than half the {kh}x{kw} window",
                           padding=[ph, pw], size=[kh, kw])

@@ -4,11 +4,11 @@ from fastapi import APIRouter, Response
 from engine.demos import pool_translation
 from engine.errors import EngineError
 from engine.reference import pool2d_trace
-from engine.shapes import formula, pair
+from engine.shapes import formula, pair, pool_output_shape
 
 from .. import arrays
 from ..responses import json_response
-from ..limits import MAX_CHANNELS, MAX_KERNEL_SIDE, MAX_PADDING, MAX_STRIDE, MAX_TRACE_SIDE
+from ..limits import MAX_CHANNELS, MAX_KERNEL_SIDE, MAX_PADDING, MAX_STRIDE, MAX_TRACE_PRODUCTS, MAX_TRACE_SIDE
 from ..presets import POOL_PRESETS
 from ..schemas.common import ErrorResponse
 from ..schemas.pool import PoolTraceRequest, PoolTraceResponse
@@ -16,6 +16,7 @@ from ..schemas.pool import PoolTraceRequest, PoolTraceResponse
 router = APIRouter(tags=["pooling"])
 
 _ERRORS = {413: {"model": ErrorResponse}, 422: {"model": ErrorResponse}}
+_WINDOW_CODES = {"kernel_too_big": "window_too_big", "bad_kernel": "bad_window"}
 
 
 @router.post("/api/pool", response_model=PoolTraceResponse, responses=_ERRORS)
@@ -30,10 +31,17 @@ def pool_trace(body: PoolTraceRequest) -> Response:
                                (body.padding, "padding", MAX_PADDING)):
         arrays.check_int(value, what, limit)
     try:
+        oh, ow = pool_output_shape(x.shape[1], x.shape[2], body.size, stride, body.padding)
+        kh, kw = pair(body.size, "size")
+        cells = x.shape[0] * oh * ow * kh * kw
+        if cells > MAX_TRACE_PRODUCTS:  # each window's cells are listed: as many as a convolution's products
+            raise EngineError("pool_trace_too_long", f"this trace would list {cells:,} window cells; at most "
+                              f"{MAX_TRACE_PRODUCTS:,} can be shown", cells=f"{cells:,}",
+                              limit=f"{MAX_TRACE_PRODUCTS:,}")
         out, steps = pool2d_trace(x, body.size, stride, body.padding, body.mode)
     except EngineError as error:
-        if error.code == "kernel_too_big":  # the same arithmetic, said of a pooling window
-            error.code = "window_too_big"
+        if error.code in _WINDOW_CODES:  # the same arithmetic, said of a pooling window
+            error.code = _WINDOW_CODES[error.code]
         raise
     (kh, kw), (sh, sw), (ph, pw) = pair(body.size, "size"), pair(stride, "stride"), pair(body.padding, "padding")
     translation = None

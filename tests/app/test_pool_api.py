@@ -97,7 +97,10 @@ BAD = {
     "ragged rows": ({"input": [[1, 2], [3]]}, "ragged", "row 2"),
     "text": ({"input": [["a", 2], [3, 4]]}, "not_number", "row 1, column 1"),
     "empty": ({"input": [[]]}, "empty", "empty"),
-    "zero size": ({"size": 0}, "bad_kernel", "at least 1"),
+    "zero size": ({"size": 0}, "bad_window", "at least 1"),
+    "negative size": ({"size": -3}, "bad_window", "got -3"),  # not "padding 0 is more than half the window"
+    "too many window cells to trace": ({"input": np.ones((16, 64, 64)).tolist(), "size": 16, "stride": 1,
+                                        "padding": 8}, "pool_trace_too_long", "17,305,600"),
     "zero stride": ({"stride": 0}, "bad_stride", "at least 1"),
     "negative padding": ({"padding": -1}, "bad_padding", "negative"),
     "padding over half the window": ({"padding": 2}, "pool_padding_too_big", "half"),

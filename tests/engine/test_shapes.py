@@ -44,6 +44,13 @@ def test_pairs_and_pool_padding():
     assert e.value.code == "pool_padding_too_big"
 
 
+def test_a_pooling_window_under_1_is_said_to_be_one():
+    for size in (0, -3, (2, -1)):  # not "padding 0 is more than half the window -3x-3"
+        with pytest.raises(EngineError) as e:
+            pool_output_shape(4, 4, size)
+        assert e.value.code == "bad_kernel"
+
+
 def test_formula_text():
     assert formula(3, 2, 1, 1) == "OH = (3 + 2*1 - 2)/1 + 1 = 4"
     assert formula(4, 2, 0, 2, axis="W") == "OW = (4 + 2*0 - 2)/2 + 1 = 2"
