@@ -197,7 +197,7 @@ def _number_list(activation: str, name: str, values) -> list[float]:
     if not isinstance(values, (list, tuple, np.ndarray)) or not 1 <= len(values) <= _MAXOUT_MAX_PIECES:
         raise EngineError("bad_activation_param",
                           f"{activation}: {name} must be a list of 1 to {_MAXOUT_MAX_PIECES} numbers",
-                          activation=activation, param=name)
+                          activation=activation, param=name, limit=_MAXOUT_MAX_PIECES)
     return [_number(activation, name, v) for v in values]
 
 
@@ -247,13 +247,14 @@ def _maxout_lines(params: dict, default_k: int) -> dict:
     return {"k": len(weights), "weights": weights, "biases": biases}
 
 
-def get(name: str, **params) -> Activation:
+def get(name: str, /, **params) -> Activation:
     """The activation ``name`` with parameters (defaults from :data:`ACTIVATIONS`).
 
     Maxout as a scalar function is ``max_i (w_i z + b_i)``; by default its ``k`` pieces are tangents
     to ``z^2/4`` at ``k`` points evenly spread over [-4, 4]; explicit ``weights`` (and optionally
     ``biases``, default 0) lists override them. RReLU's ``f`` is its evaluation mode,
-    slope (lower + upper)/2; :meth:`Activation.band` gives the training range.
+    slope (lower + upper)/2; :meth:`Activation.band` gives the training range. (``name`` is
+    positional only: a parameter called "name" is refused as unknown, not taken for it.)
     """
     return Activation(name, check_params(name, params))
 
@@ -553,7 +554,7 @@ class Maxout(Layer):
             raise EngineError("maxout_channels",
                               f"{self.name or 'maxout'}: {channels} channel(s) cannot be split into groups of "
                               f"k = {self.k}; the channel count must be a multiple of k",
-                              channels=channels, k=self.k)
+                              channels=channels, k=self.k, layer=self.name or "maxout")
         return (channels // self.k, *in_shape[1:])
 
     def forward(self, x, train=False):

@@ -232,6 +232,29 @@ def test_bad_parameters_are_explained(client, body, code, fragments):
     assert_refused(curve(client, **body), code, *fragments)
 
 
+# Found by tests/app/test_fuzz.py: a parameter named like an argument of the engine's functions
+# ("name", "z", "xmin", "depth") was passed on as that argument (500: multiple values); maxout's
+# list errors had no catalogue message (English in Chinese).
+@pytest.mark.parametrize("body,code,fragments,chinese", [
+    ({"name": "leaky_relu", "params": {"a": 0.1, "name": None}}, "activation_param_unknown", ["name", "a"], "没有参数"),
+    ({"name": "sigmoid", "params": {"z": 1}}, "activation_takes_no_params", ["z"], "没有参数"),
+    ({"name": "elu", "params": {"xmin": 0, "depth": 3}}, "activation_param_unknown", ["depth"], "没有参数"),
+    ({"name": "maxout", "params": {"weights": ""}}, "activation_param_list", ["weights", "1 to 32"], "列表"),
+    ({"name": "maxout", "params": {"weights": [1] * 33}}, "activation_param_list", ["32"], "列表"),
+    ({"name": "maxout", "params": {"biases": [1, 2]}}, "maxout_biases_without_weights", ["without weights"], "没有权重"),
+    ({"name": "maxout", "params": {"weights": [1, 2], "biases": [0]}}, "maxout_count_mismatch", ["2", "1"], "偏置"),
+    ({"name": "maxout", "params": {"k": 3, "weights": [1, 2]}}, "maxout_k_mismatch", ["k = 3", "2"], "权重"),
+])
+def test_parameters_named_like_arguments_and_maxout_lists(client, body, code, fragments, chinese):
+    assert_refused(curve(client, **body), code, *fragments)
+    assert_refused(curve(client, "zh", **body), code, chinese)
+
+
+def test_a_query_parameter_named_like_an_argument(client):
+    assert_refused(client.get("/api/activations/leaky_relu?name=x"), "activation_param_unknown", "name")
+    assert_refused(client.get("/api/activations/relu?rng=1&lang=zh"), "activation_takes_no_params", "没有参数")
+
+
 @pytest.mark.parametrize("body,fragment", [
     ({"name": "sigmoid", "n": 1}, "at least 2"),
     ({"name": "sigmoid", "n": 100000}, "at most 2001"),

@@ -473,7 +473,7 @@ def test_maxout_channels_must_divide_by_k():
         A.Maxout(k=4, name="max1").build((6, 5, 5), np.random.default_rng(0))
     assert info.value.code == "maxout_channels"
     assert "6 channel(s)" in str(info.value) and "k = 4" in str(info.value) and "max1" in str(info.value)
-    assert info.value.params == {"channels": 6, "k": 4}
+    assert info.value.params == {"channels": 6, "k": 4, "layer": "max1"}  # the layer, for the message
 
 
 def test_a_wrong_backward_fails_the_check():
