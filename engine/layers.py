@@ -69,6 +69,14 @@ def _positive_int(layer_name: str, what: str, value, minimum: int = 1) -> int:
     return value
 
 
+def _flag(layer_type: str, what: str, value) -> bool:
+    """A yes/no setting (a layer's ``bias``): JSON true or false, nothing else."""
+    if not isinstance(value, bool):
+        raise EngineError("bad_flag", f"{layer_type}: {what} must be true or false, got {str(value)[:40]}",
+                          layer_type=layer_type, setting=what, value=str(value)[:40])
+    return value
+
+
 class Conv2D(Layer):
     """Convolution (cross-correlation) with ``filters`` kernels of ``kernel`` size over all input channels.
 
@@ -83,7 +91,7 @@ class Conv2D(Layer):
                  init: str = "lecun", name: str | None = None):
         super().__init__(name)
         self.filters, self.kernel, self.stride, self.padding, self.dilation = filters, kernel, stride, padding, dilation
-        self.bias, self.init = bias, init
+        self.bias, self.init = _flag("conv", "bias", bias), init
         self.input_grad = True
         self._xp = None  # preallocated zero-padded input, reused while the batch shape stays the same
 
@@ -258,7 +266,7 @@ class Dense(Layer):
 
     def __init__(self, units: int, bias: bool = True, init: str = "lecun", name: str | None = None):
         super().__init__(name)
-        self.units, self.bias, self.init = units, bias, init
+        self.units, self.bias, self.init = units, _flag("dense", "bias", bias), init
         self.input_grad = True
 
     def config(self) -> dict:

@@ -7,6 +7,7 @@ works out every layer's output shape and parameter count and explains an impossi
 """
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -19,6 +20,9 @@ from .layers import Conv2D, Dense, Layer, MaxPool2D
 DEFAULT_INPUT = (1, 28, 28)
 _NAME_PREFIX = {"conv": "conv", "maxpool": "pool", "avgpool": "pool", "dense": "dense", "flatten": "flatten",
                 "dropout": "dropout"}
+
+
+_LAYER_NAME = re.compile(r"[^\W\d][\w-]{0,31}")  # no '.': it separates a layer from its parameter ("conv1.W")
 
 
 def layer_types() -> dict[str, type]:
@@ -36,12 +40,22 @@ def make_layer(entry: dict, position: int) -> Layer:
     settings = dict(entry)
     kind = settings.pop("type")
     types = layer_types()
-    if kind not in types:
-        raise EngineError("unknown_layer", f"layer {position}: unknown layer type {kind!r}; known types: "
-                          + ", ".join(sorted(types)), position=position, layer_type=str(kind),
+    if not isinstance(kind, str) or kind not in types:
+        shown = str(kind)[:40]
+        raise EngineError("unknown_layer", f"layer {position}: unknown layer type {shown!r}; known types: "
+                          + ", ".join(sorted(types)), position=position, layer_type=shown,
                           known=sorted(types))
+    name = settings.get("name")
+    if name is not None and not (isinstance(name, str) and _LAYER_NAME.fullmatch(name)):
+        shown = str(name)[:40]
+        raise EngineError("bad_layer_name", f"layer {position}: the name {shown!r} is not usable; a layer's name is "
+                          "1 to 32 letters, digits, '_' or '-', starting with a letter or '_'",
+                          position=position, name=shown)
     try:
         return types[kind](**settings)
+    except EngineError as error:  # a setting the layer refuses: say which layer
+        error.params.setdefault("position", position)
+        raise
     except TypeError:
         allowed = sorted(k for k in types[kind](**_minimal_args(kind)).config())
         unknown = sorted(set(settings) - set(allowed) - {"name"})
@@ -84,7 +98,16 @@ class Sequential:
         self._order = self._plan()
 
     def _name_layers(self):
-        taken = {layer.name for layer in self.layers if layer.name}
+        """Name the unnamed layers ("conv1", "pool2"...); two layers given the same name are refused
+        (their parameters would share names)."""
+        taken = set()
+        for number, layer in enumerate(self.layers, start=1):
+            if layer.name in taken:
+                raise EngineError("duplicate_layer_name", f"layer {number}: the name {layer.name!r} is already "
+                                  "used by an earlier layer; give each layer its own name",
+                                  number=number, layer=layer.name)
+            if layer.name:
+                taken.add(layer.name)
         counts: dict[str, int] = {}
         for layer in self.layers:
             if layer.name:

@@ -93,7 +93,10 @@ def _walk(spec: dict, max_params: int) -> tuple[int | None, EngineError | None]:
             params = {("number" if k == "position" else k): v for k, v in error.params.items()}
             problem = (i, EngineError(error.code, error.message, **params))
             break
-    Sequential._name_layers(SimpleNamespace(layers=layers))  # the names the model will give them
+    try:
+        Sequential._name_layers(SimpleNamespace(layers=layers))  # the names the model will give them
+    except EngineError as error:  # two layers with the same name
+        return error.params["number"] - 1, error
     rng = np.random.default_rng(0)
     shape, params, values = tuple(spec.get("input", DEFAULT_INPUT)), 0, 0
     for i, layer in enumerate(layers):

@@ -3,14 +3,32 @@
 Layers are JSON objects as the engine's specs take them (``{"type": "conv", "filters": 6,
 "kernel": 5}``); the engine explains a layer it cannot build, so they are not typed here.
 """
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
 MAX_EPOCHS = 50
 MAX_BATCH = 1024
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam")
 DATASETS = ("sample", "mnist")
+MAX_LAYER_NESTING = 3  # a layer is an object of numbers, words and pairs: {"kernel": [3, 3]}
+
+
+def _shallow(entry: Any) -> Any:
+    """Refuse a layer nested more deeply than any layer can be (the answer echoes the layers back)."""
+    level, todo = 0, [entry]
+    while todo:
+        level += 1
+        if level > MAX_LAYER_NESTING:
+            raise PydanticCustomError("too_deep", "nested too deeply: a layer is an object whose settings are "
+                                                  "numbers, words or pairs")
+        todo = [v for item in todo if isinstance(item, (list, dict))
+                for v in (item.values() if isinstance(item, dict) else item)]
+    return entry
+
+
+LayerEntry = Annotated[Any, AfterValidator(_shallow)]
 
 
 class NetworkRequest(BaseModel):
@@ -19,7 +37,7 @@ class NetworkRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     preset: str | None = Field(None, description="lenet5, notes or tiny", examples=["tiny"])
-    layers: list[Any] | None = Field(None, description="layer specs, e.g. {\"type\": \"conv\", \"filters\": 4, "
+    layers: list[LayerEntry] | None = Field(None, description="layer specs, e.g. {\"type\": \"conv\", \"filters\": 4, "
                                                        "\"kernel\": 5}")
     dropout: float | None = Field(None, ge=0, lt=1, allow_inf_nan=False,
                                   description="if given, the p of every dropout layer")

@@ -285,6 +285,59 @@ def test_check_refuses_a_huge_layer_without_building_it(client):
     assert answer["layers"][0]["output_shape"] == [784]
 
 
+# Found by tests/app/test_fuzz.py: each of these answered 500 (a list as a layer's type, a number as its
+# name, a bias that is not true or false, a layer nested a thousand levels deep echoed back), or said
+# it in English on a Chinese page; two layers with one name would have shared their parameters.
+TIP = [{"type": "flatten"}, {"type": "dense", "units": 10}]
+
+
+@pytest.mark.parametrize("layers, index, code, words, chinese", [
+    ([{"type": ["conv"]}] + TIP, 0, "unknown_layer", ["['conv']"], "未知的层类型"),
+    ([{"type": "flatten", "name": 5}, {"type": "dense", "units": 10}], 0, "bad_layer_name", ["5"], "名称"),
+    ([{"type": "conv", "filters": 2, "kernel": 3, "name": "a.W"}] + TIP, 0, "bad_layer_name", ["a.W"], "名称"),
+    ([{"type": "conv", "filters": 2, "kernel": 3, "name": "a"}, {"type": "relu", "name": "a"}] + TIP, 1,
+     "duplicate_layer_name", ["Layer 2", "“a”"], "已经被前面的层用了"),
+    ([{"type": "conv", "filters": 2, "kernel": 5, "bias": "yes"}] + TIP, 0, "bad_flag", ["true or false", "yes"], "必须是 true 或 false"),
+    ([{"type": "flatten"}, {"type": "dense", "units": 10, "bias": [1]}], 1, "bad_flag", ["[1]"], "必须是 true 或 false"),
+    ([{"type": "conv", "filters": 2, "kernel": 5, "init": "zeros"}] + TIP, 0, "unknown_init", ["zeros", "he"], "初始化"),
+    ([{"type": "prelu", "mode": "x"}] + TIP, 0, "bad_prelu_mode", ["layer", "channel"], "必须是"),
+    ([{"type": "conv", "filters": 3, "kernel": 3}, {"type": "maxout", "k": 2}] + TIP, 1, "maxout_channels",
+     ["3 channel(s)", "k = 2"], "倍数"),
+    ([{"type": "maxout", "k": 0}] + TIP, 0, "maxout_bad_k", ["at least 1"], "至少为 1"),
+    ([{"type": "leaky_relu", "a": "x"}] + TIP, 0, "activation_param_not_number", ["x"], "有限的数"),
+])
+def test_check_explains_bad_layer_settings(client, layers, index, code, words, chinese):
+    for lang in ("en", "zh"):
+        r = client.post(f"/api/networks/check?lang={lang}", json={"layers": layers})
+        assert r.status_code == 200, r.text
+        error = r.json()["error"]
+        assert error["index"] == index and error["code"] == code, error
+        for word in (words if lang == "en" else [chinese]):
+            assert word in error["detail"], error["detail"]
+    r = client.post("/api/runs", json={"layers": layers})
+    assert r.status_code == 422 and r.json()["code"] == code
+
+
+def test_check_with_nan_as_a_bias(client):
+    text = '{"layers": [{"type": "conv", "filters": 2, "kernel": 5, "bias": NaN}, {"type": "flatten"}, ' \
+           '{"type": "dense", "units": 10}]}'
+    r = client.post("/api/networks/check", content=text, headers={"content-type": "application/json"})
+    assert r.status_code == 200 and r.json()["error"]["code"] == "bad_flag", r.text
+
+
+@pytest.mark.parametrize("path", ["/api/networks/check", "/api/runs"])
+def test_a_layer_nested_too_deeply_is_refused(client, path):
+    deep = 1
+    for _ in range(900):
+        deep = [deep]
+    for layers in ([deep], [{"type": "conv", "filters": 2, "kernel": 3, "x": deep}], [{"type": "dense", "units": [[[10]]]}]):
+        r = client.post(path + "?lang=zh", json={"layers": layers})
+        assert r.status_code == 422 and r.json()["code"] == "invalid_request", r.text
+        assert "层次太深" in r.json()["detail"]
+    r = client.post(path, json={"layers": [{"type": "conv", "filters": 2, "kernel": [3, 3]}] + TIP})  # a pair is fine
+    assert r.status_code in (200, 201), r.text
+
+
 def test_training_options(client):
     options = client.get("/api/training/options").json()
     assert set(options["presets"]) == {"lenet5", "notes", "tiny"} and options["datasets"]["sample"] is True

@@ -48,6 +48,12 @@ def test_impossible_spec_is_explained_in_words():
     ([{"type": "dropout", "p": 1.5}], "bad_dropout"),
     ([], "empty_network"),
     (["conv"], "bad_layer_entry"),
+    ([{"type": ["conv"]}], "unknown_layer"),                                    # a type that is not text
+    ([{"type": "flatten", "name": 5}], "bad_layer_name"),
+    ([{"type": "flatten", "name": "a.W"}], "bad_layer_name"),                   # '.' separates "conv1.W"
+    ([{"type": "relu", "name": "a"}, {"type": "flatten", "name": "a"}], "duplicate_layer_name"),
+    ([{"type": "conv", "filters": 2, "bias": "yes"}], "bad_flag"),
+    ([{"type": "flatten"}, {"type": "dense", "units": 2, "bias": float("nan")}], "bad_flag"),
 ])
 def test_bad_specs(layers, code):
     with pytest.raises(EngineError) as e:
