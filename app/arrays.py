@@ -15,6 +15,7 @@ from numbers import Real
 import numpy as np
 
 from engine.errors import EngineError
+from engine.shapes import shown_int
 
 from .limits import MAX_ABS_VALUE
 
@@ -61,8 +62,7 @@ def shown_number(value) -> str:
     try:
         return f"{float(value):g}"
     except OverflowError:
-        digits = str(abs(value))
-        return f"{'-' if value < 0 else ''}{digits[0]}e+{len(digits) - 1}"
+        return shown_int(value)
 
 
 def _english(names, path) -> str:
@@ -199,8 +199,8 @@ def check_int(value: int, what: str, limit: int) -> None:
     """Refuse a stride, padding, dilation or window size beyond its limit."""
     for v in (value if isinstance(value, (list, tuple)) else [value]):
         if v > limit:
-            raise EngineError("too_large_value", f"{what} is {v}; at most {limit} is allowed",
-                              what=what, value=v, limit=limit)
+            raise EngineError("too_large_value", f"{what} is {shown_int(v)}; at most {limit} is allowed",
+                              what=what, value=shown_int(v), limit=limit)
 
 
 def to_json(a: np.ndarray, what: str = "output") -> list:

@@ -21,6 +21,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from engine.errors import EngineError
+from engine.shapes import shown_int
 
 from .i18n import DEFAULT_LANGUAGE, catalogue, request_language, translate
 
@@ -70,6 +71,8 @@ def _display(lang: str, key: str, value):
         return translate(lang, f"dim.{value}") if _has(lang, f"dim.{value}") else value
     if isinstance(value, float):
         return f"{value:g}"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return shown_int(value)  # (a 400-digit number as 1e+400)
     return value
 
 

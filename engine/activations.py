@@ -26,6 +26,7 @@ import numpy as np
 
 from .errors import EngineError
 from .layers import Layer
+from .shapes import shown_int
 
 
 def _param(name, default, lo, hi, step, integer=False) -> dict:
@@ -173,10 +174,20 @@ class Activation:
 
 def _number(activation: str, name: str, value, spec: dict | None = None) -> float | int:
     """A finite number within the slider range of ``spec`` (if given), or an EngineError."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
-            or not math.isfinite(float(value)):
-        raise EngineError("bad_activation_param", f"{activation}: {name} must be a finite number, got {value!r}",
-                          activation=activation, param=name, value=repr(value))
+    number = None
+    if not isinstance(value, bool) and isinstance(value, (int, float, np.integer, np.floating)):
+        try:
+            number = float(value)
+        except OverflowError:  # an integer beyond any float (JSON allows any length)
+            if spec is not None:
+                raise EngineError("bad_activation_param", f"{activation}: {name} must be between {spec['min']:g} "
+                                  f"and {spec['max']:g}, got {shown_int(int(value))}", activation=activation,
+                                  param=name, value=shown_int(int(value)), min=spec["min"], max=spec["max"]) from None
+            number = math.inf
+    if number is None or not math.isfinite(number):
+        shown = shown_int(int(value)) if number == math.inf and isinstance(value, (int, np.integer)) else repr(value)
+        raise EngineError("bad_activation_param", f"{activation}: {name} must be a finite number, got {shown}",
+                          activation=activation, param=name, value=shown)
     if spec is None:
         return float(value)
     if spec["integer"]:

@@ -7,9 +7,18 @@ divide the remaining room, is explained to the user rather than silently floored
 """
 from .errors import EngineError
 
+MAX_SETTING = 1_000_000  # no kernel, window, stride, padding or dilation comes near this: larger is a slip
+
+
+def shown_int(value: int) -> str:
+    """An integer as a message shows it: ``64``, or ``1e+400`` when it is too long to read."""
+    digits = str(abs(value))
+    return str(value) if len(digits) <= 12 else f"{'-' if value < 0 else ''}{digits[0]}e+{len(digits) - 1}"
+
 
 def pair(value, what: str = "value") -> tuple[int, int]:
-    """An int or a pair of ints as ``(vertical, horizontal)``."""
+    """An int or a pair of ints as ``(vertical, horizontal)``, each at most :data:`MAX_SETTING` in size
+    (a larger one cannot be meant, and its arithmetic would overflow a float)."""
     if isinstance(value, (list, tuple)):
         if len(value) != 2:
             raise EngineError("bad_pair", f"{what} must be one number or a pair, got {list(value)}",
@@ -20,6 +29,9 @@ def pair(value, what: str = "value") -> tuple[int, int]:
     for v in (a, b):
         if isinstance(v, bool) or not isinstance(v, int):
             raise EngineError("not_integer", f"{what} must be a whole number, got {v!r}", what=what, value=v)
+        if abs(v) > MAX_SETTING:
+            raise EngineError("setting_too_large", f"{what} is {shown_int(v)}; at most {MAX_SETTING:,} is possible",
+                              what=what, value=shown_int(v), limit=f"{MAX_SETTING:,}")
     return int(a), int(b)
 
 

@@ -244,6 +244,10 @@ def test_bad_parameters_are_explained(client, body, code, fragments):
     ({"name": "maxout", "params": {"biases": [1, 2]}}, "maxout_biases_without_weights", ["without weights"], "没有权重"),
     ({"name": "maxout", "params": {"weights": [1, 2], "biases": [0]}}, "maxout_count_mismatch", ["2", "1"], "偏置"),
     ({"name": "maxout", "params": {"k": 3, "weights": [1, 2]}}, "maxout_k_mismatch", ["k = 3", "2"], "权重"),
+    # integers too large for a float (float() overflowed: 500)
+    ({"name": "leaky_relu", "params": {"a": 10**400}}, "activation_param_range", ["between 0 and 1", "1e+400"], "之间"),
+    ({"name": "maxout", "params": {"k": -10**400}}, "activation_param_range", ["-1e+400"], "之间"),
+    ({"name": "maxout", "params": {"weights": [1, 10**309]}}, "activation_param_not_number", ["1e+309"], "有限的数"),
 ])
 def test_parameters_named_like_arguments_and_maxout_lists(client, body, code, fragments, chinese):
     assert_refused(curve(client, **body), code, *fragments)

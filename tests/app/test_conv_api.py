@@ -226,7 +226,10 @@ def test_integers_too_large_for_a_float(client, change, code, where):
 
 def test_a_stride_beyond_its_limit_is_refused_by_the_limit_first(client):
     r = conv(client, **{**GOOD, "stride": 10**30})  # not a giant formula
-    assert r.status_code == 422 and r.json()["code"] == "too_large_value" and "at most 64" in r.json()["detail"]
+    assert r.status_code == 422 and r.json()["code"] == "too_large_value"
+    assert r.json()["detail"] == "The stride is 1e+30; at most 64 is allowed."
+    r = conv(client, "zh", **{**GOOD, "padding": [0, -10**400]})  # was a 500: the formula's float overflowed
+    assert r.status_code == 422 and r.json()["code"] == "setting_too_large" and "-1e+400" in r.json()["detail"]
 
 
 # Found by tests/app/test_fuzz.py: the convolution's activation parameters reached the engine as keyword

@@ -305,6 +305,12 @@ TIP = [{"type": "flatten"}, {"type": "dense", "units": 10}]
      ["3 channel(s)", "k = 2"], "倍数"),
     ([{"type": "maxout", "k": 0}] + TIP, 0, "maxout_bad_k", ["at least 1"], "至少为 1"),
     ([{"type": "leaky_relu", "a": "x"}] + TIP, 0, "activation_param_not_number", ["x"], "有限的数"),
+    # integers too large for a float: the output-size formula overflowed (500)
+    ([{"type": "conv", "filters": 2, "kernel": 5, "padding": 10**400}] + TIP, 0, "setting_too_large",
+     ["1e+400", "1,000,000"], "最多只能是"),
+    ([{"type": "maxpool", "size": [2, -10**30]}] + TIP, 0, "setting_too_large", ["-1e+30"], "最多只能是"),
+    ([{"type": "flatten"}, {"type": "elu", "alpha": 10**400}, {"type": "dense", "units": 10}], 1,
+     "activation_param_range", ["1e+400"], "之间"),
 ])
 def test_check_explains_bad_layer_settings(client, layers, index, code, words, chinese):
     for lang in ("en", "zh"):

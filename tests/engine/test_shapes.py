@@ -44,6 +44,13 @@ def test_pairs_and_pool_padding():
     assert e.value.code == "pool_padding_too_big"
 
 
+@pytest.mark.parametrize("value", [1_000_001, -10**400, (1, 10**30)])
+def test_a_setting_beyond_any_size_is_refused_in_short(value):
+    with pytest.raises(EngineError) as e:
+        conv_output_shape(28, 28, 3, 3, padding=value)
+    assert e.value.code == "setting_too_large" and len(str(e.value)) < 80, str(e.value)
+
+
 def test_a_pooling_window_under_1_is_said_to_be_one():
     for size in (0, -3, (2, -1)):  # not "padding 0 is more than half the window -3x-3"
         with pytest.raises(EngineError) as e:
