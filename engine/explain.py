@@ -105,28 +105,13 @@ def spread(values: np.ndarray, tops: list[int], lefts: list[int], patch: int, sh
 def saliency(model, image: np.ndarray, target: int | None = None) -> tuple[np.ndarray, int]:
     """d(logit of ``target``) / d(ink at each pixel), shape (28, 28), and the target.
 
-    Runs the layers in their declared order (as :meth:`Sequential.activations` does) and then
-    backward from a one-hot gradient on the target's logit. Layers that skip their input gradient
-    (a model's first layer does, in training) compute it for this call. The gradient reaching the
-    input is for the normalised pixel ``(ink - mean) / std``; dividing by ``std`` makes it per unit
-    of ink. Parameter gradients left on the layers are of no use afterwards.
+    The gradient reaching the input is for the normalised pixel ``(ink - mean) / std``; dividing by
+    ``std`` makes it per unit of ink. Parameter gradients left on the layers are of no use afterwards.
     """
-    x = normalise(np.asarray(image, dtype=np.float64)[None])        # (1, 1, 28, 28)
-    x = np.ascontiguousarray(x.transpose(1, 2, 3, 0))                 # the engine's (C, H, W, N)
-    for layer in model.layers:
-        x = layer.forward(x, False)
-    logits = np.asarray(x, dtype=np.float64)                          # (1, K)
+    logits = model.forward(normalise(np.asarray(image, dtype=np.float64)[None]))   # (1, K)
     if target is None:
         target = int(np.argmax(logits[0]))
-    skipped = [layer for layer in model.layers if getattr(layer, "input_grad", True) is False]
-    for layer in skipped:
-        layer.input_grad = True
-    try:
-        dout = np.zeros(x.shape, dtype=x.dtype)
-        dout[0, target] = 1
-        for layer in reversed(model.layers):
-            dout = layer.backward(dout)
-    finally:
-        for layer in skipped:
-            layer.input_grad = False
-    return np.asarray(dout, dtype=np.float64)[0, :, :, 0] / MNIST_STD, target
+    dout = np.zeros_like(logits)
+    dout[0, target] = 1
+    dx = model.backward(dout, input_grad=True)                                      # (1, 1, 28, 28)
+    return np.asarray(dx, dtype=np.float64)[0, 0] / MNIST_STD, target

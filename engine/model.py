@@ -88,9 +88,13 @@ class Sequential:
             shape = layer.build(shape, rng, self.dtype)
             self.shapes.append(tuple(int(v) for v in shape))
         self.output_shape = shape
+        # The first weighted layer need not compute the gradient of the input (nothing learns from it);
+        # backward(..., input_grad=True) asks for it when it is wanted (a saliency map).
+        self._skips_input_grad = None
         for layer in layers:
-            if hasattr(layer, "input_grad"):  # the first weighted layer needs no input gradient
+            if hasattr(layer, "input_grad"):
                 layer.input_grad = False
+                self._skips_input_grad = layer
                 break
             if layer.params:
                 break
@@ -189,12 +193,24 @@ class Sequential:
             x = layer.forward(x, train)
         return x
 
-    def backward(self, dout) -> None:
-        """Backpropagate d(loss)/d(logits); parameter gradients land in :attr:`grads`."""
-        for layer in reversed(self._order):
-            dout = layer.backward(dout)
-            if dout is None:
-                break
+    def backward(self, dout, input_grad: bool = False):
+        """Backpropagate d(loss)/d(logits); parameter gradients land in :attr:`grads`.
+
+        With ``input_grad``, also return the gradient with respect to the input, shaped like the
+        input of :meth:`forward` ((N, C, H, W) or (N, D)); otherwise return None.
+        """
+        first = self._skips_input_grad if input_grad else None
+        if first is not None:
+            first.input_grad = True
+        try:
+            for layer in reversed(self._order):
+                dout = layer.backward(dout)
+                if dout is None:
+                    return None
+        finally:
+            if first is not None:
+                first.input_grad = False
+        return dout.transpose(3, 0, 1, 2) if dout.ndim == 4 else dout
 
     def _plan(self) -> list[Layer]:
         """The order layers run in. A ReLU followed by max-pooling runs after it instead: the two

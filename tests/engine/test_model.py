@@ -113,3 +113,26 @@ def test_importing_engine_imports_no_web_framework():
             "('fastapi', 'starlette', 'pydantic', 'uvicorn', 'jinja2', 'app', 'httpx')]; print(bad); assert not bad")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_backward_gives_the_input_gradient_only_when_asked():
+    """input_grad=True returns d(loss)/d(input) as (N, C, H, W), checked by finite differences, and
+    leaves the first layer skipping it again for training."""
+    from engine.gradcheck import numerical_gradient, relative_error
+
+    model = Sequential.from_spec(preset("tiny"), seed=2, dtype=np.float64)
+    x = np.random.default_rng(4).standard_normal((2, 1, 28, 28))
+    r = np.random.default_rng(5).standard_normal((2, 10))
+    model.forward(x)
+    assert model.backward(r) is None
+    model.forward(x)
+    dx = model.backward(r, input_grad=True)
+    assert dx.shape == x.shape and model.layers[0].input_grad is False
+    sample = x[:, :, 10:13, 10:13].copy()
+
+    def loss(patch):
+        y = x.copy()
+        y[:, :, 10:13, 10:13] = patch
+        return float(np.sum(model.forward(y) * r))
+
+    assert relative_error(dx[:, :, 10:13, 10:13], numerical_gradient(loss, sample, eps=1e-5)) < 1e-6
