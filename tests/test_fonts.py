@@ -112,15 +112,26 @@ def test_unicode_range_covers_the_font_and_leaves_latin_alone(font_faces, covere
         assert min(lo for lo, _ in ranges) >= 0x2E80, "Latin, digits and symbols keep the system font"
 
 
-def test_pages_link_the_font_and_every_stack_names_it():
+def test_pages_link_the_font_and_every_stack_puts_it_first():
+    """Chinese text is shaped with the bundled font whatever the machine has: it comes first in the two
+    font lists (its unicode-range leaves Latin to the system font), every stylesheet uses those lists,
+    and Chinese pages preload both faces (no first layout with a system font)."""
     base = (ROOT / "templates" / "base.html").read_text(encoding="utf-8")
     fonts_link = base.index('href="/static/css/fonts.css"')
     assert fonts_link < base.index('href="/static/css/app.css"')
+    for face in ("playground-cjk.woff2", "playground-cjk-bold.woff2"):
+        assert re.search(rf'<link rel="preload" href="/static/fonts/{face}" as="font" type="font/woff2" crossorigin>',
+                         base), face
     app_css = (ROOT / "static" / "css" / "app.css").read_text(encoding="utf-8")
-    stacks = [s.strip() for s in re.findall(r"font-family\s*:\s*([^;}]+)", app_css) if s.strip() != "inherit"]
-    assert stacks and all('"Playground CJK"' in s for s in stacks), stacks
-    root_stack = re.search(r":root\s*\{[^}]*font-family\s*:\s*([^;]+);", app_css).group(1)
-    assert root_stack.startswith('system-ui, "Playground CJK"'), "Latin from the system font, Chinese from ours"
+    lists = dict(re.findall(r"(--font-\w+)\s*:\s*([^;]+);", app_css))
+    assert set(lists) == {"--font-ui", "--font-mono"}, lists
+    for name, stack in lists.items():
+        assert stack.startswith('"Playground CJK", '), (name, stack)
+    for css in sorted((ROOT / "static" / "css").glob("*.css")):
+        if css.name == "fonts.css":
+            continue
+        for stack in re.findall(r"font-family\s*:\s*([^;}]+)", css.read_text(encoding="utf-8")):
+            assert stack.strip() in ("var(--font-ui)", "var(--font-mono)", "inherit"), f"{css.name}: {stack}"
 
 
 def test_licence_and_provenance_ship_with_the_font():
