@@ -19,13 +19,25 @@ def small_data(train: int = 512, test: int = 200) -> mnist.Mnist:
                        source=f"first {train} + {test} images of the sample", name="sample")
 
 
-def make_registry(**caps):
-    """A registry training on :func:`small_data`; every step's progress is sent (``progress_seconds=0``)
-    so that tests can count on them."""
+def small_data_named(name: str) -> mnist.Mnist:
+    """:func:`small_data` as a registry's ``load_data`` (module-level: the trainer processes unpickle it)."""
+    return small_data()
+
+
+def make_registry(state_dir=None, **caps):
+    """A registry training on :func:`small_data`, keeping its runs in ``state_dir`` (a new temporary
+    folder by default); every step's progress is sent (``progress_seconds=0``) so that tests can count on them."""
+    import tempfile
+
     from app.runs.local import LocalRunRegistry
 
-    data = small_data()
-    return LocalRunRegistry(lambda name: data, **{"progress_seconds": 0, **caps})
+    state_dir = state_dir or tempfile.mkdtemp(prefix="cnn-playground-runs-")
+    return LocalRunRegistry(small_data_named, state_dir, **{"progress_seconds": 0, **caps})
+
+
+def owner(run: dict) -> dict:
+    """The headers that control ``run`` (a POST /api/runs answer)."""
+    return {"X-Control-Token": run["control_token"]}
 
 
 @contextmanager

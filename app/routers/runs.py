@@ -1,13 +1,16 @@
 """Training runs over HTTP and websockets, and the network check the builder calls as you edit.
 
-HTTP: ``POST /api/runs`` starts (or queues) a run and answers its view with its ``id``;
-``GET /api/runs``, ``GET /api/runs/{id}``; ``POST /api/runs/{id}/pause``, ``/resume``,
-``/stop``; ``POST /api/runs/{id}/save`` saves a finished run's model for the draw page.
+HTTP: ``POST /api/runs`` starts (or queues) a run and answers its view with its ``id`` and its
+``control_token`` (given only then: the starting browser keeps it); ``GET /api/runs``,
+``GET /api/runs/{id}``; ``POST /api/runs/{id}/pause``, ``/resume``, ``/stop``; ``POST
+/api/runs/{id}/save`` saves a finished run's model for the draw page. Controlling and saving need
+the run's token in the ``X-Control-Token`` header (403 otherwise): a shared link only watches.
 
 ``WS /ws/runs/{id}?after=<seq>`` streams the run's events as JSON text, each with ``type``
 (``status``, ``progress``, ``snapshot``, ``epoch``, ``done``, ``error``) and ``seq``: first the
 history after ``after`` (default: all of it), then live, and closes (1000) after ``done``. The
-client may send ``{"type": "pause" | "resume" | "stop"}`` and ``{"type": "set", "lr": 0.01}``;
+client may send ``{"type": "pause" | "resume" | "stop", "token": ...}`` and ``{"type": "set", "lr": 0.01,
+"token": ...}`` (the run's control token);
 anything else is answered with ``{"type": "error", "code", "message"}`` (no ``seq``: it is not part
 of the run) and the connection carries on. An unknown run gets an ``error`` and close code 4404; a
 viewer too slow to keep up is closed with 1013 and catches up by reconnecting with ``after``.
@@ -15,7 +18,9 @@ viewer too slow to keep up is closed with 1013 and catches up by reconnecting wi
 import asyncio
 import json
 
-from fastapi import APIRouter, Request, WebSocket
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Request, WebSocket
 from fastapi.responses import JSONResponse
 
 from engine.errors import EngineError
@@ -31,13 +36,16 @@ from ..runs.deps import RunRegistryDep, mnist_available
 from ..runs.network import MAX_LAYERS, MAX_VALUES_PER_IMAGE
 from ..schemas.common import ErrorResponse
 from ..schemas.runs import (DATASETS, MAX_BATCH, MAX_EPOCHS, OPTIMIZERS, NetworkCheckResponse, NetworkRequest,
-                            RunCreateRequest, RunResponse, SaveModelRequest, TrainingOptions)
+                            RunCreated, RunCreateRequest, RunResponse, SaveModelRequest, TrainingOptions)
 
 router = APIRouter(tags=["training"])
 
 # Registry errors that are not about the request's content.
-_STATUS = {"unknown_run": 404, "run_finished": 409, "run_not_finished": 409}
-_ERRORS = {404: {"model": ErrorResponse}, 409: {"model": ErrorResponse}, 422: {"model": ErrorResponse}}
+_STATUS = {"unknown_run": 404, "not_run_owner": 403, "run_finished": 409, "run_not_finished": 409,
+           "model_name_in_use": 409, "not_model_owner": 403}
+_ERRORS = {403: {"model": ErrorResponse}, 404: {"model": ErrorResponse}, 409: {"model": ErrorResponse},
+           422: {"model": ErrorResponse}}
+ControlToken = Annotated[str | None, Header(alias="X-Control-Token", description="the run's control token")]
 MAX_MESSAGE_CHARS = 1000
 
 
@@ -54,12 +62,12 @@ def _answer(request: Request, call, *args, **kwargs):
 
 
 @router.get("/api/training/options", response_model=TrainingOptions)
-def training_options(settings: SettingsDep) -> dict:
+def training_options(settings: SettingsDep, registry: RunRegistryDep) -> dict:
     """What the builder offers: presets, datasets on this server, optimizers, layer types and the caps."""
     return {"presets": PRESETS, "datasets": {"sample": True, "mnist": mnist_available(settings.data_dir)},
             "optimizers": list(OPTIMIZERS), "layer_types": sorted(layer_types()),
             "limits": {"max_params": settings.max_model_params, "max_run_seconds": settings.max_run_seconds,
-                       "max_concurrent_runs": settings.max_concurrent_runs, "max_epochs": MAX_EPOCHS,
+                       "max_concurrent_runs": registry.max_concurrent, "max_epochs": MAX_EPOCHS,
                        "max_batch_size": MAX_BATCH, "max_layers": MAX_LAYERS,
                        "max_values_per_image": MAX_VALUES_PER_IMAGE}}
 
@@ -79,9 +87,10 @@ def check_network(body: NetworkRequest, request: Request, settings: SettingsDep)
             "output_shape": report.output_shape, "max_params": settings.max_model_params, "error": error}
 
 
-@router.post("/api/runs", response_model=RunResponse, status_code=201, responses=_ERRORS)
+@router.post("/api/runs", response_model=RunCreated, status_code=201, responses=_ERRORS)
 def create_run(body: RunCreateRequest, registry: RunRegistryDep) -> dict:
-    """Start a training run, or queue it when the server is busy; 422 explains an impossible network."""
+    """Start a training run, or queue it when the server is busy; 422 explains an impossible network.
+    The answer's `control_token` is the only key to the run's controls: keep it."""
     spec, preset = network.resolve(body.preset, body.layers, body.dropout)
     return registry.create(RunConfig(spec=spec, preset=preset, epochs=body.epochs, batch_size=body.batch_size,
                                      lr=body.lr, optimizer=body.optimizer, seed=body.seed, dataset=body.dataset,
@@ -100,11 +109,12 @@ def get_run(run_id: str, request: Request, registry: RunRegistryDep):
 
 
 def _control(command: str):
-    def route(run_id: str, request: Request, registry: RunRegistryDep):
-        return _answer(request, registry.control, run_id, command)
+    def route(run_id: str, request: Request, registry: RunRegistryDep, token: ControlToken = None):
+        return _answer(request, registry.control, run_id, command, token=token)
 
     route.__name__ = f"{command}_run"
-    route.__doc__ = f"{command.capitalize()} the run (its viewers see a `status` or `done` event)."
+    route.__doc__ = (f"{command.capitalize()} the run (its viewers see a `status` or `done` event); needs the "
+                     "run's control token.")
     return route
 
 
@@ -115,9 +125,11 @@ for _name in ("pause", "resume", "stop"):
 
 @router.post("/api/runs/{run_id}/save", responses=_ERRORS)
 def save_model(run_id: str, body: SaveModelRequest, request: Request, registry: RunRegistryDep,
-               store: ModelStoreDep):
-    """Save a finished run's model under a name; the draw-a-digit page lists it."""
-    return _answer(request, registry.save_model, run_id, body.name, store)
+               store: ModelStoreDep, token: ControlToken = None):
+    """Save a finished run's model under a name; the draw-a-digit page lists it. Needs the run's control
+    token; a name already taken is refused (409) unless `overwrite` is true and that model was saved with
+    the same token."""
+    return _answer(request, registry.save_model, run_id, body.name, store, token=token, overwrite=body.overwrite)
 
 
 # ---- the websocket --------------------------------------------------------------------------------
@@ -129,8 +141,8 @@ def _error(lang: str, error: EngineError) -> str:
                                   for k, v in error.params.items()}})
 
 
-def _parse(text: str | None) -> tuple[str, float | None]:
-    """A client message as (command, lr), or an EngineError saying what is wrong with it."""
+def _parse(text: str | None) -> tuple[str, float | None, str | None]:
+    """A client message as (command, lr, token), or an EngineError saying what is wrong with it."""
     usage = 'send {"type": "pause"}, {"type": "resume"}, {"type": "stop"} or {"type": "set", "lr": 0.01}'
     if text is None:
         raise EngineError("bad_message", f"messages must be JSON text: {usage}")
@@ -142,18 +154,18 @@ def _parse(text: str | None) -> tuple[str, float | None]:
         raise EngineError("bad_message", f"the message is not JSON: {usage}") from None
     if not isinstance(data, dict) or not isinstance(data.get("type"), str):
         raise EngineError("bad_message", f"a message must be an object with a \"type\": {usage}")
-    kind = data["type"]
+    kind, token = data["type"], data.get("token")
     if kind not in ("pause", "resume", "stop", "set"):
         raise EngineError("unknown_command", f"unknown message type {kind[:20]!r}: {usage}", command=kind[:20])
     if kind == "set":
         if "lr" not in data:
             raise EngineError("bad_lr", f"\"set\" needs a learning rate: {usage}", value="")
-        return kind, data["lr"]
-    return kind, None
+        return kind, data["lr"], token
+    return kind, None, token
 
 
 @router.websocket("/ws/runs/{run_id}")
-async def watch_run(websocket: WebSocket, run_id: str, registry: RunRegistryDep, after: int = 0):
+async def watch_run(websocket: WebSocket, run_id: str, registry: RunRegistryDep, after: str = "0"):
     lang = request_language(websocket)
     await websocket.accept()
     lock = asyncio.Lock()
@@ -163,10 +175,16 @@ async def watch_run(websocket: WebSocket, run_id: str, registry: RunRegistryDep,
             await websocket.send_text(text)
 
     try:
-        subscription = registry.subscribe(run_id, after)
+        if not (after.isascii() and after.isdigit() and len(after) <= 18):
+            error = EngineError("bad_after", f"?after= must be the number of the last event seen (0 or more), "
+                                f"got {after[:20]!r}", value=after[:20])
+            await send(_error(lang, error))
+            await websocket.close(code=1008, reason=engine_message(lang, error)[:120])
+            return
+        subscription = registry.subscribe(run_id, int(after))
     except EngineError as error:
         await send(_error(lang, error))
-        await websocket.close(code=4404)
+        await websocket.close(code=4404, reason=engine_message(lang, error)[:120])
         return
 
     async def forward():
@@ -184,8 +202,8 @@ async def watch_run(websocket: WebSocket, run_id: str, registry: RunRegistryDep,
             if message["type"] == "websocket.disconnect":
                 return
             try:
-                command, lr = _parse(message.get("text"))
-                registry.control(run_id, command, lr)
+                command, lr, token = _parse(message.get("text"))
+                registry.control(run_id, command, lr, token=token)
             except EngineError as error:
                 await send(_error(lang, error))
 

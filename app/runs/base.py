@@ -1,8 +1,8 @@
 """The interface the routes use: a registry of training runs and the fan-out of their events.
 
-The routes only ever talk to a :class:`RunRegistry`. The in-process one
-(:class:`app.runs.local.LocalRunRegistry`) trains in worker threads of this server process and
-fans events out to asyncio queues. Another implementation can keep the same five operations over
+The routes only ever talk to a :class:`RunRegistry`. The embedded one
+(:class:`app.runs.local.LocalRunRegistry`) trains in trainer processes, fans events out to asyncio
+queues and keeps runs in SQLite. Another implementation can keep the same five operations over
 a shared store, for example Redis: ``create`` pushes the run onto a list that trainer processes
 pop from, ``control`` publishes the command on the run's channel, and each event is appended to a
 Redis stream (``XADD``), which gives ``subscribe`` its history (``XRANGE``) and the live tail
@@ -19,7 +19,7 @@ from typing import Any
 from engine.errors import EngineError
 
 COMMANDS = ("pause", "resume", "stop", "set")
-STATES = ("queued", "running", "paused", "done")
+STATES = ("queued", "running", "paused", "done", "diverged", "interrupted")
 
 
 @dataclass(frozen=True)
@@ -75,13 +75,15 @@ class RunRegistry(ABC):
 
     Every method but ``subscribe`` may be called from any thread; ``subscribe`` is called on the event
     loop that will iterate the subscription. Errors are :class:`EngineError` with the codes
-    ``unknown_run`` (the routes answer 404), ``run_finished`` / ``run_not_finished`` (409), or the
+    ``unknown_run`` (the routes answer 404), ``not_run_owner`` (403), ``run_finished`` /
+    ``run_not_finished`` / ``model_name_taken`` (409), or the
     network's and hyperparameters' own codes (422).
     """
 
     @abstractmethod
     def create(self, config: RunConfig) -> dict:
-        """Check the network and the caps, then start the run or queue it. Returns its :meth:`get` view."""
+        """Check the network and the caps, then start the run or queue it. Returns its :meth:`get` view
+        and its ``control_token``."""
 
     @abstractmethod
     def get(self, run_id: str) -> dict:
@@ -91,17 +93,21 @@ class RunRegistry(ABC):
     def list(self) -> list[dict]:
         """Every run kept (running, queued, and the most recent finished ones), newest first."""
 
+    max_concurrent: int  # runs that train at once
+
     @abstractmethod
-    def control(self, run_id: str, command: str, lr: float | None = None) -> dict:
-        """``pause``, ``resume``, ``stop``, or ``set`` (a new learning rate). Returns the run's view."""
+    def control(self, run_id: str, command: str, lr: float | None = None, token: str | None = None) -> dict:
+        """``pause``, ``resume``, ``stop``, or ``set`` (a new learning rate), given the run's control
+        ``token`` (``not_run_owner`` otherwise). Returns the run's view."""
 
     @abstractmethod
     def subscribe(self, run_id: str, after: int = 0) -> Subscription:
         """The run's events with ``seq > after``: its (compacted) history, then live ones."""
 
     @abstractmethod
-    def save_model(self, run_id: str, name: str, store) -> dict:
-        """Save a finished run's model in ``store`` (:class:`app.model_store.ModelStore`) under ``name``."""
+    def save_model(self, run_id: str, name: str, store, token: str | None = None, overwrite: bool = False) -> dict:
+        """Save a finished run's model in ``store`` (:class:`app.model_store.ModelStore`) under ``name``,
+        given the run's control ``token``."""
 
     def close(self) -> None:
         """Stop every run (at shutdown)."""

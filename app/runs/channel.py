@@ -70,6 +70,16 @@ class Channel:
         self._seq = 0
         self.closed = False
 
+    @classmethod
+    def replay(cls, history: list[Event]) -> "Channel":
+        """A channel holding a stored history (closed if it ends with ``done``): a finished run read back
+        from disk, or a run a previous server left unfinished."""
+        channel = cls()
+        channel._history = list(history)
+        channel._seq = history[-1].seq if history else 0
+        channel.closed = any(e.type == "done" for e in history)
+        return channel
+
     def publish(self, message: dict) -> Event | None:
         """Number, encode, keep and fan out ``message``; nothing is published after ``done``."""
         with self._lock:

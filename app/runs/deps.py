@@ -1,5 +1,5 @@
 """The run registry as an overridable dependency (tests give it a small dataset)."""
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Annotated
 
@@ -9,24 +9,31 @@ from engine import data as mnist
 from engine.errors import EngineError
 
 from ..deps import SettingsDep
+from ..model_store import default_trained_dir
 from .base import RunRegistry
 from .local import LocalRunRegistry
 
 
+def load_dataset(name: str, data_dir: Path | None) -> mnist.Mnist:
+    """The bundled sample, or full MNIST where this server has it."""
+    try:
+        return mnist.load(name, data_dir=data_dir)
+    except EngineError as error:
+        if error.code != "mnist_not_found":
+            raise
+        raise EngineError("mnist_unavailable", "full MNIST is not on this server: train on the bundled sample "
+                          "(the server's administrator can get MNIST with `cnn-playground data --download`)"
+                          ) from None
+
+
 def dataset_loader(data_dir: Path | None):
-    """``load(name)`` for the registry: the bundled sample, or full MNIST where this server has it."""
+    """``load(name)`` for the registry; picklable, because the trainer processes call it."""
+    return partial(load_dataset, data_dir=data_dir)
 
-    def load(name: str) -> mnist.Mnist:
-        try:
-            return mnist.load(name, data_dir=data_dir)
-        except EngineError as error:
-            if error.code != "mnist_not_found":
-                raise
-            raise EngineError("mnist_unavailable", "full MNIST is not on this server: train on the bundled sample "
-                              "(the server's administrator can get MNIST with `cnn-playground data --download`)"
-                              ) from None
 
-    return load
+def default_state_dir() -> Path:
+    """Where runs are kept between restarts when no ``CNN_PLAYGROUND_STATE_DIR`` is set: the user cache."""
+    return default_trained_dir().parent / "state"
 
 
 def mnist_available(data_dir: Path | None) -> bool:
@@ -34,13 +41,14 @@ def mnist_available(data_dir: Path | None) -> bool:
 
 
 @lru_cache
-def _registry(data_dir: Path | None, max_concurrent: int, max_seconds: float, max_params: int) -> RunRegistry:
-    return LocalRunRegistry(dataset_loader(data_dir), max_concurrent=max_concurrent, max_seconds=max_seconds,
-                            max_params=max_params)
+def _registry(data_dir: Path | None, state_dir: Path | None, max_concurrent: int | None, max_seconds: float,
+              max_params: int) -> RunRegistry:
+    return LocalRunRegistry(dataset_loader(data_dir), state_dir or default_state_dir(), max_concurrent=max_concurrent,
+                            max_seconds=max_seconds, max_params=max_params)
 
 
 def get_run_registry(settings: SettingsDep) -> RunRegistry:
-    return _registry(settings.data_dir, settings.max_concurrent_runs, settings.max_run_seconds,
+    return _registry(settings.data_dir, settings.state_dir, settings.max_concurrent_runs, settings.max_run_seconds,
                      settings.max_model_params)
 
 

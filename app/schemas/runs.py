@@ -57,6 +57,7 @@ class SaveModelRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(description="1 to 48 letters, digits, spaces, '_', '.' or '-'", examples=["my-lenet"])
+    overwrite: bool = Field(False, description="replace a model of that name saved with the same control token")
 
 
 class LayerRow(BaseModel):
@@ -91,7 +92,7 @@ class RunResponse(BaseModel):
     """A run as GET /api/runs/{id} shows it; the events themselves stream over /ws/runs/{id}."""
 
     id: str
-    state: Literal["queued", "running", "paused", "done"]
+    state: Literal["queued", "running", "paused", "done", "diverged", "interrupted"]
     place: int | None = Field(description="1 for the next run to start, while queued")
     created: str | None
     started: str | None
@@ -109,6 +110,10 @@ class RunResponse(BaseModel):
     viewers: int
     events: int = Field(description="the seq of the latest event")
     saved: list[str]
+
+
+class RunCreated(RunResponse):
+    control_token: str = Field(description="the key to the run's controls (X-Control-Token): given only once")
 
 
 class TrainingOptions(BaseModel):

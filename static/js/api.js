@@ -41,13 +41,13 @@ export function clearAlert() {
   area.hidden = true;
 }
 
-async function request(method, path, body, {signal, alert = true} = {}) {
+async function request(method, path, body, {signal, alert = true, headers = {}} = {}) {
   const url = withParams(path, {lang});
   let response;
   try {
     response = await fetch(url, {
       method, signal,
-      headers: body === undefined ? {} : {'Content-Type': 'application/json'},
+      headers: body === undefined ? headers : {...headers, 'Content-Type': 'application/json'},
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch (error) {

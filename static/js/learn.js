@@ -5,6 +5,7 @@ import {ApiError, Latest, clearAlert, getJSON, postJSON, showAlert} from './api.
 import {NetworkBuilder, decode, encode, toItem, toSpec} from './builder.js';
 import {t} from './i18n.js';
 import {RunStream} from './run_stream.js';
+import {controlLink, keepToken, takeTokenFromUrl, tokenFor} from './run_tokens.js';
 import {RunView} from './run_view.js';
 import {UrlState, replaceParams, types} from './urlstate.js';
 
@@ -137,6 +138,11 @@ function showNetworkProblem(text) {
 function updateButtons() {
   const s = view.state;
   const live = s === 'running' || s === 'paused' || s === 'queued';
+  const owner = !state.run || tokenFor(state.run) !== null;  // a shared link only watches
+  for (const id of ['pause', 'stop', 'new-lr', 'set-lr', 'save-bar']) $(id).hidden = !owner;
+  document.querySelector('label[for="new-lr"]').hidden = !owner;
+  $('run-watching').hidden = owner;
+  $('copy-control').hidden = !state.run || !owner;
   $('start').disabled = !networkOk;
   $('pause').disabled = !live;
   $('pause').textContent = s === 'paused' ? t('train.resume') : t('train.pause');
@@ -148,9 +154,10 @@ function updateButtons() {
 }
 
 function command(message) {
-  if (!state.run) return;
-  if (stream?.send(message)) return;
-  if (message.type !== 'set') postJSON(`/api/runs/${state.run}/${message.type}`, {}).catch(() => {});
+  const token = tokenFor(state.run);
+  if (!state.run || !token) return;
+  if (stream?.send({...message, token})) return;
+  if (message.type !== 'set') postJSON(`/api/runs/${state.run}/${message.type}`, {}, {headers: {'X-Control-Token': token}}).catch(() => {});
 }
 
 function onEvent(event) {
@@ -229,6 +236,7 @@ async function start() {
   $('start').disabled = true;
   try {
     const run = await postJSON('/api/runs', body);
+    keepToken(run.id, run.control_token);
     state.run = run.id;
     save({push: true});
     watch(run);
@@ -263,7 +271,7 @@ $('save').addEventListener('click', async () => {
   const name = $('model-name').value.trim();
   $('save-result').textContent = '';
   try {
-    const info = await postJSON(`/api/runs/${state.run}/save`, {name});
+    const info = await postJSON(`/api/runs/${state.run}/save`, {name}, {headers: {'X-Control-Token': tokenFor(state.run)}});
     const link = document.createElement('a');
     link.href = `/draw?model=${encodeURIComponent(info.name)}`;
     link.textContent = t('train.saved.draw');
@@ -271,9 +279,19 @@ $('save').addEventListener('click', async () => {
   } catch { /* the alert shows the server's message */ }
 });
 $('model-name').addEventListener('keydown', (event) => { if (event.key === 'Enter') $('save').click(); });
+$('copy-control').addEventListener('click', async () => {
+  const link = controlLink(state.run);
+  if (!link) return;
+  $('control-link').value = link;
+  $('control-link').hidden = false;
+  $('control-link').select();
+  try { await navigator.clipboard.writeText(link); $('copy-control-done').textContent = t('train.control.copied'); }
+  catch { $('copy-control-done').textContent = t('train.control.select'); }
+});
 $('run-list-box').addEventListener('toggle', () => { if ($('run-list-box').open) listRuns(); });
 window.addEventListener('popstate', () => location.reload());
 
+takeTokenFromUrl(state.run);
 fillForm();
 if (state.run) open(state.run); else checkNetwork();
 updateButtons();

@@ -8,7 +8,7 @@ import pytest
 from app.model_store import ModelStore
 from engine.model import Sequential
 from engine.presets import preset
-from tests.runs_support import make_registry, runs_client, wait_for
+from tests.runs_support import make_registry, owner, runs_client, wait_for
 
 
 @pytest.fixture()
@@ -121,7 +121,7 @@ def test_full_mnist_where_the_server_has_none(tmp_path, monkeypatch):
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.delenv("CNN_PLAYGROUND_DATA_DIR", raising=False)
-    registry = LocalRunRegistry(dataset_loader(tmp_path / "empty"))
+    registry = LocalRunRegistry(dataset_loader(tmp_path / "empty"), tmp_path / "state")
     with runs_client(registry) as client:
         r = client.post("/api/runs", json={"preset": "tiny", "dataset": "mnist"})
     assert r.status_code == 422 and r.json()["code"] == "mnist_unavailable" and "sample" in r.json()["detail"]
@@ -132,18 +132,18 @@ def test_full_mnist_where_the_server_has_none(tmp_path, monkeypatch):
 def test_pause_resume_stop(client):
     run = start(client, epochs=50, batch_size=8)
     run_id = run["id"]
-    assert client.post(f"/api/runs/{run_id}/pause").status_code == 200
+    assert client.post(f"/api/runs/{run_id}/pause", headers=owner(run)).status_code == 200
     paused = wait_for(lambda: (r := client.get(f"/api/runs/{run_id}").json())["state"] == "paused" and r)
     step = (paused["progress"] or {}).get("step", 0)
     time.sleep(0.3)
     assert (client.get(f"/api/runs/{run_id}").json()["progress"] or {}).get("step", 0) == step  # it waits
-    r = client.post(f"/api/runs/{run_id}/resume")
+    r = client.post(f"/api/runs/{run_id}/resume", headers=owner(run))
     assert r.status_code == 200
     wait_for(lambda: (client.get(f"/api/runs/{run_id}").json()["progress"] or {}).get("step", 0) > step)
-    assert client.post(f"/api/runs/{run_id}/stop").status_code == 200
+    assert client.post(f"/api/runs/{run_id}/stop", headers=owner(run)).status_code == 200
     done = finished(client, run_id)
     assert done["result"]["reason"] == "stopped" and done["result"]["step"] < 3200
-    r = client.post(f"/api/runs/{run_id}/resume")
+    r = client.post(f"/api/runs/{run_id}/resume", headers=owner(run))
     assert r.status_code == 409 and r.json()["code"] == "run_finished"
 
 
@@ -158,11 +158,11 @@ def test_unknown_runs_are_404(client, method, path):
 
 def test_save_a_finished_run_for_the_draw_page(client, store):
     run = start(client, epochs=1)
-    early = client.post(f"/api/runs/{run['id']}/save", json={"name": "too-early"})
+    early = client.post(f"/api/runs/{run['id']}/save", json={"name": "too-early"}, headers=owner(run))
     if early.status_code != 200:  # the run may already have finished
         assert early.status_code == 409 and early.json()["code"] == "run_not_finished"
     result = finished(client, run["id"])["result"]
-    r = client.post(f"/api/runs/{run['id']}/save", json={"name": "my tiny"})
+    r = client.post(f"/api/runs/{run['id']}/save", json={"name": "my tiny"}, headers=owner(run))
     assert r.status_code == 200, r.text
     info = r.json()
     assert info["name"] == "my tiny" and info["source"] == "trained" and info["params"] == 5874
@@ -183,18 +183,18 @@ def test_save_a_finished_run_for_the_draw_page(client, store):
 def test_bad_model_names(client, name):
     run = start(client, epochs=1)
     finished(client, run["id"])
-    r = client.post(f"/api/runs/{run['id']}/save", json={"name": name})
+    r = client.post(f"/api/runs/{run['id']}/save", json={"name": name}, headers=owner(run))
     assert r.status_code == 422 and r.json()["code"] == "bad_model_name"
 
 
 def test_a_run_stopped_in_the_queue_has_nothing_to_save(client):
     blocker = start(client, epochs=50, batch_size=8)
     queued = start(client)
-    client.post(f"/api/runs/{queued['id']}/stop")
+    client.post(f"/api/runs/{queued['id']}/stop", headers=owner(queued))
     assert client.get(f"/api/runs/{queued['id']}").json()["result"]["reason"] == "stopped"
-    r = client.post(f"/api/runs/{queued['id']}/save", json={"name": "nothing"})
+    r = client.post(f"/api/runs/{queued['id']}/save", json={"name": "nothing"}, headers=owner(queued))
     assert r.status_code == 409 and r.json()["code"] == "run_not_finished"
-    client.post(f"/api/runs/{blocker['id']}/stop")
+    client.post(f"/api/runs/{blocker['id']}/stop", headers=owner(blocker))
 
 
 # ---- caps ------------------------------------------------------------------------------------------
@@ -206,12 +206,12 @@ def test_concurrent_runs_queue_with_their_place():
         c, d = start(client, epochs=1), start(client, epochs=1)
         assert a["state"] == b["state"] == "running"
         assert (c["state"], c["place"]) == ("queued", 1) and (d["state"], d["place"]) == ("queued", 2)
-        client.post(f"/api/runs/{c['id']}/stop")  # leaving the queue moves the others up
+        client.post(f"/api/runs/{c['id']}/stop", headers=owner(c))  # leaving the queue moves the others up
         assert client.get(f"/api/runs/{d['id']}").json()["place"] == 1
-        client.post(f"/api/runs/{a['id']}/stop")
+        client.post(f"/api/runs/{a['id']}/stop", headers=owner(a))
         assert finished(client, d["id"])["result"]["reason"] == "finished"
         assert client.get(f"/api/runs/{b['id']}").json()["state"] in ("running", "paused")
-        client.post(f"/api/runs/{b['id']}/stop")
+        client.post(f"/api/runs/{b['id']}/stop", headers=owner(b))
 
 
 def test_run_time_cap():
@@ -355,11 +355,138 @@ def test_a_run_left_paused_is_stopped():
     registry = make_registry(max_pause_seconds=0.3)
     with runs_client(registry) as client:
         run = start(client, epochs=50, batch_size=8)
-        client.post(f"/api/runs/{run['id']}/pause")
+        client.post(f"/api/runs/{run['id']}/pause", headers=owner(run))
         time.sleep(0.15)
-        client.post(f"/api/runs/{run['id']}/resume")  # a resumed pause does not count
+        client.post(f"/api/runs/{run['id']}/resume", headers=owner(run))  # a resumed pause does not count
         time.sleep(0.25)
         assert client.get(f"/api/runs/{run['id']}").json()["state"] == "running"
-        client.post(f"/api/runs/{run['id']}/pause")
+        client.post(f"/api/runs/{run['id']}/pause", headers=owner(run))
         result = finished(client, run["id"])["result"]
     assert result["reason"] == "pause_limit" and result["limit"] == 0.3 and result["test_accuracy"] is not None
+
+
+# ---- ownership ---------------------------------------------------------------------------------------
+
+def test_only_the_starter_controls_and_saves_a_run(client, store):
+    run = start(client, epochs=50, batch_size=8)
+    token = run["control_token"]
+    assert len(token) >= 20 and "control_token" not in client.get(f"/api/runs/{run['id']}").json()
+    assert all("control_token" not in r for r in client.get("/api/runs").json())
+    for headers in ({}, {"X-Control-Token": "guess"}, {"X-Control-Token": token[:-1]}):
+        for command in ("pause", "resume", "stop"):
+            r = client.post(f"/api/runs/{run['id']}/{command}?lang=zh", headers=headers)
+            assert r.status_code == 403 and r.json()["code"] == "not_run_owner", r.text
+            assert "只能观看" in r.json()["detail"]
+    assert client.get(f"/api/runs/{run['id']}").json()["state"] == "running"  # nothing happened to it
+    wait_for(lambda: client.get(f"/api/runs/{run['id']}").json()["progress"])
+    assert client.post(f"/api/runs/{run['id']}/stop", headers=owner(run)).status_code == 200
+    finished(client, run["id"])
+    r = client.post(f"/api/runs/{run['id']}/save", json={"name": "mine"})
+    assert r.status_code == 403 and r.json()["code"] == "not_run_owner"
+    assert client.post(f"/api/runs/{run['id']}/save", json={"name": "mine"}, headers=owner(run)).status_code == 200
+
+
+def test_a_taken_name_is_refused_unless_its_owner_overwrites_it(client, store):
+    a, b = start(client), start(client)
+    finished(client, a["id"]), finished(client, b["id"])
+    assert client.post(f"/api/runs/{a['id']}/save", json={"name": "ours"}, headers=owner(a)).status_code == 200
+    r = client.post(f"/api/runs/{b['id']}/save", json={"name": "ours"}, headers=owner(b))
+    assert r.status_code == 409 and r.json()["code"] == "model_name_in_use" and "ours" in r.json()["detail"]
+    r = client.post(f"/api/runs/{b['id']}/save", json={"name": "ours", "overwrite": True}, headers=owner(b))
+    assert r.status_code == 403 and r.json()["code"] == "not_model_owner"
+    assert Sequential.load(store.trained_dir / "ours.npz").metadata["run"] == a["id"]  # untouched
+    r = client.post(f"/api/runs/{a['id']}/save", json={"name": "ours", "overwrite": True}, headers=owner(a))
+    assert r.status_code == 200, r.text
+
+
+# ---- trainer processes, restarts ----------------------------------------------------------------------
+
+def test_runs_train_in_another_process_and_a_killed_trainer_ends_its_run(client, registry):
+    import os
+
+    run = start(client, epochs=50, batch_size=8)
+    live = registry._runs[run["id"]]
+    pid = wait_for(lambda: live.process is not None and live.process.pid)
+    assert pid != os.getpid()
+    wait_for(lambda: (client.get(f"/api/runs/{run['id']}").json()["progress"] or {}).get("step", 0) > 2)
+    os.kill(pid, 9)
+    done = finished(client, run["id"])
+    assert done["result"]["reason"] == "error"
+    assert client.get("/health").status_code == 200  # the server carries on
+    with client.websocket_connect(f"/ws/runs/{run['id']}?lang=zh") as ws:
+        events = []
+        while not events or events[-1]["type"] != "done":
+            events.append(ws.receive_json())
+    error = [e for e in events if e["type"] == "error"][-1]
+    assert error["code"] == "trainer_died" and "训练进程意外停止" in error["message"]
+    assert start(client)["state"] in ("running", "done")  # the next run gets the freed slot
+
+
+def test_a_restarted_server_keeps_finished_runs_their_events_and_models(tmp_path, store):
+    state = tmp_path / "state"
+    with runs_client(make_registry(state), store) as client:
+        done = start(client)
+        finished(client, done["id"])
+        events = client.get(f"/api/runs/{done['id']}").json()["events"]
+    with runs_client(make_registry(state), store) as client:  # a new server on the same folder
+        runs = {r["id"]: r for r in client.get("/api/runs").json()}
+        assert runs[done["id"]]["state"] == "done" and runs[done["id"]]["events"] == events
+        with client.websocket_connect(f"/ws/runs/{done['id']}?after=0") as ws:
+            replay = []
+            while not replay or replay[-1]["type"] != "done":
+                replay.append(ws.receive_json())
+        seqs = [e["seq"] for e in replay]
+        assert seqs == sorted(set(seqs)) and seqs[-1] == events
+        assert any(e["type"] == "epoch" for e in replay) and any(e["type"] == "progress" for e in replay)
+        r = client.post(f"/api/runs/{done['id']}/save", json={"name": "after restart"}, headers=owner(done))
+        assert r.status_code == 200, r.text
+        r = client.post(f"/api/runs/{done['id']}/save", json={"name": "x"})
+        assert r.status_code == 403  # the token survives the restart, and is still needed
+
+
+def test_a_run_cut_off_by_a_crash_is_interrupted(tmp_path):
+    """A real server process is killed (SIGKILL) while it trains; the next one shows the run as interrupted."""
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "CNN_PLAYGROUND_STATE_DIR": str(tmp_path / "state"), "OPENBLAS_NUM_THREADS": "1",
+           "CNN_PLAYGROUND_RUNS_DIR": str(tmp_path / "models")}
+    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "app.main:app", "--port", str(port),
+                               "--log-level", "warning"], env=env, start_new_session=True)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_for(lambda: _http(f"{base}/health"), timeout=30)
+        run = _http(f"{base}/api/runs", {"preset": "tiny", "epochs": 50})
+        wait_for(lambda: (_http(f"{base}/api/runs/{run['id']}")["progress"] or {}).get("step"), timeout=30)
+    finally:
+        os.killpg(server.pid, signal.SIGKILL)  # the server and its trainers, with no chance to write anything
+        server.wait(10)
+    with runs_client(make_registry(tmp_path / "state")) as client:
+        view = client.get(f"/api/runs/{run['id']}").json()
+        assert view["state"] == "interrupted" and view["result"]["reason"] == "interrupted"
+        assert view["result"]["step"] >= 1 and view["progress"]["step"] >= 1
+        with client.websocket_connect(f"/ws/runs/{run['id']}") as ws:
+            replay = []
+            while not replay or replay[-1]["type"] != "done":
+                replay.append(ws.receive_json())
+        assert replay[-1]["reason"] == "interrupted" and [e["seq"] for e in replay] == list(range(1, len(replay) + 1))
+
+
+def _http(url, body=None):
+    """GET (or POST ``body`` as JSON) on a real server: the answer's JSON, or None if it is not up."""
+    import json
+    import urllib.request
+
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=5) as answer:
+            return json.loads(answer.read())
+    except OSError:
+        return None

@@ -25,9 +25,13 @@ def client(registry):
         yield c
 
 
+TOKENS = {}  # run id -> its control token
+
+
 def start(client, **body) -> str:
     r = client.post("/api/runs", json={"preset": "tiny", "batch_size": 32, "epochs": 2, **body})
     assert r.status_code == 201, r.text
+    TOKENS[r.json()["id"]] = r.json()["control_token"]
     return r.json()["id"]
 
 
@@ -118,7 +122,7 @@ def test_pause_resume_and_stop_over_the_socket(client):
     run_id = start(client, epochs=50, batch_size=8)  # 3,200 steps: far longer than the test needs
     with client.websocket_connect(f"/ws/runs/{run_id}") as ws:
         receive_until(ws, "progress")
-        ws.send_json({"type": "pause"})
+        ws.send_json({"type": "pause", "token": TOKENS[run_id]})
         paused = receive_until(ws, "status")[-1]
         assert paused["state"] == "paused"
         step = client.get(f"/api/runs/{run_id}").json()["progress"]["step"]
@@ -127,11 +131,11 @@ def test_pause_resume_and_stop_over_the_socket(client):
         time.sleep(0.3)
         run = client.get(f"/api/runs/{run_id}").json()
         assert run["state"] == "paused" and run["progress"]["step"] == step  # no training while paused
-        ws.send_json({"type": "resume"})
+        ws.send_json({"type": "resume", "token": TOKENS[run_id]})
         resumed = receive_until(ws, "status")
         assert resumed[-1]["state"] == "running" and all(e["type"] != "progress" for e in resumed)
         assert receive_until(ws, "progress")[-1]["step"] > step
-        ws.send_json({"type": "stop"})
+        ws.send_json({"type": "stop", "token": TOKENS[run_id]})
         done = receive_until(ws, "done")[-1]
     assert done["reason"] == "stopped" and done["step"] < 3200
     assert client.get(f"/api/runs/{run_id}").json()["state"] == "done"
@@ -141,13 +145,13 @@ def test_learning_rate_change(client):
     run_id = start(client, epochs=50, batch_size=8)
     with client.websocket_connect(f"/ws/runs/{run_id}") as ws:
         receive_until(ws, "progress")
-        ws.send_json({"type": "set", "lr": 0.01})
+        ws.send_json({"type": "set", "lr": 0.01, "token": TOKENS[run_id]})
         changed = [e for e in receive_until(ws, "status") if e["type"] == "status"][-1]
         assert changed["lr"] == 0.01 and changed["state"] == "running"
         later = receive_until(ws, "progress")[-1]
         assert later["lr"] == 0.01
         assert client.get(f"/api/runs/{run_id}").json()["lr"] == 0.01
-        ws.send_json({"type": "stop"})
+        ws.send_json({"type": "stop", "token": TOKENS[run_id]})
         receive_until(ws, "done")
 
 
@@ -166,7 +170,7 @@ def test_reconnect_receives_the_history_and_nothing_twice(client):
         # only snapshots are left out of the history once a newer one exists.
         steps = [e["step"] for e in resumed if e["type"] == "progress"]
         assert steps == list(range(last_step + 1, last_step + 1 + len(steps))) and len(steps) >= 4
-        ws.send_json({"type": "stop"})
+        ws.send_json({"type": "stop", "token": TOKENS[run_id]})
         receive_until(ws, "done")
     # A latecomer gets the whole (compacted) history: every progress message, one snapshot.
     history = watch_all(client, run_id)
@@ -210,7 +214,7 @@ def test_malformed_messages_get_error_events_and_the_connection_carries_on(clien
         assert error["code"] == code and error["message"] and "seq" not in error
         ws.send_bytes(b"\x00\x01")
         assert receive_until(ws, "error")[-1]["code"] == "bad_message"
-        ws.send_json({"type": "stop"})                       # the same connection still obeys
+        ws.send_json({"type": "stop", "token": TOKENS[run_id]})                       # the same connection still obeys
         assert receive_until(ws, "done")[-1]["reason"] == "stopped"
     assert client.get("/health").json() == {"status": "ok"}  # and the server serves on
 
@@ -221,7 +225,7 @@ def test_errors_in_the_viewers_language(client):
         ws.send_text("{")
         error = receive_until(ws, "error")[-1]
         assert error["code"] == "bad_message" and any("\u4e00" <= ch <= "\u9fff" for ch in error["message"])
-        ws.send_json({"type": "stop"})
+        ws.send_json({"type": "stop", "token": TOKENS[run_id]})
         receive_until(ws, "done")
 
 
@@ -230,7 +234,7 @@ def test_commands_after_the_end_are_refused(client):
     wait_for(lambda: client.get(f"/api/runs/{run_id}").json()["state"] == "done")
     events = watch_all(client, run_id)  # the history, then the server closes the stream
     assert events[-1]["type"] == "done"
-    r = client.post(f"/api/runs/{run_id}/pause")
+    r = client.post(f"/api/runs/{run_id}/pause", headers={"X-Control-Token": TOKENS[run_id]})
     assert r.status_code == 409 and r.json()["code"] == "run_finished"
 
 
@@ -262,9 +266,14 @@ def test_a_queued_run_hears_its_place_then_starts():
         assert json.dumps(events)  # plain JSON throughout
 
 
-def test_a_bad_after_is_refused_before_the_stream(client):
-    with pytest.raises(WebSocketDisconnect) as closed:
-        with client.websocket_connect("/ws/runs/abc?after=xyz") as ws:
+@pytest.mark.parametrize("after", ["xyz", "-1", "1.5", "9" * 40])
+def test_a_bad_after_is_refused_with_an_error_event_and_a_reason(client, after):
+    run_id = start(client, epochs=1)
+    with client.websocket_connect(f"/ws/runs/{run_id}?after={after}&lang=zh") as ws:
+        error = ws.receive_json()
+        assert error["type"] == "error" and error["code"] == "bad_after" and "after" in error["message"]
+        assert "编号" in error["message"]
+        with pytest.raises(WebSocketDisconnect) as closed:
             ws.receive_json()
     assert closed.value.code == 1008 and "after" in str(closed.value.reason)
     assert client.get("/health").status_code == 200
@@ -282,3 +291,16 @@ def test_progress_comes_a_few_times_a_second_and_at_every_epochs_end():
         if e["type"] == "epoch":
             previous = [p for p in events[:events.index(e)] if p["type"] == "progress"][-1]
             assert previous["step"] == e["step"]  # the chart reaches each epoch's end before its point
+
+
+def test_a_viewer_without_the_token_cannot_steer_the_run(client):
+    run_id = start(client, epochs=50, batch_size=8)
+    with client.websocket_connect(f"/ws/runs/{run_id}?lang=zh") as ws:
+        receive_until(ws, "progress")
+        for message in ({"type": "pause"}, {"type": "stop", "token": "guess"}, {"type": "set", "lr": 0.5, "token": 7}):
+            ws.send_json(message)
+            error = receive_until(ws, "error")[-1]
+            assert error["code"] == "not_run_owner" and "只能观看" in error["message"], error
+        assert client.get(f"/api/runs/{run_id}").json()["state"] == "running"
+        ws.send_json({"type": "stop", "token": TOKENS[run_id]})
+        assert receive_until(ws, "done")[-1]["reason"] == "stopped"

@@ -23,7 +23,7 @@ def server(tmp_path_factory):
     from app.runs.deps import dataset_loader, get_run_registry
     from app.runs.local import LocalRunRegistry
 
-    registry = LocalRunRegistry(dataset_loader(None), max_concurrent=2)
+    registry = LocalRunRegistry(dataset_loader(None), tmp_path_factory.mktemp("state"), max_concurrent=2)
     store = ModelStore(tmp_path_factory.mktemp("models"))
     app = create_app()
     app.dependency_overrides[get_run_registry] = lambda: registry
@@ -199,9 +199,41 @@ def test_two_pages_watching_one_run_see_the_same_events(browser, server):
     assert steps[0] == steps[1]
     expect(b.locator("#run-state")).to_have_text("已完成")
     expect(b.locator("#layers .layer")).to_have_count(5)  # the viewer sees the run's network
+    # The share link only watches: no controls on the viewer's page, and it says why.
+    for selector in ("#pause", "#stop", "#set-lr", "#new-lr", "#save-bar", "#copy-control"):
+        expect(b.locator(selector)).to_be_hidden()
+        expect(a.locator(selector)).to_be_visible()
+    expect(b.locator("#run-watching")).to_contain_text("只有开始它的浏览器")
+    expect(a.locator("#run-watching")).to_be_hidden()
+    shoot(b, "learn-viewer-zh.png")
     assert errors == []
     a.close()
     b.close()
+
+
+def test_a_control_link_hands_the_controls_to_a_co_teacher(browser, server):
+    base = server[0]
+    a = browser.new_page(viewport={"width": 1280, "height": 720})
+    a.goto(f"{base}/learn?lang=en&preset=tiny&epochs=50&batch=8")
+    expect(a.locator("#start")).to_be_enabled()
+    a.click("#start")
+    a.wait_for_url(re.compile(r"run=[0-9a-f]+"))
+    expect(a.locator("#run-state")).to_have_text("Training")
+    a.click("#copy-control")
+    link = a.locator("#control-link").input_value()
+    assert re.fullmatch(rf"{re.escape(base)}/learn\?run=[0-9a-f]+#control=[\w-]+", link), link
+    c = browser.new_page(viewport={"width": 1280, "height": 720})  # another browser (its own storage)
+    c.goto(link)
+    expect(c.locator("#stop")).to_be_visible()
+    assert "#control" not in c.url  # taken out of the address bar once kept
+    c.click("#stop")
+    expect(a.locator("#run-state")).to_have_text("Stopped")
+    viewer = browser.new_page(viewport={"width": 1280, "height": 720})
+    viewer.goto(link.split("#")[0])
+    expect(viewer.locator("#run-watching")).to_be_visible()
+    expect(viewer.locator("#stop")).to_be_hidden()
+    for p in (a, c, viewer):
+        p.close()
 
 
 def test_pause_resume_learning_rate_and_stop(page, server, console_errors):
