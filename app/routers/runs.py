@@ -31,7 +31,7 @@ from ..deps import ModelStoreDep, SettingsDep
 from ..error_handlers import engine_message
 from ..i18n import request_language
 from ..runs import network
-from ..runs.base import RunConfig, SlowViewer
+from ..runs.base import HYPERPARAMETERS, RunConfig, SlowViewer
 from ..runs.deps import RunRegistryDep, mnist_available
 from ..runs.network import MAX_LAYERS, MAX_VALUES_PER_IMAGE
 from ..schemas.common import ErrorResponse
@@ -92,9 +92,7 @@ def create_run(body: RunCreateRequest, registry: RunRegistryDep) -> dict:
     """Start a training run, or queue it when the server is busy; 422 explains an impossible network.
     The answer's `control_token` is the only key to the run's controls: keep it."""
     spec, preset = network.resolve(body.preset, body.layers, body.dropout)
-    return registry.create(RunConfig(spec=spec, preset=preset, epochs=body.epochs, batch_size=body.batch_size,
-                                     lr=body.lr, optimizer=body.optimizer, seed=body.seed, dataset=body.dataset,
-                                     l2=body.l2, dropout=body.dropout))
+    return registry.create(RunConfig(spec=spec, preset=preset, **body.model_dump(include=set(HYPERPARAMETERS))))
 
 
 @router.get("/api/runs", response_model=list[RunResponse])

@@ -13,7 +13,7 @@ reconnects passes the last ``seq`` it saw as ``after`` and misses nothing.
 """
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from engine.errors import EngineError
@@ -38,9 +38,12 @@ class RunConfig:
     dropout: float | None = None
 
     def public(self) -> dict:
-        return {"preset": self.preset, "spec": self.spec, "epochs": self.epochs, "batch_size": self.batch_size,
-                "lr": self.lr, "optimizer": self.optimizer, "seed": self.seed, "dataset": self.dataset,
-                "l2": self.l2, "dropout": self.dropout}
+        """The configuration as the API shows it and a saved model records it: the same names throughout."""
+        return asdict(self)
+
+
+# The training settings of a run (all but the network), named as in the request, the view and the saved model.
+HYPERPARAMETERS = tuple(f.name for f in fields(RunConfig) if f.name not in ("spec", "preset"))
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ from engine.model import Sequential
 from engine.optim import make_optimizer
 
 from . import network
-from .base import COMMANDS, RunConfig, RunRegistry, unknown_run
+from .base import COMMANDS, HYPERPARAMETERS, RunConfig, RunRegistry, unknown_run
 from .channel import Channel, LocalSubscription
 from .store import RunStore
 from .trainer import train_process
@@ -270,10 +270,9 @@ class LocalRunRegistry(RunRegistry):
             raise EngineError("run_not_finished", "a model can be saved once its run has trained and ended",
                               run=run_id)
         config = view["config"]
-        metadata = {"name": name, "test_accuracy": result.get("test_accuracy"), "dataset": view["dataset"]["name"],
-                    **{k: config[k] for k in ("epochs", "batch_size", "optimizer", "lr", "l2", "seed")},
-                    "model": config["preset"] or "custom", "run": run_id, "reason": result.get("reason"),
-                    "created": _iso(time.time())}
+        metadata = {**{k: config[k] for k in HYPERPARAMETERS}, "name": name, "test_accuracy": result.get("test_accuracy"),
+                    "dataset": view["dataset"]["name"], "model": config["preset"] or "custom", "run": run_id,
+                    "reason": result.get("reason"), "created": _iso(time.time())}
         info = store.save(name, Sequential.load(path), metadata, owner=token_hash(token), overwrite=overwrite)
         with self._lock:
             run = self._runs.get(run_id)

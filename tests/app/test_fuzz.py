@@ -67,10 +67,11 @@ class Api:
 
     def __init__(self, client: TestClient, registry):
         self.client, self.registry = client, registry
+        self.tokens = {}  # run id -> control token
         self.done = self._start(epochs=1, batch_size=64)
         wait_for(lambda: self.run(self.done)["state"] == "done")
         self.blocker = self._start(epochs=50, batch_size=8)
-        assert client.post(f"/api/runs/{self.blocker}/pause").status_code == 200
+        assert client.post(f"/api/runs/{self.blocker}/pause", headers=self.owner(self.blocker)).status_code == 200
         wait_for(lambda: self.run(self.blocker)["state"] == "paused")
         self.queued = self._start(epochs=1, batch_size=64)
         self.controlled = self._start(epochs=1, batch_size=64)  # for the pause/resume/stop fuzzing
@@ -79,7 +80,11 @@ class Api:
     def _start(self, **body) -> str:
         r = self.client.post("/api/runs", json={"preset": "tiny", **body})
         assert r.status_code == 201, r.text
+        self.tokens[r.json()["id"]] = r.json()["control_token"]
         return r.json()["id"]
+
+    def owner(self, run_id: str) -> dict:
+        return {"X-Control-Token": self.tokens[run_id]}
 
     def run(self, run_id: str) -> dict:
         return self.client.get(f"/api/runs/{run_id}").json()
@@ -273,9 +278,13 @@ CONTROL = ["pause", "resume", "stop"]
 def post(api: Api, endpoint: str, content: bytes, lang: str, content_type: str | None = "application/json"):
     url = endpoint.replace("{done}", api.done) + f"?lang={lang}"
     headers = {} if content_type is None else {"content-type": content_type}
+    if "{done}" in endpoint:
+        headers.update(api.owner(api.done))
     response = api.client.post(url, content=content, headers=headers)
     if endpoint == "/api/runs" and response.status_code == 201:  # it only queued: stop it before it trains
-        assert api.client.post(f"/api/runs/{response.json()['id']}/stop").status_code == 200
+        stop = api.client.post(f"/api/runs/{response.json()['id']}/stop",
+                               headers={"X-Control-Token": response.json()["control_token"]})
+        assert stop.status_code == 200
     return response
 
 
@@ -363,14 +372,21 @@ def test_path_parameters_and_unknown_routes(api, template, name, method, lang):
 
 @fuzz(40)
 @given(command=st.sampled_from(CONTROL), which=st.sampled_from(["controlled", "queued-done", "unknown"]),
-       body=st.one_of(st.none(), json_values), lang=langs)
-def test_run_controls(api, command, which, body, lang):
+       body=st.one_of(st.none(), json_values), lang=langs, token=st.one_of(st.none(), st.just("owner"), path_text))
+def test_run_controls(api, command, which, body, lang, token):
     run_id = {"controlled": api.controlled, "queued-done": api.done, "unknown": "0123abcd"}[which]
-    kwargs = {} if body is None else {"content": dumps(body), "headers": {"content-type": "application/json"}}
+    headers = {} if body is None else {"content-type": "application/json"}
+    if token == "owner" and run_id in api.tokens:
+        headers.update(api.owner(run_id))
+    elif token is not None:
+        headers["X-Control-Token"] = token.encode("ascii", "replace").decode()
+    kwargs = {"headers": headers} if body is None else {"content": dumps(body), "headers": headers}
     response = api.client.post(f"/api/runs/{run_id}/{command}?lang={lang}", **kwargs)
     answer = check_answer(response, lang, f"POST /api/runs/<{which}>/{command} {body!r}")
     if answer is not None:  # (the body is not read, but text that is not Unicode is refused before the route)
-        assert answer["code"] in ("unknown_run", "run_finished", "bad_unicode"), answer
+        assert answer["code"] in ("unknown_run", "not_run_owner", "run_finished", "bad_unicode"), answer
+        if token != "owner" and answer["code"] != "bad_unicode" and which != "unknown":
+            assert answer["code"] == "not_run_owner", answer  # no command without the token
 
 
 PAGES = ["/", "/conv", "/pool", "/activations", "/filters", "/draw", "/learn", "/learn/backprop", "/health",
