@@ -91,6 +91,8 @@ class _Cost:
     forward: int = 0            # new bytes during forward while the previous cache is still alive
     backward: int = 0           # bytes during backward besides the incoming gradient (incl. dx)
     dx: int = 0                 # the bytes of the gradient it returns (the next one's incoming)
+    cropped_dx: bool = False    # dx is a view into a padded array (not contiguous)
+    reshapes_dout: int = 0      # bytes of the copy reshaping a non-contiguous incoming gradient makes
 
 
 def _cost(layer, in_shape: tuple, out_shape: tuple, n: int, item: int, train: bool) -> _Cost:
@@ -109,7 +111,7 @@ def _cost(layer, in_shape: tuple, out_shape: tuple, n: int, item: int, train: bo
         # zeroed padded input gradient (col2im).
         back = weight + ((cols + padded) if input_grad else 0)
         return _Cost(cache=cols + (padded if ph or pw else 0), forward=max(cols, b), backward=back,
-                     dx=padded if input_grad else 0)
+                     dx=padded if input_grad else 0, cropped_dx=bool(ph or pw), reshapes_dout=b)
     if isinstance(layer, (MaxPool2D, AvgPool2D)):
         c, h, w = in_shape
         (ph, pw) = layer.p
@@ -120,8 +122,8 @@ def _cost(layer, in_shape: tuple, out_shape: tuple, n: int, item: int, train: bo
             # negation (bool, one byte a value); a float product per view unless the windows tile.
             back = padded + 4 * values + (0 if layer.tiles else b)
             return _Cost(cache=buffer, keeps_input=not buffer, keeps_output=True, forward=b, backward=back,
-                         dx=padded)
-        return _Cost(cache=buffer, forward=b, backward=padded + b, dx=padded)
+                         dx=padded, cropped_dx=bool(buffer))
+        return _Cost(cache=buffer, forward=b, backward=padded + b, dx=padded, cropped_dx=bool(buffer))
     if isinstance(layer, Flatten):
         vector_in = len(in_shape) == 1
         return _Cost(alias=True, backward=0 if vector_in else a, dx=a)
@@ -197,13 +199,14 @@ def _pass(model, n: int, train: bool) -> tuple[int, dict, int, int]:
     plateau = sum(shares.values()) + 2 * logits  # the logits and the loss's probabilities
     bwd_peak = 0
     if train:
-        incoming, new_grads = logits, 0  # d(loss)/d(logits)
+        incoming, cropped, new_grads = logits, False, 0  # d(loss)/d(logits)
         for layer, cost, in_shape, _ in reversed(costs):
             new_grads += sum(p.nbytes for p in layer.params.values())
-            bwd_peak = max(bwd_peak, incoming + cost.backward + new_grads)
+            copy = cost.reshapes_dout if cropped else 0  # a cropped gradient is copied to be reshaped
+            bwd_peak = max(bwd_peak, incoming + copy + cost.backward + new_grads)
             if not cost.dx:
                 break  # the first weighted layer returns no input gradient: backward ends there
-            incoming = cost.dx
+            incoming, cropped = cost.dx, cost.cropped_dx
     return plateau, shares, fwd_peak + first_in, bwd_peak  # (+ first_in: the normalised input copy)
 
 
@@ -212,7 +215,12 @@ def estimate(model, batch_size: int, optimizer: str = "momentum", eval_batch_siz
     """Peak bytes of one training step of ``model`` (a built :class:`engine.model.Sequential`) at
     ``batch_size`` with ``optimizer``, and of an evaluation of ``eval_samples`` images in batches of
     ``eval_batch_size`` (default: ``batch_size``, as :func:`engine.train.train` evaluates).
-    See the module docstring for what is counted. Raises EngineError for an unknown optimizer."""
+    See the module docstring for what is counted. Raises EngineError for an unknown optimizer or a
+    batch size that is not a whole number of at least 1."""
+    for value in (batch_size, eval_batch_size if eval_batch_size is not None else 1, eval_samples):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise EngineError("bad_batch_size", f"the batch size must be a whole number of at least 1, got "
+                              f"{str(value)[:40]}", value=str(value)[:40])
     if optimizer not in OPTIMIZER_COPIES:
         raise EngineError("unknown_optimizer", f"unknown optimizer {optimizer!r}; choose one of "
                           f"{', '.join(OPTIMIZERS)}", optimizer=str(optimizer), known=list(OPTIMIZERS))
