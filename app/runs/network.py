@@ -153,15 +153,19 @@ def _rows(model: Sequential) -> list[dict]:
     return rows
 
 
+def _mb(size: int) -> str:
+    """Bytes as MB for a message: 8,616.2 and 1,024 (as the builder writes them)."""
+    return f"{size / MB:,.1f}".removesuffix(".0")
+
+
 def _memory_problem(memory: MemoryEstimate, budget: int) -> EngineError | None:
     if memory.peak_bytes <= budget:
         return None
+    train, evaluation, allowed = _mb(memory.train_bytes), _mb(memory.eval_bytes), _mb(budget)
     return EngineError("too_much_memory", f"at a batch size of {memory.batch_size}, this network needs about "
-                       f"{memory.train_bytes / MB:,.1f} MB to train and {memory.eval_bytes / MB:,.1f} MB to "
-                       f"evaluate; this server allows {budget / MB:,.1f} MB for a run: choose a smaller batch "
-                       "size or fewer filters", batch_size=memory.batch_size,
-                       train_mb=f"{memory.train_bytes / MB:,.1f}", eval_mb=f"{memory.eval_bytes / MB:,.1f}",
-                       budget_mb=f"{budget / MB:,.1f}")
+                       f"{train} MB to train and {evaluation} MB to evaluate; this server allows {allowed} MB "
+                       "for a run: choose a smaller batch size, or fewer or smaller layers",
+                       batch_size=memory.batch_size, train_mb=train, eval_mb=evaluation, budget_mb=allowed)
 
 
 def inspect(spec: dict, max_params: int, seed: int = 0, *, batch_size: int = DEFAULT_BATCH,
