@@ -15,6 +15,10 @@ class Settings(BaseSettings):
     max_concurrent_runs: int | None = None  # trainer processes at once (default: one per spare core); more queue
     max_run_seconds: float = 1800.0      # a training run is stopped after this long
     max_model_params: int = 2_000_000    # networks larger than this are refused
+    # A run whose estimated peak memory (engine.memory; training or evaluation, at its batch size) is
+    # above this many MB (2^20 bytes) is refused. LeNet-5 at batch 256 needs about 66 MB, four conv
+    # layers of 64 filters on 28x28 about 575 MB at batch 64 and 9,000 MB at batch 1024.
+    max_run_memory_mb: int = 1024
 
 
 @lru_cache

@@ -64,8 +64,12 @@ class TrainControl:
         self._running.wait()
 
 
-def evaluate(model, images: np.ndarray, labels: np.ndarray, batch_size: int = 1000):
-    """Loss, accuracy, predictions (N,) and the probabilities (N, K) on uint8 images (N, 28, 28)."""
+def evaluate(model, images: np.ndarray, labels: np.ndarray, batch_size: int = 64):
+    """Loss, accuracy, predictions (N,) and the probabilities (N, K) on uint8 images (N, 28, 28).
+
+    The images go through the model ``batch_size`` at a time (the training loop passes its own batch
+    size), so an evaluation needs no more memory than a training step: a convolution's im2col
+    columns grow with the batch (see :mod:`engine.memory`). The result does not depend on it."""
     loss_fn = SoftmaxCrossEntropy()
     losses, probs = [], []
     for i in range(0, len(images), batch_size):
@@ -189,7 +193,7 @@ def train(model, data: Mnist, *, epochs: int = 1, batch_size: int = 64, optimize
                 break
         if reason != "finished":
             break
-        val_loss, val_acc, predictions, probs = evaluate(model, val_images, val_labels)
+        val_loss, val_acc, predictions, probs = evaluate(model, val_images, val_labels, batch_size)
         wrong = np.flatnonzero(predictions != val_labels)[:mistakes]
         yield {"type": "epoch", "epoch": epoch, "step": step, "train_loss": ep_loss / n, "train_accuracy": ep_correct / n,
                "val_loss": val_loss, "val_accuracy": val_acc,
@@ -198,6 +202,6 @@ def train(model, data: Mnist, *, epochs: int = 1, batch_size: int = 64, optimize
                              "confidence": float(probs[i].max())} for i in wrong]}
         yield {"type": "snapshot", "step": step, "epoch": epoch, "probe_label": int(val_labels[0]),
                **snapshot(model, probe)}
-    test_loss, test_acc, _, _ = evaluate(model, data.test_images, data.test_labels)
+    test_loss, test_acc, _, _ = evaluate(model, data.test_images, data.test_labels, batch_size)
     yield {"type": "done", "reason": reason, "step": step, "seconds": busy, "test_loss": test_loss,
            "test_accuracy": test_acc}

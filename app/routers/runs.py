@@ -75,16 +75,19 @@ def training_options(settings: SettingsDep, registry: RunRegistryDep) -> dict:
 @router.post("/api/networks/check", response_model=NetworkCheckResponse, responses=_ERRORS)
 def check_network(body: NetworkRequest, request: Request, settings: SettingsDep) -> dict:
     """Each layer's output shape and parameters (with what a dense layer would need instead), or the
-    first layer that cannot work and why: the builder shows these as you edit."""
+    first layer that cannot work and why, and the memory a run at ``batch_size`` would need: the
+    builder shows these as you edit."""
     spec, _ = network.resolve(body.preset, body.layers, body.dropout)
-    report = network.inspect(spec, settings.max_model_params)
+    report = network.inspect(spec, settings.max_model_params, batch_size=body.batch_size, optimizer=body.optimizer,
+                             max_memory_bytes=settings.max_run_memory_mb * network.MB)
     error = None
     if report.error is not None:
         detail = engine_message(request_language(request), report.error)  # (first: it may refine the code)
         error = {"index": report.error_index, "code": report.error.code, "detail": detail,
                  "params": report.error.params}
     return {"ok": report.ok, "spec": spec, "layers": report.rows, "total_params": report.total_params,
-            "output_shape": report.output_shape, "max_params": settings.max_model_params, "error": error}
+            "output_shape": report.output_shape, "max_params": settings.max_model_params,
+            "memory": report.memory_json(), "error": error}
 
 
 @router.post("/api/runs", response_model=RunCreated, status_code=201, responses=_ERRORS)

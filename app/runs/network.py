@@ -8,6 +8,8 @@ of the first layer that cannot work and the engine's explanation.
 Before any weights are created, each layer's parameter count is worked out from its input shape,
 so that a network over the size cap is refused without allocating its weights; the values one
 image produces across all layers are capped too (they decide the memory and time of a step).
+Once the network works, :func:`engine.memory.estimate` gives the peak memory of a training step
+and of an evaluation at the run's batch size, and a network above the memory budget is refused.
 """
 from dataclasses import dataclass, field
 from types import SimpleNamespace
@@ -16,6 +18,7 @@ import numpy as np
 
 from engine.errors import EngineError
 from engine.layers import Conv2D, Dense
+from engine.memory import MemoryEstimate, estimate
 from engine.model import DEFAULT_INPUT, Sequential, make_layer
 from engine.presets import PRESETS, preset
 from engine.shapes import pair
@@ -23,6 +26,8 @@ from engine.shapes import pair
 CLASSES = 10                  # MNIST digits: the last layer must give one number per digit
 MAX_LAYERS = 40
 MAX_VALUES_PER_IMAGE = 400_000  # all layers' outputs for one image (LeNet-5: about 15,000)
+MB = 1024 * 1024                # memory figures are shown in MB of 2^20 bytes
+DEFAULT_BATCH = 64
 
 
 def resolve(preset_name: str | None, layers: list | None, dropout: float | None = None) -> tuple[dict, str | None]:
@@ -71,6 +76,20 @@ class Report:
     error: EngineError | None = None
     error_index: int | None = None  # 0-based layer index of the problem; None for the whole network
     model: Sequential | None = None
+    memory: MemoryEstimate | None = None  # when the whole network works
+    budget_bytes: int | None = None
+
+    def memory_json(self) -> dict | None:
+        """``{"train_bytes", "eval_bytes", "budget_bytes", "train_mb", "eval_mb", "budget_mb",
+        "batch_size"}`` (MB of 2^20 bytes, to one decimal), or None when the network does not work."""
+        if self.memory is None:
+            return None
+        out = {"train_bytes": self.memory.train_bytes, "eval_bytes": self.memory.eval_bytes,
+               "budget_bytes": self.budget_bytes, "batch_size": self.memory.batch_size}
+        for key in ("train", "eval", "budget"):
+            value = out[f"{key}_bytes"]
+            out[f"{key}_mb"] = None if value is None else round(value / MB, 1)
+        return out
 
     @property
     def ok(self) -> bool:
@@ -134,28 +153,56 @@ def _rows(model: Sequential) -> list[dict]:
     return rows
 
 
-def inspect(spec: dict, max_params: int, seed: int = 0) -> Report:
+def _mb(size: int) -> str:
+    """Bytes as MB for a message: 8,616.2 and 1,024 (as the builder writes them)."""
+    return f"{size / MB:,.1f}".removesuffix(".0")
+
+
+def _memory_problem(memory: MemoryEstimate, budget: int) -> EngineError | None:
+    if memory.peak_bytes <= budget:
+        return None
+    train, evaluation, allowed = _mb(memory.train_bytes), _mb(memory.eval_bytes), _mb(budget)
+    return EngineError("too_much_memory", f"at a batch size of {memory.batch_size}, this network needs about "
+                       f"{train} MB to train and {evaluation} MB to evaluate; this server allows {allowed} MB "
+                       "for a run: choose a smaller batch size, or fewer or smaller layers",
+                       batch_size=memory.batch_size, train_mb=train, eval_mb=evaluation, budget_mb=allowed)
+
+
+def inspect(spec: dict, max_params: int, seed: int = 0, *, batch_size: int = DEFAULT_BATCH,
+            optimizer: str = "momentum", max_memory_bytes: int | None = None) -> Report:
     """Each layer's shapes and parameters, and the first layer that cannot work (see the module).
-    When the whole network works, ``report.model`` is it, built with ``seed``."""
-    report = Report(spec)
+    When the whole network works, ``report.model`` is it, built with ``seed``, and ``report.memory``
+    its memory estimate for ``batch_size`` and ``optimizer`` (each row gains its ``train_bytes`` and
+    ``eval_bytes``); above ``max_memory_bytes`` (None: no budget) the error is ``too_much_memory``
+    for the whole network (index None)."""
+    report = Report(spec, budget_bytes=max_memory_bytes)
     index, error = _walk(spec, max_params)
     good = spec["layers"] if error is None else spec["layers"][:index or 0]
     if error is not None and error.code == "wrong_output":
         good = spec["layers"]
     if good:
         model = Sequential.from_spec({**spec, "layers": good}, seed=seed)
+        report.rows = _rows(model)
         if error is None:
             report.model = model
-        report.rows = _rows(model)
+            report.memory = estimate(model, batch_size, optimizer)
+            for row, share in zip(report.rows, report.memory.layers):
+                row.update(train_bytes=share["train_bytes"], eval_bytes=share["eval_bytes"])
+            if max_memory_bytes is not None:
+                error = _memory_problem(report.memory, max_memory_bytes)
         report.total_params = model.num_params
         report.output_shape = list(model.output_shape)
     report.error, report.error_index = error, index
     return report
 
 
-def build(spec: dict, seed: int, max_params: int) -> tuple[Sequential, Report]:
-    """The model for a run, or the first problem as an :class:`EngineError`."""
-    report = inspect(spec, max_params, seed)
+def build(spec: dict, seed: int, max_params: int, *, batch_size: int = DEFAULT_BATCH, optimizer: str = "momentum",
+          max_memory_bytes: int | None = None) -> tuple[Sequential, Report]:
+    """The model for a run, or the first problem as an :class:`EngineError`: among them
+    ``too_much_memory`` when the estimate for the run's ``batch_size`` and ``optimizer`` is above
+    ``max_memory_bytes`` (the setting ``max_run_memory_mb`` times :data:`MB`; None: no budget)."""
+    report = inspect(spec, max_params, seed, batch_size=batch_size, optimizer=optimizer,
+                     max_memory_bytes=max_memory_bytes)
     if report.error is not None:
         if report.error_index is not None:
             report.error.params.setdefault("layer_index", report.error_index)

@@ -41,6 +41,9 @@ class NetworkRequest(BaseModel):
                                                        "\"kernel\": 5}")
     dropout: float | None = Field(None, ge=0, lt=1, allow_inf_nan=False,
                                   description="if given, the p of every dropout layer")
+    batch_size: int = Field(64, ge=1, le=MAX_BATCH, description="the run's batch size (the memory estimate "
+                                                                "depends on it)")
+    optimizer: Literal[OPTIMIZERS] = Field("momentum", description="the run's optimizer (its state takes memory)")
 
 
 class RunCreateRequest(NetworkRequest):
@@ -69,6 +72,21 @@ class LayerRow(BaseModel):
     dense_params: int | None = Field(None, description="what a fully connected layer would need on the same "
                                                        "input for the same output (conv and dense layers)")
     dense_ratio: float | None = Field(None, description="dense_params / params, to one decimal")
+    train_bytes: int | None = Field(None, description="what the layer holds during training: parameters, "
+                                                      "gradients, optimizer state, caches, kept activations")
+    eval_bytes: int | None = Field(None, description="what the layer holds during an evaluation")
+
+
+class MemoryEstimateResponse(BaseModel):
+    """The peak memory of a run of the network (``engine.memory``), and the server's budget."""
+
+    train_bytes: int = Field(description="the peak of a training step at the batch size")
+    eval_bytes: int = Field(description="the peak of an evaluation of the test set in batches of that size")
+    budget_bytes: int = Field(description="the most a run may need on this server")
+    train_mb: float = Field(description="train_bytes in MB (2^20 bytes), to one decimal")
+    eval_mb: float
+    budget_mb: float
+    batch_size: int
 
 
 class NetworkProblem(BaseModel):
@@ -85,6 +103,8 @@ class NetworkCheckResponse(BaseModel):
     total_params: int
     output_shape: list[int] | None
     max_params: int
+    memory: MemoryEstimateResponse | None = Field(None, description="when the whole network works (also when "
+                                                                      "it needs too much memory)")
     error: NetworkProblem | None = None
 
 

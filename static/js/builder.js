@@ -1,11 +1,12 @@
 // The network builder: a list of layers to add, remove, reorder and edit. It knows the layer kinds
 // and their settings, nothing of shapes: after every edit the page asks POST /api/networks/check and
 // hands the answer to `showCheck`, which writes each layer's output shape, parameter count and the
-// notes' comparison (what a fully connected layer would need) under it.
+// notes' comparison (what a fully connected layer would need) under it, and in `parts.memory` the
+// memory a run would need at its batch size with the server's budget (the server's MB figures).
 //
 //   const b = new NetworkBuilder(parts, {activations, onChange: (items) => ...});
 //   b.setItems(decode('conv:6:5:1:2,relu,maxpool:2:2,flatten,dense:10'));
-//   b.showCheck(answer);   // rows, total, error from the server
+//   b.showCheck(answer);   // rows, total, memory, error from the server
 import {t} from './i18n.js';
 
 export const KINDS = ['conv', 'maxpool', 'avgpool', 'activation', 'dropout', 'flatten', 'dense'];
@@ -85,9 +86,11 @@ function iconButton(action, label, glyph) {
 const number = (n) => Number(n).toLocaleString(document.documentElement.lang);
 
 export class NetworkBuilder {
-  /** parts: {list (an <ol>), kind (select), add (button)}; options: activations, onChange(items). */
-  constructor({list, kind, add}, {activations, onChange = () => {}}) {
+  /** parts: {list (an <ol>), kind (select), add (button), memory (an element, optional)};
+   *  options: activations, onChange(items). */
+  constructor({list, kind, add, memory = null}, {activations, onChange = () => {}}) {
     this.list = list;
+    this.memory = memory;
     this.activations = activations;
     this.onChange = onChange;
     this.items = [];
@@ -217,8 +220,9 @@ export class NetworkBuilder {
     next?.querySelector('[data-action=remove]')?.focus();
   }
 
-  /** The server's answer: each layer's name, shape and parameters, and the first problem. */
+  /** The server's answer: each layer's name, shape and parameters, the memory, and the first problem. */
   showCheck(answer) {
+    this.showMemory(answer?.memory ?? null);
     const rows = answer?.layers ?? [];
     [...this.list.children].forEach((li, i) => {
       const row = rows[i];
@@ -240,5 +244,17 @@ export class NetworkBuilder {
       problem.hidden = !here;
       problem.textContent = here ? answer.error.detail : '';
     });
+  }
+
+  /** Training and evaluation memory in MB at the run's batch size, and the budget; marked when over
+   *  it (the refusal itself is the check's whole-network error). Hidden when the network does not work. */
+  showMemory(memory) {
+    if (!this.memory) return;
+    this.memory.hidden = !memory;
+    this.memory.classList.toggle('over', Boolean(memory) && Math.max(memory.train_bytes, memory.eval_bytes) > memory.budget_bytes);
+    this.memory.textContent = memory ? t('train.memory', {
+      batch: String(memory.batch_size), train: number(memory.train_mb), eval: number(memory.eval_mb),
+      budget: number(memory.budget_mb)}) : '';
+    if (memory) Object.assign(this.memory.dataset, {trainMb: memory.train_mb, evalMb: memory.eval_mb, budgetMb: memory.budget_mb});
   }
 }

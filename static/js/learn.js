@@ -49,7 +49,7 @@ const view = new RunView({
   snapshot: {filters: $('filters'), scale: $('filters-scale'), probe: $('probe'), maps: $('maps'), step: $('snapshot-step')},
   epoch: {confusion: $('confusion'), mistakes: $('mistakes'), title: $('epoch-title')},
 });
-const builder = new NetworkBuilder({list: $('layers'), kind: $('add-kind'), add: $('add-layer')}, {
+const builder = new NetworkBuilder({list: $('layers'), kind: $('add-kind'), add: $('add-layer'), memory: $('network-memory')}, {
   activations: ACTIVATIONS,
   onChange: (items) => { state.layers = items; state.preset = ''; $('preset').value = ''; save(); checkNetwork(); },
 });
@@ -89,6 +89,7 @@ for (const [id, key] of Object.entries(FIELDS)) {
       builder.setItems(state.layers);
       checkNetwork();
     }
+    if (id === 'batch' || id === 'optimizer') checkNetwork();  // the memory estimate depends on them
     save();
   });
 }
@@ -111,9 +112,13 @@ function networkBody() {
 async function checkNetwork() {
   let answer;
   try {
-    answer = await check.post('/api/networks/check', networkBody(), {alert: false});
+    answer = await check.post('/api/networks/check', {...networkBody(), batch_size: state.batch, optimizer: state.optimizer},
+                              {alert: false});
   } catch (error) {
-    if (error instanceof ApiError) showNetworkProblem(error.message);
+    if (error instanceof ApiError) {
+      builder.showMemory(null);
+      showNetworkProblem(error.message);
+    }
     return;
   }
   if (!answer) return;
