@@ -382,16 +382,22 @@ class Clients:
                     figures.error(f"POST /api/conv: {type(error).__name__} {error}")
                 await asyncio.sleep(TRACE_PAUSE)
 
-    async def viewer(self, figures: Figures, run_id: str, deadline: float, after: int = 0) -> float | None:
-        """Read the run's events until ``done``; keep ``(seq, type, crc of the text)``; the time of ``done``."""
+    async def viewer(self, figures: Figures, run_id: str, deadline: float) -> float | None:
+        """Read the run's events until ``done``, keeping ``(seq, type, crc of the text)`` in
+        ``figures.streams``; the time ``done`` arrived, or None if it had not by ``deadline`` (not an
+        error here: the run's own lateness is counted once, by :meth:`run`)."""
         events, done_at = [], None
         try:
-            async with self.connect(f"/ws/runs/{run_id}?lang=en&after={after}") as ws:
+            async with self.connect(f"/ws/runs/{run_id}?lang=en") as ws:
                 while done_at is None:
-                    text = await asyncio.wait_for(ws.recv(), max(0.1, deadline - time.monotonic()))
+                    try:
+                        text = await asyncio.wait_for(ws.recv(), deadline - time.monotonic())
+                    except asyncio.TimeoutError:
+                        break
                     message = json.loads(text)
-                    if "seq" not in message:
-                        figures.error(f"/ws/runs: {message.get('type')} {message.get('code')}: {message.get('message')}")
+                    if "seq" not in message:   # not one of the run's events: an answer to this viewer
+                        if message.get("type") == "error":
+                            figures.error(f"/ws/runs: {message.get('code')}: {message.get('message')}")
                         continue
                     events.append((message["seq"], message.get("type"), zlib.crc32(text.encode())))
                     if message.get("type") == "error":
@@ -400,13 +406,13 @@ class Clients:
                         done_at = time.monotonic()
                         if message.get("reason") != "finished":
                             figures.error(f"the run ended: {message.get('reason')}")
-                try:
-                    await asyncio.wait_for(ws.recv(), 5)
-                    figures.error("/ws/runs: a message after done")
-                except ConnectionClosed:
-                    pass
-                if ws.close_code != 1000:
-                    figures.error(f"/ws/runs: closed with code {ws.close_code}")
+                if done_at is not None:   # the server closes the socket after done
+                    try:
+                        await asyncio.wait_for(ws.recv(), 5)
+                        figures.error("/ws/runs: a message after done")
+                    except ConnectionClosed:
+                        if ws.close_code != 1000:
+                            figures.error(f"/ws/runs: closed after done with code {ws.close_code}")
         except ConnectionClosed as error:
             figures.error(f"/ws/runs: closed before done, code {error.rcvd.code if error.rcvd else None}")
         except (OSError, WebSocketException, asyncio.TimeoutError) as error:
@@ -415,25 +421,34 @@ class Clients:
         return done_at
 
     async def run(self, figures: Figures, viewers: int, deadline: float) -> None:
-        """One run: POST /api/runs, ``viewers`` websockets on it, wall time to the first ``done``."""
+        """One run: POST /api/runs, ``viewers`` websockets on it, wall time to the first ``done``; then
+        the viewers' events checked against what the server replays to a viewer arriving afterwards."""
         async with self.http() as client:
             start = time.monotonic()
             r = await client.post("/api/runs", json=RUN_BODY)
             if not r.is_success:
                 figures.error(f"POST /api/runs: {r.status_code} {r.text[:80]}")
                 return
-            run_id = r.json()["id"]
+            created = r.json()
+            run_id = created["id"]
             ends = await asyncio.gather(*(self.viewer(figures, run_id, deadline) for _ in range(viewers)))
             ends = [end for end in ends if end is not None]
+            figures.run = {"id": run_id, "wall_seconds": min(ends) - start if ends else None,
+                           "wall_seconds_over": None if ends else deadline - start}
+            if not ends:   # stop it, so that it does not hold up the next run (best effort)
+                figures.error(f"the run was not done within {deadline - start:.0f} s")
+                figures.viewer_problems.append("not checked: the run was not done in time")
+                await client.post(f"/api/runs/{run_id}/stop", json={"control_token": created.get("control_token")})
+                return
             view = (await client.get(f"/api/runs/{run_id}")).json()
-        figures.run = {"id": run_id, "wall_seconds": min(ends) - start if ends else None,
-                       "server_wall_seconds": view.get("wall_seconds"), "state": view.get("state"),
-                       "test_accuracy": (view.get("result") or {}).get("test_accuracy")}
+        figures.run.update({"server_wall_seconds": view.get("wall_seconds"), "state": view.get("state"),
+                            "test_accuracy": (view.get("result") or {}).get("test_accuracy")})
         if view.get("state") != "done":
-            figures.error(f"the run's state is {view.get('state')!r} after done")
+            figures.error(f"the run's state is {view.get('state')!r} after its done event")
         replay = Figures()   # what a viewer arriving now is sent: the seqs the server kept
         await self.viewer(replay, run_id, time.monotonic() + TIMEOUT)
         kept = {seq for seq, *_ in replay.streams[0]}
+        figures.errors.update({f"replay: {what}": n for what, n in replay.errors.items()})
         for i, events in enumerate(figures.streams):
             figures.viewer_problems += [f"viewer {i + 1}: {p}" for p in stream_problems(events, kept)]
         if not same_events(figures.streams):
@@ -496,9 +511,11 @@ def summary(rounds: list[dict[str, Figures]], rss: list[tuple[float, float, floa
                      "viewers": sum(len(r[kind].streams) for r in rounds),
                      "viewer_problems": [p for r in rounds for p in r[kind].viewer_problems][:10],
                      "cpu_seconds": cpu[kind]}
-    ratios = [r["loaded"].run["wall_seconds"] / r["idle"].run["wall_seconds"] for r in rounds
-              if r["loaded"].run.get("wall_seconds") and r["idle"].run.get("wall_seconds")]
+    # a loaded run not done by the deadline counts with that lower bound (the ratio is then "more than")
+    ratios = [(r["loaded"].run.get("wall_seconds") or r["loaded"].run["wall_seconds_over"]) / r["idle"].run["wall_seconds"]
+              for r in rounds if r["loaded"].run and r["idle"].run.get("wall_seconds")]
     out["ratio"] = percentile(ratios, 50)
+    out["ratio_at_least"] = any(r["loaded"].run.get("wall_seconds") is None for r in rounds)
     totals = [s + c for _, s, c in rss]
     peak = max(range(len(rss)), key=lambda i: totals[i])
     out["rss_mb"] = {"start": {"server": rss[0][1], "children": rss[0][2]},
@@ -510,7 +527,8 @@ def summary(rounds: list[dict[str, Figures]], rss: list[tuple[float, float, floa
     errors = out["idle"]["errors"] + out["loaded"]["errors"]
     gapless = not out["idle"]["viewer_problems"] and not out["loaded"]["viewer_problems"]
     out["targets"] = {
-        "run wall time loaded / idle <= 1.5x": out["ratio"] is not None and out["ratio"] <= TARGETS["ratio"],
+        "run wall time loaded / idle <= 1.5x": (out["ratio"] is not None and not out["ratio_at_least"]
+                                                 and out["ratio"] <= TARGETS["ratio"]),
         "prediction p95 under load <= 50 ms": p95 is not None and p95 <= TARGETS["predict_p95_ms"],
         "errors == 0": errors == TARGETS["errors"],
         "every viewer the same events, no seq gap": gapless and out["loaded"]["viewers"] > 0,
@@ -527,12 +545,15 @@ def _ms(stats: dict, keys=("p50", "p95", "p99")) -> str:
 
 def print_report(s: dict, args) -> None:
     idle, loaded = s["idle"], s["loaded"]
-    walls = lambda k: ", ".join("-" if w is None else f"{w:.2f}" for w in s[k]["run_wall_seconds"])  # noqa: E731
+    walls = lambda k: ", ".join("-" if not r else f"{r['wall_seconds']:.2f}" if r["wall_seconds"] is not None  # noqa: E731
+                                else f"> {r['wall_seconds_over']:.1f}" for r in s[k]["run"])
+    accuracy = lambda k: ", ".join("-" if r.get("test_accuracy") is None else f"{r['test_accuracy']:.4f}"  # noqa: E731
+                                   for r in s[k]["run"])
     rows = [
         ("run wall time, POST to done (s)", walls("idle"), walls("loaded")),
-        ("  loaded / idle (median of rounds)", "", "-" if s["ratio"] is None else f"{s['ratio']:.2f}x"),
-        ("  test accuracy", ", ".join(f"{r.get('test_accuracy') or 0:.4f}" for r in idle["run"]),
-         ", ".join(f"{r.get('test_accuracy') or 0:.4f}" for r in loaded["run"])),
+        ("  loaded / idle (median of rounds)", "", "-" if s["ratio"] is None
+         else f"{'> ' if s['ratio_at_least'] else ''}{s['ratio']:.2f}x"),
+        ("  test accuracy", accuracy("idle"), accuracy("loaded")),
         ("prediction while drawing p50/p95/p99 ms", _ms(idle["predict_ms"]), _ms(loaded["predict_ms"])),
         ("  answered (\"draw a digit first\")", f"{idle['predict_ms']['count']} ({idle['not_yet_answers']})",
          f"{loaded['predict_ms']['count']} ({loaded['not_yet_answers']})"),
@@ -611,9 +632,10 @@ async def main(args) -> int:
                     cpu[kind][0] += server.cpu() - server_cpu
                     cpu[kind][1] += time.process_time() - own_cpu
                     f = figures[kind]
-                    log(f"round {r + 1} {kind}: run {f.run.get('wall_seconds') or float('nan'):.2f} s, "
+                    wall = f.run.get("wall_seconds")
+                    log(f"round {r + 1} {kind}: run {'not done' if wall is None else f'{wall:.2f} s'}, "
                         f"predictions p95 {percentile(f.predict, 95) or float('nan'):.1f} ms ({len(f.predict)}), "
-                        f"errors {sum(f.errors.values())}")
+                        f"errors {sum(f.errors.values())}; RSS MB server {rss[-1][1]:.0f} + children {rss[-1][2]:.0f}")
                 rounds.append(figures)
             await asyncio.sleep(1.0)
             sampling.set()
