@@ -335,26 +335,29 @@ class Clients:
                     await ws.send(f'{{"id":{number},{text[1:]}')
                     reply = json.loads(await asyncio.wait_for(ws.recv(), TIMEOUT))
                     into.append(1000 * (time.perf_counter() - start))
-                    if reply.get("id") != number:
-                        figures.error("/ws/predict: an answer to another question")
-                    elif reply.get("type") == "error" and reply.get("code") in NOT_YET:
+                    kind = reply.get("type")
+                    if kind == "error" and reply.get("code") in NOT_YET:
                         figures.not_yet += 1
-                    elif reply.get("type") != "prediction":
-                        figures.error(f"/ws/predict: {reply.get('type')} {reply.get('code')}: {reply.get('detail')}")
+                    elif kind == "error":
+                        figures.error(f"/ws/predict: {reply.get('code')}: {reply.get('detail')}")
+                    elif kind != "prediction" or reply.get("id") != number:
+                        figures.error(f"/ws/predict: a {kind} answer with id {reply.get('id')}, not {number}")
                     return not over()
 
                 while not over():
                     for strokes in [self.digits[i] for i in rng.permutation(len(self.digits))]:
                         for frames, lifted in strokes:
                             start, sent = time.monotonic(), -1
-                            while sent < len(frames) - 1:   # the latest drawing whenever no question is open
-                                k = min(int((time.monotonic() - start) * RATE), len(frames) - 1)
+                            lift_at = start + len(frames) / RATE   # the pen lifts an event after its last move
+                            while (now := time.monotonic()) < lift_at:   # the latest drawing when no question is open
+                                k = min(int((now - start) * RATE), len(frames) - 1)
                                 if k == sent:
-                                    await asyncio.sleep(start + (k + 1) / RATE - time.monotonic())
+                                    await asyncio.sleep(min(start + (k + 1) / RATE, lift_at) - now)
                                 elif not await ask(frames[k], figures.predict):
                                     return
                                 else:
                                     sent = k
+                            # once the pen has lifted, the next question is the pen-lift one (the page merges them)
                             if not await ask(lifted, figures.pen_lift):
                                 return
                             await asyncio.sleep(STROKE_PAUSE)
