@@ -12,6 +12,9 @@ end. Then, in each round:
   a 16x16 input with a 3x3 kernel, one request after another with a 0.25 s pause; until the run's
   ``done`` reaches every viewer, ``--seconds`` at most.
 
+Before the first round, a warm-up (one run, one drawer, one tracer) loads the sample, the model and
+the code paths; rounds after the first alternate which phase goes first.
+
 A drawer sends what the /draw page sends (static/js/draw_page.js, draw_canvas.js): a 128x128 drawing
 of ink in [0, 1] after every pointer event (60 a second while the pen moves), a stroke growing at
 about one pad side a second; at most one question open, the latest drawing sent as soon as the
@@ -468,7 +471,7 @@ async def loop_lag(figures: Figures, stop: asyncio.Event) -> None:
 
 async def phase(clients: Clients, drawers: int, tracers: int, viewers: int, seconds: float, seed: int,
                 with_run: bool) -> Figures:
-    """Drawers and tracers (given 1 s to start) and, with ``with_run``, a watched run; bounded by ``seconds``."""
+    """Drawers and tracers and, with ``with_run``, a watched run (1 s after them); ``seconds`` at most."""
     figures, stop = Figures(), asyncio.Event()
     deadline = time.monotonic() + seconds
     rng = np.random.default_rng(0)
@@ -617,13 +620,13 @@ async def main(args) -> int:
             clients = Clients(server, digits)
             log = lambda *a: print(*a, file=sys.stderr, flush=True)  # noqa: E731
             log(f"server pid {server.proc.pid} on {server.base}; warming up (one run, a few questions)")
-            warm = await phase(clients, 1, 1, 1, 60, 0, with_run=True)    # loads the sample, the model, the code paths
+            warm = await phase(clients, 1, 1, 1, args.seconds, 0, with_run=True)   # loads the sample, the model...
             for what, n in warm.errors.items():
                 log(f"warm-up error x{n}: {what}")
             rounds, cpu = [], {"idle": [0.0, 0.0], "loaded": [0.0, 0.0]}
             for r in range(args.rounds):
                 figures = {}
-                for kind in ("idle", "loaded"):
+                for kind in ("idle", "loaded") if r % 2 == 0 else ("loaded", "idle"):   # alternately first
                     server_cpu, own_cpu = server.cpu(), time.process_time()
                     if kind == "idle":   # the questions with no run, then the run alone
                         figures[kind] = await phase(clients, IDLE_DRAWERS, IDLE_TRACERS, 0,
