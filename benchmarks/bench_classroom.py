@@ -575,8 +575,9 @@ def print_report(s: dict, args) -> None:
         ("this script's event-loop lag p50/p95/p99 ms", _ms(idle["client_loop_lag_ms"]),
          _ms(loaded["client_loop_lag_ms"])),
     ]
-    print(f"\nCNN Playground, a classroom on one server ({os.cpu_count()} cores, load average at the end "
-          f"{' '.join(f'{v:.1f}' for v in os.getloadavg())}); {s['rounds']} round(s)")
+    load = {k: " ".join(f"{v:.1f}" for v in s["load_average"][k]) for k in ("start", "end")}
+    print(f"\nCNN Playground, a classroom on one server ({os.cpu_count()} cores; load average {load['start']} at "
+          f"the start, {load['end']} at the end); {s['rounds']} round(s)")
     print(f"run {json.dumps(RUN_BODY)}; idle: {IDLE_DRAWERS} drawers, {IDLE_TRACERS} tracer, then the run alone; "
           f"loaded: {args.viewers} viewers, {args.drawers} drawers, {args.tracers} tracers, {args.seconds:.0f} s at most\n")
     print(f"{'':46}{'idle':>24}{'loaded':>26}")
@@ -603,6 +604,7 @@ async def main(args) -> int:
         frames = stroke_frames(strokes)
         digits.append([([page_body(f, False) for f in fs], page_body(fs[-1], True)) for fs in frames])
     extra_env = dict(item.split("=", 1) for item in args.server_env)
+    load_start = os.getloadavg()   # other work on the machine: it slows both columns
     with tempfile.TemporaryDirectory(prefix="bench-classroom-") as folder:
         server = Server(Path(folder), extra_env)
         rss: list[tuple[float, float, float]] = []
@@ -650,6 +652,7 @@ async def main(args) -> int:
         finally:
             server.stop()
     s = summary(rounds, rss, cpu)
+    s["load_average"] = {"start": load_start, "end": os.getloadavg()}
     if args.json:
         print(json.dumps(s, indent=1))
     else:
