@@ -1,7 +1,7 @@
 """A classroom on one server: a LeNet-5 run watched by 50 browsers while 30 students draw digits.
 
 Starts the playground itself (``python -m app.cli serve`` on a free port of 127.0.0.1, one BLAS
-thread, a temporary runs, data and cache folder), waits for ``/health`` and always stops it at the
+thread, temporary runs, data, state and cache folders), waits for ``/health`` and always stops it at the
 end. Then, in each round:
 
 - idle: 3 clients drawing over ``WS /ws/predict`` and 1 tracing ``POST /api/conv``, with no run
@@ -228,8 +228,8 @@ class Server:
         self.log_path = folder / "server.log"
         env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT),
                "CNN_PLAYGROUND_RUNS_DIR": str(folder / "runs"), "CNN_PLAYGROUND_DATA_DIR": str(folder / "data"),
-               "XDG_CACHE_HOME": str(folder / "cache"), **extra_env}
-        for name in ("runs", "data", "cache"):
+               "CNN_PLAYGROUND_STATE_DIR": str(folder / "state"), "XDG_CACHE_HOME": str(folder / "cache"), **extra_env}
+        for name in ("runs", "data", "state", "cache"):
             (folder / name).mkdir()
         with open(self.log_path, "wb") as log:
             self.proc = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--no-browser", "--port",
@@ -444,7 +444,8 @@ class Clients:
             if not ends:   # stop it, so that it does not hold up the next run (best effort)
                 figures.error(f"the run was not done within {deadline - start:.0f} s")
                 figures.viewer_problems.append("not checked: the run was not done in time")
-                await client.post(f"/api/runs/{run_id}/stop", json={"control_token": created.get("control_token")})
+                token = created.get("control_token")   # (a server that gives runs an owner asks for it)
+                await client.post(f"/api/runs/{run_id}/stop", headers={"X-Control-Token": token} if token else None)
                 return
             view = (await client.get(f"/api/runs/{run_id}")).json()
         figures.run.update({"server_wall_seconds": view.get("wall_seconds"), "state": view.get("state"),
