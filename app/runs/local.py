@@ -9,7 +9,8 @@ everything is kept in SQLite so that a restart loses nothing.
   free); later ones wait in a queue and are told their place whenever it changes.
 - A run stops by itself after ``max_seconds`` of training (the engine's ``time_limit``), and after
   ``max_pause_seconds`` paused (reason ``pause_limit``: a forgotten run must not hold a slot);
-  networks over ``max_params`` parameters are refused before any weights are made.
+  networks over ``max_params`` parameters are refused before any weights are made, and networks whose
+  estimated peak memory (:mod:`engine.memory`) is over ``max_memory_bytes`` before any trainer starts.
 - A run belongs to whoever started it: :meth:`create` answers a ``control_token`` (only then;
   the registry keeps its SHA-256) that pause, resume, stop, learning-rate changes and saving need.
 - A run does not depend on its viewers. The web process keeps only unfinished runs in memory; a
@@ -141,7 +142,8 @@ class Run:
 
 class LocalRunRegistry(RunRegistry):
     def __init__(self, load_data: Callable[[str], Mnist], state_dir: Path, *, max_concurrent: int | None = None,
-                 max_seconds: float = 1800.0, max_params: int = 2_000_000, max_finished: int = 20,
+                 max_seconds: float = 1800.0, max_params: int = 2_000_000, max_memory_bytes: int | None = None,
+                 max_finished: int = 20,
                  max_pause_seconds: float | None = None, progress_seconds: float = PROGRESS_SECONDS):
         """``load_data(name)`` loads a dataset (it is called in the trainer processes, so it must be
         picklable: a module-level function or a ``functools.partial`` of one); ``state_dir`` holds the
@@ -153,6 +155,7 @@ class LocalRunRegistry(RunRegistry):
         self.max_pause_seconds = float(max_seconds if max_pause_seconds is None else max_pause_seconds)
         self.progress_seconds = float(progress_seconds)
         self.max_params = int(max_params)
+        self.max_memory_bytes = max_memory_bytes
         self.max_finished = max(1, int(max_finished))
         self._lock = threading.RLock()
         self._runs: dict[str, Run] = {}      # unfinished runs only
@@ -172,7 +175,8 @@ class LocalRunRegistry(RunRegistry):
     def create(self, config: RunConfig) -> dict:
         check_lr(config.lr)
         make_optimizer(config.optimizer, config.lr)  # an unknown optimizer is refused here, not in the trainer
-        model, report = network.build(config.spec, config.seed, self.max_params)
+        model, report = network.build(config.spec, config.seed, self.max_params, batch_size=config.batch_size,
+                                      optimizer=config.optimizer, max_memory_bytes=self.max_memory_bytes)
         dataset = self._dataset(config.dataset)
         token = secrets.token_urlsafe(18)
         run = Run(self._new_id(), config, report.rows, model.num_params, dataset, token)

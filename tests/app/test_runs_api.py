@@ -490,3 +490,15 @@ def _http(url, body=None):
             return json.loads(answer.read())
     except OSError:
         return None
+
+
+def test_a_run_over_the_memory_budget_is_refused_with_the_estimate():
+    heavy = [{"type": "conv", "filters": 64, "kernel": 3, "padding": 1} for _ in range(4)] + TIP
+    registry = make_registry(max_memory_bytes=1024 * 2**20)
+    with runs_client(registry) as client:
+        r = client.post("/api/runs?lang=en", json={"layers": heavy, "batch_size": 128})
+        assert r.status_code == 422 and r.json()["code"] == "too_much_memory", r.text
+        assert "1,024 MB" in r.json()["detail"] and "batch size of 128" in r.json()["detail"]
+        check = client.post("/api/networks/check", json={"layers": heavy, "batch_size": 128}).json()
+        assert check["error"]["code"] == "too_much_memory" and check["memory"]["train_mb"] > 1024
+        assert client.get("/api/runs").json() == []  # no trainer was started
