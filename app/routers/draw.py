@@ -28,6 +28,7 @@ from ..deps import ModelStoreDep, SettingsDep
 from ..error_handlers import engine_message, validation_message
 from ..i18n import request_language, translate
 from ..model_store import DEFAULT_MODEL, LoadedModel, ModelStore
+from ..responses import dumps
 from ..schemas.common import ErrorResponse
 from ..schemas.draw import ModelsResponse, PredictRequest, PredictResponse
 from ..templating import render
@@ -210,7 +211,7 @@ async def predict_socket(websocket: WebSocket, store: ModelStoreDep, settings: S
             except Exception:  # a bug must not end the connection silently
                 log.exception("unexpected error in /ws/predict")
                 answer = {"type": "error", "id": None, "code": "internal", "detail": translate(lang, "error.internal")}
-            await websocket.send_text(json.dumps(answer))
+            await websocket.send_text(dumps(answer))
     except (WebSocketDisconnect, RuntimeError):
         pass
     finally:
