@@ -154,7 +154,11 @@ def _socket_answer(text: str | None, store: ModelStore, lang: str, max_chars: in
         if len(text) > max_chars:
             return {"type": "error", "id": None, "code": "body_too_large", "params": {"size": len(text)},
                     "detail": translate(lang, "error.body_too_large", size=f"{len(text):,}", limit=f"{max_chars:,}")}
-        data = json.loads(text)
+        try:
+            data = json.loads(text)
+        except RecursionError:  # JSON nested deeper than the parser goes: not a drawing
+            return {"type": "error", "id": None, "code": "bad_message",
+                    "detail": translate(lang, "error.bad_message.too_deep")}
         if isinstance(data, dict):
             request_id = data.get("id") if isinstance(data.get("id"), (int, str)) else None
         body = PredictRequest.model_validate(data)

@@ -1,4 +1,5 @@
 """The run registry as an overridable dependency (tests give it a small dataset)."""
+import logging
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
@@ -12,6 +13,8 @@ from ..deps import SettingsDep
 from .base import RunRegistry
 from .local import LocalRunRegistry
 
+log = logging.getLogger(__name__)
+
 
 def dataset_loader(data_dir: Path | None):
     """``load(name)`` for the registry: the bundled sample, or full MNIST where this server has it."""
@@ -20,11 +23,14 @@ def dataset_loader(data_dir: Path | None):
         try:
             return mnist.load(name, data_dir=data_dir)
         except EngineError as error:
-            if error.code != "mnist_not_found":
-                raise
-            raise EngineError("mnist_unavailable", "full MNIST is not on this server: train on the bundled sample "
-                              "(the server's administrator can get MNIST with `cnn-playground data --download`)"
-                              ) from None
+            if error.code == "mnist_not_found":
+                raise EngineError("mnist_unavailable", "full MNIST is not on this server: train on the bundled "
+                                  "sample (the server's administrator can get MNIST with `cnn-playground data "
+                                  "--download`)") from None
+            # A damaged file: its path and the details are for the server's log, not for the user.
+            log.error("the %s data cannot be read: %s", name, error)
+            raise EngineError("dataset_unreadable", f"the {name} data on this server cannot be read; the server's "
+                              "log says why", dataset=str(name)[:20]) from None
 
     return load
 
