@@ -9,12 +9,13 @@ one test digit's feature maps), ``epoch`` (train and validation loss and accurac
 matrix, misclassified digits), and a final ``done``. Arrays in events are NumPy arrays.
 
 A final ``done`` has ``reason`` ``"finished"``, ``"stopped"``, ``"time_limit"`` or ``"diverged"``.
-A run diverges when a step's loss, gradients or updated weights are NaN or infinite (the learning
-rate is too large): training ends at once with ``{"type": "done", "reason": "diverged", "step":
-<that step>, "lr": <the learning rate of that step>, "seconds", "test_loss": None,
-"test_accuracy": None}``; that step's progress is not reported and the model is not evaluated.
-Every event before it holds finite numbers only, and a diverged step's update is not applied to
-the weights when its gradients are already non-finite.
+A run diverges when a step's loss or gradients are NaN or infinite (the learning rate is too
+large; weights that overflow make the next step's loss infinite): training ends at once with
+``{"type": "done", "reason": "diverged", "step": <that step>, "lr": <the learning rate of that
+step>, "seconds", "test_loss": None, "test_accuracy": None}``; that step's progress is not
+reported and the model is not evaluated. Every event before it holds finite numbers only (a
+snapshot whose filters or feature maps are not finite is left out), and the diverging step's
+update is not applied.
 
 A :class:`TrainControl` passed in pauses, resumes, stops or changes the learning rate from another
 thread. The run is reproducible from ``seed`` (the model's own seed fixes its initial weights).
@@ -102,10 +103,12 @@ def snapshot(model, probe: np.ndarray) -> dict:
 
 
 def _finite_snapshot(model, probe: np.ndarray) -> dict | None:
-    """:func:`snapshot`, or None when a feature map overflows (the weights are on their way to diverging)."""
+    """:func:`snapshot`, or None when its filters or a feature map are not finite (the weights are on
+    their way to diverging)."""
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         snap = snapshot(model, probe)
-    return snap if all_finite(a for _, a in snap["feature_maps"]) else None
+    arrays = [a for _, a in snap["feature_maps"]] + ([] if snap["filters"] is None else [snap["filters"]])
+    return snap if all_finite(arrays) else None
 
 
 def all_finite(arrays) -> bool:
@@ -114,8 +117,8 @@ def all_finite(arrays) -> bool:
 
 
 def _step(model, loss_fn, opt, x: np.ndarray, labels: np.ndarray, l2: float):
-    """One SGD step on the batch ``x`` (N, 1, 28, 28): ``(loss, logits (N, K))``, or None when the loss,
-    the gradients or the updated weights are not finite (non-finite gradients are not applied)."""
+    """One SGD step on the batch ``x`` (N, 1, 28, 28): ``(loss, logits (N, K))``, or None when the loss
+    or the gradients are not finite (and then the weights are left as they were)."""
     logits = model.forward(x, train=True)
     loss = loss_fn.forward(logits, labels)
     if l2:
@@ -128,9 +131,7 @@ def _step(model, loss_fn, opt, x: np.ndarray, labels: np.ndarray, l2: float):
         add_l2_grad(model.params, grads, l2)
     if not all_finite(grads.values()):
         return None
-    opt.step(model.params, grads)
-    if not all_finite(model.params.values()):
-        return None
+    opt.step(model.params, grads)  # (weights that overflow here make the next step's loss infinite)
     return loss, logits
 
 
