@@ -11,6 +11,8 @@ against its response model and then serialise it costs more than the trace itsel
 build exactly what their response model describes (the tests validate real answers against the
 models) and send it with :func:`json_response`, which pydantic-core serialises in one pass.
 """
+import re
+
 import numpy as np
 import pydantic_core
 from fastapi import Response
@@ -24,11 +26,31 @@ def _numpy(value):
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _without_surrogates(value):
+    """``value`` with every lone surrogate in its text (keys included) replaced by U+FFFD."""
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {_without_surrogates(k): _without_surrogates(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_without_surrogates(v) for v in value]
+    return value
+
+
 def to_json(data) -> bytes:
-    """``data`` as compact UTF-8 JSON; NaN and +-inf (also in NumPy values) as ``null``.
+    """``data`` as compact UTF-8 JSON; NaN and +-inf (also in NumPy values) as ``null``; a lone
+    surrogate echoed from a user's text (it has no UTF-8 form) as U+FFFD.
 
     Raises ``pydantic_core.PydanticSerializationError`` for a value that has no JSON form."""
-    return pydantic_core.to_json(data, inf_nan_mode="null", fallback=_numpy)
+    try:
+        return pydantic_core.to_json(data, inf_nan_mode="null", fallback=_numpy)
+    except pydantic_core.PydanticSerializationError as error:
+        if "surrogates not allowed" not in str(error):
+            raise
+        return pydantic_core.to_json(_without_surrogates(data), inf_nan_mode="null", fallback=_numpy)
 
 
 def dumps(data) -> str:

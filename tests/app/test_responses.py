@@ -83,3 +83,13 @@ def test_a_diverging_run_ends_with_its_done_event_and_every_event_before_it(lr):
         assert all(math.isfinite(e["loss"]) for e in events if e["type"] == "progress")
         view = client.get(f"/api/runs/{run_id}").json()
         assert view["result"]["reason"] == "diverged" and view["events"] == events[-1]["seq"]
+
+
+def test_a_lone_surrogate_echoed_from_a_user_is_replaced_not_an_error():
+    assert strict_loads(dumps({"command": "pa\ud800use", "k\udc00": [float("nan")]})) == {
+        "command": "pa\ufffduse", "k\ufffd": [None]}
+    with TestClient(create_app()) as client:
+        with client.websocket_connect("/ws/predict") as ws:
+            ws.send_text('{"id": "\\ud800", "image": 3}')
+            answer = ws.receive_json()
+            assert answer["type"] == "error" and answer["id"] == "\ufffd"
