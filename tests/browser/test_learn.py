@@ -344,7 +344,7 @@ def test_a_diverging_run_says_why_and_what_to_try(page, server, console_errors):
     # The same run in Chinese, after a reload (the history replayed).
     page.goto(f"{base}/learn?lang=zh&run={run_id}")
     page.wait_for_function("document.querySelector('#run-state').dataset.state === 'diverged'", timeout=30_000)
-    expect(page.locator("#run-state")).to_have_text("发散了")
+    expect(page.locator("#run-state")).to_have_text("训练失控")
     expect(page.locator("#run-result")).to_have_text(
-        f"第 {done['step']} 步时损失变成了无穷大（学习率 10）：每一步走得太大了。试试小 10 倍的学习率（1）。")
+        f"第 {done['step']} 步时损失变成了无限大（学习率 10）：每一步走得太大了。试试小 10 倍的学习率（1）。")
     assert console_errors == []
