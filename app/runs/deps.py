@@ -28,7 +28,7 @@ def dataset_loader(data_dir: Path | None):
                                   "sample (the server's administrator can get MNIST with `cnn-playground data "
                                   "--download`)") from None
             # A damaged file: its path and the details are for the server's log, not for the user.
-            log.error("the %s data cannot be read: %s", name, error)
+            log.error("the %s data (%s) cannot be read: %s", name, data_dir or "found by engine.data.locate", error)
             raise EngineError("dataset_unreadable", f"the {name} data on this server cannot be read; the server's "
                               "log says why", dataset=str(name)[:20]) from None
 

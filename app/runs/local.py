@@ -293,8 +293,8 @@ class LocalRunRegistry(RunRegistry):
                 self._publish(run, message)
         except Exception as error:  # a bug must not take the server down: the viewers are told
             log.exception("training run %s failed", run.id)
-            self._publish(run, {"type": "error", "code": "run_failed", "params": {},  # (the detail is in the log)
-                                "message": "the training run failed because of a problem on the server"})
+            self._publish(run, {"type": "error", "code": "run_failed", "params": {"reason": str(error)[:200]},
+                                "message": f"the training run failed: {str(error)[:200]}"})
             self._publish(run, {"type": "done", "reason": "error", "step": last_step, "seconds": None,
                                 "test_loss": None, "test_accuracy": None})
         finally:

@@ -1,6 +1,7 @@
 """What users are told: a boolean or a string is not a number (strict numbers in request bodies,
 while whole numbers stay numbers), deeply nested JSON on /ws/predict is a bad message, and no
-message a user receives shows a path on the server or an exception's text."""
+message a user receives shows a path on the server or an exception's text (a damaged model file:
+tests/app/test_model_store.py)."""
 import re
 from pathlib import Path
 
@@ -9,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from app.main import create_app
 from engine.errors import EngineError
-from tests.runs_support import make_registry, receive_until, runs_client, small_data
+from tests.runs_support import make_registry, runs_client
 
 ROOT = Path(__file__).resolve().parents[2]
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -98,50 +99,23 @@ def test_deeply_nested_json_on_the_predict_socket_is_a_bad_message(client, lang)
 
 # ---- no server paths, no exception text ---------------------------------------------------------------
 
-def test_a_run_that_fails_tells_its_viewers_a_generic_message(monkeypatch, caplog):
-    import app.runs.local as local
-
-    secret = f"{ROOT}/engine/secret.py line 3: ZeroDivisionError: internal detail"
-
-    def broken_train(*args, **kwargs):
-        yield {"type": "status", "state": "running", "lr": 0.05, "steps_total": 1, "steps_per_epoch": 1,
-               "num_params": 1}
-        raise RuntimeError(secret)
-
-    monkeypatch.setattr(local, "train", broken_train)
-    registry = make_registry()
-    with runs_client(registry) as client:
-        for lang, fragment in (("en", "problem on the server"), ("zh", "服务器")):
-            run_id = client.post("/api/runs", json={**TINY, "epochs": 1}).json()["id"]
-            with client.websocket_connect(f"/ws/runs/{run_id}?lang={lang}") as ws:
-                events = receive_until(ws, "done")
-            errors = [e for e in events if e["type"] == "error"]
-            assert len(errors) == 1 and errors[0]["code"] == "run_failed" and fragment in errors[0]["message"]
-            for event in events:
-                assert_no_server_paths(str(event))
-                assert "internal detail" not in str(event) and "RuntimeError" not in str(event)
-            assert_no_server_paths(client.get(f"/api/runs/{run_id}").text)
-    assert "internal detail" in caplog.text  # the detail is in the server's log
-
-
-def test_a_damaged_dataset_is_explained_without_its_path(tmp_path):
+def test_a_damaged_dataset_is_explained_without_its_path(tmp_path, caplog):
+    """A damaged MNIST folder on the server: the run cannot start, and the user is not shown where it is."""
+    from app.error_handlers import engine_message
     from app.runs.deps import dataset_loader
-    from app.runs.local import LocalRunRegistry
 
     folder = tmp_path / "mnist"
     folder.mkdir()
     for name in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
                  "t10k-labels-idx1-ubyte"):
         (folder / name).write_bytes(b"\x00\x00\x08\x03 this is not an IDX file")
-    load = dataset_loader(folder)
     with pytest.raises(EngineError) as raised:
-        load("mnist")
-    assert raised.value.code == "dataset_unreadable"
-    data = small_data()
-    registry = LocalRunRegistry(lambda name: data if name == "sample" else load(name), progress_seconds=0)
-    with runs_client(registry) as client:
-        for lang in ("en", "zh"):
-            r = client.post(f"/api/runs?lang={lang}", json={**TINY, "dataset": "mnist"})
-            assert r.status_code == 422 and r.json()["code"] == "dataset_unreadable", r.text
-            assert "mnist" in r.json()["detail"]
-            assert_no_server_paths(r.text, tmp_path)
+        dataset_loader(folder)("mnist")
+    error = raised.value
+    assert error.code == "dataset_unreadable" and error.params == {"dataset": "mnist"}
+    for lang in ("en", "zh"):
+        message = engine_message(lang, error)
+        assert "mnist" in message and (lang == "en" or CJK.search(message))
+        assert_no_server_paths(message, tmp_path)
+    assert_no_server_paths(str(error), tmp_path)
+    assert str(folder) in caplog.text  # the details are in the server's log
