@@ -16,6 +16,7 @@ import asyncio
 import json
 
 from fastapi import APIRouter, Request, WebSocket
+from fastapi.responses import JSONResponse
 
 from engine.errors import EngineError
 from engine.model import layer_types
@@ -24,7 +25,7 @@ from engine.presets import PRESETS
 from ..deps import ModelStoreDep, SettingsDep
 from ..error_handlers import engine_message
 from ..i18n import request_language
-from ..responses import JSONResponse, dumps
+from ..responses import dumps
 from ..runs import network
 from ..runs.base import RunConfig, SlowViewer
 from ..runs.deps import RunRegistryDep, mnist_available
@@ -125,8 +126,8 @@ def save_model(run_id: str, body: SaveModelRequest, request: Request, registry: 
 def _error(lang: str, error: EngineError) -> str:
     message = engine_message(lang, error)  # (first: it may refine the code)
     return dumps({"type": "error", "code": error.code, "message": message,
-                       "params": {k: v if isinstance(v, (int, float, str, bool, type(None))) else str(v)
-                                  for k, v in error.params.items()}})
+                  "params": {k: v if isinstance(v, (int, float, str, bool, type(None))) else str(v)
+                             for k, v in error.params.items()}})
 
 
 def _parse(text: str | None) -> tuple[str, float | None]:

@@ -5,7 +5,7 @@ import {ApiError, Latest, clearAlert, getJSON, postJSON, showAlert} from './api.
 import {NetworkBuilder, decode, encode, toItem, toSpec} from './builder.js';
 import {t} from './i18n.js';
 import {RunStream} from './run_stream.js';
-import {FINISHED, RunView, outcome} from './run_view.js';
+import {RunView} from './run_view.js';
 import {UrlState, replaceParams, types} from './urlstate.js';
 
 const OPTIONS = JSON.parse(document.getElementById('learn-options').textContent);
@@ -198,8 +198,8 @@ async function listRuns() {
     link.href = `${location.pathname}?run=${encodeURIComponent(run.id)}`;
     link.textContent = run.id;
     if (run.id === state.run) link.setAttribute('aria-current', 'true');
-    const stateText = FINISHED.has(run.state) ? t(`train.done.${outcome(run.state, run.result)}`)
-      : run.state === 'queued' ? t('train.runs.queued', {place: run.place ?? '?'}) : t(`train.state.${run.state}`);
+    const stateText = RunView.endedText(run)
+      ?? (run.state === 'queued' ? t('train.runs.queued', {place: run.place ?? '?'}) : t(`train.state.${run.state}`));
     li.append(link, ` ${t('train.runs.item', {network: run.config.preset ? t(`train.preset.${run.config.preset}`)
       : t('train.preset.custom'), state: stateText, step: run.progress?.step ?? 0, total: run.steps_total,
       viewers: run.viewers})}`);

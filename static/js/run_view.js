@@ -67,6 +67,11 @@ export class RunView {
     this.reset(null);
   }
 
+  /** How a run (a GET /api/runs item) ended, as its state label ("Diverged"), or null while it is not over. */
+  static endedText(run) {
+    return FINISHED.has(run.state) ? t(`train.done.${outcome(run.state, run.result)}`) : null;
+  }
+
   /** A new run (its GET /api/runs/{id} view), or none. */
   reset(run) {
     this.run = run;
