@@ -1,12 +1,15 @@
 """``cnn-playground train``: train a network on MNIST from the command line.
 
 A consumer of the engine's event stream, like the websocket: it draws a progress bar on stderr and
-ends with ``test accuracy: 0.XXXX`` on stdout.
+ends with ``test accuracy: 0.XXXX`` on stdout. A run whose loss becomes infinite (it diverged)
+prints why and what to try, saves nothing and exits with :data:`EXIT_DIVERGED`.
 """
 import json
 import os
 import sys
 import time
+
+EXIT_DIVERGED = 3
 
 
 def register(sub) -> None:
@@ -84,6 +87,13 @@ def run(args) -> int:
         print(f"\ncnn-playground train: {e}", file=sys.stderr)
         return 1
     wall = time.perf_counter() - start
+    if result["reason"] == "diverged":
+        from .i18n import diverged_message
+
+        print(f"\ncnn-playground train: {diverged_message('en', result['step'], result['lr'])}", file=sys.stderr)
+        if args.out:
+            print(f"no model saved: {args.out} was not written", file=sys.stderr)
+        return EXIT_DIVERGED
     print(f"trained in {wall:.1f} s ({result['seconds']:.1f} s of training steps)", file=sys.stderr)
     if args.out:
         model.save(args.out, metadata={

@@ -17,13 +17,13 @@ import reprlib
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from engine.errors import EngineError
 from engine.shapes import shown_int
 
 from .i18n import DEFAULT_LANGUAGE, catalogue, request_language, translate
+from .responses import JSONResponse
 
 log = logging.getLogger(__name__)
 

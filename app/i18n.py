@@ -34,3 +34,9 @@ def request_language(request: Request) -> str:
             return candidate
     accept = request.headers.get("accept-language", "").lower()
     return "zh" if accept.startswith("zh") else DEFAULT_LANGUAGE
+
+
+def diverged_message(lang: str, step: int, lr: float) -> str:
+    """Why a run diverged and what to try (``run.diverged``): the step whose loss was not finite and
+    the learning rate then in use, and a learning rate 10 times smaller (the browser says the same)."""
+    return translate(lang, "run.diverged", step=step, lr=f"{lr:g}", smaller=f"{lr / 10:g}")

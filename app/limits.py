@@ -7,9 +7,9 @@ import json
 import re
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse
 
 from .i18n import request_language, translate
+from .responses import JSONResponse
 
 MAX_TRACE_SIDE = 64          # traced inputs: at most 64 x 64
 MAX_CHANNELS = 16

@@ -5,13 +5,14 @@ from fastapi.staticfiles import StaticFiles
 from . import error_handlers
 from .limits import BodySizeLimit
 from .paths import STATIC_DIR
+from .responses import JSONResponse
 from .routers import activations, backprop, conv, draw, filters, health, learn, pages, pool, runs
 from .settings import Settings, get_settings
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    app = FastAPI(title="CNN Playground", version="0.1.0",
+    app = FastAPI(title="CNN Playground", version="0.1.0", default_response_class=JSONResponse,
                   description="A NumPy CNN engine behind a visual playground. Every number on the "
                               "pages comes from these endpoints. Errors answer 4xx with `detail` "
                               "(a message in the request's language: `?lang=`, the `lang` cookie "

@@ -4,10 +4,16 @@ Both the training page (which saves) and the draw-a-digit page (which lists and 
 :class:`ModelStore`. Models are ``.npz`` files written by :meth:`engine.model.Sequential.save`
 (atomically); a loaded model is cached with a lock, because a model's layers keep per-call
 buffers and must not run two forward passes at once.
+
+A save cut off by a crash leaves a hidden temporary file (``.<name>.npz.<random>.tmp``) in the
+models folder: a new store removes those older than :data:`LEFTOVER_SECONDS`. A file that cannot
+be read as a model is left out of the list (with a log line), never an error for the whole list.
 """
+import logging
 import os
 import re
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,6 +23,8 @@ from engine.model import Sequential
 PRETRAINED_DIR = Path(__file__).resolve().parent / "pretrained"
 DEFAULT_MODEL = "lenet5"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,47}$")
+LEFTOVER_SECONDS = 10.0  # a temporary file older than this is a save that will never finish
+log = logging.getLogger(__name__)
 
 
 def default_trained_dir() -> Path:
@@ -47,6 +55,25 @@ class ModelStore:
         self.pretrained_dir = Path(pretrained_dir)
         self._cache: dict[str, tuple[float, LoadedModel]] = {}
         self._lock = threading.Lock()
+        self.remove_leftovers()
+
+    def remove_leftovers(self, older_than: float = LEFTOVER_SECONDS) -> list[Path]:
+        """Delete the temporary files of saves interrupted ``older_than`` seconds ago or more (see
+        :meth:`engine.model.Sequential.save`); the paths removed."""
+        removed = []
+        if not self.trained_dir.is_dir():
+            return removed
+        now = time.time()
+        for path in self.trained_dir.glob(".*.npz.*.tmp"):
+            try:
+                if path.is_file() and now - path.stat().st_mtime >= older_than:
+                    path.unlink()
+                    removed.append(path)
+            except OSError as error:  # gone meanwhile, or not ours to delete
+                log.warning("could not remove the leftover temporary file %s: %s", path, error)
+        if removed:
+            log.info("removed %d leftover temporary model file(s) in %s", len(removed), self.trained_dir)
+        return removed
 
     def _path(self, name: str) -> tuple[Path, str] | None:
         for folder, source in ((self.pretrained_dir, "pretrained"), (self.trained_dir, "trained")):
@@ -67,13 +94,13 @@ class ModelStore:
         return out
 
     def list(self) -> list[dict]:
-        """Every model's description; a file that cannot be read is left out."""
+        """Every model's description; a file that cannot be read is left out (and logged)."""
         infos = []
         for name, _ in self.names():
             try:
                 infos.append(self.get(name).info)
-            except EngineError:
-                continue
+            except (EngineError, OSError) as error:  # (OSError: deleted or unreadable meanwhile)
+                log.warning("the model file %r cannot be read, left out of the list: %s", name, error)
         return infos
 
     def get(self, name: str = DEFAULT_MODEL) -> LoadedModel:

@@ -9,6 +9,8 @@ import json
 import os
 import re
 import tempfile
+import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -262,19 +264,21 @@ class Sequential:
 
     @classmethod
     def load(cls, path) -> "Sequential":
+        """The model saved at ``path`` by :meth:`save`; ``EngineError("bad_model_file")`` (params: the
+        file's ``model`` name, never its folder) for a file that is missing, damaged or not a model."""
         try:
-            with np.load(path, allow_pickle=False) as data:
+            with open(path, "rb") as f, np.load(f, allow_pickle=False) as data:  # (closed even if not a zip)
                 spec = json.loads(str(data["__spec__"]))
                 meta = json.loads(str(data["__metadata__"])) if "__metadata__" in data else {}
                 model = cls.from_spec(spec, seed=0)
                 for name, value in model.params.items():
                     if name not in data or data[name].shape != value.shape:
                         raise EngineError("bad_model_file", f"{path}: parameter {name} is missing or has the wrong shape",
-                                          path=str(path), param=name)
+                                          model=Path(path).stem, param=name)
                     value[...] = data[name]
-        except (OSError, KeyError, ValueError) as e:
+        except (OSError, KeyError, ValueError, TypeError, EOFError, zipfile.BadZipFile, zlib.error) as e:
             if isinstance(e, EngineError):
                 raise
-            raise EngineError("bad_model_file", f"{path} is not a saved model: {e}", path=str(path)) from None
+            raise EngineError("bad_model_file", f"{path} is not a saved model: {e}", model=Path(path).stem) from None
         model.metadata = meta
         return model

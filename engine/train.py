@@ -8,6 +8,15 @@ batches: loss, accuracy, samples/s, time left), ``snapshot`` (the first conv lay
 one test digit's feature maps), ``epoch`` (train and validation loss and accuracy, confusion
 matrix, misclassified digits), and a final ``done``. Arrays in events are NumPy arrays.
 
+A final ``done`` has ``reason`` ``"finished"``, ``"stopped"``, ``"time_limit"`` or ``"diverged"``.
+A run diverges when a step's loss or gradients are NaN or infinite (the learning rate is too
+large; weights that overflow make the next step's loss infinite): training ends at once with
+``{"type": "done", "reason": "diverged", "step": <that step>, "lr": <the learning rate of that
+step>, "seconds", "test_loss": None, "test_accuracy": None}``; that step's progress is not
+reported and the model is not evaluated. Every event before it holds finite numbers only (a
+snapshot whose filters or feature maps are not finite is left out), and the diverging step's
+update is not applied.
+
 A :class:`TrainControl` passed in pauses, resumes, stops or changes the learning rate from another
 thread. The run is reproducible from ``seed`` (the model's own seed fixes its initial weights).
 
@@ -97,6 +106,39 @@ def snapshot(model, probe: np.ndarray) -> dict:
     return {"filters": None if conv is None else conv.params["W"].copy(), "feature_maps": maps}
 
 
+def _finite_snapshot(model, probe: np.ndarray) -> dict | None:
+    """:func:`snapshot`, or None when its filters or a feature map are not finite (the weights are on
+    their way to diverging)."""
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        snap = snapshot(model, probe)
+    arrays = [a for _, a in snap["feature_maps"]] + ([] if snap["filters"] is None else [snap["filters"]])
+    return snap if all_finite(arrays) else None
+
+
+def all_finite(arrays) -> bool:
+    """True when every value of every array in ``arrays`` (an iterable of arrays) is finite."""
+    return all(np.isfinite(a).all() for a in arrays)
+
+
+def _step(model, loss_fn, opt, x: np.ndarray, labels: np.ndarray, l2: float):
+    """One SGD step on the batch ``x`` (N, 1, 28, 28): ``(loss, logits (N, K))``, or None when the loss
+    or the gradients are not finite (and then the weights are left as they were)."""
+    logits = model.forward(x, train=True)
+    loss = loss_fn.forward(logits, labels)
+    if l2:
+        loss += l2_penalty(model.params, l2)
+    if not math.isfinite(loss):
+        return None
+    model.backward(loss_fn.backward())
+    grads = model.grads
+    if l2:
+        add_l2_grad(model.params, grads, l2)
+    if not all_finite(grads.values()):
+        return None
+    opt.step(model.params, grads)  # (weights that overflow here make the next step's loss infinite)
+    return loss, logits
+
+
 SCHEDULES = ("constant", "cosine")
 
 
@@ -131,7 +173,7 @@ def train(model, data: Mnist, *, epochs: int = 1, batch_size: int = 64, optimize
     steps_per_epoch = -(-n // batch_size)
     total_steps = epochs * steps_per_epoch
     probe = val_images[0]
-    step, busy, reason = 0, 0.0, "finished"
+    step, busy, reason, diverged_at = 0, 0.0, "finished", None
     window = {"loss": 0.0, "correct": 0, "seen": 0, "time": 0.0}
 
     yield {"type": "status", "state": "running", "lr": opt.lr, "steps_total": total_steps,
@@ -159,15 +201,13 @@ def train(model, data: Mnist, *, epochs: int = 1, batch_size: int = 64, optimize
             t0 = time.perf_counter()
             idx = order[start:start + batch_size]
             labels = y_all[idx]
-            logits = model.forward(normalise(x_all[idx]), train=True)
-            loss = loss_fn.forward(logits, labels)
-            if l2:
-                loss += l2_penalty(model.params, l2)
-            model.backward(loss_fn.backward())
-            grads = model.grads
-            if l2:
-                add_l2_grad(model.params, grads, l2)
-            opt.step(model.params, grads)
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # (checked just below)
+                finite = _step(model, loss_fn, opt, normalise(x_all[idx]), labels, l2)
+            if finite is None:
+                reason, diverged_at = "diverged", step + 1  # (this step is not counted in ``step``)
+                busy += time.perf_counter() - t0
+                break
+            loss, logits = finite
             correct = int(np.sum(logits.argmax(axis=1) == labels))
             dt = time.perf_counter() - t0
 
@@ -185,23 +225,30 @@ def train(model, data: Mnist, *, epochs: int = 1, batch_size: int = 64, optimize
                        "samples_per_s": window["seen"] / max(window["time"], 1e-9),
                        "seconds_left": busy / step * (total_steps - step), "elapsed": busy, "lr": opt.lr}
                 window = {"loss": 0.0, "correct": 0, "seen": 0, "time": 0.0}
-            if snapshot_every and step % snapshot_every == 0:
-                yield {"type": "snapshot", "step": step, "epoch": epoch, "probe_label": int(val_labels[0]),
-                       **snapshot(model, probe)}
+            if snapshot_every and step % snapshot_every == 0 and (snap := _finite_snapshot(model, probe)):
+                yield {"type": "snapshot", "step": step, "epoch": epoch, "probe_label": int(val_labels[0]), **snap}
             if max_seconds is not None and busy >= max_seconds:
                 reason = "time_limit"
                 break
         if reason != "finished":
             break
-        val_loss, val_acc, predictions, probs = evaluate(model, val_images, val_labels, batch_size)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            val_loss, val_acc, predictions, probs = evaluate(model, val_images, val_labels, batch_size)
+        if not math.isfinite(val_loss):  # finite training steps, yet weights too large for the validation set
+            reason, diverged_at = "diverged", step
+            break
         wrong = np.flatnonzero(predictions != val_labels)[:mistakes]
         yield {"type": "epoch", "epoch": epoch, "step": step, "train_loss": ep_loss / n, "train_accuracy": ep_correct / n,
                "val_loss": val_loss, "val_accuracy": val_acc,
                "confusion": confusion_matrix(val_labels, predictions),
                "mistakes": [{"index": int(i), "label": int(val_labels[i]), "prediction": int(predictions[i]),
                              "confidence": float(probs[i].max())} for i in wrong]}
-        yield {"type": "snapshot", "step": step, "epoch": epoch, "probe_label": int(val_labels[0]),
-               **snapshot(model, probe)}
+        if snap := _finite_snapshot(model, probe):
+            yield {"type": "snapshot", "step": step, "epoch": epoch, "probe_label": int(val_labels[0]), **snap}
+    if reason == "diverged":  # a diverged model is not evaluated
+        yield {"type": "done", "reason": "diverged", "step": diverged_at, "lr": opt.lr, "seconds": busy,
+               "test_loss": None, "test_accuracy": None}
+        return
     test_loss, test_acc, _, _ = evaluate(model, data.test_images, data.test_labels, batch_size)
     yield {"type": "done", "reason": reason, "step": step, "seconds": busy, "test_loss": test_loss,
            "test_accuracy": test_acc}

@@ -28,6 +28,7 @@ from ..deps import ModelStoreDep, SettingsDep
 from ..error_handlers import engine_message, validation_message
 from ..i18n import request_language, translate
 from ..model_store import DEFAULT_MODEL, LoadedModel, ModelStore
+from ..responses import dumps
 from ..schemas.common import ErrorResponse
 from ..schemas.draw import ModelsResponse, PredictRequest, PredictResponse
 from ..templating import render
@@ -153,7 +154,11 @@ def _socket_answer(text: str | None, store: ModelStore, lang: str, max_chars: in
         if len(text) > max_chars:
             return {"type": "error", "id": None, "code": "body_too_large", "params": {"size": len(text)},
                     "detail": translate(lang, "error.body_too_large", size=f"{len(text):,}", limit=f"{max_chars:,}")}
-        data = json.loads(text)
+        try:
+            data = json.loads(text)
+        except RecursionError:  # JSON nested deeper than the parser goes: not a drawing
+            return {"type": "error", "id": None, "code": "bad_message",
+                    "detail": translate(lang, "error.bad_message.too_deep")}
         if isinstance(data, dict):
             request_id = data.get("id") if isinstance(data.get("id"), (int, str)) else None
         body = PredictRequest.model_validate(data)
@@ -210,7 +215,7 @@ async def predict_socket(websocket: WebSocket, store: ModelStoreDep, settings: S
             except Exception:  # a bug must not end the connection silently
                 log.exception("unexpected error in /ws/predict")
                 answer = {"type": "error", "id": None, "code": "internal", "detail": translate(lang, "error.internal")}
-            await websocket.send_text(json.dumps(answer))
+            await websocket.send_text(dumps(answer))
     except (WebSocketDisconnect, RuntimeError):
         pass
     finally:

@@ -30,6 +30,7 @@ from engine.presets import PRESETS
 from ..deps import ModelStoreDep, SettingsDep
 from ..error_handlers import engine_message
 from ..i18n import request_language
+from ..responses import dumps
 from ..runs import network
 from ..runs.base import HYPERPARAMETERS, RunConfig, SlowViewer
 from ..runs.deps import RunRegistryDep, mnist_available
@@ -137,9 +138,9 @@ def save_model(run_id: str, body: SaveModelRequest, request: Request, registry: 
 
 def _error(lang: str, error: EngineError) -> str:
     message = engine_message(lang, error)  # (first: it may refine the code)
-    return json.dumps({"type": "error", "code": error.code, "message": message,
-                       "params": {k: v if isinstance(v, (int, float, str, bool, type(None))) else str(v)
-                                  for k, v in error.params.items()}})
+    return dumps({"type": "error", "code": error.code, "message": message,
+                  "params": {k: v if isinstance(v, (int, float, str, bool, type(None))) else str(v)
+                             for k, v in error.params.items()}})
 
 
 def _parse(text: str | None) -> tuple[str, float | None, str | None]:
@@ -193,7 +194,7 @@ async def watch_run(websocket: WebSocket, run_id: str, registry: RunRegistryDep,
             if event.type == "error":  # a run's own error: in this viewer's language
                 data = event.data
                 error = EngineError(data["code"], data["message"], **data.get("params", {}))
-                await send(json.dumps({**data, "message": engine_message(lang, error)}))
+                await send(dumps({**data, "message": engine_message(lang, error)}))
             else:
                 await send(event.text)
 

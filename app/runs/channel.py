@@ -10,9 +10,9 @@ latest ``snapshot`` (filters and feature maps are large, and only the newest mat
 who arrives late).
 """
 import asyncio
-import json
 import threading
 
+from ..responses import dumps
 from .base import Event, SlowViewer, Subscription
 
 MAX_PENDING = 5000  # events waiting for one viewer; beyond this it is cut off (and catches up on reconnecting)
@@ -87,7 +87,7 @@ class Channel:
                 return None
             self._seq += 1
             data = {**message, "seq": self._seq}
-            event = Event(self._seq, message["type"], json.dumps(data, separators=(",", ":"), allow_nan=False), data)
+            event = Event(self._seq, message["type"], dumps(data), data)
             if event.type == "snapshot":
                 self._history = [e for e in self._history if e.type != "snapshot"]
             self._history.append(event)

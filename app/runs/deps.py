@@ -1,4 +1,5 @@
 """The run registry as an overridable dependency (tests give it a small dataset)."""
+import logging
 from functools import lru_cache, partial
 from pathlib import Path
 from typing import Annotated
@@ -14,17 +15,22 @@ from . import network
 from .base import RunRegistry
 from .local import LocalRunRegistry
 
+log = logging.getLogger(__name__)
+
 
 def load_dataset(name: str, data_dir: Path | None) -> mnist.Mnist:
     """The bundled sample, or full MNIST where this server has it."""
     try:
         return mnist.load(name, data_dir=data_dir)
     except EngineError as error:
-        if error.code != "mnist_not_found":
-            raise
-        raise EngineError("mnist_unavailable", "full MNIST is not on this server: train on the bundled sample "
-                          "(the server's administrator can get MNIST with `cnn-playground data --download`)"
-                          ) from None
+        if error.code == "mnist_not_found":
+            raise EngineError("mnist_unavailable", "full MNIST is not on this server: train on the bundled sample "
+                              "(the server's administrator can get MNIST with `cnn-playground data --download`)"
+                              ) from None
+        # A damaged file: its path and the details are for the server's log, not for the user.
+        log.error("the %s data (%s) cannot be read: %s", name, data_dir or "found by engine.data.locate", error)
+        raise EngineError("dataset_unreadable", f"the {name} data on this server cannot be read; the server's "
+                          "log says why", dataset=str(name)[:20]) from None
 
 
 def dataset_loader(data_dir: Path | None):

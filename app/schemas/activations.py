@@ -36,15 +36,15 @@ class ActivationCurveRequest(BaseModel):
                                    description="e.g. {\"a\": 0.1} for leaky_relu, {\"lower\": 0.1, \"upper\": 0.3} "
                                                "for rrelu, {\"k\": 3} or {\"weights\": [...], \"biases\": [...]} "
                                                "for maxout; missing parameters take their defaults")
-    xmin: float = Field(-6.0, description="left end of the plotted range")
-    xmax: float = Field(6.0, description="right end of the plotted range")
-    n: int = Field(241, ge=2, le=2001, description="how many evenly spaced points")
-    threshold: float = Field(0.05, description="|f'| below this is marked as saturated (0 < threshold <= 1)")
-    depth: int = Field(20, ge=1, le=100, description="stacked layers for the vanishing-gradient demo")
+    xmin: float = Field(-6.0, strict=True, description="left end of the plotted range")
+    xmax: float = Field(6.0, strict=True, description="right end of the plotted range")
+    n: int = Field(241, ge=2, le=2001, strict=True, description="how many evenly spaced points")
+    threshold: float = Field(0.05, strict=True, description="|f'| below this is marked as saturated (0 < threshold <= 1)")
+    depth: int = Field(20, ge=1, le=100, strict=True, description="stacked layers for the vanishing-gradient demo")
     z_mode: Literal["fixed", "steepest"] = Field(
         "fixed", description="fixed: every stacked layer has pre-activation z; steepest: every layer sits where "
                              "|f'| is largest on the plotted range (the best case: sigmoid z = 0, ReLU z = 1)")
-    z: float = Field(0.0, description="the pre-activation at every stacked layer (z_mode fixed)")
+    z: float = Field(0.0, strict=True, description="the pre-activation at every stacked layer (z_mode fixed)")
 
 
 class GradientThroughLayers(BaseModel):

@@ -9,7 +9,7 @@ _LIMIT = 1e6  # larger starting values only overflow the sigmoid's interesting r
 
 
 def _number(name: str):
-    return Field(DEFAULTS[name], ge=-_LIMIT, le=_LIMIT, allow_inf_nan=False)
+    return Field(DEFAULTS[name], ge=-_LIMIT, le=_LIMIT, allow_inf_nan=False, strict=True)
 
 
 class BackpropRequest(BaseModel):
@@ -21,8 +21,8 @@ class BackpropRequest(BaseModel):
     w21: float = _number("w21")
     b2: float = _number("b2")
     label: float = _number("label")
-    lr: float = Field(DEFAULTS["lr"], gt=0, le=10, allow_inf_nan=False, description="the learning rate")
-    updates: int = Field(0, ge=0, le=MAX_UPDATES, description="SGD updates applied before the one walked through")
+    lr: float = Field(DEFAULTS["lr"], gt=0, le=10, allow_inf_nan=False, strict=True, description="the learning rate")
+    updates: int = Field(0, ge=0, le=MAX_UPDATES, strict=True, description="SGD updates applied before the one walked through")
 
 
 class BackpropStep(BaseModel):

@@ -4,6 +4,10 @@ Grids arrive as plain JSON and are checked by :mod:`app.arrays` (which explains 
 text, NaN and sizes with the place of the problem); the models here only describe them for
 ``/docs``. Whole numbers that may also be pairs (stride, padding, dilation, window size) are
 checked here with one clear error instead of pydantic's two-branch union errors.
+
+Numbers and switches in request bodies are strict (``Field(strict=True)``): ``true`` is not a
+number, ``"0.1"`` is not a number and ``1`` is not ``true``; a whole number is taken where a
+number is expected, but a whole-number field refuses ``3.0``.
 """
 from typing import Annotated, Any
 

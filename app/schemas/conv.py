@@ -16,7 +16,7 @@ class ConvTraceRequest(BaseModel):
     dilation: IntOrPair = 1
     activation: str | None = Field(None, description="an activation name, e.g. relu")
     activation_params: dict[str, Any] | None = Field(None, description="e.g. {\"a\": 0.1} for leaky_relu")
-    im2col: bool = Field(True, description="include the matrix form (when it is small enough to show)")
+    im2col: bool = Field(True, strict=True, description="include the matrix form (when it is small enough to show)")
 
 
 class ConvStep(BaseModel):

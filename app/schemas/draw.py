@@ -10,9 +10,9 @@ class PredictRequest(BaseModel):
     image: Grid = Field(description="H x W ink intensities in [0, 1], ink 1 and background 0, at most 512 x 512. "
                                     "A 28 x 28 image is taken as already preprocessed unless `preprocess` is true.")
     model: str | None = Field(None, description="a name from GET /api/models (default: lenet5)")
-    preprocess: bool | None = Field(None, description="crop, fit 20 x 20 and centre by mass as MNIST was made; "
+    preprocess: bool | None = Field(None, strict=True, description="crop, fit 20 x 20 and centre by mass as MNIST was made; "
                                                       "default: yes unless the image is 28 x 28")
-    layers: bool = Field(False, description="include every layer's activations")
+    layers: bool = Field(False, strict=True, description="include every layer's activations")
     explain: Literal["occlusion", "saliency"] | None = Field(
         None, description="occlusion: the drop in the answer's probability when each part is erased; "
                           "saliency: the gradient of the answer's score with respect to each pixel")

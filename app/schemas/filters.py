@@ -16,9 +16,9 @@ ImageField = Annotated[Any, PlainValidator(lambda v: v), WithJsonSchema(
 class TraceRegion(BaseModel):
     """A block of output cells to trace: rows row..row+size-1, columns col..col+size-1 (0-based)."""
 
-    row: int = Field(ge=0)
-    col: int = Field(ge=0)
-    size: int = Field(4, ge=1, le=8)
+    row: int = Field(ge=0, strict=True)
+    col: int = Field(ge=0, strict=True)
+    size: int = Field(4, ge=1, le=8, strict=True)
 
 
 class FilterRequest(BaseModel):
@@ -29,7 +29,7 @@ class FilterRequest(BaseModel):
     padding: IntOrPair = 0
     dilation: IntOrPair = 1
     trace: TraceRegion | None = Field(None, description="also trace this block of the feature map step by step")
-    include_output: bool = Field(True, description="false: leave the feature map out (output is []), e.g. when "
+    include_output: bool = Field(True, strict=True, description="false: leave the feature map out (output is []), e.g. when "
                                                    "only the traced block changed")
 
 

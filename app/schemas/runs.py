@@ -39,7 +39,7 @@ class NetworkRequest(BaseModel):
     preset: str | None = Field(None, description="lenet5, notes or tiny", examples=["tiny"])
     layers: list[LayerEntry] | None = Field(None, description="layer specs, e.g. {\"type\": \"conv\", \"filters\": 4, "
                                                        "\"kernel\": 5}")
-    dropout: float | None = Field(None, ge=0, lt=1, allow_inf_nan=False,
+    dropout: float | None = Field(None, ge=0, lt=1, allow_inf_nan=False, strict=True,
                                   description="if given, the p of every dropout layer")
     batch_size: int = Field(64, ge=1, le=MAX_BATCH, description="the run's batch size (the memory estimate "
                                                                 "depends on it)")
@@ -47,13 +47,13 @@ class NetworkRequest(BaseModel):
 
 
 class RunCreateRequest(NetworkRequest):
-    epochs: int = Field(1, ge=1, le=MAX_EPOCHS)
-    batch_size: int = Field(64, ge=1, le=MAX_BATCH)
-    lr: float = Field(0.05, gt=0, le=10, allow_inf_nan=False, description="the learning rate")
+    epochs: int = Field(1, ge=1, le=MAX_EPOCHS, strict=True)
+    batch_size: int = Field(64, ge=1, le=MAX_BATCH, strict=True)
+    lr: float = Field(0.05, gt=0, le=10, allow_inf_nan=False, strict=True, description="the learning rate")
     optimizer: Literal[OPTIMIZERS] = "momentum"
-    seed: int = Field(0, ge=0, le=2**32 - 1)
+    seed: int = Field(0, ge=0, le=2**32 - 1, strict=True)
     dataset: Literal[DATASETS] = Field("sample", description="the bundled sample, or full MNIST if the server has it")
-    l2: float = Field(0.0, ge=0, le=1, allow_inf_nan=False, description="L2 weight decay lambda")
+    l2: float = Field(0.0, ge=0, le=1, allow_inf_nan=False, strict=True, description="L2 weight decay lambda")
 
 
 class SaveModelRequest(BaseModel):

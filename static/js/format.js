@@ -1,10 +1,11 @@
 // How the page writes what the server computed (display only: nothing is computed here).
 
-/** A number as a student would write it: 19, -0.5, 0.333 (at most 4 significant digits). */
+/** A number as a student would write it: 19, -0.5, 0.333 (at most 4 significant digits; a huge
+ * one, like a diverging loss, as 5.067e+33). */
 export function fmt(x) {
   if (x === null || x === undefined) return '';
   if (typeof x !== 'number') return String(x);
-  if (Number.isInteger(x)) return String(x);
+  if (Number.isInteger(x) && Math.abs(x) < 1e15) return String(x);
   const text = Number(x.toPrecision(4)).toString();
   return text === '-0' ? '0' : text;
 }

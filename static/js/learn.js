@@ -210,8 +210,8 @@ async function listRuns() {
     link.href = `${location.pathname}?run=${encodeURIComponent(run.id)}`;
     link.textContent = run.id;
     if (run.id === state.run) link.setAttribute('aria-current', 'true');
-    const stateText = run.state === 'done' ? t(`train.done.${run.result?.reason ?? 'finished'}`)
-      : run.state === 'queued' ? t('train.runs.queued', {place: run.place ?? '?'}) : t(`train.state.${run.state}`);
+    const stateText = RunView.endedText(run)
+      ?? (run.state === 'queued' ? t('train.runs.queued', {place: run.place ?? '?'}) : t(`train.state.${run.state}`));
     li.append(link, ` ${t('train.runs.item', {network: run.config.preset ? t(`train.preset.${run.config.preset}`)
       : t('train.preset.custom'), state: stateText, step: run.progress?.step ?? 0, total: run.steps_total,
       viewers: run.viewers})}`);

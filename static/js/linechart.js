@@ -7,10 +7,13 @@
 //     bands: [{x, lower, upper, label: 'training band'}],           // a shaded area between two curves
 //     markers: [{x: 0, y: 0.25, label: '0.25', series: 'df'}],    // dots with a text
 //     xDomain: [-6, 6], yDomain: null,                              // null: from the data
+//     overflow: null,   // or a legend text: points above yDomain are marked with a ▲ at the top edge
 //   });
 //
 // The chart draws numbers it is given; it computes nothing but where they go on the screen. With
-// `logY`, values <= 0 cannot be drawn: a series breaks there (and a marker there is left out).
+// `logY`, values <= 0 cannot be drawn: a series breaks there (and a marker there is left out); so
+// does a null, NaN or infinite value. With `overflow`, a point above the y domain is drawn at the
+// top edge under a ▲ (`.chart-overflow`, one per few pixels) and the legend says what ▲ means.
 // Series are coloured by their position (CSS classes series-0, series-1, ...) unless they give
 // `className`. Every series path carries `data-series` (its id) and `data-points` (how many points
 // were drawn), so that tests and other code can find it.
@@ -124,7 +127,7 @@ export class LineChart {
   }
 
   /** Draw everything anew from `data` (see the file's header). */
-  setData({series = [], regions = [], bands = [], markers = [], xDomain = null, yDomain = null} = {}) {
+  setData({series = [], regions = [], bands = [], markers = [], xDomain = null, yDomain = null, overflow = null} = {}) {
     const {width, height, margin: m} = this;
     const {x0, x1, y0, y1} = this.domains({series, bands, xDomain, yDomain});
     const left = m.left;
@@ -200,6 +203,7 @@ export class LineChart {
       el('path', {class: `chart-line ${s.className ?? `series-${k}`}${s.dash ? ' dashed' : ''}`, d,
                   'data-series': s.id, 'data-points': points}, plot);
     });
+    if (overflow) this.drawOverflow(series, {x0, x1, y1, sx, top});
     const dots = el('g', {class: 'chart-markers'}, this.svg);
     for (const mk of markers) {
       if (!this.drawable(mk.y) || mk.x < x0 || mk.x > x1) continue;
@@ -213,18 +217,43 @@ export class LineChart {
                     'text-anchor': anchor}, dots).textContent = mk.label;
       }
     }
-    this.drawLegend(series, regions, bands);
+    this.drawLegend(series, regions, bands, overflow);
   }
 
-  drawLegend(series, regions, bands) {
+  /** A ▲ at the top edge above every point beyond the y domain (at most one per 6 pixels a series). */
+  drawOverflow(series, {x0, x1, y1, sx, top}) {
+    const marks = el('g', {class: 'chart-overflows'}, this.svg);
+    series.forEach((s, k) => {
+      const cls = s.className ?? `series-${k}`;
+      let lastPixel = -Infinity;
+      s.x.forEach((x, i) => {
+        const y = s.y[i];
+        if (!this.drawable(y) || y <= y1 || x < x0 || x > x1) return;
+        const px = sx(x);
+        if (px - lastPixel < 6) return;
+        lastPixel = px;
+        const d = `M${(px - 5).toFixed(2)},${(top + 8).toFixed(2)}L${px.toFixed(2)},${(top - 1).toFixed(2)}`
+          + `L${(px + 5).toFixed(2)},${(top + 8).toFixed(2)}Z`;
+        el('path', {class: `chart-overflow ${cls}`, d, 'data-series': s.id, 'data-x': x, 'data-y': y}, marks);
+      });
+    });
+  }
+
+  drawLegend(series, regions, bands, overflow = null) {
     if (!this.legend) return;
     const items = series.map((s, k) => ({label: s.label, cls: `line ${s.className ?? `series-${k}`}${s.dash ? ' dashed' : ''}`}));
     const firstBand = bands.find((b) => b.label);
     if (firstBand) items.push({label: firstBand.label, cls: `band ${firstBand.className ?? ''}`});
     const firstRegion = regions.find((r) => r.label);
     if (firstRegion) items.push({label: firstRegion.label, cls: `region ${firstRegion.className ?? ''}`});
+    if (overflow) items.push({label: overflow, cls: null});
     this.legend.replaceChildren(...items.map(({label, cls}) => {
       const li = document.createElement('li');
+      if (cls === null) {  // (the text says what its mark is)
+        li.className = 'chart-legend-overflow';
+        li.append(label);
+        return li;
+      }
       const swatch = document.createElement('span');
       swatch.className = `swatch ${cls}`.trim();
       swatch.setAttribute('aria-hidden', 'true');

@@ -1,6 +1,13 @@
 // One training run on screen: its state and latest numbers, the loss and accuracy charts moving
 // with every `progress` event, and the snapshot and epoch views. Fed with the run's events in order
 // (history first, then live); display only.
+//
+// A run ends in one of the FINISHED states: "done", "diverged" (the loss became infinite: the `done`
+// event's reason is "diverged", with the step and learning rate) or "interrupted" (the server stopped
+// while it trained). Only a run that trained to its end is shown in success colours
+// (`data-outcome` on the state and the result says which ending it was). The loss axis is clipped to
+// a few times the first loss, so that a diverging run's last losses do not flatten the rest of the
+// curve into the bottom line; the points above are marked at the chart's top edge.
 import {fmt} from './format.js';
 import {t} from './i18n.js';
 import {LineChart} from './linechart.js';
@@ -10,6 +17,33 @@ const locale = () => document.documentElement.lang;
 const pct = (x) => (x === null || x === undefined ? '–'
   : new Intl.NumberFormat(locale(), {style: 'percent', minimumFractionDigits: 1, maximumFractionDigits: 1}).format(x));
 const whole = (x) => (x === null || x === undefined ? '–' : Math.round(x).toLocaleString(locale()));
+
+/** The states a run ends in (the server's GET /api/runs/{id} `state`). */
+export const FINISHED = new Set(['done', 'diverged', 'interrupted']);
+const CLIP_FACTOR = 3;  // the loss axis shows at most this many times the first loss
+const SUCCESS = new Set(['finished']);
+
+/** How a finished run ended: its result's reason ("finished", "stopped", "diverged", ...). */
+export function outcome(state, result) {
+  return result?.reason ?? (state === 'done' ? 'finished' : state);
+}
+
+/** The diverged run's explanation: the step, the learning rate, a 10 times smaller one to try. */
+export function divergedText(result) {
+  return t('run.diverged', {step: whole(result.step), lr: fmt(result.lr), smaller: fmt(result.lr / 10)});
+}
+
+/** The top of the loss axis: null (from the data) unless a loss beyond CLIP_FACTOR x the first one
+ * would squash the chart; non-finite and null losses are left out. */
+export function lossCeiling(values) {
+  const finite = values.filter((v) => Number.isFinite(v));
+  if (!finite.length || !(finite[0] > 0)) return null;
+  const limit = CLIP_FACTOR * finite[0];
+  return Math.max(...finite) > limit ? limit : null;
+}
+
+/** A loss in its narrow box: a huge one (a diverging run's) as 4.1e+33. */
+const shortNumber = (x) => (Number.isFinite(x) && Math.abs(x) >= 1e5 ? x.toExponential(1) : fmt(x));
 
 function duration(seconds) {
   if (seconds === null || seconds === undefined) return '–';
@@ -33,6 +67,11 @@ export class RunView {
     this.reset(null);
   }
 
+  /** How a run (a GET /api/runs item) ended, as its state label ("Diverged"), or null while it is not over. */
+  static endedText(run) {
+    return FINISHED.has(run.state) ? t(`train.done.${outcome(run.state, run.result)}`) : null;
+  }
+
   /** A new run (its GET /api/runs/{id} view), or none. */
   reset(run) {
     this.run = run;
@@ -43,7 +82,7 @@ export class RunView {
     this.progress = {x: [], loss: [], acc: []};
     this.epochPoints = {x: [], loss: [], acc: [], trainLoss: [], trainAcc: []};
     this.latest = null;
-    this.result = null;
+    this.result = FINISHED.has(this.state) ? (run?.result ?? null) : null;
     this.snapshots.clear();
     this.epochs.clear();
     this.draw();
@@ -78,7 +117,7 @@ export class RunView {
         this.snapshots.show(event);
         break;
       case 'done':
-        this.state = 'done';
+        this.state = event.reason === 'diverged' || event.reason === 'interrupted' ? event.reason : 'done';
         this.result = event;
         break;
       default:
@@ -101,7 +140,7 @@ export class RunView {
   stateText() {
     if (!this.state) return t('train.state.none');
     if (this.state === 'queued') return this.place ? t('train.state.queued', {place: this.place}) : t('train.state.waiting');
-    if (this.state === 'done') return t(`train.done.${this.result?.reason ?? 'finished'}`);
+    if (FINISHED.has(this.state)) return t(`train.done.${outcome(this.state, this.result)}`);
     return t(`train.state.${this.state}`);
   }
 
@@ -109,23 +148,30 @@ export class RunView {
     const p = this.parts;
     p.state.textContent = this.stateText();
     p.state.dataset.state = this.state ?? '';
+    const ended = FINISHED.has(this.state) ? outcome(this.state, this.result) : '';
+    p.state.dataset.outcome = ended;
+    p.state.classList.toggle('success', SUCCESS.has(ended));
     const latest = this.latest;
     p.totals.step.textContent = t('train.num.of', {total: whole(this.stepsTotal)});
     p.totals.epoch.textContent = this.run ? t('train.num.of', {total: this.run.config.epochs}) : '';
     const values = {
       step: latest ? whole(latest.step) : '0',
       epoch: latest ? String(latest.epoch) : '–',
-      loss: latest ? fmt(latest.loss) : '–',
+      loss: latest ? shortNumber(latest.loss) : '–',
       accuracy: latest ? pct(latest.accuracy) : '–',
       val: this.lastEpoch ? pct(this.lastEpoch.val_accuracy) : '–',
       speed: latest ? whole(latest.samples_per_s) : '–',
-      left: latest && this.state !== 'done' ? duration(latest.seconds_left) : '–',
+      left: latest && !FINISHED.has(this.state) ? duration(latest.seconds_left) : '–',
       lr: this.lr === null ? '–' : fmt(this.lr),
     };
     for (const [key, text] of Object.entries(values)) p.numbers[key].textContent = text;
     const r = this.result;
     p.result.hidden = !r;
-    if (r) {
+    p.result.dataset.outcome = r ? outcome(this.state, r) : '';
+    p.result.classList.toggle('success', Boolean(r) && SUCCESS.has(outcome(this.state, r)));
+    if (r?.reason === 'diverged') p.result.textContent = divergedText(r);
+    else if (r?.reason === 'interrupted') p.result.textContent = t('run.interrupted');
+    else if (r) {
       p.result.textContent = r.test_accuracy === null || r.test_accuracy === undefined
         ? t(`train.result.none.${r.reason}`, {limit: r.limit ?? ''})
         : t('train.result', {accuracy: pct(r.test_accuracy), steps: whole(r.step), seconds: duration(r.seconds)})
@@ -138,11 +184,13 @@ export class RunView {
     const xDomain = [0, Math.max(1, this.stepsTotal)];
     const e = this.epochPoints;
     const last = (xs) => xs[xs.length - 1];
+    const ceiling = lossCeiling([...this.progress.loss, ...e.loss]);
     this.lossChart.setData({
       series: [{id: 'train', label: t('train.chart.train_loss'), x: this.progress.x, y: this.progress.loss},
                {id: 'val', label: t('train.chart.val_loss'), x: e.x, y: e.loss, dash: true}],
       markers: e.x.map((x, i) => ({x, y: e.loss[i], series: 'val', label: i === e.x.length - 1 ? fmt(last(e.loss)) : ''})),
-      xDomain, yDomain: null,
+      xDomain, yDomain: ceiling === null ? null : [0, ceiling],
+      overflow: ceiling === null ? null : t('train.chart.clipped', {limit: fmt(ceiling)}),
     });
     this.accChart.setData({
       series: [{id: 'train', label: t('train.chart.train_acc'), x: this.progress.x, y: this.progress.acc},

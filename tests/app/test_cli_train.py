@@ -30,3 +30,16 @@ def test_train_explains_bad_input(tmp_path, capsys):
     assert "does not fit" in capsys.readouterr().err
     assert main(["train", "--model", "tiny", "--dataset", "mnist", "--data-dir", str(tmp_path)]) == 1
     assert capsys.readouterr().err.strip()
+
+
+def test_a_diverging_run_explains_itself_saves_nothing_and_exits_3(tmp_path, capsys):
+    out = tmp_path / "diverged.npz"
+    code = main(["train", "--model", "tiny", "--dataset", "sample", "--epochs", "1", "--batch-size", "64",
+                 "--optimizer", "sgd", "--lr", "10", "--seed", "0", "--out", str(out)])
+    captured = capsys.readouterr()
+    assert code == 3
+    m = re.search(r"The loss became infinite at step (\d+) with learning rate 10: the steps were too large\. "
+                  r"Try a learning rate 10 times smaller \(1\)\.", captured.err)
+    assert m and 1 <= int(m.group(1)) <= 100, captured.err
+    assert not out.exists() and list(tmp_path.iterdir()) == []
+    assert "test accuracy" not in captured.out and "nan" not in captured.err.lower()

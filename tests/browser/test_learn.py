@@ -336,3 +336,47 @@ def test_an_unknown_run_link(page, server, console_errors):
     expect(page.locator("#alerts")).to_contain_text("There is no training run")
     assert "run=" not in page.url
     assert [e for e in console_errors if "404" not in e] == []  # the browser logs the 404 itself
+
+
+def test_a_diverging_run_says_why_and_what_to_try(page, server, console_errors):
+    """tiny with SGD at the largest allowed learning rate (10) diverges within a few dozen steps."""
+    base = server[0]
+    page.set_viewport_size({"width": 1280, "height": 720})
+    page.goto(f"{base}/learn?lang=en&preset=tiny&epochs=1&optimizer=sgd&lr=10&batch=64")
+    expect(page.locator("#lr")).to_have_value("10")
+    page.click("#start")
+    expect(page).to_have_url(re.compile(r"run=[0-9a-f]+"))
+    page.wait_for_function("document.querySelector('#run-state').dataset.state === 'diverged'", timeout=60_000)
+    expect(page.locator("#run-state")).to_have_text("Diverged")
+    result = page.locator("#run-result")
+    expect(result).to_be_visible()
+    text = result.inner_text()
+    m = re.fullmatch(r"The loss became infinite at step (\d+) with learning rate 10: the steps were too large\. "
+                     r"Try a learning rate 10 times smaller \(1\)\.", text.strip())
+    assert m, text
+    run_id = re.search(r"run=([0-9a-f]+)", page.url).group(1)
+    done = page.request.get(f"{base}/api/runs/{run_id}").json()["result"]
+    assert done["reason"] == "diverged" and int(m.group(1)) == done["step"] and done["lr"] == 10
+    # Not in success colours: neither the state nor the result is green.
+    for selector in ("#run-state", "#run-result"):
+        assert "success" not in (page.locator(selector).get_attribute("class") or "")
+        colour = page.eval_on_selector(selector, "e => getComputedStyle(e).color")
+        assert colour == "rgb(179, 38, 30)", (selector, colour)  # var(--bad)
+    # The loss chart stays readable: its axis ends at a few times the first loss, the rest is marked.
+    ticks = [float(x) for x in page.eval_on_selector_all("#loss-chart .chart-tick[text-anchor=end]",
+                                                         "els => els.map(e => e.textContent)")]  # (the y axis)
+    assert ticks and max(ticks) < 50, ticks
+    assert page.locator("#loss-chart .chart-overflow").count() >= 1
+    expect(page.locator("#loss-chart .chart-legend-overflow")).to_contain_text("▲ marks losses above")
+    loss = page.locator("#run-numbers dd[data-key='loss']").inner_text()
+    assert re.fullmatch(r"\d\.\de\+\d+", loss), loss  # a huge last loss is written short (4.1e+33), not in 34 digits
+    expect(page.locator("#save")).to_be_disabled()
+    expect(page.locator("#pause")).to_be_disabled()
+    shoot(page, "learn-diverged.png")
+    # The same run in Chinese, after a reload (the history replayed).
+    page.goto(f"{base}/learn?lang=zh&run={run_id}")
+    page.wait_for_function("document.querySelector('#run-state').dataset.state === 'diverged'", timeout=30_000)
+    expect(page.locator("#run-state")).to_have_text("训练失控")
+    expect(page.locator("#run-result")).to_have_text(
+        f"第 {done['step']} 步时损失变成了无限大（学习率 10）：每一步走得太大了。试试小 10 倍的学习率（1）。")
+    assert console_errors == []

@@ -100,3 +100,50 @@ def test_cosine_schedule(small):
     with pytest.raises(Exception) as e:
         _run(small, schedule="linear")
     assert getattr(e.value, "code", None) == "unknown_schedule"
+
+
+def _all_numbers_finite(value) -> bool:
+    """Every float and array inside an event (nested dicts, lists, tuples) is finite."""
+    if isinstance(value, dict):
+        return all(_all_numbers_finite(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return all(_all_numbers_finite(v) for v in value)
+    if isinstance(value, np.ndarray):
+        return value.dtype.kind not in "fc" or bool(np.isfinite(value).all())
+    if isinstance(value, (float, np.floating)):
+        return bool(np.isfinite(value))
+    return True
+
+
+@pytest.mark.parametrize("optimizer,lr", [("sgd", 10.0), ("momentum", 10.0), ("momentum", 1.0)])
+def test_a_huge_learning_rate_diverges_with_a_done_event(small, optimizer, lr):
+    model, events = _run(small, epochs=10, batch_size=64, progress_every=1, snapshot_every=1,
+                         optimizer=optimizer, lr=lr)
+    done = events[-1]
+    assert done["type"] == "done" and done["reason"] == "diverged"
+    assert set(done) == {"type", "reason", "step", "lr", "seconds", "test_loss", "test_accuracy"}
+    assert done["test_loss"] is None and done["test_accuracy"] is None and done["lr"] == lr
+    assert 1 <= done["step"] <= 60 and done["seconds"] > 0
+    before = events[:-1]
+    assert all(_all_numbers_finite(e) for e in before)
+    progress = [e["step"] for e in before if e["type"] == "progress"]
+    # every step before the diverging one is reported (progress_every=1), the diverging one is not
+    assert progress == list(range(1, done["step"]))
+    assert all(e["step"] < done["step"] for e in before if "step" in e)
+    assert all(e["type"] != "done" for e in before)
+
+
+def test_the_diverging_step_reports_the_learning_rate_then_in_use(small):
+    control = TrainControl()
+    control.set_lr(10.0)  # taken before the first step: every step runs at 10
+    model = Sequential.from_spec(preset("tiny"), seed=0)
+    events = list(train(model, small, epochs=10, batch_size=64, optimizer="sgd", lr=0.01, control=control))
+    assert events[-1]["reason"] == "diverged" and events[-1]["lr"] == 10.0
+
+
+def test_a_sane_learning_rate_does_not_diverge(small):
+    _, events = _run(small, epochs=2, batch_size=64, progress_every=1, optimizer="momentum", lr=0.05)
+    done = events[-1]
+    assert done["reason"] == "finished" and done["step"] == 20 and "lr" not in done
+    assert 0 <= done["test_accuracy"] <= 1 and np.isfinite(done["test_loss"])
+    assert all(_all_numbers_finite(e) for e in events)
