@@ -69,7 +69,7 @@ class Api:
         self.client, self.registry = client, registry
         self.tokens = {}  # run id -> control token
         self.done = self._start(epochs=1, batch_size=64)
-        wait_for(lambda: self.run(self.done)["state"] == "done")
+        wait_for(lambda: self.run(self.done)["state"] == "done", timeout=60)  # (a trainer process starts first)
         self.blocker = self._start(epochs=50, batch_size=8)
         assert client.post(f"/api/runs/{self.blocker}/pause", headers=self.owner(self.blocker)).status_code == 200
         wait_for(lambda: self.run(self.blocker)["state"] == "paused")
