@@ -6,6 +6,8 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+# FastAPI's test client sends "Host: testserver": a name the server accepts only when told so.
+os.environ.setdefault("CNN_PLAYGROUND_ALLOWED_HOSTS", "testserver")
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
