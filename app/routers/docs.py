@@ -5,7 +5,8 @@ ReDoc, MIT; their licences travel with that package), served from our own origin
 ``/docs-assets`` instead of FastAPI's CDN. FastAPI's own Swagger page starts Swagger UI with an
 inline script, which our Content-Security-Policy forbids: this page starts it from
 ``static/js/swagger_init.js`` instead, reading its settings from a JSON data block. So both pages
-work under the site's policy (ReDoc also needs inline styles: see :mod:`app.security`).
+work under the site's policy (ReDoc also needs inline styles: see :mod:`app.security`; and
+``static/js/redoc_offline.js`` keeps it from asking for its logo from the internet).
 """
 import json
 from html import escape
@@ -47,6 +48,7 @@ _REDOC = """<!doctype html>
 </head>
 <body>
 <redoc spec-url="{openapi}"></redoc>
+<script src="/static/js/redoc_offline.js"></script>
 <script src="{assets}/redoc.standalone.js"></script>
 </body>
 </html>
