@@ -32,6 +32,14 @@ class Settings(BaseSettings):
         items = value.replace(",", " ").split() if isinstance(value, str) else value
         return [item.strip() for item in items if item.strip()]
 
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _host_patterns(cls, value: list[str]) -> list[str]:
+        for host in value:
+            if "*" in host and host != "*" and not (host.startswith("*.") and "*" not in host[1:]):
+                raise ValueError(f"{host!r}: a host name, an address, '*.example.org' or '*'")
+        return value
+
 
 @lru_cache
 def get_settings() -> Settings:
