@@ -36,10 +36,13 @@ def refused(r, status: int, code: str, *english: str) -> dict:
     return body
 
 
-def closed(ws) -> WebSocketDisconnect:
-    """The error message a refused websocket gets, then its close (returned)."""
+def closed(ws, code: str) -> WebSocketDisconnect:
+    """The error message ``code`` a refused websocket gets, then its close (returned). (A message is
+    sent first: a socket the route accepted by mistake answers it, and the test fails, not hangs.)"""
+    ws.send_text("{}")
     message = ws.receive_json()
-    assert message["type"] == "error" and message["detail"] and message["message"] == message["detail"], message
+    assert message["type"] == "error" and message["code"] == code, message
+    assert message["detail"] and message["message"] == message["detail"], message
     with pytest.raises(WebSocketDisconnect) as info:
         ws.receive_text()
     return info.value
@@ -55,7 +58,7 @@ def test_a_foreign_host_is_refused_with_a_message(client):
     assert chinese(zh["detail"]) and "rebound.example" in zh["detail"]
     refused(client.post("/api/conv", json=CONV, headers={"host": "evil.example"}), 400, "bad_host")
     with client.websocket_connect("/ws/predict", headers={"host": "evil.example"}) as ws:
-        error = closed(ws)
+        error = closed(ws, "bad_host")
     assert error.code == 4400 and "evil.example" in error.reason
 
 
@@ -88,11 +91,11 @@ def test_which_hosts_are_allowed(monkeypatch):
 def test_a_cross_site_websocket_is_closed_with_a_code_and_a_reason(client):
     for path in ("/ws/predict", "/ws/runs/nope", "/ws/predict?lang=zh"):
         with client.websocket_connect(path, headers={"origin": EVIL}) as ws:
-            error = closed(ws)
+            error = closed(ws, "cross_site")
         assert error.code == 4403 and error.reason, path
         assert (chinese(error.reason) if "zh" in path else "evil.example" in error.reason), error.reason
     with client.websocket_connect("/ws/predict", headers={"origin": "null"}) as ws:  # a sandboxed page
-        assert closed(ws).code == 4403
+        assert closed(ws, "cross_site").code == 4403
 
 
 def test_own_origin_allowed_origins_and_no_origin_may_connect():
@@ -103,7 +106,7 @@ def test_own_origin_allowed_origins_and_no_origin_may_connect():
                 ws.send_text("not json")
                 assert ws.receive_json()["code"] == "bad_predict_message", headers  # the route answered
         with c.websocket_connect("/ws/predict", headers={"origin": "https://testserver"}) as ws:  # other scheme
-            assert closed(ws).code == 4403
+            assert closed(ws, "cross_site").code == 4403
 
 
 # ---- state-changing requests from other sites --------------------------------------------------------
@@ -285,7 +288,7 @@ def test_the_app_refuses_one_websocket_too_many():
     with TestClient(create_app(Settings(max_websockets_per_client=2))) as c:
         with c.websocket_connect("/ws/predict") as first, c.websocket_connect("/ws/predict") as second:
             with c.websocket_connect("/ws/predict?lang=zh") as third:
-                error = closed(third)
+                error = closed(third, "too_many_websockets")
             assert error.code == 1013 and chinese(error.reason)
             for ws in (first, second):  # the open ones still work
                 ws.send_text("{}")
