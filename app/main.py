@@ -14,7 +14,8 @@ from .settings import Settings, get_settings
 
 # Answers any operation may give before its route runs (app/security.py, app/client_limits.py).
 REFUSALS = {
-    400: {"model": ErrorResponse, "description": "`bad_host`: the Host header is not a name of this server"},
+    400: {"model": ErrorResponse, "description": "`bad_host`: the Host header is not a name of this server; "
+                                                 "`unreadable_body`: a body that cannot be read as JSON"},
     403: {"model": ErrorResponse, "description": "`cross_site`: sent by a page of another site"},
     415: {"model": ErrorResponse, "description": "`json_required`: a body that is not JSON (a form post)"},
     429: {"model": ErrorResponse, "description": "`too_many_requests`, `server_busy`: too many open "
