@@ -117,12 +117,17 @@ def runs():
         yield c
 
 
+def control(run: dict) -> dict:
+    """The headers of the run's starter (where runs have control tokens)."""
+    return {"X-Control-Token": run["control_token"]} if run.get("control_token") else {}
+
+
 def test_a_cross_site_form_post_cannot_stop_a_run(runs):
     blocker = runs.post("/api/runs", json={"preset": "tiny", "epochs": 50, "batch_size": 8}).json()
     queued = runs.post("/api/runs", json={"preset": "tiny"}).json()
     assert queued["state"] == "queued", queued
     stop = f"/api/runs/{queued['id']}/stop"
-    form = {"content-type": "application/x-www-form-urlencoded"}
+    form = {"content-type": "application/x-www-form-urlencoded", **control(queued)}  # (even with the token)
     # what an <form method=post action=...> on another site sends: its Origin, its Sec-Fetch-Site, a form body
     refused(runs.post(stop, headers={**form, "origin": EVIL, "sec-fetch-site": "cross-site"}), 403, "cross_site",
             EVIL)
@@ -131,7 +136,7 @@ def test_a_cross_site_form_post_cannot_stop_a_run(runs):
     refused(runs.post(stop, headers={"sec-fetch-site": "same-site", "origin": "http://testserver:9999"}), 403,
             "cross_site")  # another port of the same host is another origin
     for kind in ("application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "text/plain"):
-        body = refused(runs.post(stop, content=b"a=1", headers={"content-type": kind}), 415, "json_required",
+        body = refused(runs.post(stop, content=b"a=1", headers={"content-type": kind, **control(queued)}), 415, "json_required",
                        "JSON", kind.split(";")[0])
         assert chinese(refused(runs.post(stop + "?lang=zh", headers={"content-type": kind}), 415,
                                "json_required")["detail"]), body
@@ -139,9 +144,10 @@ def test_a_cross_site_form_post_cannot_stop_a_run(runs):
     assert chinese(zh["detail"])
     assert runs.get(f"/api/runs/{queued['id']}").json()["state"] == "queued"  # none of them reached the run
     # the page's own requests: same origin, JSON (or no body at all from a non-browser client)
-    assert runs.post(stop, json={}, headers={"origin": OWN, "sec-fetch-site": "same-origin"}).status_code == 200
+    page = {"origin": OWN, "sec-fetch-site": "same-origin", **control(queued)}
+    assert runs.post(stop, json={}, headers=page).status_code == 200
     assert runs.get(f"/api/runs/{queued['id']}").json()["result"]["reason"] == "stopped"
-    assert runs.post(f"/api/runs/{blocker['id']}/stop").status_code == 200
+    assert runs.post(f"/api/runs/{blocker['id']}/stop", headers=control(blocker)).status_code == 200
     wait_for(lambda: runs.get(f"/api/runs/{blocker['id']}").json()["state"] == "done")
 
 
