@@ -17,10 +17,21 @@ def serve(args) -> int:
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     import uvicorn
 
-    url = f"http://{args.host}:{args.port}/"
+    from .hosts import WILDCARD_ADDRESSES, student_urls, url_host
+
+    # The Host check (app/security.py) accepts the machine's own names when serving on every address.
+    os.environ["CNN_PLAYGROUND_LISTEN_HOST"] = args.host
+    everywhere = args.host in WILDCARD_ADDRESSES
+    url = f"http://{'127.0.0.1' if everywhere else url_host(args.host)}:{args.port}/"
     if not args.no_browser:
         threading.Timer(1.0, webbrowser.open, args=(url,)).start()
     print(f"CNN Playground: {url}", flush=True)
+    if everywhere:
+        urls = student_urls(args.port)
+        print("Other machines on this network can open:" if urls else
+              "No network address found: only this machine can open the playground.", flush=True)
+        for other in urls:
+            print(f"    {other}", flush=True)
     uvicorn.run("app.main:app", host=args.host, port=args.port, log_level="info")
     return 0
 

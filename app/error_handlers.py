@@ -24,6 +24,7 @@ from engine.shapes import shown_int
 
 from .i18n import DEFAULT_LANGUAGE, catalogue, request_language, translate
 from .responses import JSONResponse
+from .security import security_headers
 
 log = logging.getLogger(__name__)
 
@@ -204,4 +205,7 @@ def install(app: FastAPI) -> None:
     async def on_unexpected(request: Request, error: Exception):
         log.exception("unexpected error on %s %s", request.method, request.url.path)
         lang = request_language(request)
-        return JSONResponse({"detail": translate(lang, "error.internal"), "code": "internal"}, status_code=500)
+        # (sent by Starlette's outermost middleware, past app.security.SecurityHeaders: set them here)
+        headers = security_headers(request.url.path, request.headers.get("host"))
+        return JSONResponse({"detail": translate(lang, "error.internal"), "code": "internal"}, status_code=500,
+                            headers=headers)

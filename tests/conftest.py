@@ -6,6 +6,8 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+# FastAPI's test client sends "Host: testserver": a name the server accepts only when told so.
+os.environ.setdefault("CNN_PLAYGROUND_ALLOWED_HOSTS", "testserver")
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -68,3 +70,27 @@ def console_errors(page):
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
     return errors
+
+
+CSP_MARK = "Content Security Policy"
+_REPORT_VIOLATIONS = """document.addEventListener('securitypolicyviolation', (e) => console.error(
+  'Content Security Policy violation: ' + e.violatedDirective + ' blocked ' + (e.blockedURI || 'inline') +
+  ' at ' + e.sourceFile + ':' + e.lineNumber));"""
+
+
+@pytest.fixture(autouse=True)
+def no_csp_violations(request):
+    """Every browser test fails if a page breaks the Content-Security-Policy: Chromium's own console
+    message ("Refused to ... because it violates the following Content Security Policy directive")
+    and the page's ``securitypolicyviolation`` events (reported to the console by an init script)."""
+    if "page" not in request.fixturenames:
+        yield
+        return
+    page = request.getfixturevalue("page")
+    violations: list[str] = []
+    page.on("console", lambda m: violations.append(m.text) if CSP_MARK in m.text else None)
+    page.add_init_script(_REPORT_VIOLATIONS)
+    yield violations
+    if not page.is_closed():
+        page.evaluate("() => new Promise((done) => setTimeout(done, 50))")  # (events still on their way)
+    assert not violations, f"Content Security Policy violations: {violations}"

@@ -1,4 +1,5 @@
 """``cnn-playground`` serves the playground: the real command, started as a user would."""
+import os
 import socket
 import subprocess
 import sys
@@ -46,3 +47,59 @@ def test_parsing_the_command_line_does_not_import_numpy():
             "assert 'numpy' not in sys.modules, 'numpy imported while parsing'")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_serving_on_every_address_prints_what_students_type(monkeypatch, capsys):
+    """`--host 0.0.0.0`: every address of the machine another one can reach, as a URL (IPv6 in
+    brackets), and the Host check told to accept them; the browser opens the loopback address."""
+    import uvicorn
+
+    from app import cli, hosts
+
+    calls = []
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **k: calls.append((a, k)))
+    monkeypatch.setattr(hosts, "machine_addresses", lambda: ["192.0.2.7", "fd00::7"])
+    monkeypatch.setenv("CNN_PLAYGROUND_LISTEN_HOST", "unset")  # (restored after the test: serve sets it)
+    opened = []
+
+    class Timer:  # the browser opening later
+        def __init__(self, delay, function, args):
+            self.args = args
+
+        def start(self):
+            opened.extend(self.args)
+
+    monkeypatch.setattr(cli.threading, "Timer", Timer)
+    assert cli.main(["--host", "0.0.0.0", "--port", "8123"]) == 0
+    out = capsys.readouterr().out
+    assert "http://192.0.2.7:8123/" in out and "http://[fd00::7]:8123/" in out
+    assert out.index("CNN Playground: http://127.0.0.1:8123/") < out.index("http://192.0.2.7:8123/")
+    assert opened == ["http://127.0.0.1:8123/"]
+    assert os.environ["CNN_PLAYGROUND_LISTEN_HOST"] == "0.0.0.0"
+    assert calls and calls[0][1]["host"] == "0.0.0.0" and calls[0][1]["port"] == 8123
+
+    monkeypatch.setattr(hosts, "machine_addresses", lambda: [])
+    cli.main(["--host", "::", "--port", "8124", "--no-browser"])
+    assert "No network address found" in capsys.readouterr().out
+    cli.main(["--port", "8125", "--no-browser"])  # the default, loopback: no list
+    out = capsys.readouterr().out
+    assert "CNN Playground: http://127.0.0.1:8125/" in out and "can open" not in out
+    assert os.environ["CNN_PLAYGROUND_LISTEN_HOST"] == "127.0.0.1"
+
+
+def test_the_machine_addresses_are_found_and_filtered(tmp_path):
+    from app import hosts
+
+    table = tmp_path / "if_inet6"
+    table.write_text("fd000000000000000000000000000002 04 40 00 82     eth0\n"
+                     "fe8000000000000000fc00fffe000001 04 40 20 80     eth0\n"
+                     "00000000000000000000000000000001 01 80 10 80       lo\n")
+    assert hosts._linux_ipv6_addresses(table) == ["fd00::2", "fe80::fc:ff:fe00:1", "::1"]
+    assert hosts._linux_ipv6_addresses(tmp_path / "absent") == []
+    found = hosts.machine_addresses(sources=[
+        lambda: ["127.0.0.1", "192.0.2.2", "not an address"],
+        lambda: ["192.0.2.2", "10.1.2.3", "0.0.0.0", "169.254.1.1"],
+        lambda: hosts._linux_ipv6_addresses(table)])
+    assert found == ["10.1.2.3", "192.0.2.2", "fd00::2"]  # no loopback, link-local or duplicates; IPv4 first
+    assert hosts.student_urls(80, found) == ["http://10.1.2.3:80/", "http://192.0.2.2:80/", "http://[fd00::2]:80/"]
+    assert all(a not in ("127.0.0.1", "::1") for a in hosts.machine_addresses())  # the real machine's

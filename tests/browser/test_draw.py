@@ -28,7 +28,7 @@ def draw(page, strokes):
 
 def settled(page):
     """Wait until the page has the answer to the latest drawing."""
-    page.wait_for_function("document.body.dataset.ready === 'yes' || document.body.dataset.ready === 'error'")
+    page.wait_for_function("() => document.body.dataset.ready === 'yes' || document.body.dataset.ready === 'error'")
 
 
 def dark_pixels(page, selector) -> int:

@@ -125,7 +125,7 @@ def test_walkthrough_bad_input_is_explained(page, server, console_errors):
 # ---- live training ------------------------------------------------------------------------------------
 
 def wait_done(page, timeout=90_000):
-    page.wait_for_function("document.querySelector('#run-state').dataset.state === 'done'", timeout=timeout)
+    page.wait_for_function("() => document.querySelector('#run-state').dataset.state === 'done'", timeout=timeout)
 
 
 def test_a_run_on_the_sample_moves_its_charts_and_finishes(page, server, console_errors):
@@ -241,7 +241,7 @@ def test_pause_resume_learning_rate_and_stop(page, server, console_errors):
     page.goto(f"{base}/learn?lang=en&preset=tiny&epochs=50&batch=16")
     page.click("#start")
     expect(page.locator("#run-state")).to_have_text("Training")
-    page.wait_for_function("document.querySelector(\"#loss-chart path[data-series='train']\").dataset.points > 2")
+    page.wait_for_function("() => document.querySelector(\"#loss-chart path[data-series='train']\").dataset.points > 2")
     page.click("#pause")
     expect(page.locator("#run-state")).to_have_text("Paused")
     expect(page.locator("#pause")).to_have_text("Resume")
