@@ -9,6 +9,8 @@ and infinities, empty grids, the wrong number of dimensions and sizes beyond the
 A position is a list of ``[dimension, index]`` pairs with 1-based indices, for example
 ``[["row", 2], ["column", 3]]``: the error handler writes it out in the request's language.
 """
+import base64
+import binascii
 import math
 from numbers import Real
 
@@ -129,6 +131,31 @@ def to_array(value, what: str, ndims: tuple[int, ...], limits: dict[str, int] | 
 
 
 _PLAIN_NUMBERS = {int, float}
+
+
+def from_pixels(pixels, shape, what: str, max_side: int) -> np.ndarray:
+    """A grid sent as bytes: ``pixels`` is base64 of ``rows x columns`` uint8 values (row-major), read as
+    ``value / 255`` in [0, 1], float64 (the page's drawing: a canvas's alpha channel, 0 = no ink).
+
+    A 128 x 128 drawing is 22 KB of text this way instead of about 70 KB of JSON numbers, and is read
+    in microseconds instead of milliseconds. Errors: ``bad_pixels`` (with what is wrong)."""
+    if (not isinstance(shape, list) or len(shape) != 2 or not all(isinstance(n, int) and not isinstance(n, bool)
+                                                                   and 1 <= n <= max_side for n in shape)):
+        raise EngineError("bad_pixels", f"{what}: shape must be [rows, columns], each 1 to {max_side}, "
+                          f"got {str(shape)[:40]}", what=what, problem="shape", limit=max_side)
+    if not isinstance(pixels, str) or len(pixels) > 4 * (max_side * max_side // 3 + 1):
+        raise EngineError("bad_pixels", f"{what}: pixels must be base64 text of at most {max_side}x{max_side} bytes",
+                          what=what, problem="text", limit=max_side)
+    try:
+        raw = base64.b64decode(pixels, validate=True)
+    except (binascii.Error, ValueError):
+        raise EngineError("bad_pixels", f"{what}: pixels is not base64 text", what=what, problem="base64",
+                          limit=max_side) from None
+    rows, columns = shape
+    if len(raw) != rows * columns:
+        raise EngineError("bad_pixels", f"{what}: {len(raw)} bytes for a {rows}x{columns} shape (needs "
+                          f"{rows * columns})", what=what, problem="size", limit=max_side)
+    return np.frombuffer(raw, dtype=np.uint8).reshape(rows, columns) / 255.0
 
 
 def _innermost(value, depth):

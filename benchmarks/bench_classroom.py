@@ -38,6 +38,7 @@ small machine it slows the server too. Loopback only; every client loop is bound
 """
 import argparse
 import asyncio
+import base64
 import json
 import os
 import signal
@@ -170,9 +171,11 @@ def _segment_distance(centres, a, b) -> np.ndarray:
 
 
 def page_body(ink: np.ndarray, pen_lifted: bool) -> str:
-    """The JSON the page sends for ``ink`` (without the ``id``), numbers written as JavaScript does."""
-    rows = [[int(v) if v.is_integer() else v for v in row] for row in ink.tolist()]
-    body = {"image": rows, "layers": pen_lifted, "explain": "occlusion" if pen_lifted else None}
+    """The JSON the page sends for ``ink`` (without the ``id``): the ink's bytes in base64 with their
+    shape (static/js/draw_canvas.js, DrawingPad.ink)."""
+    alpha = np.rint(ink * 255).astype(np.uint8)
+    body = {"pixels": base64.b64encode(alpha.tobytes()).decode("ascii"), "shape": list(alpha.shape),
+            "layers": pen_lifted, "explain": "occlusion" if pen_lifted else None}
     return json.dumps(body, separators=(",", ":"))
 
 

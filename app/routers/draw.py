@@ -49,11 +49,16 @@ def draw_page(request: Request):
 
 def digit_model(store: ModelStore, name: str | None) -> LoadedModel:
     """The named model (default: lenet5, else the first there is), if it reads 28 x 28 digits."""
-    if name is None:
+    if name is None:  # the default: lenet5 (shipped), else the first model there is
+        try:
+            return digit_model(store, DEFAULT_MODEL)
+        except EngineError as error:
+            if error.code != "unknown_model":
+                raise
         names = [n for n, _ in store.names()]
         if not names:
             raise EngineError("no_models", "there is no trained model yet: train one on the training page")
-        name = DEFAULT_MODEL if DEFAULT_MODEL in names else names[0]
+        name = names[0]
     loaded = store.get(name)
     model = loaded.model
     if model.input_shape != (1, FIELD, FIELD) or tuple(model.output_shape) != (10,):
@@ -102,7 +107,13 @@ def predict(body: PredictRequest, store: ModelStoreDep) -> dict:
 def run_prediction(body: PredictRequest, store: ModelStore) -> dict:
     """The answer of POST /api/predict (a dict of JSON-able values), or an EngineError."""
     start = time.perf_counter()
-    drawing = arrays.to_array(body.image, "image", (2,), {"row": MAX_SIDE, "column": MAX_SIDE})
+    if (body.image is None) == (body.pixels is None):
+        raise EngineError("one_image", "send the drawing either as `image` (rows of numbers) or as `pixels` (base64 "
+                          "bytes with their `shape`), exactly one of them")
+    if body.pixels is not None:
+        drawing = arrays.from_pixels(body.pixels, body.shape, "image", MAX_SIDE)
+    else:
+        drawing = arrays.to_array(body.image, "image", (2,), {"row": MAX_SIDE, "column": MAX_SIDE})
     loaded = digit_model(store, body.model)
     do_preprocess = body.preprocess if body.preprocess is not None else drawing.shape != (FIELD, FIELD)
     steps = None

@@ -7,8 +7,12 @@ from .common import Grid
 
 
 class PredictRequest(BaseModel):
-    image: Grid = Field(description="H x W ink intensities in [0, 1], ink 1 and background 0, at most 512 x 512. "
-                                    "A 28 x 28 image is taken as already preprocessed unless `preprocess` is true.")
+    image: Grid | None = Field(None, description="H x W ink intensities in [0, 1], ink 1 and background 0, at most "
+                                                 "512 x 512. A 28 x 28 image is taken as already preprocessed unless "
+                                                 "`preprocess` is true. Give either `image` or `pixels`.")
+    pixels: str | None = Field(None, description="the same image as base64 of H x W bytes (row-major, 0 = no ink, "
+                                                 "255 = full ink), with `shape`: what the draw page sends")
+    shape: list[int] | None = Field(None, description="[H, W] of `pixels`")
     model: str | None = Field(None, description="a name from GET /api/models (default: lenet5)")
     preprocess: bool | None = Field(None, strict=True, description="crop, fit 20 x 20 and centre by mass as MNIST was made; "
                                                       "default: yes unless the image is 28 x 28")

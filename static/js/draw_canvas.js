@@ -2,7 +2,7 @@
 //
 //   const pad = new DrawingPad(canvas, {onDraw: () => ..., onStrokeEnd: () => ...});
 //   pad.undo(); pad.clear(); pad.isEmpty;
-//   const {rows, canvas} = pad.ink();   // the drawing as rows of ink in [0, 1], 128 x 128
+//   const {pixels, shape, canvas} = pad.ink();   // the drawing's ink as base64 bytes, 128 x 128
 //
 // Strokes are kept as lists of points in [0, 1] x [0, 1] of the pad, so the same strokes are
 // drawn sharp on the screen (at the device's pixel density) and once more, at INK_SIDE x INK_SIDE,
@@ -106,20 +106,19 @@ export class DrawingPad {
     paintStrokes(this.inkCanvas, this.strokes, null);
   }
 
-  /** The drawing as INK_SIDE rows of INK_SIDE ink values in [0, 1] (the alpha of the strokes),
-   *  and a copy of the canvas they were read from (for showing the steps of this very drawing). */
+  /** The drawing as the bytes of its ink (the alpha of the strokes, 0 = none, 255 = full; INK_SIDE x INK_SIDE,
+   *  row-major) in base64 with their shape, as POST /api/predict takes them in `pixels` and `shape`, and a
+   *  copy of the canvas they were read from (for showing the steps of this very drawing). */
   ink() {
     const {data} = this.inkCanvas.getContext('2d').getImageData(0, 0, INK_SIDE, INK_SIDE);
-    const rows = [];
-    for (let r = 0; r < INK_SIDE; r++) {
-      const row = new Array(INK_SIDE);
-      for (let c = 0; c < INK_SIDE; c++) row[c] = Math.round(data[4 * (r * INK_SIDE + c) + 3] * 1000 / 255) / 1000;
-      rows.push(row);
-    }
+    const alpha = new Uint8Array(INK_SIDE * INK_SIDE);
+    for (let i = 0; i < alpha.length; i++) alpha[i] = data[4 * i + 3];
+    let text = '';
+    for (let i = 0; i < alpha.length; i += 0x2000) text += String.fromCharCode(...alpha.subarray(i, i + 0x2000));
     const copy = document.createElement('canvas');
     copy.width = copy.height = INK_SIDE;
     copy.getContext('2d').drawImage(this.inkCanvas, 0, 0);
-    return {rows, canvas: copy};
+    return {pixels: btoa(text), shape: [INK_SIDE, INK_SIDE], canvas: copy};
   }
 }
 

@@ -75,7 +75,7 @@ async function predict({withExplanation}) {
   const started = performance.now();
   const ink = pad.ink();
   // Every layer's activations are asked for while they are on screen, and when a stroke ends.
-  const body = {image: ink.rows, layers: layersOnScreen || withExplanation,
+  const body = {pixels: ink.pixels, shape: ink.shape, layers: layersOnScreen || withExplanation,
                 explain: withExplanation ? VIEWS[state.explain] : null};
   if (state.model) body.model = state.model;
   const answer = await socket.ask(body);

@@ -236,7 +236,7 @@ BAD = [
     ({"image": []}, 422, "empty", "is empty", "空"),
     ({"image": [[]]}, 422, "empty", "is empty", "空"),
     ({"image": 0.5}, 422, "not_grid", "must be a grid of numbers", "网格"),
-    ({}, 422, "invalid_request", "image", "图像"),
+    ({}, 422, "one_image", "image", "图像"),
     ({"image": GOOD, "preprocess": False}, 422, "needs_28x28", "must be 28×28, not 60×60", "28×28"),
     ({"image": GOOD, "model": "no such model"}, 422, "unknown_model", "no model called “no such model”", "没有名为"),
     ({"image": GOOD, "explain": "magic"}, 422, "invalid_request", "explanation method", "解释方法"),
@@ -308,7 +308,7 @@ def test_websocket_errors_are_messages_and_the_connection_goes_on(api, lang, fra
         assert reply == {**reply, "type": "error", "id": 1, "code": "empty_drawing"}
         assert fragment in reply["detail"]
         for message, code in (("this is not JSON", "bad_predict_message"), ("[1, 2]", "invalid_request"),
-                              (json.dumps({"id": 3}), "invalid_request"),
+                              (json.dumps({"id": 3}), "one_image"),
                               (json.dumps({"id": 4, "image": with_cell(7)}), "ink_out_of_range"),
                               (json.dumps({"id": 5, "image": GOOD, "explain": "magic"}), "invalid_request")):
             ws.send_text(message)
@@ -340,3 +340,36 @@ def test_websocket_answers_only_the_latest_waiting_drawing(api):
             assert reply["type"] == "prediction"
             ids.append(reply["id"])
     assert ids == sorted(set(ids)) and len(ids) < 6     # in order, and the superseded ones skipped
+
+
+def test_a_drawing_sent_as_pixels_is_the_same_drawing(api):
+    """The draw page sends its ink as base64 bytes (`pixels` + `shape`): the same answer as the numbers."""
+    import base64
+
+    ink = np.rint(stroke((128, 128), [(20, 64), (108, 64)], 8) * 255).astype(np.uint8)
+    as_numbers = predict(api, {"image": (ink / 255.0).tolist(), "layers": True})
+    as_pixels = predict(api, {"pixels": base64.b64encode(ink.tobytes()).decode(), "shape": [128, 128], "layers": True})
+    assert as_numbers.status_code == as_pixels.status_code == 200, as_pixels.text
+    a, b = as_numbers.json(), as_pixels.json()
+    for key in ("prediction", "probabilities", "input28", "steps", "layers"):
+        assert a[key] == b[key], key
+
+
+@pytest.mark.parametrize("body, code, words", [
+    ({"pixels": "AAAA", "shape": [2, 2]}, "bad_pixels", ["base64", "rows × columns bytes", "512"]),  # 3 bytes
+    ({"pixels": "not base64!", "shape": [2, 2]}, "bad_pixels", ["base64"]),
+    ({"pixels": "AAAA", "shape": [3]}, "bad_pixels", ["[rows, columns]"]),
+    ({"pixels": "AAAA", "shape": [1, 9999]}, "bad_pixels", ["512"]),
+    ({"pixels": "AAAA"}, "bad_pixels", ["shape"]),
+    ({"pixels": "AAAA", "shape": [1, 3], "image": [[1]]}, "one_image", ["exactly one"]),
+    ({"layers": True}, "one_image", ["exactly one"]),
+])
+def test_bad_pixels_are_explained(api, body, code, words):
+    for lang in ("en", "zh"):
+        r = predict(api, body, lang)
+        assert r.status_code == 422 and r.json()["code"] == code, r.text
+        if lang == "en":
+            for word in words:
+                assert word in r.json()["detail"], r.json()["detail"]
+        else:
+            assert any("\u4e00" <= ch <= "\u9fff" for ch in r.json()["detail"])
