@@ -14,6 +14,8 @@ class Settings(BaseSettings):
     max_body_bytes: int = 2_000_000      # larger request bodies are refused with 413
     state_dir: Path | None = None        # the runs' database and trained models (default: user cache)
     max_concurrent_runs: int | None = None  # trainer processes at once (default: one per spare core); more queue
+    max_runs_per_client: int = 2         # runs one client address may have queued or training
+    max_queued_runs: int = 20            # runs waiting for a trainer, all clients together
     max_run_seconds: float = 1800.0      # a training run is stopped after this long
     max_model_params: int = 2_000_000    # networks larger than this are refused
     # A run whose estimated peak memory (engine.memory; training or evaluation, at its batch size) is

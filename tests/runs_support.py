@@ -32,7 +32,7 @@ def make_registry(state_dir=None, **caps):
     from app.runs.local import LocalRunRegistry
 
     state_dir = state_dir or tempfile.mkdtemp(prefix="cnn-playground-runs-")
-    return LocalRunRegistry(small_data_named, state_dir, **{"progress_seconds": 0, **caps})
+    return LocalRunRegistry(small_data_named, state_dir, **{"progress_seconds": 0, "max_runs_per_client": 100, **caps})
 
 
 def owner(run: dict) -> dict:

@@ -43,9 +43,9 @@ router = APIRouter(tags=["training"])
 
 # Registry errors that are not about the request's content.
 _STATUS = {"unknown_run": 404, "not_run_owner": 403, "run_finished": 409, "run_not_finished": 409,
-           "model_name_in_use": 409, "not_model_owner": 403}
+           "model_name_in_use": 409, "not_model_owner": 403, "too_many_runs": 429, "queue_full": 429}
 _ERRORS = {403: {"model": ErrorResponse}, 404: {"model": ErrorResponse}, 409: {"model": ErrorResponse},
-           422: {"model": ErrorResponse}}
+           422: {"model": ErrorResponse}, 429: {"model": ErrorResponse}}
 ControlToken = Annotated[str | None, Header(alias="X-Control-Token", description="the run's control token")]
 MAX_MESSAGE_CHARS = 1000
 
@@ -92,11 +92,14 @@ def check_network(body: NetworkRequest, request: Request, settings: SettingsDep)
 
 
 @router.post("/api/runs", response_model=RunCreated, status_code=201, responses=_ERRORS)
-def create_run(body: RunCreateRequest, registry: RunRegistryDep) -> dict:
-    """Start a training run, or queue it when the server is busy; 422 explains an impossible network.
-    The answer's `control_token` is the only key to the run's controls: keep it."""
+def create_run(body: RunCreateRequest, request: Request, registry: RunRegistryDep):
+    """Start a training run, or queue it when the server is busy; 422 explains an impossible network,
+    429 a client with too many runs or a full queue. The answer's `control_token` is the only key to the
+    run's controls: keep it."""
     spec, preset = network.resolve(body.preset, body.layers, body.dropout)
-    return registry.create(RunConfig(spec=spec, preset=preset, **body.model_dump(include=set(HYPERPARAMETERS))))
+    config = RunConfig(spec=spec, preset=preset, **body.model_dump(include=set(HYPERPARAMETERS)))
+    client = request.client.host if request.client else None
+    return _answer(request, registry.create, config, client)
 
 
 @router.get("/api/runs", response_model=list[RunResponse])

@@ -84,9 +84,9 @@ class RunRegistry(ABC):
     """
 
     @abstractmethod
-    def create(self, config: RunConfig) -> dict:
-        """Check the network and the caps, then start the run or queue it. Returns its :meth:`get` view
-        and its ``control_token``."""
+    def create(self, config: RunConfig, client: str | None = None) -> dict:
+        """Check the network and the caps (and the runs ``client``, an address, already has), then start the
+        run or queue it. Returns its :meth:`get` view and its ``control_token``."""
 
     @abstractmethod
     def get(self, run_id: str) -> dict:

@@ -49,14 +49,16 @@ def mnist_available(data_dir: Path | None) -> bool:
 
 @lru_cache
 def _registry(data_dir: Path | None, state_dir: Path | None, max_concurrent: int | None, max_seconds: float,
-              max_params: int, max_memory_mb: int) -> RunRegistry:
+              max_params: int, max_memory_mb: int, max_runs_per_client: int, max_queued: int) -> RunRegistry:
     return LocalRunRegistry(dataset_loader(data_dir), state_dir or default_state_dir(), max_concurrent=max_concurrent,
-                            max_seconds=max_seconds, max_params=max_params, max_memory_bytes=max_memory_mb * network.MB)
+                            max_seconds=max_seconds, max_params=max_params, max_memory_bytes=max_memory_mb * network.MB,
+                            max_runs_per_client=max_runs_per_client, max_queued=max_queued)
 
 
 def get_run_registry(settings: SettingsDep) -> RunRegistry:
     return _registry(settings.data_dir, settings.state_dir, settings.max_concurrent_runs, settings.max_run_seconds,
-                     settings.max_model_params, settings.max_run_memory_mb)
+                     settings.max_model_params, settings.max_run_memory_mb, settings.max_runs_per_client,
+                     settings.max_queued_runs)
 
 
 RunRegistryDep = Annotated[RunRegistry, Depends(get_run_registry)]

@@ -96,6 +96,7 @@ class Run:
         self.last_epoch: dict | None = None
         self.result: dict | None = None
         self.saved: list[str] = []
+        self.client: str | None = None  # the address that started it (for the limit per client)
         self.paused = False
         self.stop_reason_limit = False  # stopped by the pause limit
         self.pauses = 0               # numbers the pauses, so that an old pause's timer is ignored
@@ -143,7 +144,7 @@ class Run:
 class LocalRunRegistry(RunRegistry):
     def __init__(self, load_data: Callable[[str], Mnist], state_dir: Path, *, max_concurrent: int | None = None,
                  max_seconds: float = 1800.0, max_params: int = 2_000_000, max_memory_bytes: int | None = None,
-                 max_finished: int = 20,
+                 max_runs_per_client: int = 2, max_queued: int = 20, max_finished: int = 20,
                  max_pause_seconds: float | None = None, progress_seconds: float = PROGRESS_SECONDS):
         """``load_data(name)`` loads a dataset (it is called in the trainer processes, so it must be
         picklable: a module-level function or a ``functools.partial`` of one); ``state_dir`` holds the
@@ -156,6 +157,8 @@ class LocalRunRegistry(RunRegistry):
         self.progress_seconds = float(progress_seconds)
         self.max_params = int(max_params)
         self.max_memory_bytes = max_memory_bytes
+        self.max_runs_per_client = int(max_runs_per_client)
+        self.max_queued = int(max_queued)
         self.max_finished = max(1, int(max_finished))
         self._lock = threading.RLock()
         self._runs: dict[str, Run] = {}      # unfinished runs only
@@ -172,7 +175,7 @@ class LocalRunRegistry(RunRegistry):
 
     # -- the interface -------------------------------------------------------------------------------
 
-    def create(self, config: RunConfig) -> dict:
+    def create(self, config: RunConfig, client: str | None = None) -> dict:
         check_lr(config.lr)
         make_optimizer(config.optimizer, config.lr)  # an unknown optimizer is refused here, not in the trainer
         model, report = network.build(config.spec, config.seed, self.max_params, batch_size=config.batch_size,
@@ -180,8 +183,10 @@ class LocalRunRegistry(RunRegistry):
         dataset = self._dataset(config.dataset)
         token = secrets.token_urlsafe(18)
         run = Run(self._new_id(), config, report.rows, model.num_params, dataset, token)
+        run.client = client
         del model  # the trainer builds its own from the same seed
         with self._lock:
+            self._check_limits(client)
             self._runs[run.id] = run
             self._save_view(run)
             if len(self._active) < self.max_concurrent:
@@ -314,6 +319,18 @@ class LocalRunRegistry(RunRegistry):
             run_id = secrets.token_hex(4)
             if run_id not in self._runs and self.store.run(run_id) is None:
                 return run_id
+
+    def _check_limits(self, client: str | None) -> None:
+        """Refuse a run beyond the limits per client and on the queue (``too_many_runs``, ``queue_full``);
+        called with the lock held."""
+        mine = sum(1 for r in self._runs.values() if r.client == client) if client is not None else 0
+        if mine >= self.max_runs_per_client:
+            raise EngineError("too_many_runs", f"you already have {mine} runs queued or training; this server allows "
+                              f"{self.max_runs_per_client} at once: stop one or wait for it to end",
+                              runs=mine, limit=self.max_runs_per_client)
+        if len(self._active) >= self.max_concurrent and len(self._queue) >= self.max_queued:
+            raise EngineError("queue_full", f"{len(self._queue)} runs are already waiting for a trainer: try again "
+                              "when one has finished", queued=len(self._queue), limit=self.max_queued)
 
     def _dataset(self, name: str) -> dict:
         """What dataset ``name`` holds (loaded once here to check that it exists; the data itself

@@ -502,3 +502,25 @@ def test_a_run_over_the_memory_budget_is_refused_with_the_estimate():
         check = client.post("/api/networks/check", json={"layers": heavy, "batch_size": 128}).json()
         assert check["error"]["code"] == "too_much_memory" and check["memory"]["train_mb"] > 1024
         assert client.get("/api/runs").json() == []  # no trainer was started
+
+
+def test_runs_per_client_and_the_queue_are_limited():
+    from app.runs.base import RunConfig
+    from engine.errors import EngineError
+
+    registry = make_registry(max_concurrent=1, max_runs_per_client=2, max_queued=2)
+    tiny = RunConfig(spec=preset("tiny"), preset="tiny")
+    with runs_client(registry) as client:
+        a, b = start(client, epochs=50, batch_size=8), start(client, epochs=50, batch_size=8)  # one trains, one waits
+        r = client.post("/api/runs?lang=zh", json={"preset": "tiny"})
+        assert r.status_code == 429 and r.json()["code"] == "too_many_runs" and "最多允许 2 个" in r.json()["detail"]
+        assert len(client.get("/api/runs").json()) == 2
+        other = registry.create(tiny, client="10.0.0.9")  # another client may still queue one ...
+        assert (other["state"], other["place"]) == ("queued", 2)
+        with pytest.raises(EngineError) as full:  # ... until the queue is full
+            registry.create(tiny, client="10.0.0.10")
+        assert full.value.code == "queue_full"
+        client.post(f"/api/runs/{b['id']}/stop", headers=owner(b))  # leaving frees this client's place
+        assert start(client)["state"] == "queued"
+        for run in (a, other):
+            registry.control(run["id"], "stop", token=run["control_token"])

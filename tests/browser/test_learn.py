@@ -23,7 +23,8 @@ def server(tmp_path_factory):
     from app.runs.deps import dataset_loader, get_run_registry
     from app.runs.local import LocalRunRegistry
 
-    registry = LocalRunRegistry(dataset_loader(None), tmp_path_factory.mktemp("state"), max_concurrent=2)
+    registry = LocalRunRegistry(dataset_loader(None), tmp_path_factory.mktemp("state"), max_concurrent=2,
+                                 max_runs_per_client=10)  # (every page here is one client)
     store = ModelStore(tmp_path_factory.mktemp("models"))
     app = create_app()
     app.dependency_overrides[get_run_registry] = lambda: registry
