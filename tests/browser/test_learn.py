@@ -347,7 +347,7 @@ def test_a_diverging_run_says_why_and_what_to_try(page, server, console_errors):
     expect(page.locator("#lr")).to_have_value("10")
     page.click("#start")
     expect(page).to_have_url(re.compile(r"run=[0-9a-f]+"))
-    page.wait_for_function("document.querySelector('#run-state').dataset.state === 'diverged'", timeout=60_000)
+    page.wait_for_function("() => document.querySelector('#run-state').dataset.state === 'diverged'", timeout=60_000)
     expect(page.locator("#run-state")).to_have_text("Diverged")
     result = page.locator("#run-result")
     expect(result).to_be_visible()
@@ -376,7 +376,7 @@ def test_a_diverging_run_says_why_and_what_to_try(page, server, console_errors):
     shoot(page, "learn-diverged.png")
     # The same run in Chinese, after a reload (the history replayed).
     page.goto(f"{base}/learn?lang=zh&run={run_id}")
-    page.wait_for_function("document.querySelector('#run-state').dataset.state === 'diverged'", timeout=30_000)
+    page.wait_for_function("() => document.querySelector('#run-state').dataset.state === 'diverged'", timeout=30_000)
     expect(page.locator("#run-state")).to_have_text("训练失控")
     expect(page.locator("#run-result")).to_have_text(
         f"第 {done['step']} 步时损失变成了无限大（学习率 10）：每一步走得太大了。试试小 10 倍的学习率（1）。")
