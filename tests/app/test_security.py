@@ -301,7 +301,7 @@ def test_the_app_refuses_one_websocket_too_many():
                 assert ws.receive_json()["type"] == "error"
         with c.websocket_connect("/ws/predict") as again:  # closed ones are not counted
             again.send_text("{}")
-            assert again.receive_json()["code"] == "invalid_request"
+            assert again.receive_json()["code"] == "one_image"
 
 
 def test_a_close_reason_fits_a_close_frame():
