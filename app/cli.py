@@ -5,16 +5,33 @@
     cnn-playground data [--download]                      say where MNIST is, or fetch it
 """
 import argparse
+import ctypes
 import os
 import sys
 import threading
 import webbrowser
 
 
+def limit_malloc_arenas(arenas: int = 2) -> None:
+    """Bound the web process's memory: glibc gives every thread that allocates an arena of its own (up to
+    eight per core) and seldom returns their memory, so request threads running NumPy grew a classroom
+    server by 400-500 MB (benchmarks/bench_classroom.py). ``mallopt(M_ARENA_MAX)``, as the environment
+    variable ``MALLOC_ARENA_MAX`` would, applies from now on; elsewhere than glibc it does nothing."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return
+    libc.mallopt(M_ARENA_MAX, arenas)
+
+
+M_ARENA_MAX = -8  # from glibc's malloc.h
+
+
 def serve(args) -> int:
     # One BLAS thread: requests and training runs are already spread over threads, and on small
     # matrices (batch 64, one drawing) a second BLAS thread does not pay. Must precede NumPy's import.
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    limit_malloc_arenas()
     import uvicorn
 
     from .hosts import WILDCARD_ADDRESSES, student_urls, url_host

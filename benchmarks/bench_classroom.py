@@ -231,7 +231,10 @@ class Server:
         self.log_path = folder / "server.log"
         env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT),
                "CNN_PLAYGROUND_RUNS_DIR": str(folder / "runs"), "CNN_PLAYGROUND_DATA_DIR": str(folder / "data"),
-               "CNN_PLAYGROUND_STATE_DIR": str(folder / "state"), "XDG_CACHE_HOME": str(folder / "cache"), **extra_env}
+               "CNN_PLAYGROUND_STATE_DIR": str(folder / "state"), "XDG_CACHE_HOME": str(folder / "cache"),
+               # Every client here comes from 127.0.0.1: the limits per client are those of the whole class.
+               "CNN_PLAYGROUND_MAX_WEBSOCKETS_PER_CLIENT": "200", "CNN_PLAYGROUND_MAX_REQUESTS_PER_CLIENT": "100",
+               **extra_env}
         for name in ("runs", "data", "state", "cache"):
             (folder / name).mkdir()
         with open(self.log_path, "wb") as log:

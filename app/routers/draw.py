@@ -9,13 +9,15 @@ POST /api/predict is the same prediction for everyone else (curl, ``/docs``, tes
 import asyncio
 import json
 import logging
+import os
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
-from starlette.concurrency import run_in_threadpool
 
 from engine.data import normalise
 from engine.errors import EngineError
@@ -156,35 +158,65 @@ def list_models(store: ModelStoreDep) -> dict:
 
 # ---- the websocket ---------------------------------------------------------------------------------
 
-def _socket_answer(text: str | None, store: ModelStore, lang: str, max_chars: int) -> dict:
-    """One websocket message answered: a prediction, or an error in the connection's language."""
+def _read_message(text: str | None, lang: str, max_chars: int) -> tuple[int | str | None, PredictRequest | dict]:
+    """A websocket message as ``(its id, the request)``, or ``(its id, an error answer)`` in the
+    connection's language."""
     request_id = None
     try:
         if text is None:
             raise EngineError("bad_predict_message", "send JSON text: the body of POST /api/predict")
         if len(text) > max_chars:
-            return {"type": "error", "id": None, "code": "body_too_large", "params": {"size": len(text)},
-                    "detail": translate(lang, "error.body_too_large", size=f"{len(text):,}", limit=f"{max_chars:,}")}
+            return None, {"type": "error", "id": None, "code": "body_too_large", "params": {"size": len(text)},
+                          "detail": translate(lang, "error.body_too_large", size=f"{len(text):,}",
+                                              limit=f"{max_chars:,}")}
         try:
             data = json.loads(text)
         except RecursionError:  # JSON nested deeper than the parser goes: not a drawing
-            return {"type": "error", "id": None, "code": "bad_message",
-                    "detail": translate(lang, "error.bad_message.too_deep")}
+            return None, {"type": "error", "id": None, "code": "bad_message",
+                          "detail": translate(lang, "error.bad_message.too_deep")}
         if isinstance(data, dict):
             request_id = data.get("id") if isinstance(data.get("id"), (int, str)) else None
-        body = PredictRequest.model_validate(data)
+        return request_id, PredictRequest.model_validate(data)
+    except ValueError as error:
+        return request_id, _error_answer(error, request_id, lang)
+
+
+def _error_answer(error: ValueError, request_id, lang: str) -> dict:
+    if isinstance(error, ValidationError):
+        problems = error.errors()
+        detail = translate(lang, "pos.list_separator").join(validation_message(lang, e) for e in problems[:5])
+        return {"type": "error", "id": request_id, "code": "invalid_request", "detail": detail}
+    if not isinstance(error, EngineError):  # not JSON
+        error = EngineError("bad_predict_message", "the message is not JSON: send the body of POST /api/predict")
+    detail = engine_message(lang, error)  # (first: it may refine the code)
+    return {"type": "error", "id": request_id, "code": error.code, "detail": detail,
+            "params": {k: v if isinstance(v, (int, float, str, bool, type(None))) else str(v)
+                       for k, v in error.params.items()}}
+
+
+def _prediction_answer(body: PredictRequest, request_id, store: ModelStore, lang: str) -> dict:
+    """The prediction for a read message, or an error in the connection's language."""
+    try:
         return {"type": "prediction", "id": request_id, **run_prediction(body, store)}
     except ValueError as error:
-        if isinstance(error, ValidationError):
-            problems = error.errors()
-            detail = translate(lang, "pos.list_separator").join(validation_message(lang, e) for e in problems[:5])
-            return {"type": "error", "id": request_id, "code": "invalid_request", "detail": detail}
-        if not isinstance(error, EngineError):  # not JSON
-            error = EngineError("bad_predict_message", "the message is not JSON: send the body of POST /api/predict")
-        detail = engine_message(lang, error)  # (first: it may refine the code)
-        return {"type": "error", "id": request_id, "code": error.code, "detail": detail,
-                "params": {k: v if isinstance(v, (int, float, str, bool, type(None))) else str(v)
-                           for k, v in error.params.items()}}
+        return _error_answer(error, request_id, lang)
+
+
+def _lower_priority() -> None:
+    """Run this thread at a lower CPU priority (Linux schedules threads one by one)."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), HEAVY_NICE)
+    except (AttributeError, OSError):
+        pass
+
+
+# The draw page's engine work, off the event loop, in two small pools: the predictions asked while the pen
+# moves (about a millisecond each) and the heavy answers asked when it lifts (every layer and an occlusion
+# map: 145 forward passes, about 30 ms). The heavy pool's thread runs at a lower CPU priority, so that a
+# class's strokes are answered first and a pen lift waits instead.
+HEAVY_NICE = 10
+QUICK_POOL = ThreadPoolExecutor(2, thread_name_prefix="predict")
+HEAVY_POOL = ThreadPoolExecutor(1, thread_name_prefix="explain", initializer=_lower_priority)
 
 
 @router.websocket("/ws/predict")
@@ -222,7 +254,14 @@ async def predict_socket(websocket: WebSocket, store: ModelStoreDep, settings: S
                 continue
             text = waiting.pop()
             try:
-                answer = await run_in_threadpool(_socket_answer, text, store, lang, settings.max_body_bytes)
+                loop = asyncio.get_running_loop()
+                request_id, body = await loop.run_in_executor(QUICK_POOL, _read_message, text, lang,
+                                                              settings.max_body_bytes)
+                if isinstance(body, dict):
+                    answer = body
+                else:
+                    pool = HEAVY_POOL if body.layers or body.explain else QUICK_POOL
+                    answer = await loop.run_in_executor(pool, _prediction_answer, body, request_id, store, lang)
             except Exception:  # a bug must not end the connection silently
                 log.exception("unexpected error in /ws/predict")
                 answer = {"type": "error", "id": None, "code": "internal", "detail": translate(lang, "error.internal")}

@@ -103,3 +103,21 @@ def test_the_machine_addresses_are_found_and_filtered(tmp_path):
     assert found == ["10.1.2.3", "192.0.2.2", "fd00::2"]  # no loopback, link-local or duplicates; IPv4 first
     assert hosts.student_urls(80, found) == ["http://10.1.2.3:80/", "http://192.0.2.2:80/", "http://[fd00::2]:80/"]
     assert all(a not in ("127.0.0.1", "::1") for a in hosts.machine_addresses())  # the real machine's
+
+
+def test_the_server_limits_malloc_arenas(monkeypatch):
+    """serve() bounds glibc's arenas before uvicorn starts (mallopt M_ARENA_MAX = 2)."""
+    import ctypes
+
+    from app import cli
+
+    calls = []
+
+    class FakeLibc:
+        def mallopt(self, option, value):
+            calls.append((option, value))
+            return 1
+
+    monkeypatch.setattr(ctypes, "CDLL", lambda name: FakeLibc())
+    cli.limit_malloc_arenas()
+    assert calls == [(-8, 2)]

@@ -373,3 +373,18 @@ def test_bad_pixels_are_explained(api, body, code, words):
                 assert word in r.json()["detail"], r.json()["detail"]
         else:
             assert any("\u4e00" <= ch <= "\u9fff" for ch in r.json()["detail"])
+
+
+def test_heavy_answers_run_at_a_lower_cpu_priority_than_predictions():
+    """Pen-lift answers (every layer, occlusion) go to a thread that yields the CPU to the predictions
+    asked while students draw."""
+    import os
+    import threading
+
+    from app.routers.draw import HEAVY_NICE, HEAVY_POOL, QUICK_POOL
+
+    def nice():
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    quick, heavy = QUICK_POOL.submit(nice).result(), HEAVY_POOL.submit(nice).result()
+    assert heavy == min(19, quick + HEAVY_NICE) and heavy > quick
