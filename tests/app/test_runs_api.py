@@ -355,11 +355,13 @@ def test_a_run_left_paused_is_stopped():
     registry = make_registry(max_pause_seconds=0.3)
     with runs_client(registry) as client:
         run = start(client, epochs=50, batch_size=8)
+        wait_for(lambda: client.get(f"/api/runs/{run['id']}").json()["state"] == "running")
         client.post(f"/api/runs/{run['id']}/pause", headers=owner(run))
         time.sleep(0.15)
         client.post(f"/api/runs/{run['id']}/resume", headers=owner(run))  # a resumed pause does not count
-        time.sleep(0.25)
-        assert client.get(f"/api/runs/{run['id']}").json()["state"] == "running"
+        time.sleep(0.4)  # past the limit since the pause began
+        wait_for(lambda: client.get(f"/api/runs/{run['id']}").json()["state"] == "running", timeout=5)
+        assert client.get(f"/api/runs/{run['id']}").json()["result"] is None
         client.post(f"/api/runs/{run['id']}/pause", headers=owner(run))
         result = finished(client, run["id"])["result"]
     assert result["reason"] == "pause_limit" and result["limit"] == 0.3 and result["test_accuracy"] is not None
