@@ -64,6 +64,7 @@ from websockets.exceptions import ConnectionClosed, WebSocketException
 ROOT = Path(__file__).resolve().parent.parent
 RUN_BODY = {"preset": "lenet5", "epochs": 1, "dataset": "sample"}
 RATE = 60                 # pointer events a second while the pen moves (one drawing sent per event at most)
+MIN_INTERVAL = 0.080      # ... and questions at least this far apart (static/js/draw_page.js, MIN_INTERVAL_MS)
 SIDE = 128                # the pad's ink canvas (draw_canvas.js INK_SIDE)
 BRUSH = 0.085             # pen width, a fraction of the side (draw_canvas.js BRUSH)
 SPEED = 1.0               # pen speed, pad sides a second
@@ -337,8 +338,12 @@ class Clients:
             async with self.connect("/ws/predict?lang=en") as ws:
                 number = 0
 
+                sent_at = -MIN_INTERVAL
+
                 async def ask(text: str, into: list[float]) -> bool:
-                    nonlocal number, cap
+                    nonlocal number, cap, sent_at
+                    await asyncio.sleep(max(0.0, sent_at + MIN_INTERVAL - time.monotonic()))
+                    sent_at = time.monotonic()
                     number, cap = number + 1, cap - 1
                     start = time.perf_counter()
                     await ws.send(f'{{"id":{number},{text[1:]}')
@@ -359,6 +364,9 @@ class Clients:
                             start, sent = time.monotonic(), -1
                             lift_at = start + len(frames) / RATE   # the pen lifts an event after its last move
                             while (now := time.monotonic()) < lift_at:   # the latest drawing when no question is open
+                                if (wait := sent_at + MIN_INTERVAL - now) > 0:
+                                    await asyncio.sleep(wait)
+                                    continue
                                 k = min(int((now - start) * RATE), len(frames) - 1)
                                 if k == sent:
                                     await asyncio.sleep(min(start + (k + 1) / RATE, lift_at) - now)

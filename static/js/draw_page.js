@@ -1,8 +1,8 @@
 // The draw-a-digit page: pad -> POST /api/predict -> steps, probabilities, explanation, layers.
 //
 // Predictions while drawing, over the websocket /ws/predict (see draw_socket.js): at most one
-// question is open; changes made meanwhile are collected and the LATEST drawing is sent as soon
-// as the answer arrives, so the page never queues stale drawings. The explanation map (a batch
+// question is open, and questions are at least MIN_INTERVAL_MS apart; changes made meanwhile are
+// collected and the LATEST drawing is sent next, so the page never queues stale drawings. The explanation map (a batch
 // of erased copies, or a backward pass) is asked for when a stroke ends, not on every movement,
 // and every layer's activations while that panel is on screen (and when a stroke ends).
 import {clearAlert, getJSON, showAlert} from './api.js';
@@ -28,11 +28,17 @@ const result = new ResultView($);
 const explain = new ExplainView($);
 const layers = new LayersView($('layers'));
 
+// Questions while drawing are at least this far apart (about 12 a second: the answer still follows the
+// pen, and a class of thirty drawing at once asks a server for 375 predictions a second, not 1,800).
+const MIN_INTERVAL_MS = 80;
+const pause = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
+
 /** One request in flight; `want` collects what the next one must include. */
 class Predictor {
   constructor() {
     this.busy = false;
     this.want = null;
+    this.sentAt = -Infinity;
   }
 
   request({withExplanation = false} = {}) {
@@ -44,8 +50,11 @@ class Predictor {
     this.busy = true;
     document.body.dataset.ready = 'pending';
     while (this.want) {
+      const wait = this.sentAt + MIN_INTERVAL_MS - performance.now();
+      if (wait > 0) await pause(wait);   // (changes made meanwhile are merged into this.want)
       const want = this.want;
       this.want = null;
+      this.sentAt = performance.now();
       await predict(want);
     }
     this.busy = false;
