@@ -3,7 +3,7 @@
 // run in any number of browsers; each one replays the run's history and then follows it live.
 import {ApiError, Latest, clearAlert, getJSON, postJSON, showAlert} from './api.js';
 import {NetworkBuilder, decode, encode, toItem, toSpec} from './builder.js';
-import {t} from './i18n.js';
+import {lang, t} from './i18n.js';
 import {RunStream} from './run_stream.js';
 import {controlLink, keepToken, takeTokenFromUrl, tokenFor} from './run_tokens.js';
 import {RunView} from './run_view.js';
@@ -148,7 +148,10 @@ function updateButtons() {
   document.querySelector('label[for="new-lr"]').hidden = !owner;
   $('run-watching').hidden = owner;
   $('copy-control').hidden = !state.run || !owner;
-  $('start').disabled = !networkOk;
+  // A viewer of someone else's run does not start one from its page (the note links to a page of one's
+  // own); the starter starts the next run once this one has ended.
+  $('start').hidden = !owner;
+  $('start').disabled = !networkOk || (live && owner);
   $('pause').disabled = !live;
   $('pause').textContent = s === 'paused' ? t('train.resume') : t('train.pause');
   $('pause').setAttribute('aria-pressed', String(s === 'paused'));
@@ -180,7 +183,7 @@ function onEvent(event) {
 
 function showLink(id) {
   const link = $('run-link');
-  const href = `${location.pathname}?run=${encodeURIComponent(id)}`;
+  const href = `${location.pathname}?run=${encodeURIComponent(id)}&lang=${lang}`;  // students see the teacher's language
   link.href = href;
   link.textContent = `${location.origin}${href}`;
   $('run-share').hidden = false;

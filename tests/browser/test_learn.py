@@ -206,6 +206,9 @@ def test_two_pages_watching_one_run_see_the_same_events(browser, server):
         expect(a.locator(selector)).to_be_visible()
     expect(b.locator("#run-watching")).to_contain_text("只有开始它的浏览器")
     expect(a.locator("#run-watching")).to_be_hidden()
+    expect(b.locator("#start")).to_be_hidden()  # a viewer does not start runs from the teacher's run page ...
+    expect(b.locator("#run-watching a")).to_have_attribute("href", "/learn?lang=zh")  # ... but from a page of its own
+    assert a.locator("#run-link").get_attribute("href").endswith(f"run={run_id}&lang=en")  # the teacher's language
     shoot(b, "learn-viewer-zh.png")
     assert errors == []
     a.close()
@@ -220,6 +223,7 @@ def test_a_control_link_hands_the_controls_to_a_co_teacher(browser, server):
     a.click("#start")
     a.wait_for_url(re.compile(r"run=[0-9a-f]+"))
     expect(a.locator("#run-state")).to_have_text("Training")
+    expect(a.locator("#start")).to_be_disabled()  # no second run by mistake while this one trains
     a.click("#copy-control")
     link = a.locator("#control-link").input_value()
     assert re.fullmatch(rf"{re.escape(base)}/learn\?run=[0-9a-f]+#control=[\w-]+", link), link
