@@ -27,6 +27,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -225,10 +226,7 @@ class LocalRunRegistry(RunRegistry):
                                   "or changed any more", run=run_id)
             if command == "pause":
                 if not run.paused and run in self._active:
-                    run.pauses += 1
-                    timer = threading.Timer(self.max_pause_seconds, self._pause_expired, args=(run, run.pauses))
-                    timer.daemon = True
-                    timer.start()
+                    self._arm_pause_limit(run)
                 run.paused = True
                 run.send("pause")
             elif command == "resume":
@@ -377,30 +375,32 @@ class LocalRunRegistry(RunRegistry):
         run.conn = ours
         run.process = _CONTEXT.Process(
             target=train_process, name=f"trainer-{run.id}", daemon=True,
-            args=(theirs, run.config, self.load_data),
+            args=(theirs, replace(run.config, lr=run.lr), self.load_data),
             kwargs={"max_seconds": self.max_seconds, "progress_seconds": self.progress_seconds,
                     "model_path": str(self.models_dir / f"{run.id}.npz")})
         run.process.start()
         theirs.close()
+        if run.paused:  # paused while it waited in the queue (a new learning rate is in its configuration)
+            run.send("pause")
+            self._arm_pause_limit(run)
         threading.Thread(target=self._relay, args=(run,), name=f"relay-{run.id}", daemon=True).start()
 
     def _relay(self, run: Run) -> None:
-        """Publish the trainer's messages until its ``done`` (or its death)."""
-        last_step, done = 0, False
+        """Publish the trainer's messages until its ``done`` (or its death). The run's slot is freed (and
+        the next queued run started) before its ``done`` is published: whoever hears it may start another."""
+        last_step, done = 0, None
         try:
-            while not done:
+            while True:
                 try:
                     message = run.conn.recv()
                 except (EOFError, OSError):
                     break
-                if message["type"] == "_ready":
-                    continue
                 if message["type"] == "done":
-                    done = True
-                    if run.stop_reason_limit:
-                        message.update(reason="pause_limit", limit=self.max_pause_seconds)
-                last_step = message.get("step", last_step)
-                self._publish(run, message)
+                    done = message
+                    break
+                if message["type"] != "_ready":
+                    last_step = message.get("step", last_step)
+                    self._publish(run, message)
         finally:
             with run.send_lock:
                 run.conn.close()
@@ -409,19 +409,29 @@ class LocalRunRegistry(RunRegistry):
             if run.process.is_alive():
                 run.process.kill()
                 run.process.join()
-            if not done:  # the trainer died: killed, out of memory...
-                log.error("the trainer of run %s ended without finishing (exit code %s)", run.id, run.process.exitcode)
-                self._publish(run, {"type": "error", "code": "trainer_died", "params": {},
-                                    "message": "the training process stopped unexpectedly (out of memory, or "
-                                               "stopped by the system); the run has ended"})
-                self._publish(run, {"type": "done", "reason": "error", "step": last_step, "seconds": None,
-                                    "test_loss": None, "test_accuracy": None})
-            run.process = None
+            exit_code, run.process = run.process.exitcode, None
             with self._lock:
                 self._active.discard(run)
                 while self._queue and len(self._active) < self.max_concurrent:
                     self._start(self._queue.popleft())
                 self._tell_places()
+            if done is None:  # the trainer died: killed, out of memory...
+                log.error("the trainer of run %s ended without finishing (exit code %s)", run.id, exit_code)
+                self._publish(run, {"type": "error", "code": "trainer_died", "params": {},
+                                    "message": "the training process stopped unexpectedly (out of memory, or "
+                                               "stopped by the system); the run has ended"})
+                done = {"type": "done", "reason": "error", "step": last_step, "seconds": None, "test_loss": None,
+                        "test_accuracy": None}
+            elif run.stop_reason_limit:
+                done.update(reason="pause_limit", limit=self.max_pause_seconds)
+            self._publish(run, done)
+
+    def _arm_pause_limit(self, run: Run) -> None:
+        """Stop ``run`` if this pause lasts ``max_pause_seconds``; called with the lock held."""
+        run.pauses += 1
+        timer = threading.Timer(self.max_pause_seconds, self._pause_expired, args=(run, run.pauses))
+        timer.daemon = True
+        timer.start()
 
     def _pause_expired(self, run: Run, pause: int) -> None:
         """Stop a run still in the same pause after ``max_pause_seconds``."""

@@ -526,3 +526,27 @@ def test_runs_per_client_and_the_queue_are_limited():
         assert start(client)["state"] == "queued"
         for run in (a, other):
             registry.control(run["id"], "stop", token=run["control_token"])
+
+
+def test_commands_given_in_the_queue_apply_when_the_run_starts():
+    registry = make_registry(max_concurrent=1)
+    with runs_client(registry) as client:
+        first = start(client, epochs=50, batch_size=8)
+        waiting = start(client, epochs=50, batch_size=8)
+        assert client.get(f"/api/runs/{waiting['id']}").json()["state"] == "queued"
+        assert client.post(f"/api/runs/{waiting['id']}/pause", headers=owner(waiting)).status_code == 200
+        registry.control(waiting["id"], "set", 0.02, token=waiting["control_token"])
+        client.post(f"/api/runs/{first['id']}/stop", headers=owner(first))
+        paused = wait_for(lambda: (r := client.get(f"/api/runs/{waiting['id']}").json())["state"] == "paused" and r)
+        assert paused["lr"] == 0.02
+        client.post(f"/api/runs/{waiting['id']}/stop", headers=owner(waiting))
+        assert finished(client, waiting["id"])["result"]["reason"] == "stopped"
+
+
+def test_a_finished_runs_slot_is_free_when_its_end_is_heard():
+    registry = make_registry(max_concurrent=1)
+    with runs_client(registry) as client:
+        finished(client, start(client)["id"])
+        assert start(client, epochs=50, batch_size=8)["state"] == "running"  # not queued behind the ended run
+        for run in list(registry._runs.values()):
+            run.send("stop")
