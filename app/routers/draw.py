@@ -9,10 +9,11 @@ POST /api/predict is the same prediction for everyone else (curl, ``/docs``, tes
 import asyncio
 import json
 import logging
+import multiprocessing
 import os
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 
 import numpy as np
 from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
@@ -202,21 +203,39 @@ def _prediction_answer(body: PredictRequest, request_id, store: ModelStore, lang
         return _error_answer(error, request_id, lang)
 
 
-def _lower_priority() -> None:
-    """Run this thread at a lower CPU priority (Linux schedules threads one by one)."""
-    try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), HEAVY_NICE)
-    except (AttributeError, OSError):
-        pass
-
-
-# The draw page's engine work, off the event loop, in two small pools: the predictions asked while the pen
-# moves (about a millisecond each) and the heavy answers asked when it lifts (every layer and an occlusion
-# map: 145 forward passes, about 30 ms). The heavy pool's thread runs at a lower CPU priority, so that a
-# class's strokes are answered first and a pen lift waits instead.
+# The draw page's engine work, off the event loop: the predictions asked while the pen moves (about a
+# millisecond each) in a small thread pool of the web process; the heavy answers asked when it lifts
+# (every layer and an occlusion map: 145 forward passes, about 30 ms) in a process of their own at a lower
+# CPU priority, so that they neither hold the web process's interpreter nor delay a class's strokes.
 HEAVY_NICE = 10
 QUICK_POOL = ThreadPoolExecutor(2, thread_name_prefix="predict")
-HEAVY_POOL = ThreadPoolExecutor(1, thread_name_prefix="explain", initializer=_lower_priority)
+_HEAVY = multiprocessing.get_context("forkserver")
+_heavy: dict = {"key": None, "pool": None}   # one worker, for the models folder it serves
+_worker_store: ModelStore | None = None
+
+
+def _start_heavy_worker(trained_dir, pretrained_dir) -> None:
+    global _worker_store
+    os.nice(HEAVY_NICE)
+    _worker_store = ModelStore(trained_dir, pretrained_dir)
+
+
+def _heavy_answer(body: dict, request_id, lang: str) -> dict:
+    """In the heavy worker: the answer for a (valid) request, as _prediction_answer gives it."""
+    return _prediction_answer(PredictRequest.model_validate(body), request_id, _worker_store, lang)
+
+
+def heavy_pool(store: ModelStore) -> ProcessPoolExecutor:
+    """The heavy worker for ``store``'s folders: started on first use, and again if it died or if another
+    models folder is asked for (tests; the server has one)."""
+    key = (str(store.trained_dir), str(store.pretrained_dir))
+    pool = _heavy["pool"]
+    if pool is None or _heavy["key"] != key or getattr(pool, "_broken", False):
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+        pool = ProcessPoolExecutor(1, mp_context=_HEAVY, initializer=_start_heavy_worker, initargs=key)
+        _heavy.update(key=key, pool=pool)
+    return pool
 
 
 @router.websocket("/ws/predict")
@@ -259,9 +278,11 @@ async def predict_socket(websocket: WebSocket, store: ModelStoreDep, settings: S
                                                               settings.max_body_bytes)
                 if isinstance(body, dict):
                     answer = body
+                elif body.layers or body.explain:
+                    answer = await asyncio.wrap_future(heavy_pool(store).submit(
+                        _heavy_answer, body.model_dump(), request_id, lang))
                 else:
-                    pool = HEAVY_POOL if body.layers or body.explain else QUICK_POOL
-                    answer = await loop.run_in_executor(pool, _prediction_answer, body, request_id, store, lang)
+                    answer = await loop.run_in_executor(QUICK_POOL, _prediction_answer, body, request_id, store, lang)
             except Exception:  # a bug must not end the connection silently
                 log.exception("unexpected error in /ws/predict")
                 answer = {"type": "error", "id": None, "code": "internal", "detail": translate(lang, "error.internal")}
