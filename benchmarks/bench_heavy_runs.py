@@ -34,7 +34,6 @@ Loopback only; bounded in time (``--timeout`` for the whole benchmark, 3 minutes
 import argparse
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -47,6 +46,8 @@ except ImportError:  # pragma: no cover
     import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_classroom import descendants, free_port  # noqa: E402  (the same server and /proc helpers)
 CONV = {"type": "conv", "filters": 64, "kernel": 3, "padding": 1}
 HEAVY = [dict(CONV) for _ in range(4)] + [{"type": "flatten"}, {"type": "dense", "units": 10}]
 FINISHED = ("done", "diverged", "interrupted")
@@ -66,29 +67,7 @@ def proc_kb(pid: int, field: str) -> float:
     return 0.0
 
 
-def descendants(pid: int) -> list[int]:
-    """Every process below ``pid``: the ppid chains of /proc/*/stat."""
-    parent = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            parent[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, ValueError, IndexError):
-            continue
-    found, frontier = [], {pid}
-    while frontier:
-        children = [p for p, pp in parent.items() if pp in frontier]
-        found += children
-        frontier = set(children)
-    return found
-
-
 # ---- the server --------------------------------------------------------------------------------------
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 class Server:
     """``python -m app.cli serve`` in its own process group, with its own temporary folders."""
