@@ -344,13 +344,14 @@ class LocalRunRegistry(RunRegistry):
         self.store.put_run(run.id, run.created, run.token_hash, run.view(), run.finished)
 
     def _publish(self, run: Run, message: dict) -> None:
+        if message["type"] == "done":  # (before the view says "done": it is read from other threads)
+            run.finished = run.finished or time.time()
         run.observe(message)
         event = run.channel.publish(message)
         if event is None:
             return
         self.store.add_event(run.id, event)
         if message["type"] == "done":
-            run.finished = run.finished or time.time()
             with self._lock:
                 self._save_view(run)
                 self._runs.pop(run.id, None)
