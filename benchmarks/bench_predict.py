@@ -18,11 +18,9 @@ activations too (as the page does on each pen movement); "pen lifted" adds the o
     python benchmarks/bench_predict.py [--runs 300] [--no-browser]
 """
 import argparse
-import asyncio
 import json
 import os
 import socket
-import statistics
 import subprocess
 import sys
 import time

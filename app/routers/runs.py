@@ -36,7 +36,7 @@ from ..runs.base import HYPERPARAMETERS, RunConfig, SlowViewer
 from ..runs.deps import RunRegistryDep, mnist_available
 from ..runs.network import MAX_LAYERS, MAX_VALUES_PER_IMAGE
 from ..schemas.common import ErrorResponse
-from ..schemas.runs import (DATASETS, MAX_BATCH, MAX_EPOCHS, OPTIMIZERS, NetworkCheckResponse, NetworkRequest,
+from ..schemas.runs import (MAX_BATCH, MAX_EPOCHS, OPTIMIZERS, NetworkCheckResponse, NetworkRequest,
                             RunCreated, RunCreateRequest, RunResponse, SaveModelRequest, TrainingOptions)
 
 router = APIRouter(tags=["training"])
