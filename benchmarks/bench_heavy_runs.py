@@ -32,9 +32,6 @@ this benchmark is about (how many runs evaluated the test set is printed).
 Loopback only; bounded in time (``--timeout`` for the whole benchmark, 3 minutes at most by default).
 """
 import argparse
-import os
-import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -47,7 +44,7 @@ except ImportError:  # pragma: no cover
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_classroom import descendants, free_port  # noqa: E402  (the same server and /proc helpers)
+from bench_classroom import Server as ClassroomServer, descendants  # noqa: E402  (one copy of each)
 CONV = {"type": "conv", "filters": 64, "kernel": 3, "padding": 1}
 HEAVY = [dict(CONV) for _ in range(4)] + [{"type": "flatten"}, {"type": "dense", "units": 10}]
 FINISHED = ("done", "diverged", "interrupted")
@@ -69,23 +66,12 @@ def proc_kb(pid: int, field: str) -> float:
 
 # ---- the server --------------------------------------------------------------------------------------
 
-class Server:
-    """``python -m app.cli serve`` in its own process group, with its own temporary folders."""
+class Server(ClassroomServer):
+    """bench_classroom's server (its own process group and temporary folders), with a short run-time cap
+    and a synchronous wait for it to answer."""
 
     def __init__(self, folder: Path, run_seconds: float):
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.log_path = folder / "server.log"
-        env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT),
-               "CNN_PLAYGROUND_RUNS_DIR": str(folder / "runs"), "CNN_PLAYGROUND_DATA_DIR": str(folder / "data"),
-               "CNN_PLAYGROUND_STATE_DIR": str(folder / "state"), "XDG_CACHE_HOME": str(folder / "cache"),
-               "CNN_PLAYGROUND_MAX_RUN_SECONDS": str(run_seconds)}
-        for name in ("runs", "data", "state", "cache"):
-            (folder / name).mkdir()
-        with open(self.log_path, "wb") as log:
-            self.proc = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--no-browser", "--port",
-                                          str(self.port)], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                         start_new_session=True)
+        super().__init__(folder, {"CNN_PLAYGROUND_MAX_RUN_SECONDS": str(run_seconds)})
 
     def ready(self, client: "httpx.Client", seconds: float) -> None:
         deadline = time.monotonic() + seconds
@@ -99,25 +85,8 @@ class Server:
             time.sleep(0.2)
         raise RuntimeError(f"the server did not answer /health within {seconds:.0f} s:\n{self.log_tail()}")
 
-    def log_tail(self, lines: int = 20) -> str:
-        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-
     def web_rss(self) -> float:
         return proc_kb(self.proc.pid, "VmRSS")
-
-    def stop(self) -> None:
-        """SIGTERM, then after 15 s SIGKILL to its whole process group (only what this script started)."""
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                pass
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)  # the server if it hung, and any child it left behind
-        except (ProcessLookupError, PermissionError):
-            pass
-        self.proc.wait(timeout=15)
 
 
 # ---- one run -----------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from app.refusals import MAX_CLOSE_REASON_BYTES, close_reason
 from app.security import content_security_policy
 from app.settings import Settings
 from tests.runs_support import make_registry, runs_client, wait_for
+from tests.app.test_error_handling import assert_answer as refused  # status, code, words
 
 CJK = ("\u4e00", "\u9fff")
 EVIL = "http://evil.example"
@@ -25,15 +26,6 @@ CONV = {"input": [[1, 2], [3, 4]], "kernel": [[1]]}
 
 def chinese(text: str) -> bool:
     return any(CJK[0] <= ch <= CJK[1] for ch in text)
-
-
-def refused(r, status: int, code: str, *english: str) -> dict:
-    assert r.status_code == status, r.text
-    body = r.json()
-    assert body["code"] == code and body["detail"], body
-    for word in english:
-        assert word in body["detail"], body["detail"]
-    return body
 
 
 def closed(ws, code: str) -> WebSocketDisconnect:
