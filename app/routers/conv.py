@@ -6,8 +6,8 @@ from engine.errors import EngineError
 from engine.reference import conv2d_trace
 from engine.shapes import conv_output_shape, formula, pair
 
-from .. import arrays
-from ..responses import json_response
+from .. import arrays, compute
+from ..responses import to_json
 from ..limits import (MAX_CHANNELS, MAX_DILATION, MAX_FILTERS, MAX_KERNEL_SIDE, MAX_PADDING, MAX_STRIDE,
                       MAX_TRACE_PRODUCTS, MAX_TRACE_SIDE)
 from ..presets import CONV_PRESETS
@@ -22,8 +22,13 @@ _ERRORS = {413: {"model": ErrorResponse}, 422: {"model": ErrorResponse}}
 
 
 @router.post("/api/conv", response_model=ConvTraceResponse, responses=_ERRORS)
-def conv_trace(body: ConvTraceRequest) -> Response:
+async def conv_trace(body: ConvTraceRequest) -> Response:
     """Convolve (cross-correlate) one input with one or more filters and record every step."""
+    return Response(await compute.run(trace_json, body), media_type="application/json")
+
+
+def trace_json(body: ConvTraceRequest) -> bytes:
+    """The answer, as JSON bytes (in a worker process: app/compute.py)."""
     x = arrays.to_array(body.input, "input", (2, 3),
                         {"channel": MAX_CHANNELS, "row": MAX_TRACE_SIDE, "column": MAX_TRACE_SIDE})
     k = arrays.to_array(body.kernel, "kernel", (2, 3, 4),
@@ -56,7 +61,7 @@ def conv_trace(body: ConvTraceRequest) -> Response:
         im2col = {"columns": arrays.to_json(m.columns), "kernel_rows": arrays.to_json(m.kernel_rows),
                   "bias": arrays.to_json(m.bias), "product": arrays.to_json(m.product),
                   "row_offsets": [list(o) for o in m.row_offsets]}
-    return json_response({
+    return to_json({
         "output": arrays.to_json(out[0] if flat else out),
         "output_shape": [oh, ow] if flat else [n_filters, oh, ow],
         "input_shape": list(x.shape), "kernel_shape": list(k.shape),

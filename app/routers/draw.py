@@ -9,10 +9,8 @@ POST /api/predict is the same prediction for everyone else (curl, ``/docs``, tes
 import asyncio
 import json
 import logging
-import multiprocessing
-import os
 import time
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
@@ -25,7 +23,7 @@ from engine.explain import occlusion, saliency
 from engine.losses import softmax
 from engine.preprocess import FIELD, MAX_SIDE, as_input, preprocess
 
-from .. import arrays
+from .. import arrays, compute
 from ..deps import ModelStoreDep, SettingsDep
 from ..error_handlers import engine_message, validation_message
 from ..i18n import request_language, translate
@@ -204,37 +202,19 @@ def _prediction_answer(body: PredictRequest, request_id, store: ModelStore, lang
 
 # The draw page's engine work, off the event loop: the predictions asked while the pen moves (about a
 # millisecond each) in a small thread pool of the web process; the heavy answers asked when it lifts
-# (every layer and an occlusion map: 145 forward passes, about 30 ms) in a process of their own at a lower
-# CPU priority, so that they neither hold the web process's interpreter nor delay a class's strokes.
-HEAVY_NICE = 10
+# (every layer and an occlusion map: 145 forward passes, about 30 ms) in the engine's worker processes
+# (app/compute.py), at a lower CPU priority, so that they neither hold the web process's interpreter nor
+# delay a class's strokes.
 QUICK_POOL = ThreadPoolExecutor(2, thread_name_prefix="predict")
-_HEAVY = multiprocessing.get_context("forkserver")
-_heavy: dict = {"key": None, "pool": None}   # one worker, for the models folder it serves
-_worker_store: ModelStore | None = None
+_worker_stores: dict[tuple[str, str], ModelStore] = {}   # in a worker: the store of each models folder
 
 
-def _start_heavy_worker(trained_dir, pretrained_dir) -> None:
-    global _worker_store
-    os.nice(HEAVY_NICE)
-    _worker_store = ModelStore(trained_dir, pretrained_dir)
-
-
-def _heavy_answer(body: dict, request_id, lang: str) -> dict:
-    """In the heavy worker: the answer for a (valid) request, as _prediction_answer gives it."""
-    return _prediction_answer(PredictRequest.model_validate(body), request_id, _worker_store, lang)
-
-
-def heavy_pool(store: ModelStore) -> ProcessPoolExecutor:
-    """The heavy worker for ``store``'s folders: started on first use, and again if it died or if another
-    models folder is asked for (tests; the server has one)."""
-    key = (str(store.trained_dir), str(store.pretrained_dir))
-    pool = _heavy["pool"]
-    if pool is None or _heavy["key"] != key or getattr(pool, "_broken", False):
-        if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
-        pool = ProcessPoolExecutor(1, mp_context=_HEAVY, initializer=_start_heavy_worker, initargs=key)
-        _heavy.update(key=key, pool=pool)
-    return pool
+def _heavy_answer(folders: tuple[str, str], body: dict, request_id, lang: str) -> dict:
+    """In a worker process: the answer for a (valid) request, as _prediction_answer gives it."""
+    store = _worker_stores.get(folders)
+    if store is None:
+        store = _worker_stores[folders] = ModelStore(*folders)
+    return _prediction_answer(PredictRequest.model_validate(body), request_id, store, lang)
 
 
 @router.websocket("/ws/predict")
@@ -278,8 +258,8 @@ async def predict_socket(websocket: WebSocket, store: ModelStoreDep, settings: S
                 if isinstance(body, dict):
                     answer = body
                 elif body.layers or body.explain:
-                    answer = await asyncio.wrap_future(heavy_pool(store).submit(
-                        _heavy_answer, body.model_dump(), request_id, lang))
+                    answer = await compute.run(_heavy_answer, (str(store.trained_dir), str(store.pretrained_dir)),
+                                               body.model_dump(), request_id, lang)
                 else:
                     answer = await loop.run_in_executor(QUICK_POOL, _prediction_answer, body, request_id, store, lang)
             except Exception:  # a bug must not end the connection silently

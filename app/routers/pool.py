@@ -6,8 +6,8 @@ from engine.errors import EngineError
 from engine.reference import pool2d_trace
 from engine.shapes import formula, pair, pool_output_shape
 
-from .. import arrays
-from ..responses import json_response
+from .. import arrays, compute
+from ..responses import to_json
 from ..limits import MAX_CHANNELS, MAX_KERNEL_SIDE, MAX_PADDING, MAX_STRIDE, MAX_TRACE_PRODUCTS, MAX_TRACE_SIDE
 from ..presets import POOL_PRESETS
 from ..schemas.common import ErrorResponse
@@ -20,8 +20,13 @@ _WINDOW_CODES = {"kernel_too_big": "window_too_big", "bad_kernel": "bad_window"}
 
 
 @router.post("/api/pool", response_model=PoolTraceResponse, responses=_ERRORS)
-def pool_trace(body: PoolTraceRequest) -> Response:
+async def pool_trace(body: PoolTraceRequest) -> Response:
     """Pool one input window by window; with ``shift``, also pool the input moved one pixel."""
+    return Response(await compute.run(trace_json, body), media_type="application/json")
+
+
+def trace_json(body: PoolTraceRequest) -> bytes:
+    """The answer, as JSON bytes (in a worker process: app/compute.py)."""
     x = arrays.to_array(body.input, "input", (2, 3),
                         {"channel": MAX_CHANNELS, "row": MAX_TRACE_SIDE, "column": MAX_TRACE_SIDE})
     flat = x.ndim == 2
@@ -57,7 +62,7 @@ def pool_trace(body: PoolTraceRequest) -> Response:
             "input_changed_percent": round(100 * demo.input_changed_fraction, 1),
             "output_changed_percent": round(100 * demo.output_changed_fraction, 1),
         }
-    return json_response({
+    return to_json({
         "output": arrays.to_json(out[0] if flat else out),
         "output_shape": list(out.shape[1:]) if flat else list(out.shape),
         "input_shape": list(x.shape), "padded_shape": [x.shape[0], x.shape[1] + 2 * ph, x.shape[2] + 2 * pw],

@@ -316,3 +316,18 @@ def test_answers_match_the_documented_models(client, presets):
         ConvTraceResponse.model_validate(conv(client, **body).json(), strict=True)
     schema = client.get("/openapi.json").json()["components"]["schemas"]
     assert {"ConvTraceRequest", "ConvTraceResponse", "ConvStep", "Im2colView", "ErrorResponse"} <= set(schema)
+
+
+def test_traces_are_computed_in_a_worker_process(client):
+    """A traced convolution runs its loops in app/compute.py's workers, not in the web process's threads
+    (where they held the interpreter lock the event loop needs)."""
+    import os
+
+    from app import compute
+
+    compute.shutdown()   # no workers: the request below must start them
+    r = client.post("/api/conv", json={"input": [[1, 2], [3, 4]], "kernel": [[1]]})
+    assert r.status_code == 200 and r.json()["output"] == [[1.0, 2.0], [3.0, 4.0]]
+    started = compute._state["pool"]
+    assert started is not None and started._processes and os.getpid() not in started._processes
+    assert compute.pool().submit(os.getpid).result(timeout=30) != os.getpid()

@@ -381,7 +381,7 @@ def test_heavy_answers_run_in_a_process_of_their_own_at_a_lower_cpu_priority(api
     import base64
     import os
 
-    from app.routers import draw
+    from app import compute
 
     ink = np.rint(stroke((128, 128), [(20, 64), (108, 64)], 8) * 255).astype(np.uint8)
     message = json.dumps({"id": 7, "pixels": base64.b64encode(ink.tobytes()).decode(), "shape": [128, 128],
@@ -390,9 +390,8 @@ def test_heavy_answers_run_in_a_process_of_their_own_at_a_lower_cpu_priority(api
         ws.send_text(message)
         answer = ws.receive_json()
     assert answer["type"] == "prediction" and answer["id"] == 7 and answer["explanation"] and answer["layers"]
-    pool = draw._heavy["pool"]
-    worker_pid, worker_nice = pool.submit(_pid_and_nice).result(timeout=30)
-    assert worker_pid != os.getpid() and worker_nice == min(19, os.nice(0) + draw.HEAVY_NICE)
+    worker_pid, worker_nice = compute.pool().submit(_pid_and_nice).result(timeout=30)
+    assert worker_pid != os.getpid() and worker_nice == min(19, os.nice(0) + compute.WORKER_NICE)
     direct = predict(api, json.loads(message)).json()
     for key in ("prediction", "probabilities", "explanation", "layers", "input28"):
         assert answer[key] == direct[key], key

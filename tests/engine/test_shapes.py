@@ -61,3 +61,17 @@ def test_a_pooling_window_under_1_is_said_to_be_one():
 def test_formula_text():
     assert formula(3, 2, 1, 1) == "OH = (3 + 2*1 - 2)/1 + 1 = 4"
     assert formula(4, 2, 0, 2, axis="W") == "OW = (4 + 2*0 - 2)/2 + 1 = 2"
+
+
+def test_an_engine_error_survives_pickling_whole():
+    """Errors raised in the server's worker processes (app/compute.py) travel pickled."""
+    import pickle
+
+    from engine.errors import EngineError
+
+    with pytest.raises(EngineError) as caught:
+        conv_output_shape(3, 3, 5, 5, 0, 1, 1)
+    copy = pickle.loads(pickle.dumps(caught.value))
+    assert type(copy) is EngineError and str(copy) == str(caught.value)
+    assert (copy.code, copy.message, copy.params) == (caught.value.code, caught.value.message, caught.value.params)
+    assert copy.params  # the numbers the message shows, for another language
