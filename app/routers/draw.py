@@ -209,6 +209,17 @@ QUICK_POOL = ThreadPoolExecutor(2, thread_name_prefix="predict")
 _worker_stores: dict[tuple[str, str], ModelStore] = {}   # in a worker: the store of each models folder
 
 
+def _quick_reply(text: str | None, lang: str, max_chars: int, store: ModelStore) -> tuple[str | None, tuple | None]:
+    """In QUICK_POOL: a websocket message read and, unless it asks for the heavy answer, answered.
+    Returns ``(the answer as JSON text, None)``, or ``(None, (its id, the request))`` for a heavy one."""
+    request_id, body = _read_message(text, lang, max_chars)
+    if isinstance(body, dict):
+        return dumps(body), None
+    if body.layers or body.explain:
+        return None, (request_id, body)
+    return dumps(_prediction_answer(body, request_id, store, lang)), None
+
+
 def _heavy_answer(folders: tuple[str, str], body: dict, request_id, lang: str) -> dict:
     """In a worker process: the answer for a (valid) request, as _prediction_answer gives it."""
     store = _worker_stores.get(folders)
@@ -251,21 +262,18 @@ async def predict_socket(websocket: WebSocket, store: ModelStoreDep, settings: S
             if not waiting:
                 continue
             text = waiting.pop()
-            try:
-                loop = asyncio.get_running_loop()
-                request_id, body = await loop.run_in_executor(QUICK_POOL, _read_message, text, lang,
-                                                              settings.max_body_bytes)
-                if isinstance(body, dict):
-                    answer = body
-                elif body.layers or body.explain:
-                    answer = await compute.run(_heavy_answer, (str(store.trained_dir), str(store.pretrained_dir)),
-                                               body.model_dump(), request_id, lang)
-                else:
-                    answer = await loop.run_in_executor(QUICK_POOL, _prediction_answer, body, request_id, store, lang)
+            try:   # one hand-off to a thread for a quick answer (each hand-off waits for the event loop)
+                reply, heavy = await asyncio.get_running_loop().run_in_executor(
+                    QUICK_POOL, _quick_reply, text, lang, settings.max_body_bytes, store)
+                if heavy is not None:
+                    request_id, body = heavy
+                    reply = dumps(await compute.run(_heavy_answer, (str(store.trained_dir), str(store.pretrained_dir)),
+                                                    body.model_dump(), request_id, lang))
             except Exception:  # a bug must not end the connection silently
                 log.exception("unexpected error in /ws/predict")
-                answer = {"type": "error", "id": None, "code": "internal", "detail": translate(lang, "error.internal")}
-            await websocket.send_text(dumps(answer))
+                reply = dumps({"type": "error", "id": None, "code": "internal",
+                               "detail": translate(lang, "error.internal")})
+            await websocket.send_text(reply)
     except (WebSocketDisconnect, RuntimeError):
         pass
     finally:
