@@ -11,7 +11,7 @@ the same loop with ``+=``.
 """
 import numpy as np
 
-from .shapes import conv_output_shape, pair, pool_output_shape
+from .shapes import conv_output_shape, flag, pair, pool_divisors, pool_output_shape
 
 
 def _window(offset: int, step: int, count: int) -> slice:
@@ -43,24 +43,47 @@ def col2im(cols: np.ndarray, padded_shape: tuple, kh: int, kw: int, oh: int, ow:
     return dxp
 
 
-def padded_shape(shape: tuple, ph: int, pw: int) -> tuple:
+def padded_shape(shape: tuple, ph: int, pw: int, extra=(0, 0)) -> tuple:
+    """``(C, H, W, N)`` padded by ``ph`` rows and ``pw`` columns on each side, and ``extra`` more rows
+    and columns at the bottom and right (where a ceil_mode pooling window runs past the padding)."""
     c, h, w, n = shape
-    return (c, h + 2 * ph, w + 2 * pw, n)
+    return (c, h + 2 * ph + extra[0], w + 2 * pw + extra[1], n)
 
 
-def pad(x: np.ndarray, ph: int, pw: int, value: float = 0.0, out: np.ndarray | None = None) -> np.ndarray:
+def pad(x: np.ndarray, ph: int, pw: int, value: float = 0.0, out: np.ndarray | None = None,
+        extra=(0, 0)) -> np.ndarray:
     """Pad H and W of ``(C, H, W, N)``; reuses ``out`` (whose border already holds ``value``) if given."""
-    if ph == 0 and pw == 0:
+    if ph == 0 and pw == 0 and not any(extra):
         return x
     if out is None:
-        out = np.full(padded_shape(x.shape, ph, pw), value, x.dtype)
+        out = np.full(padded_shape(x.shape, ph, pw, extra), value, x.dtype)
     out[:, ph:ph + x.shape[1], pw:pw + x.shape[2]] = x
     return out
 
 
-def crop(xp: np.ndarray, ph: int, pw: int) -> np.ndarray:
+def crop(xp: np.ndarray, ph: int, pw: int, extra=(0, 0)) -> np.ndarray:
     """Undo :func:`pad` on ``(C, Hp, Wp, N)``."""
-    return xp[:, ph:xp.shape[1] - ph, pw:xp.shape[2] - pw] if ph or pw else xp
+    if not (ph or pw or any(extra)):
+        return xp
+    return xp[:, ph:xp.shape[1] - ph - extra[0], pw:xp.shape[2] - pw - extra[1]]
+
+
+def pool_overhang(h: int, w: int, kh: int, kw: int, oh: int, ow: int, stride, padding) -> tuple[int, int]:
+    """How many rows and columns the last ceil_mode window reaches past the padded input (0, 0 with floor)."""
+    (sh, sw), (ph, pw) = stride, padding
+    return (max(0, (oh - 1) * sh + kh - (h + 2 * ph)), max(0, (ow - 1) * sw + kw - (w + 2 * pw)))
+
+
+def avg_pool_divisor(h: int, w: int, kh: int, kw: int, oh: int, ow: int, stride, padding,
+                     count_include_pad: bool = True):
+    """What each average-pooling window divides by: ``kh*kw`` (a number) when every window has that
+    many cells to count, else an ``(1, OH, OW, 1)`` array (see :func:`engine.shapes.pool_divisors`)."""
+    (sh, sw), (ph, pw) = stride, padding
+    rows = np.array(pool_divisors(h, kh, ph, sh, oh, count_include_pad), float)
+    cols = np.array(pool_divisors(w, kw, pw, sw, ow, count_include_pad), float)
+    if np.all(rows == kh) and np.all(cols == kw):
+        return float(kh * kw)
+    return np.outer(rows, cols)[None, :, :, None]
 
 
 def pool_views(xp: np.ndarray, kh: int, kw: int, oh: int, ow: int, stride=(1, 1)):
@@ -117,13 +140,21 @@ def conv2d(x: np.ndarray, w: np.ndarray, b=None, stride=1, padding=0, dilation=1
     return out.transpose(3, 0, 1, 2)
 
 
-def pool2d(x: np.ndarray, size=2, stride=None, padding=0, mode="max") -> np.ndarray:
-    """Pooling of a batch: x (N, C, H, W) -> (N, C, OH, OW); padding as in :mod:`engine.reference`."""
+def pool2d(x: np.ndarray, size=2, stride=None, padding=0, mode="max", ceil_mode=False,
+           count_include_pad=True) -> np.ndarray:
+    """Pooling of a batch: x (N, C, H, W) -> (N, C, OH, OW); padding, ``ceil_mode`` and
+    ``count_include_pad`` as in :func:`engine.reference.pool2d_trace` (PyTorch's rules)."""
     kh, kw = pair(size, "size")
     s = pair(size if stride is None else stride, "stride")
     ph, pw = pair(padding, "padding")
-    oh, ow = pool_output_shape(x.shape[2], x.shape[3], (kh, kw), s, (ph, pw))
-    xp = pad(x.transpose(1, 2, 3, 0), ph, pw, -np.inf if mode == "max" else 0.0)
+    h, w = x.shape[2], x.shape[3]
+    oh, ow = pool_output_shape(h, w, (kh, kw), s, (ph, pw), ceil_mode=ceil_mode)
+    extra = pool_overhang(h, w, kh, kw, oh, ow, s, (ph, pw))
+    xp = pad(x.transpose(1, 2, 3, 0), ph, pw, -np.inf if mode == "max" else 0.0, extra=extra)
     views = pool_views(xp, kh, kw, oh, ow, s)
-    out = max_pool(views) if mode == "max" else sum(views) / (kh * kw)
+    if mode == "max":
+        out = max_pool(views)
+    else:
+        out = sum(views) / avg_pool_divisor(h, w, kh, kw, oh, ow, s, (ph, pw), flag(count_include_pad,
+                                                                                   "count_include_pad"))
     return out.transpose(3, 0, 1, 2)

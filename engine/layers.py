@@ -151,35 +151,42 @@ class Conv2D(Layer):
 
 
 class _Pool2D(Layer):
-    """Shared set-up of the pooling layers: x (C, H, W, N) -> (C, OH, OW, N)."""
+    """Shared set-up of the pooling layers: x (C, H, W, N) -> (C, OH, OW, N).
+
+    ``ceil_mode`` (PyTorch's): round the output size up, keeping a last partial window that starts
+    inside the input or its left (top) padding; the part of it past the padded input is filled
+    with the padding value and neither read nor counted."""
 
     pad_value = 0.0
 
-    def __init__(self, size=2, stride=None, padding=0, name: str | None = None):
+    def __init__(self, size=2, stride=None, padding=0, ceil_mode: bool = False, name: str | None = None):
         super().__init__(name)
         self.size, self.stride, self.padding = size, stride, padding
+        self.ceil_mode = _flag(self.type, "ceil_mode", ceil_mode)
         self._xp = None
 
     def config(self) -> dict:
-        return {"size": self.size, "stride": self.stride, "padding": self.padding}
+        return {"size": self.size, "stride": self.stride, "padding": self.padding, "ceil_mode": self.ceil_mode}
 
     def build(self, in_shape, rng, dtype=np.float32):
         c, h, w = _image_shape(self, in_shape)
         self.kh, self.kw = pair(self.size, "size")
         self.s = pair(self.size if self.stride is None else self.stride, "stride")
         self.p = pair(self.padding, "padding")
-        self.oh, self.ow = pool_output_shape(h, w, self.size, self.s, self.p, where=f"{self.name}: ")
+        self.oh, self.ow = pool_output_shape(h, w, self.size, self.s, self.p, where=f"{self.name}: ",
+                                             ceil_mode=self.ceil_mode)
+        self.extra = fast.pool_overhang(h, w, self.kh, self.kw, self.oh, self.ow, self.s, self.p)
         self.tiles = fast.tiles(self.kh, self.kw, self.s, self.p, (c, h, w), self.oh, self.ow)
         self.rng = rng
         return (c, self.oh, self.ow)
 
     def _views(self, x):
         (ph, pw) = self.p
-        if ph or pw:
-            shape = fast.padded_shape(x.shape, ph, pw)
+        if ph or pw or any(self.extra):
+            shape = fast.padded_shape(x.shape, ph, pw, self.extra)
             if self._xp is None or self._xp.shape != shape or self._xp.dtype != x.dtype:
                 self._xp = np.full(shape, self.pad_value, x.dtype)
-            x = fast.pad(x, ph, pw, out=self._xp)
+            x = fast.pad(x, ph, pw, out=self._xp, extra=self.extra)
         self._xp_shape = x.shape
         return fast.pool_views(x, self.kh, self.kw, self.oh, self.ow, self.s)
 
@@ -188,6 +195,9 @@ class _Pool2D(Layer):
         input, each view is written once, so the buffer needs no zeroing."""
         dxp = (np.empty if self.tiles else np.zeros)(self._xp_shape, dtype)
         return dxp, fast.pool_views(dxp, self.kh, self.kw, self.oh, self.ow, self.s)
+
+    def _crop(self, dxp):
+        return fast.crop(dxp, *self.p, extra=self.extra)
 
 
 class MaxPool2D(_Pool2D):
@@ -209,31 +219,48 @@ class MaxPool2D(_Pool2D):
                 np.multiply(dout, hit, out=dv)
             else:
                 dv += dout * hit
-        return fast.crop(dxp, *self.p)
+        return self._crop(dxp)
 
 
 class AvgPool2D(_Pool2D):
-    """Average pooling; padding cells count as zeros (the divisor is always the window size)."""
+    """Average pooling; padding cells count as zeros. Each window divides by its cells inside the
+    padded input (``count_include_pad``, PyTorch's default: the window size, except for a ceil_mode
+    window cut at the edge) or by its cells inside the input only."""
 
     type = "avgpool"
+
+    def __init__(self, size=2, stride=None, padding=0, ceil_mode: bool = False, count_include_pad: bool = True,
+                 name: str | None = None):
+        super().__init__(size, stride, padding, ceil_mode, name)
+        self.count_include_pad = _flag(self.type, "count_include_pad", count_include_pad)
+
+    def config(self) -> dict:
+        return {**super().config(), "count_include_pad": self.count_include_pad}
+
+    def build(self, in_shape, rng, dtype=np.float32):
+        out = super().build(in_shape, rng, dtype)
+        divisor = fast.avg_pool_divisor(in_shape[1], in_shape[2], self.kh, self.kw, self.oh, self.ow, self.s,
+                                        self.p, self.count_include_pad)
+        self.scale = (1.0 / divisor) if np.isscalar(divisor) else (1.0 / divisor).astype(dtype)
+        return out
 
     def forward(self, x, train=False):
         views = self._views(x)
         out = views[0].copy()
         for v in views[1:]:
             out += v
-        out *= 1.0 / (self.kh * self.kw)
+        out *= self.scale
         return out
 
     def backward(self, dout):
         dxp, dviews = self._grad_views(dout.dtype)
-        share = dout * (1.0 / (self.kh * self.kw))
+        share = dout * self.scale
         for dv in dviews:
             if self.tiles:
                 dv[...] = share
             else:
                 dv += share
-        return fast.crop(dxp, *self.p)
+        return self._crop(dxp)
 
 
 class Flatten(Layer):

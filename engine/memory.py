@@ -114,9 +114,9 @@ def _cost(layer, in_shape: tuple, out_shape: tuple, n: int, item: int, train: bo
                      dx=padded if input_grad else 0, cropped_dx=bool(ph or pw), reshapes_dout=b)
     if isinstance(layer, (MaxPool2D, AvgPool2D)):
         c, h, w = in_shape
-        (ph, pw) = layer.p
-        padded = c * (h + 2 * ph) * (w + 2 * pw) * n * item
-        buffer = padded if ph or pw else 0
+        (ph, pw), (eh, ew) = layer.p, layer.extra  # (extra: a ceil_mode window past the padding)
+        padded = c * (h + 2 * ph + eh) * (w + 2 * pw + ew) * n * item
+        buffer = padded if ph or pw or eh or ew else 0
         if isinstance(layer, MaxPool2D):
             # backward: the padded input gradient, two routing masks, the "taken" mask and its
             # negation (bool, one byte a value); a float product per view unless the windows tile.

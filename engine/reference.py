@@ -11,7 +11,7 @@ Convolution is cross-correlation, as in every deep-learning framework:
 import numpy as np
 
 from .errors import EngineError
-from .shapes import conv_output_shape, pair, pool_output_shape
+from .shapes import conv_output_shape, flag, pair, pool_output_shape
 
 
 def _check_grid(a: np.ndarray, what: str, ndim: int) -> np.ndarray:
@@ -91,30 +91,36 @@ def conv2d_reference(x, kernel, bias=0.0, stride=1, padding=0, dilation=1):
     return np.stack([conv2d_trace(s, kernel, bias, stride, padding, dilation)[0] for s in x])
 
 
-def pool2d_trace(x, size=2, stride=None, padding=0, mode="max"):
-    """Pool one sample, loop by loop, and record every step.
+def pool2d_trace(x, size=2, stride=None, padding=0, mode="max", ceil_mode=False, count_include_pad=True):
+    """Pool one sample, loop by loop, and record every step (PyTorch's ``max_pool2d`` and ``avg_pool2d``).
 
     x: (C, H, W). Max pooling pads with -infinity (padding never wins); average pooling pads with
-    zeros and divides by the full window size (PyTorch's defaults). Returns ``(out, steps)``; each
-    step has ``channel``, ``row``, ``col``, ``top``, ``left``, ``cells`` ([channel, row, col] in the
-    padded input, in window order), ``values`` (None for a padding cell of a max window) and
-    ``value``; max steps add ``winner`` (the index in the window of the first maximum), average
-    steps add ``sum`` and ``count``.
+    zeros and divides by the window's cells inside the padded input (``count_include_pad``, PyTorch's
+    default) or by its cells inside the input only. With ``ceil_mode`` the last window may run past
+    the padded input: the part outside is left out (it is not read, and not counted).
+    Returns ``(out, steps)``; each step has ``channel``, ``row``, ``col``, ``top``, ``left``, ``cells``
+    ([channel, row, col] in the padded input, in window order, only those inside it), ``values``
+    (None for a padding cell of a max window) and ``value``; max steps add ``winner`` (the index in
+    the window of the first maximum), average steps add ``sum`` and ``count`` (the divisor).
     """
     if mode not in ("max", "avg"):
         raise EngineError("bad_mode", f"unknown pooling mode {mode!r}: use 'max' or 'avg'", mode=str(mode))
     x = _check_grid(x, "the input", 3)
     kh, kw = pair(size, "size")
     sh, sw = pair(size if stride is None else stride, "stride")
-    oh, ow = pool_output_shape(x.shape[1], x.shape[2], (kh, kw), (sh, sw), padding)
-    xp = pad_input(x, padding, -np.inf if mode == "max" else 0.0)
+    ph, pw = pair(padding, "padding")
+    count_include_pad = flag(count_include_pad, "count_include_pad")
+    oh, ow = pool_output_shape(x.shape[1], x.shape[2], (kh, kw), (sh, sw), (ph, pw), ceil_mode=ceil_mode)
+    xp = pad_input(x, (ph, pw), -np.inf if mode == "max" else 0.0)
+    hp, wp = xp.shape[1:]
     out = np.zeros((x.shape[0], oh, ow))
     steps = []
     for ch in range(x.shape[0]):
         for i in range(oh):
             for j in range(ow):
                 top, left = i * sh, j * sw
-                cells = [[ch, top + m, left + n] for m in range(kh) for n in range(kw)]
+                cells = [[ch, top + m, left + n] for m in range(kh) for n in range(kw)
+                         if top + m < hp and left + n < wp]
                 values = [float(xp[c, r, q]) for c, r, q in cells]
                 step = {"channel": ch, "row": i, "col": j, "top": top, "left": left, "cells": cells}
                 if mode == "max":
@@ -123,17 +129,19 @@ def pool2d_trace(x, size=2, stride=None, padding=0, mode="max"):
                     step.update(values=[None if v == -np.inf else v for v in values], winner=winner)
                 else:
                     total = float(sum(values))
-                    value = total / len(values)
-                    step.update(values=values, sum=total, count=len(values))
+                    count = len(cells) if count_include_pad else sum(
+                        ph <= r < hp - ph and pw <= q < wp - pw for _, r, q in cells)
+                    value = total / count
+                    step.update(values=values, sum=total, count=count)
                 step["value"] = value
                 out[ch, i, j] = value
                 steps.append(step)
     return out, steps
 
 
-def pool2d_reference(x, size=2, stride=None, padding=0, mode="max"):
+def pool2d_reference(x, size=2, stride=None, padding=0, mode="max", ceil_mode=False, count_include_pad=True):
     """Pooling of a batch, by the loops above: x (N, C, H, W) -> (N, C, OH, OW)."""
-    return np.stack([pool2d_trace(s, size, stride, padding, mode)[0] for s in x])
+    return np.stack([pool2d_trace(s, size, stride, padding, mode, ceil_mode, count_include_pad)[0] for s in x])
 
 
 def _activation(name, params):

@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 from engine import fast, reference
 from engine.errors import EngineError
 from engine.layers import AvgPool2D, Conv2D, MaxPool2D
+from engine.shapes import length
 
 
 @st.composite
@@ -16,13 +17,9 @@ def conv_cases(draw):
     sh, sw = draw(st.integers(1, 3)), draw(st.integers(1, 3))
     ph, pw = draw(st.integers(0, 2)), draw(st.integers(0, 2))
     dh, dw = draw(st.integers(1, 2)), draw(st.integers(1, 2))
-    oh, ow = draw(st.integers(1, 4)), draw(st.integers(1, 4))
-    # choose the input size so that the configuration fits exactly
-    h = (oh - 1) * sh + dh * (kh - 1) + 1 - 2 * ph
-    w = (ow - 1) * sw + dw * (kw - 1) + 1 - 2 * pw
-    if h < 1 or w < 1:
-        h, w = h + 2 * ph, w + 2 * pw
-        ph = pw = 0
+    # any input the dilated kernel fits: the stride need not divide the room left (the output rounds down)
+    h = draw(st.integers(max(1, dh * (kh - 1) + 1 - 2 * ph), 9))
+    w = draw(st.integers(max(1, dw * (kw - 1) + 1 - 2 * pw), 9))
     seed = draw(st.integers(0, 2**32 - 1))
     return dict(n=n, c=c, f=f, k=(kh, kw), s=(sh, sw), p=(ph, pw), d=(dh, dw), hw=(h, w), seed=seed)
 
@@ -53,29 +50,55 @@ def pool_cases(draw):
     kh, kw = draw(st.integers(1, 3)), draw(st.integers(1, 3))
     sh, sw = draw(st.integers(1, 3)), draw(st.integers(1, 3))
     ph, pw = draw(st.integers(0, kh // 2)), draw(st.integers(0, kw // 2))
-    oh, ow = draw(st.integers(1, 4)), draw(st.integers(1, 4))
-    h, w = (oh - 1) * sh + kh - 2 * ph, (ow - 1) * sw + kw - 2 * pw
-    if h < 1 or w < 1:
-        h, w, ph, pw = h + 2 * ph, w + 2 * pw, 0, 0
+    ceil_mode = draw(st.booleans())
+    # any input size: with ceil_mode a window may even be larger than the padded input
+    h = draw(st.integers(1 if ceil_mode else max(1, kh - 2 * ph), 8))
+    w = draw(st.integers(1 if ceil_mode else max(1, kw - 2 * pw), 8))
     return dict(k=(kh, kw), s=(sh, sw), p=(ph, pw), hw=(h, w), c=draw(st.integers(1, 3)),
                 mode=draw(st.sampled_from(["max", "avg"])), seed=draw(st.integers(0, 2**32 - 1)),
-                ties=draw(st.booleans()))
+                ties=draw(st.booleans()), ceil_mode=ceil_mode, count_include_pad=draw(st.booleans()))
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(pool_cases())
 def test_pool_fast_equals_reference(case):
     rng = np.random.default_rng(case["seed"])
     shape = (2, case["c"], *case["hw"])
     x = rng.integers(-2, 3, shape).astype(float) if case["ties"] else rng.standard_normal(shape)
-    expected = reference.pool2d_reference(x, case["k"], case["s"], case["p"], case["mode"])
-    np.testing.assert_allclose(fast.pool2d(x, case["k"], case["s"], case["p"], case["mode"]), expected, rtol=1e-12)
-    layer = (MaxPool2D if case["mode"] == "max" else AvgPool2D)(case["k"], case["s"], case["p"], name="pool1")
+    options = {"ceil_mode": case["ceil_mode"], "count_include_pad": case["count_include_pad"]}
+    try:
+        expected = reference.pool2d_reference(x, case["k"], case["s"], case["p"], case["mode"], **options)
+    except EngineError as e:  # only when not one window fits, as PyTorch ("Output size is too small")
+        assert e.code == "kernel_too_big"
+        assert any(length(n, k, p, s, 1, case["ceil_mode"]) < 1
+                   for n, k, p, s in zip(case["hw"], case["k"], case["p"], case["s"]))
+        return
+    np.testing.assert_allclose(fast.pool2d(x, case["k"], case["s"], case["p"], case["mode"], **options), expected,
+                               rtol=1e-12)
+    layer = (MaxPool2D(case["k"], case["s"], case["p"], case["ceil_mode"], name="pool1") if case["mode"] == "max"
+             else AvgPool2D(case["k"], case["s"], case["p"], **options, name="pool1"))
     layer.build(x.shape[1:], rng, np.float64)
     got = layer.forward(x.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
     np.testing.assert_allclose(got, expected, rtol=1e-12)
-    _, steps = reference.pool2d_trace(x[0], case["k"], case["s"], case["p"], case["mode"])
+    _, steps = reference.pool2d_trace(x[0], case["k"], case["s"], case["p"], case["mode"], **options)
     np.testing.assert_allclose([s["value"] for s in steps], expected[0].ravel(), rtol=1e-12)
+    # the output size is PyTorch's: floor, or ceil with the last window starting inside the input or
+    # its left padding (written out here, not taken from engine.shapes)
+    for axis, (n, k, p, s) in enumerate(zip(case["hw"], case["k"], case["p"], case["s"])):
+        room = n + 2 * p - k
+        size = (-(-room // s) if case["ceil_mode"] else room // s) + 1
+        if case["ceil_mode"] and (size - 1) * s >= n + p:
+            size -= 1
+        assert expected.shape[2 + axis] == size
+    # the backward pass is the adjoint of the forward pass: <dy, f(x)> = <f^T(dy), x> for the linear
+    # average; the max routes each gradient to one input cell of its window
+    dy = rng.standard_normal(got.shape)
+    dx = layer.backward(dy.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
+    assert dx.shape == x.shape
+    if case["mode"] == "avg":
+        np.testing.assert_allclose(np.sum(dy * got), np.sum(dx * x), rtol=1e-9, atol=1e-9)
+    else:
+        np.testing.assert_allclose(dx.sum(), dy.sum(), rtol=1e-9, atol=1e-9)
 
 
 def test_max_pool_gradient_goes_to_the_first_maximum_only():
@@ -92,10 +115,17 @@ def test_max_pool_gradient_goes_to_the_first_maximum_only():
 def test_fast_path_reports_impossible_configurations():
     x = np.zeros((1, 1, 2, 2))
     for call in (lambda: fast.conv2d(x, np.zeros((1, 1, 3, 3))),
-                 lambda: fast.pool2d(np.zeros((1, 1, 5, 5)), 2, 2)):
+                 lambda: fast.pool2d(np.zeros((1, 1, 1, 5)), 2, 2)):
         try:
             call()
         except EngineError as e:
-            assert e.code in ("kernel_too_big", "stride_does_not_fit") and "=" in str(e)
+            assert e.code == "kernel_too_big" and "=" in str(e)
         else:
             raise AssertionError("an impossible configuration was not reported")
+
+
+def test_a_stride_that_leaves_a_remainder_rounds_down_on_the_fast_path():
+    """5x5, 2x2 window, stride 2: PyTorch gives 2x2 and never reads the last row and column."""
+    x = np.arange(25.0).reshape(1, 1, 5, 5)
+    x[0, 0, 4, :] = x[0, 0, :, 4] = 100  # the cells no window reads: if read, a maximum would be 100
+    assert fast.pool2d(x, 2, 2)[0, 0].tolist() == [[6, 8], [16, 18]]

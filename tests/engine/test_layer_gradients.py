@@ -44,6 +44,35 @@ def test_pooling(cls, kwargs, hw):
     assert max(check_layer(layer, x, eps=LINEAR_EPS).values()) < TOL
 
 
+@pytest.mark.parametrize("kwargs,hw", [(dict(filters=2, kernel=3, stride=2), (8, 8)),          # 8 -> 3: a column unread
+                                       (dict(filters=2, kernel=(2, 3), stride=(3, 2), padding=1), (7, 6))])
+def test_conv2d_whose_stride_leaves_a_remainder(kwargs, hw):
+    """Floor sizes: the input cells no window reads get a zero gradient, and the check still holds."""
+    layer = _built(Conv2D(**kwargs), (2, *hw))
+    x = np.random.default_rng(2).standard_normal((2, *hw, 3))
+    assert max(check_layer(layer, x, eps=LINEAR_EPS).values()) < TOL
+
+
+_OPTIONS = [dict(ceil_mode=True), dict(count_include_pad=False), dict(ceil_mode=True, count_include_pad=False)]
+_WINDOWS = [(dict(size=2), (7, 7)), (dict(size=3, stride=2, padding=1), (6, 8)),
+            (dict(size=(2, 3), stride=(2, 2), padding=(1, 1)), (5, 6))]
+
+
+@pytest.mark.parametrize("options,kwargs,hw", [(o, k, hw) for o in _OPTIONS for k, hw in _WINDOWS]
+                         + [(o, dict(size=3, stride=3), (1, 2)) for o in _OPTIONS if o.get("ceil_mode")])
+def test_pooling_options(options, kwargs, hw):
+    """ceil_mode (both poolings) and count_include_pad (average pooling), as PyTorch defines them;
+    the last case is one ceil_mode window larger than the whole input."""
+    layers = [AvgPool2D(**kwargs, **options)]
+    if "count_include_pad" not in options:
+        layers.append(MaxPool2D(**kwargs, **options))
+    for layer in layers:
+        layer = _built(layer, (2, *hw))
+        shape = (2, *hw, 2)
+        x = np.random.default_rng(0).permutation(np.prod(shape)).reshape(shape) * 0.01
+        assert max(check_layer(layer, x, eps=LINEAR_EPS).values()) < TOL
+
+
 def test_dense_flatten_dropout():
     assert max(check_layer(_built(Dense(5), (7,)), np.random.default_rng(0).standard_normal((4, 7))).values()) < TOL
     assert max(check_layer(_built(Flatten(), (2, 3, 3)), np.random.default_rng(0).standard_normal((2, 3, 3, 4))).values()) < TOL

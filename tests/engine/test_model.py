@@ -136,3 +136,49 @@ def test_backward_gives_the_input_gradient_only_when_asked():
         return float(np.sum(model.forward(y) * r))
 
     assert relative_error(dx[:, :, 10:13, 10:13], numerical_gradient(loss, sample, eps=1e-5)) < 1e-6
+
+
+def test_networks_with_floor_sizes_build_and_train():
+    """Strides that leave a remainder round down, as in PyTorch: the issue's network check
+    (conv 8@3x3 stride 2 padding 1 on 28x28: floor((28 + 2 - 2 - 1) / 2) + 1 = 14) and a pooling
+    with ceil_mode (7x7, 2x2: ceil(5 / 2) + 1 = 4) build, and a training step lowers the loss."""
+    from engine.losses import SoftmaxCrossEntropy
+    from engine.optim import SGD
+
+    model = Sequential.from_spec({"input": [1, 28, 28], "layers": [
+        {"type": "conv", "filters": 8, "kernel": 3, "stride": 2, "padding": 1}, {"type": "relu"},
+        {"type": "conv", "filters": 4, "kernel": 3, "stride": 2},            # floor((14 - 3) / 2) + 1 = 6
+        {"type": "maxpool", "size": 4, "stride": 4, "ceil_mode": True},      # ceil((6 - 4) / 4) + 1 = 2
+        {"type": "avgpool", "size": 2, "stride": 1, "padding": 1, "count_include_pad": False},  # (2 + 2 - 2) + 1 = 3
+        {"type": "flatten"}, {"type": "dense", "units": 10}]}, seed=0, dtype=np.float64)
+    assert [s[1:] for s in model.shapes[:5]] == [(14, 14), (14, 14), (6, 6), (2, 2), (3, 3)]
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((8, 1, 28, 28)), rng.integers(0, 10, 8)
+    loss, opt = SoftmaxCrossEntropy(), SGD(lr=0.05)
+    first = loss.forward(model.forward(x, train=True), y)
+    for _ in range(5):
+        value = loss.forward(model.forward(x, train=True), y)
+        model.backward(loss.backward())
+        opt.step(model.params, model.grads)
+    assert loss.forward(model.forward(x), y) < first
+
+
+def test_the_notes_alexnet_first_layer():
+    """224x224x3, 96 kernels of 11x11, stride 4, padding 2: floor((224 + 4 - 11) / 4) + 1 = 55."""
+    model = Sequential.from_spec({"input": [3, 224, 224], "layers": [
+        {"type": "conv", "filters": 96, "kernel": 11, "stride": 4, "padding": 2}]})
+    assert model.shapes[0] == (96, 55, 55)
+    assert model.num_params == 96 * (3 * 11 * 11 + 1)
+
+
+def test_pooling_options_are_saved_in_the_spec_and_checked():
+    model = Sequential.from_spec([{"type": "avgpool", "size": 2, "ceil_mode": True, "count_include_pad": False}])
+    assert model.spec["layers"][0] == {"type": "avgpool", "name": "pool1", "size": 2, "stride": None, "padding": 0,
+                                       "ceil_mode": True, "count_include_pad": False}
+    for bad in ({"type": "maxpool", "ceil_mode": 1}, {"type": "avgpool", "count_include_pad": "no"}):
+        with pytest.raises(EngineError) as e:
+            Sequential.from_spec([bad])
+        assert e.value.code == "bad_flag"
+    with pytest.raises(EngineError) as e:  # max pooling has no divisor: PyTorch's MaxPool2d takes no such option
+        Sequential.from_spec([{"type": "maxpool", "count_include_pad": False}])
+    assert e.value.code == "unknown_setting" and "count_include_pad" in str(e.value)

@@ -83,9 +83,12 @@ def test_convolution_output_size_text(convolution_case):
     oh, ow = conv_output_shape(h, x.shape[2], k.shape[2], k.shape[3], c["padding"], c["stride"])
     assert (oh, ow) == np.array(c["output"]).shape
     text = formula(h, k.shape[2], c["padding"], c["stride"])
-    lhs, rhs = c["output_size"].split("=", 1)
-    # the notes write the same arithmetic in different orders; the numbers and the result agree
-    assert sorted(re.findall(r"\d+", text.split("=", 1)[1])) == sorted(re.findall(r"\d+", rhs))
+    # the notes write OH = (H + 2P - FH)/S + 1 (D = 1, S dividing the room); the engine writes PyTorch's
+    # floor((H + 2P - D(FH - 1) - 1) / S) + 1 with the floor shown: both come to the notes' result
+    notes = c["output_size"].split("=")[1]
+    assert re.fullmatch(r"[\d\s()+\-*/]+", notes)
+    assert eval(notes.replace("/", "//")) == oh == int(c["output_size"].rsplit("=", 1)[1])
+    assert f"({h} + 2·{c['padding']} − 1·({k.shape[2]} − 1) − 1) / {c['stride']}⌋ + 1" in text
     assert text.endswith(f"= {oh}")
 
 
