@@ -120,7 +120,10 @@ def engine_message(lang: str, error: EngineError) -> str:
 
 
 def _sentence(text: str) -> str:
-    """Start with a capital letter ("the input ..." -> "The input ...")."""
+    """Start with a capital letter ("the input ..." -> "The input ..."), unless it starts with a
+    setting's name as it is written in a request ("ceil_mode must be ...")."""
+    if "_" in text.split(" ", 1)[0]:
+        return text
     return text[:1].upper() + text[1:]
 
 

@@ -30,6 +30,11 @@ CONV_PRESETS: dict[str, dict] = {
                     [[0, 1, 0], [1, 1, 1], [0, 1, 0]],
                     [[1, 1, 0], [0, 0, 0], [0, 1, 1]]]],
         "bias": [1], "stride": 1, "padding": 0},
+    # Our own: a stride that does not divide the room left, floor((6 - 3) / 2) + 1 = 2 columns, as in
+    # PyTorch: the windows start at columns 1 and 3, and column 6 is never read.
+    "floor": {"input": [[1, 0, 2, 1, 0, 9], [0, 1, 3, 2, 1, 9], [2, 1, 0, 1, 2, 9], [1, 2, 1, 0, 1, 9],
+                        [0, 1, 2, 1, 0, 9]],
+              "kernel": [[1, 0, 1], [0, 1, 0], [1, 0, 1]], "bias": 0, "stride": 2, "padding": 0},
 }
 
 POOL_INPUT = [[1, 2, 3, 3], [0, 1, 1, 5], [3, 0, 1, 0], [1, 4, 1, 2]]
@@ -43,4 +48,8 @@ POOL_PRESETS: dict[str, dict] = {
                         [4, 2, 9, 7, 2, 0, 6, 5], [6, 5, 1, 0, 7, 3, 2, 1], [8, 2, 3, 1, 5, 4, 9, 7],
                         [3, 1, 7, 6, 2, 1, 4, 2], [5, 4, 2, 0, 6, 2, 3, 3]],
               "mode": "max", "size": 2, "stride": 2, "padding": 0, "shift": "right"},
+    # Our own: 5x5, 2x2 windows, stride 2. Rounding down (PyTorch's default) gives 2x2 and never reads
+    # the last row and column (the 9s); ceil_mode gives ceil(3 / 2) + 1 = 3x3, the last windows cut.
+    "ceil": {"input": [[1, 2, 3, 3, 9], [0, 1, 1, 5, 9], [3, 0, 1, 0, 9], [1, 4, 1, 2, 9], [9, 9, 9, 9, 9]],
+             "mode": "max", "size": 2, "stride": 2, "padding": 0, "ceil_mode": True},
 }

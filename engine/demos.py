@@ -110,11 +110,12 @@ class ShiftDemo:
         return self.output_changed_count / self.output_changed.size
 
 
-def pool_translation(x, size=2, stride=None, padding=0, mode="max", direction="right") -> ShiftDemo:
-    """Pool ``x`` (C, H, W) and its one-pixel shift (zeros come in), and compare cell by cell."""
+def pool_translation(x, size=2, stride=None, padding=0, mode="max", direction="right", **options) -> ShiftDemo:
+    """Pool ``x`` (C, H, W) and its one-pixel shift (zeros come in), and compare cell by cell.
+    ``options``: ``ceil_mode`` and ``count_include_pad``, as :func:`engine.reference.pool2d_trace`."""
     x = _check_grid(x, "the input", 3)
     shifted = shift_image(x, direction)
-    pooled = pool2d_trace(x, size, stride, padding, mode)[0]
-    shifted_pooled = pool2d_trace(shifted, size, stride, padding, mode)[0]
+    pooled = pool2d_trace(x, size, stride, padding, mode, **options)[0]
+    shifted_pooled = pool2d_trace(shifted, size, stride, padding, mode, **options)[0]
     return ShiftDemo(direction=direction, shifted=shifted, pooled=pooled, shifted_pooled=shifted_pooled,
                      input_changed=shifted != x, output_changed=shifted_pooled != pooled)

@@ -46,7 +46,7 @@ def flag(value, what: str) -> bool:
     """A yes/no option (``ceil_mode``, ``count_include_pad``): ``True`` or ``False``, nothing else
     (not 0 or 1: a request must not look accepted while an option meant something else)."""
     if not isinstance(value, bool):
-        raise EngineError("bad_flag", f"{what} must be true or false, got {str(value)[:40]}",
+        raise EngineError("not_boolean", f"{what} must be true or false, got {str(value)[:40]}",
                           setting=what, value=str(value)[:40])
     return value
 

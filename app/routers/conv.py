@@ -4,7 +4,7 @@ from fastapi import APIRouter, Response
 from engine.demos import im2col_matrix
 from engine.errors import EngineError
 from engine.reference import conv2d_trace
-from engine.shapes import conv_output_shape, formula, pair
+from engine.shapes import conv_output_shape, formula, pair, unread
 
 from .. import arrays, compute
 from ..responses import to_json
@@ -68,6 +68,7 @@ def trace_json(body: ConvTraceRequest) -> bytes:
         "padded_shape": [x.shape[0], x.shape[1] + 2 * ph, x.shape[2] + 2 * pw],
         "stride": [sh, sw], "padding": [ph, pw], "dilation": [dh, dw],
         "formula": [formula(x.shape[1], kh, ph, sh, dh, "H"), formula(x.shape[2], kw, pw, sw, dw, "W")],
+        "unread": {"rows": unread(x.shape[1], kh, ph, sh, dh), "cols": unread(x.shape[2], kw, pw, sw, dw)},
         "activation": body.activation, "steps": steps, "im2col": im2col,
     })
 

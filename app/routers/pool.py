@@ -4,7 +4,7 @@ from fastapi import APIRouter, Response
 from engine.demos import pool_translation
 from engine.errors import EngineError
 from engine.reference import pool2d_trace
-from engine.shapes import formula, pair, pool_output_shape
+from engine.shapes import formula, pair, pool_output_shape, unread
 
 from .. import arrays, compute
 from ..responses import to_json
@@ -35,15 +35,20 @@ def trace_json(body: PoolTraceRequest) -> bytes:
     for value, what, limit in ((body.size, "size", MAX_KERNEL_SIDE), (stride, "stride", MAX_STRIDE),
                                (body.padding, "padding", MAX_PADDING)):
         arrays.check_int(value, what, limit)
+    if body.mode == "max" and body.count_include_pad is not None:  # (PyTorch's MaxPool2d has no such option)
+        raise EngineError("count_include_pad_max", "count_include_pad is for average pooling; max pooling never "
+                          "counts cells", setting="count_include_pad")
+    count_include_pad = True if body.count_include_pad is None else body.count_include_pad
+    options = {"ceil_mode": body.ceil_mode, "count_include_pad": count_include_pad}
     try:
-        oh, ow = pool_output_shape(x.shape[1], x.shape[2], body.size, stride, body.padding)
+        oh, ow = pool_output_shape(x.shape[1], x.shape[2], body.size, stride, body.padding, ceil_mode=body.ceil_mode)
         kh, kw = pair(body.size, "size")
         cells = x.shape[0] * oh * ow * kh * kw
         if cells > MAX_TRACE_PRODUCTS:  # each window's cells are listed: as many as a convolution's products
             raise EngineError("pool_trace_too_long", f"this trace would list {cells:,} window cells; at most "
                               f"{MAX_TRACE_PRODUCTS:,} can be shown", cells=f"{cells:,}",
                               limit=f"{MAX_TRACE_PRODUCTS:,}")
-        out, steps = pool2d_trace(x, body.size, stride, body.padding, body.mode)
+        out, steps = pool2d_trace(x, body.size, stride, body.padding, body.mode, **options)
     except EngineError as error:
         if error.code in _WINDOW_CODES:  # the same arithmetic, said of a pooling window
             error.code = _WINDOW_CODES[error.code]
@@ -51,7 +56,7 @@ def trace_json(body: PoolTraceRequest) -> bytes:
     (kh, kw), (sh, sw), (ph, pw) = pair(body.size, "size"), pair(stride, "stride"), pair(body.padding, "padding")
     translation = None
     if body.shift:
-        demo = pool_translation(x, body.size, stride, body.padding, body.mode, body.shift)
+        demo = pool_translation(x, body.size, stride, body.padding, body.mode, body.shift, **options)
         unflat = (lambda a: a[0]) if flat else (lambda a: a)
         translation = {
             "direction": demo.direction, "shifted_input": arrays.to_json(unflat(demo.shifted)),
@@ -67,7 +72,11 @@ def trace_json(body: PoolTraceRequest) -> bytes:
         "output_shape": list(out.shape[1:]) if flat else list(out.shape),
         "input_shape": list(x.shape), "padded_shape": [x.shape[0], x.shape[1] + 2 * ph, x.shape[2] + 2 * pw],
         "mode": body.mode, "size": [kh, kw], "stride": [sh, sw], "padding": [ph, pw],
-        "formula": [formula(x.shape[1], kh, ph, sh, 1, "H"), formula(x.shape[2], kw, pw, sw, 1, "W")],
+        "ceil_mode": body.ceil_mode, "count_include_pad": count_include_pad if body.mode == "avg" else None,
+        "formula": [formula(x.shape[1], kh, ph, sh, 1, "H", body.ceil_mode),
+                    formula(x.shape[2], kw, pw, sw, 1, "W", body.ceil_mode)],
+        "unread": {"rows": unread(x.shape[1], kh, ph, sh, 1, body.ceil_mode),
+                   "cols": unread(x.shape[2], kw, pw, sw, 1, body.ceil_mode)},
         "steps": steps, "translation": translation,
     })
 

@@ -42,6 +42,14 @@ IntOrPair = Annotated[int | list[int], PlainValidator(_int_or_pair), WithJsonSch
      "description": "one whole number, or [vertical, horizontal]"})]
 
 
+class Unread(BaseModel):
+    """The input rows and columns (0-based, without padding) that no window reads: the last ones a
+    stride leaves over (the output size rounds down), and the gaps of a stride larger than the window."""
+
+    rows: list[int]
+    cols: list[int]
+
+
 class ErrorResponse(BaseModel):
     """Every 4xx answer: ``detail`` is the message in the request's language, ``code`` is stable."""
 

@@ -3,7 +3,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from .common import Grid, IntOrPair, NumberOrList
+from .common import Grid, IntOrPair, NumberOrList, Unread
 
 
 class ConvTraceRequest(BaseModel):
@@ -56,7 +56,9 @@ class ConvTraceResponse(BaseModel):
     stride: list[int]
     padding: list[int]
     dilation: list[int]
-    formula: list[str] = Field(description="the output-size arithmetic for OH and OW, numbers filled in")
+    formula: list[str] = Field(description="the output-size arithmetic for OH and OW, numbers filled in, the "
+                               "floor shown")
+    unread: Unread = Field(description="input rows and columns no window reads (PyTorch never reads them)")
     activation: str | None
     steps: list[ConvStep]
     im2col: Im2colView | None = Field(description="null when the matrix is too large to show")

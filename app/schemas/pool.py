@@ -3,7 +3,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from .common import Grid, IntOrPair
+from .common import Grid, IntOrPair, Unread
 
 
 class PoolTraceRequest(BaseModel):
@@ -13,6 +13,10 @@ class PoolTraceRequest(BaseModel):
     size: IntOrPair = 2
     stride: IntOrPair | None = Field(None, description="default: the window size")
     padding: IntOrPair = 0
+    ceil_mode: bool = Field(False, strict=True, description="round the output size up, as PyTorch's ceil_mode: "
+                            "a last, partial window is kept if it starts inside the input or its left padding")
+    count_include_pad: bool | None = Field(None, strict=True, description="average pooling only (default true, "
+                                           "as PyTorch): divide by the window's cells including the padding")
     shift: Literal["right", "left", "down", "up"] | None = Field(
         None, description="also shift the input one pixel this way and count what changes")
 
@@ -56,6 +60,10 @@ class PoolTraceResponse(BaseModel):
     size: list[int]
     stride: list[int]
     padding: list[int]
-    formula: list[str]
+    ceil_mode: bool
+    count_include_pad: bool | None = Field(description="average pooling: whether padding cells are counted")
+    formula: list[str] = Field(description="the output-size arithmetic for OH and OW: floor, or ceil with "
+                               "ceil_mode (\u2192 n when PyTorch drops a last window that would start in the padding)")
+    unread: Unread = Field(description="input rows and columns no window reads (PyTorch never reads them)")
     steps: list[PoolStep]
     translation: PoolTranslation | None = None

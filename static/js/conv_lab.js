@@ -35,7 +35,8 @@ const url = new UrlState([
 
 const state = presetState(url, fromPreset);
 const view = new ConvView(
-  {input: $('input-grids'), kernel: $('kernel-grids'), output: $('output-grids'), math: $('math'), formula: $('formula-text')},
+  {input: $('input-grids'), kernel: $('kernel-grids'), output: $('output-grids'), math: $('math'), formula: $('formula-text'),
+   unread: $('unread-note')},
   {onInput: onGridInput});
 const im2col = new Im2colView($('im2col-body'));
 const save = () => url.write(state);
@@ -145,6 +146,7 @@ const server = new ServerCycle('/api/conv', {
   fail: () => {
     player.setCount(0);
     view.clearMath();
+    view.showUnread(null);
     $('formula-text').textContent = '';
   },
 });

@@ -1,7 +1,7 @@
 // The convolution lab's picture: input channels (with their padding), the filters, the feature
 // maps, and the current step's arithmetic. Every number comes from the server's trace.
 import {Grid} from './grid.js';
-import {fmt, showFormula, term} from './format.js';
+import {fmt, showFormula, showUnread, term} from './format.js';
 import {t} from './i18n.js';
 
 function block(container, caption) {
@@ -18,7 +18,7 @@ function block(container, caption) {
 }
 
 export class ConvView {
-  /** elements: {input, kernel, output, math, formula}; onInput(kind, indices, values) for edits. */
+  /** elements: {input, kernel, output, math, formula, unread}; onInput(kind, indices, values) for edits. */
   constructor(elements, {onInput}) {
     this.el = elements;
     this.onInput = onInput;
@@ -73,6 +73,12 @@ export class ConvView {
          label: `${t('conv.output')} ${filters > 1 ? f + 1 : ''}`.trim(), className: 'output'}));
     }
     showFormula(this.el.formula, trace.formula);
+    this.showUnread(trace);
+  }
+
+  /** Mark the input cells no window reads (from the trace; null: none). */
+  showUnread(trace) {
+    showUnread(this.inputGrids ?? [], trace?.padding ?? [0, 0], trace?.unread ?? null, this.el.unread, t);
   }
 
   /** The trace is out of date (an edit is on its way, or the server refused it). */

@@ -30,3 +30,26 @@ export function showFormula(container, lines) {
 export function shape(dims) {
   return dims.join('×');
 }
+
+/** The input cells no window reads (an answer's `unread`: 0-based rows and columns of the input)
+ * marked on `grids` (padding [ph, pw]), and said in `note`: PyTorch never reads them. null clears. */
+export function showUnread(grids, padding, unread, note, t) {
+  const [ph, pw] = padding;
+  for (const g of grids) {
+    const cells = [];
+    if (unread) {
+      for (let r = 0; r < g.rows; r++) {
+        for (let c = 0; c < g.cols; c++) {
+          if (unread.rows.includes(r) || unread.cols.includes(c)) cells.push([r + ph, c + pw]);
+        }
+      }
+    }
+    g.highlight(cells, 'unread');
+  }
+  const lines = [];
+  const list = (indices) => indices.map((i) => i + 1).join(', ');
+  if (unread?.rows.length) lines.push(t('unread.rows', {rows: list(unread.rows), count: unread.rows.length}));
+  if (unread?.cols.length) lines.push(t('unread.cols', {cols: list(unread.cols), count: unread.cols.length}));
+  note.textContent = lines.join(' ');
+  note.hidden = !lines.length;
+}

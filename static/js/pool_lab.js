@@ -9,7 +9,8 @@ const SHIFTS = ['', 'right', 'left', 'down', 'up'];
 function fromPreset(name) {
   const p = PRESETS[name];
   return {preset: name, input: p.input, mode: p.mode, size: p.size, stride: p.stride ?? p.size,
-          padding: p.padding ?? 0, shift: p.shift ?? '', step: 0};
+          padding: p.padding ?? 0, ceil_mode: p.ceil_mode ?? false, count_include_pad: p.count_include_pad ?? true,
+          shift: p.shift ?? '', step: 0};
 }
 
 const url = new UrlState([
@@ -19,6 +20,8 @@ const url = new UrlState([
   {name: 'size', type: types.int, default: 2},
   {name: 'stride', type: types.int, default: 2},
   {name: 'padding', type: types.int, default: 0},
+  {name: 'ceil_mode', type: types.bool, default: false},
+  {name: 'count_include_pad', type: types.bool, default: true},
   {name: 'shift', type: types.oneOf(SHIFTS), default: ''},
   {name: 'step', type: types.int, default: 0},
   {name: 'speed', type: types.float, default: 2},
@@ -26,6 +29,7 @@ const url = new UrlState([
 
 const state = presetState(url, fromPreset);
 const view = new PoolView({input: $('input-grid'), output: $('output-grid'), math: $('math'), formula: $('formula-text'),
+                           unread: $('unread-note'),
                            shiftPanel: $('shift-panel'), shiftSummary: $('shift-summary'), shiftGrids: $('shift-grids')},
                           {onInput: (values) => { state.input = values; edited(); server.refresh(); }});
 const save = () => url.write(state);
@@ -41,6 +45,8 @@ function syncPanel() {
                   stride: state.stride, padding: state.padding};
   for (const [id, v] of Object.entries(values)) $(id).value = v;
   $('mode').value = state.mode;
+  $('ceil-mode').checked = state.ceil_mode;
+  $('count-include-pad').checked = state.count_include_pad;
   $('shift').value = state.shift;
   $('preset').value = state.preset;
   document.body.dataset.mode = state.mode;
@@ -69,6 +75,12 @@ $('mode').addEventListener('change', () => {
   view.setPadding(Math.max(0, state.padding), state.mode);
   server.refresh();
 });
+$('ceil-mode').addEventListener('change', () => { state.ceil_mode = $('ceil-mode').checked; edited(); server.refresh(); });
+$('count-include-pad').addEventListener('change', () => {
+  state.count_include_pad = $('count-include-pad').checked;
+  edited();
+  server.refresh();
+});
 $('shift').addEventListener('change', () => { state.shift = $('shift').value; edited(); server.refresh(); });
 onPresetChosen(state, fromPreset, {save, load: rebuild});
 const fill = (f) => state.input.map((row) => row.map(f));
@@ -77,7 +89,9 @@ $('in-clear').addEventListener('click', () => { state.input = fill(() => 0); edi
 
 const server = new ServerCycle('/api/pool', {
   body: () => ({input: state.input, mode: state.mode, size: state.size, stride: state.stride, padding: state.padding,
-                shift: state.shift || null}),
+                ceil_mode: state.ceil_mode, shift: state.shift || null,
+                // (max pooling counts nothing: PyTorch's MaxPool2d has no count_include_pad, and the server refuses it)
+                ...(state.mode === 'avg' ? {count_include_pad: state.count_include_pad} : {})}),
   save,
   stale: () => view.markStale(),
   show: (trace) => {
@@ -87,6 +101,7 @@ const server = new ServerCycle('/api/pool', {
   fail: () => {
     player.setCount(0);
     view.clearMath();
+    view.showUnread(null);
     $('formula-text').textContent = '';
     view.showTranslation(null);
   },

@@ -1,13 +1,13 @@
 // The pooling lab's picture: the input with its padding, the pooled map filling in, the current
 // window's arithmetic, and the translation demo. Every number comes from POST /api/pool.
 import {Grid, gridBlock} from './grid.js';
-import {fmt, showFormula} from './format.js';
+import {fmt, showFormula, showUnread} from './format.js';
 import {t} from './i18n.js';
 
 const PAD = {max: '−∞', avg: 0}; // max pooling pads with -infinity (padding never wins), avg with zeros
 
 export class PoolView {
-  /** elements: {input, output, math, formula, shiftPanel, shiftSummary, shiftGrids}; onInput(values). */
+  /** elements: {input, output, math, formula, unread, shiftPanel, shiftSummary, shiftGrids}; onInput(values). */
   constructor(elements, {onInput}) {
     this.el = elements;
     this.onInput = onInput;
@@ -36,7 +36,13 @@ export class PoolView {
         label: t('pool.output'), className: 'output'});
     }
     showFormula(this.el.formula, trace.formula);
+    this.showUnread(trace);
     this.showTranslation(trace.translation);
+  }
+
+  /** Mark the input cells no window reads (from the trace; null: none). */
+  showUnread(trace) {
+    showUnread(this.inputGrid ? [this.inputGrid] : [], trace?.padding ?? [0, 0], trace?.unread ?? null, this.el.unread, t);
   }
 
   markStale() {
@@ -70,7 +76,14 @@ export class PoolView {
     const text = this.trace.mode === 'max'
       ? `max(${shown.join(', ')}) = `
       : `(${shown.join(' + ')}) / ${step.count} = ${fmt(step.sum)} / ${step.count} = `;
-    this.el.math.replaceChildren(where, text, result);
+    // A ceil_mode window cut at the edge of the padded input; padding left out of the count.
+    const notes = [];
+    if (step.cells.length < this.trace.size[0] * this.trace.size[1]) notes.push(t('pool.window_cut'));
+    if (this.trace.mode === 'avg' && step.count < step.cells.length) notes.push(t('pool.pad_not_counted'));
+    const note = document.createElement('span');
+    note.className = 'window-note';
+    note.textContent = notes.length ? ` (${notes.join('; ')})` : '';
+    this.el.math.replaceChildren(where, text, result, note);
   }
 
   clearMath() {

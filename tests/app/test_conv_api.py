@@ -55,8 +55,9 @@ def test_textbook_outputs(client, textbook, name):
     assert [s["value"] for s in data["steps"]] == [v for row in case["output"] for v in row]
     if "output_size" in case:  # "OH = (3 + 2*1 - 2)/1 + 1 = 4" or "W2 = (5 - 3 + 2*0)/2 + 1 = 2"
         assert data["formula"][0].endswith(f"= {oh}") and data["formula"][1].endswith(f"= {ow}")
-        if case["output_size"].startswith("OH"):
-            assert data["formula"][0] == case["output_size"]
+        h, k, p, s = len(case["input"]), len(case["kernel"]), case["padding"], case["stride"]
+        # the notes' (H + 2P - K)/S + 1 as PyTorch writes it: floor((H + 2P - 1*(K - 1) - 1) / S) + 1
+        assert data["formula"][0].startswith(f"OH = ⌊({h} + 2·{p} − 1·({k} − 1) − 1) / {s}⌋ + 1 = ")
 
 
 def test_first_steps_are_the_notes_arithmetic(client, textbook):
@@ -168,9 +169,7 @@ BAD = {
     "zero dilation": ({"dilation": 0}, "bad_dilation", "at least 1"),
     "channel mismatch": ({"kernel": [[[1]], [[1]]]}, "channel_mismatch", "2 channel(s) but the input has 1"),
     "kernel larger than padded input": ({"input": [[1, 2], [3, 4]], "kernel": np.ones((3, 3)).tolist()},
-                                        "kernel_too_big", "(2 + 2*0 - 3)/1 + 1 = 0"),
-    "stride does not fit": ({"input": np.ones((4, 4)).tolist(), "kernel": [[1, 1], [1, 1]], "stride": 3},
-                            "stride_does_not_fit", "(4 + 2*0 - 2)/3 + 1"),
+                                        "kernel_too_big", "OH = ⌊(2 + 2·0 − 1·(3 − 1) − 1) / 1⌋ + 1 = ⌊−1⌋ + 1 = 0"),
     "oversize input": ({"input": np.ones((80, 80)).tolist()}, "too_big", "at most 64"),
     "too many channels": ({"input": np.ones((17, 2, 2)).tolist(), "kernel": [[[1]]]}, "too_big", "channels"),
     "too many filters": ({"kernel": np.ones((17, 1, 1, 1)).tolist()}, "too_big", "filters"),
@@ -259,7 +258,7 @@ def test_malformed_requests(client):
 
 def test_messages_in_chinese(client):
     r = conv(client, "zh", input=[[1, 2], [3, 4]], kernel=np.ones((3, 3)).tolist())
-    assert r.json()["detail"] == "3×3 的卷积核放不进填充为 0 的 2×2 输入：OH = (2 + 2*0 - 3)/1 + 1 = 0"
+    assert r.json()["detail"] == "3×3 的卷积核放不进填充为 0 的 2×2 输入：OH = ⌊(2 + 2·0 − 1·(3 − 1) − 1) / 1⌋ + 1 = ⌊−1⌋ + 1 = 0"
     r = conv(client, "zh", **{**GOOD, "stride": 0})
     assert "步幅" in r.json()["detail"]
     r = conv(client, "zh", **{**GOOD, "input": [[1, "x"]]})
@@ -331,3 +330,20 @@ def test_traces_are_computed_in_a_worker_process(client):
     started = compute._state["pool"]
     assert started is not None and started._processes and os.getpid() not in started._processes
     assert compute.pool().submit(os.getpid).result(timeout=30) != os.getpid()
+
+
+def test_a_stride_that_leaves_a_remainder_rounds_down_and_says_what_is_never_read(client):
+    """PyTorch's floor((H + 2P - D(K - 1) - 1) / S) + 1, worked by hand: a 4x4 input, a 2x2 kernel,
+    stride 3 gives floor((4 - 1 - 1) / 3) + 1 = 1 (the engine used to refuse it); windows start at
+    row 0 only and read rows 0 and 1: rows and columns 3 and 4 (1-based) are never read."""
+    x = np.arange(16).reshape(4, 4).tolist()
+    data = conv(client, input=x, kernel=[[1, 1], [1, 1]], stride=3).json()
+    assert data["output"] == [[0 + 1 + 4 + 5]] and data["output_shape"] == [1, 1]
+    assert data["unread"] == {"rows": [2, 3], "cols": [2, 3]}
+    assert data["formula"][0] == "OH = ⌊(4 + 2·0 − 1·(2 − 1) − 1) / 3⌋ + 1 = ⌊0.6667⌋ + 1 = 1"
+    # 7 columns, a 3-wide kernel, stride 2, dilation 1: floor(4 / 2) + 1 = 3 windows at 0, 2, 4: all read
+    data = conv(client, input=np.ones((3, 7)).tolist(), kernel=np.ones((3, 3)).tolist(), stride=2).json()
+    assert data["output_shape"] == [1, 3] and data["unread"] == {"rows": [], "cols": []}
+    # a 1-wide kernel with stride 2 skips every other column: 1-based columns 2 and 4 are never read
+    data = conv(client, input=np.ones((1, 5)).tolist(), kernel=[[1]], stride=2).json()
+    assert data["output_shape"] == [1, 3] and data["unread"] == {"rows": [], "cols": [1, 3]}

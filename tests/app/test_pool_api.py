@@ -44,7 +44,9 @@ def test_stride_defaults_to_the_window_and_channels_are_kept(client):
     data = pool(client, input=x, size=2).json()
     assert data["stride"] == [2, 2] and data["output_shape"] == [2, 2, 3]
     assert [s["channel"] for s in data["steps"]] == [0] * 6 + [1] * 6
-    assert data["formula"] == ["OH = (4 + 2*0 - 2)/2 + 1 = 2", "OW = (6 + 2*0 - 2)/2 + 1 = 3"]
+    assert data["formula"] == ["OH = ⌊(4 + 2·0 − 1·(2 − 1) − 1) / 2⌋ + 1 = ⌊1⌋ + 1 = 2",
+                               "OW = ⌊(6 + 2·0 − 1·(2 − 1) − 1) / 2⌋ + 1 = ⌊2⌋ + 1 = 3"]
+    assert data["unread"] == {"rows": [], "cols": []} and data["ceil_mode"] is False
 
 
 def test_padding_never_wins_a_max_and_counts_in_an_average(client):
@@ -104,8 +106,13 @@ BAD = {
     "zero stride": ({"stride": 0}, "bad_stride", "at least 1"),
     "negative padding": ({"padding": -1}, "bad_padding", "negative"),
     "padding over half the window": ({"padding": 2}, "pool_padding_too_big", "half"),
-    "window larger than the input": ({"input": [[1]], "size": 3}, "window_too_big", "(1 + 2*0 - 3)/3 + 1"),
-    "stride does not fit": ({"input": np.ones((5, 5)).tolist()}, "stride_does_not_fit", "(5 + 2*0 - 2)/2 + 1"),
+    "window larger than the input": ({"input": [[1]], "size": 3}, "window_too_big",
+                                     "⌊(1 + 2·0 − 1·(3 − 1) − 1) / 3⌋ + 1 = ⌊−0.6667⌋ + 1 = 0"),
+    "ceil_mode as a number": ({"ceil_mode": 1}, "invalid_request", "ceil_mode"),
+    "count_include_pad as text": ({"mode": "avg", "count_include_pad": "false"}, "invalid_request",
+                                  "count_include_pad"),
+    "count_include_pad for max pooling": ({"mode": "max", "count_include_pad": False}, "count_include_pad_max",
+                                          "average pooling"),
     "oversize input": ({"input": np.ones((10, 70)).tolist()}, "too_big", "at most 64"),
     "huge window": ({"size": 30}, "too_large_value", "at most 16"),
     "unknown shift": ({"shift": "diagonal"}, "invalid_request", "right"),
@@ -127,7 +134,56 @@ def test_messages_in_chinese(client):
     r = pool(client, "zh", input=[[1]], size=3)
     assert r.json()["detail"].startswith("3×3 的池化窗口放不进")
     assert "池化方式" in pool(client, "zh", **GOOD, mode="median").json()["detail"]
-    assert "步幅" in pool(client, "zh", input=np.ones((5, 5)).tolist()).json()["detail"]
+    assert "平均池化" in pool(client, "zh", **GOOD, count_include_pad=True).json()["detail"]
+
+
+# PyTorch's answers, worked out by hand from its documented rules (torch.nn.MaxPool2d / AvgPool2d):
+# out = floor((H + 2P - K) / S) + 1, or with ceil_mode ceil(...) + 1 less a last window that would start
+# at (out - 1) * S >= H + P; an average divides by the window's cells in the padded input, or with
+# count_include_pad false by its cells in the input.
+def test_count_include_pad_false_as_in_the_issue(client):
+    """The issue's request: 2x2 windows, stride 2, padding 1 on [[1, 2], [3, 4]]. Each window holds one
+    input cell and three padding zeros: divided by 4 (the default) 0.25, 0.5, ...; by 1, the input."""
+    body = {"input": [[1, 2], [3, 4]], "mode": "avg", "size": 2, "stride": 2, "padding": 1}
+    assert pool(client, **body).json()["output"] == [[0.25, 0.5], [0.75, 1.0]]
+    data = pool(client, **body, count_include_pad=False).json()
+    assert data["output"] == [[1, 2], [3, 4]] and data["count_include_pad"] is False
+    assert [s["count"] for s in data["steps"]] == [1, 1, 1, 1]
+
+
+def test_a_stride_that_leaves_a_remainder_rounds_down_and_ceil_mode_rounds_up(client):
+    x = np.arange(1, 50).reshape(7, 7).tolist()  # row r, column c holds 7r + c + 1
+    data = pool(client, input=x, size=2).json()  # floor((7 - 2) / 2) + 1 = 3: row 7 and column 7 unread
+    assert data["output_shape"] == [3, 3] and data["unread"] == {"rows": [6], "cols": [6]}
+    assert data["output"][0] == [9, 11, 13]
+    assert "⌊2.5⌋ + 1 = 3" in data["formula"][0]
+    data = pool(client, input=x, size=2, ceil_mode=True).json()  # ceil(2.5) + 1 = 4; the 4th starts at 6 < 7
+    assert data["output_shape"] == [4, 4] and data["unread"] == {"rows": [], "cols": []}
+    assert data["output"][0] == [9, 11, 13, 14] and data["output"][3] == [44, 46, 48, 49]
+    last = data["steps"][-1]
+    assert last["cells"] == [[0, 6, 6]] and last["value"] == 49  # the window cut to its one cell inside
+    assert "⌈2.5⌉ + 1 = 4" in data["formula"][1]
+    data = pool(client, input=x, size=2, padding=1).json()  # floor((7 + 2 - 2) / 2) + 1 = 4
+    assert data["output_shape"] == [4, 4]
+    # 5x5, padding 1, ceil_mode: ceil((5 + 2 - 2) / 2) + 1 = 4, but the 4th window would start at 6 >= 5 + 1
+    data = pool(client, input=np.ones((5, 5)).tolist(), size=2, padding=1, ceil_mode=True).json()
+    assert data["output_shape"] == [3, 3] and data["formula"][0].endswith("= 4 → 3")
+
+
+def test_ceil_mode_average_divides_by_the_cells_inside_the_padded_input(client):
+    """3x3 input 1..9, 2x2 windows, stride 2, ceil_mode: PyTorch gives [[3, 4.5], [7.5, 9]] (the
+    last windows hold 2, 2 and 1 cells of the input and are divided by that many)."""
+    x = [[1, 2, 3], [4, 5, 6], [7, 8, 9]]
+    for count_include_pad in (True, False):
+        data = pool(client, input=x, mode="avg", size=2, ceil_mode=True, count_include_pad=count_include_pad).json()
+        assert data["output"] == [[3, 4.5], [7.5, 9]]
+        assert [s["count"] for s in data["steps"]] == [4, 2, 2, 1]
+
+
+def test_the_translation_demo_pools_with_the_same_options(client):
+    x = [[1, 2], [3, 4]]
+    data = pool(client, input=x, mode="avg", size=2, padding=1, count_include_pad=False, shift="right").json()
+    assert data["translation"]["shifted_output"] == [[0, 1], [0, 3]]  # each window holds one cell: the shifted input
 
 
 def test_answers_match_the_documented_models(client):

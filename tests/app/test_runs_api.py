@@ -273,6 +273,22 @@ def test_check_shows_the_layers_that_work_and_the_first_that_does_not(client):
     assert [row["output_shape"] for row in answer["layers"]] == [[4, 24, 24], [4, 12, 12]]
 
 
+def test_check_accepts_strides_that_leave_a_remainder_as_pytorch(client):
+    """The issue's network: conv 8@3x3 stride 2 padding 1 on 28x28 is floor((28 + 2 - 2 - 1) / 2) + 1 = 14
+    (it used to be refused); a 2x2 max-pool with ceil_mode on 7x7 is ceil((7 - 2) / 2) + 1 = 4."""
+    layers = [{"type": "conv", "filters": 8, "kernel": 3, "stride": 2, "padding": 1}, {"type": "relu"},
+              {"type": "flatten"}, {"type": "dense", "units": 10}]
+    answer = client.post("/api/networks/check", json={"layers": layers}).json()
+    assert answer["ok"], answer["error"]
+    assert [row["output_shape"] for row in answer["layers"]] == [[8, 14, 14], [8, 14, 14], [1568], [10]]
+    layers = [{"type": "conv", "filters": 2, "kernel": 3, "stride": 4},          # floor(25 / 4) + 1 = 7
+              {"type": "maxpool", "size": 2, "ceil_mode": True},                  # ceil(5 / 2) + 1 = 4
+              {"type": "avgpool", "size": 3, "stride": 1, "padding": 1, "count_include_pad": False}, *TIP]
+    answer = client.post("/api/networks/check", json={"layers": layers}).json()
+    assert answer["ok"], answer["error"]
+    assert [row["output_shape"] for row in answer["layers"][:3]] == [[2, 7, 7], [2, 4, 4], [2, 4, 4]]
+
+
 def test_check_a_network_that_ends_wrongly(client):
     answer = client.post("/api/networks/check", json={"layers": [{"type": "flatten"}, {"type": "dense", "units": 3}]}).json()
     assert not answer["ok"] and answer["error"]["code"] == "wrong_output" and answer["error"]["index"] == 1
@@ -299,6 +315,10 @@ TIP = [{"type": "flatten"}, {"type": "dense", "units": 10}]
      "duplicate_layer_name", ["Layer 2", "“a”"], "已经被前面的层用了"),
     ([{"type": "conv", "filters": 2, "kernel": 5, "bias": "yes"}] + TIP, 0, "bad_flag", ["true or false", "yes"], "必须是 true 或 false"),
     ([{"type": "flatten"}, {"type": "dense", "units": 10, "bias": [1]}], 1, "bad_flag", ["[1]"], "必须是 true 或 false"),
+    ([{"type": "maxpool", "ceil_mode": 1}] + TIP, 0, "bad_flag", ["ceil_mode", "1"], "必须是 true 或 false"),
+    ([{"type": "avgpool", "count_include_pad": "no"}] + TIP, 0, "bad_flag", ["count_include_pad", "no"],
+     "必须是 true 或 false"),
+    ([{"type": "maxpool", "count_include_pad": False}] + TIP, 0, "unknown_setting", ["count_include_pad"], "未知的设置"),
     ([{"type": "conv", "filters": 2, "kernel": 5, "init": "zeros"}] + TIP, 0, "unknown_init", ["zeros", "he"], "初始化"),
     ([{"type": "prelu", "mode": "x"}] + TIP, 0, "bad_prelu_mode", ["layer", "channel"], "必须是"),
     ([{"type": "conv", "filters": 3, "kernel": 3}, {"type": "maxout", "k": 2}] + TIP, 1, "maxout_channels",
