@@ -23,8 +23,10 @@ def test_each_preset_plays_to_the_notes_numbers(page, live_server, console_error
     assert grid_values(page, "#output-grids") == case["output"]
     if "padding" in name:
         assert page.locator("#input-grids .cell.pad").count() == 5 * 5 - 3 * 3
-    if "output_size" in case and case["output_size"].startswith("OH"):
-        expect(page.locator("#formula")).to_contain_text(case["output_size"])
+    if "output_size" in case and case["output_size"].startswith("OH"):  # the notes' sum, PyTorch's floor shown
+        h, k, p, s = len(case["input"]), len(case["kernel"]), case["padding"], case["stride"]
+        expect(page.locator("#formula")).to_contain_text(f"OH = ⌊({h} + 2·{p} − 1·({k} − 1) − 1) / {s}⌋ + 1")
+        expect(page.locator("#formula")).to_contain_text(case["output_size"].rsplit("=", 1)[1].strip())
     if name == "5x5 image, 3x3 filter, ReLU":
         shoot(page, "conv-relu5x5-end.png")
     assert console_errors == []
@@ -146,7 +148,7 @@ def test_bad_input_is_explained_on_the_page(page, live_server, console_errors):
     expect(page.locator("#alerts")).to_be_hidden()
     page.fill("#k-rows", "4")
     page.dispatch_event("#k-rows", "change")
-    expect(page.locator("#alerts")).to_contain_text("OH = (3 + 2*0 - 4)/1 + 1 = 0")
+    expect(page.locator("#alerts")).to_contain_text("OH = ⌊(3 + 2·0 − 1·(4 − 1) − 1) / 1⌋ + 1 = ⌊−1⌋ + 1 = 0")
     shoot(page, "conv-error.png")
     page.fill("#padding", "1")
     settle(page)
@@ -169,4 +171,26 @@ def test_multichannel_and_im2col(page, live_server, console_errors):
     settle(page)
     assert page.locator("#output-grids .grid").count() == 2
     expect(page.locator(".player-counter")).to_have_text("Step 4 of 8")  # an edit keeps the step
+    assert console_errors == []
+
+
+def test_a_stride_that_leaves_a_column_marks_the_cells_never_read(page, live_server, console_errors):
+    """The floor preset: a 5x6 input, a 3x3 kernel, stride 2. PyTorch: floor((6 - 3) / 2) + 1 = 2 columns,
+    windows at columns 1 and 3 (1-based): column 6 is never read (its 9s never reach the output)."""
+    open_lab(page, f"{live_server}/conv?preset=floor&lang=en")
+    expect(page.locator("#formula")).to_contain_text("OW = ⌊(6 + 2·0 − 1·(3 − 1) − 1) / 2⌋ + 1 = ⌊1.5⌋ + 1 = 2")
+    unread = page.locator("#input-grids .cell.unread")
+    expect(unread).to_have_count(5)
+    assert unread.evaluate_all("els => els.map(e => +e.dataset.col)") == [5] * 5
+    expect(page.locator("#unread-note")).to_have_text("No window covers input column(s) 6: PyTorch never reads them.")
+    shoot(page, "conv-floor.png")
+    page.fill("#stride", "1")  # stride 1: every column is read
+    settle(page)
+    expect(unread).to_have_count(0)
+    expect(page.locator("#unread-note")).to_be_hidden()
+    page.click("a[data-lang=zh]")  # the same cells, said in Chinese
+    settle(page)
+    page.fill("#stride", "2")
+    settle(page)
+    expect(page.locator("#unread-note")).to_have_text("没有窗口覆盖输入的第 6 列：PyTorch 从不读取它们。")
     assert console_errors == []

@@ -85,3 +85,47 @@ def test_language_switch_and_presenter_mode(page, live_server, console_errors):
     page.fill("#input-grid input.cell >> nth=0", "")
     expect(page.locator("#alerts")).to_contain_text("第 1 行，第 1 列")
     assert all("422" in e for e in console_errors), console_errors
+
+
+def test_ceil_mode_and_count_include_pad(page, live_server, console_errors):
+    """The ceil preset: 5x5, 2x2 max windows, stride 2, ceil_mode. PyTorch: ceil((5 - 2) / 2) + 1 = 3;
+    without ceil_mode floor(1.5) + 1 = 2, and the last row and column (the 9s) are never read."""
+    open_lab(page, f"{live_server}/pool?preset=ceil&lang=en")
+    expect(page.locator("#ceil-mode")).to_be_checked()
+    expect(page.locator("#formula-text")).to_contain_text("OH = ⌈(5 + 2·0 − 1·(2 − 1) − 1) / 2⌉ + 1 = ⌈1.5⌉ + 1 = 3")
+    expect(page.locator("#count-include-pad")).to_be_hidden()  # max pooling divides by nothing
+    page.keyboard.press("End")
+    expect(page.locator(".player-counter")).to_have_text("Step 9 of 9")
+    assert grid_values(page, "#output-grid") == [[2, 5, 9], [4, 2, 9], [9, 9, 9]]
+    # the last window is cut to the one cell inside the input
+    assert page.eval_on_selector_all("#input-grid .cell.window", "els => els.map(e => +e.value)") == [9]
+    expect(page.locator("#math")).to_contain_text("max(9) = 9 (the window runs past the edge")
+    expect(page.locator("#input-grid .cell.unread")).to_have_count(0)
+    shoot(page, "pool-ceil.png", full_page=True)
+    page.uncheck("#ceil-mode")
+    settle(page)
+    assert "ceil_mode=" in page.url and page.locator("#preset").input_value() == ""
+    expect(page.locator("#formula-text")).to_contain_text("⌊1.5⌋ + 1 = 2")
+    expect(page.locator("#input-grid .cell.unread")).to_have_count(9)  # row 5 and column 5
+    expect(page.locator("#unread-note")).to_contain_text("input row(s) 5")
+    # average pooling with padding 1: the corner window holds one input cell and three zeros
+    page.select_option("#mode", "avg")
+    page.fill("#padding", "1")
+    settle(page)
+    expect(page.locator("#count-include-pad")).to_be_visible()
+    expect(page.locator("#count-include-pad")).to_be_checked()
+    page.click("h1")  # (out of the padding field: Home there moves the caret)
+    page.keyboard.press("Home")
+    expect(page.locator("#math")).to_contain_text("(0 + 0 + 0 + 1) / 4 = 1 / 4 = 0.25")
+    page.uncheck("#count-include-pad")
+    settle(page)
+    page.click("h1")
+    page.keyboard.press("Home")
+    expect(page.locator("#math")).to_contain_text("(0 + 0 + 0 + 1) / 1 = 1 / 1 = 1 (padding not counted)")
+    link = page.url
+    other = page.context.new_page()
+    open_lab(other, link)
+    expect(other.locator("#count-include-pad")).not_to_be_checked()
+    assert grid_values(other, "#output-grid")[0][0] == 1
+    other.close()
+    assert console_errors == []
