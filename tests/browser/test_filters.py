@@ -33,7 +33,7 @@ def test_the_notes_edge_detection_and_its_arithmetic(page, live_server, console_
     expect(page.locator("#output-size")).to_have_text("319×280 (width × height)")
     expect(page.locator("#cost-sliding")).to_contain_text("319 × 280 × 3 = 267,960 operations")
     expect(page.locator("#cost-dense")).to_contain_text("(320·280) × (319·280) = 8,003,072,000 entries")
-    expect(page.locator("#formula-text")).to_contain_text("OW = (320 + 2*0 - 2)/1 + 1 = 319")
+    expect(page.locator("#formula-text")).to_contain_text("OW = ⌊(320 + 2·0 − 1·(2 − 1) − 1) / 1⌋ + 1 = ⌊318⌋ + 1 = 319")
     assert page.eval_on_selector("#output-map canvas", "c => [c.width, c.height]") == [319, 280]
     assert page.eval_on_selector("#input-map canvas", "c => [c.width, c.height]") == [320, 280]
     # the traced block: its first step is the pixel minus its left neighbour, from the server's pixels
@@ -142,7 +142,11 @@ def test_errors_are_shown_in_words(page, live_server, console_errors):
     page.fill("#bias", "0")
     settle(page)
     expect(page.locator("#alerts")).to_be_hidden()
-    page.fill("#stride", "2")  # 28 - 2 = 26 is even but 28 - 1 = 27 is not: the stride does not fit vertically
+    page.fill("#stride", "2")  # 28 - 1 = 27 is odd: PyTorch rounds down, floor(27 / 2) + 1 = 14 (once refused)
+    settle(page)
+    expect(page.locator("#alerts")).to_be_hidden()
+    expect(page.locator("#formula-text")).to_contain_text("⌊13.5⌋ + 1 = 14")
+    page.fill("#padding", "-1")
     page.wait_for_selector("body[data-ready=error]")
-    expect(page.locator("#alerts")).to_contain_text("Stride 2 does not fit")
+    expect(page.locator("#alerts")).to_contain_text("negative")
     assert [e for e in console_errors if "422" not in e] == []
