@@ -44,9 +44,9 @@ def _image_and_kernel(image, kernel) -> tuple[np.ndarray, np.ndarray]:
 def apply(image, kernel, bias: float = 0.0, stride=1, padding=0, dilation=1) -> np.ndarray:
     """The feature map of ``image`` (H, W) under ``kernel`` (kh, kw): (OH, OW) float32.
 
-    Runs the fast im2col convolution (:func:`engine.fast.conv2d`) in float32; a kernel that does
-    not fit, or a stride that does not divide the room left, is an :class:`EngineError` showing
-    the output-size arithmetic.
+    Runs the fast im2col convolution (:func:`engine.fast.conv2d`) in float32; a stride that leaves
+    a remainder rounds the size down (as PyTorch); a kernel that does not fit is an
+    :class:`EngineError` showing the output-size arithmetic.
     """
     x, k = _image_and_kernel(image, kernel)
     conv_output_shape(x.shape[0], x.shape[1], k.shape[0], k.shape[1], padding, stride, dilation)
