@@ -179,7 +179,8 @@ def train_process(conn, config: RunConfig, load_data, *, max_seconds: float, pro
                 message = to_message(chosen, data.test_images, map_layers)
                 step = message.get("step", step)
                 if message["type"] == "progress":
-                    if control.pace is not None:  # the time left at this pace
+                    if control.pace is not None:  # the speed and the time left at this pace
+                        message["samples_per_s"] = min(message["samples_per_s"], control.pace * config.batch_size)
                         message["seconds_left"] = max(message["seconds_left"],
                                                       (message["steps_total"] - message["step"]) / control.pace)
                     if message["elapsed"] + control.waited >= max_seconds and not time_limited:

@@ -69,7 +69,8 @@ def test_a_run_at_two_steps_a_second_sends_every_step_at_that_pace(client, regis
     # 4 steps at 2 a second take 2 s: at least 1.5 s, and not much more (generous for a busy machine).
     assert 1.5 <= arrived[5] - arrived[1] <= 8, arrived
     last = [e for e in events if e["type"] == "progress"][-1]
-    assert last["seconds_left"] >= (last["steps_total"] - last["step"]) / 2  # the time left at this pace
+    assert last["seconds_left"] >= (last["steps_total"] - last["step"]) / 2  # the time left at this pace ...
+    assert last["samples_per_s"] <= 2 * 32                                   # ... and the speed
     # The history keeps every progress message but only the latest snapshot (in memory and on disk).
     assert [e.type for e in registry.store.events(run["id"])].count("snapshot") == 1
 
