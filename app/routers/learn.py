@@ -10,6 +10,7 @@ from engine.presets import PRESETS
 from engine.walkthrough import DEFAULTS
 
 from ..deps import SettingsDep
+from ..runs.base import MAX_PACE
 from ..runs.deps import mnist_available
 from ..schemas.runs import MAX_BATCH, MAX_EPOCHS, OPTIMIZERS
 from ..templating import render
@@ -26,7 +27,8 @@ def learn(request: Request, settings: SettingsDep):
     options = {"presets": PRESETS, "datasets": {"sample": True, "mnist": mnist_available(settings.data_dir)},
                "optimizers": list(OPTIMIZERS), "kinds": list(BUILDER_KINDS), "activations": list(ACTIVATIONS),
                "limits": {"max_epochs": MAX_EPOCHS, "max_batch_size": MAX_BATCH,
-                          "max_params": settings.max_model_params, "max_run_seconds": settings.max_run_seconds}}
+                          "max_params": settings.max_model_params, "max_run_seconds": settings.max_run_seconds,
+                          "max_pace": MAX_PACE}}
     return render(request, "learn.html", options=options)
 
 
