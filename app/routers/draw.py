@@ -23,7 +23,7 @@ from engine.data import normalise
 from engine.errors import EngineError
 from engine.explain import occlusion, saliency
 from engine.losses import softmax
-from engine.preprocess import FIELD, MAX_SIDE, as_input, preprocess
+from engine.preprocess import CENTRE_PIXEL, FIELD, MAX_SIDE, as_input, preprocess
 
 from .. import arrays
 from ..deps import ModelStoreDep, SettingsDep
@@ -124,7 +124,8 @@ def run_prediction(body: PredictRequest, store: ModelStore) -> dict:
         image = p.image
         steps = {"drawing_shape": list(p.drawing.shape), "bbox": list(p.bbox), "ink_percent": round(100 * p.ink, 2),
                  "scale": p.scale, "fitted": _rounded(p.fitted), "fitted_centre": list(p.fitted_centre),
-                 "offset": list(p.offset), "centre": list(p.centre)}
+                 "offset": list(p.offset), "centre": list(p.centre),
+                 "centre_pixel": [CENTRE_PIXEL, CENTRE_PIXEL]}
     else:
         image = as_input(drawing)
     x = normalise(image[None])

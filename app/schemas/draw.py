@@ -14,7 +14,7 @@ class PredictRequest(BaseModel):
                                                  "255 = full ink), with `shape`: what the draw page sends")
     shape: list[int] | None = Field(None, description="[H, W] of `pixels`")
     model: str | None = Field(None, description="a name from GET /api/models (default: lenet5)")
-    preprocess: bool | None = Field(None, strict=True, description="crop, fit 20 x 20 and centre by mass as MNIST was made; "
+    preprocess: bool | None = Field(None, strict=True, description="crop, fit 20 x 20 and put the centre of mass in pixel (14, 14) as MNIST was made; "
                                                       "default: yes unless the image is 28 x 28")
     layers: bool = Field(False, strict=True, description="include every layer's activations")
     explain: Literal["occlusion", "saliency"] | None = Field(
@@ -32,7 +32,10 @@ class PreprocessSteps(BaseModel):
     fitted: list[list[float]] = Field(description="the crop scaled to fit 20 x 20, longer side 20")
     fitted_centre: list[float] = Field(description="centre of mass (row, column) of `fitted`")
     offset: list[int] = Field(description="top, left where `fitted` is placed in the 28 x 28 field")
-    centre: list[float] = Field(description="centre of mass of `input28`: about (14, 14), the field's centre")
+    centre: list[float] = Field(description="centre of mass (row, column) of `input28`, pixel (i, j) covering "
+                                            "[i, i+1) x [j, j+1): inside `centre_pixel`, as in MNIST")
+    centre_pixel: list[int] = Field(description="the pixel (row, column), from 0, that MNIST puts every digit's centre "
+                                                "of mass in: (14, 14)")
 
 
 class LayerActivation(BaseModel):

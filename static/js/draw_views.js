@@ -69,6 +69,7 @@ export class StepsView {
     for (const id of ['step-drawing', 'step-crop', 'step-fit', 'input28']) blank($(id));
     $('step-bbox').hidden = true;
     $('mass-centre').hidden = true;
+    $('field-centre').hidden = true;
     for (const id of ['note-drawing', 'note-crop', 'note-fit', 'note-place']) $(id).textContent = '';
   }
 
@@ -114,8 +115,11 @@ export class StepsView {
     const marker = $('mass-centre');
     Object.assign(marker.style, {top: `${100 * cy / 28}%`, left: `${100 * cx / 28}%`});
     marker.hidden = false;
+    const [row, column] = s.centre_pixel;   // MNIST's centre pixel, outlined
+    Object.assign($('field-centre').style, {top: `${100 * row / 28}%`, left: `${100 * column / 28}%`});
+    $('field-centre').hidden = false;
     $('note-place').textContent = t('draw.step.place_note', {top: s.offset[0], left: s.offset[1],
-                                                              y: fmt(cy), x: fmt(cx)});
+                                                              y: fmt(cy), x: fmt(cx), row, column});
   }
 }
 

@@ -62,11 +62,25 @@ def test_centred_square_stays_centred():
     assert p.bbox == (30, 30, 40, 40)
     assert p.scale == pytest.approx(0.5)
     np.testing.assert_allclose(p.fitted, np.ones((20, 20)))
+    # its centre of mass (10, 10) goes to (14, 14), the corner of the centre pixel: inside it
     assert p.offset == (4, 4)
     expected = np.zeros((28, 28))
     expected[4:24, 4:24] = 1
     np.testing.assert_allclose(p.image, expected)
     assert p.centre == pytest.approx((14.0, 14.0))
+
+
+def test_centre_of_mass_goes_into_the_centre_pixel():
+    """A bar 20 tall and 2 wide, its left column full ink and its right one half: the column centre of
+    mass is (0.5 + 0.5 * 1.5) / 1.5 = 0.833 of it. Shifted 14 columns it is at 14.833, in the centre
+    pixel [14, 15) as MNIST has it; aiming at 14 instead would shift 13 and leave it at 13.833."""
+    d = canvas(20, 20)
+    d[:, 5] = 1
+    d[:, 6] = 0.5
+    p = preprocess(d)
+    assert p.fitted.shape == (20, 2)
+    assert p.offset == (4, 14)                    # rows 4..23, columns 14..15
+    assert p.centre == pytest.approx((14.0, 14 + 1.25 / 1.5))
 
 
 def test_position_and_size_on_the_canvas_do_not_matter():
@@ -115,10 +129,11 @@ def stroke(d, points, width=12):
     [(60, 40), (60, 240), (240, 240), (240, 40), (60, 40)],  # a box-shaped 0
     [(30, 30), (250, 30), (250, 150)],               # an L
 ])
-def test_centre_of_mass_lands_at_14_14(points):
+def test_centre_of_mass_lands_in_the_centre_pixel(points):
     p = preprocess(stroke(canvas(), points))
     cy, cx = p.centre
-    assert abs(cy - 14) <= 0.5 and abs(cx - 14) <= 0.5
+    eps = 1e-9                                  # the centre of mass is a sum of floats
+    assert 14 - eps <= cy < 15 and 14 - eps <= cx < 15
     # The shift moves the fitted digit's centre of mass by whole pixels onto the field's centre.
     fy, fx = p.fitted_centre
     assert (fy + p.offset[0], fx + p.offset[1]) == pytest.approx(p.centre)
@@ -155,7 +170,48 @@ def test_result_is_like_mnist():
     for image in load_sample().test_images[:50] / 255.0:
         p = preprocess(image)
         assert max(ink_bbox(p.image, 1e-9)[2:]) <= 20
-        assert abs(p.centre[0] - 14) <= 0.5 and abs(p.centre[1] - 14) <= 0.5
+        assert 14 <= p.centre[0] < 15 and 14 <= p.centre[1] < 15
+
+
+@pytest.fixture(scope="module")
+def mnist_test():
+    from engine.data import load_sample
+
+    sample = load_sample()
+    return sample.test_images / 255.0, sample.test_labels
+
+
+def test_mnist_own_placement(mnist_test):
+    """MNIST's placement, read from the data (not from this code): every bundled test digit's ink fits
+    20 x 20 exactly, and its centre of mass lies in pixel (14, 14), 14 <= row, column < 15."""
+    images, _ = mnist_test
+    centres = np.array([centre_of_mass(image) for image in images])
+    assert ((centres >= 14) & (centres < 15)).all()
+    assert all(max(ink_bbox(image, 0.0)[2:]) == BOX for image in images)
+
+
+def test_mnist_digits_come_back_unchanged(mnist_test):
+    """A digit of MNIST itself, sent through the preprocessing, is already what it makes: at least 99%
+    of the 2,000 bundled test digits come back exactly, pixel for pixel (all of them do today)."""
+    images, _ = mnist_test
+    unchanged = np.mean([np.array_equal(preprocess(image).image, image) for image in images])
+    assert unchanged >= 0.99, f"only {100 * unchanged:.2f}% of the MNIST test digits come back unchanged"
+
+
+def test_preprocessing_costs_the_pretrained_model_nothing(mnist_test):
+    """LeNet-5 (shipped, trained on MNIST) reads the preprocessed test digits at least as well as the raw."""
+    from pathlib import Path
+
+    from engine.data import normalise
+    from engine.model import Sequential
+
+    images, labels = mnist_test
+    model = Sequential.load(Path(__file__).resolve().parents[2] / "app" / "pretrained" / "lenet5.npz")
+    processed = np.stack([preprocess(image).image for image in images])
+    raw_accuracy = np.mean(model.predict_proba(normalise(images[:, None])).argmax(1) == labels)
+    accuracy = np.mean(model.predict_proba(normalise(processed[:, None])).argmax(1) == labels)
+    assert raw_accuracy > 0.98
+    assert accuracy >= raw_accuracy
 
 
 # --- refusals -------------------------------------------------------------------------------------
