@@ -178,6 +178,67 @@ def preprocess(drawing) -> Preprocessed:
                         centre=centre_of_mass(image), ink=float(a.mean()))
 
 
+# ---- does it look like a handwritten digit? ---------------------------------------------------------
+# Thresholds measured on the 2,000 bundled MNIST test digits (tests/engine/test_preprocess.py checks that
+# at most 1% of them are flagged; 6 of them, 0.3%, are, all by THICK_STROKES) and on drawings of the draw page's pad
+# (128 x 128, pen 8.5% of its side): a digit drawn across most of the pad has relative strokes of
+# 0.08-0.12, at half the pad 0.15-0.17, at a quarter 0.23-0.27, a round dot 0.36-0.40.
+DARK_BACKGROUND = 0.5   # the pad's edge (or the whole pad) more than half ink: light-on-dark or scribbled over
+THICK_STROKES = 0.2     # stroke width / digit size above this: above MNIST's 99.5th percentile, 0.194 (median 0.10)
+DOT = 0.3               # ... above this: a blot, not strokes (MNIST's largest is 0.294; a disc's is 0.5)
+
+
+@dataclass
+class DigitCheck:
+    """Whether a drawing looks like a handwritten digit as MNIST has them, and the numbers that say so.
+
+    - ``hint``: ``None`` (it does), ``"dark_on_light"`` (mostly ink, or ink all along the edge: inverted
+      or scribbled over), ``"dot"`` (one blot) or ``"draw_bigger"`` (strokes thick for the digit's size:
+      drawn small with the same pen);
+    - ``ink``: mean ink of the drawing, 0..1;
+    - ``border_ink``: mean ink of its outermost rows and columns (MNIST's are blank: 0);
+    - ``stroke``: the stroke width relative to the ink's size: ``2 * area / perimeter`` of the pixels at
+      least half as dark as the darkest (for a stroke of width w and length L: 2wL / 2L = w), over the
+      longer side of their bounding box (``inf`` when the ink has no edge: the whole drawing is ink).
+    """
+
+    hint: str | None
+    ink: float
+    border_ink: float
+    stroke: float
+
+    @property
+    def uncertain(self) -> bool:
+        """An answer for a drawing with a hint is a guess about something that is not a digit."""
+        return self.hint is not None
+
+
+def digit_check(drawing: np.ndarray) -> DigitCheck:
+    """A few array sums over a checked drawing (:func:`check_drawing`; H, W in [0, 1]): cheap enough for
+    every pen movement (under half a millisecond at the pad's 128 x 128)."""
+    a = np.asarray(drawing, dtype=np.float64)
+    ink = float(a.mean())
+    edge = np.concatenate([a[0], a[-1], a[1:-1, 0], a[1:-1, -1]])
+    border_ink = float(edge.mean())
+    dark = a >= 0.5 * a.max()
+    area = int(dark.sum())
+    padded = np.pad(dark, 1)   # outside the drawing counts as background: a stroke along the edge has an edge
+    perimeter = int((padded[1:] != padded[:-1]).sum() + (padded[:, 1:] != padded[:, :-1]).sum())
+    rows, cols = np.flatnonzero(dark.any(axis=1)), np.flatnonzero(dark.any(axis=0))
+    size = max(rows[-1] - rows[0], cols[-1] - cols[0]) + 1
+    whole = dark.all()   # all ink: no inside edge (the padding gives it one around the outside)
+    stroke = math.inf if whole else 2 * area / perimeter / size
+    if ink > DARK_BACKGROUND or border_ink > DARK_BACKGROUND:
+        hint = "dark_on_light"
+    elif stroke > DOT:
+        hint = "dot"
+    elif stroke > THICK_STROKES:
+        hint = "draw_bigger"
+    else:
+        hint = None
+    return DigitCheck(hint=hint, ink=ink, border_ink=border_ink, stroke=stroke)
+
+
 def as_input(image) -> np.ndarray:
     """A 28 x 28 image taken as already preprocessed: checked like a drawing, and of the right size."""
     shape = np.shape(image)
