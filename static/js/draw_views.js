@@ -146,6 +146,7 @@ export class ResultView {
     $('result-empty').textContent = message;
     $('result-empty').hidden = false;
     $('top-guess').hidden = true;
+    this.showCheck(null);
     $('timing').textContent = '';
     for (const li of this.rows) {
       li.classList.remove('top');
@@ -156,10 +157,23 @@ export class ResultView {
     document.body.dataset.prediction = '';
   }
 
+  /** The server's digit check: its hint, and the answer marked uncertain (null: neither). */
+  showCheck(check) {
+    const $ = this.$;
+    const uncertain = Boolean(check?.uncertain);
+    $('draw-hint').textContent = check?.message ?? '';
+    $('draw-hint').hidden = !check?.message;
+    $('top-guess').classList.toggle('uncertain', uncertain);
+    $('uncertain-badge').hidden = !uncertain;
+    document.body.dataset.hint = check?.hint ?? '';
+    document.body.dataset.uncertain = uncertain ? 'yes' : 'no';
+  }
+
   show(answer) {
     const $ = this.$;
     $('result-empty').hidden = true;
     $('top-guess').hidden = false;
+    this.showCheck(answer.check);
     $('top-digit').textContent = String(answer.prediction);
     $('top-percent').textContent = t('draw.percent', {p: fmt(answer.percent[answer.prediction])});
     answer.probabilities.forEach((p, digit) => {
