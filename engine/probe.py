@@ -48,14 +48,14 @@ def cell_window(model, x: np.ndarray, layer: str, channel: int, row: int, column
     """The window behind ``layer``'s output at ``(channel, row, column)`` for the one input ``x``
     (1, C, H, W). Runs one forward pass (callers sharing ``model`` between threads hold its lock).
 
-    Errors (:class:`EngineError`): ``unknown_layer``; ``not_a_map_layer`` (neither convolution nor
+    Errors (:class:`EngineError`): ``no_such_layer``; ``not_a_map_layer`` (neither convolution nor
     pooling); ``cell_outside_map`` (an index outside the map, naming its size);
     ``window_in_padding``: a max-pooling window that reaches into the padding, whose cells are
     minus infinity and cannot be shown as numbers.
     """
     names = [l.name for l in model.layers]
     if layer not in names:
-        raise EngineError("unknown_layer", f"the model has no layer {layer!r}; its layers are {', '.join(names)}",
+        raise EngineError("no_such_layer", f"the model has no layer {layer!r}; its layers are {', '.join(names)}",
                           layer=layer, layers=", ".join(names))
     index = names.index(layer)
     target = model.layers[index]

@@ -140,7 +140,7 @@ def test_pool_cell_replayed_by_the_pool_lab(api, layer, cell):
 @pytest.mark.parametrize("probe, code, english, chinese", [
     ({"layer": "dense1", "channel": 0, "row": 0, "column": 0}, "not_a_map_layer", "only convolution and pooling",
      "只有卷积层和池化层"),
-    ({"layer": "conv9", "channel": 0, "row": 0, "column": 0}, "unknown_layer", "no layer conv9", "没有层 conv9"),
+    ({"layer": "conv9", "channel": 0, "row": 0, "column": 0}, "no_such_layer", "no layer conv9", "没有层 conv9"),
     ({"layer": "conv1", "channel": 6, "row": 0, "column": 0}, "cell_outside_map", "channel 6", "channel 6"),
     ({"layer": "conv1", "channel": 0, "row": -1, "column": 0}, "invalid_request", "row", "row"),
 ])

@@ -86,7 +86,7 @@ def test_lenet5_maxpool(x):
 
 
 @pytest.mark.parametrize("args, code", [
-    (("conv3", 0, 0, 0), "unknown_layer"), (("dense1", 0, 0, 0), "not_a_map_layer"),
+    (("conv3", 0, 0, 0), "no_such_layer"), (("dense1", 0, 0, 0), "not_a_map_layer"),
     (("relu1", 0, 0, 0), "not_a_map_layer"), (("conv1", 3, 0, 0), "cell_outside_map"),
     (("conv1", 0, -1, 0), "cell_outside_map"), (("conv2", 0, 0, 4), "cell_outside_map")])
 def test_refusals(model, x, args, code):
