@@ -138,7 +138,7 @@ def test_a_conv_cell_opens_in_the_conv_lab(page, live_server, console_errors, la
     assert value == pytest.approx(shown, rel=1e-3, abs=1e-4)
     if layer == "conv2":
         save(lab, "conv-from-draw-conv2-en.png")
-        lab.locator("#math").scroll_into_view_if_needed()
+        lab.locator("#output-block").scroll_into_view_if_needed()
         save(lab, "conv-from-draw-conv2-en-output.png")
     assert console_errors == []
 
