@@ -17,10 +17,11 @@ function pageLinks() {
   });
 }
 
-let links = null;
+// Collected when the toggle is bound (page.js runs before the labs' scripts): the markup's links only, so
+// that a link a page makes later (a run's share link, say) is not given presenter mode.
+let links = [];
 
 function carryPresenter(on) {
-  links ??= pageLinks();
   for (const a of links) a.setAttribute('href', withParams(a.getAttribute('href'), {presenter: on ? '1' : null}));
 }
 
@@ -38,6 +39,7 @@ export function setPresenter(on) {
 
 /** Make `[data-presenter-toggle]` buttons switch presenter mode, and the page's links carry it. */
 export function bindPresenterToggle(root = document) {
+  links = pageLinks();
   if (isPresenter()) carryPresenter(true);
   for (const b of root.querySelectorAll('[data-presenter-toggle]')) {
     b.setAttribute('aria-pressed', String(isPresenter()));
