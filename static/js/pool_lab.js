@@ -1,5 +1,6 @@
 // The pooling lab: state in the URL, edits -> POST /api/pool -> the player steps the windows.
 import {$, clampInt, onPresetChosen, onWholeNumber, presetState, ServerCycle, statePlayer} from './lab.js';
+import {keepFitted} from './fit.js';
 import {PoolView} from './pool_view.js';
 import {UrlState, types} from './urlstate.js';
 
@@ -30,6 +31,7 @@ const view = new PoolView({input: $('input-grid'), output: $('output-grid'), mat
                           {onInput: (values) => { state.input = values; edited(); server.refresh(); }});
 const save = () => url.write(state);
 const player = statePlayer($('player'), state, save, (i) => view.showStep(i));
+const fit = keepFitted($('input-grid').closest('.grids'), $('math'));
 
 function edited() {
   state.preset = '';
@@ -83,6 +85,7 @@ const server = new ServerCycle('/api/pool', {
   show: (trace) => {
     view.setTrace(trace);
     player.setCount(trace.steps.length, state.step);
+    fit();
   },
   fail: () => {
     player.setCount(0);

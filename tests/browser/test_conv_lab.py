@@ -119,7 +119,8 @@ def test_presenter_mode(page, live_server, console_errors):
     expect(page.locator(".side-panel")).to_be_visible()
     page.click("[data-presenter-toggle]")
     expect(page.locator("html")).to_have_class("presenter")
-    expect(page.locator(".side-panel")).to_be_hidden()
+    expect(page.locator("#stride")).to_be_visible()  # the side panel is a strip of the main settings
+    expect(page.locator("#in-rows")).to_be_hidden()  # without the input's set-up
     assert "presenter=1" in page.url
     size = page.evaluate("parseFloat(getComputedStyle(document.documentElement).fontSize)")
     assert size >= 20
@@ -131,7 +132,7 @@ def test_presenter_mode(page, live_server, console_errors):
     expect(page.locator("html")).to_have_class("presenter")
     expect(page.locator(".player-counter")).to_have_text("Step 6 of 16")
     page.click("[data-presenter-toggle]")
-    expect(page.locator(".side-panel")).to_be_visible()
+    expect(page.locator("#in-rows")).to_be_visible()
     assert "presenter" not in page.url
     assert console_errors == []
 
