@@ -46,7 +46,18 @@ export class Im2colView {
     this.biasGrid = new Grid(gridBlock(row, t('conv.bias')),
       {rows: bias.length, cols: 1, values: bias.map((b) => [b]), label: t('conv.bias'), density});
     operator(row, '=');
-    this.productGrid = new Grid(gridBlock(row, t('im2col.product', {rows: product.length, cols: product[0].length})),
+    // With an activation the product is z, the values before it; the feature map shows them after it.
+    const activation = trace.activation;
+    const productTitle = activation
+      ? t('im2col.product_before', {rows: product.length, cols: product[0].length, activation})
+      : t('im2col.product', {rows: product.length, cols: product[0].length});
+    if (activation) {
+      const note = document.createElement('p');
+      note.className = 'hint im2col-activation';
+      note.textContent = t('im2col.before_activation', {activation});
+      this.container.append(note);
+    }
+    this.productGrid = new Grid(gridBlock(row, productTitle),
       {rows: product.length, cols: product[0].length, values: product.map((r) => r.map(() => null)),
        label: t('im2col.product_label'), density});
   }

@@ -161,6 +161,18 @@ def test_multichannel_and_im2col(page, live_server, console_errors):
     page.keyboard.press("End")
     expect(page.locator(".player-counter")).to_have_text("Step 4 of 4")
     assert page.locator("#math .math-line").count() == 4  # one line per channel, then the bias
+    # each channel's line is labelled and ends with its subtotal (computed here with NumPy)
+    import numpy as np
+    from app.presets import CONV_PRESETS
+    p = CONV_PRESETS["multichannel"]
+    x, k = np.array(p["input"], dtype=float), np.array(p["kernel"], dtype=float)
+    subtotals = [(x[c, 1:4, 1:4] * k[0, c]).sum() for c in range(3)]
+    for c in range(3):
+        line = page.locator(f"#math .math-line[data-channel='{c + 1}']")
+        expect(line.locator(".channel-name")).to_have_text(f"channel {c + 1}: ")
+        expect(line.locator(".subtotal")).to_have_text(f"{subtotals[c]:g}")
+    total = " + ".join(f"{v:g}" for v in subtotals) + f" + {p['bias'][0]:g} = {sum(subtotals) + p['bias'][0]:g}"
+    expect(page.locator("#math .total-line")).to_have_text(total)
     product = grid_values(page, "#im2col-body .grid-block:last-child")
     assert [product[0]] == [[v for row in grid_values(page, "#output-grids") for v in row]]
     shoot(page, "conv-multichannel-im2col.png")
@@ -169,4 +181,14 @@ def test_multichannel_and_im2col(page, live_server, console_errors):
     settle(page)
     assert page.locator("#output-grids .grid").count() == 2
     expect(page.locator(".player-counter")).to_have_text("Step 4 of 8")  # an edit keeps the step
+    assert console_errors == []
+
+
+def test_im2col_says_its_values_are_before_the_activation(page, live_server, console_errors):
+    open_lab(page, f"{live_server}/conv?preset=relu5x5&lang=en&im2col=1")
+    expect(page.locator("#im2col-body")).to_contain_text("Output before relu (1×9)")
+    expect(page.locator("#im2col-body .im2col-activation")).to_contain_text("the feature map above shows relu(z)")
+    open_lab(page, f"{live_server}/conv?preset=basic&lang=en&im2col=1")
+    expect(page.locator("#im2col-body")).to_contain_text("Output (1×4)")
+    expect(page.locator("#im2col-body .im2col-activation")).to_have_count(0)
     assert console_errors == []
