@@ -159,7 +159,9 @@ export class RunView {
       epoch: latest ? String(latest.epoch) : '–',
       loss: latest ? shortNumber(latest.loss) : '–',
       accuracy: latest ? pct(latest.accuracy) : '–',
-      val: this.lastEpoch ? pct(this.lastEpoch.val_accuracy) : '–',
+      // (the test accuracy measured at the end of the last epoch; the result below is the final model's)
+      val: this.lastEpoch ? t('train.num.val_at', {accuracy: pct(this.lastEpoch.val_accuracy), epoch: this.lastEpoch.epoch})
+        : '–',
       speed: latest ? whole(latest.samples_per_s) : '–',
       left: latest && !FINISHED.has(this.state) ? duration(latest.seconds_left) : '–',
       lr: this.lr === null ? '–' : fmt(this.lr),
