@@ -2,6 +2,7 @@
 // as you edit, and a run started, watched and controlled. A run's URL (`?run=<id>`) opens the same
 // run in any number of browsers; each one replays the run's history and then follows it live.
 import {ApiError, Latest, clearAlert, getJSON, postJSON, showAlert} from './api.js';
+import {count} from './format.js';
 import {NetworkBuilder, decode, encode, toItem, toSpec} from './builder.js';
 import {lang, t} from './i18n.js';
 import {RunStream} from './run_stream.js';
@@ -124,8 +125,7 @@ async function checkNetwork() {
   if (!answer) return;
   builder.showCheck(answer);
   networkOk = answer.ok;
-  const total = answer.total_params.toLocaleString(document.documentElement.lang);
-  $('network-total').textContent = t('train.total', {params: total, limit: answer.max_params.toLocaleString(document.documentElement.lang)});
+  $('network-total').textContent = t('train.total', {params: count(answer.total_params), limit: count(answer.max_params)});
   const whole = answer.error && answer.error.index === null;
   showNetworkProblem(whole ? answer.error.detail : (answer.error ? t('train.problem.layer', {n: answer.error.index + 1}) : ''));
   updateButtons();
