@@ -3,6 +3,7 @@
 import {Grid} from './grid.js';
 import {fmt, showFormula, term} from './format.js';
 import {t} from './i18n.js';
+import {showRefused} from './lab.js';
 
 function block(container, caption) {
   const box = document.createElement('div');
@@ -152,5 +153,12 @@ export class ConvView {
 
   clearMath() {
     this.el.math.replaceChildren();
+  }
+
+  /** The server refused the configuration: no feature map is left on screen. */
+  showRefused() {
+    showRefused(this.el.output);
+    this.outputGrids = [];
+    this.trace = null;
   }
 }

@@ -190,6 +190,10 @@ async function compute() {
     }
     player.setCount(0);
     traceView.clear();
+    if (full) { // no out-of-date feature map under a refusal
+      $('output-map').hidden = true;
+      $('output-refused').hidden = false;
+    }
     document.body.dataset.ready = 'error';
     return;
   }
@@ -206,6 +210,8 @@ function show(data, full) {
   if (full) {
     outputMap.setData(data.output, data.scale);
     $('output-map').classList.remove('stale');
+    $('output-map').hidden = false;
+    $('output-refused').hidden = true;
   }
   $('input-size').textContent = t('filter.size', {rows: h, cols: w});
   $('kernel-size').textContent = t('filter.size', {rows: kh, cols: kw});

@@ -4,6 +4,7 @@
 // follows the player: the current window's column, its filter's row and their product light up.
 import {Grid, gridBlock} from './grid.js';
 import {t} from './i18n.js';
+import {showRefused} from './lab.js';
 
 function operator(container, text) {
   const op = document.createElement('div');
@@ -60,6 +61,13 @@ export class Im2colView {
     this.productGrid = new Grid(gridBlock(row, productTitle),
       {rows: product.length, cols: product[0].length, values: product.map((r) => r.map(() => null)),
        label: t('im2col.product_label'), density});
+  }
+
+  /** The server refused the configuration: no matrices are left on screen. */
+  showRefused() {
+    this.data = null;
+    this.trace = null;
+    showRefused(this.container);
   }
 
   showStep(i) {

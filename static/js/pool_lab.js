@@ -90,6 +90,7 @@ const server = new ServerCycle('/api/pool', {
     view.clearMath();
     $('formula-text').textContent = '';
     view.showTranslation(null);
+    view.showRefused();
   },
 });
 

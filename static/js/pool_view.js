@@ -3,6 +3,7 @@
 import {Grid, gridBlock} from './grid.js';
 import {fmt, showFormula} from './format.js';
 import {t} from './i18n.js';
+import {showRefused} from './lab.js';
 
 const PAD = {max: '−∞', avg: 0}; // max pooling pads with -infinity (padding never wins), avg with zeros
 
@@ -37,6 +38,13 @@ export class PoolView {
     }
     showFormula(this.el.formula, trace.formula);
     this.showTranslation(trace.translation);
+  }
+
+  /** The server refused the configuration: no pooled map is left on screen. */
+  showRefused() {
+    showRefused(this.el.output);
+    this.outputGrid = null;
+    this.trace = null;
   }
 
   markStale() {

@@ -147,10 +147,16 @@ def test_bad_input_is_explained_on_the_page(page, live_server, console_errors):
     page.fill("#k-rows", "4")
     page.dispatch_event("#k-rows", "change")
     expect(page.locator("#alerts")).to_contain_text("OH = (3 + 2*0 - 4)/1 + 1 = 0")
+    # the old feature map does not stay on screen under the refusal: a note says why it is gone
+    expect(page.locator("#output-grids .refused-note")).to_contain_text("the server refused these settings")
+    expect(page.locator("#output-grids .grid")).to_have_count(0)
+    expect(page.locator("#math")).to_be_empty()
     shoot(page, "conv-error.png")
     page.fill("#padding", "1")
     settle(page)
     expect(page.locator("#alerts")).to_be_hidden()
+    expect(page.locator("#output-grids .refused-note")).to_have_count(0)
+    expect(page.locator("#output-grids .grid")).to_have_count(1)
     # the only console messages are the browser's notes about the 422 answers
     assert all("422" in e for e in console_errors), console_errors
 

@@ -106,4 +106,6 @@ def test_language_switch_and_presenter_mode(page, live_server, console_errors):
     shoot(page, "pool-avg-zh-presenter.png", full_page=True)
     page.fill("#input-grid input.cell >> nth=0", "")
     expect(page.locator("#alerts")).to_contain_text("第 1 行，第 1 列")
+    expect(page.locator("#output-grid .refused-note")).to_contain_text("服务器拒绝了这些设置")
+    expect(page.locator("#output-grid .grid")).to_have_count(0)
     assert all("422" in e for e in console_errors), console_errors
