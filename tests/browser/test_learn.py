@@ -138,7 +138,7 @@ def test_a_run_on_the_sample_moves_its_charts_and_finishes(page, server, console
     from engine.data import load_sample
     sample = load_sample()
     expect(page.locator("#dataset option[value=sample]")).to_have_text(
-        f"bundled sample ({sample.num_train:,} + {sample.num_test:,})")
+        f"sample ({sample.num_train:,} + {sample.num_test:,})")
     # every empty panel says when it fills
     empty = page.locator(".run-grid .panel-empty")
     expect(empty).to_have_count(6)
