@@ -40,6 +40,6 @@ POOL_PRESETS: dict[str, dict] = {
     "max": {"input": POOL_INPUT, "mode": "max", "size": 2, "stride": 2, "padding": 0},
     "avg": {"input": POOL_INPUT, "mode": "avg", "size": 2, "stride": 2, "padding": 0},
     # Our own feature map for the translation demo (engine.demos.SHIFT_DEMO_INPUT): shifted one pixel
-    # in any direction, all 64 cells change but only 2 or 3 of the 16 max-pooled outputs do.
+    # in any direction, 63 or 64 of its 64 cells change but only 4 of the 16 max-pooled outputs do.
     "shift": {"input": SHIFT_DEMO_INPUT, "mode": "max", "size": 2, "stride": 2, "padding": 0, "shift": "right"},
 }

@@ -97,7 +97,8 @@ def test_the_demo_input_teaches_that_max_pooling_tolerates_a_shift(direction):
     demo = pool_translation(x[None], size=2, mode="max", direction=direction)
     assert (demo.input_changed_count, demo.output_changed_count) == (inputs, outputs)
     assert demo.verdict == "fewer"
-    assert len(np.unique(_max_pool_2x2(x))) >= 5  # not a flat map of equal maxima
+    pooled, counts = np.unique(_max_pool_2x2(x), return_counts=True)
+    assert len(pooled) >= 6 and counts.max() <= 4  # a varied map, not one of equal maxima
 
 
 def test_the_verdict_says_when_pooling_hides_nothing():
