@@ -190,9 +190,11 @@ async function compute() {
     }
     player.setCount(0);
     traceView.clear();
-    if (full) { // no out-of-date feature map under a refusal
+    if (full) { // no out-of-date feature map (nor its size and cost) under a refusal
       $('output-map').hidden = true;
       $('output-refused').hidden = false;
+      $('output-size').textContent = '';
+      $('cost').hidden = true;
     }
     document.body.dataset.ready = 'error';
     return;
@@ -212,6 +214,7 @@ function show(data, full) {
     $('output-map').classList.remove('stale');
     $('output-map').hidden = false;
     $('output-refused').hidden = true;
+    $('cost').hidden = false;
   }
   $('input-size').textContent = t('filter.size', {rows: h, cols: w});
   $('kernel-size').textContent = t('filter.size', {rows: kh, cols: kw});

@@ -56,7 +56,7 @@ export class Im2colView {
       const note = document.createElement('p');
       note.className = 'hint im2col-activation';
       note.textContent = t('im2col.before_activation', {activation});
-      this.container.append(note);
+      row.before(note); // above the matrices, where it is read first
     }
     this.productGrid = new Grid(gridBlock(row, productTitle),
       {rows: product.length, cols: product[0].length, values: product.map((r) => r.map(() => null)),

@@ -145,11 +145,14 @@ def test_errors_are_shown_in_words(page, live_server, console_errors):
     expect(page.locator("#alerts")).to_contain_text("“abc” is not a usable number")
     expect(page.locator("#output-refused")).to_be_visible()  # the old feature map is not left on screen
     expect(page.locator("#output-map")).to_be_hidden()
+    expect(page.locator("#output-size")).to_be_empty()
+    expect(page.locator("#cost")).to_be_hidden()
     page.fill("#bias", "0")
     settle(page)
     expect(page.locator("#alerts")).to_be_hidden()
     expect(page.locator("#output-refused")).to_be_hidden()
     expect(page.locator("#output-map")).to_be_visible()
+    expect(page.locator("#cost")).to_be_visible()
     page.fill("#stride", "2")  # 28 - 2 = 26 is even but 28 - 1 = 27 is not: the stride does not fit vertically
     page.wait_for_selector("body[data-ready=error]")
     expect(page.locator("#alerts")).to_contain_text("Stride 2 does not fit")
