@@ -45,6 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "websocket": (settings.max_websockets_per_client, settings.max_websockets)})
     app.add_middleware(SecurityHeaders)
     for module in (health, pages, conv, pool, activations, filters, draw, backprop, learn, runs, docs):
+        pages.answer_head(module.router)
         app.include_router(module.router)
     return app
 

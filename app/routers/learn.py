@@ -6,6 +6,7 @@ Each page is a shell; its module fetches every number from the API (/api/backpro
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from engine.data import dataset_sizes
 from engine.presets import PRESETS
 from engine.walkthrough import DEFAULTS
 
@@ -25,7 +26,7 @@ ACTIVATIONS = ("relu", "leaky_relu", "elu", "sigmoid", "tanh", "gelu", "silu", "
 @router.get("/learn", response_class=HTMLResponse)
 def learn(request: Request, settings: SettingsDep):
     options = {"presets": PRESETS, "datasets": {"sample": True, "mnist": mnist_available(settings.data_dir)},
-               "optimizers": list(OPTIMIZERS), "kinds": list(BUILDER_KINDS), "activations": list(ACTIVATIONS),
+               "sizes": dataset_sizes(), "optimizers": list(OPTIMIZERS), "kinds": list(BUILDER_KINDS), "activations": list(ACTIVATIONS),
                "limits": {"max_epochs": MAX_EPOCHS, "max_batch_size": MAX_BATCH,
                           "max_params": settings.max_model_params, "max_run_seconds": settings.max_run_seconds,
                           "max_pace": MAX_PACE}}

@@ -148,6 +148,8 @@ const server = new ServerCycle('/api/conv', {
   fail: () => {
     player.setCount(0);
     view.clearMath();
+    view.showRefused();
+    im2col.showRefused();
     $('formula-text').textContent = '';
   },
 });

@@ -9,6 +9,7 @@ import {clearAlert, getJSON, postJSON, showAlert} from './api.js';
 import {DrawingPad} from './draw_canvas.js';
 import {LayersView} from './draw_layers.js';
 import {PredictSocket} from './draw_socket.js';
+import {count} from './format.js';
 import {ExplainView, ResultView, StepsView} from './draw_views.js';
 import {fmt, shape} from './format.js';
 import {lang, t} from './i18n.js';
@@ -235,8 +236,8 @@ function modelLabel(m) {
 function showModelInfo() {
   const m = models.find((model) => model.name === state.model);
   $('model-info').textContent = !m ? ''
-    : m.accuracy_percent === null || m.accuracy_percent === undefined ? t('draw.model_info_plain', {params: m.params})
-      : t('draw.model_info', {accuracy: m.accuracy_percent, params: m.params});
+    : m.accuracy_percent === null || m.accuracy_percent === undefined ? t('draw.model_info_plain', {params: count(m.params)})
+      : t('draw.model_info', {accuracy: m.accuracy_percent, params: count(m.params)});
 }
 
 let models = [];

@@ -4,6 +4,7 @@
 // A run can go slowly for a class to watch (the pace: steps a second, changed live by its owner; every
 // step then updates the charts, filters and feature maps) and, paused, one batch at a time.
 import {ApiError, Latest, clearAlert, getJSON, postJSON, showAlert} from './api.js';
+import {count} from './format.js';
 import {NetworkBuilder, decode, encode, toItem, toSpec} from './builder.js';
 import {lang, t} from './i18n.js';
 import {PaceSlider} from './run_pace.js';
@@ -137,8 +138,7 @@ async function checkNetwork() {
   if (!answer) return;
   builder.showCheck(answer);
   networkOk = answer.ok;
-  const total = answer.total_params.toLocaleString(document.documentElement.lang);
-  $('network-total').textContent = t('train.total', {params: total, limit: answer.max_params.toLocaleString(document.documentElement.lang)});
+  $('network-total').textContent = t('train.total', {params: count(answer.total_params), limit: count(answer.max_params)});
   const whole = answer.error && answer.error.index === null;
   showNetworkProblem(whole ? answer.error.detail : (answer.error ? t('train.problem.layer', {n: answer.error.index + 1}) : ''));
   updateButtons();

@@ -27,7 +27,8 @@ const url = new UrlState([
 
 const state = presetState(url, fromPreset);
 const view = new PoolView({input: $('input-grid'), output: $('output-grid'), math: $('math'), formula: $('formula-text'),
-                           shiftPanel: $('shift-panel'), shiftSummary: $('shift-summary'), shiftGrids: $('shift-grids')},
+                           shiftPanel: $('shift-panel'), shiftSummary: $('shift-summary'), shiftGrids: $('shift-grids'),
+                           shiftHonest: $('shift-honest')},
                           {onInput: (values) => { state.input = values; edited(); server.refresh(); }});
 const save = () => url.write(state);
 const player = statePlayer($('player'), state, save, (i) => view.showStep(i));
@@ -92,6 +93,7 @@ const server = new ServerCycle('/api/pool', {
     view.clearMath();
     $('formula-text').textContent = '';
     view.showTranslation(null);
+    view.showRefused();
   },
 });
 
