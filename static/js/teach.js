@@ -131,6 +131,8 @@ class Teacher {
     if (!lead) { this.panel?.remove(); this.panel = null; return; }
     if (!this.panel) this.panel = this.buildPanel();
     this.panel.hidden = !lead.open;
+    // Just below the header, whatever its height (CSSOM: allowed by the page's style-src 'self').
+    this.panel.style.top = `${Math.max(8, Math.round(document.querySelector('.topbar').getBoundingClientRect().bottom) + 8)}px`;
     this.panel.querySelector('[data-class-count]').textContent = t('follow.panel.count', this.counts);
     this.panel.querySelector('[data-class-lost]').hidden = !this.lost;
   }
