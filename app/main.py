@@ -45,6 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "http": (settings.max_requests_per_client, settings.max_requests),
         "websocket": (settings.max_websockets_per_client, settings.max_websockets)})
     app.add_middleware(SecurityHeaders)
+    app.state.listen_host = settings.listen_host  # (the classes' join URLs: app/routers/classes.py)
     app.state.classes = ClassRegistry(settings.max_classes, settings.max_classes_per_client,
                                       settings.max_followers_per_class, settings.class_idle_seconds)
     for module in (health, pages, conv, pool, activations, filters, draw, backprop, learn, runs, classes, docs):

@@ -30,7 +30,6 @@ from starlette.requests import HTTPConnection
 from engine.errors import EngineError
 
 from ..classes import ClassRegistry, Classroom, MAX_QUERY, normal_code
-from ..deps import SettingsDep
 from ..error_handlers import engine_message
 from ..hosts import LOOPBACK_HOSTS, WILDCARD_ADDRESSES, machine_addresses, url_host
 from ..i18n import request_language
@@ -82,21 +81,21 @@ def _view(request: Request, room: Classroom, listen_host: str) -> dict:
 
 
 @router.post("/api/classes", response_model=ClassCreated, status_code=201, responses=_ERRORS)
-async def open_class(request: Request, registry: ClassRegistryDep, settings: SettingsDep):
+async def open_class(request: Request, registry: ClassRegistryDep):
     """Open a class led by this browser; 429 when this device or the server has too many open. The
     answer's `control_token` is the only key to leading and ending the class: keep it."""
     try:
         room, token = registry.create(request.client.host if request.client else None)
     except EngineError as error:
         return _refusal(request, error)
-    return {**_view(request, room, settings.listen_host), "control_token": token}
+    return {**_view(request, room, request.app.state.listen_host), "control_token": token}
 
 
 @router.get("/api/classes/{code}", response_model=ClassResponse, responses=_ERRORS)
-async def get_class(code: str, request: Request, registry: ClassRegistryDep, settings: SettingsDep):
+async def get_class(code: str, request: Request, registry: ClassRegistryDep):
     """The class's join URL, how many students follow or explore alone, and the teacher's last state."""
     try:
-        return _view(request, registry.get(code), settings.listen_host)
+        return _view(request, registry.get(code), request.app.state.listen_host)
     except EngineError as error:
         return _refusal(request, error)
 
@@ -112,13 +111,13 @@ async def end_class(code: str, request: Request, registry: ClassRegistryDep, tok
 
 
 @router.get("/api/classes/{code}/qr.svg", responses={200: {"content": {"image/svg+xml": {}}}, **_ERRORS})
-async def class_qr(code: str, request: Request, registry: ClassRegistryDep, settings: SettingsDep):
+async def class_qr(code: str, request: Request, registry: ClassRegistryDep):
     """The join URL as a QR code (SVG, error correction level M), for phones to scan off the projector."""
     try:
         room = registry.get(code)
     except EngineError as error:
         return _refusal(request, error)
-    return Response(qr_svg(join_url(request, room.code, settings.listen_host)), media_type="image/svg+xml",
+    return Response(qr_svg(join_url(request, room.code, request.app.state.listen_host)), media_type="image/svg+xml",
                     headers={"cache-control": "no-store"})
 
 
