@@ -300,3 +300,14 @@ def test_classes_end_when_the_teacher_has_been_away_for_long():
     now[0] += 3600 - 61 + 1  # a class with its teacher present still ends after max_seconds
     registry.sweep()
     assert len(registry) == 0 and led.ended == "expired"
+
+
+def test_a_page_of_another_site_cannot_join_or_lead_a_class(client):
+    code, _ = open_class(client)
+    with client.websocket_connect(f"/ws/classes/{code}", headers={"Origin": "http://evil.example"}) as ws:
+        assert ws.receive_json()["code"] == "cross_site"
+        with pytest.raises(WebSocketDisconnect) as closed:
+            ws.receive_json()
+        assert closed.value.code == 4403
+    r = client.post("/api/classes", headers={"Origin": "http://evil.example"})
+    assert r.status_code == 403 and r.json()["code"] == "cross_site"
