@@ -155,6 +155,9 @@ class Teacher {
     const hide = element('button', {type: 'button', 'data-class-hide': ''}, t('follow.panel.hide'));
     const end = element('button', {type: 'button', class: 'class-end', 'data-class-end': ''}, t('follow.panel.end'));
     hide.addEventListener('click', () => { this.togglePanel(); this.button.focus(); });
+    panel.addEventListener('keydown', (event) => {
+      if (event.key === 'Escape') { this.togglePanel(); this.button.focus(); }
+    });
     end.addEventListener('click', () => this.end());
     actions.append(hide, end);
     panel.append(actions);

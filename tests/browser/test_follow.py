@@ -117,7 +117,7 @@ def test_a_student_who_edits_explores_alone_and_follows_the_teacher_to_another_p
     student.fill("#join-code", code.lower())
     student.click(".join-form button")
     expect(student.locator("[data-follow-banner]")).to_contain_text("Following the teacher")
-    expect(teacher.locator("[data-follow-teach]")).to_have_text(f"Class {code} · 1 following")
+    expect(teacher.locator("[data-follow-teach]")).to_have_text(f"{code} · 1 following")
     # The teacher goes to the pooling lab: the student's page goes there too, with the teacher's settings.
     teacher.goto(f"{live_server}/pool?lang=en&preset=avg")
     settle(teacher)
@@ -146,4 +146,5 @@ def test_an_unknown_code_is_explained_on_the_join_page(page, live_server, consol
     assert response.status == 404
     expect(page.locator("[data-join-error]")).to_contain_text(text)
     expect(page.locator("#join-code")).to_have_value("ZZZZ9")
+    shoot(page, f"follow-join-unknown-{lang}.png")
     assert [e for e in console_errors if "status of 404" not in e] == []  # (the page's own 404 is logged)
