@@ -9,8 +9,9 @@ teacher or exploring alone, and the leader's own websockets.
 
 Memory is bounded by design: at most ``max_classes`` classes (``max_per_client`` from one client
 address), ``max_followers`` websockets in a class, a state of at most :data:`MAX_PATH` +
-:data:`MAX_QUERY` characters, and one unsent message per member (a member too slow to take every
-state gets the newest one only: a follower needs where the teacher is, not where the teacher was).
+:data:`MAX_QUERY` characters, and at most :data:`MAX_PENDING_STATES` unsent states per member (the
+text of a state is made once and shared by the members' queues; a member further behind loses the
+oldest: a follower needs where the teacher is, not every place the teacher was).
 A class ends when its leader ends it, when no leader websocket has been open for ``idle_seconds``,
 or ``max_seconds`` after it was opened; its members are then told and disconnected.
 
@@ -32,6 +33,7 @@ CODE_LENGTH = 5
 MAX_PATH = 200
 MAX_QUERY = 8000     # a 3x16x16 input and four 3x7x7 kernels in the URL take about 4,000 characters
 # A page path the leader may send: our own absolute paths only (no scheme, no host, no "//").
+MAX_PENDING_STATES = 16   # unsent states a member may have queued (two seconds at the player's fastest)
 PATH_PATTERN = re.compile(r"/(?:[A-Za-z0-9_\-]+(?:/[A-Za-z0-9_\-]+)*)?")
 # Query parameters that belong to each browser, not to the class: language, presenter mode, the class.
 PERSONAL_PARAMS = ("lang", "presenter", "class")
@@ -76,12 +78,19 @@ class Member:
 
     def __init__(self, role: str = "follower"):
         self.role = role               # "follower", "explorer" or "leader"
-        self._pending: list[tuple[str, str]] = []  # (kind, text): one of each kind at most
+        self._pending: list[tuple[str, str]] = []  # (kind, text), oldest first
         self._wake = asyncio.Event()
 
     def offer(self, text: str, kind: str = "state") -> None:
-        """Queue ``text``; a newer message of the same ``kind`` replaces an unsent one."""
-        self._pending = [(k, t) for k, t in self._pending if k != kind] + [(kind, text)]
+        """Queue ``text``: states in order (the oldest dropped past :data:`MAX_PENDING_STATES`); a message
+        of another ``kind`` (a count, an error, the end) replaces an unsent one of its kind."""
+        if kind == "state":
+            self._pending.append((kind, text))
+            states = [i for i, (k, _) in enumerate(self._pending) if k == "state"]
+            if len(states) > MAX_PENDING_STATES:
+                del self._pending[states[0]]
+        else:
+            self._pending = [(k, t) for k, t in self._pending if k != kind] + [(kind, text)]
         self._wake.set()
 
     async def next(self, timeout: float | None = None) -> tuple[str, str] | None:

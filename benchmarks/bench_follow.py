@@ -12,7 +12,7 @@ in each, the teacher sends ``--steps`` states one after another, ``1 / --rate`` 
 second: the player's fastest speed), as the conv lab's page sends them: its whole URL state with the
 player's ``step`` changed. The latency of one step at one follower is the time from just before the
 teacher's send to the follower's receipt of that step, on this process's monotonic clock. A state a
-follower never receives (the server sends a slow follower only the newest) counts as missed.
+follower never receives (a follower more than 16 states behind loses the oldest) counts as missed.
 
 Prints, per phase, p50 / p95 / max latency over every (step, follower), the missed states and the
 errors, and a PASS/FAIL line for the target (loaded p95 <= 100 ms, nothing missed, no errors); or with

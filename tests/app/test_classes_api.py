@@ -9,7 +9,7 @@ import segno
 from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
-from app.classes import ALPHABET, CODE_LENGTH, ClassRegistry, Member
+from app.classes import ALPHABET, CODE_LENGTH, MAX_PENDING_STATES, ClassRegistry, Member
 from app.main import create_app
 from app.settings import Settings
 
@@ -274,12 +274,15 @@ def test_a_state_that_is_not_a_page_of_this_site_is_refused(client, path, query)
 
 # ---- the registry's bounds ----------------------------------------------------------------------
 
-def test_a_member_too_slow_to_send_keeps_only_the_newest_state():
+def test_a_member_too_slow_to_send_keeps_only_the_newest_states():
     member = Member()
+    member.offer("count 1", "count")
     for step in range(1000):
         member.offer(f"state {step}")
+    member.offer("count 2", "count")
     member.offer("ended", "ended")
-    assert member._pending == [("state", "state 999"), ("ended", "ended")]
+    kept = [f"state {step}" for step in range(1000 - MAX_PENDING_STATES, 1000)]
+    assert member._pending == [("state", text) for text in kept] + [("count", "count 2"), ("ended", "ended")]
 
 
 def test_classes_end_when_the_teacher_has_been_away_for_long():
