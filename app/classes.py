@@ -33,6 +33,7 @@ CODE_LENGTH = 5
 MAX_PATH = 200
 MAX_QUERY = 8000     # a 3x16x16 input and four 3x7x7 kernels in the URL take about 4,000 characters
 # A page path the leader may send: our own absolute paths only (no scheme, no host, no "//").
+SWEEP_INTERVAL = 1.0      # seconds between two looks for classes to end
 MAX_PENDING_STATES = 16   # unsent states a member may have queued (two seconds at the player's fastest)
 PATH_PATTERN = re.compile(r"/(?:[A-Za-z0-9_\-]+(?:/[A-Za-z0-9_\-]+)*)?")
 # Query parameters that belong to each browser, not to the class: language, presenter mode, the class.
@@ -137,12 +138,17 @@ class ClassRegistry:
         self.max_seconds = max_seconds
         self.clock = clock
         self._classes: dict[str, Classroom] = {}
+        self._swept = float("-inf")
 
     # ---- the classes ----
 
     def sweep(self) -> None:
-        """End every class whose leader has been away for ``idle_seconds``, or that is ``max_seconds`` old."""
+        """End every class whose leader has been away for ``idle_seconds``, or that is ``max_seconds`` old
+        (at most once a second: every request and every idle websocket asks)."""
         now = self.clock()
+        if now - self._swept < SWEEP_INTERVAL:
+            return
+        self._swept = now
         for room in list(self._classes.values()):
             if room.leading():
                 room.leader_seen = now
