@@ -1,4 +1,6 @@
-// Loaded by every page (templates/base.html): the language links, the presenter toggle and the header's menu.
+// Loaded by every page (templates/base.html): the language links, the presenter toggle, the header's menu
+// and following the teacher.
+import {bindFollow} from './follow.js';
 import {bindLanguageLinks} from './i18n.js';
 import {bindMenu} from './menu.js';
 import {bindPresenterToggle} from './presenter.js';
@@ -6,3 +8,4 @@ import {bindPresenterToggle} from './presenter.js';
 bindLanguageLinks();
 bindPresenterToggle();
 bindMenu();
+bindFollow();
