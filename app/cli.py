@@ -35,6 +35,7 @@ def serve(args) -> int:
     import uvicorn
 
     from .hosts import WILDCARD_ADDRESSES, student_urls, url_host
+    from .settings import get_settings
 
     # The Host check (app/security.py) accepts the machine's own names when serving on every address.
     os.environ["CNN_PLAYGROUND_LISTEN_HOST"] = args.host
@@ -49,7 +50,8 @@ def serve(args) -> int:
               "No network address found: only this machine can open the playground.", flush=True)
         for other in urls:
             print(f"    {other}", flush=True)
-    uvicorn.run("app.main:app", host=args.host, port=args.port, log_level="info")
+    uvicorn.run("app.main:app", host=args.host, port=args.port, log_level="info",
+                ws_per_message_deflate=get_settings().ws_compression)
     return 0
 
 

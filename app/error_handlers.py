@@ -6,7 +6,8 @@
 - Pydantic's request validation errors: 422 with one readable sentence per problem
   (``error.validation.<type>``), never a raw pydantic dump as the only text.
 - Starlette's HTTP errors (an unknown route 404, a wrong method 405, a body that cannot be read
-  400): the same shape, with a translated message.
+  400): the same shape, with a translated message; except that a browser asking for a page that
+  does not exist (Accept: text/html, outside ``/api/``) gets an HTML not-found page with links home.
 - Anything unexpected: 500 with a short translated message (and the traceback in the log).
 
 Every body has ``detail`` (the message) and ``code``; ``params`` (and ``errors`` for validation)
@@ -25,6 +26,7 @@ from engine.shapes import shown_int
 from .i18n import DEFAULT_LANGUAGE, catalogue, request_language, translate
 from .responses import JSONResponse
 from .security import security_headers
+from .templating import render
 
 log = logging.getLogger(__name__)
 
@@ -175,6 +177,14 @@ def validation_message(lang: str, error: dict) -> str:
     return _sentence(translate(lang, key if _has(lang, key) else "error.validation.other", **params))
 
 
+def wants_page(request: Request) -> bool:
+    """A browser asking for a page (Accept: text/html, a GET or HEAD outside ``/api/`` and ``/static/``):
+    it gets an HTML answer; everything else keeps the JSON error shape."""
+    path = request.url.path
+    return (request.method in ("GET", "HEAD") and "text/html" in request.headers.get("accept", "")
+            and not path.startswith(("/api/", "/static/")))
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers on ``app``."""
 
@@ -199,6 +209,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def on_http_error(request: Request, error: StarletteHTTPException):
         lang = request_language(request)
+        if error.status_code == 404 and wants_page(request):
+            response = render(request, "not_found.html", missing_path=request.url.path[:200])
+            response.status_code = 404
+            return response
         code = _HTTP_CODES.get(error.status_code, "http")
         detail = translate(lang, f"error.{code}", status=error.status_code, method=request.method)
         return JSONResponse({"detail": detail, "code": code, "params": {"status": error.status_code}},

@@ -8,6 +8,8 @@ time, so the inputs live here.
 filter giving one 2x2 map, but not all of their numbers, so these numbers are made up.
 """
 
+from engine.demos import SHIFT_DEMO_INPUT
+
 _GRID3 = [[0, 1, 2], [3, 4, 5], [6, 7, 8]]
 _KERNEL2 = [[0, 1], [2, 3]]
 _IMAGE5 = [[1, 1, 1, 0, 0], [0, 1, 1, 1, 0], [0, 0, 1, 1, 1], [0, 0, 1, 1, 0], [0, 1, 1, 0, 0]]
@@ -42,12 +44,9 @@ POOL_INPUT = [[1, 2, 3, 3], [0, 1, 1, 5], [3, 0, 1, 0], [1, 4, 1, 2]]
 POOL_PRESETS: dict[str, dict] = {
     "max": {"input": POOL_INPUT, "mode": "max", "size": 2, "stride": 2, "padding": 0},
     "avg": {"input": POOL_INPUT, "mode": "avg", "size": 2, "stride": 2, "padding": 0},
-    # Our own feature map for the translation demo: shifted one pixel right, 63 of its 64 cells
-    # change but only 3 of the 16 max-pooled outputs do (with average pooling, 15 of 16 change).
-    "shift": {"input": [[2, 1, 6, 3, 8, 2, 5, 4], [7, 3, 4, 1, 9, 6, 3, 0], [1, 0, 5, 2, 3, 1, 8, 6],
-                        [4, 2, 9, 7, 2, 0, 6, 5], [6, 5, 1, 0, 7, 3, 2, 1], [8, 2, 3, 1, 5, 4, 9, 7],
-                        [3, 1, 7, 6, 2, 1, 4, 2], [5, 4, 2, 0, 6, 2, 3, 3]],
-              "mode": "max", "size": 2, "stride": 2, "padding": 0, "shift": "right"},
+    # Our own feature map for the translation demo (engine.demos.SHIFT_DEMO_INPUT): shifted one pixel
+    # in any direction, 63 or 64 of its 64 cells change but only 4 of the 16 max-pooled outputs do.
+    "shift": {"input": SHIFT_DEMO_INPUT, "mode": "max", "size": 2, "stride": 2, "padding": 0, "shift": "right"},
     # Our own: 5x5, 2x2 windows, stride 2. Rounding down (PyTorch's default) gives 2x2 and never reads
     # the last row and column (the 9s); ceil_mode gives ceil(3 / 2) + 1 = 3x3, the last windows cut.
     "ceil": {"input": [[1, 2, 3, 3, 9], [0, 1, 1, 5, 9], [3, 0, 1, 0, 9], [1, 4, 1, 2, 9], [9, 9, 9, 9, 9]],

@@ -31,6 +31,14 @@ class Settings(BaseSettings):
     max_requests: int = 400              # open HTTP requests overall
     max_websockets_per_client: int = 40  # open websockets from one client address
     max_websockets: int = 2000           # open websockets overall
+    # Compress websocket messages (permessage-deflate): about 3-4x less traffic for a class on one Wi-Fi,
+    # for some CPU on the server, per message and per connection.
+    ws_compression: bool = True
+    # Classes that students follow (see app/classes.py): open at once, from one client, connections in one.
+    max_classes: int = 50
+    max_classes_per_client: int = 3
+    max_followers_per_class: int = 200
+    class_idle_seconds: float = 1800.0   # a class ends this long after its teacher's last page closed
 
     @field_validator("allowed_hosts", "allowed_origins")
     @classmethod

@@ -12,6 +12,8 @@ from .i18n import LANGUAGES, catalogue, request_language, translate
 from .paths import TEMPLATES_DIR
 
 templates = Jinja2Templates(directory=TEMPLATES_DIR)
+# A count as both catalogues write one, grouped by thousands: 20,000 (the same as static/js/format.js).
+templates.env.filters["count"] = lambda n: f"{int(n):,}"
 
 # (catalogue key under "home.", path): the labs in the order the home page shows them.
 LABS = (("conv", "/conv"), ("filters", "/filters"), ("pool", "/pool"), ("act", "/activations"), ("learn", "/learn"),

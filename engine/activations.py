@@ -307,7 +307,9 @@ def gradient_through_layers(name: str, depth: int, z=0.0, rng: np.random.Generat
     ``depth`` numbers, or, with ``z=None``, drawn from N(0, 1) with ``rng``.
 
     Returns float64 arrays: ``layers`` (1..depth), ``z``, ``factor`` (f'(z_l)) and ``gradient``
-    (the running product after 1, 2, ..., depth layers).
+    (the running product after 1, 2, ..., depth layers), and ``trend``: for each depth, what the
+    gradient has done so far: ``"vanishes"`` (its size is below 1), ``"explodes"`` (above 1),
+    ``"passes"`` (exactly 1) or ``"dies"`` (0: a factor was 0).
     """
     act = get(name, **params)
     if isinstance(depth, bool) or not isinstance(depth, (int, np.integer)) or not 1 <= depth <= 1000:
@@ -325,7 +327,11 @@ def gradient_through_layers(name: str, depth: int, z=0.0, rng: np.random.Generat
     else:
         zs = np.full(int(depth), _number(name, "z", z))
     factor = act.df(zs)
-    return {"layers": np.arange(1, depth + 1), "z": zs, "factor": factor, "gradient": np.cumprod(factor)}
+    gradient = np.cumprod(factor)
+    size = np.abs(gradient)
+    trend = np.where(size == 0, "dies", np.where(size < 1, "vanishes", np.where(size > 1, "explodes", "passes")))
+    return {"layers": np.arange(1, depth + 1), "z": zs, "factor": factor, "gradient": gradient,
+            "trend": trend.tolist()}
 
 
 # -- layers ---------------------------------------------------------------------------------------------

@@ -50,7 +50,7 @@ def facts(name: str, x: np.ndarray, f: np.ndarray, df: np.ndarray, **params) -> 
 
     Always: ``f_m1, f_0, f_1`` and ``df_m1, df_0, df_1`` (f and f' at z = -1, 0, 1, from the
     activation itself, not from the samples); over the samples: ``max_df`` and ``argmax_df`` (the
-    largest derivative and the first z where it occurs), ``min_df``, ``min_f`` and ``argmin_f``,
+    largest derivative and where it occurs: z = 0 or 1 if it does there, else the first sample), ``min_df``, ``min_f`` and ``argmin_f``,
     ``max_f``. Sigmoid-like identities: ``tanh`` adds ``identity_error``, the largest
     ``|tanh(z) - (2 sigmoid(2z) - 1)|`` over the samples; ``rrelu`` adds ``test_slope``, the slope
     for z < 0 at test time, ``(lower + upper)/2``.
@@ -62,7 +62,11 @@ def facts(name: str, x: np.ndarray, f: np.ndarray, df: np.ndarray, **params) -> 
         out[f"df_{suffix}"] = float(act.df(z))
     top = int(np.argmax(df))
     low = int(np.argmin(f))
-    out.update(max_df=float(df[top]), argmax_df=float(x[top]), min_df=float(np.min(df)),
+    # Where to say the largest derivative is: z = 0 or z = 1 when f' there (from the activation, not
+    # the samples) is as large, else the first sample. (ReLU's first sample with f' = 1 is 0.05, a
+    # marker indistinguishable from z = 0, where ReLU'(0) = 0.)
+    where = next((z for z in (0.0, 1.0) if x[0] <= z <= x[-1] and float(act.df(z)) >= float(df[top])), float(x[top]))
+    out.update(max_df=float(df[top]), argmax_df=where, min_df=float(np.min(df)),
                min_f=float(f[low]), argmin_f=float(x[low]), max_f=float(np.max(f)))
     if name == "tanh":
         sigmoid = activations.get("sigmoid")

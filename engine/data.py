@@ -433,6 +433,26 @@ def load_sample(path=SAMPLE_PATH) -> Mnist:
     return Mnist(**arrays, source=source, name="sample")
 
 
+#: Full MNIST's sizes (LeCun et al.): 60,000 training and 10,000 test images (the files' SHA-256 above pin them).
+MNIST_SIZES = {"train": 60_000, "test": 10_000}
+
+
+def dataset_sizes(path=SAMPLE_PATH) -> dict[str, dict[str, int]]:
+    """How many training and test images each dataset has: ``{"sample": {"train", "test"}, "mnist": ...}``.
+
+    The sample's counts are read from its file (only the label arrays are loaded), so a page that
+    says "20,000 + 2,000" says what training will use. EngineError ``sample_corrupt`` if unreadable.
+    """
+    try:
+        with np.load(Path(path)) as npz:
+            sample = {"train": len(npz["train_labels"]), "test": len(npz["test_labels"])}
+    except (OSError, KeyError, ValueError) as e:
+        raise EngineError("sample_corrupt",
+                          f"The bundled MNIST sample {path} cannot be read ({e}); reinstall the package.",
+                          file=str(path), reason=str(e)) from None
+    return {"sample": sample, "mnist": dict(MNIST_SIZES)}
+
+
 def load(name: str = "sample", data_dir=None, download: bool = False, progress: Progress | None = None,
          mirrors=None) -> Mnist:
     """MNIST as ``name`` says: ``"sample"`` (bundled, offline) or ``"mnist"`` (the full 60,000 + 10,000).

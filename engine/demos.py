@@ -4,7 +4,9 @@
   input becomes one column of a matrix; every filter becomes one row; the convolution is then one
   matrix product, ``kernel_rows @ columns + bias``.
 - :func:`pool_translation`: shift the input one pixel and count how many cells of the unpooled
-  map change against how many pooled outputs change: pooling tolerates small shifts.
+  map change against how many pooled outputs change: pooling tolerates small shifts. Not always:
+  a window whose largest value leaves it (or meets a larger one) changes, and on a small map like
+  the notes' 4x4 example a shift can change every pooled value; :attr:`ShiftDemo.verdict` says which.
 """
 from dataclasses import dataclass
 
@@ -63,6 +65,15 @@ def im2col_matrix(x, kernel, bias=0.0, stride=1, padding=0, dilation=1) -> Im2co
 
 SHIFTS = {"right": (0, 1), "left": (0, -1), "down": (1, 0), "up": (-1, 0)}
 
+#: The translation demo's input (our own 8x8 feature map, not from the notes): shifted one pixel in
+#: any of the four directions (zeros coming in), 63 or 64 of its 64 cells change, but only 4 of its
+#: 16 max-pooled (2x2, stride 2) outputs do: most windows' largest value is still inside the window
+#: after the shift, or an equal one comes in. Average pooling tolerates less: 11 to 15 of the 16
+#: averages change.
+SHIFT_DEMO_INPUT = [[9, 1, 9, 6, 9, 2, 6, 4], [1, 7, 1, 0, 1, 6, 4, 6], [7, 1, 8, 4, 5, 8, 0, 1],
+                    [3, 7, 1, 0, 8, 5, 1, 6], [6, 1, 8, 2, 0, 1, 0, 1], [7, 4, 7, 8, 1, 4, 1, 0],
+                    [1, 0, 4, 0, 2, 0, 3, 1], [5, 3, 1, 4, 3, 4, 1, 3]]
+
 
 def shift_image(x, direction: str = "right", fill: float = 0.0) -> np.ndarray:
     """``x`` (C, H, W) moved one pixel; the cells that come in from outside take ``fill``."""
@@ -83,7 +94,8 @@ class ShiftDemo:
     """The input and its pooled map, before and after a one-pixel shift, and what changed.
 
     shifted: (C, H, W); pooled, shifted_pooled: (C, OH, OW); input_changed (C, H, W) and
-    output_changed (C, OH, OW) are boolean masks; the counts and fractions summarise them.
+    output_changed (C, OH, OW) are boolean masks; the counts and fractions summarise them, and
+    :attr:`verdict` says in one word whether pooling hid part of the shift.
     """
 
     direction: str
@@ -108,6 +120,17 @@ class ShiftDemo:
     @property
     def output_changed_fraction(self) -> float:
         return self.output_changed_count / self.output_changed.size
+
+    @property
+    def verdict(self) -> str:
+        """``"fewer"``: a smaller share of the pooled outputs changed than of the input cells (what
+        pooling is for); ``"all"``: every pooled output changed; ``"not_fewer"``: some did not, but
+        no smaller a share than of the input; ``"unchanged"``: the shift changed no input cell."""
+        if self.input_changed_count == 0:
+            return "unchanged"
+        if self.output_changed_count == self.output_changed.size:
+            return "all"
+        return "fewer" if self.output_changed_fraction < self.input_changed_fraction else "not_fewer"
 
 
 def pool_translation(x, size=2, stride=None, padding=0, mode="max", direction="right", **options) -> ShiftDemo:

@@ -5,7 +5,10 @@ MNIST's digits were written on paper, scanned, and then (LeCun, Cortes and Burge
 1. cropped to the bounding box of the ink;
 2. scaled to fit a 20 x 20 box, keeping the aspect ratio, with anti-aliasing (so a thin stroke turns
    grey instead of vanishing);
-3. placed in a 28 x 28 field so that the centre of mass of the ink sits at the field's centre.
+3. placed in a 28 x 28 field, shifted by whole pixels so that the centre of mass of the ink falls in
+   the field's centre pixel: row 14, column 14 (counting from 0). Every digit of MNIST has its centre
+   of mass there (in the coordinates below, between 14 and 15 in both directions; the bundled sample's
+   2,000 test digits all do), so a digit of MNIST itself comes back unchanged.
 
 :func:`preprocess` does the same to a drawing: a 2-D array of ink intensities in [0, 1] (ink 1,
 background 0), any size up to 512 x 512. A network trained on MNIST only reads digits well when
@@ -13,7 +16,9 @@ they look like this: a small digit drawn in a corner of the canvas becomes a lar
 middle, like every training image.
 
 Coordinates: pixel ``(i, j)`` covers the square ``[i, i+1) x [j, j+1)``, so its centre is
-``(i + 0.5, j + 0.5)`` and the centre of the 28 x 28 field is ``(14, 14)``.
+``(i + 0.5, j + 0.5)``; the centre pixel ``(14, 14)`` covers ``[14, 15) x [14, 15)``. (The field's
+geometric centre, the corner ``(14, 14)`` between four pixels, cannot hold a centre of mass after a
+whole-pixel shift any better than half a pixel away; MNIST chose the pixel, and so do we.)
 """
 import math
 from dataclasses import dataclass
@@ -28,6 +33,7 @@ MAX_SIDE = 512        # the largest drawing accepted, per side
 INK_LEVEL = 0.1       # a pixel at least this dark counts as ink for the bounding box
 MIN_INK = 0.0005      # a drawing whose mean intensity is below this (0.05%) is "nearly empty"
 MIN_EXTENT = 0.1      # ink spanning less than this fraction of the canvas's longer side is a dot, not a digit
+CENTRE_PIXEL = FIELD // 2   # MNIST's centre of mass falls in pixel (14, 14): rows and columns [14, 15)
 
 
 @dataclass
@@ -35,14 +41,15 @@ class Preprocessed:
     """Every step of :func:`preprocess`. Arrays are float64 ink intensities in [0, 1].
 
     - ``drawing`` (H, W): the drawing as given;
-    - ``bbox``: ``(top, left, height, width)`` of the ink in the drawing;
+    - ``bbox``: ``(top, left, height, width)`` of the ink in the drawing (every pixel above 0);
     - ``cropped`` (height, width): the drawing inside that box;
     - ``scale``: new size / old size of the crop (below 1 shrinks, above 1 enlarges);
     - ``fitted`` (fh, fw): the crop scaled to fit 20 x 20, the longer side exactly 20;
     - ``fitted_centre``: centre of mass ``(row, column)`` of ``fitted`` in its own coordinates;
     - ``offset``: ``(top, left)`` where ``fitted`` is placed in the 28 x 28 field;
     - ``image`` (28, 28): the result, what the network sees;
-    - ``centre``: centre of mass of ``image``, close to ``(14, 14)``;
+    - ``centre``: centre of mass of ``image``, in the centre pixel: ``14 <= row, column < 15``
+      (unless the digit is so lopsided that it touches the field's edge first);
     - ``ink``: the drawing's mean intensity (0.01 is 1% of the canvas fully inked).
     """
 
@@ -96,9 +103,11 @@ def check_drawing(drawing) -> np.ndarray:
 
 
 def ink_bbox(image: np.ndarray, level: float = INK_LEVEL) -> tuple[int, int, int, int]:
-    """``(top, left, height, width)`` of the pixels at least ``level`` dark (there must be some)."""
-    rows = np.flatnonzero((image >= level).any(axis=1))
-    cols = np.flatnonzero((image >= level).any(axis=0))
+    """``(top, left, height, width)`` of the pixels at least ``level`` dark (above 0 for ``level`` 0;
+    there must be some)."""
+    ink = image > 0 if level <= 0 else image >= level
+    rows = np.flatnonzero(ink.any(axis=1))
+    cols = np.flatnonzero(ink.any(axis=0))
     top, left = int(rows[0]), int(cols[0])
     return top, left, int(rows[-1]) - top + 1, int(cols[-1]) - left + 1
 
@@ -140,13 +149,17 @@ def centre_of_mass(image: np.ndarray) -> tuple[float, float]:
 
 
 def place(fitted: np.ndarray, field: int = FIELD) -> tuple[np.ndarray, tuple[int, int]]:
-    """Put ``fitted`` in a field x field image, shifted by whole pixels so its centre of mass lands
-    at the field's centre ``(field/2, field/2)`` (within half a pixel). The shift is limited so that
-    no ink leaves the field: a digit whose mass sits far to one side ends up touching the edge."""
+    """Put ``fitted`` in a field x field image, shifted by whole pixels so its centre of mass falls in
+    the centre pixel ``field // 2`` (``[14, 15)`` in each direction for MNIST's 28), as in MNIST.
+    The shift is limited so that no ink leaves the field: a digit whose mass sits far to one side ends
+    up touching the edge. Returns the image and the ``(top, left)`` where ``fitted`` was put."""
     fh, fw = fitted.shape
     cy, cx = centre_of_mass(fitted)
-    top = min(max(math.floor(field / 2 - cy + 0.5), 0), field - fh)
-    left = min(max(math.floor(field / 2 - cx + 0.5), 0), field - fw)
+    centre = field // 2
+    # the smallest shift s with cy + s >= centre (then cy + s < centre + 1 too); 1e-9: a centre of mass
+    # that float rounding puts a hair below a whole number (9.9999999999 for 10) counts as that number
+    top = min(max(math.ceil(centre - cy - 1e-9), 0), field - fh)
+    left = min(max(math.ceil(centre - cx - 1e-9), 0), field - fw)
     out = np.zeros((field, field))
     out[top:top + fh, left:left + fw] = fitted
     return out, (top, left)
@@ -155,7 +168,7 @@ def place(fitted: np.ndarray, field: int = FIELD) -> tuple[np.ndarray, tuple[int
 def preprocess(drawing) -> Preprocessed:
     """A drawing (H, W), ink in [0, 1], as a 28 x 28 MNIST-style digit, keeping every step."""
     a = check_drawing(drawing)
-    top, left, h, w = ink_bbox(a)
+    top, left, h, w = ink_bbox(a, 0.0)   # every trace of ink, however faint, as MNIST's 20 x 20 box holds
     cropped = a[top:top + h, left:left + w]
     fh, fw = fit_size(h, w)
     fitted = np.clip(resample_area(cropped, fh, fw), 0.0, 1.0)  # clip: float rounding only
@@ -163,6 +176,70 @@ def preprocess(drawing) -> Preprocessed:
     return Preprocessed(drawing=a, bbox=(top, left, h, w), cropped=cropped, scale=max(fh, fw) / max(h, w),
                         fitted=fitted, fitted_centre=centre_of_mass(fitted), offset=offset, image=image,
                         centre=centre_of_mass(image), ink=float(a.mean()))
+
+
+# ---- does it look like a handwritten digit? ---------------------------------------------------------
+# Thresholds measured on the 2,000 bundled MNIST test digits (tests/engine/test_preprocess.py checks that
+# at most 1% of them are flagged; 6 of them, 0.3%, are, all by THICK_STROKES) and on drawings of the draw page's pad
+# (128 x 128, pen 8.5% of its side): a digit drawn across most of the pad has relative strokes of
+# 0.08-0.12, at half the pad 0.15-0.17, at a quarter 0.23-0.27, a round dot 0.36-0.40.
+DARK_BACKGROUND = 0.5   # the pad's edge (or the whole pad) more than half ink: light-on-dark or scribbled over
+THICK_STROKES = 0.2     # stroke width / digit size above this: above MNIST's 99.5th percentile, 0.194 (median 0.10)
+DOT = 0.3               # ... above this: a blot, not strokes (MNIST's largest is 0.294; a disc's is 0.5)
+
+
+@dataclass
+class DigitCheck:
+    """Whether a drawing looks like a handwritten digit as MNIST has them, and the numbers that say so.
+
+    - ``hint``: ``None`` (it does), ``"dark_on_light"`` (mostly ink, or ink all along the edge: inverted
+      or scribbled over), ``"dot"`` (one blot) or ``"draw_bigger"`` (strokes thick for the digit's size:
+      drawn small with the same pen);
+    - ``ink``: mean ink of the drawing, 0..1;
+    - ``border_ink``: mean ink of its outermost rows and columns (MNIST's are blank: 0);
+    - ``stroke``: the stroke width relative to the ink's size: ``2 * area / perimeter`` of the pixels at
+      least half as dark as the darkest (for a stroke of width w and length L: 2wL / 2L = w), over the
+      longer side of their bounding box (``inf`` when the ink has no edge: the whole drawing is ink).
+    """
+
+    hint: str | None
+    ink: float
+    border_ink: float
+    stroke: float
+
+    @property
+    def uncertain(self) -> bool:
+        """An answer for a drawing with a hint is a guess about something that is not a digit."""
+        return self.hint is not None
+
+
+def digit_check(drawing: np.ndarray) -> DigitCheck:
+    """A few array sums over a checked drawing (:func:`check_drawing`; H, W in [0, 1]): cheap enough for
+    every pen movement (about 0.1 ms at the pad's 128 x 128)."""
+    a = np.asarray(drawing, dtype=np.float64)
+    ink = float(a.mean())
+    edge = np.concatenate([a[0], a[-1], a[1:-1, 0], a[1:-1, -1]])
+    border_ink = float(edge.mean())
+    dark = a >= 0.5 * a.max()
+    area = np.count_nonzero(dark)
+    # edges between dark and light neighbours; outside the drawing counts as light (a stroke along the
+    # drawing's edge has an edge there too)
+    perimeter = (np.count_nonzero(dark[1:] != dark[:-1]) + np.count_nonzero(dark[:, 1:] != dark[:, :-1])
+                 + np.count_nonzero(dark[0]) + np.count_nonzero(dark[-1])
+                 + np.count_nonzero(dark[:, 0]) + np.count_nonzero(dark[:, -1]))
+    rows, cols = np.flatnonzero(dark.any(axis=1)), np.flatnonzero(dark.any(axis=0))
+    size = max(rows[-1] - rows[0], cols[-1] - cols[0]) + 1
+    whole = area == dark.size   # all ink: no edge inside, only the drawing's own border
+    stroke = math.inf if whole else 2 * area / perimeter / size
+    if ink > DARK_BACKGROUND or border_ink > DARK_BACKGROUND:
+        hint = "dark_on_light"
+    elif stroke > DOT:
+        hint = "dot"
+    elif stroke > THICK_STROKES:
+        hint = "draw_bigger"
+    else:
+        hint = None
+    return DigitCheck(hint=hint, ink=ink, border_ink=border_ink, stroke=stroke)
 
 
 def as_input(image) -> np.ndarray:

@@ -42,8 +42,8 @@ def conv2d_trace(x, kernel, bias=0.0, stride=1, padding=0, dilation=1, activatio
     cell in (filter, row, col) order, with keys ``filter``, ``row``, ``col``, ``top``, ``left``
     (the window's top-left corner in the padded input), ``cells`` (the [row, col] in the padded
     input of each window element, in window order c, m, n), ``inputs``, ``weights``, ``products``,
-    ``sum``, ``bias``, ``z`` (sum + bias), ``activation`` (its name, or None) and ``value`` (after
-    the activation).
+    ``channel_sums`` (C,: the products of each input channel added up), ``sum``, ``bias``, ``z``
+    (sum + bias), ``activation`` (its name, or None) and ``value`` (after the activation).
     """
     x = _check_grid(x, "the input", 3)
     k = _check_grid(kernel, "the kernel", 4)
@@ -76,12 +76,15 @@ def conv2d_trace(x, kernel, bias=0.0, stride=1, padding=0, dilation=1, activatio
                             inputs.append(float(xp[ch, r, q]))
                             weights.append(float(k[f, ch, m, n]))
                 products = [a * w for a, w in zip(inputs, weights)]
+                per = kh * kw
+                channel_sums = [float(sum(products[ch * per:(ch + 1) * per])) for ch in range(c)]
                 total = float(sum(products))
                 z = total + float(b[f])
                 value = float(act(np.float64(z))) if act else z
                 out[f, i, j] = value
                 steps.append({"filter": f, "row": i, "col": j, "top": top, "left": left, "cells": cells,
-                              "inputs": inputs, "weights": weights, "products": products, "sum": total,
+                              "inputs": inputs, "weights": weights, "products": products,
+                              "channel_sums": channel_sums, "sum": total,
                               "bias": float(b[f]), "z": z, "activation": activation, "value": value})
     return out, steps
 

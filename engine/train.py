@@ -18,7 +18,12 @@ snapshot whose filters or feature maps are not finite is left out), and the dive
 update is not applied.
 
 A :class:`TrainControl` passed in pauses, resumes, stops or changes the learning rate from another
-thread. The run is reproducible from ``seed`` (the model's own seed fixes its initial weights).
+thread; while paused, it can let exactly one more batch train (:meth:`TrainControl.one_batch`: that
+step's progress and a snapshot are yielded, no status, and the run stays paused), and it can ask for
+snapshots more often than ``snapshot_every`` (its ``snapshot_every``). Before each step the loop calls
+:meth:`TrainControl.before_step`, a hook where a subclass may wait (to pace a run for watching); the
+waiting is not counted in ``seconds``. The run is reproducible from ``seed`` (the model's own seed fixes
+its initial weights): none of this changes the numbers.
 
 The learning rate follows ``schedule``: ``"constant"``, or ``"cosine"`` (from ``lr`` down to 0 along
 a half cosine over the whole run). A learning rate set from outside replaces ``lr`` from then on.
@@ -37,40 +42,70 @@ from .optim import make_optimizer
 
 
 class TrainControl:
-    """Pause, resume, stop and learning-rate changes for a run, safe to call from any thread."""
+    """Pause, resume, stop, one batch at a time and learning-rate changes for a run, safe to call from
+    any thread.
+
+    ``snapshot_every`` (None by default) replaces :func:`train`'s argument of that name from the next
+    step on while it is set (1: a snapshot after every step)."""
 
     def __init__(self):
-        self._running = threading.Event()
-        self._running.set()
-        self._lock = threading.Lock()
+        self._changed = threading.Condition()
+        self._paused = False
+        self._batches = 0           # single batches asked for during this pause, not yet trained
         self.stop_requested = False
         self._lr: float | None = None
+        self.snapshot_every: int | None = None
 
     @property
     def paused(self) -> bool:
-        return not self._running.is_set()
+        return self._paused
 
     def pause(self):
-        self._running.clear()
+        with self._changed:
+            self._paused = True
 
     def resume(self):
-        self._running.set()
+        with self._changed:
+            self._paused, self._batches = False, 0
+            self._changed.notify_all()
 
     def stop(self):
-        self.stop_requested = True
-        self._running.set()
+        with self._changed:
+            self.stop_requested, self._paused = True, False
+            self._changed.notify_all()
+
+    def one_batch(self) -> bool:
+        """While paused, let exactly one more batch train (the run stays paused). Returns False, and does
+        nothing, when the run is not paused (or is stopping)."""
+        with self._changed:
+            if not self._paused or self.stop_requested:
+                return False
+            self._batches += 1
+            self._changed.notify_all()
+            return True
 
     def set_lr(self, lr: float):
-        with self._lock:
+        with self._changed:
             self._lr = float(lr)
 
     def take_lr(self) -> float | None:
-        with self._lock:
+        with self._changed:
             lr, self._lr = self._lr, None
             return lr
 
-    def wait_while_paused(self):
-        self._running.wait()
+    def wait_while_paused(self) -> bool:
+        """Block while paused. True when woken to train one batch (the run is still paused), False when
+        resumed or stopped."""
+        with self._changed:
+            self._changed.wait_for(lambda: not self._paused or self._batches > 0)
+            if self._paused and self._batches > 0:
+                self._batches -= 1
+                return True
+            return False
+
+    def before_step(self) -> None:
+        """Called by :func:`train` before each step (before its pause check). The default returns at once;
+        a subclass may wait here, e.g. to pace a run (it should return early on a pause or a stop)."""
 
 
 def evaluate(model, images: np.ndarray, labels: np.ndarray, batch_size: int = 64):
@@ -174,6 +209,7 @@ def train(model, data: Mnist, *, epochs: int = 1, batch_size: int = 64, optimize
     total_steps = epochs * steps_per_epoch
     probe = val_images[0]
     step, busy, reason, diverged_at = 0, 0.0, "finished", None
+    held = False  # paused, and the viewers were told so (one batch at a time keeps it paused)
     window = {"loss": 0.0, "correct": 0, "seen": 0, "time": 0.0}
 
     yield {"type": "status", "state": "running", "lr": opt.lr, "steps_total": total_steps,
@@ -183,9 +219,16 @@ def train(model, data: Mnist, *, epochs: int = 1, batch_size: int = 64, optimize
         order = shuffle_rng.permutation(n)
         ep_loss, ep_correct = 0.0, 0
         for start in range(0, n, batch_size):
+            control.before_step()
+            single = False  # this step is one batch trained during a pause
             if control.paused:
-                yield {"type": "status", "state": "paused", "step": step}
-                control.wait_while_paused()
+                if not held:
+                    yield {"type": "status", "state": "paused", "step": step}
+                single = held = control.wait_while_paused()
+                if not control.stop_requested and not single:
+                    yield {"type": "status", "state": "running", "step": step}
+            elif held:  # resumed just after one batch
+                held = False
                 if not control.stop_requested:
                     yield {"type": "status", "state": "running", "step": step}
             if control.stop_requested:
@@ -219,13 +262,14 @@ def train(model, data: Mnist, *, epochs: int = 1, batch_size: int = 64, optimize
             window["correct"] += correct
             window["seen"] += len(idx)
             window["time"] += dt
-            if step % progress_every == 0 or step == total_steps:
+            if single or step % progress_every == 0 or step == total_steps:
                 yield {"type": "progress", "step": step, "steps_total": total_steps, "epoch": epoch,
                        "loss": window["loss"] / window["seen"], "accuracy": window["correct"] / window["seen"],
                        "samples_per_s": window["seen"] / max(window["time"], 1e-9),
                        "seconds_left": busy / step * (total_steps - step), "elapsed": busy, "lr": opt.lr}
                 window = {"loss": 0.0, "correct": 0, "seen": 0, "time": 0.0}
-            if snapshot_every and step % snapshot_every == 0 and (snap := _finite_snapshot(model, probe)):
+            every = control.snapshot_every or snapshot_every
+            if (single or (every and step % every == 0)) and (snap := _finite_snapshot(model, probe)):
                 yield {"type": "snapshot", "step": step, "epoch": epoch, "probe_label": int(val_labels[0]), **snap}
             if max_seconds is not None and busy >= max_seconds:
                 reason = "time_limit"

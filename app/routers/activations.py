@@ -66,7 +66,7 @@ def curve_response(name: str, params: dict, xmin: float = LAB_RANGE[0], xmax: fl
             "gradient": {"z_mode": z_mode, "z": float(z), "depth": depth, "layers": deep["layers"].tolist(),
                          "factor": arrays.to_json(deep["factor"], "gradient"),
                          "gradient": arrays.to_json(deep["gradient"], "gradient"),
-                         "size": arrays.to_json(np.abs(deep["gradient"]), "gradient")}}
+                         "size": arrays.to_json(np.abs(deep["gradient"]), "gradient"), "trend": deep["trend"]}}
 
 
 @router.post("/api/activations", response_model=ActivationCurveResponse, responses=_ERRORS)

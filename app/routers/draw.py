@@ -21,7 +21,8 @@ from engine.data import normalise
 from engine.errors import EngineError
 from engine.explain import occlusion, saliency
 from engine.losses import softmax
-from engine.preprocess import FIELD, MAX_SIDE, as_input, preprocess
+from engine.preprocess import CENTRE_PIXEL, FIELD, MAX_SIDE, as_input, digit_check, preprocess
+from engine.probe import cell_window
 
 from .. import arrays, compute
 from ..deps import ModelStoreDep, SettingsDep
@@ -99,12 +100,29 @@ def _explain(model, image: np.ndarray, method: str, target: int) -> dict:
 
 
 @router.post("/api/predict", response_model=PredictResponse, responses=_ERRORS)
-def predict(body: PredictRequest, store: ModelStoreDep) -> dict:
+def predict(body: PredictRequest, store: ModelStoreDep, request: Request) -> dict:
     """Preprocess a drawing as MNIST was made (or take a 28 x 28 image as it is) and classify it."""
-    return run_prediction(body, store)
+    return run_prediction(body, store, request_language(request))
 
 
-def run_prediction(body: PredictRequest, store: ModelStore) -> dict:
+def _check(drawing: np.ndarray, lang: str) -> dict:
+    """Does the drawing look like a handwritten digit (a few sums: cheap on every pen movement)."""
+    c = digit_check(drawing)
+    return {"hint": c.hint, "message": None if c.hint is None else translate(lang, f"draw.hint.{c.hint}"),
+            "uncertain": c.uncertain, "ink_percent": round(100 * c.ink, 2),
+            "border_ink_percent": round(100 * c.border_ink, 2),
+            "stroke": None if np.isinf(c.stroke) else round(c.stroke, 4)}
+
+
+def _probe(model, x: np.ndarray, probe) -> dict:
+    w = cell_window(model, x, probe.layer, probe.channel, probe.row, probe.column)
+    return {"layer": w.layer, "type": w.type, "channel": w.channel, "row": w.row, "column": w.column,
+            "source": w.source, "patch": arrays.to_json(w.patch),
+            "kernel": None if w.kernel is None else arrays.to_json(w.kernel), "bias": w.bias,
+            "size": list(w.size), "value": w.value}
+
+
+def run_prediction(body: PredictRequest, store: ModelStore, lang: str = "en") -> dict:
     """The answer of POST /api/predict (a dict of JSON-able values), or an EngineError."""
     start = time.perf_counter()
     if (body.image is None) == (body.pixels is None):
@@ -122,11 +140,13 @@ def run_prediction(body: PredictRequest, store: ModelStore) -> dict:
         image = p.image
         steps = {"drawing_shape": list(p.drawing.shape), "bbox": list(p.bbox), "ink_percent": round(100 * p.ink, 2),
                  "scale": p.scale, "fitted": _rounded(p.fitted), "fitted_centre": list(p.fitted_centre),
-                 "offset": list(p.offset), "centre": list(p.centre)}
+                 "offset": list(p.offset), "centre": list(p.centre),
+                 "centre_pixel": [CENTRE_PIXEL, CENTRE_PIXEL]}
     else:
         image = as_input(drawing)
+    check = _check(p.drawing if do_preprocess else image, lang)
     x = normalise(image[None])
-    layers = explanation = None
+    layers = explanation = probe = None
     with loaded.lock:  # the layers keep per-call buffers: one forward pass at a time per model
         if body.layers:
             activations = loaded.model.activations(x)
@@ -138,10 +158,12 @@ def run_prediction(body: PredictRequest, store: ModelStore) -> dict:
         prediction = int(np.argmax(probabilities))
         if body.explain:
             explanation = _explain(loaded.model, image, body.explain, prediction)
+        if body.probe:
+            probe = _probe(loaded.model, x, body.probe)
     return {"model": loaded.name, "prediction": prediction, "probabilities": probabilities.tolist(),
             "percent": np.round(100 * probabilities, 1).tolist(), "input28": _rounded(image),
             "preprocessed": bool(do_preprocess), "steps": steps, "layers": layers, "explanation": explanation,
-            "timing_ms": round(1000 * (time.perf_counter() - start), 3)}
+            "check": check, "probe": probe, "timing_ms": round(1000 * (time.perf_counter() - start), 3)}
 
 
 @router.get("/api/models", response_model=ModelsResponse)
@@ -195,7 +217,7 @@ def _error_answer(error: ValueError, request_id, lang: str) -> dict:
 def _prediction_answer(body: PredictRequest, request_id, store: ModelStore, lang: str) -> dict:
     """The prediction for a read message, or an error in the connection's language."""
     try:
-        return {"type": "prediction", "id": request_id, **run_prediction(body, store)}
+        return {"type": "prediction", "id": request_id, **run_prediction(body, store, lang)}
     except ValueError as error:
         return _error_answer(error, request_id, lang)
 

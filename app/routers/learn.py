@@ -6,10 +6,12 @@ Each page is a shell; its module fetches every number from the API (/api/backpro
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from engine.data import dataset_sizes
 from engine.presets import PRESETS
 from engine.walkthrough import DEFAULTS
 
 from ..deps import SettingsDep
+from ..runs.base import MAX_PACE
 from ..runs.deps import mnist_available
 from ..schemas.runs import MAX_BATCH, MAX_EPOCHS, OPTIMIZERS
 from ..templating import render
@@ -24,9 +26,10 @@ ACTIVATIONS = ("relu", "leaky_relu", "elu", "sigmoid", "tanh", "gelu", "silu", "
 @router.get("/learn", response_class=HTMLResponse)
 def learn(request: Request, settings: SettingsDep):
     options = {"presets": PRESETS, "datasets": {"sample": True, "mnist": mnist_available(settings.data_dir)},
-               "optimizers": list(OPTIMIZERS), "kinds": list(BUILDER_KINDS), "activations": list(ACTIVATIONS),
+               "sizes": dataset_sizes(), "optimizers": list(OPTIMIZERS), "kinds": list(BUILDER_KINDS), "activations": list(ACTIVATIONS),
                "limits": {"max_epochs": MAX_EPOCHS, "max_batch_size": MAX_BATCH,
-                          "max_params": settings.max_model_params, "max_run_seconds": settings.max_run_seconds}}
+                          "max_params": settings.max_model_params, "max_run_seconds": settings.max_run_seconds,
+                          "max_pace": MAX_PACE}}
     return render(request, "learn.html", options=options)
 
 

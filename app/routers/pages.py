@@ -1,6 +1,7 @@
 """HTML pages: the home page and the labs. Each lab page is a shell; its module fetches the numbers."""
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
+from fastapi.routing import APIRoute
 
 from ..presets import CONV_PRESETS, POOL_PRESETS
 from ..templating import render
@@ -24,3 +25,13 @@ def conv_lab(request: Request):
 @router.get("/pool", response_class=HTMLResponse)
 def pool_lab(request: Request):
     return render(request, "pool.html", presets=POOL_PRESETS)
+
+
+def answer_head(router: APIRouter) -> None:
+    """Let every page (a GET route outside ``/api/`` and the schema: the labs, the API docs) answer
+    HEAD as well as GET: link checkers and ``curl -I`` ask with HEAD, and FastAPI's ``get`` routes
+    answer it 405. The server sends the headers only."""
+    for route in router.routes:
+        if isinstance(route, APIRoute) and "GET" in route.methods and not route.include_in_schema \
+                and not route.path.startswith("/api/"):
+            route.methods.add("HEAD")

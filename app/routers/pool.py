@@ -66,6 +66,7 @@ def trace_json(body: PoolTraceRequest) -> bytes:
             "output_changed_count": demo.output_changed_count, "output_total": int(demo.output_changed.size),
             "input_changed_percent": round(100 * demo.input_changed_fraction, 1),
             "output_changed_percent": round(100 * demo.output_changed_fraction, 1),
+            "verdict": demo.verdict,
         }
     return to_json({
         "output": arrays.to_json(out[0] if flat else out),

@@ -2,15 +2,16 @@
 
 HTTP: ``POST /api/runs`` starts (or queues) a run and answers its view with its ``id`` and its
 ``control_token`` (given only then: the starting browser keeps it); ``GET /api/runs``,
-``GET /api/runs/{id}``; ``POST /api/runs/{id}/pause``, ``/resume``, ``/stop``; ``POST
-/api/runs/{id}/save`` saves a finished run's model for the draw page. Controlling and saving need
-the run's token in the ``X-Control-Token`` header (403 otherwise): a shared link only watches.
+``GET /api/runs/{id}``; ``POST /api/runs/{id}/pause``, ``/resume``, ``/stop``, ``/step`` (one batch of
+a paused run; 409 otherwise) and ``/pace`` (``{"pace": 2}`` steps a second, or ``null`` for full
+speed); ``POST /api/runs/{id}/save`` saves a finished run's model for the draw page. Controlling and
+saving need the run's token in the ``X-Control-Token`` header (403 otherwise): a shared link only watches.
 
 ``WS /ws/runs/{id}?after=<seq>`` streams the run's events as JSON text, each with ``type``
-(``status``, ``progress``, ``snapshot``, ``epoch``, ``done``, ``error``) and ``seq``: first the
+(``status``, ``progress``, ``snapshot``, ``epoch``, ``pace``, ``done``, ``error``) and ``seq``: first the
 history after ``after`` (default: all of it), then live, and closes (1000) after ``done``. The
-client may send ``{"type": "pause" | "resume" | "stop", "token": ...}`` and ``{"type": "set", "lr": 0.01,
-"token": ...}`` (the run's control token);
+client may send ``{"type": "pause" | "resume" | "stop" | "step", "token": ...}``, ``{"type": "set", "lr": 0.01,
+"token": ...}`` and ``{"type": "pace", "pace": 2 | null, "token": ...}`` (the run's control token);
 anything else is answered with ``{"type": "error", "code", "message"}`` (no ``seq``: it is not part
 of the run) and the connection carries on. An unknown run gets an ``error`` and close code 4404; a
 viewer too slow to keep up is closed with 1013 and catches up by reconnecting with ``after``.
@@ -32,17 +33,18 @@ from ..error_handlers import engine_message
 from ..i18n import request_language
 from ..responses import dumps
 from ..runs import network
-from ..runs.base import HYPERPARAMETERS, RunConfig, SlowViewer
+from ..runs.base import COMMANDS, HYPERPARAMETERS, RunConfig, SlowViewer
 from ..runs.deps import RunRegistryDep, mnist_available
 from ..runs.network import MAX_LAYERS, MAX_VALUES_PER_IMAGE
 from ..schemas.common import ErrorResponse
-from ..schemas.runs import (MAX_BATCH, MAX_EPOCHS, OPTIMIZERS, NetworkCheckResponse, NetworkRequest,
-                            RunCreated, RunCreateRequest, RunResponse, SaveModelRequest, TrainingOptions)
+from ..schemas.runs import (MAX_BATCH, MAX_EPOCHS, MAX_PACE, OPTIMIZERS, NetworkCheckResponse, NetworkRequest,
+                            RunCreated, RunCreateRequest, RunPaceRequest, RunResponse, SaveModelRequest,
+                            TrainingOptions)
 
 router = APIRouter(tags=["training"])
 
 # Registry errors that are not about the request's content.
-_STATUS = {"unknown_run": 404, "not_run_owner": 403, "run_finished": 409, "run_not_finished": 409,
+_STATUS = {"unknown_run": 404, "not_run_owner": 403, "run_finished": 409, "run_not_finished": 409, "run_not_paused": 409,
            "model_name_in_use": 409, "not_model_owner": 403, "too_many_runs": 429, "queue_full": 429}
 _ERRORS = {403: {"model": ErrorResponse}, 404: {"model": ErrorResponse}, 409: {"model": ErrorResponse},
            422: {"model": ErrorResponse}, 429: {"model": ErrorResponse}}
@@ -70,7 +72,7 @@ def training_options(settings: SettingsDep, registry: RunRegistryDep) -> dict:
             "limits": {"max_params": settings.max_model_params, "max_run_seconds": settings.max_run_seconds,
                        "max_concurrent_runs": registry.max_concurrent, "max_epochs": MAX_EPOCHS,
                        "max_batch_size": MAX_BATCH, "max_layers": MAX_LAYERS,
-                       "max_values_per_image": MAX_VALUES_PER_IMAGE}}
+                       "max_values_per_image": MAX_VALUES_PER_IMAGE, "max_pace": MAX_PACE}}
 
 
 @router.post("/api/networks/check", response_model=NetworkCheckResponse, responses=_ERRORS)
@@ -99,7 +101,7 @@ def create_run(body: RunCreateRequest, request: Request, registry: RunRegistryDe
     spec, preset = network.resolve(body.preset, body.layers, body.dropout)
     config = RunConfig(spec=spec, preset=preset, **body.model_dump(include=set(HYPERPARAMETERS)))
     client = request.client.host if request.client else None
-    return _answer(request, registry.create, config, client)
+    return _answer(request, registry.create, config, client, pace=body.pace)
 
 
 @router.get("/api/runs", response_model=list[RunResponse])
@@ -113,19 +115,30 @@ def get_run(run_id: str, request: Request, registry: RunRegistryDep):
     return _answer(request, registry.get, run_id)
 
 
-def _control(command: str):
+def _control(command: str, doc: str):
     def route(run_id: str, request: Request, registry: RunRegistryDep, token: ControlToken = None):
         return _answer(request, registry.control, run_id, command, token=token)
 
     route.__name__ = f"{command}_run"
-    route.__doc__ = (f"{command.capitalize()} the run (its viewers see a `status` or `done` event); needs the "
-                     "run's control token.")
+    route.__doc__ = f"{doc}; needs the run's control token."
     return route
 
 
-for _name in ("pause", "resume", "stop"):
-    router.add_api_route(f"/api/runs/{{run_id}}/{_name}", _control(_name), methods=["POST"],
+for _name, _doc in (("pause", "Pause the run (its viewers see a `status` event)"),
+                    ("resume", "Resume the run (its viewers see a `status` event)"),
+                    ("stop", "Stop the run (its viewers see its `done` event)"),
+                    ("step", "Train one batch of a paused run, which stays paused (its viewers see that step's "
+                             "`progress` and `snapshot`); 409 when the run is not paused")):
+    router.add_api_route(f"/api/runs/{{run_id}}/{_name}", _control(_name, _doc), methods=["POST"],
                          response_model=RunResponse, responses=_ERRORS)
+
+
+@router.post("/api/runs/{run_id}/pace", response_model=RunResponse, responses=_ERRORS)
+def pace_run(run_id: str, body: RunPaceRequest, request: Request, registry: RunRegistryDep,
+             token: ControlToken = None):
+    """Set the run's pace: at most `pace` steps a second, each step's progress and snapshot sent to its
+    viewers (who see a `pace` event), or `null` for full speed; needs the run's control token."""
+    return _answer(request, registry.control, run_id, "pace", token=token, pace=body.pace)
 
 
 @router.post("/api/runs/{run_id}/save", responses=_ERRORS)
@@ -146,9 +159,10 @@ def _error(lang: str, error: EngineError) -> str:
                              for k, v in error.params.items()}})
 
 
-def _parse(text: str | None) -> tuple[str, float | None, str | None]:
-    """A client message as (command, lr, token), or an EngineError saying what is wrong with it."""
-    usage = 'send {"type": "pause"}, {"type": "resume"}, {"type": "stop"} or {"type": "set", "lr": 0.01}'
+def _parse(text: str | None) -> tuple[str, dict, str | None]:
+    """A client message as (command, its arguments, token), or an EngineError saying what is wrong with it."""
+    usage = ('send {"type": "pause"}, {"type": "resume"}, {"type": "stop"}, {"type": "step"}, '
+             '{"type": "set", "lr": 0.01} or {"type": "pace", "pace": 2}')
     if text is None:
         raise EngineError("bad_message", f"messages must be JSON text: {usage}")
     if len(text) > MAX_MESSAGE_CHARS:
@@ -160,13 +174,17 @@ def _parse(text: str | None) -> tuple[str, float | None, str | None]:
     if not isinstance(data, dict) or not isinstance(data.get("type"), str):
         raise EngineError("bad_message", f"a message must be an object with a \"type\": {usage}")
     kind, token = data["type"], data.get("token")
-    if kind not in ("pause", "resume", "stop", "set"):
+    if kind not in COMMANDS:
         raise EngineError("unknown_command", f"unknown message type {kind[:20]!r}: {usage}", command=kind[:20])
     if kind == "set":
         if "lr" not in data:
             raise EngineError("bad_lr", f"\"set\" needs a learning rate: {usage}", value="")
-        return kind, data["lr"], token
-    return kind, None, token
+        return kind, {"lr": data["lr"]}, token
+    if kind == "pace":
+        if "pace" not in data:
+            raise EngineError("bad_pace", f"\"pace\" needs a pace: {usage}", value="", limit=MAX_PACE)
+        return kind, {"pace": data["pace"]}, token
+    return kind, {}, token
 
 
 @router.websocket("/ws/runs/{run_id}")
@@ -207,8 +225,8 @@ async def watch_run(websocket: WebSocket, run_id: str, registry: RunRegistryDep,
             if message["type"] == "websocket.disconnect":
                 return
             try:
-                command, lr, token = _parse(message.get("text"))
-                registry.control(run_id, command, lr, token=token)
+                command, arguments, token = _parse(message.get("text"))
+                registry.control(run_id, command, token=token, **arguments)
             except EngineError as error:
                 await send(_error(lang, error))
 

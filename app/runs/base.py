@@ -18,7 +18,10 @@ from typing import Any
 
 from engine.errors import EngineError
 
-COMMANDS = ("pause", "resume", "stop", "set")
+COMMANDS = ("pause", "resume", "stop", "set", "pace", "step")
+# A run's pace: at most this many steps a second, each sending its progress and a snapshot, or None
+# (as fast as it trains, events throttled). "step" trains one batch of a paused run.
+MAX_PACE = 10
 STATES = ("queued", "running", "paused", "done", "diverged", "interrupted")
 
 
@@ -79,14 +82,15 @@ class RunRegistry(ABC):
     Every method but ``subscribe`` may be called from any thread; ``subscribe`` is called on the event
     loop that will iterate the subscription. Errors are :class:`EngineError` with the codes
     ``unknown_run`` (the routes answer 404), ``not_run_owner`` (403), ``run_finished`` /
-    ``run_not_finished`` / ``model_name_taken`` (409), or the
+    ``run_not_finished`` / ``run_not_paused`` / ``model_name_taken`` (409), or the
     network's and hyperparameters' own codes (422).
     """
 
     @abstractmethod
-    def create(self, config: RunConfig, client: str | None = None) -> dict:
+    def create(self, config: RunConfig, client: str | None = None, pace: int | None = None) -> dict:
         """Check the network and the caps (and the runs ``client``, an address, already has), then start the
-        run or queue it. Returns its :meth:`get` view and its ``control_token``."""
+        run or queue it, at ``pace`` steps a second (None: full speed). Returns its :meth:`get` view and its
+        ``control_token``."""
 
     @abstractmethod
     def get(self, run_id: str) -> dict:
@@ -99,9 +103,12 @@ class RunRegistry(ABC):
     max_concurrent: int  # runs that train at once
 
     @abstractmethod
-    def control(self, run_id: str, command: str, lr: float | None = None, token: str | None = None) -> dict:
-        """``pause``, ``resume``, ``stop``, or ``set`` (a new learning rate), given the run's control
-        ``token`` (``not_run_owner`` otherwise). Returns the run's view."""
+    def control(self, run_id: str, command: str, lr: float | None = None, token: str | None = None,
+                pace: int | None = None) -> dict:
+        """``pause``, ``resume``, ``stop``, ``set`` (a new learning rate ``lr``), ``pace`` (``pace`` steps a
+        second, None for full speed: ``bad_pace`` otherwise) or ``step`` (one batch of a paused run:
+        ``run_not_paused`` otherwise), given the run's control ``token`` (``not_run_owner`` otherwise).
+        Returns the run's view."""
 
     @abstractmethod
     def subscribe(self, run_id: str, after: int = 0) -> Subscription:

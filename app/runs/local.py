@@ -12,7 +12,10 @@ everything is kept in SQLite so that a restart loses nothing.
   networks over ``max_params`` parameters are refused before any weights are made, and networks whose
   estimated peak memory (:mod:`engine.memory`) is over ``max_memory_bytes`` before any trainer starts.
 - A run belongs to whoever started it: :meth:`create` answers a ``control_token`` (only then;
-  the registry keeps its SHA-256) that pause, resume, stop, learning-rate changes and saving need.
+  the registry keeps its SHA-256) that pause, resume, stop, learning-rate and pace changes, one batch
+  at a time and saving need.
+- A run's pace (steps a second, or full speed) can change at any time; each change is published as a
+  ``{"type": "pace", "pace": ...}`` event, so that every viewer sees it.
 - A run does not depend on its viewers. The web process keeps only unfinished runs in memory; a
   finished run's view and history are read back from the :class:`RunStore` (the ``max_finished``
   most recent are kept), and its trained model is a file in ``state_dir`` until a name is given.
@@ -37,7 +40,7 @@ from engine.model import Sequential
 from engine.optim import make_optimizer
 
 from . import network
-from .base import COMMANDS, HYPERPARAMETERS, RunConfig, RunRegistry, unknown_run
+from .base import COMMANDS, HYPERPARAMETERS, MAX_PACE, RunConfig, RunRegistry, unknown_run
 from .channel import Channel, LocalSubscription
 from .store import RunStore
 from .trainer import train_process
@@ -71,6 +74,16 @@ def check_lr(lr) -> float:
     return float(lr)
 
 
+def check_pace(pace) -> int | None:
+    """A run's pace: a whole number of steps a second from 1 to MAX_PACE, or None (full speed)."""
+    if pace is None:
+        return None
+    if isinstance(pace, bool) or not isinstance(pace, (int, float)) or pace != int(pace) or not 1 <= pace <= MAX_PACE:
+        raise EngineError("bad_pace", f"the pace must be a whole number of steps a second from 1 to {MAX_PACE}, or "
+                          f"null for full speed, got {str(pace)[:20]}", value=str(pace)[:20], limit=MAX_PACE)
+    return int(pace)
+
+
 def not_owner(run_id: str) -> EngineError:
     return EngineError("not_run_owner", f"only the browser that started run {run_id} (or one given its control "
                        "link) can pause, resume, stop, change or save it; this page watches it", run=run_id)
@@ -80,7 +93,7 @@ class Run:
     """One unfinished training run: its configuration, trainer, events, and what they said so far."""
 
     def __init__(self, run_id: str, config: RunConfig, rows: list[dict], params: int, dataset: dict,
-                 token: str):
+                 token: str, pace: int | None = None):
         self.id = run_id
         self.config = config
         self.rows = rows
@@ -92,6 +105,7 @@ class Run:
         self.place: int | None = None
         self.created, self.started, self.finished = time.time(), None, None
         self.lr = config.lr
+        self.pace = pace              # steps a second, None: full speed
         self.steps_total = -(-dataset["train"] // config.batch_size) * config.epochs
         self.progress: dict | None = None
         self.last_epoch: dict | None = None
@@ -112,6 +126,8 @@ class Run:
             self.state = message["state"]
             self.place = message.get("place")
             self.lr = message.get("lr", self.lr)
+        elif kind == "pace":
+            self.pace = message["pace"]
         elif kind == "progress":
             self.progress = {k: message[k] for k in ("step", "steps_total", "epoch", "loss", "accuracy",
                                                      "samples_per_s", "seconds_left", "elapsed")}
@@ -128,7 +144,7 @@ class Run:
                 "started": _iso(self.started), "finished": _iso(self.finished),
                 "wall_seconds": None if self.started is None else (self.finished or time.time()) - self.started,
                 "config": self.config.public(), "dataset": self.dataset, "layers": self.rows,
-                "params": self.params, "lr": self.lr, "steps_total": self.steps_total,
+                "params": self.params, "lr": self.lr, "pace": self.pace, "steps_total": self.steps_total,
                 "progress": self.progress, "epoch": self.last_epoch, "result": self.result,
                 "viewers": self.channel.viewers, "events": self.channel.last_seq, "saved": list(self.saved)}
 
@@ -176,14 +192,15 @@ class LocalRunRegistry(RunRegistry):
 
     # -- the interface -------------------------------------------------------------------------------
 
-    def create(self, config: RunConfig, client: str | None = None) -> dict:
+    def create(self, config: RunConfig, client: str | None = None, pace: int | None = None) -> dict:
         check_lr(config.lr)
+        pace = check_pace(pace)
         make_optimizer(config.optimizer, config.lr)  # an unknown optimizer is refused here, not in the trainer
         model, report = network.build(config.spec, config.seed, self.max_params, batch_size=config.batch_size,
                                       optimizer=config.optimizer, max_memory_bytes=self.max_memory_bytes)
         dataset = self._dataset(config.dataset)
         token = secrets.token_urlsafe(18)
-        run = Run(self._new_id(), config, report.rows, model.num_params, dataset, token)
+        run = Run(self._new_id(), config, report.rows, model.num_params, dataset, token, pace)
         run.client = client
         del model  # the trainer builds its own from the same seed
         with self._lock:
@@ -212,12 +229,15 @@ class LocalRunRegistry(RunRegistry):
             live = [r.view() for r in sorted(self._runs.values(), key=lambda r: r.created, reverse=True)]
         return live + self.store.finished_views()
 
-    def control(self, run_id: str, command: str, lr: float | None = None, token: str | None = None) -> dict:
+    def control(self, run_id: str, command: str, lr: float | None = None, token: str | None = None,
+                pace: int | None = None) -> dict:
         if command not in COMMANDS:
-            raise EngineError("unknown_command", f"unknown command {str(command)[:20]!r}; send pause, resume, stop "
-                              "or set", command=str(command)[:20])
+            raise EngineError("unknown_command", f"unknown command {str(command)[:20]!r}; send pause, resume, stop, "
+                              "set, pace or step", command=str(command)[:20])
         if command == "set":
             lr = check_lr(lr)
+        elif command == "pace":
+            pace = check_pace(pace)
         self.check_owner(run_id, token)
         with self._lock:
             run = self._runs.get(run_id)
@@ -237,6 +257,16 @@ class LocalRunRegistry(RunRegistry):
                 run.send("set", lr)
                 if run.state == "queued":
                     run.lr = lr
+            elif command == "pace":
+                run.send("pace", pace)
+                if pace != run.pace:
+                    self._publish(run, {"type": "pace", "pace": pace})
+            elif command == "step":
+                if not (run.paused and run in self._active):
+                    raise EngineError("run_not_paused", f"run {run_id} is not paused: pause it, then train one "
+                                      "batch at a time", run=run_id)
+                self._arm_pause_limit(run)  # (a class stepping through a run has not forgotten it)
+                run.send("step")
             elif run in self._queue:  # stop a run that never started
                 self._queue.remove(run)
                 run.finished = time.time()
@@ -377,7 +407,7 @@ class LocalRunRegistry(RunRegistry):
         run.process = _CONTEXT.Process(
             target=train_process, name=f"trainer-{run.id}", daemon=True,
             args=(theirs, replace(run.config, lr=run.lr), self.load_data),
-            kwargs={"max_seconds": self.max_seconds, "progress_seconds": self.progress_seconds,
+            kwargs={"max_seconds": self.max_seconds, "progress_seconds": self.progress_seconds, "pace": run.pace,
                     "model_path": str(self.models_dir / f"{run.id}.npz")})
         run.process.start()
         theirs.close()

@@ -57,6 +57,8 @@ class GradientThroughLayers(BaseModel):
     factor: list[float] = Field(description="f'(z) at each layer")
     gradient: list[float] = Field(description="the product of the factors after 1, 2, ..., depth layers")
     size: list[float] = Field(description="|gradient|, the gradient's size (what the log-scale chart draws)")
+    trend: list[str] = Field(description="after 1, 2, ..., depth layers: vanishes (size below 1), explodes "
+                                         "(above 1), passes (exactly 1) or dies (0)")
 
 
 class ActivationCurveResponse(BaseModel):

@@ -31,6 +31,7 @@ class ConvStep(BaseModel):
     inputs: list[float]
     weights: list[float]
     products: list[float]
+    channel_sums: list[float] = Field(description="the products of each input channel added up (one per channel)")
     sum: float
     bias: float
     z: float = Field(description="sum + bias")

@@ -49,6 +49,9 @@ class PoolTranslation(BaseModel):
     output_total: int
     input_changed_percent: float
     output_changed_percent: float
+    verdict: str = Field(description="fewer (a smaller share of the pooled outputs changed than of the input), "
+                                     "all (every pooled output changed), not_fewer, or unchanged (no input cell "
+                                     "changed)")
 
 
 class PoolTraceResponse(BaseModel):

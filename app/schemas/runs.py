@@ -8,6 +8,8 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
+from ..runs.base import MAX_PACE
+
 MAX_EPOCHS = 50
 MAX_BATCH = 1024
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam")
@@ -54,6 +56,17 @@ class RunCreateRequest(NetworkRequest):
     seed: int = Field(0, ge=0, le=2**32 - 1, strict=True)
     dataset: Literal[DATASETS] = Field("sample", description="the bundled sample, or full MNIST if the server has it")
     l2: float = Field(0.0, ge=0, le=1, allow_inf_nan=False, strict=True, description="L2 weight decay lambda")
+    pace: int | None = Field(None, ge=1, le=MAX_PACE, strict=True,
+                             description="at most this many steps a second, each step's progress and snapshot sent "
+                                         "to the viewers (slow mode, for watching); null: full speed")
+
+
+class RunPaceRequest(BaseModel):
+    """A run's new pace (checked by the registry, which explains a bad one in the user's language)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    pace: Any = Field(description=f"steps a second, 1 to {MAX_PACE}, or null for full speed", examples=[2])
 
 
 class SaveModelRequest(BaseModel):
@@ -123,6 +136,7 @@ class RunResponse(BaseModel):
     layers: list[LayerRow]
     params: int
     lr: float
+    pace: int | None = Field(None, description="steps a second (slow mode), null: full speed")
     steps_total: int
     progress: dict[str, Any] | None
     epoch: dict[str, Any] | None

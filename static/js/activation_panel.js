@@ -134,6 +134,7 @@ export class ActivationPanel {
     const scalars = Object.fromEntries(Object.entries(data.params).filter(([, v]) => typeof v === 'number'));
     this.fact.textContent = t(`act.fact.${data.name}`, formatted({...facts, ...scalars}));
     this.root.dataset.maxDf = String(facts.max_df);
+    this.root.dataset.argmaxDf = String(facts.argmax_df);
     this.saturation.textContent = this.saturationText(data, threshold);
   }
 

@@ -7,6 +7,7 @@
 //   const b = new NetworkBuilder(parts, {activations, onChange: (items) => ...});
 //   b.setItems(decode('conv:6:5:1:2,relu,maxpool:2:2,flatten,dense:10'));
 //   b.showCheck(answer);   // rows, total, memory, error from the server
+import {count} from './format.js';
 import {t} from './i18n.js';
 
 export const KINDS = ['conv', 'maxpool', 'avgpool', 'activation', 'dropout', 'flatten', 'dense'];
@@ -83,7 +84,7 @@ function iconButton(action, label, glyph) {
   return b;
 }
 
-const number = (n) => Number(n).toLocaleString(document.documentElement.lang);
+const number = count;
 
 export class NetworkBuilder {
   /** parts: {list (an <ol>), kind (select), add (button), memory (an element, optional)};

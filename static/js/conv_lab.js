@@ -2,6 +2,7 @@
 import {t} from './i18n.js';
 import {Im2colView} from './im2col_view.js';
 import {ConvView} from './conv_view.js';
+import {keepFitted} from './fit.js';
 import {$, clampInt, onPresetChosen, onWholeNumber, presetState, ServerCycle, statePlayer} from './lab.js';
 import {UrlState, types} from './urlstate.js';
 
@@ -41,6 +42,7 @@ const view = new ConvView(
 const im2col = new Im2colView($('im2col-body'));
 const save = () => url.write(state);
 const player = statePlayer($('player'), state, save, (i) => { view.showStep(i); im2col.showStep(i); });
+const fit = keepFitted($('input-block').closest('.grids'), $('math'));
 
 function edited() {
   state.preset = '';
@@ -142,11 +144,14 @@ const server = new ServerCycle('/api/conv', {
     view.setTrace(trace);
     im2col.setTrace(trace);
     player.setCount(trace.steps.length, state.step);
+    fit();
   },
   fail: () => {
     player.setCount(0);
     view.clearMath();
     view.showUnread(null);
+    view.showRefused();
+    im2col.showRefused();
     $('formula-text').textContent = '';
   },
 });

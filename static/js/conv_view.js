@@ -3,6 +3,7 @@
 import {Grid} from './grid.js';
 import {fmt, showFormula, showUnread, term} from './format.js';
 import {t} from './i18n.js';
+import {showRefused} from './lab.js';
 
 function block(container, caption) {
   const box = document.createElement('div');
@@ -111,7 +112,8 @@ export class ConvView {
   }
 
   showMath(step) {
-    // One line per input channel (products in window order), then the bias and the activation.
+    // One input channel: its products, the bias and the activation on one line. Several: one line per
+    // channel, labelled, with the server's subtotal, then a line adding the subtotals and the bias.
     const groups = [];
     step.inputs.forEach((x, k) => {
       const channel = step.cells[k][0];
@@ -119,33 +121,50 @@ export class ConvView {
     });
     const lines = groups.filter(Boolean).map((g) => g.join(' + '));
     const activation = this.trace.activation;
-    const tail = [];
-    if (step.bias !== 0) tail.push(`+ ${term(step.bias)}`);
-    let ending = '';
-    if (activation) ending = `) = ${activation}(${fmt(step.z)})`;
     const where = t('conv.where', {filter: step.filter + 1, row: step.row + 1, col: step.col + 1});
     const whereNode = document.createElement('span');
     whereNode.className = 'where';
     whereNode.textContent = this.outputGrids.length > 1 ? `${t('lab.map_n', {n: step.filter + 1})} · ${where}` : where;
     const body = document.createElement('span');
     body.className = 'terms';
-    lines.forEach((line, k) => {
-      const node = document.createElement('span');
-      node.className = lines.length > 1 ? 'math-line' : '';
-      node.textContent = `${k === 0 && activation ? `${activation}(` : ''}${k > 0 ? '+ ' : ''}${line}`;
-      body.append(node);
-    });
     const resultNode = document.createElement('span');
     resultNode.className = 'result';
     resultNode.textContent = fmt(step.value);
+    const bias = step.bias !== 0 ? ` + ${term(step.bias)}` : '';
+    const ending = activation ? `) = ${activation}(${fmt(step.z)})` : '';
+    if (lines.length === 1) {
+      body.append(`${activation ? `${activation}(` : ''}${lines[0]}${bias}${ending} = `, resultNode);
+      this.el.math.replaceChildren(whereNode, body);
+      return;
+    }
+    lines.forEach((line, c) => {
+      const node = document.createElement('span');
+      node.className = 'math-line';
+      node.dataset.channel = String(c + 1);
+      const name = document.createElement('span');
+      name.className = 'channel-name';
+      name.textContent = `${t('lab.channel_n', {n: c + 1})}: `;
+      const subtotal = document.createElement('span');
+      subtotal.className = 'subtotal';
+      subtotal.textContent = fmt(step.channel_sums[c]);
+      node.append(name, `${line} = `, subtotal);
+      body.append(node);
+    });
     const last = document.createElement('span');
-    last.className = lines.length > 1 ? 'math-line' : '';
-    const separator = lines.length > 1 || !tail.length ? '' : ' ';
-    last.append(`${separator}${tail.join(' ')}${ending} = `, resultNode);
+    last.className = 'math-line total-line';
+    const subtotals = step.channel_sums.map(term).join(' + ');
+    last.append(`${activation ? `${activation}(` : ''}${subtotals}${bias}${ending} = `, resultNode);
     this.el.math.replaceChildren(whereNode, body, last);
   }
 
   clearMath() {
     this.el.math.replaceChildren();
+  }
+
+  /** The server refused the configuration: no feature map is left on screen. */
+  showRefused() {
+    showRefused(this.el.output);
+    this.outputGrids = [];
+    this.trace = null;
   }
 }

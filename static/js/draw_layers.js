@@ -1,7 +1,10 @@
 // Inside the network: every layer's output for the drawing, as the server sent it.
 //
-//   const view = new LayersView(container);
+//   const view = new LayersView(container, {onCell});
 //   view.show(answer.layers);   // [{name, type, shape, values, min, max, scale}, ...]
+//
+// Clicking a convolution or pooling map calls onCell({layer, type, channel, row, column, value}) with
+// the cell under the pointer (0-based) and the value the server sent for it, and marks that cell.
 //
 // Feature maps (C x H x W) become C small images; vectors (dense layers) a strip of cells (one
 // canvas), and the last layer (ten scores) its numbers. Colours only display values on the server's scale:
@@ -12,22 +15,54 @@ import {t} from './i18n.js';
 import {divergingColour, paintArray} from './draw_views.js';
 
 const HIDDEN_TYPES = new Set(['flatten']);   // the same numbers as the layer before, in a row
+const WINDOW_TYPES = new Set(['conv', 'maxpool', 'avgpool']);   // maps whose cells open in a lab
 
 function mapSize(side) {
   return side >= 24 ? 'l' : side >= 12 ? 'm' : side >= 8 ? 's' : 'xs';
 }
 
 export class LayersView {
-  constructor(container) {
+  constructor(container, {onCell = null} = {}) {
     this.container = container;
     this.signature = '';
     this.blocks = [];
+    this.onCell = onCell;
+    this.layers = new Map();   // the latest answer's layers, by name
+    this.selected = null;      // {layer, channel, row, column}
   }
 
   clear() {
     this.container.replaceChildren();
     this.signature = '';
     this.blocks = [];
+    this.selected = null;
+  }
+
+  /** The cell of `canvas` (a C x H x W layer's map `channel`) under a click, and its value. */
+  pick(layer, channel, canvas, event) {
+    const entry = this.layers.get(layer.name);
+    if (!entry || !this.onCell) return;
+    const [, h, w] = entry.shape;
+    const row = Math.min(h - 1, Math.max(0, Math.floor(event.offsetY / canvas.clientHeight * h)));
+    const column = Math.min(w - 1, Math.max(0, Math.floor(event.offsetX / canvas.clientWidth * w)));
+    this.select({layer: layer.name, channel, row, column});
+    this.onCell({layer: layer.name, type: layer.type, channel, row, column,
+                 value: entry.values[channel][row][column]});
+  }
+
+  /** Outline one cell (null: none). */
+  select(cell) {
+    this.selected = cell;
+    for (const mark of this.container.querySelectorAll('.cell-mark')) mark.hidden = true;
+    if (!cell) return;
+    const entry = this.layers.get(cell.layer);
+    const frame = this.container.querySelector(`.layer[data-layer="${cell.layer}"] .fmap-frame[data-channel="${cell.channel}"]`);
+    if (!entry || !frame) return;
+    const [, h, w] = entry.shape;
+    const mark = frame.querySelector('.cell-mark');
+    Object.assign(mark.style, {top: `${100 * cell.row / h}%`, left: `${100 * cell.column / w}%`,
+                               width: `${100 / w}%`, height: `${100 / h}%`});
+    mark.hidden = false;
   }
 
   markStale(on = true) {
@@ -58,11 +93,23 @@ export class LayersView {
         const [channels, h] = layer.shape;
         body.classList.add('maps');
         body.dataset.size = mapSize(h);
+        const clickable = WINDOW_TYPES.has(layer.type);
         for (let c = 0; c < channels; c++) {
+          const frame = document.createElement('span');
+          frame.className = 'fmap-frame';
+          frame.dataset.channel = c;
           const canvas = document.createElement('canvas');
           canvas.className = 'pixels fmap';
           canvas.title = t('lab.map_n', {n: c + 1});
-          body.append(canvas);
+          if (clickable) {
+            canvas.classList.add('clickable');
+            canvas.addEventListener('click', (event) => this.pick(layer, c, canvas, event));
+          }
+          const mark = document.createElement('span');
+          mark.className = 'cell-mark';
+          mark.hidden = true;
+          frame.append(canvas, mark);
+          body.append(frame);
           entry.maps.push(canvas);
         }
       } else if (!entry.scores) {
@@ -99,6 +146,7 @@ export class LayersView {
     const signature = layers.map((l) => `${l.name}:${l.shape.join('x')}`).join(',');
     if (signature !== this.signature) this.build(layers);
     const byName = new Map(layers.map((l) => [l.name, l]));
+    this.layers = byName;
     for (const entry of this.blocks) {
       const layer = byName.get(entry.layer);
       const colour = (v) => divergingColour(v, layer.scale);

@@ -5,13 +5,15 @@
 // collected and the LATEST drawing is sent next, so the page never queues stale drawings. The explanation map (a batch
 // of erased copies, or a backward pass) is asked for when a stroke ends, not on every movement,
 // and every layer's activations while that panel is on screen (and when a stroke ends).
-import {clearAlert, getJSON, showAlert} from './api.js';
+import {clearAlert, getJSON, postJSON, showAlert} from './api.js';
 import {DrawingPad} from './draw_canvas.js';
 import {LayersView} from './draw_layers.js';
 import {PredictSocket} from './draw_socket.js';
+import {count} from './format.js';
 import {ExplainView, ResultView, StepsView} from './draw_views.js';
-import {t} from './i18n.js';
-import {UrlState, types} from './urlstate.js';
+import {fmt, shape} from './format.js';
+import {lang, t} from './i18n.js';
+import {UrlState, types, withParams} from './urlstate.js';
 
 const $ = (id) => document.getElementById(id);
 // What the explanation shows, and the method the server computes it with.
@@ -26,7 +28,7 @@ const state = url.read();
 const steps = new StepsView($);
 const result = new ResultView($);
 const explain = new ExplainView($);
-const layers = new LayersView($('layers'));
+const layers = new LayersView($('layers'), {onCell: showCell});
 
 // Questions while drawing are at least this far apart (about 12 a second: the answer still follows the
 // pen, and a class of thirty drawing at once asks a server for 375 predictions a second, not 1,800).
@@ -112,12 +114,70 @@ async function predict({withExplanation}) {
   document.body.dataset.ready = 'yes';
 }
 
+// ---- a feature-map cell, opened in the /conv or /pool lab on the numbers the server sends ----
+let cellRequest = 0;
+
+function hideCell() {
+  cellRequest++;
+  layers.select(null);
+  $('cell-info').hidden = true;
+  document.body.dataset.cell = '';
+}
+
+/** The lab's URL for the server's `probe`: its configuration is the whole URL (see urlstate.js). */
+function labLink(p) {
+  const source = p.source === 'input' ? t('draw.cell.input') : p.source;
+  const size = shape(p.size);
+  if (p.type === 'conv') {
+    return {href: withParams('/conv', {input: types.tensor(3).format(p.patch), kernel: types.tensor(4).format([p.kernel]),
+                                       bias: types.list.format([p.bias]), stride: 1, padding: 0, dilation: 1, lang}),
+            text: t('draw.cell.open_conv', {source, size})};
+  }
+  if (p.size[0] !== p.size[1]) return null;   // the pooling lab's windows are square
+  return {href: withParams('/pool', {input: types.tensor(2).format(p.patch), mode: p.type === 'maxpool' ? 'max' : 'avg',
+                                     size: p.size[0], stride: p.size[0], padding: 0, lang}),
+          text: t('draw.cell.open_pool', {source, size, mode: t(`draw.layer.${p.type}`)})};
+}
+
+/** A click on a map's cell: its value as the page shows it, then a link to the lab replaying it. */
+async function showCell(cell) {
+  if (pad.isEmpty) return;
+  const n = ++cellRequest;
+  const link = $('cell-link');
+  $('cell-info').hidden = false;
+  $('cell-value').textContent = t('draw.cell.value', {layer: cell.layer, map: cell.channel + 1, row: cell.row + 1,
+                                                     column: cell.column + 1, value: fmt(cell.value)});
+  link.hidden = true;
+  document.body.dataset.cell = 'pending';
+  const ink = pad.ink();
+  const body = {pixels: ink.pixels, shape: ink.shape,
+                probe: {layer: cell.layer, channel: cell.channel, row: cell.row, column: cell.column}};
+  if (state.model) body.model = state.model;
+  let answer;
+  try {
+    answer = await postJSON('/api/predict', body);
+  } catch {
+    if (n === cellRequest) document.body.dataset.cell = 'error';   // (the alert says why)
+    return;
+  }
+  if (n !== cellRequest) return;   // the drawing changed, or another cell was clicked
+  const target = labLink(answer.probe);
+  if (target) {
+    link.href = target.href;
+    link.textContent = target.text;
+    link.hidden = false;
+  }
+  document.body.dataset.cell = 'ready';
+}
+
 const pad = new DrawingPad($('pad'), {
   onDraw: () => {
     $('pad-placeholder').hidden = true;
+    hideCell();
     predictor.request();
   },
   onStrokeEnd: () => {
+    hideCell();
     $('pad-placeholder').hidden = !pad.isEmpty;
     predictor.request({withExplanation: true});
   },
@@ -176,8 +236,8 @@ function modelLabel(m) {
 function showModelInfo() {
   const m = models.find((model) => model.name === state.model);
   $('model-info').textContent = !m ? ''
-    : m.accuracy_percent === null || m.accuracy_percent === undefined ? t('draw.model_info_plain', {params: m.params})
-      : t('draw.model_info', {accuracy: m.accuracy_percent, params: m.params});
+    : m.accuracy_percent === null || m.accuracy_percent === undefined ? t('draw.model_info_plain', {params: count(m.params)})
+      : t('draw.model_info', {accuracy: m.accuracy_percent, params: count(m.params)});
 }
 
 let models = [];

@@ -69,6 +69,7 @@ export class StepsView {
     for (const id of ['step-drawing', 'step-crop', 'step-fit', 'input28']) blank($(id));
     $('step-bbox').hidden = true;
     $('mass-centre').hidden = true;
+    $('field-centre').hidden = true;
     for (const id of ['note-drawing', 'note-crop', 'note-fit', 'note-place']) $(id).textContent = '';
   }
 
@@ -114,8 +115,11 @@ export class StepsView {
     const marker = $('mass-centre');
     Object.assign(marker.style, {top: `${100 * cy / 28}%`, left: `${100 * cx / 28}%`});
     marker.hidden = false;
+    const [row, column] = s.centre_pixel;   // MNIST's centre pixel, outlined
+    Object.assign($('field-centre').style, {top: `${100 * row / 28}%`, left: `${100 * column / 28}%`});
+    $('field-centre').hidden = false;
     $('note-place').textContent = t('draw.step.place_note', {top: s.offset[0], left: s.offset[1],
-                                                              y: fmt(cy), x: fmt(cx)});
+                                                              y: fmt(cy), x: fmt(cx), row, column});
   }
 }
 
@@ -142,6 +146,7 @@ export class ResultView {
     $('result-empty').textContent = message;
     $('result-empty').hidden = false;
     $('top-guess').hidden = true;
+    this.showCheck(null);
     $('timing').textContent = '';
     for (const li of this.rows) {
       li.classList.remove('top');
@@ -152,10 +157,23 @@ export class ResultView {
     document.body.dataset.prediction = '';
   }
 
+  /** The server's digit check: its hint, and the answer marked uncertain (null: neither). */
+  showCheck(check) {
+    const $ = this.$;
+    const uncertain = Boolean(check?.uncertain);
+    $('draw-hint').textContent = check?.message ?? '';
+    $('draw-hint').hidden = !check?.message;
+    $('top-guess').classList.toggle('uncertain', uncertain);
+    $('uncertain-badge').hidden = !uncertain;
+    document.body.dataset.hint = check?.hint ?? '';
+    document.body.dataset.uncertain = uncertain ? 'yes' : 'no';
+  }
+
   show(answer) {
     const $ = this.$;
     $('result-empty').hidden = true;
     $('top-guess').hidden = false;
+    this.showCheck(answer.check);
     $('top-digit').textContent = String(answer.prediction);
     $('top-percent').textContent = t('draw.percent', {p: fmt(answer.percent[answer.prediction])});
     answer.probabilities.forEach((p, digit) => {

@@ -3,7 +3,7 @@
 // the notes' cost arithmetic and the trace of a small block, which the Player steps through.
 import {ApiError, Latest, getJSON, showAlert} from './api.js';
 import {FilterTraceView} from './filter_trace_view.js';
-import {showFormula} from './format.js';
+import {count, showFormula} from './format.js';
 import {Grid} from './grid.js';
 import {Heatmap} from './heatmap.js';
 import {t} from './i18n.js';
@@ -15,7 +15,7 @@ import {UrlState, types} from './urlstate.js';
 const KERNELS = JSON.parse($('kernels').textContent);
 const SAMPLES = [...$('image').options].map((o) => o.value).filter((v) => v !== 'upload');
 const PIXELS = {kind: 'gray', low: 0, high: 255}; // how a picture is shown: 0 black, 255 white
-const grouped = (n) => n.toLocaleString('en-US');
+const grouped = count;
 
 const url = new UrlState([
   {name: 'image', type: types.oneOf(SAMPLES), default: 'astronaut'},
@@ -190,6 +190,12 @@ async function compute() {
     }
     player.setCount(0);
     traceView.clear();
+    if (full) { // no out-of-date feature map (nor its size and cost) under a refusal
+      $('output-map').hidden = true;
+      $('output-refused').hidden = false;
+      $('output-size').textContent = '';
+      $('cost').hidden = true;
+    }
     document.body.dataset.ready = 'error';
     return;
   }
@@ -206,10 +212,13 @@ function show(data, full) {
   if (full) {
     outputMap.setData(data.output, data.scale);
     $('output-map').classList.remove('stale');
+    $('output-map').hidden = false;
+    $('output-refused').hidden = true;
+    $('cost').hidden = false;
   }
-  $('input-size').textContent = t('filter.size', {width: w, height: h});
-  $('kernel-size').textContent = t('filter.size', {width: kw, height: kh});
-  $('output-size').textContent = `${t('filter.size', {width: ow, height: oh})}${t('filter.size_note')}`;
+  $('input-size').textContent = t('filter.size', {rows: h, cols: w});
+  $('kernel-size').textContent = t('filter.size', {rows: kh, cols: kw});
+  $('output-size').textContent = `${t('filter.size', {rows: oh, cols: ow})}${t('filter.size_note')}`;
   const c = data.cost;
   const numbers = {in_w: c.width, in_h: c.height, kw: c.kernel_width, kh: c.kernel_height, out_w: c.output_width,
                    out_h: c.output_height, ops: c.ops_per_cell, mults: c.multiplications_per_cell,

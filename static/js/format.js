@@ -26,6 +26,12 @@ export function showFormula(container, lines) {
   }));
 }
 
+/** A count as the page's language groups it: 61,706 in English and in Chinese (one format per
+ * language, for every count on every page; the server's templates write the same). */
+export function count(n) {
+  return Number(n).toLocaleString(document.documentElement.lang);
+}
+
 /** A shape as `3×4` (or `2×3×3`). */
 export function shape(dims) {
   return dims.join('×');

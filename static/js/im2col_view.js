@@ -4,6 +4,7 @@
 // follows the player: the current window's column, its filter's row and their product light up.
 import {Grid, gridBlock} from './grid.js';
 import {t} from './i18n.js';
+import {showRefused} from './lab.js';
 
 function operator(container, text) {
   const op = document.createElement('div');
@@ -46,9 +47,27 @@ export class Im2colView {
     this.biasGrid = new Grid(gridBlock(row, t('conv.bias')),
       {rows: bias.length, cols: 1, values: bias.map((b) => [b]), label: t('conv.bias'), density});
     operator(row, '=');
-    this.productGrid = new Grid(gridBlock(row, t('im2col.product', {rows: product.length, cols: product[0].length})),
+    // With an activation the product is z, the values before it; the feature map shows them after it.
+    const activation = trace.activation;
+    const productTitle = activation
+      ? t('im2col.product_before', {rows: product.length, cols: product[0].length, activation})
+      : t('im2col.product', {rows: product.length, cols: product[0].length});
+    if (activation) {
+      const note = document.createElement('p');
+      note.className = 'hint im2col-activation';
+      note.textContent = t('im2col.before_activation', {activation});
+      row.before(note); // above the matrices, where it is read first
+    }
+    this.productGrid = new Grid(gridBlock(row, productTitle),
       {rows: product.length, cols: product[0].length, values: product.map((r) => r.map(() => null)),
        label: t('im2col.product_label'), density});
+  }
+
+  /** The server refused the configuration: no matrices are left on screen. */
+  showRefused() {
+    this.data = null;
+    this.trace = null;
+    showRefused(this.container);
   }
 
   showStep(i) {

@@ -9,9 +9,21 @@
 //                                                show: (trace) => ..., fail: () => ...});
 //   server.refresh();   // after an edit (debounced); server.refresh(0) at once
 import {Latest} from './api.js';
+import {t} from './i18n.js';
 import {Player} from './player.js';
 
 export const $ = (id) => document.getElementById(id);
+
+/** In place of a result the server refused to compute: a note that it is gone and why (the
+ * refusal itself is in the alert area), so no out-of-date feature map stays on screen. */
+export function showRefused(container) {
+  const note = document.createElement('p');
+  note.className = 'refused-note';
+  note.setAttribute('role', 'status');
+  note.textContent = t('lab.refused');
+  container.classList.remove('stale');
+  container.replaceChildren(note);
+}
 
 /** `value` rounded and kept within lo..hi; `fallback` when it is not a number. */
 export function clampInt(value, lo, hi, fallback) {

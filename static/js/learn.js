@@ -1,9 +1,13 @@
 // The training page: the network and hyperparameters in the URL, the builder checked by the server
 // as you edit, and a run started, watched and controlled. A run's URL (`?run=<id>`) opens the same
 // run in any number of browsers; each one replays the run's history and then follows it live.
+// A run can go slowly for a class to watch (the pace: steps a second, changed live by its owner; every
+// step then updates the charts, filters and feature maps) and, paused, one batch at a time.
 import {ApiError, Latest, clearAlert, getJSON, postJSON, showAlert} from './api.js';
+import {count} from './format.js';
 import {NetworkBuilder, decode, encode, toItem, toSpec} from './builder.js';
 import {lang, t} from './i18n.js';
+import {PaceSlider} from './run_pace.js';
 import {RunStream} from './run_stream.js';
 import {controlLink, keepToken, takeTokenFromUrl, tokenFor} from './run_tokens.js';
 import {RunView} from './run_view.js';
@@ -17,6 +21,13 @@ const $ = (id) => document.getElementById(id);
 const presetItems = (name) => OPTIONS.presets[name].layers.map((entry) => toItem(entry, ACTIVATIONS));
 const DEFAULT_PRESET = 'lenet5';
 
+/** A pace from the URL: 1 to the server's fastest, or '' (full speed). */
+function parsePace(text) {
+  if (text === '') return '';
+  const v = types.int.parse(text);
+  return v >= 1 && v <= OPTIONS.limits.max_pace ? v : undefined;
+}
+
 const url = new UrlState([
   {name: 'preset', type: types.oneOf(['', ...PRESET_NAMES]), default: DEFAULT_PRESET},
   {name: 'layers', type: {parse: (s) => decode(s, ACTIVATIONS), format: encode}, default: presetItems(DEFAULT_PRESET)},
@@ -28,6 +39,7 @@ const url = new UrlState([
   {name: 'dropout', type: {parse: (s) => (s === '' ? '' : types.float.parse(s)), format: String}, default: ''},
   {name: 'seed', type: types.int, default: 0},
   {name: 'data', type: types.oneOf(['sample', 'mnist']), default: 'sample'},
+  {name: 'pace', type: {parse: parsePace, format: String}, default: ''},  // steps a second; '' = full speed
   {name: 'run', type: types.string, default: ''},
 ]);
 
@@ -53,6 +65,7 @@ const builder = new NetworkBuilder({list: $('layers'), kind: $('add-kind'), add:
   activations: ACTIVATIONS,
   onChange: (items) => { state.layers = items; state.preset = ''; $('preset').value = ''; save(); checkNetwork(); },
 });
+const pace = new PaceSlider($('pace'), $('pace-value'), {max: OPTIONS.limits.max_pace, onChange: changePace});
 let stream = null;
 let networkOk = false;
 
@@ -68,6 +81,7 @@ const FIELDS = {optimizer: 'optimizer', lr: 'lr', batch: 'batch', epochs: 'epoch
 function fillForm() {
   $('preset').value = state.preset;
   if (!stream) $('new-lr').value = String(state.lr);
+  if (!stream) pace.value = state.pace === '' ? null : state.pace;
   for (const [id, key] of Object.entries(FIELDS)) $(id).value = String(state[key]);
   builder.setItems(state.layers);
 }
@@ -124,8 +138,7 @@ async function checkNetwork() {
   if (!answer) return;
   builder.showCheck(answer);
   networkOk = answer.ok;
-  const total = answer.total_params.toLocaleString(document.documentElement.lang);
-  $('network-total').textContent = t('train.total', {params: total, limit: answer.max_params.toLocaleString(document.documentElement.lang)});
+  $('network-total').textContent = t('train.total', {params: count(answer.total_params), limit: count(answer.max_params)});
   const whole = answer.error && answer.error.index === null;
   showNetworkProblem(whole ? answer.error.detail : (answer.error ? t('train.problem.layer', {n: answer.error.index + 1}) : ''));
   updateButtons();
@@ -144,7 +157,7 @@ function updateButtons() {
   const s = view.state;
   const live = s === 'running' || s === 'paused' || s === 'queued';
   const owner = !state.run || tokenFor(state.run) !== null;  // a shared link only watches
-  for (const id of ['pause', 'stop', 'new-lr', 'set-lr', 'save-bar']) $(id).hidden = !owner;
+  for (const id of ['pause', 'one-batch', 'stop', 'new-lr', 'set-lr', 'save-bar']) $(id).hidden = !owner;
   document.querySelector('label[for="new-lr"]').hidden = !owner;
   $('run-watching').hidden = owner;
   $('copy-control').hidden = !state.run || !owner;
@@ -155,8 +168,10 @@ function updateButtons() {
   $('pause').disabled = !live;
   $('pause').textContent = s === 'paused' ? t('train.resume') : t('train.pause');
   $('pause').setAttribute('aria-pressed', String(s === 'paused'));
+  $('one-batch').disabled = s !== 'paused';
   $('stop').disabled = !live;
   $('new-lr').disabled = $('set-lr').disabled = !live;
+  $('pace').disabled = !owner;  // a viewer sees the run's pace, its owner changes it
   const done = s === 'done' && view.result && view.result.reason !== 'error' && view.result.step > 0;
   $('model-name').disabled = $('save').disabled = !done;
 }
@@ -165,7 +180,16 @@ function command(message) {
   const token = tokenFor(state.run);
   if (!state.run || !token) return;
   if (stream?.send({...message, token})) return;
-  if (message.type !== 'set') postJSON(`/api/runs/${state.run}/${message.type}`, {}, {headers: {'X-Control-Token': token}}).catch(() => {});
+  const body = message.type === 'pace' ? {pace: message.pace} : {};
+  if (message.type !== 'set') postJSON(`/api/runs/${state.run}/${message.type}`, body, {headers: {'X-Control-Token': token}}).catch(() => {});
+}
+
+/** The slider moved: the pace of the next run, and of this one if it is still going. */
+function changePace(steps) {
+  state.pace = steps ?? '';
+  save();
+  const live = ['running', 'paused', 'queued'].includes(view.state);
+  if (live) command({type: 'pace', pace: steps});
 }
 
 function onEvent(event) {
@@ -179,6 +203,7 @@ function onEvent(event) {
     if ($('run-list-box').open) listRuns();
   }
   if (event.type === 'status' && event.lr !== undefined && document.activeElement !== $('new-lr')) $('new-lr').value = String(event.lr);
+  if (event.type === 'pace' && document.activeElement !== $('pace')) pace.value = event.pace;
 }
 
 function showLink(id) {
@@ -193,6 +218,7 @@ function watch(run) {
   stream?.close();
   view.reset(run);
   $('new-lr').value = String(run.lr);
+  pace.value = run.pace ?? null;
   $('save-result').textContent = '';
   $('model-name').value = run.saved?.[0] ?? `${run.config.preset ?? 'custom'}-${run.id}`;
   showLink(run.id);
@@ -241,6 +267,7 @@ async function start() {
   const body = {...networkBody(), epochs: state.epochs, batch_size: state.batch, lr: state.lr, optimizer: state.optimizer,
                 seed: state.seed, dataset: state.data, l2: state.l2};
   if (state.dropout !== '') body.dropout = state.dropout;
+  if (state.pace !== '') body.pace = state.pace;
   $('start').disabled = true;
   try {
     const run = await postJSON('/api/runs', body);
@@ -268,6 +295,7 @@ async function open(id) {
 
 $('start').addEventListener('click', start);
 $('pause').addEventListener('click', () => command({type: view.state === 'paused' ? 'resume' : 'pause'}));
+$('one-batch').addEventListener('click', () => command({type: 'step'}));
 $('stop').addEventListener('click', () => command({type: 'stop'}));
 $('set-lr').addEventListener('click', () => {
   const text = $('new-lr').value.trim();

@@ -73,7 +73,8 @@ export class Player {
     this.scrubber.min = '0';
     this.scrubber.step = '1';
     this.scrubber.setAttribute('aria-label', t('player.scrubber'));
-    this.scrubber.addEventListener('input', () => { this.pause(); this.goTo(Number(this.scrubber.value)); });
+    // (the value is read first: pausing redraws the controls, scrubber included, at the current step)
+    this.scrubber.addEventListener('input', () => { const i = Number(this.scrubber.value); this.pause(); this.goTo(i); });
     this.counter = document.createElement('output');
     this.counter.className = 'player-counter';
     this.counter.setAttribute('aria-live', 'polite');

@@ -1,5 +1,6 @@
 // The pooling lab: state in the URL, edits -> POST /api/pool -> the player steps the windows.
 import {$, clampInt, onPresetChosen, onWholeNumber, presetState, ServerCycle, statePlayer} from './lab.js';
+import {keepFitted} from './fit.js';
 import {PoolView} from './pool_view.js';
 import {UrlState, types} from './urlstate.js';
 
@@ -30,10 +31,12 @@ const url = new UrlState([
 const state = presetState(url, fromPreset);
 const view = new PoolView({input: $('input-grid'), output: $('output-grid'), math: $('math'), formula: $('formula-text'),
                            unread: $('unread-note'),
-                           shiftPanel: $('shift-panel'), shiftSummary: $('shift-summary'), shiftGrids: $('shift-grids')},
+                           shiftPanel: $('shift-panel'), shiftSummary: $('shift-summary'), shiftGrids: $('shift-grids'),
+                           shiftHonest: $('shift-honest')},
                           {onInput: (values) => { state.input = values; edited(); server.refresh(); }});
 const save = () => url.write(state);
 const player = statePlayer($('player'), state, save, (i) => view.showStep(i));
+const fit = keepFitted($('input-grid').closest('.grids'), $('math'));
 
 function edited() {
   state.preset = '';
@@ -97,6 +100,7 @@ const server = new ServerCycle('/api/pool', {
   show: (trace) => {
     view.setTrace(trace);
     player.setCount(trace.steps.length, state.step);
+    fit();
   },
   fail: () => {
     player.setCount(0);
@@ -104,6 +108,7 @@ const server = new ServerCycle('/api/pool', {
     view.showUnread(null);
     $('formula-text').textContent = '';
     view.showTranslation(null);
+    view.showRefused();
   },
 });
 

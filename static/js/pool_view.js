@@ -3,6 +3,7 @@
 import {Grid, gridBlock} from './grid.js';
 import {fmt, showFormula, showUnread} from './format.js';
 import {t} from './i18n.js';
+import {showRefused} from './lab.js';
 
 const PAD = {max: '−∞', avg: 0}; // max pooling pads with -infinity (padding never wins), avg with zeros
 
@@ -43,6 +44,13 @@ export class PoolView {
   /** Mark the input cells no window reads (from the trace; null: none). */
   showUnread(trace) {
     showUnread(this.inputGrid ? [this.inputGrid] : [], trace?.padding ?? [0, 0], trace?.unread ?? null, this.el.unread, t);
+  }
+
+  /** The server refused the configuration: no pooled map is left on screen. */
+  showRefused() {
+    showRefused(this.el.output);
+    this.outputGrid = null;
+    this.trace = null;
   }
 
   markStale() {
@@ -96,10 +104,13 @@ export class PoolView {
     this.el.shiftGrids.replaceChildren();
     if (!demo) return;
     const t0 = this.trace;
-    this.el.shiftSummary.textContent = t('pool.shift.summary', {
+    // The server's verdict picks the sentence: "but only" is said only when pooling did hide part of the shift.
+    this.el.shiftSummary.textContent = t(`pool.shift.summary.${demo.verdict}`, {
       direction: t(`pool.shift.${demo.direction}`), input_changed: demo.input_changed_count, input_total: demo.input_total,
       input_percent: fmt(demo.input_changed_percent), output_changed: demo.output_changed_count,
       output_total: demo.output_total, output_percent: fmt(demo.output_changed_percent)});
+    this.el.shiftSummary.dataset.verdict = demo.verdict;
+    this.el.shiftHonest.hidden = !['all', 'not_fewer'].includes(demo.verdict);
     const marked = (container, title, values, changed) => {
       const g = new Grid(gridBlock(container, title), {rows: values.length, cols: values[0].length, values, label: title,
         density: values.length > 6 ? 's' : null});

@@ -8,7 +8,7 @@
 // (`data-outcome` on the state and the result says which ending it was). The loss axis is clipped to
 // a few times the first loss, so that a diverging run's last losses do not flatten the rest of the
 // curve into the bottom line; the points above are marked at the chart's top edge.
-import {fmt} from './format.js';
+import {count, fmt} from './format.js';
 import {t} from './i18n.js';
 import {LineChart} from './linechart.js';
 import {EpochView, SnapshotView} from './run_insides.js';
@@ -16,7 +16,7 @@ import {EpochView, SnapshotView} from './run_insides.js';
 const locale = () => document.documentElement.lang;
 const pct = (x) => (x === null || x === undefined ? '–'
   : new Intl.NumberFormat(locale(), {style: 'percent', minimumFractionDigits: 1, maximumFractionDigits: 1}).format(x));
-const whole = (x) => (x === null || x === undefined ? '–' : Math.round(x).toLocaleString(locale()));
+const whole = (x) => (x === null || x === undefined ? '–' : count(Math.round(x)));
 
 /** The states a run ends in (the server's GET /api/runs/{id} `state`). */
 export const FINISHED = new Set(['done', 'diverged', 'interrupted']);
@@ -159,7 +159,9 @@ export class RunView {
       epoch: latest ? String(latest.epoch) : '–',
       loss: latest ? shortNumber(latest.loss) : '–',
       accuracy: latest ? pct(latest.accuracy) : '–',
-      val: this.lastEpoch ? pct(this.lastEpoch.val_accuracy) : '–',
+      // (the test accuracy measured at the end of the last epoch; the result below is the final model's)
+      val: this.lastEpoch ? t('train.num.val_at', {accuracy: pct(this.lastEpoch.val_accuracy), epoch: this.lastEpoch.epoch})
+        : '–',
       speed: latest ? whole(latest.samples_per_s) : '–',
       left: latest && !FINISHED.has(this.state) ? duration(latest.seconds_left) : '–',
       lr: this.lr === null ? '–' : fmt(this.lr),

@@ -52,7 +52,8 @@ export class VanishView {
     swatch.setAttribute('aria-hidden', 'true');
     const text = t('act.vanish.line', {name: activationName(name), z: fmt(gradient.z), factor: term(gradient.factor[0]),
                                        n, gradient: fmt(gradient.gradient[n - 1])});
-    li.append(swatch, text);
+    li.dataset.trend = gradient.trend[n - 1];
+    li.append(swatch, text, ' ', t(`act.vanish.trend.${gradient.trend[n - 1]}`));
     if (gradient.size[n - 1] === 0) li.append(' ', t('act.vanish.zero'));
     return li;
   }

@@ -52,6 +52,28 @@ def test_a_wrong_method_gets_a_translated_405(client):
     assert chinese(assert_answer(client.get("/api/conv?lang=zh"), 405, "method_not_allowed")["detail"])
 
 
+def test_a_browser_asking_for_a_missing_page_gets_an_html_page_in_its_language(client):
+    """A mistyped URL in the address bar: an HTML page with links home (not raw JSON); /api/ keeps JSON."""
+    html = {"accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+    r = client.get("/convv?lang=en", headers=html)
+    assert r.status_code == 404 and r.headers["content-type"].startswith("text/html")
+    assert "Page not found" in r.text and "/convv" in r.text and 'href="/?lang=en"' in r.text
+    assert 'href="/conv?lang=en"' in r.text and "content-security-policy" in r.headers
+    r = client.get("/learn/nothing?lang=zh", headers=html)
+    assert r.status_code == 404 and "找不到这个页面" in r.text and 'href="/?lang=zh"' in r.text
+    assert_answer(client.get("/api/nothing?lang=en", headers=html), 404, "not_found", "no page")
+    assert_answer(client.get("/nothing?lang=en"), 404, "not_found")  # a script (no Accept: text/html): JSON
+
+
+@pytest.mark.parametrize("path", ["/", "/conv", "/pool", "/activations", "/filters", "/learn", "/learn/backprop",
+                                  "/draw", "/docs", "/redoc"])
+def test_every_page_answers_head(client, path):
+    head, get = client.head(path), client.get(path)
+    assert head.status_code == 200 == get.status_code
+    assert head.headers["content-type"] == get.headers["content-type"] and head.content == b""
+    assert client.head("/api/conv").status_code == 405  # the API is unchanged
+
+
 # ---- bodies the JSON reader cannot read ----------------------------------------------------------------
 
 @pytest.mark.parametrize("raw", [

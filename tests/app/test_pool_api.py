@@ -76,10 +76,22 @@ def test_translation_demo_counts_what_changes(client):
     assert demo["input_changed_percent"] == round(100 * demo["input_changed_count"] / 64, 1)
     # the point of the demo: far fewer pooled outputs change than cells of the map
     assert demo["output_changed_count"] / 16 < demo["input_changed_count"] / 64 / 2
+    assert demo["verdict"] == "fewer"
     for direction, (dy, dx) in {"left": (0, -1), "down": (1, 0), "up": (-1, 0)}.items():
         moved = np.array(pool(client, input=p["input"], size=2, shift=direction).json()["translation"]["shifted_input"])
         assert np.array_equal(moved, np.roll(x, (dy, dx), axis=(0, 1)) * _inside(dy, dx))
     assert pool(client, input=p["input"], size=2).json()["translation"] is None
+
+
+def test_translation_demo_on_the_notes_example_says_every_pooled_value_changed(client):
+    """Shifted right, the notes' 4x4 example changes 13 of 16 cells and all 4 max-pooled outputs:
+    the answer says so (verdict "all"), so the page does not claim "but only 4 of 4"."""
+    notes = client.get("/api/pool/presets").json()["max"]
+    demo = pool(client, input=notes["input"], mode="max", size=2, stride=2, shift="right").json()["translation"]
+    assert (demo["input_changed_count"], demo["output_changed_count"], demo["output_total"]) == (13, 4, 4)
+    assert demo["verdict"] == "all"
+    demo = pool(client, input=notes["input"], mode="max", size=2, stride=2, shift="left").json()["translation"]
+    assert (demo["output_changed_count"], demo["verdict"]) == (1, "fewer")
 
 
 def _inside(dy, dx):

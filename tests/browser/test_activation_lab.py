@@ -31,6 +31,8 @@ def test_vanishing_gradient_of_sigmoid_against_relu(page, live_server, console_e
     sigmoid, relu = page.locator("#vanish-readout li[data-side=a]"), page.locator("#vanish-readout li[data-side=b]")
     expect(sigmoid).to_contain_text(f"Sigmoid: f′(0) = 0.25 per layer; after 10 layers 0.25^10 = {sig4(0.25 ** 10)}")
     expect(relu).to_contain_text("ReLU: f′(1) = 1 per layer; after 10 layers 1^10 = 1")
+    expect(sigmoid).to_contain_text("it vanishes")
+    expect(relu).to_contain_text("it passes unchanged")
     for n in (1, 3, 20):
         slide(page, "#depth", n)
         expect(sigmoid).to_contain_text(f"after {n} layer")
@@ -46,6 +48,9 @@ def test_vanishing_gradient_of_sigmoid_against_relu(page, live_server, console_e
     expect(page.locator("#fact-a")).to_contain_text("σ′(0) = 0.25")
     expect(page.locator("#fact-a")).to_contain_text("at most 0.25")
     expect(page.locator("#fact-b")).to_contain_text("ReLU′(1) = 1, ReLU′(0) = 0, ReLU′(−1) = 0")
+    # "largest f′ = 1" is marked at z = 1, where ReLU′ is 1 (not at z = 0.05, which reads as z = 0)
+    expect(page.locator("#chart-b .chart-marker-label")).to_have_text("largest f′ = 1")
+    expect(page.locator("#panel-b")).to_have_attribute("data-argmax-df", "1")
     expect(page.locator("#saturation-a")).to_contain_text("z ≤ -2.9 and z ≥ 2.9")
     assert page.locator("#chart-a .chart-region").count() == 2
     slide(page, "#depth", 10)
@@ -96,6 +101,8 @@ def test_sliders_change_the_curve(page, live_server, console_errors):
     expect(page.locator("#fact-b")).to_contain_text("(l + u)/2 = 0.6")
     page.select_option("#name-b", "maxout")
     settle(page)
+    # the default pieces' slopes are ±2: said as an exploding gradient, not as a vanishing one
+    expect(page.locator("#vanish-readout li[data-side=b]")).to_contain_text("^10 = 1024 — it explodes")
     slide(page, "#param-b-k", 5)
     settle(page)
     expect(page.locator("#fact-b")).to_contain_text("k = 5")

@@ -121,7 +121,8 @@ def test_presenter_mode(page, live_server, console_errors):
     expect(page.locator(".side-panel")).to_be_visible()
     page.click("[data-presenter-toggle]")
     expect(page.locator("html")).to_have_class("presenter")
-    expect(page.locator(".side-panel")).to_be_hidden()
+    expect(page.locator("#stride")).to_be_visible()  # the side panel is a strip of the main settings
+    expect(page.locator("#in-rows")).to_be_hidden()  # without the input's set-up
     assert "presenter=1" in page.url
     size = page.evaluate("parseFloat(getComputedStyle(document.documentElement).fontSize)")
     assert size >= 20
@@ -133,7 +134,7 @@ def test_presenter_mode(page, live_server, console_errors):
     expect(page.locator("html")).to_have_class("presenter")
     expect(page.locator(".player-counter")).to_have_text("Step 6 of 16")
     page.click("[data-presenter-toggle]")
-    expect(page.locator(".side-panel")).to_be_visible()
+    expect(page.locator("#in-rows")).to_be_visible()
     assert "presenter" not in page.url
     assert console_errors == []
 
@@ -149,10 +150,17 @@ def test_bad_input_is_explained_on_the_page(page, live_server, console_errors):
     page.fill("#k-rows", "4")
     page.dispatch_event("#k-rows", "change")
     expect(page.locator("#alerts")).to_contain_text("OH = ⌊(3 + 2·0 − 1·(4 − 1) − 1) / 1⌋ + 1 = ⌊−1⌋ + 1 = 0")
+    # the old feature map does not stay on screen under the refusal: a note says why it is gone
+    expect(page.locator("#output-grids .refused-note")).to_contain_text("the server refused these settings")
+    expect(page.locator("#output-grids .grid")).to_have_count(0)
+    expect(page.locator("#math")).to_be_empty()
+    expect(page.locator("#unread-note")).to_be_hidden()
     shoot(page, "conv-error.png")
     page.fill("#padding", "1")
     settle(page)
     expect(page.locator("#alerts")).to_be_hidden()
+    expect(page.locator("#output-grids .refused-note")).to_have_count(0)
+    expect(page.locator("#output-grids .grid")).to_have_count(1)
     # the only console messages are the browser's notes about the 422 answers
     assert all("422" in e for e in console_errors), console_errors
 
@@ -163,6 +171,18 @@ def test_multichannel_and_im2col(page, live_server, console_errors):
     page.keyboard.press("End")
     expect(page.locator(".player-counter")).to_have_text("Step 4 of 4")
     assert page.locator("#math .math-line").count() == 4  # one line per channel, then the bias
+    # each channel's line is labelled and ends with its subtotal (computed here with NumPy)
+    import numpy as np
+    from app.presets import CONV_PRESETS
+    p = CONV_PRESETS["multichannel"]
+    x, k = np.array(p["input"], dtype=float), np.array(p["kernel"], dtype=float)
+    subtotals = [(x[c, 1:4, 1:4] * k[0, c]).sum() for c in range(3)]
+    for c in range(3):
+        line = page.locator(f"#math .math-line[data-channel='{c + 1}']")
+        expect(line.locator(".channel-name")).to_have_text(f"channel {c + 1}: ")
+        expect(line.locator(".subtotal")).to_have_text(f"{subtotals[c]:g}")
+    total = " + ".join(f"{v:g}" for v in subtotals) + f" + {p['bias'][0]:g} = {sum(subtotals) + p['bias'][0]:g}"
+    expect(page.locator("#math .total-line")).to_have_text(total)
     product = grid_values(page, "#im2col-body .grid-block:last-child")
     assert [product[0]] == [[v for row in grid_values(page, "#output-grids") for v in row]]
     shoot(page, "conv-multichannel-im2col.png")
@@ -193,4 +213,14 @@ def test_a_stride_that_leaves_a_column_marks_the_cells_never_read(page, live_ser
     page.fill("#stride", "2")
     settle(page)
     expect(page.locator("#unread-note")).to_have_text("没有窗口覆盖输入的第 6 列：PyTorch 从不读取它们。")
+    assert console_errors == []
+
+
+def test_im2col_says_its_values_are_before_the_activation(page, live_server, console_errors):
+    open_lab(page, f"{live_server}/conv?preset=relu5x5&lang=en&im2col=1")
+    expect(page.locator("#im2col-body")).to_contain_text("Output before relu (1×9)")
+    expect(page.locator("#im2col-body .im2col-activation")).to_contain_text("the feature map above shows relu(z)")
+    open_lab(page, f"{live_server}/conv?preset=basic&lang=en&im2col=1")
+    expect(page.locator("#im2col-body")).to_contain_text("Output (1×4)")
+    expect(page.locator("#im2col-body .im2col-activation")).to_have_count(0)
     assert console_errors == []

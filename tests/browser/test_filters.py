@@ -1,4 +1,4 @@
-"""The image-filter lab in a real browser: the notes' edge detection (a 319x280 map, 267,960
+"""The image-filter lab in a real browser: the notes' edge detection (a 280x319 map, 267,960
 operations), presets, a traced block stepped by keys and picked by a click, custom kernels, an
 uploaded picture scaled to 512, the URL, both languages, presenter mode, errors in words."""
 import struct
@@ -28,11 +28,14 @@ def png(width, height, pixel):
 
 def test_the_notes_edge_detection_and_its_arithmetic(page, live_server, console_errors):
     open_lab(page, f"{live_server}/filters?lang=en")
-    expect(page.locator("#input-size")).to_have_text("320×280")
-    expect(page.locator("#kernel-size")).to_have_text("2×1")
-    expect(page.locator("#output-size")).to_have_text("319×280 (width × height)")
-    expect(page.locator("#cost-sliding")).to_contain_text("319 × 280 × 3 = 267,960 operations")
-    expect(page.locator("#cost-dense")).to_contain_text("(320·280) × (319·280) = 8,003,072,000 entries")
+    # sizes are rows × columns, as on every page: the notes' 320-wide, 280-high picture is 280×320
+    expect(page.locator("#input-size")).to_have_text("280×320")
+    expect(page.locator("#kernel-size")).to_have_text("1×2")
+    expect(page.locator("#output-size")).to_have_text("280×319 (rows × columns)")
+    expect(page.locator("#cost-size")).to_have_text(
+        "A 280×320 picture and a 1×2 kernel (rows × columns) give a 280×319 feature map.")
+    expect(page.locator("#cost-sliding")).to_contain_text("280 × 319 × 3 = 267,960 operations")
+    expect(page.locator("#cost-dense")).to_contain_text("(280·320) × (280·319) = 8,003,072,000 entries")
     expect(page.locator("#formula-text")).to_contain_text("OW = ⌊(320 + 2·0 − 1·(2 − 1) − 1) / 1⌋ + 1 = ⌊318⌋ + 1 = 319")
     assert page.eval_on_selector("#output-map canvas", "c => [c.width, c.height]") == [319, 280]
     assert page.eval_on_selector("#input-map canvas", "c => [c.width, c.height]") == [320, 280]
@@ -58,8 +61,8 @@ def test_presets_click_to_trace_and_a_custom_kernel(page, live_server, console_e
     open_lab(page, f"{live_server}/filters?lang=en&image=camera")
     page.select_option("#preset", "sobel_x")
     settle(page)
-    expect(page.locator("#output-size")).to_contain_text("318×278")
-    expect(page.locator("#cost-sliding")).to_contain_text(f"318 × 278 × 17 = {318 * 278 * 17:,}")
+    expect(page.locator("#output-size")).to_contain_text("278×318")
+    expect(page.locator("#cost-sliding")).to_contain_text(f"278 × 318 × 17 = {318 * 278 * 17:,}")
     assert "preset=sobel_x" in page.url
     assert page.locator("#kernel-grid input.cell").count() == 9
     # a click on the feature map traces the block there
@@ -79,10 +82,10 @@ def test_presets_click_to_trace_and_a_custom_kernel(page, live_server, console_e
     page.fill("#k-cols", "2")
     page.dispatch_event("#k-cols", "change")
     settle(page)
-    expect(page.locator("#kernel-size")).to_have_text("2×3")
-    expect(page.locator("#output-size")).to_contain_text("319×278")
-    for preset, size in (("box_blur", "318×278"), ("gaussian_blur", "318×278"), ("sharpen", "318×278"),
-                         ("edge", "319×280")):
+    expect(page.locator("#kernel-size")).to_have_text("3×2")
+    expect(page.locator("#output-size")).to_contain_text("278×319")
+    for preset, size in (("box_blur", "278×318"), ("gaussian_blur", "278×318"), ("sharpen", "278×318"),
+                         ("edge", "280×319")):
         page.select_option("#preset", preset)
         settle(page)
         expect(page.locator("#output-size")).to_contain_text(size)
@@ -109,7 +112,8 @@ def test_url_round_trip_language_switch_and_presenter(page, live_server, console
     assert "image=digit-3" in page.url and "lang=zh" in page.url
     page.goto(f"{live_server}/filters?lang=zh")
     settle(page)
-    expect(page.locator("#cost-sliding")).to_contain_text("319 × 280 × 3 = 267,960 次运算")
+    expect(page.locator("#cost-sliding")).to_contain_text("280 × 319 × 3 = 267,960 次运算")
+    expect(page.locator("#output-size")).to_have_text("280×319（行×列）")
     shoot(page, "filters-zh.png")
     page.click("[data-presenter-toggle]")
     expect(page.locator("html")).to_have_class("presenter")
@@ -125,9 +129,9 @@ def test_an_uploaded_picture_is_scaled_to_512_and_filtered(page, live_server, co
     page.set_input_files("#upload", files=[{"name": "stripes.png", "mimeType": "image/png", "buffer": picture}])
     settle(page)
     expect(page.locator("#image")).to_have_value("upload")
-    expect(page.locator("#input-size")).to_have_text("512×32")
-    expect(page.locator("#output-size")).to_contain_text("511×32")
-    expect(page.locator("#cost-sliding")).to_contain_text(f"511 × 32 × 3 = {511 * 32 * 3:,}")
+    expect(page.locator("#input-size")).to_have_text("32×512")
+    expect(page.locator("#output-size")).to_contain_text("32×511")
+    expect(page.locator("#cost-sliding")).to_contain_text(f"32 × 511 × 3 = {511 * 32 * 3:,}")
     assert page.eval_on_selector("#input-map canvas", "c => [c.width, c.height]") == [512, 32]
     page.set_input_files("#upload", files=[{"name": "notes.txt", "mimeType": "text/plain", "buffer": b"hello"}])
     expect(page.locator("#alerts")).to_contain_text("cannot be read as a picture")
@@ -139,14 +143,25 @@ def test_errors_are_shown_in_words(page, live_server, console_errors):
     page.fill("#bias", "abc")
     page.wait_for_selector("body[data-ready=error]")
     expect(page.locator("#alerts")).to_contain_text("“abc” is not a usable number")
+    expect(page.locator("#output-refused")).to_be_visible()  # the old feature map is not left on screen
+    expect(page.locator("#output-map")).to_be_hidden()
+    expect(page.locator("#output-size")).to_be_empty()
+    expect(page.locator("#cost")).to_be_hidden()
     page.fill("#bias", "0")
     settle(page)
     expect(page.locator("#alerts")).to_be_hidden()
+    expect(page.locator("#output-refused")).to_be_hidden()
+    expect(page.locator("#output-map")).to_be_visible()
+    expect(page.locator("#cost")).to_be_visible()
     page.fill("#stride", "2")  # 28 - 1 = 27 is odd: PyTorch rounds down, floor(27 / 2) + 1 = 14 (once refused)
     settle(page)
     expect(page.locator("#alerts")).to_be_hidden()
     expect(page.locator("#formula-text")).to_contain_text("⌊13.5⌋ + 1 = 14")
+    expect(page.locator("#output-size")).to_have_text("14×14 (rows × columns)")
+    expect(page.locator("#output-refused")).to_be_hidden()
     page.fill("#padding", "-1")
     page.wait_for_selector("body[data-ready=error]")
     expect(page.locator("#alerts")).to_contain_text("negative")
+    expect(page.locator("#output-refused")).to_be_visible()
+    expect(page.locator("#output-map")).to_be_hidden()
     assert [e for e in console_errors if "422" not in e] == []

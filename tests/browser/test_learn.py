@@ -108,7 +108,8 @@ def test_walkthrough_presenter_and_chinese(page, server, console_errors):
     expect(page.locator("#bp-current")).to_contain_text("链式法则")
     page.click("[data-presenter-toggle]")
     expect(page.locator("html")).to_have_class("presenter")
-    expect(page.locator(".side-panel")).to_be_hidden()
+    expect(page.locator("#bp-values")).to_be_hidden()  # the strip keeps "one more step", not the starting values
+    expect(page.locator("#bp-more")).to_be_visible()
     shoot(page, "backprop-presenter-zh.png")
     assert console_errors == []
 
@@ -134,6 +135,17 @@ def test_a_run_on_the_sample_moves_its_charts_and_finishes(page, server, console
     page.goto(f"{base}/learn?lang=en&preset=lenet5&epochs=1")
     expect(page.locator("#layers .layer")).to_have_count(12)
     expect(page.locator("#network-total")).to_contain_text("61,706")
+    # the data menu's counts are the bundled sample's own (not a number written into the catalogue)
+    from engine.data import load_sample
+    sample = load_sample()
+    expect(page.locator("#dataset option[value=sample]")).to_have_text(
+        f"sample ({sample.num_train:,} + {sample.num_test:,})")
+    # every empty panel says when it fills
+    empty = page.locator(".run-grid .panel-empty")
+    expect(empty).to_have_count(6)
+    for k in range(6):
+        expect(empty.nth(k)).to_be_visible()
+    expect(empty.nth(4)).to_contain_text("at the end of each epoch")
     page.click("#start")
     expect(page).to_have_url(re.compile(r"run=[0-9a-f]+"))
     line = page.locator("#loss-chart path[data-series='train']")
@@ -148,8 +160,12 @@ def test_a_run_on_the_sample_moves_its_charts_and_finishes(page, server, console
     assert len({n for n in seen if n > 0}) >= 3, seen  # the chart grew while we watched
     expect(page.locator("#run-state")).to_have_text("Finished")
     result = page.locator("#run-result").inner_text()
-    accuracy = float(re.search(r"Test accuracy ([\d.]+)%", result).group(1))
+    accuracy = float(re.search(r"Final model's test accuracy: ([\d.]+)%", result).group(1))
     assert accuracy >= 90  # LeNet-5, one epoch of the sample
+    # the other test accuracy on screen says which it is: the one measured at the end of epoch 1
+    expect(page.locator("#run-numbers dd[data-key='val']")).to_have_text(re.compile(r"[\d.]+% \(end of epoch 1\)"))
+    for k in range(6):
+        expect(page.locator(".run-grid .panel-empty").nth(k)).to_be_hidden()
     expect(page.locator("#acc-chart path[data-series='val']")).to_have_attribute("data-points", "1")
     expect(page.locator("#filters canvas")).to_have_count(6)
     expect(page.locator("#maps .map-row")).to_have_count(4)  # conv1, pool1, conv2, pool2
@@ -263,7 +279,7 @@ def test_pause_resume_learning_rate_and_stop(page, server, console_errors):
     expect(page.locator("#alerts")).to_contain_text("learning rate must be a number above 0")  # a websocket error event
     page.click("#stop")
     expect(page.locator("#run-state")).to_have_text("Stopped")
-    expect(page.locator("#run-result")).to_contain_text("Test accuracy")
+    expect(page.locator("#run-result")).to_contain_text("Final model's test accuracy")
     expect(page.locator("#pause")).to_be_disabled()
     assert console_errors == []
 

@@ -59,6 +59,7 @@ def test_translation_demo_shows_the_servers_counts(page, live_server, console_er
     summary = page.locator("#shift-summary")
     expect(summary).to_contain_text(f"{demo['input_changed_count']} of {demo['input_total']} input cells")
     expect(summary).to_contain_text(f"only {demo['output_changed_count']} of {demo['output_total']} pooled outputs")
+    expect(page.locator("#shift-honest")).to_be_hidden()
     assert page.locator("#shift-grids .grid").count() == 4
     assert page.locator("#shift-grids .cell.changed").count() == demo["input_changed_count"] + demo["output_changed_count"]
     page.locator("#shift-panel").scroll_into_view_if_needed()
@@ -67,6 +68,27 @@ def test_translation_demo_shows_the_servers_counts(page, live_server, console_er
     settle(page)
     expect(page.locator("#shift-panel")).to_be_hidden()
     assert "shift=&" in page.url or page.url.endswith("shift=")
+    assert console_errors == []
+
+
+def test_translation_demo_on_the_notes_example_says_honestly_that_every_pooled_value_changed(page, live_server,
+                                                                                              console_errors):
+    open_lab(page, f"{live_server}/pool?preset=max&lang=en")
+    page.select_option("#shift", "right")
+    settle(page)
+    summary = page.locator("#shift-summary")
+    expect(summary).to_contain_text("13 of 16 input cells changed")
+    expect(summary).to_contain_text("every one of the 4 pooled outputs")
+    assert "only" not in summary.text_content()
+    honest = page.locator("#shift-honest")
+    expect(honest).to_be_visible()
+    honest.locator("a").click()
+    settle(page)
+    expect(page.locator("#preset")).to_have_value("shift")
+    expect(page.locator("#shift-summary")).to_contain_text("but only")
+    page.click("a[data-lang=zh]")
+    settle(page)
+    expect(page.locator("#shift-summary")).to_contain_text("而池化输出的 16 个格子中只有")
     assert console_errors == []
 
 
@@ -79,11 +101,14 @@ def test_language_switch_and_presenter_mode(page, live_server, console_errors):
     expect(page.locator(".player-counter")).to_have_text("第 2 步，共 4 步")
     expect(page.locator("#mode")).to_have_value("avg")
     page.click("[data-presenter-toggle]")
-    expect(page.locator(".side-panel")).to_be_hidden()
+    expect(page.locator("#mode")).to_be_visible()  # the side panel is a strip of the main settings
+    expect(page.locator("#in-rows")).to_be_hidden()  # without the input's set-up
     assert "presenter=1" in page.url and "lang=zh" in page.url
     shoot(page, "pool-avg-zh-presenter.png", full_page=True)
     page.fill("#input-grid input.cell >> nth=0", "")
     expect(page.locator("#alerts")).to_contain_text("第 1 行，第 1 列")
+    expect(page.locator("#output-grid .refused-note")).to_contain_text("服务器拒绝了这些设置")
+    expect(page.locator("#output-grid .grid")).to_have_count(0)
     assert all("422" in e for e in console_errors), console_errors
 
 

@@ -483,3 +483,15 @@ def test_a_wrong_backward_fails_the_check():
 
     x = np.random.default_rng(0).standard_normal((3, 4))
     assert check_layer(_built(HalfSigmoid, (4,)), x)["x"] > 0.3
+
+
+def test_the_gradient_trend_names_vanishing_exploding_passing_and_dying():
+    """Maxout's default pieces have slopes -2 and 2: ten layers multiply the gradient by (-2)^10 = 1024,
+    an exploding gradient, and the demo must not present that as vanishing."""
+    assert A.gradient_through_layers("sigmoid", 3)["trend"] == ["vanishes"] * 3
+    maxout = A.gradient_through_layers("maxout", 10, z=0.0)
+    assert maxout["factor"][0] == -2 and maxout["gradient"][-1] == 1024 and maxout["trend"] == ["explodes"] * 10
+    assert A.gradient_through_layers("relu", 4, z=1.0)["trend"] == ["passes"] * 4
+    assert A.gradient_through_layers("relu", 2, z=-1.0)["trend"] == ["dies"] * 2
+    mixed = A.gradient_through_layers("maxout", 3, z=[0.0, 0.0, 0.0], weights=[0.5, 3.0], biases=[0.0, -10.0])
+    assert mixed["trend"] == ["vanishes"] * 3

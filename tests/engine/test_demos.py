@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.demos import im2col_matrix, pool_translation, shift_image
+from engine.demos import SHIFT_DEMO_INPUT, im2col_matrix, pool_translation, shift_image
 from engine.errors import EngineError
 from engine.reference import conv2d_trace, pool2d_trace
 
@@ -72,3 +72,46 @@ def test_pool_translation_counts_cells_that_changed():
     assert demo.output_changed_count == 1 and demo.output_changed_fraction == 0.25
     assert demo.input_changed_count == int((demo.shifted != x).sum()) == 7
     assert demo.input_changed_fraction == 7 / 16
+
+
+def _max_pool_2x2(x):
+    """An independent 2x2, stride-2 max pooling of an (H, W) map with even sides."""
+    h, w = x.shape
+    return x.reshape(h // 2, 2, w // 2, 2).max(axis=(1, 3))
+
+
+@pytest.mark.parametrize("direction", ["right", "left", "down", "up"])
+def test_the_demo_input_teaches_that_max_pooling_tolerates_a_shift(direction):
+    """On the demo's map, any one-pixel shift changes a smaller share of the pooled outputs than of the
+    input cells (counted here with np.roll and a reshape, not with the engine's loops)."""
+    x = np.array(SHIFT_DEMO_INPUT, dtype=float)
+    dy, dx = {"right": (0, 1), "left": (0, -1), "down": (1, 0), "up": (-1, 0)}[direction]
+    moved = np.roll(x, (dy, dx), axis=(0, 1))
+    if dy:
+        moved[0 if dy > 0 else -1, :] = 0
+    if dx:
+        moved[:, 0 if dx > 0 else -1] = 0
+    inputs = int((moved != x).sum())
+    outputs = int((_max_pool_2x2(moved) != _max_pool_2x2(x)).sum())
+    assert inputs / 64 >= 0.9 and outputs / 16 <= 0.25, (inputs, outputs)
+    demo = pool_translation(x[None], size=2, mode="max", direction=direction)
+    assert (demo.input_changed_count, demo.output_changed_count) == (inputs, outputs)
+    assert demo.verdict == "fewer"
+    pooled, counts = np.unique(_max_pool_2x2(x), return_counts=True)
+    assert len(pooled) >= 6 and counts.max() <= 4  # a varied map, not one of equal maxima
+
+
+def test_the_verdict_says_when_pooling_hides_nothing():
+    """The notes' 4x4 example shifted right: 13 of 16 cells and all 4 pooled outputs change."""
+    notes = np.array([[[1, 2, 3, 3], [0, 1, 1, 5], [3, 0, 1, 0], [1, 4, 1, 2]]], dtype=float)
+    demo = pool_translation(notes, size=2, mode="max", direction="right")
+    assert (demo.input_changed_count, demo.output_changed_count) == (13, 4) and demo.verdict == "all"
+    left = pool_translation(notes, size=2, mode="max", direction="left")  # only the 2 in the corner moves
+    assert left.output_changed_count == 1 and left.verdict == "fewer"
+    down = pool_translation(notes, size=2, mode="max", direction="down")  # 3 of 4 outputs, 14 of 16 cells
+    assert (down.input_changed_count, down.output_changed_count, down.verdict) == (14, 3, "fewer")
+    dot = np.zeros((1, 4, 4))
+    dot[0, 1, 1] = 9  # moves into the next window: 2 of 16 cells, but 2 of 4 outputs
+    spot = pool_translation(dot, size=2, mode="max", direction="right")
+    assert (spot.input_changed_count, spot.output_changed_count, spot.verdict) == (2, 2, "not_fewer")
+    assert pool_translation(np.zeros((1, 4, 4)), size=2, direction="up").verdict == "unchanged"

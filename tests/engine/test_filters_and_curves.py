@@ -83,3 +83,21 @@ def test_lab_curve_facts_and_steepest_z():
     t = curves.lab_curve("tanh", -4, 4, 161)
     assert t["facts"]["identity_error"] < 1e-12
     assert curves.lab_curve("rrelu", lower=0.2, upper=0.4)["facts"]["test_slope"] == pytest.approx(0.3)
+
+
+@pytest.mark.parametrize("name", ["sigmoid", "tanh", "relu", "leaky_relu", "prelu", "rrelu", "elu", "maxout",
+                                  "softplus", "gelu", "silu"])
+def test_the_largest_derivative_is_marked_where_the_derivative_is_that_large(name):
+    """The lab marks "largest f' = max_df" at argmax_df: f' there, and a little either side of it, is
+    that large (ReLU's marker once sat at the first sample, z = 0.05, which looks like z = 0 where
+    ReLU'(0) = 0, as the caption says)."""
+    from engine import activations
+
+    lab = curves.lab_curve(name)
+    act, facts = activations.get(name), lab["facts"]
+    z, top = facts["argmax_df"], facts["max_df"]
+    assert float(act.df(z)) == pytest.approx(top, rel=1e-6)
+    for side in (z - 0.1, z + 0.1):  # not on the edge of a jump: two sample steps away, f' is still close
+        assert float(act.df(side)) == pytest.approx(top, abs=0.15), (name, side)
+    if name == "relu":
+        assert z == 1.0 and facts["df_0"] == 0.0

@@ -113,7 +113,10 @@ def test_multichannel_sums_channels_plus_one_bias():
     rng = np.random.default_rng(3)
     x = rng.integers(-3, 4, (3, 4, 4)).astype(float)
     k = rng.integers(-2, 3, (1, 3, 3, 3)).astype(float)
-    out, _ = reference.conv2d_trace(x, k, 1.0)
-    per_channel = sum(reference.conv2d_trace(x[c:c + 1], k[:, c:c + 1])[0] for c in range(3))
+    out, steps = reference.conv2d_trace(x, k, 1.0)
+    singles = [reference.conv2d_trace(x[c:c + 1], k[:, c:c + 1])[0] for c in range(3)]
     assert out.shape == (1, 2, 2)
-    assert np.array_equal(out, per_channel + 1.0)
+    assert np.array_equal(out, sum(singles) + 1.0)
+    for s in steps:  # each step's subtotals are the single-channel convolutions (what /conv writes per line)
+        assert s["channel_sums"] == [float(single[0, s["row"], s["col"]]) for single in singles]
+        assert sum(s["channel_sums"]) == s["sum"]

@@ -147,3 +147,76 @@ def test_a_sane_learning_rate_does_not_diverge(small):
     assert done["reason"] == "finished" and done["step"] == 20 and "lr" not in done
     assert 0 <= done["test_accuracy"] <= 1 and np.isfinite(done["test_loss"])
     assert all(_all_numbers_finite(e) for e in events)
+
+
+def test_one_batch_at_a_time_while_paused(small):
+    """Paused, each `one_batch` trains exactly one step, yields its progress and a snapshot and no status,
+    and the run stays paused until it is resumed."""
+    control = TrainControl()
+    assert control.one_batch() is False  # not paused: nothing to do
+    model = Sequential.from_spec(preset("tiny"), seed=0)
+    seen = []
+    stream = train(model, small, epochs=50, batch_size=64, progress_every=5, snapshot_every=0, control=control)
+    for event in stream:
+        seen.append(event)
+        if event["type"] == "progress" and event["step"] == 5:
+            control.pause()
+        elif event["type"] == "status" and event["state"] == "paused":
+            assert control.one_batch() is True
+        elif event["type"] == "snapshot" and event["step"] == 6:
+            assert control.paused and control.one_batch() is True
+        elif event["type"] == "snapshot" and event["step"] == 7:
+            control.resume()
+        elif event["type"] == "progress" and event["step"] == 15:
+            control.stop()
+    after = [(e["type"], e.get("step"), e.get("state")) for e in seen[seen.index(next(
+        e for e in seen if e.get("state") == "paused")):]]
+    assert after[:6] == [("status", 5, "paused"), ("progress", 6, None), ("snapshot", 6, None),
+                         ("progress", 7, None), ("snapshot", 7, None), ("status", 7, "running")]
+    # (progress_every=5 again once running; 10 steps an epoch)
+    assert after[6:] == [("progress", 10, None), ("epoch", 10, None), ("snapshot", 10, None), ("progress", 15, None),
+                         ("done", 15, None)]
+    # The single steps were real steps: the same run without pauses gives the same numbers.
+    plain = list(train(Sequential.from_spec(preset("tiny"), seed=0), small, epochs=50, batch_size=64,
+                       progress_every=1, snapshot_every=0, control=_stopper(10)))
+    loss = {e["step"]: e["loss"] for e in plain if e["type"] == "progress"}
+    assert [e["loss"] for e in seen if e["type"] == "progress" and e["step"] in (6, 7)] == [loss[6], loss[7]]
+
+
+def _stopper(at: int) -> TrainControl:
+    """A control that stops its run after step ``at`` (before the next one starts)."""
+
+    class Stopper(TrainControl):
+        calls = 0
+
+        def before_step(self):
+            Stopper.calls += 1
+            if Stopper.calls > at:
+                self.stop()
+
+    return Stopper()
+
+
+def test_a_stop_wakes_a_paused_run_and_one_batch_is_refused_once_stopping(small):
+    control = TrainControl()
+    model = Sequential.from_spec(preset("tiny"), seed=0)
+    events = []
+    for event in train(model, small, epochs=5, batch_size=64, control=control, snapshot_every=0):
+        events.append(event)
+        if event["type"] == "status" and event["state"] == "running" and "lr" in event:
+            control.pause()
+        elif event["type"] == "status" and event["state"] == "paused":
+            threading.Timer(0.1, control.stop).start()
+    assert control.one_batch() is False
+    assert events[-1]["reason"] == "stopped" and events[-1]["step"] == 0
+
+
+def test_the_control_can_ask_for_a_snapshot_every_step_and_is_called_before_each(small):
+    control = _stopper(1000)
+    control.snapshot_every = 1
+    model = Sequential.from_spec(preset("tiny"), seed=0)
+    events = list(train(model, small, epochs=2, batch_size=64, progress_every=5, snapshot_every=100, control=control))
+    snapshots = [e["step"] for e in events if e["type"] == "snapshot"]
+    # the first (step 0), one after every step, and one after each epoch's evaluation
+    assert snapshots == [0, *range(1, 11), 10, *range(11, 21), 20]
+    assert type(control).calls == 20  # before_step: once before each of the 20 steps
