@@ -17,6 +17,7 @@ import numpy as np
 
 from .errors import EngineError
 from .layers import AvgPool2D, Conv2D, MaxPool2D
+from .shapes import pool_divisors
 
 
 @dataclass
@@ -51,7 +52,9 @@ def cell_window(model, x: np.ndarray, layer: str, channel: int, row: int, column
     Errors (:class:`EngineError`): ``no_such_layer``; ``not_a_map_layer`` (neither convolution nor
     pooling); ``cell_outside_map`` (an index outside the map, naming its size);
     ``window_in_padding``: a max-pooling window that reaches into the padding, whose cells are
-    minus infinity and cannot be shown as numbers.
+    minus infinity and cannot be shown as numbers; ``window_divisor``: an average-pooling window
+    that divides by fewer cells than its size (``count_include_pad`` off, or a ``ceil_mode`` window
+    cut at the edge), which the pooling lab, averaging the window's kh x kw cells, would not replay.
     """
     names = [l.name for l in model.layers]
     if layer not in names:
@@ -91,4 +94,12 @@ def cell_window(model, x: np.ndarray, layer: str, channel: int, row: int, column
         raise EngineError("window_in_padding", f"this window of {layer} reaches into its padding, whose cells are "
                           f"minus infinity: the pooling lab cannot show it; choose a cell further from the edge",
                           layer=layer)
+    if isinstance(target, AvgPool2D):
+        divisor = (pool_divisors(inputs.shape[1], kh, ph, sh, row + 1, target.count_include_pad)[row]
+                   * pool_divisors(inputs.shape[2], kw, pw, sw, column + 1, target.count_include_pad)[column])
+        if divisor != kh * kw:
+            raise EngineError("window_divisor", f"this window of {layer} divides by {divisor} cells, not {kh * kw} "
+                              f"(count_include_pad is off or the window runs past the edge): the pooling lab cannot "
+                              f"replay it from the window alone; choose a cell further from the edge",
+                              layer=layer, divisor=divisor, size=kh * kw)
     return CellWindow(layer, target.type, channel, row, column, source, window[channel], None, None, value, (kh, kw))

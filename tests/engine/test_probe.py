@@ -93,3 +93,30 @@ def test_refusals(model, x, args, code):
     with pytest.raises(EngineError) as info:
         cell_window(model, x, *args)
     assert info.value.code == code
+
+
+
+@pytest.mark.parametrize("options, cut", [
+    # 5 rows, 2x2 windows, stride 2, padding 1: windows on rows -1..0, 1..2, 3..4: the first is half padding
+    ({"padding": 1, "count_include_pad": False}, 0),
+    # no padding, ceil_mode: ceil((5 - 2) / 2) + 1 = 3 windows, rows 0..1, 2..3 and 4 (cut at the edge)
+    ({"padding": 0, "ceil_mode": True}, 2),
+])
+def test_avgpool_cells_that_divide_by_fewer_cells_are_refused(options, cut):
+    """The pooling lab averages the window's kh x kw cells; a window that divides by fewer (PyTorch's
+    count_include_pad=False, or a ceil_mode window cut at the edge) is refused, the others replay."""
+    spec = {"input": [1, 5, 5], "layers": [{"type": "avgpool", "size": 2, "stride": 2, **options},
+                                           {"type": "flatten"}, {"type": "dense", "units": 2}]}
+    model = Sequential.from_spec(spec, seed=0, dtype=np.float64)
+    image = np.random.default_rng(2).normal(size=(1, 1, 5, 5))
+    out = dict(model.activations(image))["pool1"][0]
+    assert out.shape == (1, 3, 3)
+    for i in range(3):
+        for j in range(3):
+            if cut in (i, j):
+                with pytest.raises(EngineError) as info:
+                    cell_window(model, image, "pool1", 0, i, j)
+                assert info.value.code == "window_divisor"
+            else:
+                w = cell_window(model, image, "pool1", 0, i, j)
+                assert lab_pool(w, "avg") == pytest.approx(w.value) and w.value == out[0, i, j]
