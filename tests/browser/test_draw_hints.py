@@ -11,9 +11,6 @@ from playwright.sync_api import expect
 from tests.browser.helpers import SHOTS, grid_values, settle, shoot
 from tests.browser.test_draw import DIGITS, draw, open_page, settled
 
-OUT = "/work/notes/shots/draw-page"
-
-
 def zigzag(left, right, top=0.0, bottom=1.0, step=0.06):
     """Horizontal strokes from `left` to `right`, `step` apart: ink over that band of the pad."""
     return [[(left, y), (right, y)] for y in np.arange(top, bottom + 1e-9, step)]
@@ -35,7 +32,6 @@ WORDS = {"en": {"dark_on_light": "Draw a dark digit on the light pad", "dot": "l
 
 def save(page, name):
     shoot(page, name)
-    page.screenshot(path=f"{OUT}/{name}")
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])

@@ -1,24 +1,13 @@
 """Watchable training in a real browser at 1280x720: a run started slowly (the speed slider) moves its
 charts, filters and feature maps one step at a time; paused, "One batch" advances the step counter,
 the charts and the feature maps by exactly one; the owner changes the speed live and a viewer sees it
-(in Chinese) without being able to change it. Screenshots in /work/notes/shots/slow-train/ when that
-folder exists (else screenshots/)."""
+(in Chinese) without being able to change it. Screenshots in screenshots/."""
 import re
 import time
-from pathlib import Path
-
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.helpers import SHOTS, serve
-
-NOTES_SHOTS = Path("/work/notes/shots/slow-train")
-
-
-def shoot(page, name):
-    folder = NOTES_SHOTS if NOTES_SHOTS.is_dir() else SHOTS
-    folder.mkdir(exist_ok=True)
-    page.screenshot(path=folder / name)
+from tests.browser.helpers import serve, shoot
 
 
 @pytest.fixture(scope="module")

@@ -3,6 +3,7 @@ boxes, even on a machine without any CJK font; Latin text keeps the system font.
 
 Which font draws which text is asked of Chromium itself (DevTools' CSS.getPlatformFontsForNode),
 so a system CJK font cannot make these tests pass in the web font's place."""
+import pytest
 from playwright.sync_api import expect
 
 from tests.browser.helpers import settle, shoot
@@ -96,30 +97,83 @@ def test_the_web_font_loads_and_draws_the_chinese(page, live_server, console_err
     assert console_errors == []
 
 
-def test_every_chinese_text_on_every_page_is_drawn_with_the_web_font(page, live_server):
-    """All glyphs of every Chinese text on the home page and each lab come from the web font: a
-    character missing from it would be drawn by another font (or as a box) and lower the count.
-    (A lab that fails to load is its own tests' business; the first three must be checked.)"""
-    open_zh(page, f"{live_server}/?lang=zh")
+def check_chinese(page, where: str) -> int:
+    """Assert that every Chinese character shown on the page is drawn by the web font; how many texts."""
+    counts = page.evaluate(MARK_CHINESE)
+    assert counts, f"{where} shows no Chinese?"
+    cdp = devtools(page)
+    for i, expected in enumerate(counts):
+        fonts = fonts_of(cdp, f'[data-font-probe="{i}"]')
+        drawn = sum(n for (family, custom), n in fonts.items() if custom and family == SOURCE)
+        text = page.text_content(f'[data-font-probe="{i}"]')
+        assert drawn == expected, f"{where}: {text!r} has {expected} Chinese characters, {drawn} from the web font: {fonts}"
+    cdp.detach()
+    page.evaluate("() => document.querySelectorAll('[data-font-probe]').forEach(el => el.removeAttribute('data-font-probe'))")
+    return len(counts)
+
+
+def reveal(page):
+    """Open what a reader opens: every <details> and the header's menu (folded in presenter mode)."""
+    page.evaluate("() => document.querySelectorAll('details').forEach(d => { d.open = true; })")
+    toggle = page.locator("#menu-toggle")
+    if toggle.is_visible() and toggle.get_attribute("aria-expanded") == "false":
+        toggle.click()
+        expect(toggle).to_have_attribute("aria-expanded", "true")
+
+
+# Page states beyond the nav's pages: the never-read cells' note, ceil_mode's explanation, the shift
+# demo's verdict, the join page and the not-found page.
+MORE_PAGES = ["/conv?preset=floor", "/pool?preset=ceil", "/pool?preset=shift", "/join", "/no-such-page"]
+
+
+@pytest.mark.parametrize("presenter", [False, True], ids=["normal", "presenter"])
+def test_every_chinese_text_on_every_page_is_drawn_with_the_web_font(page, live_server, presenter):
+    """All glyphs of every Chinese text on the home page, each lab and the other pages come from the
+    web font, in normal and presenter mode: a character missing from it would be drawn by another font
+    (or as a box) and lower the count. (A lab that fails to load is its own tests' business; the first
+    three must be checked.)"""
+    query = "lang=zh" + ("&presenter=1" if presenter else "")
+    open_zh(page, f"{live_server}/?{query}")
     paths = ["/"] + page.eval_on_selector_all(".topnav a", "links => links.map(a => new URL(a.href).pathname)")
     assert "/conv" in paths and "/pool" in paths
     checked, pages = 0, []
-    for path in paths:
-        response = open_zh(page, f"{live_server}{path}?lang=zh")
-        if not (response.ok and response.headers["content-type"].startswith("text/html")):
+    for path in paths + MORE_PAGES:
+        response = open_zh(page, f"{live_server}{path}{'&' if '?' in path else '?'}{query}")
+        if not response.headers["content-type"].startswith("text/html"):
             continue
+        assert response.ok or path == "/no-such-page", path
         pages.append(path)
-        counts = page.evaluate(MARK_CHINESE)
-        assert counts, f"{path} shows no Chinese?"
-        cdp = devtools(page)
-        for i, expected in enumerate(counts):
-            fonts = fonts_of(cdp, f'[data-font-probe="{i}"]')
-            drawn = sum(n for (family, custom), n in fonts.items() if custom and family == SOURCE)
-            text = page.text_content(f'[data-font-probe="{i}"]')
-            assert drawn == expected, f"{path}: {text!r} has {expected} Chinese characters, {drawn} from the web font: {fonts}"
-            checked += 1
-        cdp.detach()
-    assert {"/", "/conv", "/pool"} <= set(pages) and checked >= 20, (pages, checked)
+        reveal(page)
+        checked += check_chinese(page, path)
+    assert {"/", "/conv", "/pool", "/join", "/no-such-page"} <= set(pages) and checked >= 40, (pages, checked)
+
+
+@pytest.mark.parametrize("presenter", [False, True], ids=["normal", "presenter"])
+def test_panels_shown_after_interaction_are_drawn_with_the_web_font(page, live_server, presenter):
+    """Texts that only appear after a click: the im2col panel, a teacher's class panel, the draw page's
+    hint and uncertain badge."""
+    from tests.browser.test_draw import draw
+    from tests.browser.test_draw_hints import NOT_DIGITS
+
+    query = "lang=zh" + ("&presenter=1" if presenter else "")
+    open_zh(page, f"{live_server}/conv?preset=relu5x5&{query}")
+    page.click("#im2col-toggle")
+    expect(page.locator("#im2col-panel")).to_be_visible()
+    settle(page)
+    teach = page.locator("[data-follow-teach]")
+    if not teach.is_visible():   # folded into the header's menu
+        reveal(page)
+    teach.click()
+    expect(page.locator("[data-class-panel]")).to_be_visible()
+    expect(page.locator("[data-class-panel]")).to_contain_text("加入码")
+    check_chinese(page, "/conv with im2col and the class panel")
+    page.locator("[data-class-panel] button", has_text="结束课堂").click()   # (a client may open 3 classes)
+
+    open_zh(page, f"{live_server}/draw?{query}")
+    draw(page, NOT_DIGITS["full"][0])
+    expect(page.locator("#draw-hint")).to_be_visible()
+    expect(page.locator("#uncertain-badge")).to_be_visible()
+    check_chinese(page, "/draw with a hint")
 
 
 def test_the_font_is_served_offline_from_the_app(page, live_server):
