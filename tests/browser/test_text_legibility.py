@@ -177,10 +177,11 @@ def test_menus_are_wide_enough_for_their_longest_option(page, live_server, lang)
         assert menus, path
         cut = [m for m in menus if m["need"] > m["have"] + 0.5]
         assert not cut, f"{path} ({lang}): menus narrower than their longest option: {cut}"
-        if path in ("/conv", "/pool"):  # and in presenter mode, the preset menu
+        if path in ("/conv", "/pool", "/draw"):  # and in presenter mode, the preset menu and the model menu
             page.goto(f"{live_server}{path}?lang={lang}&presenter=1")
             page.wait_for_timeout(300)
-            cut = [m for m in page.evaluate(MENU_WIDTHS) if m["id"] == "preset" and m["need"] > m["have"] + 0.5]
+            cut = [m for m in page.evaluate(MENU_WIDTHS)
+                   if m["id"] in ("preset", "model") and m["need"] > m["have"] + 0.5]
             assert not cut, f"{path} ({lang}, presenter): {cut}"
     shoot(page, f"menus-{lang}.png")
 
