@@ -4,6 +4,7 @@
 import {Latest} from './api.js';
 import {t} from './i18n.js';
 import {BackpropView, decimals} from './backprop_view.js';
+import {pageOwnsKey} from './keys.js';
 import {$, statePlayer} from './lab.js';
 import {LineChart} from './linechart.js';
 import {UrlState, types} from './urlstate.js';
@@ -118,8 +119,7 @@ $('bp-reset').addEventListener('click', () => {
 
 document.addEventListener('keydown', (event) => {
   if (event.key !== 'n' && event.key !== 'N') return;
-  if (event.altKey || event.ctrlKey || event.metaKey) return;
-  if (event.target instanceof Element && event.target.closest('input, select, textarea')) return;
+  if (!pageOwnsKey(event)) return;
   event.preventDefault();
   oneMore();
 });
