@@ -82,10 +82,12 @@ export function onWholeNumber(ids, handler) {
  * `body[data-ready]` says where it is: 'pending' from an edit until its answer is shown, 'yes'
  * then, 'error' when the server refused (its message is already in the alert area).
  * Hooks: body() -> the request; save() keeps the URL; stale() marks what is out of date;
- * show(answer); fail() clears what the refused request would have shown.
+ * show(answer); fail(error) clears what the refused request would have shown, or returns true
+ * when it asked again instead (after correcting the state, it called compute()).
+ * Every lab that computes as you edit uses it: /conv, /pool, /filters, /learn/backprop.
  */
 export class ServerCycle {
-  constructor(path, {body, save, stale, show, fail}) {
+  constructor(path, {body, save = () => {}, stale = () => {}, show, fail = () => {}}) {
     Object.assign(this, {path, body, save, stale, show, fail});
     this.latest = new Latest();
     this.timer = null;
@@ -104,8 +106,8 @@ export class ServerCycle {
     let answer;
     try {
       answer = await this.latest.post(this.path, this.body());
-    } catch {
-      this.fail();
+    } catch (error) {
+      if (this.fail(error) === true) return;
       document.body.dataset.ready = 'error';
       return;
     }
