@@ -83,12 +83,13 @@ export function onWholeNumber(ids, handler) {
  * then, 'error' when the server refused (its message is already in the alert area).
  * Hooks: body() -> the request; save() keeps the URL; stale() marks what is out of date;
  * show(answer); fail(error) clears what the refused request would have shown, or returns true
- * when it asked again instead (after correcting the state, it called compute()).
- * Every lab that computes as you edit uses it: /conv, /pool, /filters, /learn/backprop.
+ * when it asked again instead (after correcting the state, it called compute()); settled() says
+ * whether everything on the page is shown once this answer is (a page with several cycles).
+ * Every lab that computes as you edit uses it: /conv, /pool, /filters, /activations, /learn/backprop.
  */
 export class ServerCycle {
-  constructor(path, {body, save = () => {}, stale = () => {}, show, fail = () => {}}) {
-    Object.assign(this, {path, body, save, stale, show, fail});
+  constructor(path, {body, save = () => {}, stale = () => {}, show, fail = () => {}, settled = () => true}) {
+    Object.assign(this, {path, body, save, stale, show, fail, settled});
     this.latest = new Latest();
     this.timer = null;
   }
@@ -113,6 +114,6 @@ export class ServerCycle {
     }
     if (!answer) return;
     this.show(answer);
-    document.body.dataset.ready = 'yes';
+    if (this.settled()) document.body.dataset.ready = 'yes';
   }
 }
