@@ -85,11 +85,14 @@ export function onWholeNumber(ids, handler) {
  * show(answer); fail(error) clears what the refused request would have shown, or returns true
  * when it asked again instead (after correcting the state, it called compute()); settled() says
  * whether everything on the page is shown once this answer is (a page with several cycles).
- * Every lab that computes as you edit uses it: /conv, /pool, /filters, /activations, /learn/backprop.
+ * `alert: false` leaves refusals out of the alert area (the page shows them in its own place).
+ * Every lab that computes as you edit uses it: /conv, /pool, /filters, /activations,
+ * /learn/backprop, and /learn's check of the network being built.
  */
 export class ServerCycle {
-  constructor(path, {body, save = () => {}, stale = () => {}, show, fail = () => {}, settled = () => true}) {
-    Object.assign(this, {path, body, save, stale, show, fail, settled});
+  constructor(path, {body, save = () => {}, stale = () => {}, show, fail = () => {}, settled = () => true,
+                     alert = true}) {
+    Object.assign(this, {path, body, save, stale, show, fail, settled, alert});
     this.latest = new Latest();
     this.timer = null;
   }
@@ -106,7 +109,7 @@ export class ServerCycle {
   async compute() {
     let answer;
     try {
-      answer = await this.latest.post(this.path, this.body());
+      answer = await this.latest.post(this.path, this.body(), {alert: this.alert});
     } catch (error) {
       if (this.fail(error) === true) return;
       document.body.dataset.ready = 'error';
