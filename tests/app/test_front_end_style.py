@@ -59,3 +59,12 @@ def test_only_keys_js_decides_who_owns_a_key():
     binders = {name for name, text in modules().items() if "document.addEventListener('keydown'" in text}
     assert {"player.js", "backprop.js", "draw_page.js"} <= binders
     assert sorted(n for n in binders - {"menu.js", "keys.js"} if "keys.js" not in imports(modules()[n])) == []
+
+
+def test_the_labs_share_one_request_cycle():
+    # the labs that compute as you edit use lab.ServerCycle; none keeps its own newest-request-wins
+    # (api.Latest) or debounce timer for it. /draw asks over a websocket (draw_socket.js) instead.
+    users = {name for name, text in modules().items() if re.search(r"new ServerCycle\(", text)}
+    assert {"conv_lab.js", "pool_lab.js", "filter_lab.js", "backprop.js", "activation_lab.js", "learn.js"} <= users
+    assert sorted(name for name, text in modules().items()
+                  if name not in {"api.js", "lab.js"} and re.search(r"new Latest\(", text)) == []
