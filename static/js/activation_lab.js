@@ -1,8 +1,9 @@
 // The activation lab: two activations side by side and the vanishing gradient. The state lives in
 // the URL; every curve, derivative, saturated stretch and gradient comes from /api/activations.
-import {ApiError, getJSON, Latest} from './api.js';
+import {ApiError, getJSON} from './api.js';
 import {ActivationPanel, cleanParams} from './activation_panel.js';
 import {fmt} from './format.js';
+import {ServerCycle} from './lab.js';
 import {UrlState, types} from './urlstate.js';
 import {VanishView} from './vanish_view.js';
 
@@ -55,8 +56,6 @@ async function start() {
   state.z = Math.min(4, Math.max(-4, state.z));
 
   const vanish = new VanishView($('chart-vanish'), $('vanish-readout'));
-  const latest = {a: new Latest(), b: new Latest()};
-  const pending = new Set();
   const panels = {};
   for (const side of ['a', 'b']) {
     panels[side] = new ActivationPanel(side, specs, {
@@ -83,30 +82,27 @@ async function start() {
     for (const node of [z, $('z-label'), $('z-value')]) node.hidden = state.zmode !== 'fixed';
   }
 
-  let timer = null;
-  function refresh(sides = ['a', 'b'], delay = 120) {
-    for (const side of sides) { pending.add(side); panels[side].markStale(); }
-    document.body.dataset.ready = 'pending';
-    url.write(state);
-    clearTimeout(timer);
-    timer = setTimeout(() => { const todo = [...pending]; pending.clear(); todo.forEach(compute); }, delay);
+  // One request cycle per side; the page is ready when neither side's panel is out of date.
+  const server = {};
+  for (const side of ['a', 'b']) {
+    server[side] = new ServerCycle('/api/activations', {
+      body: () => {
+        const range = Number(state.range);
+        return {name: state[side], params: state[`p${side}`], xmin: -range, xmax: range, n: POINTS,
+                depth: list.max_depth, z_mode: state.zmode, z: state.z};
+      },
+      save: () => url.write(state),
+      stale: () => panels[side].markStale(),
+      show: (data) => {
+        panels[side].show(data);
+        vanish.set(side, data.name, data.gradient);
+      },
+      settled: () => !document.querySelector('.act-panel.stale'),
+    });
   }
 
-  async function compute(side) {
-    const range = Number(state.range);
-    const body = {name: state[side], params: state[`p${side}`], xmin: -range, xmax: range, n: POINTS,
-                  depth: list.max_depth, z_mode: state.zmode, z: state.z};
-    let data;
-    try {
-      data = await latest[side].post('/api/activations', body);
-    } catch {
-      document.body.dataset.ready = 'error';
-      return;
-    }
-    if (!data) return;
-    panels[side].show(data);
-    vanish.set(side, data.name, data.gradient);
-    if (!pending.size && !document.querySelector('.act-panel.stale')) document.body.dataset.ready = 'yes';
+  function refresh(sides = ['a', 'b'], delay = 120) {
+    for (const side of sides) server[side].refresh(delay);
   }
 
   $('range').addEventListener('change', () => { state.range = $('range').value; refresh(); });

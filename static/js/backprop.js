@@ -1,10 +1,10 @@
 // The backprop walkthrough page: values in the URL, edits -> POST /api/backprop -> the player steps
 // through forward pass, loss, every chain-rule factor, the SGD update and the new forward pass.
 // "One more step" asks for the walkthrough after one more update and plots the loss history.
-import {Latest} from './api.js';
 import {t} from './i18n.js';
 import {BackpropView, decimals} from './backprop_view.js';
-import {$, statePlayer} from './lab.js';
+import {pageOwnsKey} from './keys.js';
+import {$, ServerCycle, statePlayer} from './lab.js';
 import {LineChart} from './linechart.js';
 import {UrlState, types} from './urlstate.js';
 
@@ -22,7 +22,6 @@ const url = new UrlState([
 
 const state = url.read();
 state.updates = Math.min(MAX_UPDATES, Math.max(0, state.updates));
-const latest = new Latest();
 const view = new BackpropView({diagram: $('bp-diagram'), ledger: $('bp-ledger'), current: $('bp-current')});
 const chart = new LineChart($('bp-chart'), {width: 460, height: 240, xLabel: t('learn.bp.chart.x'),
                                             yLabel: 'J', label: t('learn.bp.loss_chart'), legend: false});
@@ -66,31 +65,29 @@ function drawChart(history) {
   });
 }
 
-async function refresh() {
-  showUpdates();
-  const body = {...Object.fromEntries(NAMES.map((n) => [n, state[n]])), updates: state.updates};
-  let data;
-  try {
-    data = await latest.post('/api/backprop', body);
-  } catch {
-    document.querySelector('.stage').classList.add('stale-data');
-    return;
-  }
-  if (!data) return;
-  document.querySelector('.stage').classList.remove('stale-data');
-  view.setData(data, Number(state.digits));
-  drawChart(data.history);
-  player.setCount(data.steps.length, state.step);
+const server = new ServerCycle('/api/backprop', {
+  body: () => ({...Object.fromEntries(NAMES.map((n) => [n, state[n]])), updates: state.updates}),
+  stale: showUpdates,
+  show: (data) => {
+    document.querySelector('.stage').classList.remove('stale-data');
+    view.setData(data, Number(state.digits));
+    drawChart(data.history);
+    player.setCount(data.steps.length, state.step);
+  },
+  fail: () => { document.querySelector('.stage').classList.add('stale-data'); },
+});
+
+/** Ask for the walkthrough of the current values now (`delay` ms: debounced while typing). */
+function refresh(delay = 0) {
+  server.refresh(delay);
 }
 
-let timer = null;
 for (const input of document.querySelectorAll('#bp-values input')) {
   input.addEventListener('input', () => {
     readInputs();
     state.updates = 0;  // new starting values: training starts again
     save();
-    clearTimeout(timer);
-    timer = setTimeout(refresh, 150);
+    refresh(150);
   });
 }
 
@@ -118,8 +115,7 @@ $('bp-reset').addEventListener('click', () => {
 
 document.addEventListener('keydown', (event) => {
   if (event.key !== 'n' && event.key !== 'N') return;
-  if (event.altKey || event.ctrlKey || event.metaKey) return;
-  if (event.target instanceof Element && event.target.closest('input, select, textarea')) return;
+  if (!pageOwnsKey(event)) return;
   event.preventDefault();
   oneMore();
 });

@@ -8,10 +8,11 @@
 // drawn sharp on the screen (at the device's pixel density) and once more, at INK_SIDE x INK_SIDE,
 // on an off-screen canvas whose pixels are sent to the server: 128 x 128, the size of the NIST
 // scans MNIST was made from. The server does all the preprocessing; the pad only draws.
+import {css, INK} from './colour.js';
 
 export const INK_SIDE = 128;
 const BRUSH = 0.085;              // pen width as a fraction of the pad's side
-const INK_COLOUR = '#111114';
+const INK_COLOUR = css(INK);
 
 export class DrawingPad {
   /** canvas: the visible pad; onDraw() after every change, onStrokeEnd() when a stroke ends. */

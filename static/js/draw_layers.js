@@ -12,7 +12,7 @@
 // network and then repainted, so updating while drawing stays cheap.
 import {fmt, shape} from './format.js';
 import {t} from './i18n.js';
-import {divergingColour, paintArray} from './draw_views.js';
+import {css, paintArray, signedColour} from './colour.js';
 
 const HIDDEN_TYPES = new Set(['flatten']);   // the same numbers as the layer before, in a row
 const WINDOW_TYPES = new Set(['conv', 'maxpool', 'avgpool']);   // maps whose cells open in a lab
@@ -149,7 +149,7 @@ export class LayersView {
     this.layers = byName;
     for (const entry of this.blocks) {
       const layer = byName.get(entry.layer);
-      const colour = (v) => divergingColour(v, layer.scale);
+      const colour = (v) => signedColour(v, layer.scale);
       if (entry.maps.length) {
         entry.maps.forEach((canvas, c) => paintArray(canvas, layer.values[c], colour));
       } else if (entry.strip) {
@@ -157,8 +157,7 @@ export class LayersView {
       } else {
         entry.cells.forEach((cell, i) => {
           const v = layer.values[i];
-          const [r, g, b] = colour(v);
-          cell.style.background = `rgb(${r}, ${g}, ${b})`;
+          cell.style.background = css(colour(v));
           cell.querySelector('.unit-value').textContent = fmt(v);
           cell.classList.toggle('light', Math.abs(v) < 0.55 * layer.scale);
         });

@@ -13,6 +13,7 @@ import {count} from './format.js';
 import {ExplainView, ResultView, StepsView} from './draw_views.js';
 import {fmt, shape} from './format.js';
 import {lang, t} from './i18n.js';
+import {pageOwnsKey} from './keys.js';
 import {UrlState, types, withParams} from './urlstate.js';
 
 const $ = (id) => document.getElementById(id);
@@ -192,12 +193,8 @@ new IntersectionObserver(([entry]) => {
 $('undo').addEventListener('click', () => pad.undo());
 $('clear').addEventListener('click', () => pad.clear());
 
-function ownsKeys(target) {
-  return target instanceof Element && (target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName));
-}
-
 document.addEventListener('keydown', (event) => {
-  if (ownsKeys(event.target) || event.altKey) return;
+  if (!pageOwnsKey(event, {ctrl: true})) return;
   const undo = (event.key === 'z' || event.key === 'Z') && (event.ctrlKey || event.metaKey) && !event.shiftKey;
   if (undo || (event.key === 'Backspace' && !event.ctrlKey && !event.metaKey)) {
     event.preventDefault();

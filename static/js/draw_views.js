@@ -2,57 +2,9 @@
 // Each is a small class given its elements; `show(answer)` renders the server's answer to
 // POST /api/predict. Nothing is computed here: colours and positions only display numbers the
 // server sent (values, their ranges, the bounding box, the centre of mass).
+import {blank, explainColour, inkColour, paintArray} from './colour.js';
 import {fmt, shape} from './format.js';
 import {t} from './i18n.js';
-
-const WHITE = [255, 255, 255];
-const INK = [17, 17, 20];
-const POSITIVE = [200, 40, 30];    // red: raises the answer
-const NEGATIVE = [33, 102, 172];   // blue: lowers it
-
-function mix(a, b, f) {
-  return [0, 1, 2].map((i) => Math.round(a[i] + (b[i] - a[i]) * f));
-}
-
-/** Ink in [0, 1] as grey: 0 white, 1 near black. */
-export function inkColour(v) {
-  return mix(WHITE, INK, Math.min(1, Math.max(0, v)));
-}
-
-/** A value on a scale: white at 0, towards `positive` up to +scale and `negative` down to -scale. */
-export function divergingColour(v, scale, positive = INK, negative = POSITIVE) {
-  if (!(scale > 0)) return WHITE;
-  const f = Math.min(1, Math.abs(v) / scale);
-  return mix(WHITE, v >= 0 ? positive : negative, f);
-}
-
-/** Paint a 2-D array on a canvas, one canvas pixel per value, with `colour(value, row, col)`. */
-export function paintArray(canvas, values, colour) {
-  const h = values.length;
-  const w = h ? values[0].length : 0;
-  if (canvas.width !== w || canvas.height !== h) {
-    canvas.width = w;
-    canvas.height = h;
-  }
-  if (!h || !w) return;
-  const ctx = canvas.getContext('2d');
-  const image = ctx.createImageData(w, h);
-  for (let r = 0; r < h; r++) {
-    for (let c = 0; c < w; c++) {
-      const [red, green, blue] = colour(values[r][c], r, c);
-      const k = 4 * (r * w + c);
-      image.data[k] = red;
-      image.data[k + 1] = green;
-      image.data[k + 2] = blue;
-      image.data[k + 3] = 255;
-    }
-  }
-  ctx.putImageData(image, 0, 0);
-}
-
-function blank(canvas) {
-  canvas.getContext('2d').clearRect(0, 0, canvas.width, canvas.height);
-}
 
 /** The preprocessing, step by step: drawing with its ink box, crop, fit to 20 x 20, 28 x 28. */
 export class StepsView {
@@ -216,11 +168,7 @@ export class ExplainView {
     const $ = this.$;
     const heat = view === 'score' && e.score ? e.score : e;
     const scale = heat.scale;
-    paintArray($('explain-map'), heat.map, (v, r, c) => {
-      const base = inkColour(0.55 * answer.input28[r][c]);
-      const f = scale > 0 ? Math.min(1, Math.abs(v) / scale) : 0;
-      return mix(base, v >= 0 ? POSITIVE : NEGATIVE, 0.9 * f);
-    });
+    paintArray($('explain-map'), heat.map, (v, r, c) => explainColour(v, scale, answer.input28[r][c]));
     $('explain-map').classList.remove('stale');
     $('explain-text').textContent = t(`draw.explain.${view}.text`, {digit: e.target, patch: e.patch ?? ''});
     $('heat-min').textContent = `−${fmt(scale)}`;

@@ -1,14 +1,14 @@
 // The image-filter lab: a kernel over a real picture. The state lives in the URL (an uploaded
 // picture cannot: a link falls back to a bundled one); POST /api/filter computes the feature map,
 // the notes' cost arithmetic and the trace of a small block, which the Player steps through.
-import {ApiError, Latest, getJSON, showAlert} from './api.js';
+import {ApiError, getJSON, showAlert} from './api.js';
 import {FilterTraceView} from './filter_trace_view.js';
 import {count, showFormula} from './format.js';
 import {Grid} from './grid.js';
 import {Heatmap} from './heatmap.js';
 import {t} from './i18n.js';
 import {readPicture} from './image_upload.js';
-import {$, onWholeNumber} from './lab.js';
+import {$, onWholeNumber, ServerCycle} from './lab.js';
 import {Player} from './player.js';
 import {UrlState, types} from './urlstate.js';
 
@@ -39,7 +39,6 @@ function initialState() {
 
 const state = initialState();
 let upload = null; // {pixels} of a picture the user chose; not in the URL
-const latest = new Latest();
 const inputMap = new Heatmap($('input-map'), {label: t('filter.input'), scaleBar: false});
 const outputMap = new Heatmap($('output-map'), {label: t('filter.output'), onPick: (row, col) => pick(row, col)});
 const traceView = new FilterTraceView({input: $('trace-input'), kernel: $('trace-kernel'), output: $('trace-output'),
@@ -159,50 +158,46 @@ async function loadPicture() {
   inputMap.setData(sample.image, PIXELS);
 }
 
-let timer = null;
-let wantMap = true;
+let wantMap = true;   // the feature map is out of date (not only the traced block)
+let asked = true;     // the newest request asked for the feature map
 
-/** Ask the server again (debounced); `full` false: only the traced block changed. */
-function refresh(delay = 150, full = true) {
-  wantMap = wantMap || full;
-  document.body.dataset.ready = 'pending';
-  if (wantMap) $('output-map').classList.add('stale');
-  url.write(state);
-  clearTimeout(timer);
-  timer = setTimeout(compute, delay);
-}
-
-async function compute() {
-  const full = wantMap;
-  const body = {image: state.image === 'upload' && upload ? upload.pixels : state.image, kernel: state.kernel,
-                bias: state.bias, stride: state.stride, padding: state.padding, include_output: full,
-                trace: {row: state.row - 1, col: state.col - 1, size: Number(state.size)}};
-  let data;
-  try {
-    data = await latest.post('/api/filter', body);
-  } catch (error) {
+const server = new ServerCycle('/api/filter', {
+  body: () => {
+    asked = wantMap;
+    return {image: state.image === 'upload' && upload ? upload.pixels : state.image, kernel: state.kernel,
+            bias: state.bias, stride: state.stride, padding: state.padding, include_output: asked,
+            trace: {row: state.row - 1, col: state.col - 1, size: Number(state.size)}};
+  },
+  save: () => url.write(state),
+  stale: () => { if (wantMap) $('output-map').classList.add('stale'); },
+  show: (data) => {
+    wantMap = false;
+    show(data, asked);
+  },
+  fail: (error) => {
     if (error instanceof ApiError && error.code === 'bad_trace_region' && (state.row !== 1 || state.col !== 1)) {
       state.row = 1; // the block lay outside this feature map: start again at its corner
       state.col = 1;
       syncControls();
-      compute();
-      return;
+      server.compute();
+      return true;
     }
     player.setCount(0);
     traceView.clear();
-    if (full) { // no out-of-date feature map (nor its size and cost) under a refusal
+    if (asked) { // no out-of-date feature map (nor its size and cost) under a refusal
       $('output-map').hidden = true;
       $('output-refused').hidden = false;
       $('output-size').textContent = '';
       $('cost').hidden = true;
     }
-    document.body.dataset.ready = 'error';
-    return;
-  }
-  if (!data) return;
-  wantMap = false;
-  show(data, full);
-  document.body.dataset.ready = 'yes';
+    return false;
+  },
+});
+
+/** Ask the server again (debounced); `full` false: only the traced block changed. */
+function refresh(delay = 150, full = true) {
+  wantMap = wantMap || full;
+  server.refresh(delay);
 }
 
 function show(data, full) {

@@ -7,24 +7,9 @@
 //
 // `kind` 'gray' runs from black (low) to white (high); 'diverging' from blue (low) through white
 // (the middle) to red (high). The scale comes with the numbers (the server chooses it); the widget
-// only turns each number into a colour.
+// only turns each number into a colour (the scales and the painter are in colour.js).
+import {colour, paintArray, rampCss} from './colour.js';
 import {fmt} from './format.js';
-
-const BLUE = [33, 102, 172];
-const RED = [178, 24, 43];
-
-function mix(a, b, t) {
-  return [0, 1, 2].map((i) => Math.round(a[i] + (b[i] - a[i]) * t));
-}
-
-/** The colour of `v` on a scale, as [r, g, b]. */
-export function colour(v, {kind, low, high}) {
-  const span = high - low;
-  const t = span > 0 ? Math.min(1, Math.max(0, (v - low) / span)) : 0.5;
-  if (kind === 'diverging') return t < 0.5 ? mix(BLUE, [255, 255, 255], t * 2) : mix([255, 255, 255], RED, (t - 0.5) * 2);
-  const g = Math.round(t * 255);
-  return [g, g, g];
-}
 
 export class Heatmap {
   /** options: label (accessible name), onPick(row, col) (a click on the canvas), scaleBar (true). */
@@ -66,31 +51,23 @@ export class Heatmap {
     const cols = rows ? values[0].length : 0;
     this.rows = rows;
     this.cols = cols;
-    this.canvas.width = Math.max(1, cols);
-    this.canvas.height = Math.max(1, rows);
     this.root.dataset.rows = String(rows);
     this.root.dataset.cols = String(cols);
     this.root.classList.toggle('small', Math.max(rows, cols) <= 64);
-    const ctx = this.canvas.getContext('2d');
-    const image = ctx.createImageData(this.canvas.width, this.canvas.height);
-    let k = 0;
-    for (const line of values) {
-      for (const v of line) {
-        const [r, g, b] = colour(v, scale);
-        image.data[k] = r; image.data[k + 1] = g; image.data[k + 2] = b; image.data[k + 3] = 255;
-        k += 4;
-      }
+    if (rows && cols) {
+      paintArray(this.canvas, values, (v) => colour(v, scale));
+    } else {
+      this.canvas.width = this.canvas.height = 1;
+      this.canvas.getContext('2d').clearRect(0, 0, 1, 1);
     }
-    ctx.putImageData(image, 0, 0);
     if (this.bar) this.drawScale(scale);
   }
 
   drawScale({kind, low, high}) {
-    const stops = kind === 'diverging' ? `rgb(${BLUE}), #fff, rgb(${RED})` : '#000, #fff';
     this.bar.replaceChildren();
     const ramp = document.createElement('span');
     ramp.className = 'ramp';
-    ramp.style.background = `linear-gradient(to right, ${stops})`;
+    ramp.style.background = rampCss(kind);
     const lo = document.createElement('span');
     lo.className = 'low';
     lo.textContent = fmt(low);

@@ -82,11 +82,17 @@ export function onWholeNumber(ids, handler) {
  * `body[data-ready]` says where it is: 'pending' from an edit until its answer is shown, 'yes'
  * then, 'error' when the server refused (its message is already in the alert area).
  * Hooks: body() -> the request; save() keeps the URL; stale() marks what is out of date;
- * show(answer); fail() clears what the refused request would have shown.
+ * show(answer); fail(error) clears what the refused request would have shown, or returns true
+ * when it asked again instead (after correcting the state, it called compute()); settled() says
+ * whether everything on the page is shown once this answer is (a page with several cycles).
+ * `alert: false` leaves refusals out of the alert area (the page shows them in its own place).
+ * Every lab that computes as you edit uses it: /conv, /pool, /filters, /activations,
+ * /learn/backprop, and /learn's check of the network being built.
  */
 export class ServerCycle {
-  constructor(path, {body, save, stale, show, fail}) {
-    Object.assign(this, {path, body, save, stale, show, fail});
+  constructor(path, {body, save = () => {}, stale = () => {}, show, fail = () => {}, settled = () => true,
+                     alert = true}) {
+    Object.assign(this, {path, body, save, stale, show, fail, settled, alert});
     this.latest = new Latest();
     this.timer = null;
   }
@@ -103,14 +109,14 @@ export class ServerCycle {
   async compute() {
     let answer;
     try {
-      answer = await this.latest.post(this.path, this.body());
-    } catch {
-      this.fail();
+      answer = await this.latest.post(this.path, this.body(), {alert: this.alert});
+    } catch (error) {
+      if (this.fail(error) === true) return;
       document.body.dataset.ready = 'error';
       return;
     }
     if (!answer) return;
     this.show(answer);
-    document.body.dataset.ready = 'yes';
+    if (this.settled()) document.body.dataset.ready = 'yes';
   }
 }

@@ -3,10 +3,11 @@
 // run in any number of browsers; each one replays the run's history and then follows it live.
 // A run can go slowly for a class to watch (the pace: steps a second, changed live by its owner; every
 // step then updates the charts, filters and feature maps) and, paused, one batch at a time.
-import {ApiError, Latest, clearAlert, getJSON, postJSON, showAlert} from './api.js';
+import {ApiError, clearAlert, getJSON, postJSON, showAlert} from './api.js';
 import {count} from './format.js';
 import {NetworkBuilder, decode, encode, toItem, toSpec} from './builder.js';
 import {lang, t} from './i18n.js';
+import {ServerCycle} from './lab.js';
 import {PaceSlider} from './run_pace.js';
 import {RunStream} from './run_stream.js';
 import {controlLink, keepToken, takeTokenFromUrl, tokenFor} from './run_tokens.js';
@@ -52,7 +53,6 @@ function initialState() {
 }
 
 const state = initialState();
-const check = new Latest();
 const numbers = Object.fromEntries([...document.querySelectorAll('#run-numbers dd')].map((dd) => [dd.dataset.key, dd]));
 const totals = Object.fromEntries([...document.querySelectorAll('#run-numbers [data-total]')].map((n) => [n.dataset.total, n]));
 const view = new RunView({
@@ -123,25 +123,28 @@ function networkBody() {
   return {layers: state.layers.map(toSpec)};
 }
 
-async function checkNetwork() {
-  let answer;
-  try {
-    answer = await check.post('/api/networks/check', {...networkBody(), batch_size: state.batch, optimizer: state.optimizer},
-                              {alert: false});
-  } catch (error) {
+// The network's check (size, memory, the first problem) as the labs ask: the newest request counts.
+const check = new ServerCycle('/api/networks/check', {
+  body: () => ({...networkBody(), batch_size: state.batch, optimizer: state.optimizer}),
+  alert: false,
+  show: (answer) => {
+    builder.showCheck(answer);
+    networkOk = answer.ok;
+    $('network-total').textContent = t('train.total', {params: count(answer.total_params), limit: count(answer.max_params)});
+    const whole = answer.error && answer.error.index === null;
+    showNetworkProblem(whole ? answer.error.detail : (answer.error ? t('train.problem.layer', {n: answer.error.index + 1}) : ''));
+    updateButtons();
+  },
+  fail: (error) => {
     if (error instanceof ApiError) {
       builder.showMemory(null);
       showNetworkProblem(error.message);
     }
-    return;
-  }
-  if (!answer) return;
-  builder.showCheck(answer);
-  networkOk = answer.ok;
-  $('network-total').textContent = t('train.total', {params: count(answer.total_params), limit: count(answer.max_params)});
-  const whole = answer.error && answer.error.index === null;
-  showNetworkProblem(whole ? answer.error.detail : (answer.error ? t('train.problem.layer', {n: answer.error.index + 1}) : ''));
-  updateButtons();
+  },
+});
+
+function checkNetwork() {
+  check.refresh(0);
 }
 
 function showNetworkProblem(text) {

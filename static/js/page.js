@@ -2,10 +2,12 @@
 // and following the teacher.
 import {bindFollow} from './follow.js';
 import {bindLanguageLinks} from './i18n.js';
+import {releaseSelectsAfterPick} from './keys.js';
 import {bindMenu} from './menu.js';
 import {bindPresenterToggle} from './presenter.js';
 
 bindLanguageLinks();
+releaseSelectsAfterPick();  // a select picked with the pointer gives the keys back to the page
 bindPresenterToggle();
 bindMenu();
 bindFollow();

@@ -5,10 +5,11 @@
 //
 // The player knows nothing of what it animates: it calls `showStep(i)` (0 <= i < count) and
 // `onChange(i)` (for example to write the step into the URL). With `keys: true` (the default)
-// it listens on the document: Space play/pause, Left/Right step, Home/End first/last step. Keys
-// are left alone while focus is in a text field, a select or the scrubber, and Space on a focused
-// button elsewhere on the page keeps its native meaning (pressing that button).
+// it listens on the document: Space play/pause, Left/Right step, Home/End first/last step. Who
+// owns a key press is keys.js's one rule: keys are left alone while focus is in a text field, a
+// select or the scrubber, and Space on a focused button elsewhere keeps its native meaning.
 import {t} from './i18n.js';
+import {pageOwnsKey} from './keys.js';
 
 const SPEEDS = [0.5, 1, 2, 4, 8]; // steps per second
 
@@ -21,12 +22,6 @@ function button(action, label, glyph) {
   b.title = label;
   b.innerHTML = `<span class="glyph" aria-hidden="true">${glyph}</span><span class="label">${label}</span>`;
   return b;
-}
-
-function ownsKeys(target) {
-  if (!(target instanceof Element)) return false;
-  if (target.isContentEditable) return true;
-  return ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName);
 }
 
 export class Player {
@@ -180,17 +175,14 @@ export class Player {
   }
 
   onKey(event) {
-    if (event.defaultPrevented || event.altKey || event.ctrlKey || event.metaKey) return;
-    if (ownsKeys(event.target)) return;
     // Space on another control keeps its meaning (pressing it); on the player's own buttons it plays/pauses.
-    const onButton = event.target instanceof Element && event.target.closest('button, a, summary')
-      && !this.container.contains(event.target);
+    if (!pageOwnsKey(event, {own: this.container})) return;
     const keys = {
       ' ': () => this.toggle(), ArrowRight: () => { this.pause(); this.next(); },
       ArrowLeft: () => { this.pause(); this.prev(); }, Home: () => { this.pause(); this.first(); },
       End: () => { this.pause(); this.last(); },
     };
-    if (!(event.key in keys) || (event.key === ' ' && onButton)) return;
+    if (!(event.key in keys)) return;
     event.preventDefault();
     keys[event.key]();
   }

@@ -1,7 +1,7 @@
 // Small images of a training run, drawn from the server's pixels: digits (28x28, 0 = background),
 // feature maps (0..255 over their layer's range) and first-layer filters (-255..255, a diverging
 // scale). Pixels arrive as base64 of uint8 bytes; nothing here computes a number, it only paints.
-import {colour} from './heatmap.js';
+import {colour, paintPixels} from './colour.js';
 
 /** base64 text -> bytes. */
 export function bytes(base64) {
@@ -19,13 +19,7 @@ export function canvas(rows, cols, rgb, {label = '', className = ''} = {}) {
   if (className) c.className = className;
   c.setAttribute('role', 'img');
   if (label) c.setAttribute('aria-label', label);
-  const ctx = c.getContext('2d');
-  const image = ctx.createImageData(cols, rows);
-  for (let i = 0; i < rows * cols; i++) {
-    const [r, g, b] = rgb(i);
-    image.data.set([r, g, b, 255], i * 4);
-  }
-  ctx.putImageData(image, 0, 0);
+  paintPixels(c, rows, cols, rgb);
   return c;
 }
 
