@@ -9,8 +9,8 @@ holds the interpreter lock the loop needs between two of its steps: under a clas
 the traces alone held the lock for over a third of the time, and a quick prediction waited for the
 loop more than a hundred times as long as it took.
 
-So such calls run here, in ``workers`` processes started through the same forkserver as the trainers
-(NumPy and the engine preloaded), each at ``WORKER_NICE`` below the server, so that a class's strokes,
+So such calls run here, in :func:`default_workers` processes started through the same forkserver as
+the trainers (NumPy and the engine preloaded), each at ``WORKER_NICE`` below the server, so that a class's strokes,
 its run's trainer and the web process come first. A call's arguments and result are pickled: send a
 request model, get back JSON bytes (:func:`app.responses.to_json`) or a dict. An
 :class:`engine.errors.EngineError` raised in a worker is raised again in the caller, where the error
@@ -34,8 +34,16 @@ def _start_worker() -> None:
 
 
 def default_workers() -> int:
-    """One worker per core, two at most (the answers are short; more would only take memory)."""
-    return max(1, min(2, os.cpu_count() or 1))
+    """``CNN_PLAYGROUND_ENGINE_WORKERS`` if set (0: compute in a thread of the web process instead, for
+    a machine with one core), else one per core beyond the first (a run's trainer takes one), two at most.
+
+    Measured with ``benchmarks/bench_classroom.py`` on 2 cores (2 rounds each; prediction p95 while
+    drawing, run wall time loaded / idle): 0 workers 200 ms, 1.70x; 1 worker 80 ms, 1.59x; 2 workers
+    103 ms, 1.76x (the second competes with the trainer for the cores)."""
+    setting = os.environ.get("CNN_PLAYGROUND_ENGINE_WORKERS", "").strip()
+    if setting:
+        return max(0, int(setting))
+    return max(1, min(2, (os.cpu_count() or 1) - 1))
 
 
 def pool(workers: int | None = None) -> ProcessPoolExecutor:
@@ -45,7 +53,7 @@ def pool(workers: int | None = None) -> ProcessPoolExecutor:
         if current is None or getattr(current, "_broken", False):
             if current is not None:
                 current.shutdown(wait=False, cancel_futures=True)
-            n = workers or _state["workers"] or default_workers()
+            n = max(1, workers or _state["workers"] or default_workers())
             current = ProcessPoolExecutor(n, mp_context=_CONTEXT, initializer=_start_worker)
             _state.update(pool=current, workers=n)
         return current
@@ -56,6 +64,8 @@ async def run(fn: Callable[..., Any], *args) -> Any:
 
     Arguments nested too deeply to pickle (a request of hundreds of nested lists, which the JSON reader
     takes) are handed to ``fn`` in a thread here instead: its first check refuses them with a message."""
+    if (_state["workers"] if _state["workers"] is not None else default_workers()) == 0:
+        return await asyncio.to_thread(fn, *args)
     try:
         return await asyncio.wrap_future(pool().submit(fn, *args))
     except RecursionError:

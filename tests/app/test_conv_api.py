@@ -347,3 +347,19 @@ def test_a_stride_that_leaves_a_remainder_rounds_down_and_says_what_is_never_rea
     # a 1-wide kernel with stride 2 skips every other column: 1-based columns 2 and 4 are never read
     data = conv(client, input=np.ones((1, 5)).tolist(), kernel=[[1]], stride=2).json()
     assert data["output_shape"] == [1, 3] and data["unread"] == {"rows": [], "cols": [1, 3]}
+
+
+def test_with_no_engine_workers_traces_are_computed_in_a_thread(client, monkeypatch):
+    """CNN_PLAYGROUND_ENGINE_WORKERS=0 (a one-core machine): the same answers, no worker process."""
+    from app import compute
+
+    compute.shutdown()
+    monkeypatch.setitem(compute._state, "workers", None)
+    monkeypatch.setenv("CNN_PLAYGROUND_ENGINE_WORKERS", "0")
+    r = client.post("/api/conv", json={"input": [[1, 2], [3, 4]], "kernel": [[2]]})
+    assert r.status_code == 200 and r.json()["output"] == [[2.0, 4.0], [6.0, 8.0]]
+    assert compute._state["pool"] is None
+    r = client.post("/api/conv?lang=zh", json={"input": [[1, 2], [3, 4]], "kernel": [[1, 1, 1]]})
+    assert r.status_code == 422 and r.json()["code"] == "kernel_too_big"
+    monkeypatch.delenv("CNN_PLAYGROUND_ENGINE_WORKERS")
+    compute.shutdown()
