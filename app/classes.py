@@ -158,9 +158,15 @@ class ClassRegistry:
     def create(self, client: str | None) -> tuple[Classroom, str]:
         """Open a class for ``client`` (an address); returns it and its leader token (given only here)."""
         self.sweep()
-        if client is not None and sum(1 for c in self._classes.values() if c.client == client) >= self.max_per_client:
-            raise EngineError("too_many_classes", f"this device already has {self.max_per_client} classes open, the "
-                              "most allowed: close one first", limit=self.max_per_client)
+        mine = [c for c in self._classes.values() if client is not None and c.client == client]
+        if len(mine) >= self.max_per_client:
+            # A class whose teacher's page is gone (a closed or crashed browser) cannot be ended from another
+            # browser: the oldest such class of this client makes room, rather than a 30-minute lock-out.
+            abandoned = [c for c in mine if not c.leading()]
+            if not abandoned:
+                raise EngineError("too_many_classes", f"this device already has {self.max_per_client} classes "
+                                  "open, the most allowed: close one first", limit=self.max_per_client)
+            self._end(min(abandoned, key=lambda c: c.leader_seen), "closed")
         if len(self._classes) >= self.max_classes:
             raise EngineError("classes_full", f"the server already has {self.max_classes} classes open, the most "
                               "allowed: try again later", limit=self.max_classes)

@@ -77,13 +77,31 @@ def test_only_the_leaders_token_ends_a_class(client, lang, text):
 
 @pytest.mark.parametrize("lang,text", [("en", "This device already has 2 classes open"),
                                        ("zh", "这台设备已开设 2 个课堂")])
-def test_one_client_may_open_only_a_few_classes(lang, text):
+def test_one_client_may_lead_only_a_few_classes(lang, text):
     with client_with(max_classes_per_client=2) as c:
-        open_class(c)
-        open_class(c)
-        r = c.post(f"/api/classes?lang={lang}")
-        assert r.status_code == 429 and r.json()["code"] == "too_many_classes"
-        assert r.json()["detail"].startswith(text)
+        (a, a_token), (b, b_token) = open_class(c), open_class(c)
+        with c.websocket_connect(f"/ws/classes/{a}") as lead_a, c.websocket_connect(f"/ws/classes/{b}") as lead_b:
+            for ws, token in ((lead_a, a_token), (lead_b, b_token)):
+                ws.send_json({"type": "lead", "token": token})
+                assert ws.receive_json()["type"] == "count"
+            r = c.post(f"/api/classes?lang={lang}")
+            assert r.status_code == 429 and r.json()["code"] == "too_many_classes"
+            assert r.json()["detail"].startswith(text)
+            assert c.get(f"/api/classes/{a}").status_code == 200 and c.get(f"/api/classes/{b}").status_code == 200
+
+
+def test_a_class_whose_teacher_left_makes_room_for_a_new_one():
+    """A teacher whose browser closed (or crashed) cannot end its classes from another browser: at the
+    limit, the oldest class with no teacher's page open ends instead of a refusal."""
+    with client_with(max_classes_per_client=2) as c:
+        (a, _), (b, b_token) = open_class(c), open_class(c)
+        with c.websocket_connect(f"/ws/classes/{b}") as lead_b, c.websocket_connect(f"/ws/classes/{a}") as student:
+            lead_b.send_json({"type": "lead", "token": b_token})
+            assert lead_b.receive_json()["type"] == "count"
+            new, _ = open_class(c)   # a (no teacher) ends; b (its teacher is there) stays
+            assert student.receive_json() == {"type": "ended", "reason": "closed"}
+            assert c.get(f"/api/classes/{a}").status_code == 404
+            assert c.get(f"/api/classes/{b}").status_code == 200 and c.get(f"/api/classes/{new}").status_code == 200
 
 
 def test_the_server_holds_a_bounded_number_of_classes():
