@@ -43,6 +43,9 @@ class Teacher {
   constructor(button) {
     this.button = button;
     this.lead = load(KEY);
+    // The panel shows on the page where the teacher opens it: on the next page the lab comes first
+    // (the header button still says how many follow, and opens the panel again).
+    if (this.lead) this.lead.open = false;
     this.counts = {following: 0, exploring: 0};
     this.sent = null;
     this.socket = null;
@@ -139,13 +142,17 @@ class Teacher {
 
   buildPanel() {
     const {code, join_url: url, qr_url: qr} = this.lead;
+    // The join URL may wrap before '/join/', not inside the code.
+    const urlLine = element('p', {class: 'class-url', 'data-class-url': ''});
+    const cut = url.indexOf('/join/');
+    urlLine.append(...(cut > 0 ? [url.slice(0, cut), document.createElement('wbr'), url.slice(cut)] : [url]));
     const panel = element('aside', {class: 'class-panel', 'aria-labelledby': 'class-panel-title', 'data-class-panel': ''});
     panel.append(
       element('h2', {id: 'class-panel-title'}, t('follow.panel.title')),
       element('p', {class: 'class-label'}, t('follow.panel.code')),
       element('p', {class: 'class-code', 'data-class-code': ''}, code),
       element('p', {class: 'class-label'}, t('follow.panel.url')),
-      element('p', {class: 'class-url', 'data-class-url': ''}, url),
+      urlLine,
       element('img', {class: 'class-qr', src: qr, alt: t('follow.panel.qr_alt', {url}), width: '232', height: '232'}),
       element('p', {class: 'class-count', 'data-class-count': '', 'aria-live': 'polite'}),
       element('p', {class: 'class-lost', 'data-class-lost': '', hidden: ''}, t('follow.panel.lost')),

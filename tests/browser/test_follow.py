@@ -119,8 +119,12 @@ def test_a_student_who_edits_explores_alone_and_follows_the_teacher_to_another_p
     expect(student.locator("[data-follow-banner]")).to_contain_text("Following the teacher")
     expect(teacher.locator("[data-follow-teach]")).to_have_text(f"{code} · 1 following")
     # The teacher goes to the pooling lab: the student's page goes there too, with the teacher's settings.
+    teacher.click("[data-follow-teach]")   # (the panel open on this page does not follow to the next)
+    expect(teacher.locator("[data-class-panel]")).to_be_visible()
     teacher.goto(f"{live_server}/pool?lang=en&preset=avg")
     settle(teacher)
+    expect(teacher.locator("[data-class-panel]")).to_be_hidden()
+    expect(teacher.locator("[data-follow-teach]")).to_have_text(f"{code} · 1 following")
     student.wait_for_url(re.compile(r"/pool\?"))
     settle(student)
     expect(student.locator("#mode")).to_have_value("avg")
