@@ -26,7 +26,7 @@ from typing import Any, Callable
 WORKER_NICE = 10
 _CONTEXT = multiprocessing.get_context("forkserver")
 _lock = threading.Lock()
-_state: dict = {"pool": None, "workers": None}
+_state: dict = {"pool": None}
 
 
 def _start_worker() -> None:
@@ -46,16 +46,17 @@ def default_workers() -> int:
     return max(1, min(2, (os.cpu_count() or 1) - 1))
 
 
-def pool(workers: int | None = None) -> ProcessPoolExecutor:
-    """The worker pool: started on first use, and again if a worker died (the pool is then broken)."""
+def pool() -> ProcessPoolExecutor:
+    """The worker pool (:func:`default_workers` processes, at least one): started on first use, and again
+    if a worker died (the pool is then broken)."""
     with _lock:
         current = _state["pool"]
         if current is None or getattr(current, "_broken", False):
             if current is not None:
                 current.shutdown(wait=False, cancel_futures=True)
-            n = max(1, workers or _state["workers"] or default_workers())
-            current = ProcessPoolExecutor(n, mp_context=_CONTEXT, initializer=_start_worker)
-            _state.update(pool=current, workers=n)
+            current = ProcessPoolExecutor(max(1, default_workers()), mp_context=_CONTEXT,
+                                          initializer=_start_worker)
+            _state["pool"] = current
         return current
 
 
@@ -64,7 +65,7 @@ async def run(fn: Callable[..., Any], *args) -> Any:
 
     Arguments nested too deeply to pickle (a request of hundreds of nested lists, which the JSON reader
     takes) are handed to ``fn`` in a thread here instead: its first check refuses them with a message."""
-    if (_state["workers"] if _state["workers"] is not None else default_workers()) == 0:
+    if default_workers() == 0:
         return await asyncio.to_thread(fn, *args)
     try:
         return await asyncio.wrap_future(pool().submit(fn, *args))
@@ -73,7 +74,7 @@ async def run(fn: Callable[..., Any], *args) -> Any:
 
 
 def shutdown() -> None:
-    """Stop the workers (at the server's shutdown; the next call starts new ones)."""
+    """Stop the workers (the next call starts new ones, with the number set then)."""
     with _lock:
         current, _state["pool"] = _state["pool"], None
     if current is not None:

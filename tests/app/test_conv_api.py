@@ -354,7 +354,6 @@ def test_with_no_engine_workers_traces_are_computed_in_a_thread(client, monkeypa
     from app import compute
 
     compute.shutdown()
-    monkeypatch.setitem(compute._state, "workers", None)
     monkeypatch.setenv("CNN_PLAYGROUND_ENGINE_WORKERS", "0")
     r = client.post("/api/conv", json={"input": [[1, 2], [3, 4]], "kernel": [[2]]})
     assert r.status_code == 200 and r.json()["output"] == [[2.0, 4.0], [6.0, 8.0]]
