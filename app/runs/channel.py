@@ -1,9 +1,9 @@
 """One run's events in this process: a compacted history and the live viewers.
 
-``publish`` may be called from any thread (the training thread); it numbers the message, encodes
-it to JSON once, appends it to the history and hands it to every viewer's asyncio queue with
-``loop.call_soon_threadsafe``, all under one lock, so a viewer who subscribes at any moment gets
-every event exactly once and in order: the history first, then the live ones.
+``publish`` may be called from any thread (a run's relay thread); it numbers the message, encodes
+it to JSON once, appends it to the history and hands it to every viewer's asyncio queue with one
+``loop.call_soon_threadsafe`` per event loop, all under one lock, so a viewer who subscribes at any
+moment gets every event exactly once and in order: the history first, then the live ones.
 
 The history keeps every status, progress, epoch, error and done message (small), but only the
 latest ``snapshot`` (filters and feature maps are large, and only the newest matters to a viewer
@@ -17,6 +17,12 @@ from .base import Event, SlowViewer, Subscription
 
 MAX_PENDING = 5000  # events waiting for one viewer; beyond this it is cut off (and catches up on reconnecting)
 _CUT_OFF = object()
+
+
+def _deliver(deliveries: list) -> None:
+    """On an event loop: put each item in its viewer's queue."""
+    for queue, item in deliveries:
+        queue.put_nowait(item)
 
 
 class LocalSubscription(Subscription):
@@ -34,18 +40,14 @@ class LocalSubscription(Subscription):
         self._count = threading.Lock()
 
     def push(self, event: Event) -> None:
-        """Called by the channel (any thread, under its lock)."""
+        """Called by the channel (any thread, under its lock): what to put in the queue (on the loop)."""
         with self._count:
             self.pending += 1
             late = self.pending > MAX_PENDING  # a viewer that cannot keep up must not hold the history twice
-        try:
-            if late:
-                self.dead = True
-                self.loop.call_soon_threadsafe(self.queue.put_nowait, _CUT_OFF)
-            else:
-                self.loop.call_soon_threadsafe(self.queue.put_nowait, event)
-        except RuntimeError:  # the viewer's event loop has closed
+        if late:
             self.dead = True
+            return _CUT_OFF
+        return event
 
     async def __aiter__(self):
         while not (self.closed and self.queue.empty()):
@@ -91,8 +93,17 @@ class Channel:
             if event.type == "snapshot":
                 self._history = [e for e in self._history if e.type != "snapshot"]
             self._history.append(event)
+            # One hand-over per event loop, not per viewer: a class of fifty would wake the loop fifty times.
+            by_loop: dict[asyncio.AbstractEventLoop, list] = {}
             for sub in self._subscribers:
-                sub.push(event)
+                by_loop.setdefault(sub.loop, []).append((sub.queue, sub.push(event)))
+            for loop, deliveries in by_loop.items():
+                try:
+                    loop.call_soon_threadsafe(_deliver, deliveries)
+                except RuntimeError:  # that event loop has closed: its viewers have gone
+                    for sub in self._subscribers:
+                        if sub.loop is loop:
+                            sub.dead = True
             self._subscribers = [s for s in self._subscribers if not s.dead]
             if event.type == "done":
                 self.closed = True
