@@ -100,9 +100,13 @@ def _explain(model, image: np.ndarray, method: str, target: int) -> dict:
 
 
 @router.post("/api/predict", response_model=PredictResponse, responses=_ERRORS)
-def predict(body: PredictRequest, store: ModelStoreDep, request: Request) -> dict:
+async def predict(body: PredictRequest, store: ModelStoreDep, request: Request) -> dict:
     """Preprocess a drawing as MNIST was made (or take a 28 x 28 image as it is) and classify it."""
-    return run_prediction(body, store, request_language(request))
+    lang = request_language(request)
+    if body.layers or body.explain or body.probe:   # tens of milliseconds: in a worker process
+        return await compute.run(_heavy_result, (str(store.trained_dir), str(store.pretrained_dir)),
+                                 body.model_dump(), lang)
+    return await asyncio.to_thread(run_prediction, body, store, lang)
 
 
 def _check(drawing: np.ndarray, lang: str) -> dict:
@@ -222,17 +226,22 @@ def _prediction_answer(body: PredictRequest, request_id, store: ModelStore, lang
         return _error_answer(error, request_id, lang)
 
 
-# The draw page's engine work, off the event loop: the predictions asked while the pen moves (about a
-# millisecond each) in a small thread pool of the web process; the heavy answers asked when it lifts
-# (every layer and an occlusion map: 145 forward passes, about 30 ms) in the engine's worker processes
-# (app/compute.py), at a lower CPU priority, so that they neither hold the web process's interpreter nor
-# delay a class's strokes.
+# The draw page's engine work. The predictions asked while the pen moves take about a millisecond of the
+# web process's CPU (reading the message, preprocessing, one forward pass, the answer's JSON): a message
+# of the page's size (INLINE_CHARS) is answered on the event loop itself, larger ones in a thread. Handing
+# each of them to a thread cost more than it saved: under a classroom's load (benchmarks/bench_classroom.py)
+# the hand-offs (a submit, a wake-up of the loop) took a sixth of the interpreter lock's time, and the thread
+# then waited for the lock, for up to the interpreter's switch interval (5 ms), at each NumPy call.
+# The heavy answers asked when the pen lifts (every layer and an occlusion map: 145 forward passes, about
+# 30 ms) run in the engine's worker processes (app/compute.py), at a lower CPU priority, so that they
+# neither hold the web process's interpreter nor delay a class's strokes; so do those of POST /api/predict.
+INLINE_CHARS = 64 * 1024      # the page sends a 128 x 128 drawing: about 22,000 characters
 QUICK_POOL = ThreadPoolExecutor(2, thread_name_prefix="predict")
 _worker_stores: dict[tuple[str, str], ModelStore] = {}   # in a worker: the store of each models folder
 
 
 def _quick_reply(text: str | None, lang: str, max_chars: int, store: ModelStore) -> tuple[str | None, tuple | None]:
-    """In QUICK_POOL: a websocket message read and, unless it asks for the heavy answer, answered.
+    """A websocket message read and, unless it asks for the heavy answer, answered.
     Returns ``(the answer as JSON text, None)``, or ``(None, (its id, the request))`` for a heavy one."""
     request_id, body = _read_message(text, lang, max_chars)
     if isinstance(body, dict):
@@ -242,12 +251,21 @@ def _quick_reply(text: str | None, lang: str, max_chars: int, store: ModelStore)
     return dumps(_prediction_answer(body, request_id, store, lang)), None
 
 
-def _heavy_answer(folders: tuple[str, str], body: dict, request_id, lang: str) -> dict:
-    """In a worker process: the answer for a (valid) request, as _prediction_answer gives it."""
+def _worker_store(folders: tuple[str, str]) -> ModelStore:
     store = _worker_stores.get(folders)
     if store is None:
         store = _worker_stores[folders] = ModelStore(*folders)
-    return _prediction_answer(PredictRequest.model_validate(body), request_id, store, lang)
+    return store
+
+
+def _heavy_answer(folders: tuple[str, str], body: dict, request_id, lang: str) -> dict:
+    """In a worker process: the answer for a (valid) request, as _prediction_answer gives it."""
+    return _prediction_answer(PredictRequest.model_validate(body), request_id, _worker_store(folders), lang)
+
+
+def _heavy_result(folders: tuple[str, str], body: dict, lang: str) -> dict:
+    """In a worker process: POST /api/predict's answer for a (valid) request, or its EngineError."""
+    return run_prediction(PredictRequest.model_validate(body), _worker_store(folders), lang)
 
 
 @router.websocket("/ws/predict")
@@ -284,9 +302,12 @@ async def predict_socket(websocket: WebSocket, store: ModelStoreDep, settings: S
             if not waiting:
                 continue
             text = waiting.pop()
-            try:   # one hand-off to a thread for a quick answer (each hand-off waits for the event loop)
-                reply, heavy = await asyncio.get_running_loop().run_in_executor(
-                    QUICK_POOL, _quick_reply, text, lang, settings.max_body_bytes, store)
+            try:
+                if text is not None and len(text) <= INLINE_CHARS:
+                    reply, heavy = _quick_reply(text, lang, settings.max_body_bytes, store)
+                else:
+                    reply, heavy = await asyncio.get_running_loop().run_in_executor(
+                        QUICK_POOL, _quick_reply, text, lang, settings.max_body_bytes, store)
                 if heavy is not None:
                     request_id, body = heavy
                     reply = dumps(await compute.run(_heavy_answer, (str(store.trained_dir), str(store.pretrained_dir)),
