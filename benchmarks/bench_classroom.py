@@ -31,15 +31,19 @@ than 1000. RSS is the server's own (/proc/<pid>/status VmRSS) and, separately, t
 child processes, sampled every 0.25 s. Unknown fields and states in the API's answers are ignored.
 
     python benchmarks/bench_classroom.py [--rounds 1] [--viewers 50] [--drawers 30] [--tracers 5]
-        [--seconds 60] [--json] [--server-env NAME=VALUE ...]
+        [--seconds 60] [--json] [--one-process] [--server-env NAME=VALUE ...]
 
-The clients run in this process, on the same machine: what they cost the CPU is reported, and on a
-small machine it slows the server too. Loopback only; every client loop is bounded in count and time.
+The clients run on the same machine: what they cost the CPU is reported, and on a small machine it
+slows the server too. The drawers have a process of their own (``--one-process``: in this one, with
+the viewers and tracers), as in a classroom, where no student's browser waits for another's: on one
+event loop, the 50 viewers' handshakes and events delay the drawers' answers by tens of milliseconds
+(the event-loop lag lines tell how much). Loopback only; every client loop is bounded in count and time.
 """
 import argparse
 import asyncio
 import base64
 import json
+import multiprocessing
 import os
 import signal
 import socket
@@ -295,6 +299,7 @@ class Figures:
     not_yet: int = 0
     errors: Counter = field(default_factory=Counter)
     lag: list[float] = field(default_factory=list)
+    drawer_lag: list[float] = field(default_factory=list)   # the drawers' own process, when they have one
     streams: list[list[tuple]] = field(default_factory=list)
     viewer_problems: list[str] = field(default_factory=list)
     run: dict = field(default_factory=dict)
@@ -304,7 +309,7 @@ class Figures:
 
     def add(self, other: "Figures") -> None:
         """Take in another phase's figures (its run, if it had one)."""
-        for name in ("predict", "pen_lift", "trace", "lag", "streams", "viewer_problems"):
+        for name in ("predict", "pen_lift", "trace", "lag", "drawer_lag", "streams", "viewer_problems"):
             getattr(self, name).extend(getattr(other, name))
         self.not_yet += other.not_yet
         self.errors.update(other.errors)
@@ -317,6 +322,7 @@ class Clients:
         self.ws_base = f"ws://127.0.0.1:{server.port}"
         self.headers = {"Origin": server.base}   # what a browser on the page sends
         self.digits = digits
+        self.drawer_host = None   # a pipe to the drawers' own process (see drawer_host), if they have one
 
     def connect(self, path: str):
         return connect(self.ws_base + path, origin=self.server.base, proxy=None, max_size=None,
@@ -493,7 +499,11 @@ async def phase(clients: Clients, drawers: int, tracers: int, viewers: int, seco
     trace_body = {"input": rng.integers(0, 10, (16, 16)).tolist(), "kernel": rng.integers(-1, 2, (3, 3)).tolist(),
                   "bias": 1, "padding": 1}
     tasks = [asyncio.create_task(loop_lag(figures, stop))]
-    tasks += [asyncio.create_task(clients.drawer(figures, seed + i, stop, deadline)) for i in range(drawers)]
+    host = clients.drawer_host if drawers else None
+    if host is not None:   # the students drawing, in a process of their own
+        host.send(("phase", drawers, seed, seconds))
+    else:
+        tasks += [asyncio.create_task(clients.drawer(figures, seed + i, stop, deadline)) for i in range(drawers)]
     tasks += [asyncio.create_task(clients.tracer(figures, trace_body, stop, deadline)) for _ in range(tracers)]
     try:
         if with_run:
@@ -506,6 +516,66 @@ async def phase(clients: Clients, drawers: int, tracers: int, viewers: int, seco
     finally:
         stop.set()
         await asyncio.gather(*tasks)
+        if host is not None:
+            host.send(("stop",))
+            theirs = await asyncio.to_thread(host.recv)
+            figures.predict += theirs["predict"]
+            figures.pen_lift += theirs["pen_lift"]
+            figures.drawer_lag += theirs["lag"]
+            figures.not_yet += theirs["not_yet"]
+            figures.errors.update(theirs["errors"])
+    return figures
+
+
+def make_digits() -> list[list[tuple[list[str], str]]]:
+    """Every digit's strokes as the page sends them: per stroke, the bodies while the pen moves and at its lift."""
+    digits = []
+    for strokes in DIGITS.values():
+        frames = stroke_frames(strokes)
+        digits.append([([page_body(f, False) for f in fs], page_body(fs[-1], True)) for fs in frames])
+    return digits
+
+
+def clients_cpu(host) -> float:
+    """CPU seconds of this process and of the drawers' (``host``, if any)."""
+    return time.process_time() + (cpu_seconds(host.pid) if host is not None else 0.0)
+
+
+class _Address:
+    def __init__(self, port: int):
+        self.port, self.base = port, f"http://127.0.0.1:{port}"
+
+
+def drawer_host(conn, port: int) -> None:
+    """A process of its own for the drawing students (started by :func:`main` unless ``--one-process``):
+    in a classroom no student's browser waits for another's, nor for the 50 viewers' pages; in one
+    client process they all share one event loop, whose delays count in every answer's time. For
+    each ``("phase", drawers, seed, seconds)`` it runs the drawers until ``("stop",)`` and sends back
+    their figures."""
+    clients = Clients(_Address(port), make_digits())
+    conn.send("ready")
+    while (message := conn.recv())[0] == "phase":
+        _, drawers, seed, seconds = message
+        figures = asyncio.run(_drawers_phase(conn, clients, drawers, seed, seconds))
+        conn.send({"predict": figures.predict, "pen_lift": figures.pen_lift, "lag": figures.lag,
+                   "not_yet": figures.not_yet, "errors": dict(figures.errors)})
+
+
+async def _drawers_phase(conn, clients: "Clients", drawers: int, seed: int, seconds: float) -> Figures:
+    figures, stop = Figures(), asyncio.Event()
+    deadline = time.monotonic() + seconds
+    loop = asyncio.get_running_loop()
+    loop.add_reader(conn.fileno(), stop.set)   # the ("stop",) message: read once the drawers have ended
+    tasks = [asyncio.create_task(loop_lag(figures, stop))]
+    tasks += [asyncio.create_task(clients.drawer(figures, seed + i, stop, deadline)) for i in range(drawers)]
+    try:
+        await asyncio.wait_for(stop.wait(), max(0.0, deadline - time.monotonic()))
+    except asyncio.TimeoutError:
+        stop.set()
+    finally:
+        loop.remove_reader(conn.fileno())
+        await asyncio.gather(*tasks)
+    conn.recv()   # ("stop",)
     return figures
 
 
@@ -526,7 +596,7 @@ def summary(rounds: list[dict[str, Figures]], rss: list[tuple[float, float, floa
         out[kind] = {"run_wall_seconds": walls, "run": [r[kind].run for r in rounds],
                      "predict_ms": stats(kind, "predict"), "pen_lift_ms": stats(kind, "pen_lift"),
                      "trace_ms": stats(kind, "trace"), "not_yet_answers": sum(r[kind].not_yet for r in rounds),
-                     "client_loop_lag_ms": stats(kind, "lag"),
+                     "client_loop_lag_ms": stats(kind, "lag"), "drawers_loop_lag_ms": stats(kind, "drawer_lag"),
                      "errors": sum(sum(r[kind].errors.values()) for r in rounds),
                      "error_kinds": dict(sum((r[kind].errors for r in rounds), Counter()).most_common(10)),
                      "viewers": sum(len(r[kind].streams) for r in rounds),
@@ -585,10 +655,12 @@ def print_report(s: dict, args) -> None:
         ("errors", str(idle["errors"]), str(loaded["errors"])),
         ("viewers: same events, no seq gap", f"{'yes' if not idle['viewer_problems'] else 'NO'} ({idle['viewers']})",
          f"{'yes' if not loaded['viewer_problems'] else 'NO'} ({loaded['viewers']})"),
-        ("CPU s: server (+children) / this script", "{:.1f} / {:.1f}".format(*idle["cpu_seconds"]),
+        ("CPU s: server (+children) / the clients", "{:.1f} / {:.1f}".format(*idle["cpu_seconds"]),
          "{:.1f} / {:.1f}".format(*loaded["cpu_seconds"])),
         ("this script's event-loop lag p50/p95/p99 ms", _ms(idle["client_loop_lag_ms"]),
          _ms(loaded["client_loop_lag_ms"])),
+        ("the drawers' process's event-loop lag p50/p95/p99 ms", _ms(idle["drawers_loop_lag_ms"]),
+         _ms(loaded["drawers_loop_lag_ms"])),
     ]
     load = {k: " ".join(f"{v:.1f}" for v in s["load_average"][k]) for k in ("start", "end")}
     print(f"\nCNN Playground, a classroom on one server ({os.cpu_count()} cores; load average {load['start']} at "
@@ -614,15 +686,13 @@ def print_report(s: dict, args) -> None:
 
 
 async def main(args) -> int:
-    digits = []
-    for strokes in DIGITS.values():
-        frames = stroke_frames(strokes)
-        digits.append([([page_body(f, False) for f in fs], page_body(fs[-1], True)) for fs in frames])
+    digits = make_digits()
     extra_env = dict(item.split("=", 1) for item in args.server_env)
     load_start = os.getloadavg()   # other work on the machine: it slows both columns
     with tempfile.TemporaryDirectory(prefix="bench-classroom-") as folder:
         server = Server(Path(folder), extra_env)
         rss: list[tuple[float, float, float]] = []
+        clients = host = None
         try:
             await server.ready()
             rss.append((time.monotonic(), *server.rss()))
@@ -635,6 +705,14 @@ async def main(args) -> int:
 
             sampler = asyncio.create_task(sample())
             clients = Clients(server, digits)
+            if not args.one_process:
+                ours, theirs = multiprocessing.get_context("spawn").Pipe()
+                host = multiprocessing.get_context("spawn").Process(target=drawer_host, args=(theirs, server.port),
+                                                                    daemon=True)
+                host.start()
+                theirs.close()
+                if await asyncio.to_thread(ours.recv) == "ready":
+                    clients.drawer_host = ours
             log = lambda *a: print(*a, file=sys.stderr, flush=True)  # noqa: E731
             log(f"server pid {server.proc.pid} on {server.base}; warming up (one run, a few questions)")
             warm = await phase(clients, 1, 1, 1, args.seconds, 0, with_run=True)   # loads the sample, the model...
@@ -644,7 +722,7 @@ async def main(args) -> int:
             for r in range(args.rounds):
                 figures = {}
                 for kind in ("idle", "loaded") if r % 2 == 0 else ("loaded", "idle"):   # alternately first
-                    server_cpu, own_cpu = server.cpu(), time.process_time()
+                    server_cpu, own_cpu = server.cpu(), clients_cpu(host)
                     if kind == "idle":   # the questions with no run, then the run alone
                         figures[kind] = await phase(clients, IDLE_DRAWERS, IDLE_TRACERS, 0,
                                                     min(IDLE_SECONDS, args.seconds), 100 * r, with_run=False)
@@ -653,7 +731,7 @@ async def main(args) -> int:
                         figures[kind] = await phase(clients, args.drawers, args.tracers, args.viewers, args.seconds,
                                                     1000 + 100 * r, with_run=True)
                     cpu[kind][0] += server.cpu() - server_cpu
-                    cpu[kind][1] += time.process_time() - own_cpu
+                    cpu[kind][1] += clients_cpu(host) - own_cpu
                     f = figures[kind]
                     wall = f.run.get("wall_seconds")
                     log(f"round {r + 1} {kind}: run {'not done' if wall is None else f'{wall:.2f} s'}, "
@@ -665,6 +743,9 @@ async def main(args) -> int:
             await sampler
             rss.append((time.monotonic(), *server.rss()))
         finally:
+            if clients is not None and clients.drawer_host is not None:
+                clients.drawer_host.send(("end",))
+                host.join(10)
             server.stop()
     s = summary(rounds, rss, cpu)
     s["load_average"] = {"start": load_start, "end": os.getloadavg()}
@@ -683,6 +764,8 @@ if __name__ == "__main__":
     parser.add_argument("--tracers", type=int, default=5, help="clients tracing POST /api/conv")
     parser.add_argument("--seconds", type=float, default=60.0, help="the loaded phase at most (and the idle run)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument("--one-process", action="store_true",
+                        help="the drawers in this process too, on one event loop with the viewers and tracers")
     parser.add_argument("--server-env", action="append", default=[], metavar="NAME=VALUE",
                         help="an environment variable for the server (a setting such as a limit per client)")
     sys.exit(asyncio.run(main(parser.parse_args())))
