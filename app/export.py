@@ -724,6 +724,12 @@ def _maxout_layer(layer, net: TorchNet) -> list[tuple[str, str]]:
     return [(layer.name, f"Maxout({layer.config()['k']})")]
 
 
+def child_name(layer, index: int) -> str:
+    """A layer's name in the PyTorch module: its own, else its type and position (a layer inside a
+    branch the engine left unnamed)."""
+    return layer.name or f"{layer.type}{index + 1}"
+
+
 def branch_paths(layer) -> list[list]:
     """The inner layers of each path of a ``branches`` layer (an empty path is the identity)."""
     paths = getattr(layer, "paths", None)
@@ -732,16 +738,30 @@ def branch_paths(layer) -> list[list]:
     return [list(getattr(p, "layers", p)) for p in paths]
 
 
+class _Renamed:
+    """A layer seen under another name (everything else read from the layer itself)."""
+
+    def __init__(self, layer, name: str):
+        self._layer, self.name = layer, name
+
+    def __getattr__(self, key):
+        return getattr(self._layer, key)
+
+
+def _named(layer, index: int):
+    return layer if layer.name else _Renamed(layer, child_name(layer, index))
+
+
 def _branches_layer(layer, net: TorchNet) -> list[tuple[str, str]]:
     net.classes.add("Branches")
     merge = layer.config().get("merge", "concat")
     paths = []
     for path in branch_paths(layer):
-        rows = [row for inner in path for row in torch_layer(inner, net)]
+        rows = [row for j, inner in enumerate(path) for row in torch_layer(_named(inner, j), net)]
         if not rows:
             paths.append("nn.Sequential()")
             continue
-        items = "".join(f"        ({name!r}, {text}),\n" for name, text in rows)
+        items = "".join("        " + wrap_call(f"({name!r}, {text}),", 8) + "\n" for name, text in rows)
         paths.append("nn.Sequential(OrderedDict([\n" + items + "    ]))")
     inner = ",\n    ".join(paths)
     return [(layer.name, f"Branches(\n    {merge!r},\n    {inner},\n)")]
@@ -827,14 +847,14 @@ def torch_model_source(model) -> tuple[str, set[str]]:
     rows = [row for layer in model.layers for row in torch_layer(layer, net)]
     lines = []
     for name, text in rows:
-        text = text.replace("\n", "\n    ")
-        lines.append("    " + wrap_call(f"({name!r}, {text}),", 4))
+        row = f"({name!r}, {text}),"
+        lines.append("    " + (row.replace("\n", "\n    ") if "\n" in text else wrap_call(row, 4)))
     return "model = nn.Sequential(OrderedDict([\n" + "\n".join(lines) + "\n]))\n", net.classes
 
 
 def _network_doc(model, title: str) -> list[str]:
-    return [title, "", f"Input: {' x '.join(map(str, model.input_shape))} (channels, rows, columns); "
-            f"{model.num_params:,} parameters."]
+    sizes = " x ".join(map(str, model.input_shape))
+    return [title, "", f"Input: {sizes} (channels, rows, columns); {model.num_params:,} parameters."]
 
 
 _SUMMARY_LOOP = (
@@ -855,7 +875,6 @@ _SUMMARY_LOOP = (
 def network_pytorch(spec: dict) -> str:
     model = build_engine_model(spec)
     source, classes = torch_model_source(model)
-    c, *hw = model.input_shape
     shape = ", ".join(map(str, model.input_shape))
     body = "".join(HELPER_CLASSES[name] + "\n\n" for name in sorted(classes))
     body += ("# The layers, named as the builder names them. PyTorch initialises the\n"
@@ -914,8 +933,8 @@ _BUFFERS = ("running_mean", "running_var")
 def _layer_state(layer, prefix: str, out: dict) -> None:
     if layer.type == "branches":
         for i, path in enumerate(branch_paths(layer)):
-            for inner in path:
-                _layer_state(inner, f"{prefix}{layer.name}.paths.{i}.", out)
+            for j, inner in enumerate(path):
+                _layer_state(_named(inner, j), f"{prefix}{layer.name}.paths.{i}.", out)
         return
     table = TORCH_PARAMS.get(layer.type, {})
     for key, value in layer.params.items():
