@@ -964,6 +964,15 @@ def torch_state_dict(model) -> dict[str, np.ndarray]:
     return out
 
 
+def _digit(setup: dict) -> str:
+    """The digit a model's script classifies, with where it came from."""
+    text = picture_assignment("image", setup["pixels"], "np").replace("(0 = black, 255 = white)",
+                                                                       "(0 = no ink, 255 = ink)")
+    return (f"# The digit: {setup.get('source', 'a 28 x 28 digit')}.\n"
+            "# Put your own 28 x 28 digit here (ink 255 on a background of 0, centred\n"
+            "# as MNIST's digits are).\n" + text)
+
+
 def model_pytorch(setup: dict) -> str:
     model, name, pixels = setup["model"], setup["name"], setup["pixels"]
     source, classes = torch_model_source(model)
@@ -977,7 +986,7 @@ def model_pytorch(setup: dict) -> str:
              f"weights = np.load({filename!r})\n"
              "model.load_state_dict({k: torch.from_numpy(v) for k, v in weights.items()})\n"
              "model.eval()  # dropout off, batch norm on its running statistics\n\n")
-    body += picture_assignment("image", pixels, "np").replace("(0 = black, 255 = white)", "(0 = no ink, 255 = ink)")
+    body += _digit(setup)
     body += (f"# As the playground feeds a digit to the network: scale to [0, 1], then\n"
              f"# standardise with MNIST's mean and standard deviation.\n"
              f"x = torch.from_numpy(image / 255).float()\n"
@@ -999,7 +1008,7 @@ def model_engine(setup: dict) -> str:
     body = (f"# The trained model as the playground saved it: download {filename}\n"
             "# next to this script.\n"
             f"model = Sequential.load({filename!r})\n\n")
-    body += picture_assignment("image", pixels, "np").replace("(0 = black, 255 = white)", "(0 = no ink, 255 = ink)")
+    body += _digit(setup)
     body += ("# Scaled to [0, 1] and standardised as the training images were.\n"
              "x = normalise((image / 255).reshape(1, *image.shape))\n"
              "output = model.predict_proba(x)[0]\n"

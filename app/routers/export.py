@@ -80,14 +80,14 @@ def _model_setup(body: ModelSetup, store) -> dict:
         if image not in samples.DIGITS:
             raise EngineError("unknown_sample", f"there is no sample digit called {image[:40]!r}; known: "
                               f"{', '.join(samples.DIGITS)}", name=image[:40], known=list(samples.DIGITS))
-        pixels = samples.load(image)
+        pixels, source = samples.load(image), f"{image}, the first {image[-1]} of the bundled MNIST test sample"
     else:
         grid = arrays.to_array(image, "image", (2,), {"row": FIELD, "column": FIELD})
         if grid.shape != (FIELD, FIELD):
             raise EngineError("needs_28x28", f"the image must be {FIELD}x{FIELD}, got {grid.shape[0]}x"
                               f"{grid.shape[1]}", height=grid.shape[0], width=grid.shape[1], size=FIELD)
-        pixels = np.round(np.clip(grid, 0, 1) * 255)
-    return {"model": loaded.model, "name": loaded.name, "pixels": pixels}
+        pixels, source = np.round(np.clip(grid, 0, 1) * 255), "the page's digit"
+    return {"model": loaded.model, "name": loaded.name, "pixels": pixels, "source": source}
 
 
 @router.post("/api/export", response_model=ExportResponse, responses=_ERRORS)
