@@ -86,7 +86,7 @@ def _model_setup(body: ModelSetup, store) -> dict:
         if grid.shape != (FIELD, FIELD):
             raise EngineError("needs_28x28", f"the image must be {FIELD}x{FIELD}, got {grid.shape[0]}x"
                               f"{grid.shape[1]}", height=grid.shape[0], width=grid.shape[1], size=FIELD)
-        pixels, source = np.round(np.clip(grid, 0, 1) * 255), "the page's digit"
+        pixels, source = np.round(np.clip(grid, 0, 1) * 255), "the digit the page last showed, in 8-bit pixels"
     return {"model": loaded.model, "name": loaded.name, "pixels": pixels, "source": source}
 
 

@@ -1,12 +1,14 @@
 // The "Code" panel (templates/_export.html): the page's set-up as a PyTorch or an engine script.
 //
 // The set-up is the body the page last sent to its endpoint (api.js keeps it: sentBodies), so the
-// code is always that of what the page shows; on the draw page it is the selected model. The server
+// code is always that of what the page shows; on the draw page it is the selected model and the digit
+// the network last saw (export_state.js). The server
 // writes the code (POST /api/export); this module only shows it and copies it. Copying uses the
 // Clipboard API where the page may (HTTPS or localhost); elsewhere (a classroom server reached over
 // plain HTTP) it selects the code and tries the older copy command, and says to press Ctrl+C if the
 // browser refused that too.
 import {postJSON, sentBodies} from './api.js';
+import {exportSetups} from './export_state.js';
 import {t} from './i18n.js';
 
 const area = document.getElementById('export');
@@ -18,7 +20,7 @@ const state = {target: 'pytorch', open: false, code: '', asked: 0, timer: null};
 function setup() {
   if (kind === 'model') {
     const select = document.getElementById('model');
-    return select && select.value ? {model: select.value} : {};
+    return {...(select && select.value ? {model: select.value} : {}), ...(exportSetups.get('model') ?? {})};
   }
   return sentBodies.get(source) ?? null;
 }
@@ -123,3 +125,8 @@ document.addEventListener('api:sent', (event) => {
   state.timer = setTimeout(refresh, 300);
 });
 document.getElementById('model')?.addEventListener('change', () => { if (kind === 'model') refresh(); });
+document.addEventListener('export:setup', (event) => {
+  if (!state.open || event.detail.kind !== kind) return;
+  clearTimeout(state.timer);
+  state.timer = setTimeout(refresh, 300);
+});

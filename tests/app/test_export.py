@@ -415,3 +415,19 @@ def test_the_new_convolution_options_in_the_lab_code():
     code = flat(write("activations", {"name": "gelu", "params": {"approximate": "none"}}, "pytorch")) \
         if "approximate" in __import__("engine.activations").activations.check_params("gelu", {}) else ""
     assert code == "" or "F.gelu(x, approximate='none')" in code
+
+
+
+def test_a_models_script_classifies_the_digit_the_page_sends(client, tmp_path):
+    """The draw page sends the 28 x 28 image the network saw (`input28`); the script carries it in 8-bit
+    pixels: for an image already in 8-bit steps, its probabilities are the page's."""
+    rng = np.random.default_rng(3)
+    image = (np.round(rng.random((28, 28)) * 255) * (rng.random((28, 28)) < 0.25) / 255).tolist()
+    answer = client.post("/api/export", json={"kind": "model", "setup": {"image": image}, "target": "engine"}).json()
+    assert "the digit the page last showed" in answer["code"]
+    (tmp_path / answer["weights"]["filename"]).write_bytes(client.get(answer["weights"]["url"]).content)
+    ns = run(answer["code"], tmp_path)
+    predicted = client.post("/api/predict", json={"image": image, "preprocess": False}).json()
+    np.testing.assert_allclose(ns["output"], predicted["probabilities"], rtol=1e-5, atol=1e-9)
+    wrong = client.post("/api/export", json={"kind": "model", "setup": {"image": [[0.5] * 20] * 20}})
+    assert wrong.status_code == 422 and wrong.json()["code"] == "needs_28x28"

@@ -4,6 +4,9 @@ where the browser refuses the clipboard, selects the code and says to press Ctrl
 from playwright.sync_api import expect
 
 from tests.browser.helpers import open_lab
+from tests.browser.test_draw import draw, settled
+
+SEVEN = [[(0.25, 0.2), (0.75, 0.2)], [(0.75, 0.2), (0.4, 0.85)]]
 
 SHOTS = "/work/notes/shots/export"
 
@@ -71,4 +74,10 @@ def test_the_draw_page_exports_the_model_with_its_weights_in_chinese(page, live_
     page.click("#export-tab-engine")
     expect(code).to_contain_text("Sequential.load('lenet5.npz')")
     expect(link).to_have_attribute("download", "lenet5.npz")
+    expect(code).to_contain_text("digit-7")  # nothing drawn yet: the bundled sample's 7
+
+    # A drawn digit: the open panel now exports the 28 x 28 image the network saw.
+    draw(page, SEVEN)
+    settled(page)
+    expect(code).to_contain_text("the digit the page last showed", timeout=10_000)
     assert console_errors == []
