@@ -41,8 +41,16 @@ export function clearAlert() {
   area.hidden = true;
 }
 
+/** The last body POSTed to each path (the page's set-up as its endpoint last received it): the
+ *  "Code" panel (export_panel.js) exports it. An 'api:sent' event on document says one was sent. */
+export const sentBodies = new Map();
+
 async function request(method, path, body, {signal, alert = true, headers = {}} = {}) {
   const url = withParams(path, {lang});
+  if (method === 'POST' && body !== undefined && path !== '/api/export') {
+    sentBodies.set(path, body);
+    document.dispatchEvent(new CustomEvent('api:sent', {detail: {path}}));
+  }
   let response;
   try {
     response = await fetch(url, {

@@ -11,6 +11,7 @@ import {LayersView} from './draw_layers.js';
 import {PredictSocket} from './draw_socket.js';
 import {count} from './format.js';
 import {ExplainView, ResultView, StepsView} from './draw_views.js';
+import {setExportSetup} from './export_state.js';
 import {fmt, shape} from './format.js';
 import {lang, t} from './i18n.js';
 import {pageOwnsKey} from './keys.js';
@@ -71,6 +72,7 @@ const socket = new PredictSocket();
 
 function showEmpty(message) {
   lastAnswer = null;
+  setExportSetup('model', null);
   result.clear(message);
   steps.clear();
   explain.clear();
@@ -106,6 +108,7 @@ async function predict({withExplanation}) {
   clearAlert();
   steps.show(answer, ink.canvas);
   result.show(answer);
+  setExportSetup('model', {image: answer.input28});  // the "Code" panel exports this digit
   if (answer.layers) layers.show(answer.layers); else layers.markStale(true);
   lastAnswer = answer.explanation ? answer : null;
   if (answer.explanation) explain.show(answer, state.explain); else explain.markStale();
