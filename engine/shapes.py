@@ -209,7 +209,8 @@ def resolve_padding(padding, kernel=1, stride=1, dilation=1, where: str = "") ->
 
     ``kernel``, ``stride``, ``dilation`` (a number or a pair each) matter only for ``"same"``.
     Errors (:class:`EngineError`): ``bad_padding`` (a negative number), ``bad_padding_side`` (a
-    negative side, with ``side``), ``bad_padding_sides`` (an object without exactly the four sides),
+    negative side, with ``side``), ``padding_side_unknown`` / ``padding_side_missing`` (an object
+    with another key, or without one of the four sides; ``names``),
     ``bad_padding_name`` (any other text), ``same_padding_stride`` (``"same"`` with a stride above 1),
     ``not_integer`` / ``bad_pair`` / ``setting_too_large`` (as :func:`pair`).
     """
@@ -228,14 +229,14 @@ def resolve_padding(padding, kernel=1, stride=1, dilation=1, where: str = "") ->
         total_h, total_w = max(dh * (kh - 1), 0), max(dw * (kw - 1), 0)
         return (total_h // 2, total_h - total_h // 2, total_w // 2, total_w - total_w // 2)
     if isinstance(padding, dict):
-        keys = set(padding)
-        if keys != set(PADDING_SIDES):
-            missing = [k for k in PADDING_SIDES if k not in keys]
-            unknown = sorted(str(k)[:20] for k in keys - set(PADDING_SIDES))[:4]
-            raise EngineError("bad_padding_sides", f"{where}padding per side needs exactly top, bottom, left and right"
-                              + (f"; missing {', '.join(missing)}" if missing else "")
-                              + (f"; unknown {', '.join(unknown)}" if unknown else ""),
-                              missing=missing, unknown=unknown)
+        unknown = sorted(str(k)[:20] for k in set(padding) - set(PADDING_SIDES))[:4]
+        if unknown:
+            raise EngineError("padding_side_unknown", f"{where}padding per side takes top, bottom, left and right; "
+                              f"unknown: {', '.join(unknown)}", names=unknown)
+        missing = [k for k in PADDING_SIDES if k not in padding]
+        if missing:
+            raise EngineError("padding_side_missing", f"{where}padding per side needs all of top, bottom, left and "
+                              f"right; missing: {', '.join(missing)}", names=missing)
         sides = []
         for side in PADDING_SIDES:
             value = padding[side]
@@ -289,7 +290,7 @@ def check_padding_mode(mode, sides, h: int, w: int, where: str = "") -> str:
                     f"{mode}_padding_too_big",
                     f"{where}{mode} padding must be {rule} the input's size: the {side} padding is {value} but "
                     f"the input has {size} {unit}{'s' if size != 1 else ''}",
-                    side=side, value=value, size=size, axis="rows" if unit == "row" else "columns")
+                    side=side, value=value, size=size, unit=f"{unit}s")
     return mode
 
 

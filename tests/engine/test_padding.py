@@ -73,8 +73,8 @@ def test_padding_by_side_round_trips():
 @pytest.mark.parametrize("padding,stride,code,params", [
     (-1, 1, "bad_padding", {"padding": -1}),
     ({"top": 0, "bottom": -2, "left": 0, "right": 0}, 1, "bad_padding_side", {"side": "bottom", "value": -2}),
-    ({"top": 1, "left": 1}, 1, "bad_padding_sides", {"missing": ["bottom", "right"], "unknown": []}),
-    ({"top": 1, "bottom": 1, "left": 1, "right": 1, "up": 1}, 1, "bad_padding_sides", {"missing": [], "unknown": ["up"]}),
+    ({"top": 1, "left": 1}, 1, "padding_side_missing", {"names": ["bottom", "right"]}),
+    ({"top": 1, "bottom": 1, "left": 1, "right": 1, "up": 1}, 1, "padding_side_unknown", {"names": ["up"]}),
     ({"top": 1.5, "bottom": 1, "left": 1, "right": 1}, 1, "not_integer", {"what": "padding top"}),
     ("full", 1, "bad_padding_name", {"value": "full"}),
     ("same", 2, "same_padding_stride", {"stride": [2, 2]}),
