@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from engine import filters
-from engine.shapes import check_padding_mode, formula, pair, padding_by_side, resolve_padding
+from engine.shapes import PADDING_MODES, check_padding_mode, formula, pair, padding_by_side, resolve_padding
 
 from .. import arrays, samples
 from ..limits import MAX_DILATION, MAX_KERNEL_SIDE, MAX_PADDING, MAX_STRIDE
@@ -27,7 +27,8 @@ _ERRORS = {413: {"model": ErrorResponse}, 422: {"model": ErrorResponse}}
 
 @router.get("/filters", response_class=HTMLResponse, include_in_schema=False)
 def filter_lab(request: Request):
-    return render(request, "filters.html", samples=samples.listing(), kernels=filters.KERNELS)
+    return render(request, "filters.html", samples=samples.listing(), kernels=filters.KERNELS,
+                  padding_modes=PADDING_MODES)
 
 
 @router.get("/api/filter/samples", response_model=list[SampleInfo])
