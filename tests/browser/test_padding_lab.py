@@ -2,6 +2,7 @@
 padded cells show the server's values (copies marked with the cell they copy), the formula and the
 note say where "same" put its extra row, a refusal is shown in words. Screenshots (1280x720) go to
 /work/notes/shots/padding/ when that folder's parent exists."""
+import re
 from pathlib import Path
 
 from playwright.sync_api import expect
@@ -111,3 +112,25 @@ def test_filters_padding_modes_at_the_border(page, live_server, console_errors):
     page.wait_for_selector("body[data-ready=error]")
     expect(page.locator("#output-refused")).to_be_visible()
     assert [e for e in console_errors if "422" not in e] == []
+
+
+def test_builder_conv_layer_takes_the_new_paddings(page, live_server, console_errors):
+    page.goto(f"{live_server}/learn?lang=en&preset=&layers=conv:4:2:1:same:reflect,relu,flatten,dense:10")
+    first = page.locator("#layers .layer").first
+    expect(first.locator(".layer-info")).to_contain_text("4×28×28")  # "same" keeps 28x28 (the server's answer)
+    assert first.locator("input[data-field=padding]").input_value() == "same"
+    assert first.locator("select[data-field=padding_mode]").input_value() == "reflect"
+    # per side: 0,1,0,1 with a 2x2 kernel also keeps 28x28; the URL keeps it
+    first.locator("input[data-field=padding]").fill("0,1,0,1")
+    expect(page).to_have_url(re.compile(r"layers=conv(:|%3A)4(:|%3A)2(:|%3A)1(:|%3A)0_1_0_1(:|%3A)reflect"))
+    expect(first.locator(".layer-info")).to_contain_text("4×28×28")
+    page.locator("#layers .layer").first.scroll_into_view_if_needed()
+    snap(page, "builder-per-side-reflect")
+    # a name that is not a padding: refused on the layer, in words
+    first.locator("input[data-field=padding]").fill("full")
+    expect(first.locator(".layer-problem")).to_contain_text("“valid” or “same”; got “full”")
+    first.locator("input[data-field=padding]").fill("2")
+    first.locator("select[data-field=padding_mode]").select_option("circular")
+    expect(first.locator(".layer-info")).to_contain_text("4×31×31")  # 28 + 2 + 2 - 2 + 1
+    expect(page).to_have_url(re.compile(r"(:|%3A)2(:|%3A)circular"))
+    assert console_errors == []
