@@ -14,7 +14,7 @@ import numpy as np
 
 from .errors import EngineError
 from .reference import _check_grid, pad_conv_input, pool2d_trace
-from .shapes import check_padding_mode, conv_output_shape, pair, padding_by_side, resolve_padding
+from .shapes import check_padding_mode, conv_output_shape, padding_by_side, pair, resolve_padding
 
 
 @dataclass

@@ -11,7 +11,7 @@ the same loop with ``+=``.
 """
 import numpy as np
 
-from .shapes import (check_padding_mode, conv_output_shape, flag, pair, padding_by_side, pool_divisors,
+from .shapes import (check_padding_mode, conv_output_shape, flag, padding_by_side, pair, pool_divisors,
                      pool_output_shape, resolve_padding)
 
 

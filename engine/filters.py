@@ -20,7 +20,7 @@ import numpy as np
 from . import fast
 from .errors import EngineError
 from .reference import _check_grid, conv2d_trace, padding_source
-from .shapes import check_padding_mode, conv_output_shape, pair, padding_by_side, resolve_padding
+from .shapes import check_padding_mode, conv_output_shape, padding_by_side, pair, resolve_padding
 
 _GAUSS3 = np.outer([1, 2, 1], [1, 2, 1]) / 16.0  # the binomial approximation of a Gaussian
 

@@ -16,7 +16,7 @@ import numpy as np
 
 from . import fast
 from .errors import EngineError
-from .shapes import check_padding_mode, conv_output_shape, pair, padding_by_side, pool_output_shape, resolve_padding
+from .shapes import check_padding_mode, conv_output_shape, padding_by_side, pair, pool_output_shape, resolve_padding
 
 
 class Layer:

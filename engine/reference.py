@@ -13,7 +13,7 @@ where x_pad is the input with its padding (per side, filled as ``padding_mode`` 
 import numpy as np
 
 from .errors import EngineError
-from .shapes import (check_padding_mode, conv_output_shape, flag, pair, padding_by_side, pool_output_shape,
+from .shapes import (check_padding_mode, conv_output_shape, flag, padding_by_side, pair, pool_output_shape,
                      resolve_padding)
 
 

@@ -131,9 +131,9 @@ def output_size(size: int, kernel: int, padding=0, stride: int = 1, dilation: in
                 axis: str = "H", where: str = "", ceil_mode: bool = False) -> int:
     """Output length along one axis, or an :class:`EngineError` that shows the arithmetic.
 
-    ``padding``: P, or ``(before, after)``. ``where`` names the layer for the message (``"conv2: "``). Refused only when not even one
-    window fits (``kernel_too_big``); a stride that leaves a remainder rounds down (or up, with
-    ``ceil_mode``), as in PyTorch.
+    ``padding``: P, or ``(before, after)``. ``where`` names the layer for the message (``"conv2: "``).
+    Refused only when not even one window fits (``kernel_too_big``); a stride that leaves a
+    remainder rounds down (or up, with ``ceil_mode``), as in PyTorch.
     """
     if kernel < 1:
         raise EngineError("bad_kernel", f"{where}the kernel size must be at least 1, got {kernel}",
@@ -153,8 +153,8 @@ def output_size(size: int, kernel: int, padding=0, stride: int = 1, dilation: in
         raise EngineError(
             "kernel_too_big",
             f"{where}a {seen} does not fit a {size}-wide input with padding {padding}: {text}",
-            kernel=kernel, span=span, size=size, padding=list(padding) if isinstance(padding, tuple) else padding, stride=stride, dilation=dilation,
-            formula=text, axis=axis)
+            kernel=kernel, span=span, size=size, padding=list(padding) if isinstance(padding, tuple) else padding,
+            stride=stride, dilation=dilation, formula=text, axis=axis)
     return out
 
 

@@ -4,7 +4,7 @@ from fastapi import APIRouter, Response
 from engine.demos import im2col_matrix
 from engine.errors import EngineError
 from engine.reference import conv2d_trace, pad_conv_input, padding_source
-from engine.shapes import check_padding_mode, conv_output_shape, formula, pair, padding_by_side, resolve_padding, unread
+from engine.shapes import check_padding_mode, conv_output_shape, formula, padding_by_side, pair, resolve_padding, unread
 
 from .. import arrays, compute
 from ..responses import to_json

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from engine import filters
-from engine.shapes import PADDING_MODES, check_padding_mode, formula, pair, padding_by_side, resolve_padding
+from engine.shapes import PADDING_MODES, check_padding_mode, formula, padding_by_side, pair, resolve_padding
 
 from .. import arrays, samples
 from ..limits import MAX_DILATION, MAX_KERNEL_SIDE, MAX_PADDING, MAX_STRIDE
