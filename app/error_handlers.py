@@ -61,6 +61,10 @@ def _display(lang: str, key: str, value):
         return field_name(lang, value)
     if key in ("position", "first") and isinstance(value, list):
         return position(lang, value)
+    if key in ("side", "unit") and isinstance(value, str) and _has(lang, f"padding.{key}.{value}"):
+        return translate(lang, f"padding.{key}.{value}")  # a padding's side (top...) or unit (rows, columns)
+    if key == "padding" and isinstance(value, list) and len(value) == 4:
+        return translate(lang, "padding.sides_text", **dict(zip(("top", "bottom", "left", "right"), value)))
     if isinstance(value, list) and value and all(isinstance(v, int) for v in value):
         if key in _PAIR_KEYS and len(value) == 2:
             return str(value[0]) if value[0] == value[1] else f"({value[0]}, {value[1]})"

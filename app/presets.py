@@ -37,6 +37,15 @@ CONV_PRESETS: dict[str, dict] = {
     "floor": {"input": [[1, 0, 2, 1, 0, 9], [0, 1, 3, 2, 1, 9], [2, 1, 0, 1, 2, 9], [1, 2, 1, 0, 1, 9],
                         [0, 1, 2, 1, 0, 9]],
               "kernel": [[1, 0, 1], [0, 1, 0], [1, 0, 1]], "bias": 0, "stride": 2, "padding": 0},
+    # Our own: "same" with a 2x2 kernel needs 1 row and 1 column of padding in all; PyTorch puts them
+    # at the bottom and the right (top 0, bottom 1, left 0, right 1), so the 4x4 input gives a 4x4 map.
+    "same-even": {"input": [[1, 2, 0, 1], [3, 1, 2, 0], [0, 2, 1, 3], [1, 0, 3, 2]], "kernel": [[1, -1], [2, 0]],
+                  "bias": 0, "stride": 1, "padding": "same", "padding_mode": "zeros"},
+    # Our own: reflect padding 1 around a 4x4 input: the border mirrors the input (the edge not
+    # repeated), so a vertical-edge kernel sees no jump where zeros would make one.
+    "reflect": {"input": [[5, 5, 5, 1], [5, 5, 5, 1], [5, 5, 5, 1], [5, 5, 5, 1]],
+                "kernel": [[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]], "bias": 0, "stride": 1, "padding": 1,
+                "padding_mode": "reflect"},
 }
 
 POOL_INPUT = [[1, 2, 3, 3], [0, 1, 1, 5], [3, 0, 1, 0], [1, 4, 1, 2]]

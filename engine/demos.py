@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import EngineError
-from .reference import _check_grid, pad_input, pool2d_trace
-from .shapes import conv_output_shape, pair
+from .reference import _check_grid, pad_conv_input, pool2d_trace
+from .shapes import check_padding_mode, conv_output_shape, padding_by_side, pair, resolve_padding
 
 
 @dataclass
@@ -37,18 +37,20 @@ class Im2col:
     output_shape: tuple
 
 
-def im2col_matrix(x, kernel, bias=0.0, stride=1, padding=0, dilation=1) -> Im2col:
+def im2col_matrix(x, kernel, bias=0.0, stride=1, padding=0, dilation=1, padding_mode="zeros") -> Im2col:
     """Unroll the windows of ``x`` (C, H, W) for ``kernel`` (F, C, kh, kw) into a matrix.
 
     Loops over the kernel offsets (C x kh x kw), not over the output cells: each offset
-    contributes one row, the input values it meets at every window position.
+    contributes one row, the input values it meets at every window position. ``padding`` and
+    ``padding_mode`` as :func:`engine.reference.conv2d_trace`.
     """
     x = _check_grid(x, "the input", 3)
     k = _check_grid(kernel, "the kernel", 4)
     n_filters, c, kh, kw = k.shape
     (sh, sw), (dh, dw) = pair(stride, "stride"), pair(dilation, "dilation")
-    oh, ow = conv_output_shape(x.shape[1], x.shape[2], kh, kw, padding, stride, dilation)
-    xp = pad_input(x, padding)
+    sides = resolve_padding(padding, (kh, kw), stride, dilation)
+    oh, ow = conv_output_shape(x.shape[1], x.shape[2], kh, kw, padding_by_side(sides), stride, dilation)
+    xp = pad_conv_input(x, sides, check_padding_mode(padding_mode, sides, x.shape[1], x.shape[2]))
     columns = np.zeros((c * kh * kw, oh * ow))
     offsets = []
     for ch in range(c):

@@ -11,7 +11,8 @@ the same loop with ``+=``.
 """
 import numpy as np
 
-from .shapes import conv_output_shape, flag, pair, pool_divisors, pool_output_shape
+from .shapes import (check_padding_mode, conv_output_shape, flag, padding_by_side, pair, pool_divisors,
+                     pool_output_shape, resolve_padding)
 
 
 def _window(offset: int, step: int, count: int) -> slice:
@@ -66,6 +67,50 @@ def crop(xp: np.ndarray, ph: int, pw: int, extra=(0, 0)) -> np.ndarray:
     if not (ph or pw or any(extra)):
         return xp
     return xp[:, ph:xp.shape[1] - ph - extra[0], pw:xp.shape[2] - pw - extra[1]]
+
+
+# NumPy's names for PyTorch's padding modes (np.pad): the same fillings.
+_NUMPY_PAD_MODE = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+
+
+def pad_conv(x: np.ndarray, sides, mode: str = "zeros", out: np.ndarray | None = None) -> np.ndarray:
+    """Pad H and W of ``(C, H, W, N)`` by ``sides`` = (top, bottom, left, right), filled as ``mode``
+    says (zeros, reflect, replicate, circular: PyTorch's ``padding_mode``, via ``np.pad``). For
+    zeros, ``out`` (a zero-bordered buffer of the padded shape) is reused if given."""
+    top, bottom, left, right = sides
+    if not any(sides):
+        return x
+    if mode != "zeros":
+        return np.pad(x, ((0, 0), (top, bottom), (left, right), (0, 0)), mode=_NUMPY_PAD_MODE[mode])
+    c, h, w, n = x.shape
+    if out is None:
+        out = np.zeros((c, h + top + bottom, w + left + right, n), x.dtype)
+    out[:, top:top + h, left:left + w] = x
+    return out
+
+
+def unpad_conv(dxp: np.ndarray, sides, mode: str = "zeros") -> np.ndarray:
+    """The adjoint of :func:`pad_conv`: the gradient of the padded ``(C, Hp, Wp, N)`` array folded
+    back onto the input. Zeros padding is cropped away; every other mode adds each padding cell's
+    gradient to the input cell it copied (a reflected, replicated or wrapped border cell receives
+    the gradient of every copy of it)."""
+    top, bottom, left, right = sides
+    if not any(sides):
+        return dxp
+    hp, wp = dxp.shape[1], dxp.shape[2]
+    h, w = hp - top - bottom, wp - left - right
+    if mode == "zeros":
+        return dxp[:, top:top + h, left:left + w]
+    np_mode = _NUMPY_PAD_MODE[mode]
+    cols = np.pad(np.arange(w), (left, right), mode=np_mode)  # the input column each padded column copies
+    rows = np.pad(np.arange(h), (top, bottom), mode=np_mode)
+    folded = dxp[:, :, left:left + w].copy()
+    for j in [*range(left), *range(left + w, wp)]:
+        folded[:, :, cols[j]] += dxp[:, :, j]
+    dx = folded[:, top:top + h].copy()
+    for i in [*range(top), *range(top + h, hp)]:
+        dx[:, rows[i]] += folded[:, i]
+    return dx
 
 
 def pool_overhang(h: int, w: int, kh: int, kw: int, oh: int, ow: int, stride, padding) -> tuple[int, int]:
@@ -128,12 +173,16 @@ def max_pool_routes(views: list[np.ndarray], out: np.ndarray):
 
 # Functional forms for callers that want a whole convolution at once (the labs' image filters).
 
-def conv2d(x: np.ndarray, w: np.ndarray, b=None, stride=1, padding=0, dilation=1) -> np.ndarray:
-    """Convolution of a batch: x (N, C, H, W), w (F, C, kh, kw), b (F,) or None -> (N, F, OH, OW)."""
+def conv2d(x: np.ndarray, w: np.ndarray, b=None, stride=1, padding=0, dilation=1,
+           padding_mode: str = "zeros") -> np.ndarray:
+    """Convolution of a batch: x (N, C, H, W), w (F, C, kh, kw), b (F,) or None -> (N, F, OH, OW).
+    ``padding``: any form :func:`engine.shapes.resolve_padding` takes; ``padding_mode``: PyTorch's."""
     f, c, kh, kw = w.shape
-    (ph, pw), s, d = pair(padding, "padding"), pair(stride, "stride"), pair(dilation, "dilation")
-    oh, ow = conv_output_shape(x.shape[2], x.shape[3], kh, kw, (ph, pw), s, d)
-    xp = pad(np.ascontiguousarray(x.transpose(1, 2, 3, 0)), ph, pw)
+    s, d = pair(stride, "stride"), pair(dilation, "dilation")
+    sides = resolve_padding(padding, (kh, kw), s, d)
+    oh, ow = conv_output_shape(x.shape[2], x.shape[3], kh, kw, padding_by_side(sides), s, d)
+    check_padding_mode(padding_mode, sides, x.shape[2], x.shape[3])
+    xp = pad_conv(np.ascontiguousarray(x.transpose(1, 2, 3, 0)), sides, padding_mode)
     out = (w.reshape(f, -1) @ im2col(xp, kh, kw, oh, ow, s, d)).reshape(f, oh, ow, x.shape[0])
     if b is not None:
         out += np.asarray(b, out.dtype).reshape(f, 1, 1, 1)

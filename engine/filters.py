@@ -19,8 +19,8 @@ import numpy as np
 
 from . import fast
 from .errors import EngineError
-from .reference import _check_grid, conv2d_trace, pad_input
-from .shapes import conv_output_shape, pair
+from .reference import _check_grid, conv2d_trace, padding_source
+from .shapes import check_padding_mode, conv_output_shape, padding_by_side, pair, resolve_padding
 
 _GAUSS3 = np.outer([1, 2, 1], [1, 2, 1]) / 16.0  # the binomial approximation of a Gaussian
 
@@ -41,17 +41,19 @@ def _image_and_kernel(image, kernel) -> tuple[np.ndarray, np.ndarray]:
     return _check_grid(image, "the image", 2), _check_grid(kernel, "the kernel", 2)
 
 
-def apply(image, kernel, bias: float = 0.0, stride=1, padding=0, dilation=1) -> np.ndarray:
+def apply(image, kernel, bias: float = 0.0, stride=1, padding=0, dilation=1, padding_mode="zeros") -> np.ndarray:
     """The feature map of ``image`` (H, W) under ``kernel`` (kh, kw): (OH, OW) float32.
 
     Runs the fast im2col convolution (:func:`engine.fast.conv2d`) in float32; a stride that leaves
     a remainder rounds the size down (as PyTorch); a kernel that does not fit is an
-    :class:`EngineError` showing the output-size arithmetic.
+    :class:`EngineError` showing the output-size arithmetic. ``padding`` and ``padding_mode`` as
+    :func:`engine.reference.conv2d_trace`: with an edge filter, zeros make a dark (or bright) frame
+    at the picture's border, where reflect or replicate padding continue the picture.
     """
     x, k = _image_and_kernel(image, kernel)
     conv_output_shape(x.shape[0], x.shape[1], k.shape[0], k.shape[1], padding, stride, dilation)
     out = fast.conv2d(x.astype(np.float32)[None, None], k.astype(np.float32)[None, None],
-                      np.array([bias], dtype=np.float32), stride, padding, dilation)
+                      np.array([bias], dtype=np.float32), stride, padding, dilation, padding_mode)
     return out[0, 0]
 
 
@@ -111,7 +113,7 @@ def cost(height: int, width: int, kernel_height: int, kernel_width: int, stride=
 
 
 def trace_region(image, kernel, row: int, col: int, size=4, bias: float = 0.0, stride=1, padding=0,
-                 dilation=1) -> dict:
+                 dilation=1, padding_mode="zeros") -> dict:
     """The reference trace of the output cells ``[row, row + size) x [col, col + size)``.
 
     ``size`` is one number or (rows, cols); the block is cut to the output's edge, and ``row`` and
@@ -125,7 +127,9 @@ def trace_region(image, kernel, row: int, col: int, size=4, bias: float = 0.0, s
     x, k = _image_and_kernel(image, kernel)
     kh, kw = k.shape
     (sh, sw), (dh, dw) = pair(stride, "stride"), pair(dilation, "dilation")
-    oh, ow = conv_output_shape(x.shape[0], x.shape[1], kh, kw, padding, stride, dilation)
+    sides = resolve_padding(padding, (kh, kw), stride, dilation)
+    oh, ow = conv_output_shape(x.shape[0], x.shape[1], kh, kw, padding_by_side(sides), stride, dilation)
+    check_padding_mode(padding_mode, sides, x.shape[0], x.shape[1])
     size_h, size_w = pair(size, "size")
     if size_h < 1 or size_w < 1:
         raise EngineError("bad_trace_size", f"the traced block must be at least 1x1, got {size_h}x{size_w}",
@@ -141,7 +145,13 @@ def trace_region(image, kernel, row: int, col: int, size=4, bias: float = 0.0, s
     rows, cols = min(size_h, oh - row), min(size_w, ow - col)
     top, left = row * sh, col * sw
     span_h, span_w = (rows - 1) * sh + dh * (kh - 1) + 1, (cols - 1) * sw + dw * (kw - 1) + 1
-    crop = pad_input(x[None], padding)[0, top:top + span_h, left:left + span_w]
+    crop = np.zeros((span_h, span_w))  # the block of the padded picture the cells see, filled as padding_mode says
+    for r in range(span_h):
+        for q in range(span_w):
+            i = padding_source(top + r - sides[0], x.shape[0], padding_mode)
+            j = padding_source(left + q - sides[2], x.shape[1], padding_mode)
+            if i is not None and j is not None:
+                crop[r, q] = x[i, j]
     out, steps = conv2d_trace(crop[None], k[None, None], bias, (sh, sw), 0, (dh, dw))
     for step in steps:
         step["row"] += row

@@ -16,7 +16,7 @@ import numpy as np
 
 from . import fast
 from .errors import EngineError
-from .shapes import conv_output_shape, pair, pool_output_shape
+from .shapes import check_padding_mode, conv_output_shape, padding_by_side, pair, pool_output_shape, resolve_padding
 
 
 class Layer:
@@ -82,22 +82,27 @@ class Conv2D(Layer):
 
     forward: x (C, H, W, N) -> (F, OH, OW, N). Parameters: ``W`` (F, C, kh, kw), ``b`` (F,).
     The product runs as ``W (F, C*kh*kw) @ cols (C*kh*kw, OH*OW*N)`` (see :mod:`engine.fast`).
+    ``padding``: a number, a pair, per side ``{"top", "bottom", "left", "right"}``, ``"valid"`` or
+    ``"same"`` (:func:`engine.shapes.resolve_padding`), kept as given in the spec;
+    ``padding_mode``: ``zeros``, ``reflect``, ``replicate`` or ``circular`` (PyTorch's; the gradient
+    of a copied border cell goes back to the cell it copies).
     ``input_grad = False`` (set by a model on its first layer) skips computing dx.
     """
 
     type = "conv"
 
     def __init__(self, filters: int, kernel=3, stride=1, padding=0, dilation=1, bias: bool = True,
-                 init: str = "lecun", name: str | None = None):
+                 init: str = "lecun", padding_mode: str = "zeros", name: str | None = None):
         super().__init__(name)
         self.filters, self.kernel, self.stride, self.padding, self.dilation = filters, kernel, stride, padding, dilation
         self.bias, self.init = _flag("conv", "bias", bias), init
+        self.padding_mode = check_padding_mode(padding_mode, (0, 0, 0, 0), 1, 1, "conv: ")
         self.input_grad = True
         self._xp = None  # preallocated zero-padded input, reused while the batch shape stays the same
 
     def config(self) -> dict:
         return {"filters": self.filters, "kernel": self.kernel, "stride": self.stride, "padding": self.padding,
-                "dilation": self.dilation, "bias": self.bias, "init": self.init}
+                "dilation": self.dilation, "bias": self.bias, "init": self.init, "padding_mode": self.padding_mode}
 
     def build(self, in_shape, rng, dtype=np.float32):
         from .init import initialise, initialise_bias
@@ -106,8 +111,11 @@ class Conv2D(Layer):
         where = f"{self.name}: "
         f = _positive_int(self.name, "the number of filters", self.filters)
         self.kh, self.kw = pair(self.kernel, "kernel")
-        self.s, self.p, self.d = pair(self.stride, "stride"), pair(self.padding, "padding"), pair(self.dilation, "dilation")
-        self.oh, self.ow = conv_output_shape(h, w, self.kh, self.kw, self.p, self.s, self.d, where=where)
+        self.s, self.d = pair(self.stride, "stride"), pair(self.dilation, "dilation")
+        self.sides = resolve_padding(self.padding, (self.kh, self.kw), self.s, self.d, where)
+        self.oh, self.ow = conv_output_shape(h, w, self.kh, self.kw, padding_by_side(self.sides), self.s, self.d,
+                                             where=where)
+        check_padding_mode(self.padding_mode, self.sides, h, w, where)
         fan_in, fan_out = c * self.kh * self.kw, f * self.kh * self.kw
         self.params = {"W": initialise(self.init, rng, (f, c, self.kh, self.kw), fan_in, fan_out, dtype)}
         if self.bias:
@@ -116,13 +124,14 @@ class Conv2D(Layer):
         return (f, self.oh, self.ow)
 
     def _padded(self, x):
-        (ph, pw) = self.p
-        if ph == 0 and pw == 0:
-            return x
-        shape = fast.padded_shape(x.shape, ph, pw)
+        top, bottom, left, right = self.sides
+        if self.padding_mode != "zeros" or not any(self.sides):
+            return fast.pad_conv(x, self.sides, self.padding_mode)
+        c, h, w, n = x.shape
+        shape = (c, h + top + bottom, w + left + right, n)
         if self._xp is None or self._xp.shape != shape or self._xp.dtype != x.dtype:
             self._xp = np.zeros(shape, x.dtype)
-        return fast.pad(x, ph, pw, out=self._xp)
+        return fast.pad_conv(x, self.sides, out=self._xp)
 
     def forward(self, x, train=False):
         W = self.params["W"]
@@ -147,7 +156,7 @@ class Conv2D(Layer):
             return None
         dcols = W.reshape(f, -1).T @ d
         dxp = fast.col2im(dcols, self._xp_shape, self.kh, self.kw, self.oh, self.ow, self.s, self.d)
-        return fast.crop(dxp, *self.p)
+        return fast.unpad_conv(dxp, self.sides, self.padding_mode)
 
 
 class _Pool2D(Layer):

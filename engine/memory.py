@@ -102,16 +102,19 @@ def _cost(layer, in_shape: tuple, out_shape: tuple, n: int, item: int, train: bo
     input_grad = getattr(layer, "input_grad", True)
     if isinstance(layer, Conv2D):
         c, h, w = in_shape
-        (ph, pw) = layer.p
-        padded = c * (h + 2 * ph) * (w + 2 * pw) * n * item
+        top, bottom, left, right = layer.sides
+        padded = c * (h + top + bottom) * (w + left + right) * n * item
         cols = c * layer.kh * layer.kw * layer.oh * layer.ow * n * item
         weight = layer.params["W"].nbytes
+        pads = any(layer.sides)
         # backward: the weight gradient is made twice ((cols @ d.T).T.reshape copies; the kept copy is
         # counted with the new gradients), then for the input gradient the column gradient and a
-        # zeroed padded input gradient (col2im).
-        back = weight + ((cols + padded) if input_grad else 0)
-        return _Cost(cache=cols + (padded if ph or pw else 0), forward=max(cols, b), backward=back,
-                     dx=padded if input_grad else 0, cropped_dx=bool(ph or pw), reshapes_dout=b)
+        # zeroed padded input gradient (col2im). A reflect, replicate or circular border is folded
+        # back onto the input in a new array (about the input's size), not cropped as a view.
+        folds = pads and layer.padding_mode != "zeros"
+        back = weight + ((cols + padded + (a if folds else 0)) if input_grad else 0)
+        return _Cost(cache=cols + (padded if pads else 0), forward=max(cols, b), backward=back,
+                     dx=(a if folds else padded) if input_grad else 0, cropped_dx=pads and not folds, reshapes_dout=b)
     if isinstance(layer, (MaxPool2D, AvgPool2D)):
         c, h, w = in_shape
         (ph, pw), (eh, ew) = layer.p, layer.extra  # (extra: a ceil_mode window past the padding)

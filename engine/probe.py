@@ -17,6 +17,7 @@ import numpy as np
 
 from .errors import EngineError
 from .layers import AvgPool2D, Conv2D, MaxPool2D
+from .reference import padding_source
 from .shapes import pool_divisors
 
 
@@ -75,13 +76,18 @@ def cell_window(model, x: np.ndarray, layer: str, channel: int, row: int, column
                               f"{value} is outside 0..{limit - 1}", layer=layer, name=name, value=value,
                               limit=limit - 1)
     kh, kw = target.kh, target.kw
-    (sh, sw), (ph, pw) = target.s, target.p
-    dh, dw = target.d if isinstance(target, Conv2D) else (1, 1)
+    is_conv = isinstance(target, Conv2D)
+    (sh, sw), (ph, pw) = target.s, ((target.sides[0], target.sides[2]) if is_conv else target.p)
+    dh, dw = target.d if is_conv else (1, 1)
     rows = row * sh - ph + dh * np.arange(kh)
     cols = column * sw - pw + dw * np.arange(kw)
     inside_r = (rows >= 0) & (rows < inputs.shape[1])
     inside_c = (cols >= 0) & (cols < inputs.shape[2])
     window = np.zeros((inputs.shape[0], kh, kw))    # padding cells: zeros (convolution, average pooling)
+    if is_conv and target.padding_mode != "zeros":  # reflected, replicated or wrapped: the cells they copy
+        rows = np.array([padding_source(int(r), inputs.shape[1], target.padding_mode) for r in rows])
+        cols = np.array([padding_source(int(q), inputs.shape[2], target.padding_mode) for q in cols])
+        inside_r, inside_c = np.ones(kh, bool), np.ones(kw, bool)
     window[np.ix_(np.arange(inputs.shape[0]), inside_r, inside_c)] = \
         inputs[np.ix_(np.arange(inputs.shape[0]), rows[inside_r], cols[inside_c])]
     source = "input" if index == 0 else names[index - 1]

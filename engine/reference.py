@@ -7,11 +7,14 @@ activation and the final value. Nothing here is fast; everything here is easy to
 
 Convolution is cross-correlation, as in every deep-learning framework:
     out[f, i, j] = sum_{c,m,n} x_pad[c, i*S + m*D, j*S + n*D] * k[f, c, m, n] + b[f]
+where x_pad is the input with its padding (per side, filled as ``padding_mode`` says:
+:func:`padding_source`, one position at a time).
 """
 import numpy as np
 
 from .errors import EngineError
-from .shapes import conv_output_shape, flag, pair, pool_output_shape
+from .shapes import (check_padding_mode, conv_output_shape, flag, padding_by_side, pair, pool_output_shape,
+                     resolve_padding)
 
 
 def _check_grid(a: np.ndarray, what: str, ndim: int) -> np.ndarray:
@@ -32,11 +35,46 @@ def pad_input(x: np.ndarray, padding, value: float = 0.0) -> np.ndarray:
     return np.pad(x, ((0, 0), (ph, ph), (pw, pw)), constant_values=value)
 
 
+def padding_source(index: int, size: int, mode: str = "zeros") -> int | None:
+    """Which input position a padded position copies along one axis, or None for a zero.
+
+    ``index`` counts from the input's first row (or column): -1 is the padding row just above it,
+    ``size`` the one just below. PyTorch's modes: ``reflect`` mirrors at the edge without repeating
+    it (-1 -> 1, size -> size - 2), ``replicate`` repeats the edge (-1 -> 0), ``circular`` wraps
+    around (-1 -> size - 1, size -> 0), ``zeros`` gives None. The limits (reflect: less than
+    ``size`` beyond the edge; circular: at most ``size``) are checked by
+    :func:`engine.shapes.check_padding_mode` before this is asked.
+    """
+    if 0 <= index < size or mode == "zeros":
+        return index if 0 <= index < size else None
+    if mode == "replicate":
+        return 0 if index < 0 else size - 1
+    if mode == "reflect":
+        return -index if index < 0 else 2 * (size - 1) - index
+    return index % size  # circular
+
+
+def pad_conv_input(x: np.ndarray, sides, mode: str = "zeros") -> np.ndarray:
+    """Pad a ``(C, H, W)`` array by ``sides`` = (top, bottom, left, right), one cell at a time, each
+    padding cell filled as ``mode`` says (:func:`padding_source`)."""
+    top, bottom, left, right = sides
+    c, h, w = x.shape
+    out = np.zeros((c, h + top + bottom, w + left + right), dtype=x.dtype)
+    for r in range(out.shape[1]):
+        for q in range(out.shape[2]):
+            i, j = padding_source(r - top, h, mode), padding_source(q - left, w, mode)
+            if i is not None and j is not None:
+                out[:, r, q] = x[:, i, j]
+    return out
+
+
 def conv2d_trace(x, kernel, bias=0.0, stride=1, padding=0, dilation=1, activation=None,
-                 activation_params=None):
+                 activation_params=None, padding_mode="zeros"):
     """Convolve one sample, loop by loop, and record every step.
 
     x: (C, H, W); kernel: (F, C, kh, kw); bias: a number or (F,).
+    padding: any form :func:`engine.shapes.resolve_padding` takes (a number, a pair, per side,
+    "valid", "same"); padding_mode: zeros, reflect, replicate or circular (PyTorch's).
     activation: None or a name from :data:`engine.activations.ACTIVATIONS`.
     Returns ``(out, steps)``: out is (F, OH, OW) float64; steps is a list of dicts, one per output
     cell in (filter, row, col) order, with keys ``filter``, ``row``, ``col``, ``top``, ``left``
@@ -58,9 +96,11 @@ def conv2d_trace(x, kernel, bias=0.0, stride=1, padding=0, dilation=1, activatio
         raise EngineError("bias_mismatch", f"there are {n_filters} filter(s) but {b.shape[0]} bias value(s)",
                           filters=n_filters, biases=int(b.shape[0]))
     (sh, sw), (dh, dw) = pair(stride, "stride"), pair(dilation, "dilation")
-    oh, ow = conv_output_shape(x.shape[1], x.shape[2], kh, kw, padding, stride, dilation)
+    sides = resolve_padding(padding, (kh, kw), stride, dilation)
+    oh, ow = conv_output_shape(x.shape[1], x.shape[2], kh, kw, padding_by_side(sides), stride, dilation)
+    check_padding_mode(padding_mode, sides, x.shape[1], x.shape[2])
     act = _activation(activation, activation_params)
-    xp = pad_input(x, padding)
+    xp = pad_conv_input(x, sides, padding_mode)
     out = np.zeros((n_filters, oh, ow))
     steps = []
     for f in range(n_filters):
@@ -89,9 +129,10 @@ def conv2d_trace(x, kernel, bias=0.0, stride=1, padding=0, dilation=1, activatio
     return out, steps
 
 
-def conv2d_reference(x, kernel, bias=0.0, stride=1, padding=0, dilation=1):
+def conv2d_reference(x, kernel, bias=0.0, stride=1, padding=0, dilation=1, padding_mode="zeros"):
     """The convolution of a batch, by the loops above: x (N, C, H, W) -> (N, F, OH, OW)."""
-    return np.stack([conv2d_trace(s, kernel, bias, stride, padding, dilation)[0] for s in x])
+    return np.stack([conv2d_trace(s, kernel, bias, stride, padding, dilation, padding_mode=padding_mode)[0]
+                     for s in x])
 
 
 def pool2d_trace(x, size=2, stride=None, padding=0, mode="max", ceil_mode=False, count_include_pad=True):

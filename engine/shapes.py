@@ -9,6 +9,11 @@ and Caffe): the last rows or columns of the padded input are never read by any w
 partial window is kept, but only if it starts inside the input or its left (top) padding.
 Only a kernel that does not fit at all is refused.
 
+A convolution's padding may differ per side (top, bottom, left, right; :func:`resolve_padding`,
+which also turns PyTorch's names ``"valid"`` and ``"same"`` into numbers); then ``2P`` above is
+``P_top + P_bottom`` (or ``P_left + P_right``). How the padding cells are filled
+(``padding_mode``: zeros, reflect, replicate, circular) is checked by :func:`check_padding_mode`.
+
 Source: PyTorch ``torch.nn.Conv2d`` and ``torch.nn.MaxPool2d`` documentation (output shape), and
 ``pooling_output_shape`` in ``aten/src/ATen/native/Pool.h`` (the ceil_mode rule).
 """
@@ -57,35 +62,48 @@ def _num(value: float) -> str:
     return text.replace("-", "\u2212")
 
 
-def _ceil_count(size: int, span: int, padding: int, stride: int) -> int:
+def _ends(padding) -> tuple[int, int]:
+    """One axis's padding as ``(before, after)``: a number P is ``(P, P)``; a pair is itself."""
+    if isinstance(padding, (list, tuple)):
+        return int(padding[0]), int(padding[1])
+    return int(padding), int(padding)
+
+
+def _ceil_count(size: int, span: int, padding, stride: int) -> int:
     """PyTorch's ceil_mode output length before the last-window rule, and after it."""
-    room = size + 2 * padding - span
+    before, after = _ends(padding)
+    room = size + before + after - span
     out = -(-room // stride) + 1
-    if out >= 1 and (out - 1) * stride >= size + padding:  # the last window would start in the right padding
+    if out >= 1 and (out - 1) * stride >= size + before:  # the last window would start in the right padding
         out -= 1
     return out
 
 
-def length(size: int, kernel: int, padding: int = 0, stride: int = 1, dilation: int = 1,
+def length(size: int, kernel: int, padding=0, stride: int = 1, dilation: int = 1,
            ceil_mode: bool = False) -> int:
     """The output length along one axis, with no checks: ``floor((size + 2P - D(K - 1) - 1) / S) + 1``
-    (or PyTorch's ceil_mode rule). Below 1 means the kernel does not fit."""
+    (or PyTorch's ceil_mode rule). ``padding`` is P on both ends, or ``(before, after)`` (then
+    ``2P`` is ``before + after``). Below 1 means the kernel does not fit."""
     span = dilation * (kernel - 1) + 1
     if ceil_mode:
         return _ceil_count(size, span, padding, stride)
-    return (size + 2 * padding - span) // stride + 1
+    before, after = _ends(padding)
+    return (size + before + after - span) // stride + 1
 
 
-def formula(size: int, kernel: int, padding: int, stride: int, dilation: int = 1, axis: str = "H",
+def formula(size: int, kernel: int, padding, stride: int, dilation: int = 1, axis: str = "H",
             ceil_mode: bool = False) -> str:
     """The output-size arithmetic with the numbers filled in and the rounding visible, e.g.
     ``OH = ⌊(28 + 2·0 − 1·(3 − 1) − 1) / 2⌋ + 1 = ⌊12.5⌋ + 1 = 13``. With ``ceil_mode`` the brackets
     are ⌈ ⌉, and a last window that PyTorch drops (it would start in the right padding) shows as
-    ``= 4 → 3``."""
+    ``= 4 → 3``. ``padding`` is P (both ends) or ``(before, after)``; unequal ends show as both
+    numbers: ``OH = ⌊(5 + 0 + 1 − 1·(2 − 1) − 1) / 1⌋ + 1 = ⌊4⌋ + 1 = 5`` (top 0, bottom 1)."""
     out = "OH" if axis == "H" else "OW"
     left, right = ("\u2308", "\u2309") if ceil_mode else ("\u230a", "\u230b")
-    room = size + 2 * padding - (dilation * (kernel - 1) + 1)
-    text = (f"{out} = {left}({size} + 2\u00b7{padding} \u2212 {dilation}\u00b7({kernel} \u2212 1) \u2212 1) / {stride}"
+    before, after = _ends(padding)
+    room = size + before + after - (dilation * (kernel - 1) + 1)
+    pad = f"2\u00b7{before}" if before == after else f"{before} + {after}"
+    text = (f"{out} = {left}({size} + {pad} \u2212 {dilation}\u00b7({kernel} \u2212 1) \u2212 1) / {stride}"
             f"{right} + 1 = {left}{_num(room / stride)}{right} + 1")
     rounded = (-(-room // stride) if ceil_mode else room // stride) + 1
     text += f" = {_num(rounded)}"
@@ -95,32 +113,34 @@ def formula(size: int, kernel: int, padding: int, stride: int, dilation: int = 1
     return text
 
 
-def unread(size: int, kernel: int, padding: int = 0, stride: int = 1, dilation: int = 1,
+def unread(size: int, kernel: int, padding=0, stride: int = 1, dilation: int = 1,
            ceil_mode: bool = False) -> list[int]:
     """The input positions (0-based, in the input without padding) that no window reads along one
     axis: the last rows or columns a floor leaves out, and the gaps a stride larger than the
-    (dilated) kernel, or a dilation, steps over. Empty when every input position is read."""
+    (dilated) kernel, or a dilation, steps over. Empty when every input position is read.
+    ``padding``: P, or ``(before, after)``."""
     count = length(size, kernel, padding, stride, dilation, ceil_mode)
+    before = _ends(padding)[0]
     read = set()
     for i in range(max(count, 0)):
-        read.update(i * stride + m * dilation - padding for m in range(kernel))
+        read.update(i * stride + m * dilation - before for m in range(kernel))
     return [r for r in range(size) if r not in read]
 
 
-def output_size(size: int, kernel: int, padding: int = 0, stride: int = 1, dilation: int = 1,
+def output_size(size: int, kernel: int, padding=0, stride: int = 1, dilation: int = 1,
                 axis: str = "H", where: str = "", ceil_mode: bool = False) -> int:
     """Output length along one axis, or an :class:`EngineError` that shows the arithmetic.
 
-    ``where`` names the layer for the message (``"conv2: "``). Refused only when not even one
-    window fits (``kernel_too_big``); a stride that leaves a remainder rounds down (or up, with
-    ``ceil_mode``), as in PyTorch.
+    ``padding``: P, or ``(before, after)``. ``where`` names the layer for the message (``"conv2: "``).
+    Refused only when not even one window fits (``kernel_too_big``); a stride that leaves a
+    remainder rounds down (or up, with ``ceil_mode``), as in PyTorch.
     """
     if kernel < 1:
         raise EngineError("bad_kernel", f"{where}the kernel size must be at least 1, got {kernel}",
                           kernel=kernel)
     if stride < 1:
         raise EngineError("bad_stride", f"{where}the stride must be at least 1, got {stride}", stride=stride)
-    if padding < 0:
+    if min(_ends(padding)) < 0:
         raise EngineError("bad_padding", f"{where}the padding cannot be negative, got {padding}", padding=padding)
     if dilation < 1:
         raise EngineError("bad_dilation", f"{where}the dilation must be at least 1, got {dilation}",
@@ -133,39 +153,157 @@ def output_size(size: int, kernel: int, padding: int = 0, stride: int = 1, dilat
         raise EngineError(
             "kernel_too_big",
             f"{where}a {seen} does not fit a {size}-wide input with padding {padding}: {text}",
-            kernel=kernel, span=span, size=size, padding=padding, stride=stride, dilation=dilation,
-            formula=text, axis=axis)
+            kernel=kernel, span=span, size=size, padding=list(padding) if isinstance(padding, tuple) else padding,
+            stride=stride, dilation=dilation, formula=text, axis=axis)
     return out
 
 
-def _checked_shape(h: int, w: int, kh: int, kw: int, padding, stride, dilation, where: str,
+def _checked_shape(h: int, w: int, kh: int, kw: int, sides, stride, dilation, where: str,
                    ceil_mode: bool) -> tuple[int, int]:
-    ph, pw = pair(padding, "padding")
+    """``sides``: the padding as (top, bottom, left, right)."""
+    top, bottom, left, right = sides
+    rows, cols = (top, bottom), (left, right)
     sh, sw = pair(stride, "stride")
     dh, dw = pair(dilation, "dilation")
-    if kh >= 1 and kw >= 1 and min(ph, pw) >= 0 and min(sh, sw) >= 1 and min(dh, dw) >= 1:
-        fits = [length(h, kh, ph, sh, dh, ceil_mode) >= 1, length(w, kw, pw, sw, dw, ceil_mode) >= 1]
+    if kh >= 1 and kw >= 1 and min(sides) >= 0 and min(sh, sw) >= 1 and min(dh, dw) >= 1:
+        fits = [length(h, kh, rows, sh, dh, ceil_mode) >= 1, length(w, kw, cols, sw, dw, ceil_mode) >= 1]
         if not all(fits):  # reported for both axes at once, in the words the notes use
-            pad = f"{ph}" if ph == pw else f"({ph}, {pw})"
-            shown = (formula(h, kh, ph, sh, dh, "H", ceil_mode) if not fits[0]
-                     else formula(w, kw, pw, sw, dw, "W", ceil_mode))
+            symmetric = top == bottom and left == right
+            pad = (f"{top}" if top == left else f"({top}, {left})") if symmetric else \
+                f"(top {top}, bottom {bottom}, left {left}, right {right})"
+            shown = (formula(h, kh, rows, sh, dh, "H", ceil_mode) if not fits[0]
+                     else formula(w, kw, cols, sw, dw, "W", ceil_mode))
             raise EngineError(
                 "kernel_too_big",
                 f"{where}a {kh}x{kw} kernel does not fit a {h}x{w} input with padding {pad}: {shown}",
-                kernel=[kh, kw], size=[h, w], padding=[ph, pw], stride=[sh, sw], dilation=[dh, dw],
-                formula=shown)
-    return (output_size(h, kh, ph, sh, dh, "H", where, ceil_mode),
-            output_size(w, kw, pw, sw, dw, "W", where, ceil_mode))
+                kernel=[kh, kw], size=[h, w], padding=[top, left] if symmetric else [top, bottom, left, right],
+                stride=[sh, sw], dilation=[dh, dw], formula=shown)
+    return (output_size(h, kh, rows, sh, dh, "H", where, ceil_mode),
+            output_size(w, kw, cols, sw, dw, "W", where, ceil_mode))
+
+
+PADDING_SIDES = ("top", "bottom", "left", "right")
+PADDING_NAMES = ("valid", "same")
+PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
+
+
+def resolve_padding(padding, kernel=1, stride=1, dilation=1, where: str = "") -> tuple[int, int, int, int]:
+    """A convolution's padding as ``(top, bottom, left, right)``: rows above and below, columns left and right.
+
+    ``padding`` is one of:
+
+    - a whole number P: P on every side;
+    - a pair ``[PH, PW]``: PH rows above and below, PW columns left and right (PyTorch's tuple);
+    - an object ``{"top": t, "bottom": b, "left": l, "right": r}``: each side on its own (all four
+      given, whole numbers of at least 0). PyTorch's ``Conv2d`` has no such form; the same
+      convolution there is ``F.pad(x, (l, r, t, b))`` followed by a convolution without padding;
+    - ``"valid"``: no padding (the same as 0);
+    - ``"same"``: the padding that keeps the output the size of the input, only with stride 1
+      (PyTorch: "padding='same' pads the input so the output has the shape as the input. However,
+      this mode doesn't support any stride values other than 1.", ``torch.nn.Conv2d``,
+      https://pytorch.org/docs/stable/generated/torch.nn.Conv2d.html). Along each axis the total is
+      ``D·(K − 1)``; when it is odd (an even kernel with an odd dilation) the sides cannot be equal
+      and, as in PyTorch (``Conv2d.__init__``: ``left_pad = total_padding // 2``, the rest on the
+      right), the top gets ``total // 2`` and the **bottom the extra row** (the left ``total // 2``,
+      the right the extra column). A 4x4 kernel: top 1, bottom 2, left 1, right 2.
+
+    ``kernel``, ``stride``, ``dilation`` (a number or a pair each) matter only for ``"same"``.
+    Errors (:class:`EngineError`): ``bad_padding`` (a negative number), ``bad_padding_side`` (a
+    negative side, with ``side``), ``padding_side_unknown`` / ``padding_side_missing`` (an object
+    with another key, or without one of the four sides; ``names``),
+    ``bad_padding_name`` (any other text), ``same_padding_stride`` (``"same"`` with a stride above 1),
+    ``not_integer`` / ``bad_pair`` / ``setting_too_large`` (as :func:`pair`).
+    """
+    if isinstance(padding, str):
+        if padding == "valid":
+            return (0, 0, 0, 0)
+        if padding != "same":
+            shown = padding[:40]
+            raise EngineError("bad_padding_name", f"{where}padding must be a whole number, a pair, an object with "
+                              f"top, bottom, left and right, 'valid' or 'same'; got {shown!r}", value=shown)
+        sh, sw = pair(stride, "stride")
+        if (sh, sw) != (1, 1):
+            raise EngineError("same_padding_stride", f"{where}padding 'same' works only with stride 1 (as in PyTorch); "
+                              f"the stride is {sh if sh == sw else (sh, sw)}", stride=[sh, sw])
+        (kh, kw), (dh, dw) = pair(kernel, "kernel"), pair(dilation, "dilation")
+        total_h, total_w = max(dh * (kh - 1), 0), max(dw * (kw - 1), 0)
+        return (total_h // 2, total_h - total_h // 2, total_w // 2, total_w - total_w // 2)
+    if isinstance(padding, dict):
+        unknown = sorted(str(k)[:20] for k in set(padding) - set(PADDING_SIDES))[:4]
+        if unknown:
+            raise EngineError("padding_side_unknown", f"{where}padding per side takes top, bottom, left and right; "
+                              f"unknown: {', '.join(unknown)}", names=unknown)
+        missing = [k for k in PADDING_SIDES if k not in padding]
+        if missing:
+            raise EngineError("padding_side_missing", f"{where}padding per side needs all of top, bottom, left and "
+                              f"right; missing: {', '.join(missing)}", names=missing)
+        sides = []
+        for side in PADDING_SIDES:
+            value = padding[side]
+            if isinstance(value, (list, tuple)):  # (pair() would take a pair: one side is one number)
+                raise EngineError("not_integer", f"{where}padding {side} must be a whole number, got {str(value)[:40]}",
+                                  what=f"padding {side}", value=str(value)[:40])
+            value = pair(value, f"padding {side}")[0]
+            if value < 0:
+                raise EngineError("bad_padding_side", f"{where}the {side} padding cannot be negative, got {value}",
+                                  side=side, value=value)
+            sides.append(value)
+        return tuple(sides)
+    ph, pw = pair(padding, "padding")
+    if min(ph, pw) < 0:
+        raise EngineError("bad_padding", f"{where}the padding cannot be negative, got {padding}",
+                          padding=[ph, pw] if isinstance(padding, (list, tuple)) else ph)
+    return (ph, ph, pw, pw)
+
+
+def padding_by_side(sides) -> dict[str, int]:
+    """``(top, bottom, left, right)`` as the per-side object ``{"top": t, "bottom": b, "left": l, "right": r}``."""
+    return {side: int(v) for side, v in zip(PADDING_SIDES, sides)}
+
+
+def check_padding_mode(mode, sides, h: int, w: int, where: str = "") -> str:
+    """``mode`` if the ``(top, bottom, left, right)`` padding can be filled that way for an ``h x w``
+    input, else an :class:`EngineError`. The modes and their limits are PyTorch's (``Conv2d``'s
+    ``padding_mode``, filled by ``torch.nn.functional.pad``):
+
+    - ``zeros``: zeros (the default);
+    - ``reflect``: the input mirrored at its edge, the edge itself not repeated (``[1 2 3]`` padded
+      by 2: ``3 2 [1 2 3] 2 1``); each side must be smaller than the input's size along that axis
+      (``reflect_padding_too_big``: PyTorch "Padding size should be less than the corresponding
+      input dimension");
+    - ``replicate``: the edge value repeated (``1 1 [1 2 3] 3 3``); any size;
+    - ``circular``: the input wrapped around (``2 3 [1 2 3] 1 2``); at most the input's size
+      (``circular_padding_too_big``: PyTorch "Padding value causes wrapping around more than once").
+
+    ``bad_padding_mode`` for any other value.
+    """
+    if not isinstance(mode, str) or mode not in PADDING_MODES:
+        shown = str(mode)[:40]
+        raise EngineError("bad_padding_mode", f"{where}padding_mode must be zeros, reflect, replicate or circular; "
+                          f"got {shown!r}", value=shown, allowed=list(PADDING_MODES))
+    if mode in ("reflect", "circular"):
+        for side, value in zip(PADDING_SIDES, sides):
+            size, unit = (h, "row") if side in ("top", "bottom") else (w, "column")
+            if value >= size + (mode == "circular"):
+                rule = "smaller than" if mode == "reflect" else "at most"
+                raise EngineError(
+                    f"{mode}_padding_too_big",
+                    f"{where}{mode} padding must be {rule} the input's size: the {side} padding is {value} but "
+                    f"the input has {size} {unit}{'s' if size != 1 else ''}",
+                    side=side, value=value, size=size, unit=f"{unit}s")
+    return mode
 
 
 def conv_output_shape(h: int, w: int, kh: int, kw: int, padding=0, stride=1, dilation=1,
                       where: str = "") -> tuple[int, int]:
     """``(OH, OW)`` of a convolution sliding over an ``h x w`` input (floor, as PyTorch).
 
+    ``padding``: any form :func:`resolve_padding` takes (a number, a pair, per side, "valid", "same").
     A kernel too large for the padded input is reported for both axes at once, in the words the
     notes use ("a 3x3 kernel does not fit a 2x2 input with padding 0: ...").
     """
-    return _checked_shape(h, w, kh, kw, padding, stride, dilation, where, False)
+    sides = resolve_padding(padding, (kh, kw), stride, dilation, where)
+    return _checked_shape(h, w, kh, kw, sides, stride, dilation, where, False)
 
 
 def pool_output_shape(h: int, w: int, size=2, stride=None, padding=0, where: str = "",
@@ -180,7 +318,7 @@ def pool_output_shape(h: int, w: int, size=2, stride=None, padding=0, where: str
         raise EngineError("pool_padding_too_big",
                           f"{where}pooling padding {padding} is more than half the {kh}x{kw} window",
                           padding=[ph, pw], size=[kh, kw])
-    return _checked_shape(h, w, kh, kw, (ph, pw), size if stride is None else stride, 1, where, ceil_mode)
+    return _checked_shape(h, w, kh, kw, (ph, ph, pw, pw), size if stride is None else stride, 1, where, ceil_mode)
 
 
 def pool_divisors(size: int, kernel: int, padding: int, stride: int, count: int,

@@ -3,8 +3,8 @@ from fastapi import APIRouter, Response
 
 from engine.demos import im2col_matrix
 from engine.errors import EngineError
-from engine.reference import conv2d_trace
-from engine.shapes import conv_output_shape, formula, pair, unread
+from engine.reference import conv2d_trace, pad_conv_input, padding_source
+from engine.shapes import check_padding_mode, conv_output_shape, formula, padding_by_side, pair, resolve_padding, unread
 
 from .. import arrays, compute
 from ..responses import to_json
@@ -42,22 +42,26 @@ def trace_json(body: ConvTraceRequest) -> bytes:
         raise EngineError("channel_mismatch", f"the kernel has {channels} channel(s) but the input has {x.shape[0]}",
                           kernel_channels=channels, input_channels=x.shape[0])
     bias = arrays.to_bias(body.bias, n_filters)
-    for value, what, limit in ((body.stride, "stride", MAX_STRIDE), (body.padding, "padding", MAX_PADDING),
+    sides = resolve_padding(body.padding, (kh, kw), body.stride, body.dilation)
+    for value, what, limit in ((body.stride, "stride", MAX_STRIDE), (sides, "padding", MAX_PADDING),
                                (body.dilation, "dilation", MAX_DILATION)):
         arrays.check_int(value, what, limit)
-    oh, ow = conv_output_shape(x.shape[1], x.shape[2], kh, kw, body.padding, body.stride, body.dilation)
+    padding = padding_by_side(sides)
+    oh, ow = conv_output_shape(x.shape[1], x.shape[2], kh, kw, padding, body.stride, body.dilation)
+    mode = check_padding_mode(body.padding_mode, sides, x.shape[1], x.shape[2])
     products = n_filters * oh * ow * channels * kh * kw
     if products > MAX_TRACE_PRODUCTS:
         raise EngineError("trace_too_long", f"this trace would have {products:,} products; at most "
                           f"{MAX_TRACE_PRODUCTS:,} can be shown", products=f"{products:,}",
                           limit=f"{MAX_TRACE_PRODUCTS:,}")
-    out, steps = conv2d_trace(x, k, bias, body.stride, body.padding, body.dilation, body.activation,
-                              body.activation_params)
-    (sh, sw), (ph, pw), (dh, dw) = (pair(body.stride, "stride"), pair(body.padding, "padding"),
-                                    pair(body.dilation, "dilation"))
+    out, steps = conv2d_trace(x, k, bias, body.stride, padding, body.dilation, body.activation,
+                              body.activation_params, mode)
+    (sh, sw), (dh, dw) = pair(body.stride, "stride"), pair(body.dilation, "dilation")
+    top, bottom, left, right = sides
+    (h, w) = x.shape[1:]
     im2col = None
     if body.im2col and channels * kh * kw * oh * ow <= MAX_IM2COL_CELLS:
-        m = im2col_matrix(x, k, bias, body.stride, body.padding, body.dilation)
+        m = im2col_matrix(x, k, bias, body.stride, padding, body.dilation, mode)
         im2col = {"columns": arrays.to_json(m.columns), "kernel_rows": arrays.to_json(m.kernel_rows),
                   "bias": arrays.to_json(m.bias), "product": arrays.to_json(m.product),
                   "row_offsets": [list(o) for o in m.row_offsets]}
@@ -65,10 +69,13 @@ def trace_json(body: ConvTraceRequest) -> bytes:
         "output": arrays.to_json(out[0] if flat else out),
         "output_shape": [oh, ow] if flat else [n_filters, oh, ow],
         "input_shape": list(x.shape), "kernel_shape": list(k.shape),
-        "padded_shape": [x.shape[0], x.shape[1] + 2 * ph, x.shape[2] + 2 * pw],
-        "stride": [sh, sw], "padding": [ph, pw], "dilation": [dh, dw],
-        "formula": [formula(x.shape[1], kh, ph, sh, dh, "H"), formula(x.shape[2], kw, pw, sw, dw, "W")],
-        "unread": {"rows": unread(x.shape[1], kh, ph, sh, dh), "cols": unread(x.shape[2], kw, pw, sw, dw)},
+        "padded_shape": [x.shape[0], h + top + bottom, w + left + right],
+        "stride": [sh, sw], "padding": padding, "padding_mode": mode, "dilation": [dh, dw],
+        "padded_input": arrays.to_json(pad_conv_input(x, sides, mode), "input"),
+        "padding_source": {"rows": [padding_source(r - top, h, mode) for r in range(h + top + bottom)],
+                           "cols": [padding_source(q - left, w, mode) for q in range(w + left + right)]},
+        "formula": [formula(h, kh, (top, bottom), sh, dh, "H"), formula(w, kw, (left, right), sw, dw, "W")],
+        "unread": {"rows": unread(h, kh, (top, bottom), sh, dh), "cols": unread(w, kw, (left, right), sw, dw)},
         "activation": body.activation, "steps": steps, "im2col": im2col,
     })
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from engine import filters
-from engine.shapes import formula, pair
+from engine.shapes import PADDING_MODES, check_padding_mode, formula, padding_by_side, pair, resolve_padding
 
 from .. import arrays, samples
 from ..limits import MAX_DILATION, MAX_KERNEL_SIDE, MAX_PADDING, MAX_STRIDE
@@ -27,7 +27,8 @@ _ERRORS = {413: {"model": ErrorResponse}, 422: {"model": ErrorResponse}}
 
 @router.get("/filters", response_class=HTMLResponse, include_in_schema=False)
 def filter_lab(request: Request):
-    return render(request, "filters.html", samples=samples.listing(), kernels=filters.KERNELS)
+    return render(request, "filters.html", samples=samples.listing(), kernels=filters.KERNELS,
+                  padding_modes=PADDING_MODES)
 
 
 @router.get("/api/filter/samples", response_model=list[SampleInfo])
@@ -64,18 +65,21 @@ def apply_filter(body: FilterRequest) -> dict:
     name, image = _image(body.image)
     kernel = arrays.to_array(body.kernel, "kernel", (2,), {"row": MAX_KERNEL_SIDE, "column": MAX_KERNEL_SIDE})
     bias = float(arrays.to_bias(body.bias, 1)[0])
-    for value, what, limit in ((body.stride, "stride", MAX_STRIDE), (body.padding, "padding", MAX_PADDING),
+    (h, w), (kh, kw) = image.shape, kernel.shape
+    sides = resolve_padding(body.padding, (kh, kw), body.stride, body.dilation)
+    for value, what, limit in ((body.stride, "stride", MAX_STRIDE), (sides, "padding", MAX_PADDING),
                                (body.dilation, "dilation", MAX_DILATION)):
         arrays.check_int(value, what, limit)
-    out = filters.apply(image, kernel, bias, body.stride, body.padding, body.dilation)
-    (sh, sw), (ph, pw), (dh, dw) = (pair(body.stride, "stride"), pair(body.padding, "padding"),
-                                    pair(body.dilation, "dilation"))
-    (h, w), (kh, kw) = image.shape, kernel.shape
-    cost = filters.cost(h, w, kh, kw, body.stride, body.padding, body.dilation)
+    padding = padding_by_side(sides)
+    out = filters.apply(image, kernel, bias, body.stride, padding, body.dilation, body.padding_mode)
+    mode = check_padding_mode(body.padding_mode, sides, h, w)
+    (sh, sw), (dh, dw) = pair(body.stride, "stride"), pair(body.dilation, "dilation")
+    top, bottom, left, right = sides
+    cost = filters.cost(h, w, kh, kw, body.stride, padding, body.dilation)
     trace = None
     if body.trace is not None:
         t = filters.trace_region(image, kernel, body.trace.row, body.trace.col, body.trace.size, bias,
-                                 body.stride, body.padding, body.dilation)
+                                 body.stride, padding, body.dilation, mode)
         trace = {**t, "input": arrays.to_json(t["input"], "image"), "output": arrays.to_json(t["output"])}
     shown = np.round(out.astype(np.float64), OUTPUT_DECIMALS)
     low, high = float(shown.min()), float(shown.max())
@@ -86,9 +90,9 @@ def apply_filter(body: FilterRequest) -> dict:
         scale = {"kind": "gray", "low": low, "high": high}
     return {
         "image": name, "input_shape": [h, w], "kernel": kernel.tolist(), "kernel_shape": [kh, kw], "bias": bias,
-        "stride": [sh, sw], "padding": [ph, pw], "dilation": [dh, dw],
+        "stride": [sh, sw], "padding": padding, "padding_mode": mode, "dilation": [dh, dw],
         "output": arrays.to_json(shown) if body.include_output else [], "output_shape": list(out.shape),
         "min": low, "max": high, "scale": scale,
-        "formula": [formula(h, kh, ph, sh, dh, "H"), formula(w, kw, pw, sw, dw, "W")],
+        "formula": [formula(h, kh, (top, bottom), sh, dh, "H"), formula(w, kw, (left, right), sw, dw, "W")],
         "cost": cost.as_dict(), "trace": trace,
     }

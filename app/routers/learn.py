@@ -8,6 +8,7 @@ from fastapi.responses import HTMLResponse
 
 from engine.data import dataset_sizes
 from engine.presets import PRESETS
+from engine.shapes import PADDING_MODES
 from engine.walkthrough import DEFAULTS
 
 from ..deps import SettingsDep
@@ -27,6 +28,7 @@ ACTIVATIONS = ("relu", "leaky_relu", "elu", "sigmoid", "tanh", "gelu", "silu", "
 def learn(request: Request, settings: SettingsDep):
     options = {"presets": PRESETS, "datasets": {"sample": True, "mnist": mnist_available(settings.data_dir)},
                "sizes": dataset_sizes(), "optimizers": list(OPTIMIZERS), "kinds": list(BUILDER_KINDS), "activations": list(ACTIVATIONS),
+               "padding_modes": list(PADDING_MODES),
                "limits": {"max_epochs": MAX_EPOCHS, "max_batch_size": MAX_BATCH,
                           "max_params": settings.max_model_params, "max_run_seconds": settings.max_run_seconds,
                           "max_pace": MAX_PACE}}

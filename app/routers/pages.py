@@ -3,6 +3,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from fastapi.routing import APIRoute
 
+from engine.shapes import PADDING_MODES
+
 from ..presets import CONV_PRESETS, POOL_PRESETS
 from ..templating import render
 
@@ -19,7 +21,7 @@ def home(request: Request):
 
 @router.get("/conv", response_class=HTMLResponse)
 def conv_lab(request: Request):
-    return render(request, "conv.html", presets=CONV_PRESETS, activations=CONV_ACTIVATIONS)
+    return render(request, "conv.html", presets=CONV_PRESETS, activations=CONV_ACTIVATIONS, padding_modes=PADDING_MODES)
 
 
 @router.get("/pool", response_class=HTMLResponse)

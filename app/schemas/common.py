@@ -42,6 +42,32 @@ IntOrPair = Annotated[int | list[int], PlainValidator(_int_or_pair), WithJsonSch
      "description": "one whole number, or [vertical, horizontal]"})]
 
 
+def _padding(value: Any) -> Any:
+    if isinstance(value, (str, dict)):
+        return value  # a name ("same", "valid") or per side: checked, field by field, by engine.shapes.resolve_padding
+    try:
+        return _int_or_pair(value)
+    except PydanticCustomError:
+        raise PydanticCustomError("padding_form", "expected a whole number, a pair, an object with top, bottom, left "
+                                  "and right, \"valid\" or \"same\", got {input}", {"input": str(value)[:40]}) from None
+
+
+Padding = Annotated[Any, PlainValidator(_padding), WithJsonSchema(
+    {"anyOf": [{"type": "integer", "minimum": 0},
+               {"type": "array", "items": {"type": "integer", "minimum": 0}, "minItems": 2, "maxItems": 2},
+               {"type": "object", "properties": {side: {"type": "integer", "minimum": 0}
+                                                 for side in ("top", "bottom", "left", "right")},
+                "required": ["top", "bottom", "left", "right"], "additionalProperties": False},
+               {"type": "string", "enum": ["valid", "same"]}],
+     "description": "one whole number (every side), [vertical, horizontal], {top, bottom, left, right}, \"valid\" "
+                    "(no padding) or \"same\" (stride 1 only: the output keeps the input's size; with an even "
+                    "kernel the extra row and column go at the bottom and right, as in PyTorch)"})]
+
+PADDING_MODE_DESCRIPTION = ("how padding cells are filled, as PyTorch's Conv2d padding_mode: zeros, reflect (mirrored, "
+                            "the edge not repeated; each side smaller than the input), replicate (the edge repeated) "
+                            "or circular (wrapped around; at most the input's size)")
+
+
 class Unread(BaseModel):
     """The input rows and columns (0-based, without padding) that no window reads: the last ones a
     stride leaves over (the output size rounds down), and the gaps of a stride larger than the window."""

@@ -3,7 +3,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from .common import Grid, IntOrPair, NumberOrList, Unread
+from .common import PADDING_MODE_DESCRIPTION, Grid, IntOrPair, NumberOrList, Padding, Unread
 
 
 class ConvTraceRequest(BaseModel):
@@ -12,7 +12,8 @@ class ConvTraceRequest(BaseModel):
     kernel: Grid = Field(description="h x w, C x h x w, or F x C x h x w", examples=[[[0, 1], [2, 3]]])
     bias: NumberOrList = Field(0, description="one number, or one per filter")
     stride: IntOrPair = 1
-    padding: IntOrPair = 0
+    padding: Padding = 0
+    padding_mode: str = Field("zeros", strict=True, description=PADDING_MODE_DESCRIPTION)
     dilation: IntOrPair = 1
     activation: str | None = Field(None, description="an activation name, e.g. relu")
     activation_params: dict[str, Any] | None = Field(None, description="e.g. {\"a\": 0.1} for leaky_relu")
@@ -48,14 +49,36 @@ class Im2colView(BaseModel):
     row_offsets: list[list[int]] = Field(description="[channel, m, n] of each row of columns")
 
 
+class PaddingSides(BaseModel):
+    """Rows of padding above and below the input, columns left and right of it."""
+
+    top: int
+    bottom: int
+    left: int
+    right: int
+
+
+class PaddingSource(BaseModel):
+    """Which input cell each cell of the padded input shows: padded cell (r, q) copies input cell
+    (rows[r], cols[q]); null (in zeros padding) means the cell is a zero. Inside the input,
+    rows[r] = r - top and cols[q] = q - left."""
+
+    rows: list[int | None]
+    cols: list[int | None]
+
+
 class ConvTraceResponse(BaseModel):
     output: list[Any] = Field(description="OH x OW for a 2-D input and kernel, else F x OH x OW")
     output_shape: list[int]
     input_shape: list[int] = Field(description="C, H, W")
     kernel_shape: list[int] = Field(description="F, C, kh, kw")
-    padded_shape: list[int] = Field(description="C, H + 2P, W + 2P")
+    padded_shape: list[int] = Field(description="C, H + top + bottom, W + left + right")
     stride: list[int]
-    padding: list[int]
+    padding: PaddingSides = Field(description="the padding of each side (\"same\" and \"valid\" worked out)")
+    padding_mode: str
+    padded_input: list[list[list[float]]] = Field(description="C x (H + top + bottom) x (W + left + right): the "
+                                                  "input with its padding, filled as padding_mode says")
+    padding_source: PaddingSource
     dilation: list[int]
     formula: list[str] = Field(description="the output-size arithmetic for OH and OW, numbers filled in, the "
                                "floor shown")

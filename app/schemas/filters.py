@@ -4,8 +4,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, PlainValidator, WithJsonSchema
 
-from .common import Grid, IntOrPair, NumberOrList
-from .conv import ConvStep
+from .common import PADDING_MODE_DESCRIPTION, Grid, IntOrPair, NumberOrList, Padding
+from .conv import ConvStep, PaddingSides
 
 ImageField = Annotated[Any, PlainValidator(lambda v: v), WithJsonSchema(
     {"anyOf": [{"type": "string", "description": "a bundled sample's name (GET /api/filter/samples)"},
@@ -26,7 +26,8 @@ class FilterRequest(BaseModel):
     kernel: Grid = Field(description="h x w (at most 16 x 16)", examples=[[[-1, 1]]])
     bias: NumberOrList = Field(0, description="one number added to every output cell")
     stride: IntOrPair = 1
-    padding: IntOrPair = 0
+    padding: Padding = 0
+    padding_mode: str = Field("zeros", strict=True, description=PADDING_MODE_DESCRIPTION)
     dilation: IntOrPair = 1
     trace: TraceRegion | None = Field(None, description="also trace this block of the feature map step by step")
     include_output: bool = Field(True, strict=True, description="false: leave the feature map out (output is []), e.g. when "
@@ -84,7 +85,8 @@ class FilterResponse(BaseModel):
     kernel_shape: list[int]
     bias: float
     stride: list[int]
-    padding: list[int]
+    padding: PaddingSides = Field(description="the padding of each side (\"same\" and \"valid\" worked out)")
+    padding_mode: str
     dilation: list[int]
     output: list[list[float]] = Field(description="the feature map, OH x OW, rounded to 4 decimals ([] when "
                                                   "include_output is false)")

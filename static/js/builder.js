@@ -6,6 +6,8 @@
 //
 //   const b = new NetworkBuilder(parts, {activations, onChange: (items) => ...});
 //   b.setItems(decode('conv:6:5:1:2,relu,maxpool:2:2,flatten,dense:10'));
+//   (a conv's padding may be 'same', 'valid' or per side '0_1_0_1' (top_bottom_left_right), and a
+//    fifth value gives its padding mode: 'conv:4:2:1:same:reflect')
 //   b.showCheck(answer);   // rows, total, memory, error from the server
 import {count} from './format.js';
 import {t} from './i18n.js';
@@ -22,9 +24,29 @@ const FIELDS = {
   flatten: [],
   dense: [['units', 1, 1024, 1]],
 };
-const NEW = {conv: {filters: 4, kernel: 3, stride: 1, padding: 0}, maxpool: {size: 2, stride: 2},
+const NEW = {conv: {filters: 4, kernel: 3, stride: 1, padding: 0, padding_mode: 'zeros'}, maxpool: {size: 2, stride: 2},
              avgpool: {size: 2, stride: 2}, activation: {fn: 'relu'}, dropout: {p: 0.5}, flatten: {},
              dense: {units: 10}};
+
+const SIDES = ['top', 'bottom', 'left', 'right'];
+
+/** A conv's padding as the builder's text: `1`, `same`, `valid` or `top,bottom,left,right`. */
+export function paddingText(padding) {
+  return padding !== null && typeof padding === 'object' ? SIDES.map((side) => padding[side]).join(',') : String(padding);
+}
+
+/** The builder's padding text as the spec's value: a whole number, 'same', 'valid', the four sides
+ *  ("0,1,0,1" or "0 1 0 1": top, bottom, left, right) as an object, or else the text itself (the
+ *  server then says what a padding may be). */
+export function parsePadding(text) {
+  const s = String(text).trim();
+  if (s !== '' && Number.isInteger(Number(s))) return Number(s);
+  const parts = s.split(/[\s,_]+/);
+  if (parts.length === 4 && parts.every((v) => v !== '' && Number.isInteger(Number(v)))) {
+    return Object.fromEntries(SIDES.map((side, i) => [side, Number(parts[i])]));
+  }
+  return s;
+}
 
 /** A spec entry (`{"type": "conv", "filters": 6, ...}`) as a builder item. */
 export function toItem(entry, activations) {
@@ -34,6 +56,7 @@ export function toItem(entry, activations) {
   for (const [name] of FIELDS[type] ?? []) {
     if (name in rest) item[name] = rest[name];
   }
+  if (type === 'conv') item.padding_mode = rest.padding_mode ?? 'zeros';
   if ((type === 'maxpool' || type === 'avgpool') && (rest.stride === undefined || rest.stride === null)) {
     item.stride = item.size;
   }
@@ -45,13 +68,16 @@ export function toSpec(item) {
   if (item.kind === 'activation') return {type: item.fn};
   const entry = {type: item.kind};
   for (const [name] of FIELDS[item.kind]) entry[name] = item[name];
+  if (item.kind === 'conv' && (item.padding_mode ?? 'zeros') !== 'zeros') entry.padding_mode = item.padding_mode;
   return entry;
 }
 
 /** Items as URL text: `conv:6:5:1:2,relu,maxpool:2:2,flatten,dense:10`. */
 export function encode(items) {
+  const value = (item, name) => (name === 'padding' ? paddingText(item.padding).replaceAll(',', '_') : item[name]);
+  const mode = (item) => (item.kind === 'conv' && (item.padding_mode ?? 'zeros') !== 'zeros' ? [item.padding_mode] : []);
   return items.map((item) => (item.kind === 'activation' ? item.fn
-    : [item.kind, ...FIELDS[item.kind].map(([name]) => item[name])].join(':'))).join(',');
+    : [item.kind, ...FIELDS[item.kind].map(([name]) => value(item, name)), ...mode(item)].join(':'))).join(',');
 }
 
 /** The URL text back as items (undefined when it is not a list of known layers). */
@@ -66,8 +92,9 @@ export function decode(text, activations) {
     FIELDS[kind].forEach(([name], i) => {
       if (values[i] === undefined) return;
       const v = Number(values[i]);
-      item[name] = Number.isFinite(v) && values[i] !== '' ? v : values[i];
+      item[name] = name === 'padding' ? parsePadding(values[i]) : Number.isFinite(v) && values[i] !== '' ? v : values[i];
     });
+    if (kind === 'conv') item.padding_mode = values[FIELDS.conv.length] ?? 'zeros';
     items.push(item);
   }
   return items;
@@ -88,11 +115,12 @@ const number = count;
 
 export class NetworkBuilder {
   /** parts: {list (an <ol>), kind (select), add (button), memory (an element, optional)};
-   *  options: activations, onChange(items). */
-  constructor({list, kind, add, memory = null}, {activations, onChange = () => {}}) {
+   *  options: activations, paddingModes (the server's list), onChange(items). */
+  constructor({list, kind, add, memory = null}, {activations, paddingModes = ['zeros'], onChange = () => {}}) {
     this.list = list;
     this.memory = memory;
     this.activations = activations;
+    this.paddingModes = paddingModes;
     this.onChange = onChange;
     this.items = [];
     this.disabled = false;
@@ -149,7 +177,10 @@ export class NetworkBuilder {
     const fields = document.createElement('div');
     fields.className = 'layer-fields';
     if (item.kind === 'activation') fields.append(this.activationField(item, i));
-    for (const [field, min, max, step] of FIELDS[item.kind]) fields.append(this.numberField(item, i, field, min, max, step));
+    for (const [field, min, max, step] of FIELDS[item.kind]) {
+      fields.append(field === 'padding' ? this.paddingField(item, i) : this.numberField(item, i, field, min, max, step));
+    }
+    if (item.kind === 'conv') fields.append(this.paddingModeField(item, i));
     const info = document.createElement('div');
     info.className = 'layer-info';
     info.setAttribute('aria-live', 'polite');
@@ -183,6 +214,60 @@ export class NetworkBuilder {
     span.textContent = t(`train.field.${field}`);
     span.setAttribute('aria-hidden', 'true');
     label.append(span, input);
+    return label;
+  }
+
+  /** A conv's padding: a number, same, valid or top,bottom,left,right (suggested in a list). */
+  paddingField(item, i) {
+    const label = document.createElement('label');
+    label.className = 'layer-field';
+    const input = document.createElement('input');
+    input.type = 'text';
+    input.className = 'layer-padding';
+    input.value = paddingText(item.padding);
+    input.dataset.field = 'padding';
+    input.title = t('train.field.padding_help');
+    input.setAttribute('list', 'padding-choices');
+    input.setAttribute('aria-label', t('train.layer.field', {n: i + 1, field: t('train.field.padding')}));
+    input.addEventListener('input', () => {
+      item.padding = parsePadding(input.value);
+      this.changed();
+    });
+    if (!document.getElementById('padding-choices')) {
+      const list = document.createElement('datalist');
+      list.id = 'padding-choices';
+      for (const choice of ['0', '1', '2', 'same', 'valid', '0,1,0,1']) {
+        const option = document.createElement('option');
+        option.value = choice;
+        list.append(option);
+      }
+      document.body.append(list);
+    }
+    const span = document.createElement('span');
+    span.textContent = t('train.field.padding');
+    span.setAttribute('aria-hidden', 'true');
+    label.append(span, input);
+    return label;
+  }
+
+  paddingModeField(item, i) {
+    const label = document.createElement('label');
+    label.className = 'layer-field';
+    const select = document.createElement('select');
+    select.dataset.field = 'padding_mode';
+    select.setAttribute('aria-label', t('train.layer.field', {n: i + 1, field: t('train.field.padding_mode')}));
+    for (const mode of this.paddingModes) {
+      const option = document.createElement('option');
+      option.value = mode;
+      option.textContent = mode;
+      select.append(option);
+    }
+    select.value = item.padding_mode ?? 'zeros';
+    select.addEventListener('change', () => { item.padding_mode = select.value; this.changed(); });
+    const span = document.createElement('span');
+    span.textContent = t('train.field.padding_mode');
+    span.setAttribute('aria-hidden', 'true');
+    label.append(span, select);
     return label;
   }
 

@@ -4,6 +4,7 @@ import {Im2colView} from './im2col_view.js';
 import {ConvView} from './conv_view.js';
 import {keepFitted} from './fit.js';
 import {$, clampInt, onPresetChosen, onWholeNumber, presetState, ServerCycle, statePlayer} from './lab.js';
+import {askedSides, paddingModes, PaddingControls, paddingNotes, paddingType} from './padding_controls.js';
 import {UrlState, types} from './urlstate.js';
 
 const PRESETS = JSON.parse(document.getElementById('presets').textContent);
@@ -16,7 +17,7 @@ function fromPreset(name) {
   const kernel = !Array.isArray(p.kernel[0][0]) ? [[p.kernel]] : !Array.isArray(p.kernel[0][0][0]) ? [p.kernel] : p.kernel;
   const bias = Array.isArray(p.bias) ? p.bias : kernel.map(() => p.bias ?? 0);
   return {preset: name, input, kernel, bias, stride: p.stride ?? 1, padding: p.padding ?? 0, dilation: p.dilation ?? 1,
-          activation: p.activation ?? '', step: 0};
+          padding_mode: p.padding_mode ?? 'zeros', activation: p.activation ?? '', step: 0};
 }
 
 const basic = fromPreset('basic');
@@ -26,7 +27,8 @@ const url = new UrlState([
   {name: 'kernel', type: types.tensor(4), default: basic.kernel},
   {name: 'bias', type: types.list, default: [0]},
   {name: 'stride', type: types.int, default: 1},
-  {name: 'padding', type: types.int, default: 0},
+  {name: 'padding', type: paddingType, default: 0},
+  {name: 'padding_mode', type: types.oneOf(paddingModes()), default: 'zeros'},
   {name: 'dilation', type: types.int, default: 1},
   {name: 'activation', type: types.oneOf(ACTIVATIONS), default: ''},
   {name: 'step', type: types.int, default: 0},
@@ -57,8 +59,9 @@ function syncPanel() {
   const [c, h, w] = [state.input.length, state.input[0].length, state.input[0][0].length];
   const [f, kh, kw] = [state.kernel.length, state.kernel[0][0].length, state.kernel[0][0][0].length];
   const values = {'in-rows': h, 'in-cols': w, 'in-channels': c, 'k-rows': kh, 'k-cols': kw, 'k-filters': f,
-                  stride: state.stride, padding: state.padding, dilation: state.dilation};
+                  stride: state.stride, dilation: state.dilation};
   for (const [id, v] of Object.entries(values)) $(id).value = v;
+  padding.sync();
   $('activation').value = state.activation;
   $('preset').value = state.preset;
   const biases = $('biases');
@@ -101,11 +104,18 @@ function reshape() {
 }
 
 for (const id of ['in-rows', 'in-cols', 'in-channels', 'k-rows', 'k-cols', 'k-filters']) $(id).addEventListener('change', reshape);
-onWholeNumber(['stride', 'padding', 'dilation'], (id, v) => {
+onWholeNumber(['stride', 'dilation'], (id, v) => {
   state[id] = v;
   edited();
-  if (id === 'padding') view.setPadding(Math.max(0, v));
   server.refresh();
+});
+const padding = new PaddingControls(state, {
+  changed: (what) => {
+    edited();
+    if (what === 'padding' && askedSides(state.padding)) view.setPadding(askedSides(state.padding));
+    server.refresh();
+  },
+  known: () => view.trace?.padding ?? null,
 });
 $('activation').addEventListener('change', () => { state.activation = $('activation').value; edited(); server.refresh(); });
 onPresetChosen(state, fromPreset, {save, load: rebuild});
@@ -132,7 +142,8 @@ function body() {
     input: channels === 1 ? state.input[0] : state.input,
     kernel: filters === 1 ? (channels === 1 ? state.kernel[0][0] : state.kernel[0]) : state.kernel,
     bias: filters === 1 ? state.bias[0] : state.bias,
-    stride: state.stride, padding: state.padding, dilation: state.dilation, activation: state.activation || null,
+    stride: state.stride, padding: state.padding, padding_mode: state.padding_mode, dilation: state.dilation,
+    activation: state.activation || null,
   };
 }
 
@@ -142,6 +153,7 @@ const server = new ServerCycle('/api/conv', {
   stale: () => view.markStale(),
   show: (trace) => {
     view.setTrace(trace);
+    showPaddingNote(trace);
     im2col.setTrace(trace);
     player.setCount(trace.steps.length, state.step);
     fit();
@@ -153,12 +165,21 @@ const server = new ServerCycle('/api/conv', {
     view.showRefused();
     im2col.showRefused();
     $('formula-text').textContent = '';
+    showPaddingNote(null);
   },
 });
 
+/** Where "same" put the extra row or column (from the answer's sides); hidden otherwise. */
+function showPaddingNote(trace) {
+  const lines = trace ? paddingNotes(state.padding, trace) : [];
+  $('padding-note').textContent = lines.join(' ');
+  $('padding-note').hidden = !lines.length;
+  $('conv-lab').querySelector('.pad-copy-legend').hidden = !trace || trace.padding_mode === 'zeros';
+}
+
 /** Draw the grids for the current shapes, then compute. */
 function rebuild() {
-  view.build(state.input, state.kernel, Math.max(0, state.padding));
+  view.build(state.input, state.kernel, askedSides(state.padding) ?? view.trace?.padding ?? [0, 0, 0, 0]);
   syncPanel();
   server.refresh(0);
 }

@@ -4,6 +4,7 @@ import {Grid} from './grid.js';
 import {fmt, showFormula, showUnread, term} from './format.js';
 import {t} from './i18n.js';
 import {showRefused} from './lab.js';
+import {answerSides, copyTitle} from './padding_controls.js';
 
 function block(container, caption) {
   const box = document.createElement('div');
@@ -26,13 +27,15 @@ export class ConvView {
     this.trace = null;
   }
 
-  /** Draw editable grids for `input` (C, H, W) and `kernel` (F, C, kh, kw) with `padding`. */
+  /** Draw editable grids for `input` (C, H, W) and `kernel` (F, C, kh, kw) with `padding`
+   * ([top, bottom, left, right], or an answer's {top, bottom, left, right}). */
   build(input, kernel, padding) {
+    const sides = Array.isArray(padding) ? padding : answerSides(padding);
     this.el.input.replaceChildren();
     this.el.kernel.replaceChildren();
     const many = input.length > 1;
     this.inputGrids = input.map((channel, c) => new Grid(block(this.el.input, many ? t('lab.channel_n', {n: c + 1}) : ''), {
-      rows: channel.length, cols: channel[0].length, values: channel, editable: true, padding: [padding, padding],
+      rows: channel.length, cols: channel[0].length, values: channel, editable: true, padding: sides,
       label: many ? `${t('conv.input')} ${t('lab.channel_n', {n: c + 1})}` : t('conv.input'),
       onInput: (values) => this.onInput('input', [c], values),
     }));
@@ -54,9 +57,9 @@ export class ConvView {
     this.trace = null;
   }
 
-  /** Change the padding border drawn around the input. */
-  setPadding(padding) {
-    for (const g of this.inputGrids) g.setPadding(padding, padding);
+  /** Change the padding border drawn around the input: [top, bottom, left, right]. */
+  setPadding(sides) {
+    for (const g of this.inputGrids) g.setSides(sides);
   }
 
   /** A new trace from POST /api/conv: size the feature maps; nothing is filled until showStep. */
@@ -74,12 +77,18 @@ export class ConvView {
          label: `${t('conv.output')} ${filters > 1 ? f + 1 : ''}`.trim(), className: 'output'}));
     }
     showFormula(this.el.formula, trace.formula);
+    // the border as the server worked it out ("same" included), filled with the server's padded input
+    this.setPadding(answerSides(trace.padding));
+    for (const [c, g] of this.inputGrids.entries()) {
+      g.setPadCells(trace.padded_input[c], trace.padding_source, (row, col) => copyTitle(trace.padding_mode, row, col));
+    }
     this.showUnread(trace);
   }
 
   /** Mark the input cells no window reads (from the trace; null: none). */
   showUnread(trace) {
-    showUnread(this.inputGrids ?? [], trace?.padding ?? [0, 0], trace?.unread ?? null, this.el.unread, t);
+    const at = trace ? [trace.padding.top, trace.padding.left] : [0, 0];
+    showUnread(this.inputGrids ?? [], at, trace?.unread ?? null, this.el.unread, t);
   }
 
   /** The trace is out of date (an edit is on its way, or the server refused it). */

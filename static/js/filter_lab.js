@@ -9,6 +9,7 @@ import {Heatmap} from './heatmap.js';
 import {t} from './i18n.js';
 import {readPicture} from './image_upload.js';
 import {$, onWholeNumber, ServerCycle} from './lab.js';
+import {paddingModes, PaddingControls} from './padding_controls.js';
 import {Player} from './player.js';
 import {UrlState, types} from './urlstate.js';
 
@@ -23,6 +24,7 @@ const url = new UrlState([
   {name: 'kernel', type: types.tensor(2), default: KERNELS.edge},
   {name: 'stride', type: types.int, default: 1},
   {name: 'padding', type: types.int, default: 0},
+  {name: 'padding_mode', type: types.oneOf(paddingModes()), default: 'zeros'},
   {name: 'bias', type: types.float, default: 0},
   {name: 'row', type: types.int, default: 60},
   {name: 'col', type: types.int, default: 130},
@@ -64,7 +66,7 @@ function syncControls() {
   $('image').value = upload && state.image === 'upload' ? 'upload' : state.image;
   $('preset').value = state.preset;
   $('stride').value = String(state.stride);
-  $('padding').value = String(state.padding);
+  padding.sync();
   $('bias').value = String(state.bias);
   $('trace-row').value = String(state.row);
   $('trace-col').value = String(state.col);
@@ -123,7 +125,8 @@ for (const id of ['k-rows', 'k-cols']) {
     refresh(0);
   });
 }
-onWholeNumber(['stride', 'padding'], (id, v) => { state[id] = v; refresh(); });
+onWholeNumber(['stride'], (id, v) => { state[id] = v; refresh(); });
+const padding = new PaddingControls(state, {changed: () => refresh()});
 $('bias').addEventListener('input', () => {
   const text = $('bias').value.trim();
   const v = Number(text);
@@ -165,7 +168,8 @@ const server = new ServerCycle('/api/filter', {
   body: () => {
     asked = wantMap;
     return {image: state.image === 'upload' && upload ? upload.pixels : state.image, kernel: state.kernel,
-            bias: state.bias, stride: state.stride, padding: state.padding, include_output: asked,
+            bias: state.bias, stride: state.stride, padding: state.padding, padding_mode: state.padding_mode,
+            include_output: asked,
             trace: {row: state.row - 1, col: state.col - 1, size: Number(state.size)}};
   },
   save: () => url.write(state),
@@ -228,7 +232,7 @@ function show(data, full) {
   $('trace-row').max = String(oh);
   $('trace-col').max = String(ow);
   const trace = data.trace;
-  const [ph, pw] = data.padding;
+  const [ph, pw] = [data.padding.top, data.padding.left];
   outputMap.setBox({row: trace.row, col: trace.col, rows: trace.rows, cols: trace.cols});
   inputMap.setBox({row: trace.top - ph, col: trace.left - pw, rows: trace.input.length, cols: trace.input[0].length});
   traceView.setTrace(trace, data.kernel);

@@ -4,6 +4,8 @@
 //   const g = new Grid(container, {rows: 3, cols: 3, values, editable: true, label: 'input',
 //                                  onInput: (values) => ...});
 //   g.setPadding(1, 1);                    // a visible zero border (read-only cells)
+//   g.setSides([0, 1, 0, 1]);              // a border per side: top, bottom, left, right
+//   g.setPadCells(padded, source, title);  // padding cells showing the server's values (copies marked)
 //   g.highlight([[0, 1], [0, 2]], 'window'); // cells in PADDED coordinates (as the engine's traces)
 //   g.setValues([[19, 25], [37, 43]]);      // null shows an empty cell
 //   g.values();                             // numbers; text that is not a number stays text
@@ -32,7 +34,8 @@ function parseCell(text) {
 
 export class Grid {
   /**
-   * options: rows, cols, values (2-D array), editable (false), padding ([0, 0]), padValue (0),
+   * options: rows, cols, values (2-D array), editable (false), padding ([0, 0] rows and columns on
+   * each side, or [top, bottom, left, right]), padValue (0),
    * label (the accessible name of the grid), onInput(values) (editable grids), className,
    * density ('l', 'm', 's' or 'xs' cell size; by default from the number of rows and columns).
    */
@@ -45,7 +48,7 @@ export class Grid {
     this.padValue = padValue;
     this.rows = rows;
     this.cols = cols;
-    this.padding = padding;
+    this.setSideList(padding);
     this.data = Array.from({length: rows}, (_, r) => Array.from({length: cols}, (_, c) => values?.[r]?.[c] ?? 0));
     this.root = document.createElement('div');
     this.root.className = `grid ${editable ? 'grid-editable' : 'grid-readonly'} ${className}`.trim();
@@ -57,10 +60,17 @@ export class Grid {
   }
 
   /** Draw every cell again (after a resize or a padding change). */
+  /** Keep the padding as `sides` [top, bottom, left, right] and `padding` [top, left] (where the real cells start). */
+  setSideList(padding) {
+    this.sides = padding.length === 4 ? [...padding] : [padding[0], padding[0], padding[1], padding[1]];
+    this.padding = [this.sides[0], this.sides[2]];
+  }
+
   draw() {
+    const [top, bottom, left, right] = this.sides;
     const [ph, pw] = this.padding;
-    const totalRows = this.rows + 2 * ph;
-    const totalCols = this.cols + 2 * pw;
+    const totalRows = this.rows + top + bottom;
+    const totalCols = this.cols + left + right;
     this.root.style.setProperty('--cols', totalCols);
     this.root.style.setProperty('--rows', totalRows);
     const side = Math.max(totalRows, totalCols);
@@ -193,10 +203,42 @@ export class Grid {
 
   /** Draw a border of `ph` rows and `pw` columns of padding cells (showing `padValue`). */
   setPadding(ph, pw = ph, padValue = this.padValue) {
-    if (ph === this.padding[0] && pw === this.padding[1] && padValue === this.padValue) return;
-    this.padding = [ph, pw];
+    if (this.sides.join() === [ph, ph, pw, pw].join() && padValue === this.padValue) return;
+    this.setSideList([ph, pw]);
     this.padValue = padValue;
     this.draw();
+  }
+
+  /** Draw a border of [top, bottom, left, right] padding cells (no change, no redraw). */
+  setSides(sides) {
+    if (this.sides.join() === sides.join()) return;
+    this.setSideList(sides);
+    this.draw();
+  }
+
+  /**
+   * Show the server's padded grid in the padding cells: `padded` (the whole padded grid, rows x
+   * cols), `source` ({rows, cols}: the input row and column each padded row and column copies, null
+   * for a zero). A cell that copies an input cell is marked `pad-copy` and tagged "row,col" (1-based);
+   * `title(row, col)` gives its tooltip. Cells whose row or column is null are zeros, as usual.
+   */
+  setPadCells(padded, source, title) {
+    for (const [r, line] of this.cells.entries()) {
+      for (const [c, cell] of line.entries()) {
+        if (!cell.classList.contains('pad')) continue;
+        const [row, col] = [source.rows[r], source.cols[c]];
+        const copy = row !== null && row !== undefined && col !== null && col !== undefined;
+        cell.textContent = fmt(padded[r]?.[c] ?? this.padValue);
+        cell.classList.toggle('pad-copy', copy);
+        if (copy) {
+          cell.dataset.tag = `${row + 1},${col + 1}`;
+          cell.title = title(row, col);
+        } else {
+          delete cell.dataset.tag;
+          cell.removeAttribute('title');
+        }
+      }
+    }
   }
 
   /** The cell element at padded coordinates (r, c), or null. */

@@ -63,6 +63,7 @@ const view = new RunView({
 });
 const builder = new NetworkBuilder({list: $('layers'), kind: $('add-kind'), add: $('add-layer'), memory: $('network-memory')}, {
   activations: ACTIVATIONS,
+  paddingModes: OPTIONS.padding_modes,
   onChange: (items) => { state.layers = items; state.preset = ''; $('preset').value = ''; save(); checkNetwork(); },
 });
 const pace = new PaceSlider($('pace'), $('pace-value'), {max: OPTIONS.limits.max_pace, onChange: changePace});

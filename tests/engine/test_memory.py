@@ -19,11 +19,16 @@ HEAVY = {"input": [1, 28, 28], "layers": [
     {"type": "dense", "units": 10}]}
 FACTOR = 1.5  # measured <= estimate <= FACTOR x measured
 
-CASES = [("tiny", 16), ("tiny", 128), ("lenet5", 16), ("lenet5", 128), ("heavy", 8), ("heavy", 32)]
+# The same with reflect padding: padded by np.pad each step, the gradient folded back into a new array
+HEAVY_REFLECT = {**HEAVY, "layers": [{**entry, "padding_mode": "reflect"} if entry["type"] == "conv" else entry
+                                     for entry in HEAVY["layers"]]}
+
+CASES = [("tiny", 16), ("tiny", 128), ("lenet5", 16), ("lenet5", 128), ("heavy", 8), ("heavy", 32),
+         ("heavy-reflect", 16)]
 
 
 def _spec(name):
-    return HEAVY if name == "heavy" else preset(name)
+    return {"heavy": HEAVY, "heavy-reflect": HEAVY_REFLECT}.get(name) or preset(name)
 
 
 @pytest.fixture(scope="module")
