@@ -175,15 +175,16 @@ class Sequential:
         batch norm's ``"bn1.running_mean"``, ``"bn1.running_var"`` and ``"bn1.num_batches_tracked"``."""
         return {f"{layer.name}.{k}": v for layer in self.layers for k, v in getattr(layer, "buffers", {}).items()}
 
-    def min_train_batch(self) -> int:
-        """The smallest batch a training step accepts: 2 when a batch-norm layer would see a single
-        value per channel in a batch of 1 (every batchnorm1d; a batchnorm2d on 1x1 maps), else 1."""
+    def single_value_layer(self) -> Layer | None:
+        """The first batch-norm layer that would see a single value per channel in a training batch of
+        one image (every batchnorm1d; a batchnorm2d on 1x1 maps), or None: with one, a training batch
+        needs at least 2 images (see :func:`engine.train.check_train_batches`)."""
         shape = self.input_shape
         for layer, out in zip(self.layers, self.shapes):
             if isinstance(layer, (BatchNorm1D, BatchNorm2D)) and (len(shape) == 1 or shape[1] * shape[2] == 1):
-                return 2
+                return layer
             shape = out
-        return 1
+        return None
 
     @property
     def num_params(self) -> int:

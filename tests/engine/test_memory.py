@@ -17,13 +17,20 @@ from engine.train import evaluate, train
 HEAVY = {"input": [1, 28, 28], "layers": [
     *[{"type": "conv", "filters": 64, "kernel": 3, "padding": 1}] * 4, {"type": "flatten"},
     {"type": "dense", "units": 10}]}
+# Batch norm on maps and on vectors, and a depthwise-separable block (a grouped conv, then a 1x1 conv).
+BATCHNORM = {"input": [1, 28, 28], "layers": [
+    {"type": "conv", "filters": 16, "kernel": 3, "padding": 1}, {"type": "batchnorm2d"}, {"type": "relu"},
+    {"type": "conv", "filters": 16, "kernel": 3, "padding": 1, "groups": 16}, {"type": "conv", "filters": 32, "kernel": 1},
+    {"type": "batchnorm2d"}, {"type": "relu"}, {"type": "maxpool", "size": 2}, {"type": "flatten"},
+    {"type": "dense", "units": 64}, {"type": "batchnorm1d"}, {"type": "relu"}, {"type": "dense", "units": 10}]}
 FACTOR = 1.5  # measured <= estimate <= FACTOR x measured
 
-CASES = [("tiny", 16), ("tiny", 128), ("lenet5", 16), ("lenet5", 128), ("heavy", 8), ("heavy", 32)]
+CASES = [("tiny", 16), ("tiny", 128), ("lenet5", 16), ("lenet5", 128), ("heavy", 8), ("heavy", 32),
+         ("batchnorm", 16), ("batchnorm", 64)]
 
 
 def _spec(name):
-    return HEAVY if name == "heavy" else preset(name)
+    return {"heavy": HEAVY, "batchnorm": BATCHNORM}.get(name) or preset(name)
 
 
 @pytest.fixture(scope="module")
