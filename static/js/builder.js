@@ -6,25 +6,29 @@
 //
 //   const b = new NetworkBuilder(parts, {activations, onChange: (items) => ...});
 //   b.setItems(decode('conv:6:5:1:2,relu,maxpool:2:2,flatten,dense:10'));
+//   (a conv's fifth number is its groups, 1 when left out: conv:8:3:1:1:8 is depthwise on 8 channels)
 //   b.showCheck(answer);   // rows, total, memory, error from the server
 import {count} from './format.js';
 import {t} from './i18n.js';
 
-export const KINDS = ['conv', 'maxpool', 'avgpool', 'activation', 'dropout', 'flatten', 'dense'];
+export const KINDS = ['conv', 'maxpool', 'avgpool', 'activation', 'dropout', 'flatten', 'dense', 'batchnorm2d',
+                      'batchnorm1d'];
 
 // kind -> settings in URL order: [name, min, max, step]
 const FIELDS = {
-  conv: [['filters', 1, 64, 1], ['kernel', 1, 11, 1], ['stride', 1, 4, 1], ['padding', 0, 5, 1]],
+  conv: [['filters', 1, 64, 1], ['kernel', 1, 11, 1], ['stride', 1, 4, 1], ['padding', 0, 5, 1], ['groups', 1, 64, 1]],
   maxpool: [['size', 1, 4, 1], ['stride', 1, 4, 1]],
   avgpool: [['size', 1, 4, 1], ['stride', 1, 4, 1]],
   activation: [],
   dropout: [['p', 0, 0.95, 0.05]],
   flatten: [],
   dense: [['units', 1, 1024, 1]],
+  batchnorm2d: [['momentum', 0, 1, 0.01]],
+  batchnorm1d: [['momentum', 0, 1, 0.01]],
 };
-const NEW = {conv: {filters: 4, kernel: 3, stride: 1, padding: 0}, maxpool: {size: 2, stride: 2},
+const NEW = {conv: {filters: 4, kernel: 3, stride: 1, padding: 0, groups: 1}, maxpool: {size: 2, stride: 2},
              avgpool: {size: 2, stride: 2}, activation: {fn: 'relu'}, dropout: {p: 0.5}, flatten: {},
-             dense: {units: 10}};
+             dense: {units: 10}, batchnorm2d: {momentum: 0.1}, batchnorm1d: {momentum: 0.1}};
 
 /** A spec entry (`{"type": "conv", "filters": 6, ...}`) as a builder item. */
 export function toItem(entry, activations) {
@@ -48,10 +52,14 @@ export function toSpec(item) {
   return entry;
 }
 
-/** Items as URL text: `conv:6:5:1:2,relu,maxpool:2:2,flatten,dense:10`. */
+/** Items as URL text: `conv:6:5:1:2,relu,maxpool:2:2,flatten,dense:10` (a conv's groups only when not 1). */
 export function encode(items) {
-  return items.map((item) => (item.kind === 'activation' ? item.fn
-    : [item.kind, ...FIELDS[item.kind].map(([name]) => item[name])].join(':'))).join(',');
+  return items.map((item) => {
+    if (item.kind === 'activation') return item.fn;
+    const values = FIELDS[item.kind].map(([name]) => item[name]);
+    if (item.kind === 'conv' && item.groups === 1) values.pop();
+    return [item.kind, ...values].join(':');
+  }).join(',');
 }
 
 /** The URL text back as items (undefined when it is not a list of known layers). */
