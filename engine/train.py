@@ -165,11 +165,11 @@ def check_train_batches(model, num_train: int | None, batch_size: int) -> None:
     if layer is None:
         return
     if batch_size == 1:
-        raise EngineError("batchnorm_batch_of_one", f"{layer.name} normalises each channel over the batch, so it needs "
+        raise EngineError("batchnorm_batch_of_one", f"batch-norm layer {layer.name} normalises each channel over the batch, so it needs "
                           "at least 2 values per channel when training, and a batch of 1 image gives it one: choose "
                           "a batch size of 2 or more", layer=layer.name, batch_size=batch_size)
     if num_train is not None and num_train % batch_size == 1:
-        raise EngineError("batchnorm_last_batch_of_one", f"{layer.name} normalises each channel over the batch, so it "
+        raise EngineError("batchnorm_last_batch_of_one", f"batch-norm layer {layer.name} normalises each channel over the batch, so it "
                           f"needs at least 2 values per channel when training; {num_train:,} training images in "
                           f"batches of {batch_size} leave a last batch of 1 image: choose another batch size",
                           layer=layer.name, batch_size=batch_size, train=f"{num_train:,}")

@@ -4,7 +4,7 @@ from fastapi import APIRouter, Response
 from engine.demos import im2col_matrix
 from engine.errors import EngineError
 from engine.reference import conv2d_trace
-from engine.shapes import conv_output_shape, formula, pair, unread
+from engine.shapes import check_groups, conv_output_shape, formula, pair, unread
 
 from .. import arrays, compute
 from ..responses import to_json
@@ -38,9 +38,10 @@ def trace_json(body: ConvTraceRequest) -> bytes:
     x = x.reshape((1,) * (3 - x.ndim) + x.shape)
     k = k.reshape((1,) * (4 - k.ndim) + k.shape)
     n_filters, channels, kh, kw = k.shape
-    if channels != x.shape[0]:
-        raise EngineError("channel_mismatch", f"the kernel has {channels} channel(s) but the input has {x.shape[0]}",
-                          kernel_channels=channels, input_channels=x.shape[0])
+    groups = check_groups(None, body.groups, x.shape[0], n_filters)
+    if channels * groups != x.shape[0]:
+        raise EngineError("channel_mismatch", f"the kernel has {channels * groups} channel(s) but the input has "
+                          f"{x.shape[0]}", kernel_channels=channels * groups, input_channels=x.shape[0])
     bias = arrays.to_bias(body.bias, n_filters)
     for value, what, limit in ((body.stride, "stride", MAX_STRIDE), (body.padding, "padding", MAX_PADDING),
                                (body.dilation, "dilation", MAX_DILATION)):
@@ -52,19 +53,19 @@ def trace_json(body: ConvTraceRequest) -> bytes:
                           f"{MAX_TRACE_PRODUCTS:,} can be shown", products=f"{products:,}",
                           limit=f"{MAX_TRACE_PRODUCTS:,}")
     out, steps = conv2d_trace(x, k, bias, body.stride, body.padding, body.dilation, body.activation,
-                              body.activation_params)
+                              body.activation_params, groups=groups)
     (sh, sw), (ph, pw), (dh, dw) = (pair(body.stride, "stride"), pair(body.padding, "padding"),
                                     pair(body.dilation, "dilation"))
     im2col = None
-    if body.im2col and channels * kh * kw * oh * ow <= MAX_IM2COL_CELLS:
-        m = im2col_matrix(x, k, bias, body.stride, body.padding, body.dilation)
+    if body.im2col and x.shape[0] * kh * kw * oh * ow <= MAX_IM2COL_CELLS:
+        m = im2col_matrix(x, k, bias, body.stride, body.padding, body.dilation, groups=groups)
         im2col = {"columns": arrays.to_json(m.columns), "kernel_rows": arrays.to_json(m.kernel_rows),
                   "bias": arrays.to_json(m.bias), "product": arrays.to_json(m.product),
                   "row_offsets": [list(o) for o in m.row_offsets]}
     return to_json({
         "output": arrays.to_json(out[0] if flat else out),
         "output_shape": [oh, ow] if flat else [n_filters, oh, ow],
-        "input_shape": list(x.shape), "kernel_shape": list(k.shape),
+        "input_shape": list(x.shape), "kernel_shape": list(k.shape), "groups": groups,
         "padded_shape": [x.shape[0], x.shape[1] + 2 * ph, x.shape[2] + 2 * pw],
         "stride": [sh, sw], "padding": [ph, pw], "dilation": [dh, dw],
         "formula": [formula(x.shape[1], kh, ph, sh, dh, "H"), formula(x.shape[2], kw, pw, sw, dw, "W")],
