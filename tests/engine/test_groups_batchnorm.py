@@ -379,3 +379,17 @@ def test_a_run_with_a_training_batch_of_one_image_is_refused_before_it_starts(nu
         {"type": "dense", "units": 10}]})
     check_train_batches(maps_only, 97, 32)  # 6x6 maps: 36 values per channel even for one image
     check_train_batches(maps_only, 96, 1)
+
+
+def test_a_grouped_convolutions_cell_replays_from_its_groups_window():
+    from engine.probe import cell_window
+
+    model = Sequential.from_spec({"input": [1, 12, 12], "layers": [
+        {"type": "conv", "filters": 4, "kernel": 3}, {"type": "batchnorm2d"},
+        {"type": "conv", "filters": 6, "kernel": 3, "groups": 2, "padding": 1},
+        {"type": "flatten"}, {"type": "dense", "units": 10}]}, seed=3)
+    x = np.random.default_rng(0).standard_normal((1, 1, 12, 12)).astype(np.float32)
+    for channel in (0, 2, 3, 5):
+        w = cell_window(model, x, "conv2", channel, 4, 0)
+        assert w.patch.shape == w.kernel.shape == (2, 3, 3)
+        assert float(np.sum(w.patch * w.kernel) + w.bias) == pytest.approx(w.value, rel=1e-4, abs=1e-5)
