@@ -7,7 +7,8 @@ Conventions (shared by every layer in the engine):
   ``(N, D)``. :class:`engine.model.Sequential` takes the usual ``(N, C, H, W)`` and converts once.
 - ``forward(x, train)`` caches what ``backward`` needs. ``backward(dout)`` never modifies ``dout``,
   returns ``dx`` and leaves the parameter gradients in ``self.grads`` under the keys of
-  ``self.params`` (``"W"``, ``"b"``); a model names them ``"conv1.W"``.
+  ``self.params`` (``"W"``, ``"b"``); a model names them ``"conv1.W"``. Batch norm also keeps
+  ``self.buffers`` (its running statistics, PyTorch's buffers): saved with a model, never trained.
 - ``build(in_shape, rng, dtype)`` takes the per-sample input shape (``(C, H, W)`` or ``(D,)``),
   creates the parameters from the explicit ``np.random.Generator`` and returns the output shape,
   raising :class:`engine.errors.EngineError` for a configuration that cannot work.
