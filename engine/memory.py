@@ -35,7 +35,16 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .errors import EngineError
-from .layers import AvgPool2D, BatchNorm1D, BatchNorm2D, Conv2D, Dense, Dropout, Flatten, MaxPool2D
+from .layers import (
+    AvgPool2D,
+    BatchNorm1D,
+    BatchNorm2D,
+    Conv2D,
+    Dense,
+    Dropout,
+    Flatten,
+    MaxPool2D,
+)
 from .optim import OPTIMIZERS
 
 #: Per-parameter arrays each optimizer keeps besides the parameter: its state plus one scratch buffer.

@@ -21,8 +21,8 @@ from engine.layers import Conv2D, Dense
 from engine.memory import MemoryEstimate, estimate
 from engine.model import DEFAULT_INPUT, Sequential, make_layer
 from engine.presets import PRESETS, preset
-from engine.train import check_train_batches
 from engine.shapes import pair
+from engine.train import check_train_batches
 
 CLASSES = 10                  # MNIST digits: the last layer must give one number per digit
 MAX_LAYERS = 40

@@ -15,10 +15,10 @@ from engine.data import Mnist
 from engine.errors import EngineError
 from engine.gradcheck import check_layer
 from engine.layers import BatchNorm1D, BatchNorm2D, Conv2D
+from engine.losses import SoftmaxCrossEntropy
 from engine.model import Sequential
 from engine.optim import make_optimizer
 from engine.train import _step, check_train_batches, evaluate, train
-from engine.losses import SoftmaxCrossEntropy
 
 TOL = 1e-6
 
@@ -36,7 +36,7 @@ def grouped_cases(draw):
     c = groups * draw(st.integers(1, 2))
     f = groups * draw(st.integers(1, 3))
     if draw(st.booleans()):  # depthwise: one group per input channel
-        groups, c = c, c
+        groups = c
         f = c * draw(st.integers(1, 2))
     kh, kw = draw(st.integers(1, 3)), draw(st.integers(1, 3))
     s = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
@@ -44,8 +44,8 @@ def grouped_cases(draw):
     d = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
     h = draw(st.integers(max(1, d[0] * (kh - 1) + 1 - 2 * p[0]), 7))
     w = draw(st.integers(max(1, d[1] * (kw - 1) + 1 - 2 * p[1]), 7))
-    return dict(n=draw(st.integers(1, 2)), c=c, f=f, g=groups, k=(kh, kw), s=s, p=p, d=d, hw=(h, w),
-                seed=draw(st.integers(0, 2**32 - 1)))
+    return {"n": draw(st.integers(1, 2)), "c": c, "f": f, "g": groups, "k": (kh, kw), "s": s, "p": p, "d": d,
+            "hw": (h, w), "seed": draw(st.integers(0, 2**32 - 1))}
 
 
 @settings(max_examples=60, deadline=None)
@@ -312,11 +312,11 @@ def test_train_save_load_predict_the_same(tmp_path):
     assert events[-1]["type"] == "done" and events[-1]["reason"] == "finished"
     assert int(model.buffers["bn1.num_batches_tracked"]) == 3  # 96 images in batches of 32
     assert not np.allclose(model.buffers["bn3.running_var"], 1.0)
-    loss, accuracy, predictions, probs = evaluate(model, data.test_images, data.test_labels, batch_size=7)
+    *_, probs = evaluate(model, data.test_images, data.test_labels, batch_size=7)
     # evaluation is in evaluation mode: batches of 7 or one at a time give the same numbers
     _, _, _, one_by_one = evaluate(model, data.test_images, data.test_labels, batch_size=1)
     np.testing.assert_allclose(probs, one_by_one, rtol=1e-5, atol=1e-7)
-    before = dict((k, v.copy()) for k, v in model.buffers.items())
+    before = {k: v.copy() for k, v in model.buffers.items()}
     model.save(tmp_path / "bn.npz")
     for k, v in model.buffers.items():
         np.testing.assert_array_equal(v, before[k])  # evaluating and saving moved nothing
