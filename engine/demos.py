@@ -14,7 +14,7 @@ import numpy as np
 
 from .errors import EngineError
 from .reference import _check_grid, pad_conv_input, pool2d_trace
-from .shapes import check_padding_mode, conv_output_shape, padding_by_side, pair, resolve_padding
+from .shapes import check_groups, check_padding_mode, conv_output_shape, padding_by_side, pair, resolve_padding
 
 
 @dataclass
@@ -37,16 +37,23 @@ class Im2col:
     output_shape: tuple
 
 
-def im2col_matrix(x, kernel, bias=0.0, stride=1, padding=0, dilation=1, padding_mode="zeros") -> Im2col:
-    """Unroll the windows of ``x`` (C, H, W) for ``kernel`` (F, C, kh, kw) into a matrix.
+def im2col_matrix(x, kernel, bias=0.0, stride=1, padding=0, dilation=1, padding_mode="zeros", groups=1) -> Im2col:
+    """Unroll the windows of ``x`` (C, H, W) for ``kernel`` (F, C/groups, kh, kw) into a matrix.
 
     Loops over the kernel offsets (C x kh x kw), not over the output cells: each offset
     contributes one row, the input values it meets at every window position. ``padding`` and
-    ``padding_mode`` as :func:`engine.reference.conv2d_trace`.
+    ``padding_mode`` as :func:`engine.reference.conv2d_trace`. With ``groups``, the
+    kernel rows are F x (C*kh*kw) with zeros where a filter does not read a channel (a block
+    diagonal: filter group i against channel group i), so ``kernel_rows @ columns`` is still the output.
     """
     x = _check_grid(x, "the input", 3)
     k = _check_grid(kernel, "the kernel", 4)
-    n_filters, c, kh, kw = k.shape
+    n_filters, cg, kh, kw = k.shape
+    check_groups(None, groups, x.shape[0], n_filters)
+    c = x.shape[0]
+    if cg * groups != c:
+        raise EngineError("channel_mismatch", f"the kernel has {cg * groups} channel(s) but the input has {c}",
+                          kernel_channels=cg * groups, input_channels=c)
     (sh, sw), (dh, dw) = pair(stride, "stride"), pair(dilation, "dilation")
     sides = resolve_padding(padding, (kh, kw), stride, dilation)
     oh, ow = conv_output_shape(x.shape[1], x.shape[2], kh, kw, padding_by_side(sides), stride, dilation)
@@ -59,7 +66,10 @@ def im2col_matrix(x, kernel, bias=0.0, stride=1, padding=0, dilation=1, padding_
                 r, q = m * dh, n * dw
                 columns[len(offsets)] = xp[ch, r:r + sh * (oh - 1) + 1:sh, q:q + sw * (ow - 1) + 1:sw].ravel()
                 offsets.append((ch, m, n))
-    rows = k.reshape(n_filters, c * kh * kw)
+    rows = np.zeros((n_filters, c * kh * kw))
+    fg, width = n_filters // groups, cg * kh * kw
+    for g in range(groups):
+        rows[g * fg:(g + 1) * fg, g * width:(g + 1) * width] = k[g * fg:(g + 1) * fg].reshape(fg, width)
     b = np.broadcast_to(np.asarray(bias, dtype=np.float64), (n_filters,)).copy()
     return Im2col(columns=columns, kernel_rows=rows, bias=b, product=rows @ columns + b[:, None],
                   row_offsets=offsets, output_shape=(n_filters, oh, ow))

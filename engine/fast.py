@@ -11,7 +11,8 @@ the same loop with ``+=``.
 """
 import numpy as np
 
-from .shapes import (check_padding_mode, conv_output_shape, flag, padding_by_side, pair, pool_divisors,
+from .errors import EngineError
+from .shapes import (check_groups, check_padding_mode, conv_output_shape, flag, padding_by_side, pair, pool_divisors,
                      pool_output_shape, resolve_padding)
 
 
@@ -29,6 +30,16 @@ def im2col(xp: np.ndarray, kh: int, kw: int, oh: int, ow: int, stride=(1, 1), di
         for k in range(kw):
             cols[:, m, k] = xp[:, _window(m * dh, sh, oh), _window(k * dw, sw, ow)]
     return cols.reshape(c * kh * kw, oh * ow * n)
+
+
+def grouped_matmul(w: np.ndarray, cols: np.ndarray, groups: int = 1) -> np.ndarray:
+    """``w (F, C/g*kh*kw) @ cols (C*kh*kw, L)`` group by group -> ``(F, L)``: filter group ``i``
+    (rows ``i*F/g`` to ``(i+1)*F/g`` of ``w``) times column block ``i`` (the rows of input channel
+    group ``i``, contiguous in im2col's (c, m, k) order). One plain product when ``groups`` is 1."""
+    if groups == 1:
+        return w @ cols
+    f, length = w.shape[0], cols.shape[1]
+    return np.matmul(w.reshape(groups, f // groups, -1), cols.reshape(groups, -1, length)).reshape(f, length)
 
 
 def col2im(cols: np.ndarray, padded_shape: tuple, kh: int, kw: int, oh: int, ow: int, stride=(1, 1),
@@ -174,16 +185,21 @@ def max_pool_routes(views: list[np.ndarray], out: np.ndarray):
 # Functional forms for callers that want a whole convolution at once (the labs' image filters).
 
 def conv2d(x: np.ndarray, w: np.ndarray, b=None, stride=1, padding=0, dilation=1,
-           padding_mode: str = "zeros") -> np.ndarray:
-    """Convolution of a batch: x (N, C, H, W), w (F, C, kh, kw), b (F,) or None -> (N, F, OH, OW).
-    ``padding``: any form :func:`engine.shapes.resolve_padding` takes; ``padding_mode``: PyTorch's."""
-    f, c, kh, kw = w.shape
+           padding_mode: str = "zeros", groups: int = 1) -> np.ndarray:
+    """Convolution of a batch: x (N, C, H, W), w (F, C/groups, kh, kw), b (F,) or None -> (N, F, OH, OW).
+    ``padding``: any form :func:`engine.shapes.resolve_padding` takes; ``padding_mode``: PyTorch's;
+    ``groups`` as PyTorch's ``conv2d`` (C and F divisible by it; see :class:`engine.layers.Conv2D`)."""
+    f, cg, kh, kw = w.shape
+    check_groups(None, groups, x.shape[1], f)
+    if x.shape[1] != cg * groups:
+        raise EngineError("channel_mismatch", f"the kernel has {cg} channel(s) per group but the input has "
+                          f"{x.shape[1]} in {groups} group(s)", kernel_channels=cg * groups, input_channels=x.shape[1])
     s, d = pair(stride, "stride"), pair(dilation, "dilation")
     sides = resolve_padding(padding, (kh, kw), s, d)
     oh, ow = conv_output_shape(x.shape[2], x.shape[3], kh, kw, padding_by_side(sides), s, d)
     check_padding_mode(padding_mode, sides, x.shape[2], x.shape[3])
     xp = pad_conv(np.ascontiguousarray(x.transpose(1, 2, 3, 0)), sides, padding_mode)
-    out = (w.reshape(f, -1) @ im2col(xp, kh, kw, oh, ow, s, d)).reshape(f, oh, ow, x.shape[0])
+    out = grouped_matmul(w.reshape(f, -1), im2col(xp, kh, kw, oh, ow, s, d), groups).reshape(f, oh, ow, x.shape[0])
     if b is not None:
         out += np.asarray(b, out.dtype).reshape(f, 1, 1, 1)
     return out.transpose(3, 0, 1, 2)

@@ -7,7 +7,8 @@ Conventions (shared by every layer in the engine):
   ``(N, D)``. :class:`engine.model.Sequential` takes the usual ``(N, C, H, W)`` and converts once.
 - ``forward(x, train)`` caches what ``backward`` needs. ``backward(dout)`` never modifies ``dout``,
   returns ``dx`` and leaves the parameter gradients in ``self.grads`` under the keys of
-  ``self.params`` (``"W"``, ``"b"``); a model names them ``"conv1.W"``.
+  ``self.params`` (``"W"``, ``"b"``); a model names them ``"conv1.W"``. Batch norm also keeps
+  ``self.buffers`` (its running statistics, PyTorch's buffers): saved with a model, never trained.
 - ``build(in_shape, rng, dtype)`` takes the per-sample input shape (``(C, H, W)`` or ``(D,)``),
   creates the parameters from the explicit ``np.random.Generator`` and returns the output shape,
   raising :class:`engine.errors.EngineError` for a configuration that cannot work.
@@ -16,7 +17,8 @@ import numpy as np
 
 from . import fast
 from .errors import EngineError
-from .shapes import check_padding_mode, conv_output_shape, padding_by_side, pair, pool_output_shape, resolve_padding
+from .shapes import (check_groups, check_padding_mode, conv_output_shape, padding_by_side, pair, pool_output_shape,
+                     resolve_padding)
 
 
 class Layer:
@@ -78,23 +80,28 @@ def _flag(layer_type: str, what: str, value) -> bool:
 
 
 class Conv2D(Layer):
-    """Convolution (cross-correlation) with ``filters`` kernels of ``kernel`` size over all input channels.
+    """Convolution (cross-correlation) with ``filters`` kernels of ``kernel`` size.
 
-    forward: x (C, H, W, N) -> (F, OH, OW, N). Parameters: ``W`` (F, C, kh, kw), ``b`` (F,).
+    forward: x (C, H, W, N) -> (F, OH, OW, N). Parameters: ``W`` (F, C/groups, kh, kw), ``b`` (F,).
     The product runs as ``W (F, C*kh*kw) @ cols (C*kh*kw, OH*OW*N)`` (see :mod:`engine.fast`).
     ``padding``: a number, a pair, per side ``{"top", "bottom", "left", "right"}``, ``"valid"`` or
     ``"same"`` (:func:`engine.shapes.resolve_padding`), kept as given in the spec;
     ``padding_mode``: ``zeros``, ``reflect``, ``replicate`` or ``circular`` (PyTorch's; the gradient
     of a copied border cell goes back to the cell it copies).
+    ``groups`` (PyTorch's ``Conv2d(groups=g)``): the input channels and the filters are split into
+    ``g`` equal groups and filter group ``i`` sees input channel group ``i`` only, so ``C`` and ``F``
+    must both be divisible by ``g``; ``groups == C`` is a depthwise convolution (each filter reads one
+    channel). The product is then ``g`` products, one per group (a batched ``np.matmul``).
     ``input_grad = False`` (set by a model on its first layer) skips computing dx.
     """
 
     type = "conv"
 
     def __init__(self, filters: int, kernel=3, stride=1, padding=0, dilation=1, bias: bool = True,
-                 init: str = "lecun", padding_mode: str = "zeros", name: str | None = None):
+                 init: str = "lecun", padding_mode: str = "zeros", groups: int = 1, name: str | None = None):
         super().__init__(name)
         self.filters, self.kernel, self.stride, self.padding, self.dilation = filters, kernel, stride, padding, dilation
+        self.groups = groups
         self.bias, self.init = _flag("conv", "bias", bias), init
         self.padding_mode = check_padding_mode(padding_mode, (0, 0, 0, 0), 1, 1, "conv: ")
         self.input_grad = True
@@ -102,7 +109,8 @@ class Conv2D(Layer):
 
     def config(self) -> dict:
         return {"filters": self.filters, "kernel": self.kernel, "stride": self.stride, "padding": self.padding,
-                "dilation": self.dilation, "bias": self.bias, "init": self.init, "padding_mode": self.padding_mode}
+                "dilation": self.dilation, "bias": self.bias, "init": self.init, "padding_mode": self.padding_mode,
+                "groups": self.groups}
 
     def build(self, in_shape, rng, dtype=np.float32):
         from .init import initialise, initialise_bias
@@ -110,14 +118,16 @@ class Conv2D(Layer):
         c, h, w = _image_shape(self, in_shape)
         where = f"{self.name}: "
         f = _positive_int(self.name, "the number of filters", self.filters)
+        g = self.g = check_groups(self.name, self.groups, c, f)
         self.kh, self.kw = pair(self.kernel, "kernel")
         self.s, self.d = pair(self.stride, "stride"), pair(self.dilation, "dilation")
         self.sides = resolve_padding(self.padding, (self.kh, self.kw), self.s, self.d, where)
         self.oh, self.ow = conv_output_shape(h, w, self.kh, self.kw, padding_by_side(self.sides), self.s, self.d,
                                              where=where)
         check_padding_mode(self.padding_mode, self.sides, h, w, where)
-        fan_in, fan_out = c * self.kh * self.kw, f * self.kh * self.kw
-        self.params = {"W": initialise(self.init, rng, (f, c, self.kh, self.kw), fan_in, fan_out, dtype)}
+        # PyTorch's fans, read from the weight's shape (F, C/g, kh, kw)
+        fan_in, fan_out = c // g * self.kh * self.kw, f * self.kh * self.kw
+        self.params = {"W": initialise(self.init, rng, (f, c // g, self.kh, self.kw), fan_in, fan_out, dtype)}
         if self.bias:
             self.params["b"] = initialise_bias(self.init, rng, f, fan_in, dtype)
         self.rng = rng
@@ -139,7 +149,7 @@ class Conv2D(Layer):
         xp = self._padded(x)
         self._xp_shape = xp.shape
         self._cols = fast.im2col(xp, self.kh, self.kw, self.oh, self.ow, self.s, self.d)
-        out = W.reshape(f, -1) @ self._cols
+        out = fast.grouped_matmul(W.reshape(f, -1), self._cols, self.g)
         if self.bias:
             out += self.params["b"][:, None]
         return out.reshape(f, self.oh, self.ow, n)
@@ -148,13 +158,22 @@ class Conv2D(Layer):
         W = self.params["W"]
         f = W.shape[0]
         d = dout.reshape(f, -1)
-        # (cols @ d.T).T is the same product as d @ cols.T, and markedly faster in OpenBLAS here.
-        self.grads["W"] = (self._cols @ d.T).T.reshape(W.shape)
+        g = self.g
+        if g == 1:
+            # (cols @ d.T).T is the same product as d @ cols.T, and markedly faster in OpenBLAS here.
+            self.grads["W"] = (self._cols @ d.T).T.reshape(W.shape)
+        else:  # per group: d_i (F/g, L) @ cols_i.T (L, C/g*kh*kw)
+            cols = self._cols.reshape(g, -1, self._cols.shape[1])
+            self.grads["W"] = np.matmul(d.reshape(g, f // g, -1), cols.transpose(0, 2, 1)).reshape(W.shape)
         if self.bias:
             self.grads["b"] = d.sum(axis=1)
         if not self.input_grad:
             return None
-        dcols = W.reshape(f, -1).T @ d
+        if g == 1:
+            dcols = W.reshape(f, -1).T @ d
+        else:  # per group: W_i.T (C/g*kh*kw, F/g) @ d_i (F/g, L), stacked in the rows' (c, m, k) order
+            dcols = np.matmul(W.reshape(g, f // g, -1).transpose(0, 2, 1), d.reshape(g, f // g, -1))
+            dcols = dcols.reshape(-1, d.shape[1])
         dxp = fast.col2im(dcols, self._xp_shape, self.kh, self.kw, self.oh, self.ow, self.s, self.d)
         return fast.unpad_conv(dxp, self.sides, self.padding_mode)
 
@@ -368,4 +387,141 @@ class Dropout(Layer):
         return dout if self._mask is None else dout * self._mask
 
 
-LAYER_TYPES = {cls.type: cls for cls in (Conv2D, MaxPool2D, AvgPool2D, Flatten, Dense, Dropout)}
+class _BatchNorm(Layer):
+    """Batch normalisation (Ioffe and Szegedy, 2015), PyTorch's ``BatchNorm2d`` / ``BatchNorm1d``.
+
+    Per channel ``c``: ``y = (x - mean) / sqrt(var + eps) * W[c] + b[c]``.
+
+    - training (``forward(x, train=True)``): ``mean`` and ``var`` are the batch's, over every value
+      of the channel (the batch, and the rows and columns of a map), ``var`` the *biased* variance
+      (divided by the count M); then the running statistics move towards the batch's:
+      ``running = (1 - momentum) * running + momentum * batch``, with the *unbiased* variance
+      (divided by M - 1) for ``running_var``. ``momentum=None`` averages all batches so far equally
+      (PyTorch's cumulative average, using ``num_batches_tracked``). A channel with a single value
+      (M = 1) has no variance: EngineError ``batchnorm_single_value``, as PyTorch refuses it.
+    - evaluation (``train=False``, every prediction and evaluation): ``mean`` and ``var`` are the
+      running statistics, which start at 0 and 1.
+
+    Parameters (``affine=True``): ``W`` (C,) is PyTorch's ``weight`` (gamma, starts at 1) and ``b``
+    (C,) its ``bias`` (beta, starts at 0), named like every other layer's. The running statistics are
+    not parameters (the optimizer never sees them): they are :attr:`buffers` ``running_mean``,
+    ``running_var`` and ``num_batches_tracked``, as PyTorch names them, saved with the model.
+    Backward in training goes through the batch statistics:
+    ``dx = (1/M) / sqrt(var + eps) * (M * dxhat - sum(dxhat) - xhat * sum(dxhat * xhat))`` with
+    ``dxhat = dout * W``; in evaluation the statistics are constants: ``dx = dout * W / sqrt(running_var + eps)``.
+    """
+
+    def __init__(self, momentum: float | None = 0.1, eps: float = 1e-5, affine: bool = True, name: str | None = None):
+        super().__init__(name)
+        self.momentum, self.eps, self.affine = momentum, eps, _flag(self.type, "affine", affine)
+        self.buffers: dict[str, np.ndarray] = {}
+
+    def config(self) -> dict:
+        return {"momentum": self.momentum, "eps": self.eps, "affine": self.affine}
+
+    def _channels(self, in_shape) -> int:
+        raise NotImplementedError
+
+    def build(self, in_shape, rng, dtype=np.float32):
+        c = self._channels(tuple(in_shape))
+        m = self.momentum
+        if m is not None and (isinstance(m, bool) or not isinstance(m, (int, float)) or not 0 <= m <= 1):
+            raise EngineError("bad_momentum", f"{self.name}: the batch-norm momentum must be a number from 0 to 1 "
+                              f"(or null for a cumulative average), got {str(m)[:40]}", layer=self.name,
+                              value=str(m)[:40])
+        e = self.eps
+        if isinstance(e, bool) or not isinstance(e, (int, float)) or not 0 < e < float("inf"):
+            raise EngineError("bad_eps", f"{self.name}: eps must be a number above 0, got {str(e)[:40]}",
+                              layer=self.name, value=str(e)[:40])
+        self.params = {"W": np.ones(c, dtype), "b": np.zeros(c, dtype)} if self.affine else {}
+        self.buffers = {"running_mean": np.zeros(c, dtype), "running_var": np.ones(c, dtype),
+                        "num_batches_tracked": np.zeros((), np.int64)}
+        self.rng = rng
+        return tuple(in_shape)
+
+    # (C, H, W, N) maps: statistics over axes (1, 2, 3), a channel's values broadcast as (C, 1, 1, 1);
+    # (N, D) vectors: over axis 0, broadcast as (D,).
+    def _shaped(self, v: np.ndarray, ndim: int) -> np.ndarray:
+        return v.reshape((-1,) + (1,) * (ndim - 1)) if ndim == 4 else v
+
+    def forward(self, x, train=False):
+        axes = (1, 2, 3) if x.ndim == 4 else (0,)
+        count = x.size // x.shape[0 if x.ndim == 4 else 1]  # values per channel: M
+        self._train = train
+        if train:
+            if count < 2:
+                raise EngineError("batchnorm_single_value", f"{self.name}: batch normalisation needs more than one "
+                                  f"value per channel when training, got {count} (a batch of {x.shape[-1 if x.ndim == 4 else 0]}"
+                                  f" of {'1x1 maps' if x.ndim == 4 else 'vectors'}); train with a batch of 2 or more",
+                                  layer=self.name, batch=int(x.shape[-1 if x.ndim == 4 else 0]))
+            mean = x.mean(axis=axes)
+            var = x.var(axis=axes)  # biased: divided by M
+            self._update_running(mean, var, count)
+        else:
+            mean, var = self.buffers["running_mean"], self.buffers["running_var"]
+        inv_std = (1.0 / np.sqrt(var + self.eps)).astype(x.dtype)
+        xhat = x - self._shaped(mean.astype(x.dtype), x.ndim)
+        xhat *= self._shaped(inv_std, x.ndim)
+        self._xhat, self._inv_std, self._count = xhat, inv_std, count
+        if not self.affine:
+            return xhat.copy()
+        return xhat * self._shaped(self.params["W"], x.ndim) + self._shaped(self.params["b"], x.ndim)
+
+    def _update_running(self, mean, var, count):
+        tracked = self.buffers["num_batches_tracked"]
+        tracked += 1
+        m = (1.0 / float(tracked)) if self.momentum is None else float(self.momentum)
+        unbiased = var * (count / (count - 1))
+        for key, batch in (("running_mean", mean), ("running_var", unbiased)):
+            running = self.buffers[key]
+            running[...] = (1.0 - m) * running + m * batch
+
+    def backward(self, dout):
+        ndim = dout.ndim
+        axes = (1, 2, 3) if ndim == 4 else (0,)
+        xhat = self._xhat
+        if self.affine:
+            self.grads["W"] = (dout * xhat).sum(axis=axes)
+            self.grads["b"] = dout.sum(axis=axes)
+            dxhat = dout * self._shaped(self.params["W"], ndim)
+        else:
+            dxhat = dout
+        inv_std = self._shaped(self._inv_std, ndim)
+        if not self._train:  # the running statistics are constants
+            return dxhat * inv_std
+        m = self._count
+        sum_d = self._shaped(dxhat.sum(axis=axes), ndim)
+        sum_dx = self._shaped((dxhat * xhat).sum(axis=axes), ndim)
+        dx = dxhat * m
+        dx -= sum_d
+        dx -= xhat * sum_dx
+        dx *= inv_std / m
+        return dx
+
+
+class BatchNorm2D(_BatchNorm):
+    """Batch normalisation of (C, H, W) maps, per channel over the batch, rows and columns (PyTorch's
+    ``BatchNorm2d``): x (C, H, W, N) -> (C, H, W, N). See :class:`_BatchNorm`."""
+
+    type = "batchnorm2d"
+
+    def _channels(self, in_shape):
+        return _image_shape(self, in_shape)[0]
+
+
+class BatchNorm1D(_BatchNorm):
+    """Batch normalisation of (D,) vectors, per feature over the batch (PyTorch's ``BatchNorm1d`` on
+    (N, D)): x (N, D) -> (N, D). See :class:`_BatchNorm`."""
+
+    type = "batchnorm1d"
+
+    def _channels(self, in_shape):
+        if len(in_shape) != 1:
+            raise EngineError("batchnorm1d_needs_vector", f"{self.name}: batchnorm1d normalises vectors, but its "
+                              f"input is {'x'.join(map(str, in_shape))}; use batchnorm2d on maps, or put it after "
+                              "the flatten layer", layer=self.name, shape=list(in_shape))
+        return in_shape[0]
+
+
+LAYER_TYPES = {cls.type: cls for cls in (Conv2D, MaxPool2D, AvgPool2D, Flatten, Dense, Dropout, BatchNorm2D,
+                                         BatchNorm1D)}

@@ -25,7 +25,8 @@ The evaluation figure is for a model with no training state (``evaluate`` over `
 test images in batches of ``eval_batch_size``), including the ``(samples, classes)`` probabilities
 it returns. The dataset itself is not counted; a fixed :data:`ALLOWANCE` covers the interpreter's
 own objects and the small arrays of a step.
-Convolution, pooling, dense, flatten, dropout and ReLU are counted array by array (a test holds the
+Convolution (grouped too: the same columns, a smaller weight), pooling, dense, flatten, dropout,
+batch norm and ReLU are counted array by array (a test holds the
 estimate to within 1.5x of tracemalloc's measured peak); the other activations' temporaries are
 counted from their code and may be a little high.
 """
@@ -34,7 +35,16 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .errors import EngineError
-from .layers import AvgPool2D, Conv2D, Dense, Dropout, Flatten, MaxPool2D
+from .layers import (
+    AvgPool2D,
+    BatchNorm1D,
+    BatchNorm2D,
+    Conv2D,
+    Dense,
+    Dropout,
+    Flatten,
+    MaxPool2D,
+)
 from .optim import OPTIMIZERS
 
 #: Per-parameter arrays each optimizer keeps besides the parameter: its state plus one scratch buffer.
@@ -140,6 +150,11 @@ def _cost(layer, in_shape: tuple, out_shape: tuple, n: int, item: int, train: bo
             return _Cost(alias=True, dx=a)
         # the mask: random floats, a comparison, a cast and a scaling; then x * mask
         return _Cost(cache=a, forward=2 * a, backward=a, dx=a)
+    if isinstance(layer, (BatchNorm1D, BatchNorm2D)):
+        # forward keeps the normalised input xhat; x.var's two temporaries come and go first, then
+        # xhat, xhat * W and the output (+ b); backward: dout * W, dx, and one product at a time
+        # (dout * xhat, dxhat * xhat, xhat * sum) alongside them
+        return _Cost(cache=a, forward=3 * a if layer.affine else 2 * a, backward=3 * a, dx=a)
     if layer.type == "maxout":
         k = layer.k
         # argmax indices (int64) kept; take_along_axis gathers through an index array; backward

@@ -17,11 +17,11 @@ import numpy as np
 
 from .errors import EngineError
 from .layers import LAYER_TYPES as _BASE_TYPES
-from .layers import Conv2D, Dense, Layer, MaxPool2D
+from .layers import BatchNorm1D, BatchNorm2D, Conv2D, Dense, Layer, MaxPool2D
 
 DEFAULT_INPUT = (1, 28, 28)
 _NAME_PREFIX = {"conv": "conv", "maxpool": "pool", "avgpool": "pool", "dense": "dense", "flatten": "flatten",
-                "dropout": "dropout"}
+                "dropout": "dropout", "batchnorm2d": "bn", "batchnorm1d": "bn"}
 
 
 _LAYER_NAME = re.compile(r"[^\W\d][\w-]{0,31}")  # no '.': it separates a layer from its parameter ("conv1.W")
@@ -170,6 +170,23 @@ class Sequential:
         return {f"{layer.name}.{k}": v for layer in self.layers for k, v in layer.grads.items()}
 
     @property
+    def buffers(self) -> dict[str, np.ndarray]:
+        """State that is saved with the model but not trained by the optimizer (PyTorch's buffers):
+        batch norm's ``"bn1.running_mean"``, ``"bn1.running_var"`` and ``"bn1.num_batches_tracked"``."""
+        return {f"{layer.name}.{k}": v for layer in self.layers for k, v in getattr(layer, "buffers", {}).items()}
+
+    def single_value_layer(self) -> Layer | None:
+        """The first batch-norm layer that would see a single value per channel in a training batch of
+        one image (every batchnorm1d; a batchnorm2d on 1x1 maps), or None: with one, a training batch
+        needs at least 2 images (see :func:`engine.train.check_train_batches`)."""
+        shape = self.input_shape
+        for layer, out in zip(self.layers, self.shapes):
+            if isinstance(layer, (BatchNorm1D, BatchNorm2D)) and (len(shape) == 1 or shape[1] * shape[2] == 1):
+                return layer
+            shape = out
+        return None
+
+    @property
     def num_params(self) -> int:
         return int(sum(p.size for p in self.params.values()))
 
@@ -189,7 +206,8 @@ class Sequential:
         return np.ascontiguousarray(x.transpose(1, 2, 3, 0)) if x.ndim == 4 else x
 
     def forward(self, x, train: bool = False) -> np.ndarray:
-        """x (N, C, H, W) -> logits (N, K). ``train`` turns on dropout and RReLU's random slopes."""
+        """x (N, C, H, W) -> logits (N, K). ``train`` turns on dropout and RReLU's random slopes, and makes
+        batch norm use (and update) the batch's statistics; otherwise it uses its running statistics."""
         x = self._to_engine(x)
         for layer in self._order:
             x = layer.forward(x, train)
@@ -246,6 +264,7 @@ class Sequential:
         path.parent.mkdir(parents=True, exist_ok=True)
         meta = {**self.metadata, **(metadata or {})}
         arrays = {name: value for name, value in self.params.items()}
+        arrays.update(self.buffers)
         arrays["__spec__"] = np.array(json.dumps(self.spec))
         arrays["__metadata__"] = np.array(json.dumps(meta))
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -271,7 +290,7 @@ class Sequential:
                 spec = json.loads(str(data["__spec__"]))
                 meta = json.loads(str(data["__metadata__"])) if "__metadata__" in data else {}
                 model = cls.from_spec(spec, seed=0)
-                for name, value in model.params.items():
+                for name, value in (model.params | model.buffers).items():
                     if name not in data or data[name].shape != value.shape:
                         raise EngineError("bad_model_file", f"{path}: parameter {name} is missing or has the wrong shape",
                                           model=Path(path).stem, param=name)

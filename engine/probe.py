@@ -27,8 +27,9 @@ class CellWindow:
 
     - ``layer``, ``type`` (``conv``, ``maxpool``, ``avgpool``), ``channel``, ``row``, ``column``: the cell;
     - ``source``: the name of the layer whose output the window is taken from (``"input"``: the image);
-    - ``patch``: conv (C, kh, kw), pool (kh, kw): the window of that input under the cell;
-    - ``kernel`` (C, kh, kw) and ``bias``: conv only, filter ``channel``'s weights (bias 0 without one);
+    - ``patch``: conv (C, kh, kw), pool (kh, kw): the window of that input under the cell; for a
+      grouped convolution (C/groups, kh, kw), the channels of the filter's group only;
+    - ``kernel`` (C/groups, kh, kw) and ``bias``: conv only, filter ``channel``'s weights (bias 0 without one);
     - ``value``: the layer's output at the cell, as the network computed it;
     - ``size``: ``(kh, kw)``, the kernel's or the pooling window's.
     """
@@ -93,6 +94,10 @@ def cell_window(model, x: np.ndarray, layer: str, channel: int, row: int, column
     source = "input" if index == 0 else names[index - 1]
     value = float(out[channel, row, column])
     if isinstance(target, Conv2D):
+        if target.g > 1:  # a grouped convolution: the filter reads its group's channels only
+            per = inputs.shape[0] // target.g
+            first = channel // (channels // target.g) * per
+            window = window[first:first + per]
         kernel = np.asarray(target.params["W"][channel], dtype=np.float64)
         bias = float(target.params["b"][channel]) if target.bias else 0.0
         return CellWindow(layer, target.type, channel, row, column, source, window, kernel, bias, value, (kh, kw))

@@ -13,8 +13,8 @@ where x_pad is the input with its padding (per side, filled as ``padding_mode`` 
 import numpy as np
 
 from .errors import EngineError
-from .shapes import (check_padding_mode, conv_output_shape, flag, padding_by_side, pair, pool_output_shape,
-                     resolve_padding)
+from .shapes import (check_groups, check_padding_mode, conv_output_shape, flag, padding_by_side, pair,
+                     pool_output_shape, resolve_padding)
 
 
 def _check_grid(a: np.ndarray, what: str, ndim: int) -> np.ndarray:
@@ -69,27 +69,32 @@ def pad_conv_input(x: np.ndarray, sides, mode: str = "zeros") -> np.ndarray:
 
 
 def conv2d_trace(x, kernel, bias=0.0, stride=1, padding=0, dilation=1, activation=None,
-                 activation_params=None, padding_mode="zeros"):
+                 activation_params=None, padding_mode="zeros", groups=1):
     """Convolve one sample, loop by loop, and record every step.
 
-    x: (C, H, W); kernel: (F, C, kh, kw); bias: a number or (F,).
+    x: (C, H, W); kernel: (F, C/groups, kh, kw); bias: a number or (F,).
     padding: any form :func:`engine.shapes.resolve_padding` takes (a number, a pair, per side,
     "valid", "same"); padding_mode: zeros, reflect, replicate or circular (PyTorch's).
+    groups (PyTorch's): filter ``f`` belongs to group ``f // (F/groups)`` and reads only that group's
+    input channels, ``group*C/groups`` to ``(group+1)*C/groups - 1`` (C and F divisible by groups).
     activation: None or a name from :data:`engine.activations.ACTIVATIONS`.
     Returns ``(out, steps)``: out is (F, OH, OW) float64; steps is a list of dicts, one per output
     cell in (filter, row, col) order, with keys ``filter``, ``row``, ``col``, ``top``, ``left``
     (the window's top-left corner in the padded input), ``cells`` (the [row, col] in the padded
     input of each window element, in window order c, m, n), ``inputs``, ``weights``, ``products``,
-    ``channel_sums`` (C,: the products of each input channel added up), ``sum``, ``bias``, ``z``
-    (sum + bias), ``activation`` (its name, or None) and ``value`` (after the activation).
+    ``channel_sums`` (C/groups,: the products of each input channel the filter reads, added up),
+    ``sum``, ``bias``, ``z`` (sum + bias), ``activation`` (its name, or None) and ``value`` (after
+    the activation). With groups, ``cells`` name the input channel actually read.
     """
     x = _check_grid(x, "the input", 3)
     k = _check_grid(kernel, "the kernel", 4)
     n_filters, c, kh, kw = k.shape
-    if c != x.shape[0]:
+    check_groups(None, groups, x.shape[0], n_filters)
+    if c * groups != x.shape[0]:
         raise EngineError("channel_mismatch",
-                          f"the kernel has {c} channel(s) but the input has {x.shape[0]}",
-                          kernel_channels=c, input_channels=x.shape[0])
+                          f"the kernel has {c * groups} channel(s) but the input has {x.shape[0]}",
+                          kernel_channels=c * groups, input_channels=x.shape[0])
+    per_group = n_filters // groups
     b = np.broadcast_to(np.asarray(bias, dtype=np.float64), (n_filters,)) if np.ndim(bias) == 0 \
         else _check_grid(bias, "the bias", 1)
     if b.shape != (n_filters,):
@@ -107,13 +112,14 @@ def conv2d_trace(x, kernel, bias=0.0, stride=1, padding=0, dilation=1, activatio
         for i in range(oh):
             for j in range(ow):
                 top, left = i * sh, j * sw
+                first = (f // per_group) * c  # the first input channel of this filter's group
                 cells, inputs, weights = [], [], []
                 for ch in range(c):
                     for m in range(kh):
                         for n in range(kw):
                             r, q = top + m * dh, left + n * dw
-                            cells.append([ch, r, q])
-                            inputs.append(float(xp[ch, r, q]))
+                            cells.append([first + ch, r, q])
+                            inputs.append(float(xp[first + ch, r, q]))
                             weights.append(float(k[f, ch, m, n]))
                 products = [a * w for a, w in zip(inputs, weights)]
                 per = kh * kw
@@ -129,10 +135,10 @@ def conv2d_trace(x, kernel, bias=0.0, stride=1, padding=0, dilation=1, activatio
     return out, steps
 
 
-def conv2d_reference(x, kernel, bias=0.0, stride=1, padding=0, dilation=1, padding_mode="zeros"):
+def conv2d_reference(x, kernel, bias=0.0, stride=1, padding=0, dilation=1, padding_mode="zeros", groups=1):
     """The convolution of a batch, by the loops above: x (N, C, H, W) -> (N, F, OH, OW)."""
-    return np.stack([conv2d_trace(s, kernel, bias, stride, padding, dilation, padding_mode=padding_mode)[0]
-                     for s in x])
+    return np.stack([conv2d_trace(s, kernel, bias, stride, padding, dilation, padding_mode=padding_mode,
+                                  groups=groups)[0] for s in x])
 
 
 def pool2d_trace(x, size=2, stride=None, padding=0, mode="max", ceil_mode=False, count_include_pad=True):

@@ -335,3 +335,20 @@ def pool_divisors(size: int, kernel: int, padding: int, stride: int, count: int,
             start, end = max(start, 0), min(end, size)
         out.append(end - start)
     return out
+
+
+def check_groups(layer_name: str | None, groups, in_channels: int, filters: int) -> int:
+    """``groups`` of a convolution: a whole number of at least 1 dividing both the input channels and
+    the filters (PyTorch's rule for ``Conv2d``: weight ``(F, C/groups, kh, kw)``). EngineError
+    ``bad_setting`` for a value that is not a whole number of at least 1, ``groups_not_divisible``
+    (naming the three numbers) for one that does not divide both."""
+    where = f"{layer_name}: " if layer_name else ""
+    if isinstance(groups, bool) or not isinstance(groups, int) or groups < 1:
+        raise EngineError("bad_setting", f"{where}groups must be a whole number of at least 1, got {groups!r}"[:200],
+                          layer=layer_name or "", setting="groups", value=str(groups)[:40], minimum=1)
+    if in_channels % groups or filters % groups:
+        raise EngineError("groups_not_divisible", f"{where}groups = {shown_int(groups)} must divide both the input "
+                          f"channels ({in_channels}) and the number of filters ({filters}); choose a number that "
+                          "divides both (1 always does)", layer=layer_name or "", groups=groups,
+                          in_channels=in_channels, filters=filters)
+    return groups

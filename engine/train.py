@@ -155,23 +155,53 @@ def all_finite(arrays) -> bool:
     return all(np.isfinite(a).all() for a in arrays)
 
 
+def check_train_batches(model, num_train: int | None, batch_size: int) -> None:
+    """Refuse, before any step, a run in which a training batch would give a batch-norm layer a single
+    value per channel (PyTorch raises "Expected more than 1 value per channel when training"):
+    EngineError ``batchnorm_batch_of_one`` for a batch size of 1, ``batchnorm_last_batch_of_one``
+    for a last batch of one image (``num_train = k * batch_size + 1``; not checked when ``num_train``
+    is None), naming the layer and the numbers."""
+    layer = model.single_value_layer()
+    if layer is None:
+        return
+    if batch_size == 1:
+        raise EngineError("batchnorm_batch_of_one", f"batch-norm layer {layer.name} normalises each channel over the batch, so it needs "
+                          "at least 2 values per channel when training, and a batch of 1 image gives it one: choose "
+                          "a batch size of 2 or more", layer=layer.name, batch_size=batch_size)
+    if num_train is not None and num_train % batch_size == 1:
+        raise EngineError("batchnorm_last_batch_of_one", f"batch-norm layer {layer.name} normalises each channel over the batch, so it "
+                          f"needs at least 2 values per channel when training; {num_train:,} training images in "
+                          f"batches of {batch_size} leave a last batch of 1 image: choose another batch size",
+                          layer=layer.name, batch_size=batch_size, train=f"{num_train:,}")
+
+
 def _step(model, loss_fn, opt, x: np.ndarray, labels: np.ndarray, l2: float):
     """One SGD step on the batch ``x`` (N, 1, 28, 28): ``(loss, logits (N, K))``, or None when the loss
-    or the gradients are not finite (and then the weights are left as they were)."""
+    or the gradients are not finite (and then the weights, and batch norm's running statistics, are
+    left as they were)."""
+    buffers = model.buffers
+    saved = {k: v.copy() for k, v in buffers.items()}  # (a few numbers per batch-norm channel)
     logits = model.forward(x, train=True)
     loss = loss_fn.forward(logits, labels)
     if l2:
         loss += l2_penalty(model.params, l2)
-    if not math.isfinite(loss):
+    if not math.isfinite(loss) or not all_finite(buffers.values()):
+        _restore(buffers, saved)
         return None
     model.backward(loss_fn.backward())
     grads = model.grads
     if l2:
         add_l2_grad(model.params, grads, l2)
     if not all_finite(grads.values()):
+        _restore(buffers, saved)
         return None
     opt.step(model.params, grads)  # (weights that overflow here make the next step's loss infinite)
     return loss, logits
+
+
+def _restore(buffers: dict, saved: dict) -> None:
+    for key, value in saved.items():
+        buffers[key][...] = value
 
 
 SCHEDULES = ("constant", "cosine")
@@ -197,6 +227,7 @@ def train(model, data: Mnist, *, epochs: int = 1, batch_size: int = 64, optimize
     if schedule not in SCHEDULES:
         raise EngineError("unknown_schedule", f"unknown learning-rate schedule {schedule!r}; choose one of "
                           + ", ".join(SCHEDULES), schedule=str(schedule), known=list(SCHEDULES))
+    check_train_batches(model, len(data.train_images), batch_size)
     control = control or TrainControl()
     opt = make_optimizer(optimizer, lr)
     base_lr = opt.lr

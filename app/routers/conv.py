@@ -4,7 +4,8 @@ from fastapi import APIRouter, Response
 from engine.demos import im2col_matrix
 from engine.errors import EngineError
 from engine.reference import conv2d_trace, pad_conv_input, padding_source
-from engine.shapes import check_padding_mode, conv_output_shape, formula, padding_by_side, pair, resolve_padding, unread
+from engine.shapes import (check_groups, check_padding_mode, conv_output_shape, formula, padding_by_side, pair,
+                           resolve_padding, unread)
 
 from .. import arrays, compute
 from ..responses import to_json
@@ -38,9 +39,10 @@ def trace_json(body: ConvTraceRequest) -> bytes:
     x = x.reshape((1,) * (3 - x.ndim) + x.shape)
     k = k.reshape((1,) * (4 - k.ndim) + k.shape)
     n_filters, channels, kh, kw = k.shape
-    if channels != x.shape[0]:
-        raise EngineError("channel_mismatch", f"the kernel has {channels} channel(s) but the input has {x.shape[0]}",
-                          kernel_channels=channels, input_channels=x.shape[0])
+    groups = check_groups(None, body.groups, x.shape[0], n_filters)
+    if channels * groups != x.shape[0]:
+        raise EngineError("channel_mismatch", f"the kernel has {channels * groups} channel(s) but the input has "
+                          f"{x.shape[0]}", kernel_channels=channels * groups, input_channels=x.shape[0])
     bias = arrays.to_bias(body.bias, n_filters)
     sides = resolve_padding(body.padding, (kh, kw), body.stride, body.dilation)
     for value, what, limit in ((body.stride, "stride", MAX_STRIDE), (sides, "padding", MAX_PADDING),
@@ -55,20 +57,20 @@ def trace_json(body: ConvTraceRequest) -> bytes:
                           f"{MAX_TRACE_PRODUCTS:,} can be shown", products=f"{products:,}",
                           limit=f"{MAX_TRACE_PRODUCTS:,}")
     out, steps = conv2d_trace(x, k, bias, body.stride, padding, body.dilation, body.activation,
-                              body.activation_params, mode)
+                              body.activation_params, mode, groups=groups)
     (sh, sw), (dh, dw) = pair(body.stride, "stride"), pair(body.dilation, "dilation")
     top, bottom, left, right = sides
     (h, w) = x.shape[1:]
     im2col = None
-    if body.im2col and channels * kh * kw * oh * ow <= MAX_IM2COL_CELLS:
-        m = im2col_matrix(x, k, bias, body.stride, padding, body.dilation, mode)
+    if body.im2col and x.shape[0] * kh * kw * oh * ow <= MAX_IM2COL_CELLS:
+        m = im2col_matrix(x, k, bias, body.stride, padding, body.dilation, mode, groups=groups)
         im2col = {"columns": arrays.to_json(m.columns), "kernel_rows": arrays.to_json(m.kernel_rows),
                   "bias": arrays.to_json(m.bias), "product": arrays.to_json(m.product),
                   "row_offsets": [list(o) for o in m.row_offsets]}
     return to_json({
         "output": arrays.to_json(out[0] if flat else out),
         "output_shape": [oh, ow] if flat else [n_filters, oh, ow],
-        "input_shape": list(x.shape), "kernel_shape": list(k.shape),
+        "input_shape": list(x.shape), "kernel_shape": list(k.shape), "groups": groups,
         "padded_shape": [x.shape[0], h + top + bottom, w + left + right],
         "stride": [sh, sw], "padding": padding, "padding_mode": mode, "dilation": [dh, dw],
         "padded_input": arrays.to_json(pad_conv_input(x, sides, mode), "input"),

@@ -37,6 +37,7 @@ from pathlib import Path
 from engine.data import Mnist
 from engine.errors import EngineError
 from engine.model import Sequential
+from engine.train import check_train_batches
 from engine.optim import make_optimizer
 
 from . import network
@@ -199,6 +200,7 @@ class LocalRunRegistry(RunRegistry):
         model, report = network.build(config.spec, config.seed, self.max_params, batch_size=config.batch_size,
                                       optimizer=config.optimizer, max_memory_bytes=self.max_memory_bytes)
         dataset = self._dataset(config.dataset)
+        check_train_batches(model, dataset["train"], config.batch_size)  # (batch norm: no batch of one image)
         token = secrets.token_urlsafe(18)
         run = Run(self._new_id(), config, report.rows, model.num_params, dataset, token, pace)
         run.client = client

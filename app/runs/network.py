@@ -22,6 +22,7 @@ from engine.memory import MemoryEstimate, estimate
 from engine.model import DEFAULT_INPUT, Sequential, make_layer
 from engine.presets import PRESETS, preset
 from engine.shapes import pair
+from engine.train import check_train_batches
 
 CLASSES = 10                  # MNIST digits: the last layer must give one number per digit
 MAX_LAYERS = 40
@@ -59,7 +60,8 @@ def _weights_needed(layer, shape: tuple) -> int:
             return (shape[0] + int(layer.bias)) * layer.units
         if isinstance(layer, Conv2D) and len(shape) == 3 and isinstance(layer.filters, int):
             kh, kw = pair(layer.kernel, "kernel")
-            return layer.filters * (shape[0] * kh * kw + int(layer.bias))
+            groups = layer.groups if isinstance(layer.groups, int) and layer.groups > 0 else 1
+            return layer.filters * (shape[0] // groups * kh * kw + int(layer.bias))
     except (EngineError, TypeError):
         pass
     return 0
@@ -168,6 +170,16 @@ def _memory_problem(memory: MemoryEstimate, budget: int) -> EngineError | None:
                        batch_size=memory.batch_size, train_mb=train, eval_mb=evaluation, budget_mb=allowed)
 
 
+def _batch_problem(model: Sequential, batch_size: int) -> tuple[EngineError | None, int | None]:
+    """A batch size of 1 with a batch-norm layer that would see one value per channel (the whole
+    dataset's last batch is checked when a run starts): the error and that layer's index."""
+    try:
+        check_train_batches(model, None, batch_size)
+    except EngineError as error:
+        return error, [layer.name for layer in model.layers].index(error.params["layer"])
+    return None, None
+
+
 def inspect(spec: dict, max_params: int, seed: int = 0, *, batch_size: int = DEFAULT_BATCH,
             optimizer: str = "momentum", max_memory_bytes: int | None = None) -> Report:
     """Each layer's shapes and parameters, and the first layer that cannot work (see the module).
@@ -190,6 +202,8 @@ def inspect(spec: dict, max_params: int, seed: int = 0, *, batch_size: int = DEF
                 row.update(train_bytes=share["train_bytes"], eval_bytes=share["eval_bytes"])
             if max_memory_bytes is not None:
                 error = _memory_problem(report.memory, max_memory_bytes)
+            if error is None:
+                error, index = _batch_problem(model, batch_size)
         report.total_params = model.num_params
         report.output_shape = list(model.output_shape)
     report.error, report.error_index = error, index

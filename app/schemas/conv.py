@@ -18,6 +18,8 @@ class ConvTraceRequest(BaseModel):
     activation: str | None = Field(None, description="an activation name, e.g. relu")
     activation_params: dict[str, Any] | None = Field(None, description="e.g. {\"a\": 0.1} for leaky_relu")
     im2col: bool = Field(True, strict=True, description="include the matrix form (when it is small enough to show)")
+    groups: int = Field(1, ge=1, strict=True, description="PyTorch's groups: the kernel is F x C/groups x h x w, and "
+                        "filter group i reads input channel group i only (groups = C: depthwise)")
 
 
 class ConvStep(BaseModel):
@@ -71,7 +73,8 @@ class ConvTraceResponse(BaseModel):
     output: list[Any] = Field(description="OH x OW for a 2-D input and kernel, else F x OH x OW")
     output_shape: list[int]
     input_shape: list[int] = Field(description="C, H, W")
-    kernel_shape: list[int] = Field(description="F, C, kh, kw")
+    kernel_shape: list[int] = Field(description="F, C/groups, kh, kw")
+    groups: int = Field(1, description="the groups the channels and filters are split into")
     padded_shape: list[int] = Field(description="C, H + top + bottom, W + left + right")
     stride: list[int]
     padding: PaddingSides = Field(description="the padding of each side (\"same\" and \"valid\" worked out)")

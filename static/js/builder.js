@@ -6,27 +6,32 @@
 //
 //   const b = new NetworkBuilder(parts, {activations, onChange: (items) => ...});
 //   b.setItems(decode('conv:6:5:1:2,relu,maxpool:2:2,flatten,dense:10'));
-//   (a conv's padding may be 'same', 'valid' or per side '0_1_0_1' (top_bottom_left_right), and a
-//    fifth value gives its padding mode: 'conv:4:2:1:same:reflect')
+//   (a conv's padding may be 'same', 'valid' or per side '0_1_0_1' (top_bottom_left_right); after it
+//    come its groups when not 1 (a number: conv:8:3:1:1:8 is depthwise on 8 channels) and its padding
+//    mode when not zeros (a word: 'conv:4:2:1:same:reflect', 'conv:8:3:1:1:8:circular'))
 //   b.showCheck(answer);   // rows, total, memory, error from the server
 import {count} from './format.js';
 import {t} from './i18n.js';
 
-export const KINDS = ['conv', 'maxpool', 'avgpool', 'activation', 'dropout', 'flatten', 'dense'];
+export const KINDS = ['conv', 'maxpool', 'avgpool', 'activation', 'dropout', 'flatten', 'dense', 'batchnorm2d',
+                      'batchnorm1d'];
 
 // kind -> settings in URL order: [name, min, max, step]
 const FIELDS = {
-  conv: [['filters', 1, 64, 1], ['kernel', 1, 11, 1], ['stride', 1, 4, 1], ['padding', 0, 5, 1]],
+  conv: [['filters', 1, 64, 1], ['kernel', 1, 11, 1], ['stride', 1, 4, 1], ['padding', 0, 5, 1], ['groups', 1, 64, 1]],
   maxpool: [['size', 1, 4, 1], ['stride', 1, 4, 1]],
   avgpool: [['size', 1, 4, 1], ['stride', 1, 4, 1]],
   activation: [],
   dropout: [['p', 0, 0.95, 0.05]],
   flatten: [],
   dense: [['units', 1, 1024, 1]],
+  batchnorm2d: [['momentum', 0, 1, 0.01]],
+  batchnorm1d: [['momentum', 0, 1, 0.01]],
 };
-const NEW = {conv: {filters: 4, kernel: 3, stride: 1, padding: 0, padding_mode: 'zeros'}, maxpool: {size: 2, stride: 2},
+const NEW = {conv: {filters: 4, kernel: 3, stride: 1, padding: 0, groups: 1, padding_mode: 'zeros'},
+             maxpool: {size: 2, stride: 2},
              avgpool: {size: 2, stride: 2}, activation: {fn: 'relu'}, dropout: {p: 0.5}, flatten: {},
-             dense: {units: 10}};
+             dense: {units: 10}, batchnorm2d: {momentum: 0.1}, batchnorm1d: {momentum: 0.1}};
 
 const SIDES = ['top', 'bottom', 'left', 'right'];
 
@@ -72,12 +77,16 @@ export function toSpec(item) {
   return entry;
 }
 
-/** Items as URL text: `conv:6:5:1:2,relu,maxpool:2:2,flatten,dense:10`. */
+/** Items as URL text: `conv:6:5:1:2,relu,maxpool:2:2,flatten,dense:10` (a conv's groups only when not 1). */
 export function encode(items) {
   const value = (item, name) => (name === 'padding' ? paddingText(item.padding).replaceAll(',', '_') : item[name]);
   const mode = (item) => (item.kind === 'conv' && (item.padding_mode ?? 'zeros') !== 'zeros' ? [item.padding_mode] : []);
-  return items.map((item) => (item.kind === 'activation' ? item.fn
-    : [item.kind, ...FIELDS[item.kind].map(([name]) => value(item, name)), ...mode(item)].join(':'))).join(',');
+  return items.map((item) => {
+    if (item.kind === 'activation') return item.fn;
+    const values = FIELDS[item.kind].map(([name]) => value(item, name));
+    if (item.kind === 'conv' && (item.groups ?? 1) === 1) values.pop();
+    return [item.kind, ...values, ...mode(item)].join(':');
+  }).join(',');
 }
 
 /** The URL text back as items (undefined when it is not a list of known layers). */
@@ -89,12 +98,18 @@ export function decode(text, activations) {
     if (activations.includes(kind) && !values.length) { items.push({kind: 'activation', fn: kind}); continue; }
     if (!(kind in FIELDS) || kind === 'activation') return undefined;
     const item = {kind, ...NEW[kind]};
-    FIELDS[kind].forEach(([name], i) => {
+    // a conv's groups and padding mode both come after its padding, each only when not the default
+    const fields = kind === 'conv' ? FIELDS.conv.filter(([name]) => name !== 'groups') : FIELDS[kind];
+    fields.forEach(([name], i) => {
       if (values[i] === undefined) return;
       const v = Number(values[i]);
       item[name] = name === 'padding' ? parsePadding(values[i]) : Number.isFinite(v) && values[i] !== '' ? v : values[i];
     });
-    if (kind === 'conv') item.padding_mode = values[FIELDS.conv.length] ?? 'zeros';
+    if (kind === 'conv') {
+      for (const extra of values.slice(fields.length)) {
+        if (extra !== '' && Number.isFinite(Number(extra))) item.groups = Number(extra); else item.padding_mode = extra;
+      }
+    }
     items.push(item);
   }
   return items;

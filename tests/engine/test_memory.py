@@ -17,6 +17,12 @@ from engine.train import evaluate, train
 HEAVY = {"input": [1, 28, 28], "layers": [
     *[{"type": "conv", "filters": 64, "kernel": 3, "padding": 1}] * 4, {"type": "flatten"},
     {"type": "dense", "units": 10}]}
+# Batch norm on maps and on vectors, and a depthwise-separable block (a grouped conv, then a 1x1 conv).
+BATCHNORM = {"input": [1, 28, 28], "layers": [
+    {"type": "conv", "filters": 16, "kernel": 3, "padding": 1}, {"type": "batchnorm2d"}, {"type": "relu"},
+    {"type": "conv", "filters": 16, "kernel": 3, "padding": 1, "groups": 16}, {"type": "conv", "filters": 32, "kernel": 1},
+    {"type": "batchnorm2d"}, {"type": "relu"}, {"type": "maxpool", "size": 2}, {"type": "flatten"},
+    {"type": "dense", "units": 64}, {"type": "batchnorm1d"}, {"type": "relu"}, {"type": "dense", "units": 10}]}
 FACTOR = 1.5  # measured <= estimate <= FACTOR x measured
 
 # The same with reflect padding: padded by np.pad each step, the gradient folded back into a new array
@@ -24,11 +30,11 @@ HEAVY_REFLECT = {**HEAVY, "layers": [{**entry, "padding_mode": "reflect"} if ent
                                      for entry in HEAVY["layers"]]}
 
 CASES = [("tiny", 16), ("tiny", 128), ("lenet5", 16), ("lenet5", 128), ("heavy", 8), ("heavy", 32),
-         ("heavy-reflect", 16)]
+         ("heavy-reflect", 16), ("batchnorm", 16), ("batchnorm", 64)]
 
 
 def _spec(name):
-    return {"heavy": HEAVY, "heavy-reflect": HEAVY_REFLECT}.get(name) or preset(name)
+    return {"heavy": HEAVY, "heavy-reflect": HEAVY_REFLECT, "batchnorm": BATCHNORM}.get(name) or preset(name)
 
 
 @pytest.fixture(scope="module")
