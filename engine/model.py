@@ -150,13 +150,14 @@ class Sequential:
 
     def summary(self) -> list[dict]:
         """Per layer: name, type, output shape, parameter count, and for conv and dense layers the
-        parameters a fully connected layer would need to map the same input to the same output."""
+        parameters a fully connected layer would need to map the same input to the same output
+        (also for a transposed convolution)."""
         rows, shape = [], self.input_shape
         for layer, out in zip(self.layers, self.shapes):
             count = int(sum(p.size for p in layer.params.values()))
             row = {"name": layer.name, "type": layer.type, "input_shape": list(shape), "output_shape": list(out),
                    "params": count}
-            if isinstance(layer, (Conv2D, Dense)):
+            if isinstance(layer, (Conv2D, Dense)) or layer.type == "conv_transpose":
                 row["dense_params"] = int((np.prod(shape) + 1) * np.prod(out))
             rows.append(row)
             shape = out

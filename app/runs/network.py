@@ -22,6 +22,7 @@ from engine.memory import MemoryEstimate, estimate
 from engine.model import DEFAULT_INPUT, Sequential, make_layer
 from engine.presets import PRESETS, preset
 from engine.shapes import pair
+from engine.transposed import ConvTranspose2D
 
 CLASSES = 10                  # MNIST digits: the last layer must give one number per digit
 MAX_LAYERS = 40
@@ -60,6 +61,9 @@ def _weights_needed(layer, shape: tuple) -> int:
         if isinstance(layer, Conv2D) and len(shape) == 3 and isinstance(layer.filters, int):
             kh, kw = pair(layer.kernel, "kernel")
             return layer.filters * (shape[0] * kh * kw + int(layer.bias))
+        if isinstance(layer, ConvTranspose2D) and len(shape) == 3 and isinstance(layer.filters, int):
+            kh, kw = pair(layer.kernel, "kernel")
+            return shape[0] * layer.filters * kh * kw + layer.filters * int(layer.bias)
     except (EngineError, TypeError):
         pass
     return 0
