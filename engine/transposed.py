@@ -106,7 +106,8 @@ def conv_transpose2d_trace(x, kernel, bias=0.0, stride=1, padding=0, output_padd
     ``input`` (the cell's value), ``top``, ``left`` (where its copy's corner lands in the full
     scatter: row·S, col·S), ``cells`` ([filter, row, col] in the full scatter, kernel order f, m, n),
     ``weights``, ``products`` (input · weight), ``inside`` (whether each cell survives the
-    cropping) and ``partial`` ((F, Hf, Wf): the scatter after this step).
+    cropping), ``output_cells`` ([filter, row, col] in the output, or None for a cropped cell) and
+    ``partial`` ((F, Hf, Wf): the scatter after this step).
     """
     x = _check_grid(x, "the input", 3)
     k = _check_grid(kernel, "the kernel", 4)
@@ -129,7 +130,7 @@ def conv_transpose2d_trace(x, kernel, bias=0.0, stride=1, padding=0, output_padd
         for i in range(h):
             for j in range(w):
                 top, left = i * sh, j * sw
-                cells, weights, products, inside = [], [], [], []
+                cells, weights, products, inside, output_cells = [], [], [], [], []
                 for g in range(f):
                     for m in range(kh):
                         for n in range(kw):
@@ -140,10 +141,12 @@ def conv_transpose2d_trace(x, kernel, bias=0.0, stride=1, padding=0, output_padd
                             cells.append([g, r, q])
                             weights.append(weight)
                             products.append(product)
-                            inside.append(ph <= r < ph + oh and pw <= q < pw + ow)
+                            kept = ph <= r < ph + oh and pw <= q < pw + ow
+                            inside.append(kept)
+                            output_cells.append([g, r - ph, q - pw] if kept else None)
                 steps.append({"channel": ch, "row": i, "col": j, "input": float(x[ch, i, j]), "top": top,
                               "left": left, "cells": cells, "weights": weights, "products": products,
-                              "inside": inside, "partial": full.copy()})
+                              "inside": inside, "output_cells": output_cells, "partial": full.copy()})
     out = full[:, ph:ph + oh, pw:pw + ow] + b[:, None, None]
     return out, steps, full
 

@@ -10,11 +10,13 @@
 import {count} from './format.js';
 import {t} from './i18n.js';
 
-export const KINDS = ['conv', 'maxpool', 'avgpool', 'activation', 'dropout', 'flatten', 'dense'];
+export const KINDS = ['conv', 'conv_transpose', 'maxpool', 'avgpool', 'activation', 'dropout', 'flatten', 'dense'];
 
 // kind -> settings in URL order: [name, min, max, step]
 const FIELDS = {
   conv: [['filters', 1, 64, 1], ['kernel', 1, 11, 1], ['stride', 1, 4, 1], ['padding', 0, 5, 1]],
+  conv_transpose: [['filters', 1, 64, 1], ['kernel', 1, 11, 1], ['stride', 1, 4, 1], ['padding', 0, 5, 1],
+                   ['output_padding', 0, 3, 1]],
   maxpool: [['size', 1, 4, 1], ['stride', 1, 4, 1]],
   avgpool: [['size', 1, 4, 1], ['stride', 1, 4, 1]],
   activation: [],
@@ -22,7 +24,8 @@ const FIELDS = {
   flatten: [],
   dense: [['units', 1, 1024, 1]],
 };
-const NEW = {conv: {filters: 4, kernel: 3, stride: 1, padding: 0}, maxpool: {size: 2, stride: 2},
+const NEW = {conv: {filters: 4, kernel: 3, stride: 1, padding: 0},
+             conv_transpose: {filters: 4, kernel: 3, stride: 2, padding: 0, output_padding: 0}, maxpool: {size: 2, stride: 2},
              avgpool: {size: 2, stride: 2}, activation: {fn: 'relu'}, dropout: {p: 0.5}, flatten: {},
              dense: {units: 10}};
 
@@ -234,7 +237,8 @@ export class NetworkBuilder {
         info.textContent = '';
       } else {
         let text = t('train.layer.shape', {shape: row.output_shape.join('×'), params: number(row.params)});
-        if (row.dense_params !== null && row.dense_params !== undefined && row.type === 'conv') {
+        if (row.dense_params !== null && row.dense_params !== undefined
+            && (row.type === 'conv' || row.type === 'conv_transpose')) {
           text += ` · ${t('train.layer.dense', {dense: number(row.dense_params), ratio: number(row.dense_ratio)})}`;
         }
         info.textContent = text;
