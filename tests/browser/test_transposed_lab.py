@@ -25,7 +25,7 @@ def test_a_figure_steps_with_the_servers_numbers(page, live_server, console_erro
     assert answer["output_shape"] == [5, 5] and answer["scatter_shape"] == [1, 7, 7]
 
     open_lab(page, f"{live_server}/transposed?preset=fig4_6&lang=en")
-    expect(page.locator(".topnav a[aria-current=page]")).to_have_text("Transposed convolution")
+    expect(page.locator(".topnav a[aria-current=page]")).to_have_text("Transposed conv lab")
     counter = page.locator(".player-counter")
     expect(counter).to_have_text("Step 1 of 9")
     assert grid_values(page, "#output-grid") == answer["output"]
