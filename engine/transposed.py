@@ -121,8 +121,7 @@ def conv_transpose2d_trace(x, kernel, bias=0.0, stride=1, padding=0, output_padd
     if b.shape != (f,):
         raise EngineError("bias_mismatch", f"there are {f} filter(s) but {b.shape[0]} bias value(s)",
                           filters=f, biases=int(b.shape[0]))
-    (sh, sw), (ph, pw) = pair(stride, "stride"), pair(padding, "padding")
-    (oph, opw), (dh, dw) = pair(output_padding, "output_padding"), pair(dilation, "dilation")
+    (sh, sw), (ph, pw), (dh, dw) = pair(stride, "stride"), pair(padding, "padding"), pair(dilation, "dilation")
     oh, ow = output_shape(h, w, kh, kw, stride, padding, output_padding, dilation)
     full = np.zeros((f, _full(h, kh, sh, ph, oh, dh), _full(w, kw, sw, pw, ow, dw)))
     steps = []
@@ -158,10 +157,11 @@ def conv_transpose2d_reference(x, kernel, bias=0.0, stride=1, padding=0, output_
 
 
 def _scatter(x: np.ndarray, w: np.ndarray, kh: int, kw: int, s, d, buffer_shape: tuple):
-    """The fast scatter in the engine's layout: x (C, H, W, N), w (C, F, kh, kw) ->
-    (cols (F*kh*kw, H*W*N), full (F, Hf, Wf, N)): ``cols = W^T @ x``, then col2im adds each column
-    (one input cell's kernel-weighted copy) into place, exactly the adjoint of a convolution's im2col."""
-    c, h, wd, n = x.shape
+    """The fast scatter in the engine's layout: x (C, H, W, N), w (C, F, kh, kw) -> the full scatter
+    ``buffer_shape`` (F, Hf, Wf, N): ``cols = W^T @ x`` (F*kh*kw, H*W*N), one column per input cell
+    holding its kernel-weighted copy, then col2im adds each copy into place (col2im is the adjoint
+    of a convolution's im2col)."""
+    c, h, wd = x.shape[:3]
     cols = w.reshape(c, -1).T @ x.reshape(c, -1)
     return fast.col2im(cols, buffer_shape, kh, kw, h, wd, s, d)
 

@@ -66,11 +66,11 @@ def test_the_page_and_the_links(client):
 
 @pytest.mark.parametrize("body,code,en,zh", [
     (dict(stride=2, output_padding=2), "bad_output_padding",
-     "output_padding must be smaller than the stride or the dilation (PyTorch's rule), got output_padding 2 with "
-     "stride 2 and dilation 1.", "output_padding 必须小于步幅或扩张率"),
+     ("output_padding must be smaller than the stride or the dilation (PyTorch's rule), got output_padding 2 with "
+      "stride 2 and dilation 1."), "output_padding 必须小于步幅或扩张率"),
     (dict(padding=3), "transposed_output_too_small",
-     "The padding crops away the whole output of a transposed convolution of a 2×2 input with a 2×2 kernel: "
-     "OH = (2 \u2212 1)\u00b71 \u2212 2\u00b73 + 1\u00b7(2 \u2212 1) + 0 + 1 = \u22123. Use less padding.", "请减小填充"),
+     ("The padding crops away the whole output of a transposed convolution of a 2×2 input with a 2×2 kernel: "
+      "OH = (2 \u2212 1)\u00b71 \u2212 2\u00b73 + 1\u00b7(2 \u2212 1) + 0 + 1 = \u22123. Use less padding."), "请减小填充"),
     (dict(input=[[1] * 16] * 16, kernel=[[1] * 8] * 8, stride=8), "transposed_trace_too_long",
      "This trace would send 4,194,304 numbers", "最多只能显示 100,000 个"),
     (dict(stride=0), "bad_stride", "The stride must be at least 1, got 0.", "步幅"),
