@@ -1,5 +1,5 @@
-"""Transposed convolution (PyTorch's ``ConvTranspose2d``): each input cell scatters a kernel-weighted
-copy of the kernel into the output, and where copies overlap they add up.
+"""Transposed convolution (PyTorch's ``ConvTranspose2d``): each input cell scatters a copy of the
+kernel, weighted by the cell's value, into the output, and where copies overlap they add up.
 
 Weights are ``(C_in, F, kh, kw)``, as PyTorch stores them (input channels first). Per axis:
 
@@ -7,10 +7,10 @@ Weights are ``(C_in, F, kh, kw)``, as PyTorch stores them (input channels first)
     OH   = (H - 1)·S − 2P + D·(K − 1) + OP + 1              (PyTorch's output size)
 
 ``P`` (padding) crops ``P`` rows from the top and bottom of the full scatter (it undoes the padding
-of the convolution whose gradient this is); ``OP`` (``output_padding``) adds ``OP`` rows at the
-bottom (and columns at the right) that no copy reaches past the full scatter, so a stride-S
-convolution that rounded its output size down can be undone to the exact input size. PyTorch
-requires ``OP < S`` or ``OP < D`` on each axis.
+of the convolution whose gradient this is); ``OP`` (``output_padding``) keeps ``OP`` more rows at
+the bottom (and columns at the right): rows the padding would have cropped, or zeros past the end
+of the scatter. It gives back the rows a stride-S convolution's floor dropped, so that the output
+has exactly that convolution's input size. PyTorch requires ``OP < S`` or ``OP < D`` on each axis.
 
 Why "transposed": written as a matrix acting on the flattened input, a convolution is ``y = C x``;
 this layer computes ``C^T y`` with the same kernel. It is the gradient of a convolution with
@@ -18,8 +18,9 @@ respect to its input (what :meth:`engine.layers.Conv2D.backward` computes for ``
 gradient with respect to its input is a convolution. It does not invert a convolution, which is why
 "deconvolution" is a misnomer.
 
-Sources: PyTorch ``torch.nn.ConvTranspose2d`` documentation (shape formula, weight layout,
-``output_padding`` rule in ``aten/src/ATen/native/ConvUtils.h``); V. Dumoulin and F. Visin,
+Sources: PyTorch ``torch.nn.ConvTranspose2d`` documentation (shape formula, weight layout) and
+``slow_conv_transpose2d_shape_check`` in ``aten/src/ATen/native/NaiveConvolutionTranspose2d.cpp``
+(the ``output_padding`` rule, "Output size is too small"); V. Dumoulin and F. Visin,
 "A guide to convolution arithmetic for deep learning", 2016, arXiv:1603.07285, section 4.
 """
 import numpy as np

@@ -60,6 +60,7 @@ def test_the_page_and_the_links(client):
     assert "Dumoulin" in page.text and "ConvTranspose2d" in page.text and "/static/js/transposed_lab.js" in page.text
     assert 'href="/transposed?lang=en"' in client.get("/conv?lang=en").text  # the nav and the conv lab's link
     assert client.get("/conv?lang=en").text.count('href="/transposed?lang=en"') == 2
+    assert '<option value="conv_transpose">transposed convolution</option>' in client.get("/learn?lang=en").text
     zh = client.get("/transposed?lang=zh").text
     assert "转置卷积实验室" in zh and "反卷积" in zh
 
