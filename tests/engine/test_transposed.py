@@ -177,6 +177,21 @@ def test_its_input_gradient_is_a_convolution():
     np.testing.assert_allclose(dx, expected, rtol=1e-12, atol=1e-12)
 
 
+def test_a_convolutions_input_gradient_is_the_transposed_convolution():
+    """Conv2D.backward's dx (im2col's adjoint, col2im) equals conv_transpose2d of the output gradient with
+    the same weights, output_padding giving back the row the stride's floor dropped (6 -> 3 -> 6)."""
+    rng = np.random.default_rng(4)
+    from engine.layers import Conv2D
+
+    conv = Conv2D(3, 3, stride=2, padding=1, name="conv1")
+    conv.build((2, 6, 6), rng, np.float64)
+    x = rng.standard_normal((2, 6, 6, 2))
+    g = rng.standard_normal(conv.forward(x).shape)  # (3, 3, 3, 2)
+    dx = conv.backward(g).transpose(3, 0, 1, 2)
+    expected = conv_transpose2d(g.transpose(3, 0, 1, 2), conv.params["W"], None, stride=2, padding=1, output_padding=1)
+    np.testing.assert_allclose(dx, expected, rtol=1e-12, atol=1e-12)
+
+
 # -- gradients -----------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("kwargs,hw", [
