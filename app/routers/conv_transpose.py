@@ -5,8 +5,8 @@ from fastapi.responses import HTMLResponse
 
 from engine.errors import EngineError
 from engine.shapes import formula as conv_formula
-from engine.shapes import length, pair
-from engine.transposed import conv_transpose2d_trace, formula, output_shape
+from engine.shapes import length, pair, transposed_formula, transposed_output_shape
+from engine.transposed import conv_transpose2d_trace
 
 from .. import arrays, compute
 from ..limits import MAX_CHANNELS, MAX_DILATION, MAX_FILTERS, MAX_KERNEL_SIDE, MAX_PADDING, MAX_STRIDE
@@ -94,7 +94,7 @@ def trace_json(body: ConvTransposeTraceRequest) -> bytes:
     (sh, sw), (ph, pw) = pair(body.stride, "stride"), pair(body.padding, "padding")
     (oph, opw), (dh, dw) = pair(body.output_padding, "output_padding"), pair(body.dilation, "dilation")
     h, w = x.shape[1:]
-    oh, ow = output_shape(h, w, kh, kw, (sh, sw), (ph, pw), (oph, opw), (dh, dw))
+    oh, ow = transposed_output_shape(h, w, kh, kw, (sh, sw), (ph, pw), (oph, opw), (dh, dw))
     scatter_cells = filters * max((h - 1) * sh + dh * (kh - 1) + 1, ph + oh) * max((w - 1) * sw + dw * (kw - 1) + 1,
                                                                                    pw + ow)
     cells = channels * h * w * scatter_cells
@@ -115,6 +115,6 @@ def trace_json(body: ConvTransposeTraceRequest) -> bytes:
         "scatter": arrays.to_json(unflat(full), "scatter"), "scatter_shape": list(full.shape),
         "crop": [ph, pw, oh, ow], "bias": bias.tolist(),
         "stride": [sh, sw], "padding": [ph, pw], "output_padding": [oph, opw], "dilation": [dh, dw],
-        "formula": [formula(h, kh, sh, ph, oph, dh, "H"), formula(w, kw, sw, pw, opw, dw, "W")],
+        "formula": [transposed_formula(h, kh, sh, ph, oph, dh, "H"), transposed_formula(w, kw, sw, pw, opw, dw, "W")],
         "conv_formula": back, "steps": steps,
     })
