@@ -53,7 +53,8 @@ def conv_transpose2d_trace(x, kernel, bias=0.0, stride=1, padding=0, output_padd
     ``input`` (the cell's value), ``top``, ``left`` (where its copy's corner lands in the full
     scatter: row·S, col·S), ``cells`` ([filter, row, col] in the full scatter, kernel order f, m, n),
     ``weights``, ``products`` (input · weight), ``inside`` (whether each cell survives the
-    cropping), ``output_cells`` ([filter, row, col] in the output, or None for a cropped cell) and
+    cropping), ``output_cells`` ([filter, row, col] in the output, or None for a cropped cell),
+    ``overlaps`` (whether an earlier copy already added into each cell: the copies overlap there) and
     ``partial`` ((F, Hf, Wf): the scatter after this step).
     """
     x = _check_grid(x, "the input", 3)
@@ -71,12 +72,13 @@ def conv_transpose2d_trace(x, kernel, bias=0.0, stride=1, padding=0, output_padd
     (sh, sw), (ph, pw), (dh, dw) = pair(stride, "stride"), pair(padding, "padding"), pair(dilation, "dilation")
     oh, ow = output_shape(h, w, kh, kw, stride, padding, output_padding, dilation)
     full = np.zeros((f, _full(h, kh, sh, ph, oh, dh), _full(w, kw, sw, pw, ow, dw)))
+    touched = np.zeros(full.shape, bool)
     steps = []
     for ch in range(c):
         for i in range(h):
             for j in range(w):
                 top, left = i * sh, j * sw
-                cells, weights, products, inside, output_cells = [], [], [], [], []
+                cells, weights, products, inside, output_cells, overlaps = [], [], [], [], [], []
                 for g in range(f):
                     for m in range(kh):
                         for n in range(kw):
@@ -84,6 +86,8 @@ def conv_transpose2d_trace(x, kernel, bias=0.0, stride=1, padding=0, output_padd
                             weight = float(k[ch, g, m, n])
                             product = float(x[ch, i, j]) * weight
                             full[g, r, q] += product
+                            overlaps.append(bool(touched[g, r, q]))
+                            touched[g, r, q] = True
                             cells.append([g, r, q])
                             weights.append(weight)
                             products.append(product)
@@ -92,7 +96,8 @@ def conv_transpose2d_trace(x, kernel, bias=0.0, stride=1, padding=0, output_padd
                             output_cells.append([g, r - ph, q - pw] if kept else None)
                 steps.append({"channel": ch, "row": i, "col": j, "input": float(x[ch, i, j]), "top": top,
                               "left": left, "cells": cells, "weights": weights, "products": products,
-                              "inside": inside, "output_cells": output_cells, "partial": full.copy()})
+                              "inside": inside, "output_cells": output_cells, "overlaps": overlaps,
+                              "partial": full.copy()})
     out = full[:, ph:ph + oh, pw:pw + ow] + b[:, None, None]
     return out, steps, full
 

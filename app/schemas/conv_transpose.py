@@ -36,6 +36,7 @@ class ConvTransposeStep(BaseModel):
     inside: list[bool] = Field(description="whether each copied cell survives the crop (padding)")
     output_cells: list[list[int] | None] = Field(description="[filter, row, col] in the output of each copied "
                                                   "cell, null where the crop drops it")
+    overlaps: list[bool] = Field(description="whether an earlier copy already added into each cell")
     partial: list[Any] = Field(description="the scatter after this step (Hf x Wf, or F x Hf x Wf)")
 
 

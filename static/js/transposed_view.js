@@ -86,6 +86,7 @@ export class TransposedView {
     this.copyGrid.setValues(copy);
     this.scatterGrid.setValues(step.partial);
     this.scatterGrid.highlight(step.cells.map(([, r, c]) => [r, c]), 'window');
+    this.scatterGrid.highlight(step.cells.filter((_, n) => step.overlaps[n]).map(([, r, c]) => [r, c]), 'overlap');
     this.outputGrid.highlight(step.output_cells.filter((cell) => cell !== null).map(([, r, c]) => [r, c]), 'window');
     this.showMath(step);
   }
@@ -101,9 +102,11 @@ export class TransposedView {
     result.className = 'result';
     result.textContent = `[${step.products.map(fmt).join(', ')}]`;
     const dropped = step.inside.filter((inside) => !inside).length;
+    const overlapping = step.overlaps.filter(Boolean).length;
     const note = document.createElement('span');
     note.className = 'cropped-note';
-    note.textContent = dropped ? ` ${t('transposed.cropped', {n: dropped})}` : '';
+    note.textContent = [overlapping ? t('transposed.overlaps', {n: overlapping}) : '',
+                        dropped ? t('transposed.cropped', {n: dropped}) : ''].filter(Boolean).join(' ');
     this.el.math.replaceChildren(where, product, result, note);
   }
 }

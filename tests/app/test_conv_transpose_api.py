@@ -33,6 +33,7 @@ def test_a_hand_computed_trace(client):
     assert step["products"] == [2, 4, 6, 8]
     assert step["inside"] == [False, False, True, False]
     assert step["output_cells"] == [None, None, [0, 0, 1], None]
+    assert not any(any(s["overlaps"]) for s in a["steps"])  # stride 2 with a 2x2 kernel: the copies tile
     assert step["partial"] == [[1, 2, 2, 4], [3, 4, 6, 8], [0, 0, 0, 0], [0, 0, 0, 0]]
     assert a["steps"][-1]["partial"] == a["scatter"]
 

@@ -41,6 +41,9 @@ def test_a_figure_steps_with_the_servers_numbers(page, live_server, console_erro
     expect(page.locator("#scatter-grid .cell.cropped")).to_have_count(24)
     expect(page.locator("#math")).to_contain_text("Input row 1, column 2: 2 × kernel")
     expect(page.locator("#math")).to_contain_text("3 of its cells land in the cropped border")
+    # stride 2 with a 3x3 kernel: this copy shares its first column with the first copy's last
+    expect(page.locator("#scatter-grid .cell.overlap")).to_have_count(3)
+    expect(page.locator("#math")).to_contain_text("3 of its cells add to what earlier copies put there")
     expect(page.locator("#formula-text")).to_have_text(
         "OH = (3 − 1)·2 − 2·1 + 1·(3 − 1) + 0 + 1 = 5OW = (3 − 1)·2 − 2·1 + 1·(3 − 1) + 0 + 1 = 5")
     expect(page.locator("#back-text")).to_contain_text("= 3")
@@ -74,6 +77,9 @@ def test_phone_in_chinese(page, live_server, console_errors):
     expect(page.locator("h1")).to_have_text("转置卷积实验室")
     expect(page.locator(".player-counter")).to_contain_text("4")
     assert grid_values(page, "#scatter-grid") == [[1, 3, 3, 2], [4, 10, 10, 6], [4, 10, 10, 6], [3, 7, 7, 4]]
+    # the last copy (input row 2, column 2) lands on 8 cells that earlier copies reached (all but the corner)
+    expect(page.locator("#scatter-grid .cell.overlap")).to_have_count(8)
+    expect(page.locator("#math")).to_contain_text("其中 8 个单元与之前的副本重叠")
     # nothing wider than the screen
     assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
     shoot(page, "transposed-phone-zh.png", full_page=True)

@@ -36,6 +36,16 @@ def test_stride_1_overlapping_copies_add_up():
     assert _one(A, [[1, 1], [1, 1]]).tolist() == [[1, 3, 2], [4, 10, 6], [3, 7, 4]]
 
 
+def test_the_trace_says_where_copies_overlap():
+    _, steps, _ = conv_transpose2d_trace(np.array([A]), np.ones((1, 1, 2, 2)))
+    # copies at (0,0), (0,1), (1,0), (1,1): each later one lands partly on the earlier ones
+    assert [sum(s["overlaps"]) for s in steps] == [0, 2, 2, 3]
+    assert steps[1]["cells"] == [[0, 0, 1], [0, 0, 2], [0, 1, 1], [0, 1, 2]]
+    assert steps[1]["overlaps"] == [True, False, True, False]
+    _, steps, _ = conv_transpose2d_trace(np.array([A]), np.ones((1, 1, 2, 2)), stride=2)
+    assert not any(any(s["overlaps"]) for s in steps)
+
+
 def test_stride_2_copies_tile_without_overlap():
     # each cell's copy is value * K, placed at (2i, 2j)
     assert _one(A, K, stride=2).tolist() == [[1, 2, 2, 4], [3, 4, 6, 8], [3, 6, 4, 8], [9, 12, 12, 16]]
