@@ -35,7 +35,7 @@ const view = new TransposedView(
    onKernel: (values) => { state.kernel = values; edited(); server.refresh(); }});
 const save = () => url.write(state);
 const player = statePlayer($('player'), state, save, (i) => view.showStep(i));
-const fit = keepFitted($('result-grids'), $('math'));
+const fit = keepFitted($('transposed-grids'), $('math'));
 
 function edited() {
   state.preset = '';
