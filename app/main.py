@@ -9,7 +9,8 @@ from .hosts import allowed_hosts
 from .limits import BodySizeLimit
 from .paths import STATIC_DIR
 from .responses import JSONResponse
-from .routers import activations, backprop, classes, conv, docs, draw, export, filters, health, learn, pages, pool, runs
+from .routers import (activations, backprop, classes, conv, conv_transpose, docs, draw, export, filters, health, learn,
+                      pages, pool, runs)
 from .schemas.common import ErrorResponse
 from .security import HostCheck, SameOriginCheck, SecurityHeaders
 from .settings import Settings, get_settings
@@ -48,7 +49,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.listen_host = settings.listen_host  # (the classes' join URLs: app/routers/classes.py)
     app.state.classes = ClassRegistry(settings.max_classes, settings.max_classes_per_client,
                                       settings.max_followers_per_class, settings.class_idle_seconds)
-    for module in (health, pages, conv, pool, activations, filters, draw, backprop, learn, runs, classes, export, docs):
+    for module in (health, pages, conv, conv_transpose, pool, activations, filters, draw, backprop, learn, runs, classes,
+                   export, docs):
         pages.answer_head(module.router)
         app.include_router(module.router)
     return app

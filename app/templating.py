@@ -17,7 +17,7 @@ templates.env.filters["count"] = lambda n: f"{int(n):,}"
 
 # (catalogue key under "home.", path): the labs in the order the home page shows them.
 LABS = (("conv", "/conv"), ("filters", "/filters"), ("pool", "/pool"), ("act", "/activations"), ("learn", "/learn"),
-        ("draw", "/draw"))
+        ("draw", "/draw"), ("transposed", "/transposed"))
 
 
 def _serves(request: Request, path: str) -> bool:

@@ -25,8 +25,8 @@ The evaluation figure is for a model with no training state (``evaluate`` over `
 test images in batches of ``eval_batch_size``), including the ``(samples, classes)`` probabilities
 it returns. The dataset itself is not counted; a fixed :data:`ALLOWANCE` covers the interpreter's
 own objects and the small arrays of a step.
-Convolution (grouped too: the same columns, a smaller weight), pooling, dense, flatten, dropout,
-batch norm and ReLU are counted array by array (a test holds the
+Convolution (grouped too: the same columns, a smaller weight), transposed convolution, pooling, dense,
+flatten, dropout, batch norm and ReLU are counted array by array (a test holds the
 estimate to within 1.5x of tracemalloc's measured peak); the other activations' temporaries are
 counted from their code and may be a little high.
 """
@@ -125,6 +125,18 @@ def _cost(layer, in_shape: tuple, out_shape: tuple, n: int, item: int, train: bo
         back = weight + ((cols + padded + (a if folds else 0)) if input_grad else 0)
         return _Cost(cache=cols + (padded if pads else 0), forward=max(cols, b), backward=back,
                      dx=(a if folds else padded) if input_grad else 0, cropped_dx=pads and not folds, reshapes_dout=b)
+    if layer.type == "conv_transpose":
+        c, h, w = in_shape
+        f = out_shape[0]
+        cols = f * layer.kh * layer.kw * h * w * n * item  # W^T @ x, one column per input cell
+        full = f * layer.hf * layer.wf * n * item           # the scatter before the crop (col2im)
+        crops = (layer.hf, layer.wf) != (layer.oh, layer.ow)
+        weight = layer.params["W"].nbytes
+        # forward keeps its input (for dW); backward pads the gradient back to the scatter (when it
+        # crops), makes the column gradient (im2col), the weight gradient and dx.
+        return _Cost(keeps_input=True, forward=cols + full + (b if crops else 0),
+                     backward=(full if crops else 0) + cols + weight + (a if input_grad else 0),
+                     dx=a if input_grad else 0)
     if isinstance(layer, (MaxPool2D, AvgPool2D)):
         c, h, w = in_shape
         (ph, pw), (eh, ew) = layer.p, layer.extra  # (extra: a ceil_mode window past the padding)

@@ -30,8 +30,9 @@ _LAYER_NAME = re.compile(r"[^\W\d][\w-]{0,31}")  # no '.': it separates a layer 
 def layer_types() -> dict[str, type]:
     """Every layer type a spec may name: the structural layers and every activation."""
     from .activations import LAYER_TYPES as activation_types
+    from .transposed import ConvTranspose2D
 
-    return {**_BASE_TYPES, **activation_types}
+    return {**_BASE_TYPES, ConvTranspose2D.type: ConvTranspose2D, **activation_types}
 
 
 def make_layer(entry: dict, position: int) -> Layer:
@@ -67,7 +68,7 @@ def make_layer(entry: dict, position: int) -> Layer:
 
 
 def _minimal_args(kind: str) -> dict:
-    return {"conv": {"filters": 1}, "dense": {"units": 1}}.get(kind, {})
+    return {"conv": {"filters": 1}, "conv_transpose": {"filters": 1}, "dense": {"units": 1}}.get(kind, {})
 
 
 class Sequential:
@@ -149,13 +150,14 @@ class Sequential:
 
     def summary(self) -> list[dict]:
         """Per layer: name, type, output shape, parameter count, and for conv and dense layers the
-        parameters a fully connected layer would need to map the same input to the same output."""
+        parameters a fully connected layer would need to map the same input to the same output
+        (also for a transposed convolution)."""
         rows, shape = [], self.input_shape
         for layer, out in zip(self.layers, self.shapes):
             count = int(sum(p.size for p in layer.params.values()))
             row = {"name": layer.name, "type": layer.type, "input_shape": list(shape), "output_shape": list(out),
                    "params": count}
-            if isinstance(layer, (Conv2D, Dense)):
+            if isinstance(layer, (Conv2D, Dense)) or layer.type == "conv_transpose":
                 row["dense_params"] = int((np.prod(shape) + 1) * np.prod(out))
             rows.append(row)
             shape = out

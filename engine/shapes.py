@@ -352,3 +352,66 @@ def check_groups(layer_name: str | None, groups, in_channels: int, filters: int)
                           "divides both (1 always does)", layer=layer_name or "", groups=groups,
                           in_channels=in_channels, filters=filters)
     return groups
+
+
+# -- transposed convolution (PyTorch's ConvTranspose2d; the layer is engine.transposed) -----------------
+# OH = (H - 1)·S - 2P + D(K - 1) + OP + 1, output_padding OP smaller than the stride S or the dilation D.
+
+def transposed_length(size: int, kernel: int, stride: int = 1, padding: int = 0, output_padding: int = 0,
+                      dilation: int = 1) -> int:
+    """``(size - 1)·S − 2P + D·(K − 1) + OP + 1`` with no checks (below 1: nothing is left)."""
+    return (size - 1) * stride - 2 * padding + dilation * (kernel - 1) + output_padding + 1
+
+
+def transposed_formula(size: int, kernel: int, stride: int, padding: int, output_padding: int, dilation: int,
+                       axis: str = "H") -> str:
+    """The output-size arithmetic with the numbers in, e.g.
+    ``OH = (3 − 1)·2 − 2·0 + 1·(3 − 1) + 0 + 1 = 7``."""
+    out = "OH" if axis == "H" else "OW"
+    value = transposed_length(size, kernel, stride, padding, output_padding, dilation)
+    shown = str(value).replace("-", "\u2212")
+    return (f"{out} = ({size} \u2212 1)\u00b7{stride} \u2212 2\u00b7{padding} + {dilation}\u00b7({kernel} \u2212 1)"
+            f" + {output_padding} + 1 = {shown}")
+
+
+def transposed_output_shape(h: int, w: int, kh: int, kw: int, stride=1, padding=0, output_padding=0, dilation=1,
+                            where: str = "") -> tuple[int, int]:
+    """``(OH, OW)`` of a transposed convolution of an ``h x w`` input, or an :class:`EngineError`:
+
+    - ``bad_kernel`` / ``bad_stride`` / ``bad_padding`` / ``bad_dilation``: a setting out of range;
+    - ``bad_output_padding``: ``output_padding`` negative, or not smaller than the stride or the
+      dilation on some axis (PyTorch's rule: a larger one would add rows no copy can reach);
+    - ``transposed_output_too_small``: the padding crops away everything (``OH < 1``), with the arithmetic.
+    """
+    (sh, sw), (ph, pw) = pair(stride, "stride"), pair(padding, "padding")
+    (oph, opw), (dh, dw) = pair(output_padding, "output_padding"), pair(dilation, "dilation")
+    for k in (kh, kw):
+        if k < 1:
+            raise EngineError("bad_kernel", f"{where}the kernel size must be at least 1, got {k}", kernel=k)
+    for s in (sh, sw):
+        if s < 1:
+            raise EngineError("bad_stride", f"{where}the stride must be at least 1, got {s}", stride=s)
+    for p in (ph, pw):
+        if p < 0:
+            raise EngineError("bad_padding", f"{where}the padding cannot be negative, got {p}", padding=p)
+    for d in (dh, dw):
+        if d < 1:
+            raise EngineError("bad_dilation", f"{where}the dilation must be at least 1, got {d}", dilation=d)
+    for op, s, d in ((oph, sh, dh), (opw, sw, dw)):
+        if op < 0 or not (op < s or op < d):
+            raise EngineError(
+                "bad_output_padding",
+                f"{where}output_padding must be smaller than the stride or the dilation (PyTorch's rule), "
+                f"got output_padding {op} with stride {s} and dilation {d}",
+                output_padding=op, stride=s, dilation=d)
+    oh = transposed_length(h, kh, sh, ph, oph, dh)
+    ow = transposed_length(w, kw, sw, pw, opw, dw)
+    if oh < 1 or ow < 1:
+        text = (transposed_formula(h, kh, sh, ph, oph, dh, "H") if oh < 1
+                else transposed_formula(w, kw, sw, pw, opw, dw, "W"))
+        raise EngineError(
+            "transposed_output_too_small",
+            f"{where}the padding crops away the whole output of a transposed convolution of a {h}x{w} input "
+            f"with a {kh}x{kw} kernel: {text}; use less padding", size=[h, w], kernel=[kh, kw],
+            formula=text)
+    return oh, ow

@@ -20,8 +20,8 @@ from ..templating import render
 router = APIRouter(include_in_schema=False)
 
 # Layer kinds the builder adds; "activation" stands for any of ACTIVATIONS.
-BUILDER_KINDS = ("conv", "maxpool", "avgpool", "activation", "dropout", "flatten", "dense", "batchnorm2d",
-                 "batchnorm1d")
+BUILDER_KINDS = ("conv", "conv_transpose", "maxpool", "avgpool", "activation", "dropout", "flatten", "dense",
+                 "batchnorm2d", "batchnorm1d")
 ACTIVATIONS = ("relu", "leaky_relu", "elu", "sigmoid", "tanh", "gelu", "silu", "softplus")
 
 

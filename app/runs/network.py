@@ -23,6 +23,7 @@ from engine.model import DEFAULT_INPUT, Sequential, make_layer
 from engine.presets import PRESETS, preset
 from engine.shapes import pair
 from engine.train import check_train_batches
+from engine.transposed import ConvTranspose2D
 
 CLASSES = 10                  # MNIST digits: the last layer must give one number per digit
 MAX_LAYERS = 40
@@ -62,6 +63,9 @@ def _weights_needed(layer, shape: tuple) -> int:
             kh, kw = pair(layer.kernel, "kernel")
             groups = layer.groups if isinstance(layer.groups, int) and layer.groups > 0 else 1
             return layer.filters * (shape[0] // groups * kh * kw + int(layer.bias))
+        if isinstance(layer, ConvTranspose2D) and len(shape) == 3 and isinstance(layer.filters, int):
+            kh, kw = pair(layer.kernel, "kernel")
+            return shape[0] * layer.filters * kh * kw + layer.filters * int(layer.bias)
     except (EngineError, TypeError):
         pass
     return 0

@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 
 SNAPSHOTS_PER_EPOCH = 10        # the engine takes this many snapshots an epoch ...
 SNAPSHOT_SECONDS = 1.0          # ... of which viewers get at most one a second (and every epoch's last)
-MAP_TYPES = ("conv", "maxpool", "avgpool")  # feature maps sent to viewers (an activation's are its conv's, clipped)
+MAP_TYPES = ("conv", "conv_transpose", "maxpool", "avgpool")  # feature maps sent to viewers (an activation's are its conv's, clipped)
 NICE = 5                        # trainers yield the CPU to the web process (drawing, tracing, watching)
 
 

@@ -13,12 +13,14 @@
 import {count} from './format.js';
 import {t} from './i18n.js';
 
-export const KINDS = ['conv', 'maxpool', 'avgpool', 'activation', 'dropout', 'flatten', 'dense', 'batchnorm2d',
-                      'batchnorm1d'];
+export const KINDS = ['conv', 'conv_transpose', 'maxpool', 'avgpool', 'activation', 'dropout', 'flatten', 'dense',
+                      'batchnorm2d', 'batchnorm1d'];
 
 // kind -> settings in URL order: [name, min, max, step]
 const FIELDS = {
   conv: [['filters', 1, 64, 1], ['kernel', 1, 11, 1], ['stride', 1, 4, 1], ['padding', 0, 5, 1], ['groups', 1, 64, 1]],
+  conv_transpose: [['filters', 1, 64, 1], ['kernel', 1, 11, 1], ['stride', 1, 4, 1], ['padding', 0, 5, 1],
+                   ['output_padding', 0, 3, 1]],
   maxpool: [['size', 1, 4, 1], ['stride', 1, 4, 1]],
   avgpool: [['size', 1, 4, 1], ['stride', 1, 4, 1]],
   activation: [],
@@ -29,6 +31,7 @@ const FIELDS = {
   batchnorm1d: [['momentum', 0, 1, 0.01]],
 };
 const NEW = {conv: {filters: 4, kernel: 3, stride: 1, padding: 0, groups: 1, padding_mode: 'zeros'},
+             conv_transpose: {filters: 4, kernel: 3, stride: 2, padding: 0, output_padding: 0},
              maxpool: {size: 2, stride: 2},
              avgpool: {size: 2, stride: 2}, activation: {fn: 'relu'}, dropout: {p: 0.5}, flatten: {},
              dense: {units: 10}, batchnorm2d: {momentum: 0.1}, batchnorm1d: {momentum: 0.1}};
@@ -193,7 +196,7 @@ export class NetworkBuilder {
     fields.className = 'layer-fields';
     if (item.kind === 'activation') fields.append(this.activationField(item, i));
     for (const [field, min, max, step] of FIELDS[item.kind]) {
-      fields.append(field === 'padding' ? this.paddingField(item, i) : this.numberField(item, i, field, min, max, step));
+      fields.append(field === 'padding' && item.kind === 'conv' ? this.paddingField(item, i) : this.numberField(item, i, field, min, max, step));
     }
     if (item.kind === 'conv') fields.append(this.paddingModeField(item, i));
     const info = document.createElement('div');
@@ -334,7 +337,8 @@ export class NetworkBuilder {
         info.textContent = '';
       } else {
         let text = t('train.layer.shape', {shape: row.output_shape.join('×'), params: number(row.params)});
-        if (row.dense_params !== null && row.dense_params !== undefined && row.type === 'conv') {
+        if (row.dense_params !== null && row.dense_params !== undefined
+            && (row.type === 'conv' || row.type === 'conv_transpose')) {
           text += ` · ${t('train.layer.dense', {dense: number(row.dense_params), ratio: number(row.dense_ratio)})}`;
         }
         info.textContent = text;
