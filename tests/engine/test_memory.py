@@ -19,10 +19,18 @@ HEAVY = {"input": [1, 28, 28], "layers": [
     {"type": "dense", "units": 10}]}
 FACTOR = 1.5  # measured <= estimate <= FACTOR x measured
 
-CASES = [("tiny", 16), ("tiny", 128), ("lenet5", 16), ("lenet5", 128), ("heavy", 8), ("heavy", 32)]
+# GELU, exact (erf in float64, Phi cached) and tanh: their temporaries differ by a factor of two.
+GELU = {approximate: {"input": [1, 28, 28], "layers": [
+    {"type": "conv", "filters": 8, "kernel": 3}, {"type": "gelu", "approximate": approximate},
+    {"type": "maxpool", "size": 2}, {"type": "flatten"}, {"type": "dense", "units": 10}]} for approximate in ("none", "tanh")}
+
+CASES = [("tiny", 16), ("tiny", 128), ("lenet5", 16), ("lenet5", 128), ("heavy", 8), ("heavy", 32),
+         ("gelu_none", 64), ("gelu_tanh", 64)]
 
 
 def _spec(name):
+    if name.startswith("gelu_"):
+        return GELU[name.removeprefix("gelu_")]
     return HEAVY if name == "heavy" else preset(name)
 
 
