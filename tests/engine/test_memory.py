@@ -115,11 +115,18 @@ def test_unknown_optimizer_is_explained():
     assert info.value.code == "unknown_optimizer"
 
 
-@pytest.mark.parametrize("batch", [1, 7, 64, 1000])
-def test_batched_evaluation_equals_one_pass(sample, batch):
+@pytest.fixture(scope="module")
+def one_pass(sample):
+    """LeNet-5 (seed 3) and its evaluation of the sample's test set in one batch, computed once for
+    the batch sizes compared with it."""
     model = Sequential.from_spec(preset("lenet5"), seed=3)
+    return model, evaluate(model, sample.test_images, sample.test_labels, batch_size=len(sample.test_images))
+
+
+@pytest.mark.parametrize("batch", [1, 7, 64, 1000])
+def test_batched_evaluation_equals_one_pass(sample, one_pass, batch):
+    model, (loss, accuracy, predictions, probs) = one_pass
     images, labels = sample.test_images, sample.test_labels
-    loss, accuracy, predictions, probs = evaluate(model, images, labels, batch_size=len(images))
     b_loss, b_accuracy, b_predictions, b_probs = evaluate(model, images, labels, batch_size=batch)
     assert np.array_equal(b_predictions, predictions) and b_accuracy == accuracy
     # float32 products may round in the last place differently for another matrix size
