@@ -50,6 +50,8 @@ def _choice(name, default, choices) -> dict:
 
 #: name -> {"formula": ..., "params": [{name, default, min, max, step, integer}, ...]}, in the
 #: order the lab lists them. Maxout also takes optional ``weights`` and ``biases`` lists (see :func:`get`).
+#: A parameter that is a name has ``choices`` instead of a range (GELU's ``approximate``), and
+#: ``formulas`` gives the formula for a choice other than the default (see :func:`formula`).
 ACTIVATIONS: "OrderedDict[str, dict]" = OrderedDict([
     ("sigmoid", {"formula": "1 / (1 + e^-z)", "params": []}),
     ("tanh", {"formula": "(e^z - e^-z) / (e^z + e^-z)", "params": []}),
