@@ -14,10 +14,19 @@ Two views of the same mathematics:
 Conventions at kinks: the derivative at z = 0 is taken from the left-hand piece (ReLU'(0) = 0, as in
 the notes; leaky ReLU'(0) = a; ELU'(0) = alpha), matching the layers' backward.
 
-GELU is the **tanh approximation** (Hendrycks and Gimpel; PyTorch's ``approximate="tanh"``):
-``0.5 z (1 + tanh(sqrt(2/pi) (z + 0.044715 z^3)))``. NumPy has no erf; the approximation differs
-from the exact ``z * Phi(z)`` by less than 0.001 everywhere, and its derivative below is exact for
-the approximation, so gradient checks hold to machine precision.
+GELU and softplus take PyTorch's parameters, with PyTorch's defaults:
+
+- GELU (Hendrycks and Gimpel) is exact by default, ``approximate="none"``:
+  ``z Phi(z) = 0.5 z (1 + erf(z / sqrt(2)))``, derivative ``Phi(z) + z phi(z)`` with
+  ``phi(z) = e^(-z^2/2) / sqrt(2 pi)`` (erf from :mod:`engine.special`, within 1e-15 of the C
+  library's); ``approximate="tanh"`` is ``0.5 z (1 + tanh(sqrt(2/pi) (z + 0.044715 z^3)))``, within
+  0.0005 of the exact curve, with its own exact derivative. (Before format 2 of a saved model, the
+  engine's only GELU was the tanh form: :meth:`engine.model.Sequential.load` reads a GELU layer of
+  an older file, which names no ``approximate``, as ``"tanh"``.)
+- softplus is ``log(1 + e^(beta z)) / beta``, except where ``beta z > threshold``, where it is ``z``
+  (PyTorch's switch to the identity, which keeps e^(beta z) from overflowing; the two differ there by
+  less than ``e^(-threshold) / beta``); its derivative is ``sigmoid(beta z)``, and 1 past the switch.
+  Defaults ``beta = 1``, ``threshold = 20``.
 """
 import math
 from collections import OrderedDict
@@ -27,14 +36,22 @@ import numpy as np
 from .errors import EngineError
 from .layers import Layer
 from .shapes import shown_int
+from .special import erf
 
 
 def _param(name, default, lo, hi, step, integer=False) -> dict:
     return {"name": name, "default": default, "min": lo, "max": hi, "step": step, "integer": integer}
 
 
+def _choice(name, default, choices) -> dict:
+    """A parameter that is one of a few names (GELU's ``approximate``), not a number."""
+    return {"name": name, "default": default, "choices": list(choices)}
+
+
 #: name -> {"formula": ..., "params": [{name, default, min, max, step, integer}, ...]}, in the
 #: order the lab lists them. Maxout also takes optional ``weights`` and ``biases`` lists (see :func:`get`).
+#: A parameter that is a name has ``choices`` instead of a range (GELU's ``approximate``), and
+#: ``formulas`` gives the formula for a choice other than the default (see :func:`formula`).
 ACTIVATIONS: "OrderedDict[str, dict]" = OrderedDict([
     ("sigmoid", {"formula": "1 / (1 + e^-z)", "params": []}),
     ("tanh", {"formula": "(e^z - e^-z) / (e^z + e^-z)", "params": []}),
@@ -45,13 +62,18 @@ ACTIVATIONS: "OrderedDict[str, dict]" = OrderedDict([
                "params": [_param("lower", 1 / 8, 0.0, 1.0, 0.005), _param("upper", 1 / 3, 0.0, 1.0, 0.005)]}),
     ("elu", {"formula": "z if z > 0, else alpha*(e^z - 1)", "params": [_param("alpha", 1.0, 0.0, 5.0, 0.05)]}),
     ("maxout", {"formula": "max(w1*z + b1, ..., wk*z + bk)", "params": [_param("k", 2, 1, 10, 1, integer=True)]}),
-    ("softplus", {"formula": "log(1 + e^z)", "params": []}),
-    ("gelu", {"formula": "0.5 z (1 + tanh(sqrt(2/pi) (z + 0.044715 z^3)))", "params": []}),
+    ("softplus", {"formula": "log(1 + e^(beta z)) / beta; z where beta z > threshold",
+                  "params": [_param("beta", 1.0, 0.1, 10.0, 0.1), _param("threshold", 20.0, 0.0, 50.0, 0.5)]}),
+    ("gelu", {"formula": "z Phi(z) = 0.5 z (1 + erf(z / sqrt(2)))",
+              "formulas": {"tanh": "0.5 z (1 + tanh(sqrt(2/pi) (z + 0.044715 z^3)))"},
+              "params": [_choice("approximate", "none", ("none", "tanh"))]}),
     ("silu", {"formula": "z * sigmoid(z)", "params": []}),
 ])
 
 _GELU_C = math.sqrt(2.0 / math.pi)
 _GELU_K = 0.044715
+_SQRT_HALF = math.sqrt(0.5)
+_INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
 # Maxout's default pieces: k tangent lines to the parabola z^2/4 at k points evenly spread over
 # [-4, 4], so that more pieces visibly follow the curve (one piece is the flat line 0).
 _MAXOUT_CURVE, _MAXOUT_SPAN = 0.25, 4.0
@@ -94,14 +116,44 @@ def _gelu_parts(x):
     return t, _GELU_C * (1 + 3 * _GELU_K * x ** 2)
 
 
-def _gelu(x):
+def _gelu_tanh(x):
     t, _ = _gelu_parts(x)
     return 0.5 * x * (1 + t)
 
 
-def _gelu_d(x):
+def _gelu_tanh_d(x):
     t, du = _gelu_parts(x)
     return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * du
+
+
+def _normal_cdf(x):
+    """Phi(x) = 0.5 (1 + erf(x / sqrt(2))), in x's dtype (erf itself is computed in float64)."""
+    return (0.5 * (1 + erf(x * _SQRT_HALF))).astype(x.dtype, copy=False)
+
+
+def _normal_pdf(x):
+    """phi(x) = e^(-x^2/2) / sqrt(2 pi); x is clipped at +-40 (phi is 0 there) so x^2 cannot overflow."""
+    x = np.clip(x, -40, 40)
+    return np.exp(-0.5 * x * x) * _INV_SQRT_2PI
+
+
+def _gelu(x, approximate="none"):
+    return _gelu_tanh(x) if approximate == "tanh" else x * _normal_cdf(x)
+
+
+def _gelu_d(x, approximate="none"):
+    return _gelu_tanh_d(x) if approximate == "tanh" else _normal_cdf(x) + x * _normal_pdf(x)
+
+
+def _softplus(x, beta=1.0, threshold=20.0):
+    """log(1 + e^(beta x)) / beta, and x where beta x > threshold (PyTorch's rule)."""
+    bx = beta * x
+    return np.where(bx > threshold, x, np.logaddexp(0, bx) / beta)
+
+
+def _softplus_d(x, beta=1.0, threshold=20.0):
+    bx = beta * x
+    return np.where(bx > threshold, 1, _sigmoid(bx))
 
 
 def _silu_d(x):
@@ -134,7 +186,7 @@ _FUNCTIONS = {
               lambda x, lower, upper: _leaky_d(x, (lower + upper) / 2)),
     "elu": (_elu, _elu_d),
     "maxout": (_maxout, _maxout_d),
-    "softplus": (lambda x: np.logaddexp(0.0, x), _sigmoid),
+    "softplus": (_softplus, _softplus_d),
     "gelu": (_gelu, _gelu_d),
     "silu": (lambda x: x * _sigmoid(x), _silu_d),
 }
@@ -204,6 +256,25 @@ def _number(activation: str, name: str, value, spec: dict | None = None) -> floa
     return value
 
 
+def _choice_of(activation: str, name: str, value, spec: dict) -> str:
+    """One of ``spec["choices"]`` (exactly, as PyTorch spells them), or an EngineError."""
+    if not isinstance(value, str) or value not in spec["choices"]:
+        shown = repr(value)[:40]
+        raise EngineError("activation_param_choice", f"{activation}: {name} must be one of "
+                          f"{', '.join(map(repr, spec['choices']))} (PyTorch's names), got {shown}",
+                          activation=activation, param=name, value=shown, choices=list(spec["choices"]))
+    return value
+
+
+def formula(name: str, params: dict | None = None) -> str:
+    """The formula of activation ``name`` with ``params`` (GELU's depends on ``approximate``)."""
+    entry = ACTIVATIONS[name]
+    for value in (params or {}).values():
+        if isinstance(value, str) and value in entry.get("formulas", {}):
+            return entry["formulas"][value]
+    return entry["formula"]
+
+
 def _number_list(activation: str, name: str, values) -> list[float]:
     if not isinstance(values, (list, tuple, np.ndarray)) or not 1 <= len(values) <= _MAXOUT_MAX_PIECES:
         raise EngineError("bad_activation_param",
@@ -224,8 +295,9 @@ def check_params(name, params: dict) -> dict:
         takes = ", ".join(sorted(allowed)) if allowed else "no parameters"
         raise EngineError("bad_activation_param", f"{name}: unknown parameter(s) {', '.join(unknown)}; it takes {takes}",
                           activation=name, param=unknown[0], allowed=sorted(allowed))
-    out = {key: _number(name, key, params[key], spec) if key in params else spec["default"]
-           for key, spec in specs.items()}
+    out = {key: spec["default"] if key not in params
+           else _choice_of(name, key, params[key], spec) if "choices" in spec
+           else _number(name, key, params[key], spec) for key, spec in specs.items()}
     if name == "rrelu" and out["lower"] > out["upper"]:
         raise EngineError("bad_activation_param",
                           f"rrelu: lower ({out['lower']:g}) must not be larger than upper ({out['upper']:g})",
@@ -507,29 +579,51 @@ class ELU(Layer):
 
 
 class Softplus(Layer):
-    """y = log(1 + e^x); dx = dout * sigmoid(x)."""
+    """y = log(1 + e^(beta x)) / beta, and y = x where beta x > threshold (PyTorch's
+    ``nn.Softplus(beta=1, threshold=20)``); dx = dout * sigmoid(beta x), and dout past the switch."""
 
     type = "softplus"
 
+    def __init__(self, beta: float = 1.0, threshold: float = 20.0, name: str | None = None):
+        super().__init__(name)
+        p = _checked("softplus", beta=beta, threshold=threshold)
+        self.beta, self.threshold = p["beta"], p["threshold"]
+
+    def config(self):
+        return {"beta": self.beta, "threshold": self.threshold}
+
     def forward(self, x, train=False):
         self.x = x
-        return np.logaddexp(0, x)
+        return _softplus(x, self.beta, self.threshold)
 
     def backward(self, dout):
-        return dout * _sigmoid(self.x)
+        return dout * _softplus_d(self.x, self.beta, self.threshold)
 
 
 class GELU(Layer):
-    """GELU, tanh approximation (see the module docstring); any shape."""
+    """GELU as PyTorch's ``nn.GELU(approximate="none")``: y = x Phi(x), dx = dout * (Phi(x) + x phi(x));
+    or with ``approximate="tanh"`` the tanh approximation (see the module docstring). Any shape."""
 
     type = "gelu"
 
+    def __init__(self, approximate: str = "none", name: str | None = None):
+        super().__init__(name)
+        self.approximate = _checked("gelu", approximate=approximate)["approximate"]
+
+    def config(self):
+        return {"approximate": self.approximate}
+
     def forward(self, x, train=False):
         self.x = x
-        return _gelu(x)
+        if self.approximate == "tanh":
+            return _gelu_tanh(x)
+        self.cdf = _normal_cdf(x)  # kept for backward: erf is the costly part
+        return x * self.cdf
 
     def backward(self, dout):
-        return dout * _gelu_d(self.x)
+        if self.approximate == "tanh":
+            return dout * _gelu_tanh_d(self.x)
+        return dout * (self.cdf + self.x * _normal_pdf(self.x))
 
 
 class SiLU(Layer):

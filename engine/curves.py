@@ -53,7 +53,10 @@ def facts(name: str, x: np.ndarray, f: np.ndarray, df: np.ndarray, **params) -> 
     largest derivative and where it occurs: z = 0 or 1 if it does there, else the first sample), ``min_df``, ``min_f`` and ``argmin_f``,
     ``max_f``. Sigmoid-like identities: ``tanh`` adds ``identity_error``, the largest
     ``|tanh(z) - (2 sigmoid(2z) - 1)|`` over the samples; ``rrelu`` adds ``test_slope``, the slope
-    for z < 0 at test time, ``(lower + upper)/2``.
+    for z < 0 at test time, ``(lower + upper)/2``; ``gelu`` adds ``approximation_gap``, the largest
+    ``|GELU_tanh(z) - GELU_exact(z)|`` over the samples (the same for either setting); ``softplus``
+    adds ``switch_z = threshold / beta``, where PyTorch's softplus becomes ``z`` itself, and
+    ``switch_jump = log(1 + e^-threshold) / beta``, how far the curve drops there.
     """
     act = activations.get(name, **params)
     out: dict[str, float] = {}
@@ -73,6 +76,13 @@ def facts(name: str, x: np.ndarray, f: np.ndarray, df: np.ndarray, **params) -> 
         out["identity_error"] = float(np.max(np.abs(f - (2 * sigmoid.f(2 * np.asarray(x)) - 1))))
     if name == "rrelu":
         out["test_slope"] = float(act.df(-1.0))
+    if name == "gelu":
+        exact, approximate = activations.get("gelu"), activations.get("gelu", approximate="tanh")
+        out["approximation_gap"] = float(np.max(np.abs(approximate.f(x) - exact.f(x))))
+    if name == "softplus":
+        beta, threshold = act.params["beta"], act.params["threshold"]
+        out["switch_z"] = threshold / beta
+        out["switch_jump"] = float(np.logaddexp(0.0, -threshold)) / beta
     return out
 
 
@@ -90,8 +100,11 @@ def steepest_z(name: str, x: np.ndarray, df: np.ndarray, **params) -> float:
 
 
 def lab_curve(name: str, xmin: float = -6.0, xmax: float = 6.0, n: int = 241,
-              threshold: float = SATURATION_THRESHOLD, **params) -> dict:
+              threshold: float = SATURATION_THRESHOLD, /, **params) -> dict:
     """Everything the activation lab draws for one activation over [xmin, xmax].
+
+    The arguments before ``params`` are positional only: ``threshold`` is the saturation threshold,
+    and a ``threshold`` among ``params`` is the activation's own (softplus).
 
     Returns ``x``, ``f``, ``df`` (float64 arrays of n points; RReLU also ``f_lower`` and
     ``f_upper``, its training band), ``params`` (every parameter, defaults filled in),

@@ -65,7 +65,8 @@ _ACTIVATIONS = {
     "rrelu": (4, False, False, 4 + 1 + 2 * 4, 4),
     "elu": (1, False, True, 2 + 4 * 4, 3 * 4),
     "softplus": (0, True, False, 4, 6 * 4 + 1),
-    "gelu": (0, True, False, 6 * 4, 8 * 4),
+    "gelu": (4, True, False, 14 * 4, 8 * 4),  # exact: erf in float64, Phi kept for backward
+    "gelu_tanh": (0, True, False, 6 * 4, 8 * 4),
     "silu": (0, True, False, 6 * 4 + 1, 8 * 4),
 }
 
@@ -174,7 +175,8 @@ def _cost(layer, in_shape: tuple, out_shape: tuple, n: int, item: int, train: bo
         return _Cost(cache=8 * values, forward=8 * values + 8 * values + b, backward=a + 8 * values,
                      dx=k * b)
     if layer.type in _ACTIVATIONS:
-        cache, keeps_in, keeps_out, forward, backward = _ACTIVATIONS[layer.type]
+        kind = "gelu_tanh" if layer.type == "gelu" and layer.approximate == "tanh" else layer.type
+        cache, keeps_in, keeps_out, forward, backward = _ACTIVATIONS[kind]
         scale = item / 4
         if layer.type == "rrelu" and not train:
             forward -= 4  # no random slopes in evaluation

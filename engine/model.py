@@ -20,6 +20,10 @@ from .layers import LAYER_TYPES as _BASE_TYPES
 from .layers import BatchNorm1D, BatchNorm2D, Conv2D, Dense, Layer, MaxPool2D
 
 DEFAULT_INPUT = (1, 28, 28)
+#: The version of the saved-model format :meth:`Sequential.save` writes (the ``__format__`` entry).
+#: A file without one is format 1, saved before GELU took PyTorch's ``approximate`` setting: its GELU
+#: layers were the tanh approximation and load as ``approximate="tanh"`` (:func:`upgrade_spec`).
+FORMAT_VERSION = 2
 _NAME_PREFIX = {"conv": "conv", "maxpool": "pool", "avgpool": "pool", "dense": "dense", "flatten": "flatten",
                 "dropout": "dropout", "batchnorm2d": "bn", "batchnorm1d": "bn"}
 
@@ -65,6 +69,23 @@ def make_layer(entry: dict, position: int) -> Layer:
         raise EngineError("unknown_setting", f"layer {position} ({kind}): unknown setting(s) {', '.join(unknown) or '?'}"
                           f"; it takes {', '.join(allowed)}", position=position, layer_type=kind,
                           unknown=unknown, allowed=allowed) from None
+
+
+def upgrade_spec(spec, version: int):
+    """A spec read from a model file of format ``version``, in the current meaning (a new object).
+
+    Format 1 (files without ``__format__``): a GELU layer without ``approximate`` was computed with
+    the tanh approximation, so it becomes ``{"type": "gelu", "approximate": "tanh"}``; a spec written
+    today without ``approximate`` means PyTorch's default, the exact GELU.
+    """
+    if version >= 2 or not isinstance(spec, (dict, list)):
+        return spec
+    layers = spec if isinstance(spec, list) else spec.get("layers")
+    if not isinstance(layers, list):
+        return spec
+    layers = [{**entry, "approximate": "tanh"} if isinstance(entry, dict) and entry.get("type") == "gelu"
+              and "approximate" not in entry else entry for entry in layers]
+    return layers if isinstance(spec, list) else {**spec, "layers": layers}
 
 
 def _minimal_args(kind: str) -> dict:
@@ -269,6 +290,7 @@ class Sequential:
         arrays.update(self.buffers)
         arrays["__spec__"] = np.array(json.dumps(self.spec))
         arrays["__metadata__"] = np.array(json.dumps(meta))
+        arrays["__format__"] = np.array(FORMAT_VERSION)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as f:
@@ -289,7 +311,11 @@ class Sequential:
         file's ``model`` name, never its folder) for a file that is missing, damaged or not a model."""
         try:
             with open(path, "rb") as f, np.load(f, allow_pickle=False) as data:  # (closed even if not a zip)
-                spec = json.loads(str(data["__spec__"]))
+                version = int(data["__format__"]) if "__format__" in data else 1
+                if version > FORMAT_VERSION:
+                    raise EngineError("bad_model_file", f"{path} was saved in model format {version}, newer than "
+                                      f"this version of the engine reads ({FORMAT_VERSION})", model=Path(path).stem)
+                spec = upgrade_spec(json.loads(str(data["__spec__"])), version)
                 meta = json.loads(str(data["__metadata__"])) if "__metadata__" in data else {}
                 model = cls.from_spec(spec, seed=0)
                 for name, value in (model.params | model.buffers).items():

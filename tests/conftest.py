@@ -94,3 +94,27 @@ def no_csp_violations(request):
     if not page.is_closed():
         page.evaluate("() => new Promise((done) => setTimeout(done, 50))")  # (events still on their way)
     assert not violations, f"Content Security Policy violations: {violations}"
+
+
+@pytest.fixture(scope="module")
+def module_page(browser, browser_context_args):
+    """One page (in its own context) for all the tests of a module that ask for ``shared_page``: the
+    parametrised cases that each open pages and check what they show, without a new context each."""
+    context = browser.new_context(**browser_context_args)
+    page = context.new_page()
+    page.csp_violations = []
+    page.on("console", lambda m: page.csp_violations.append(m.text) if CSP_MARK in m.text else None)
+    page.add_init_script(_REPORT_VIOLATIONS)
+    yield page
+    context.close()
+
+
+@pytest.fixture()
+def shared_page(module_page):
+    """The module's page (see ``module_page``), with the same Content-Security-Policy guard as ``page``:
+    a violation during this test fails this test."""
+    module_page.csp_violations.clear()
+    yield module_page
+    if not module_page.is_closed():
+        module_page.evaluate("() => new Promise((done) => setTimeout(done, 50))")  # (events still on their way)
+    assert not module_page.csp_violations, f"Content Security Policy violations: {module_page.csp_violations}"

@@ -60,7 +60,7 @@ def curve_response(name: str, params: dict, xmin: float = LAB_RANGE[0], xmax: fl
         raise refine(error) from None
     out = {key: arrays.to_json(lab[key], "curve") for key in ("x", "f", "df", "f_lower", "f_upper") if key in lab}
     arrays.to_json(np.array(list(lab["facts"].values())), "curve")
-    return {"name": name, "formula": activations.ACTIVATIONS[name]["formula"], "params": lab["params"], **out,
+    return {"name": name, "formula": activations.formula(name, lab["params"]), "params": lab["params"], **out,
             "threshold": lab["threshold"], "saturation": lab["saturation"], "facts": lab["facts"],
             "steepest_z": lab["steepest_z"],
             "gradient": {"z_mode": z_mode, "z": float(z), "depth": depth, "layers": deep["layers"].tolist(),
@@ -84,7 +84,9 @@ def activation_curve_get(request: Request, name: str, xmin: float = LAB_RANGE[0]
                          depth: Annotated[int, Query(ge=1, le=100)] = LAB_DEPTH, z: float = 0.0,
                          z_mode: Literal["fixed", "steepest"] = "fixed") -> dict:
     """The same as POST, with the activation's parameters as more query parameters:
-    ``/api/activations/leaky_relu?a=0.1``, ``/api/activations/rrelu?lower=0.1&upper=0.3``."""
+    ``/api/activations/leaky_relu?a=0.1``, ``/api/activations/rrelu?lower=0.1&upper=0.3``,
+    ``/api/activations/gelu?approximate=tanh``, ``/api/activations/softplus?beta=2``. (Here
+    ``threshold`` is the saturation threshold; softplus's own ``threshold`` is set with POST.)"""
     params = {key: _query_number(value) for key, value in request.query_params.items() if key not in _RESERVED_QUERY}
     return curve_response(name, params, xmin, xmax, n, threshold, depth, z, z_mode)
 

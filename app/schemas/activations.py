@@ -6,14 +6,16 @@ from pydantic import BaseModel, Field
 
 
 class ActivationParamSpec(BaseModel):
-    """One parameter and the range of its slider."""
+    """One parameter: a number and the range of its slider, or one of a few names (``choices``:
+    GELU's ``approximate``, ``"none"`` or ``"tanh"``)."""
 
     name: str
-    default: float
-    min: float
-    max: float
-    step: float
-    integer: bool
+    default: float | str
+    min: float | None = None
+    max: float | None = None
+    step: float | None = None
+    integer: bool | None = None
+    choices: list[str] | None = Field(None, description="the names the parameter may take (then no range)")
 
 
 class ActivationInfo(BaseModel):
@@ -35,7 +37,9 @@ class ActivationCurveRequest(BaseModel):
     params: dict[str, Any] = Field(default_factory=dict, examples=[{}],
                                    description="e.g. {\"a\": 0.1} for leaky_relu, {\"lower\": 0.1, \"upper\": 0.3} "
                                                "for rrelu, {\"k\": 3} or {\"weights\": [...], \"biases\": [...]} "
-                                               "for maxout; missing parameters take their defaults")
+                                               "for maxout, {\"approximate\": \"tanh\"} for gelu (default \"none\", "
+                                               "exact), {\"beta\": 2, \"threshold\": 20} for softplus; missing "
+                                               "parameters take their defaults")
     xmin: float = Field(-6.0, strict=True, description="left end of the plotted range")
     xmax: float = Field(6.0, strict=True, description="right end of the plotted range")
     n: int = Field(241, ge=2, le=2001, strict=True, description="how many evenly spaced points")
@@ -63,7 +67,7 @@ class GradientThroughLayers(BaseModel):
 
 class ActivationCurveResponse(BaseModel):
     name: str
-    formula: str
+    formula: str = Field(description="the formula with these parameters (GELU's depends on approximate)")
     params: dict[str, Any] = Field(description="every parameter, defaults filled in")
     x: list[float]
     f: list[float]
@@ -74,6 +78,7 @@ class ActivationCurveResponse(BaseModel):
     saturation: list[list[float]] = Field(description="[[x_first, x_last], ...]: runs of samples where |f'| < threshold")
     facts: dict[str, float] = Field(description="numbers the captions quote: f and f' at -1, 0, 1 (f_m1, df_0, ...), "
                                                 "max_df and argmax_df, min_f and argmin_f, ...; tanh: identity_error; "
-                                                "rrelu: test_slope")
+                                                "rrelu: test_slope; gelu: approximation_gap; softplus: switch_z "
+                                                "and switch_jump")
     steepest_z: float = Field(description="where |f'| is largest on the range (the best case for a gradient)")
     gradient: GradientThroughLayers

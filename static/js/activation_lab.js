@@ -11,16 +11,17 @@ const $ = (id) => document.getElementById(id);
 const RANGES = ['2', '4', '6', '10'];
 const POINTS = 241;
 
-/** Activation parameters in the URL: `alpha:0.4` or `lower:0.1,upper:0.3`. */
+/** Activation parameters in the URL: `alpha:0.4`, `lower:0.1,upper:0.3` or `approximate:tanh`
+ *  (a value that is not a number is a name; cleanParams keeps only the names the parameter takes). */
 const paramsType = {
   parse: (text) => {
     const out = {};
     for (const part of text.split(',')) {
       if (!part) continue;
       const [key, value] = part.split(':');
+      if (!key || value === undefined || value === '') return undefined;
       const v = Number(value);
-      if (!key || !Number.isFinite(v)) return undefined;
-      out[key] = v;
+      out[key] = Number.isFinite(v) ? v : value;
     }
     return out;
   },

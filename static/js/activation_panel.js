@@ -15,10 +15,14 @@ export function activationName(name) {
   return has(`act.name.${name}`) ? t(`act.name.${name}`) : name;
 }
 
-/** Only the parameters `spec` has, as numbers, the missing ones at their defaults. */
+/** Only the parameters `spec` has, as numbers (or one of their choices), the missing ones at their defaults. */
 export function cleanParams(spec, params = {}) {
   const out = {};
   for (const p of spec.params) {
+    if (p.choices) {
+      out[p.name] = p.choices.includes(params[p.name]) ? params[p.name] : p.default;
+      continue;
+    }
     const v = Number(params[p.name]);
     out[p.name] = Number.isFinite(v) ? v : p.default;
   }
@@ -74,6 +78,9 @@ export class ActivationPanel {
       input.value = String(this.params[input.dataset.param]);
       input.nextElementSibling.textContent = fmt(this.params[input.dataset.param]);
     }
+    for (const select of this.paramsBox.querySelectorAll('select[data-param]')) {
+      select.value = this.params[select.dataset.param];
+    }
   }
 
   buildSliders() {
@@ -81,6 +88,10 @@ export class ActivationPanel {
     this.paramsBox.replaceChildren();
     this.paramsBox.hidden = !spec.params.length;
     for (const p of spec.params) {
+      if (p.choices) {
+        this.paramsBox.append(this.choice(p));
+        continue;
+      }
       const label = document.createElement('label');
       label.className = 'act-param';
       const text = document.createElement('span');
@@ -99,6 +110,27 @@ export class ActivationPanel {
       label.append(text, input, value);
       this.paramsBox.append(label);
     }
+  }
+
+  /** A menu for a parameter that is one of a few names (GELU's approximate), each option explained. */
+  choice(p) {
+    const label = document.createElement('label');
+    label.className = 'act-param';
+    const text = document.createElement('span');
+    text.className = 'act-param-name';
+    text.textContent = has(`act.param.${p.name}`) ? t(`act.param.${p.name}`) : p.name;
+    const select = document.createElement('select');
+    select.id = `param-${this.side}-${p.name}`;
+    select.dataset.param = p.name;
+    for (const choice of p.choices) {
+      const option = document.createElement('option');
+      option.value = choice;
+      option.textContent = has(`act.choice.${p.name}.${choice}`) ? t(`act.choice.${p.name}.${choice}`) : choice;
+      select.append(option);
+    }
+    select.addEventListener('change', () => this.slid(p.name, select.value));
+    label.append(text, select);
+    return label;
   }
 
   /** A slider moved. RReLU's range keeps lower <= upper by moving the other end along. */
@@ -132,7 +164,11 @@ export class ActivationPanel {
       xDomain: [x[0], x[x.length - 1]],
     });
     const scalars = Object.fromEntries(Object.entries(data.params).filter(([, v]) => typeof v === 'number'));
-    this.fact.textContent = t(`act.fact.${data.name}`, formatted({...facts, ...scalars}));
+    // A parameter that is a name picks its own caption: act.fact.gelu.tanh for GELU's tanh form.
+    const named = Object.values(data.params).find((v) => typeof v === 'string' && has(`act.fact.${data.name}.${v}`));
+    this.fact.textContent = t(named ? `act.fact.${data.name}.${named}` : `act.fact.${data.name}`,
+      formatted({...facts, ...scalars}));
+    this.formula.textContent = data.formula;
     this.root.dataset.maxDf = String(facts.max_df);
     this.root.dataset.argmaxDf = String(facts.argmax_df);
     this.saturation.textContent = this.saturationText(data, threshold);

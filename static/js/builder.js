@@ -56,10 +56,26 @@ export function parsePadding(text) {
   return s;
 }
 
+// Activations with settings, PyTorch's names and defaults: fn -> [[name, choices] or [name, min, max, step]].
+const ACT_FIELDS = {
+  gelu: [['approximate', ['none', 'tanh']]],
+  softplus: [['beta', 0.1, 10, 0.1], ['threshold', 0, 50, 0.5]],
+};
+const ACT_NEW = {gelu: {approximate: 'none'}, softplus: {beta: 1, threshold: 20}};
+
+/** An activation item: its function and that function's settings (defaults filled in). */
+function activationItem(fn, settings = {}) {
+  const item = {kind: 'activation', fn, ...structuredClone(ACT_NEW[fn] ?? {})};
+  for (const [name] of ACT_FIELDS[fn] ?? []) {
+    if (settings[name] !== undefined) item[name] = settings[name];
+  }
+  return item;
+}
+
 /** A spec entry (`{"type": "conv", "filters": 6, ...}`) as a builder item. */
 export function toItem(entry, activations) {
   const {type, ...rest} = entry;
-  if (activations.includes(type)) return {kind: 'activation', fn: type};
+  if (activations.includes(type)) return activationItem(type, rest);
   const item = {kind: type, ...NEW[type]};
   for (const [name] of FIELDS[type] ?? []) {
     if (name in rest) item[name] = rest[name];
@@ -73,11 +89,20 @@ export function toItem(entry, activations) {
 
 /** A builder item as the engine's spec entry. */
 export function toSpec(item) {
-  if (item.kind === 'activation') return {type: item.fn};
+  if (item.kind === 'activation') {
+    return Object.fromEntries([['type', item.fn], ...(ACT_FIELDS[item.fn] ?? []).map(([name]) => [name, item[name]])]);
+  }
   const entry = {type: item.kind};
   for (const [name] of FIELDS[item.kind]) entry[name] = item[name];
   if (item.kind === 'conv' && (item.padding_mode ?? 'zeros') !== 'zeros') entry.padding_mode = item.padding_mode;
   return entry;
+}
+
+/** An activation as URL text: `relu`, `gelu` (its defaults), `gelu:tanh`, `softplus:2:20`. */
+function encodeActivation(item) {
+  const fields = ACT_FIELDS[item.fn] ?? [];
+  const defaults = fields.every(([name]) => item[name] === ACT_NEW[item.fn][name]);
+  return defaults ? item.fn : [item.fn, ...fields.map(([name]) => item[name])].join(':');
 }
 
 /** Items as URL text: `conv:6:5:1:2,relu,maxpool:2:2,flatten,dense:10` (a conv's groups only when not 1). */
@@ -85,7 +110,7 @@ export function encode(items) {
   const value = (item, name) => (name === 'padding' ? paddingText(item.padding).replaceAll(',', '_') : item[name]);
   const mode = (item) => (item.kind === 'conv' && (item.padding_mode ?? 'zeros') !== 'zeros' ? [item.padding_mode] : []);
   return items.map((item) => {
-    if (item.kind === 'activation') return item.fn;
+    if (item.kind === 'activation') return encodeActivation(item);
     const values = FIELDS[item.kind].map(([name]) => value(item, name));
     if (item.kind === 'conv' && (item.groups ?? 1) === 1) values.pop();
     return [item.kind, ...values, ...mode(item)].join(':');
@@ -98,7 +123,18 @@ export function decode(text, activations) {
   const items = [];
   for (const token of text.split(',')) {
     const [kind, ...values] = token.split(':');
-    if (activations.includes(kind) && !values.length) { items.push({kind: 'activation', fn: kind}); continue; }
+    if (activations.includes(kind)) {
+      const fields = ACT_FIELDS[kind] ?? [];
+      if (values.length > fields.length) return undefined;
+      const settings = {};
+      fields.forEach(([name, ...range], i) => {
+        if (values[i] === undefined) return;
+        const v = Number(values[i]);
+        settings[name] = Array.isArray(range[0]) || !Number.isFinite(v) || values[i] === '' ? values[i] : v;
+      });
+      items.push(activationItem(kind, settings));
+      continue;
+    }
     if (!(kind in FIELDS) || kind === 'activation') return undefined;
     const item = {kind, ...NEW[kind]};
     // a conv's groups and padding mode both come after its padding, each only when not the default
@@ -194,7 +230,13 @@ export class NetworkBuilder {
     head.append(name, title, tools);
     const fields = document.createElement('div');
     fields.className = 'layer-fields';
-    if (item.kind === 'activation') fields.append(this.activationField(item, i));
+    if (item.kind === 'activation') {
+      fields.append(this.activationField(item, i));
+      for (const [field, ...range] of ACT_FIELDS[item.fn] ?? []) {
+        fields.append(Array.isArray(range[0]) ? this.choiceField(item, i, field, range[0])
+          : this.numberField(item, i, field, ...range));
+      }
+    }
     for (const [field, min, max, step] of FIELDS[item.kind]) {
       fields.append(field === 'padding' && item.kind === 'conv' ? this.paddingField(item, i) : this.numberField(item, i, field, min, max, step));
     }
@@ -302,8 +344,35 @@ export class NetworkBuilder {
       select.append(option);
     }
     select.value = item.fn;
-    select.addEventListener('change', () => { item.fn = select.value; this.changed(); });
+    select.addEventListener('change', () => {
+      this.items[i] = activationItem(select.value);  // the new function's settings, at their defaults
+      this.render();
+      this.changed();
+      this.list.children[i]?.querySelector('select[data-field=fn]')?.focus();
+    });
     label.append(select);
+    return label;
+  }
+
+  /** A setting that is one of a few names (GELU's approximate: none, tanh), each option explained. */
+  choiceField(item, i, field, choices) {
+    const label = document.createElement('label');
+    label.className = 'layer-field';
+    const select = document.createElement('select');
+    select.dataset.field = field;
+    select.setAttribute('aria-label', t('train.layer.field', {n: i + 1, field: t(`train.field.${field}`)}));
+    for (const choice of choices) {
+      const option = document.createElement('option');
+      option.value = choice;
+      option.textContent = t(`train.choice.${field}.${choice}`);
+      select.append(option);
+    }
+    select.value = item[field];
+    select.addEventListener('change', () => { item[field] = select.value; this.changed(); });
+    const span = document.createElement('span');
+    span.textContent = t(`train.field.${field}`);
+    span.setAttribute('aria-hidden', 'true');
+    label.append(span, select);
     return label;
   }
 

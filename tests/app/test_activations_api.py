@@ -39,8 +39,14 @@ def test_list_names_every_activation_of_the_notes_with_slider_ranges(client, tex
     assert set(specs["leaky_relu"]) == {"a"} and set(specs["elu"]) == {"alpha"}
     assert set(specs["rrelu"]) == {"lower", "upper"} and set(specs["maxout"]) == {"k"} and set(specs["prelu"]) == {"a"}
     assert specs["maxout"]["k"]["integer"] is True
+    assert set(specs["softplus"]) == {"beta", "threshold"} and set(specs["gelu"]) == {"approximate"}
+    assert specs["gelu"]["approximate"]["choices"] == ["none", "tanh"]
+    assert specs["gelu"]["approximate"]["default"] == "none"
     for params in specs.values():
         for p in params.values():
+            if p["choices"] is not None:
+                assert p["default"] in p["choices"] and p["min"] is None
+                continue
             assert p["min"] <= p["default"] <= p["max"] and p["step"] > 0
     assert data["saturation_threshold"] == 0.05 and data["max_depth"] == 20
     assert data["xmin"] < 0 < data["xmax"]
@@ -122,7 +128,7 @@ def test_maxout_explicit_lines(client):
 @pytest.mark.parametrize("name", [n for n in NAMES if ACTIVATIONS[n]["params"]])
 def test_every_parameter_at_both_ends_of_its_slider(client, name):
     for p in ACTIVATIONS[name]["params"]:
-        for value in (p["min"], p["max"]):
+        for value in p.get("choices") or (p["min"], p["max"]):
             params = {p["name"]: value}
             if name == "rrelu":  # keep lower <= upper
                 params = {"lower": value, "upper": 1.0} if p["name"] == "lower" else {"lower": 0.0, "upper": value}
@@ -133,10 +139,68 @@ def test_every_parameter_at_both_ends_of_its_slider(client, name):
 @pytest.mark.parametrize("name", [n for n in NAMES if ACTIVATIONS[n]["params"]])
 def test_every_parameter_beyond_its_slider_is_refused_with_the_numbers(client, name):
     for p in ACTIVATIONS[name]["params"]:
+        if "choices" in p:  # a name, not a number: tested below (test_gelu_approximate_is_one_of_pytorchs_names)
+            continue
         for value in (p["min"] - 1, p["max"] + 1):
             data = assert_refused(curve(client, name=name, params={p["name"]: value}), "activation_param_range",
                                   p["name"], f"{p['min']:g}", f"{p['max']:g}")
             assert data["params"]["param"] == p["name"]
+
+
+# -- GELU and softplus as PyTorch has them ------------------------------------------------------------
+
+def test_gelu_is_exact_by_default_and_tanh_on_request(client):
+    z = np.linspace(-4, 4, 81)
+    exact = [v * 0.5 * (1 + math.erf(v / math.sqrt(2))) for v in z]
+    exact_d = [0.5 * (1 + math.erf(v / math.sqrt(2))) + v * math.exp(-v * v / 2) / math.sqrt(2 * math.pi) for v in z]
+    d = curve(client, name="gelu", xmin=-4, xmax=4, n=81).json()
+    assert d["params"] == {"approximate": "none"} and "erf" in d["formula"]
+    np.testing.assert_allclose(d["f"], exact, rtol=1e-14, atol=1e-15)
+    np.testing.assert_allclose(d["df"], exact_d, rtol=1e-14, atol=1e-15)
+    t = curve(client, name="gelu", params={"approximate": "tanh"}, xmin=-4, xmax=4, n=81).json()
+    assert t["params"] == {"approximate": "tanh"} and "tanh" in t["formula"]
+    c = math.sqrt(2 / math.pi)
+    np.testing.assert_allclose(t["f"], [0.5 * v * (1 + math.tanh(c * (v + 0.044715 * v ** 3))) for v in z],
+                               rtol=1e-13, atol=1e-15)
+    gap = max(abs(a - b) for a, b in zip(t["f"], exact))
+    assert d["facts"]["approximation_gap"] == t["facts"]["approximation_gap"] == pytest.approx(gap, rel=1e-9)
+    got = client.get("/api/activations/gelu?approximate=tanh&xmin=-4&xmax=4&n=81").json()
+    assert got == curve(client, name="gelu", params={"approximate": "tanh"}, xmin=-4, xmax=4, n=81, depth=20).json()
+
+
+def test_softplus_beta_and_threshold(client):
+    d = curve(client, name="softplus", params={"beta": 2, "threshold": 3}, xmin=-3, xmax=3, n=61).json()
+    assert d["params"] == {"beta": 2.0, "threshold": 3.0}
+    for x, f, df in zip(d["x"], d["f"], d["df"]):
+        if 2 * x > 3:  # PyTorch: the identity past the threshold
+            assert f == x and df == 1.0
+        else:
+            assert f == pytest.approx(math.log1p(math.exp(2 * x)) / 2, rel=1e-14)
+            assert df == pytest.approx(sigmoid(2 * x), rel=1e-14)
+    assert d["facts"]["switch_z"] == 1.5
+    assert d["facts"]["switch_jump"] == pytest.approx(math.log1p(math.exp(-3)) / 2, rel=1e-12)
+    # the request's own threshold (saturation) and softplus's are separate
+    both = curve(client, name="softplus", params={"threshold": 2}, threshold=0.2).json()
+    assert both["threshold"] == 0.2 and both["params"]["threshold"] == 2.0
+    assert client.get("/api/activations/softplus?beta=0.5").json()["params"] == {"beta": 0.5, "threshold": 20.0}
+
+
+@pytest.mark.parametrize("value", ["Tanh", "exact", "", None, 1, True, ["tanh"]])
+def test_gelu_approximate_is_one_of_pytorchs_names(client, value):
+    data = assert_refused(curve(client, name="gelu", params={"approximate": value}), "activation_param_choice",
+                          "gelu", "approximate", "none, tanh", "PyTorch")
+    assert data["params"]["choices"] == ["none", "tanh"]
+    assert_refused(curve(client, "zh", name="gelu", params={"approximate": value}), "activation_param_choice",
+                   "参数 approximate 必须是 none, tanh 之一")
+
+
+def test_bad_softplus_settings_in_both_languages(client):
+    assert_refused(curve(client, name="softplus", params={"beta": 0}), "activation_param_range", "beta", "0.1", "10")
+    assert_refused(curve(client, "zh", name="softplus", params={"beta": -2}), "activation_param_range", "beta", "之间")
+    assert_refused(curve(client, name="softplus", params={"threshold": 51}), "activation_param_range", "threshold", "50")
+    assert_refused(curve(client, name="softplus", params={"beta": "2"}), "activation_param_not_number", "beta")
+    assert_refused(curve(client, name="softplus", params={"alpha": 1}), "activation_param_unknown", "beta, threshold")
+    assert_refused(client.get("/api/activations/gelu?approximate=sigmoid&lang=zh"), "activation_param_choice", "之一")
 
 
 # -- saturation -----------------------------------------------------------------------------------------

@@ -159,3 +159,58 @@ def test_presenter_mode_keeps_the_controls_and_the_keyboard_reaches_them(page, l
     settle(page)
     shoot(page, "activations-presenter.png")
     assert console_errors == []
+
+
+def test_gelu_exact_or_tanh_and_softplus_beta_threshold(page, live_server, console_errors):
+    """GELU's menu picks PyTorch's approximate ("none", exact, by default; "tanh"), and the caption says
+    which is which with the largest gap between them; softplus's beta and threshold sliders move the
+    switch to the identity, which the caption places; the URL keeps both; Chinese too."""
+    open_lab(page, f"{live_server}/activations?lang=en&a=gelu&b=softplus")
+    expect(page.locator("#param-a-approximate")).to_have_value("none")
+    expect(page.locator("#param-a-approximate option")).to_have_text(["none: exact, z·Φ(z)",
+                                                                        "tanh: the tanh approximation"])
+    expect(page.locator("#formula-a")).to_have_text("z Phi(z) = 0.5 z (1 + erf(z / sqrt(2)))")
+    fact = page.locator("#fact-a")
+    expect(fact).to_contain_text("Exact GELU")
+    expect(fact).to_contain_text('approximate="none"')
+    gap = page.evaluate("""async () => (await (await fetch('/api/activations', {method: 'POST',
+        headers: {'content-type': 'application/json'},
+        body: JSON.stringify({name: 'gelu', xmin: -6, xmax: 6, n: 241})})).json()).facts.approximation_gap""")
+    assert 4e-4 < gap < 5e-4
+    expect(fact).to_contain_text(f"at most {sig4(gap)} on this range")
+    exact_curve = page.locator("#chart-a path[data-series=f]").get_attribute("d")
+    page.select_option("#param-a-approximate", "tanh")
+    settle(page)
+    expect(fact).to_contain_text('GELU, tanh approximation (PyTorch\'s approximate="tanh"')
+    expect(fact).to_contain_text(f"at most {sig4(gap)} from the exact GELU")
+    expect(page.locator("#formula-a")).to_contain_text("tanh(sqrt(2/pi)")
+    assert page.locator("#chart-a path[data-series=f]").get_attribute("d") != exact_curve
+    assert "pa=approximate:tanh" in page.url
+    # softplus: beta 1, threshold 20 (PyTorch's defaults); at threshold 2 the identity starts at z = 2
+    expect(page.locator("#param-b-beta + output")).to_have_text("1")
+    expect(page.locator("#param-b-threshold + output")).to_have_text("20")
+    expect(page.locator("#fact-b")).to_contain_text("from z = 20 on, PyTorch returns z itself")
+    slide(page, "#param-b-threshold", 2)
+    settle(page)
+    expect(page.locator("#fact-b")).to_contain_text("Where βz > 2, from z = 2 on")
+    expect(page.locator("#fact-b")).to_contain_text(f"drops by {sig4(0.1269280110429725)}")  # log(1 + e^-2)
+    slide(page, "#param-b-beta", 2)
+    settle(page)
+    expect(page.locator("#fact-b")).to_contain_text("(β = 2)")
+    expect(page.locator("#fact-b")).to_contain_text("from z = 1 on")
+    assert "pb=beta:2,threshold:2" in page.url
+    shoot(page, "activations-gelu-softplus.png")
+    copied = page.url
+    other = page.context.new_page()
+    open_lab(other, copied.replace("lang=en", "lang=zh"))
+    expect(other.locator("#param-a-approximate")).to_have_value("tanh")
+    expect(other.locator("#fact-a")).to_contain_text("GELU 的 tanh 近似")
+    expect(other.locator("#fact-b")).to_contain_text("从 z = 1 起，PyTorch 直接返回 z")
+    expect(other.locator("#param-a-approximate option").first).to_have_text("none：精确，z·Φ(z)")
+    shoot(other, "activations-gelu-softplus-zh.png")
+    other.close()
+    # A name the menu does not have, in a hand-edited URL, falls back to the default.
+    open_lab(page, f"{live_server}/activations?lang=en&a=gelu&pa=approximate:erf")
+    expect(page.locator("#param-a-approximate")).to_have_value("none")
+    expect(page.locator("#fact-a")).to_contain_text("Exact GELU")
+    assert console_errors == []

@@ -14,7 +14,9 @@ DIGITS = {
 }
 
 
-def draw(page, strokes):
+def draw(page, strokes, steps=12):
+    """Draw `strokes` with the mouse, moving in `steps` pointer events from each point to the next
+    (the pad joins them with straight lines: fewer steps draw the same ink with fewer events)."""
     page.locator("#pad").scroll_into_view_if_needed()
     box = page.locator("#pad").bounding_box()
     for stroke in strokes:
@@ -22,7 +24,7 @@ def draw(page, strokes):
         page.mouse.move(box["x"] + x * box["width"], box["y"] + y * box["height"])
         page.mouse.down()
         for x, y in stroke[1:]:
-            page.mouse.move(box["x"] + x * box["width"], box["y"] + y * box["height"], steps=12)
+            page.mouse.move(box["x"] + x * box["width"], box["y"] + y * box["height"], steps=steps)
         page.mouse.up()
 
 

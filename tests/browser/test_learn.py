@@ -328,6 +328,48 @@ def test_builder_edits_and_explains(page, server, console_errors):
     assert console_errors == []
 
 
+def test_builder_offers_gelu_exact_or_tanh_and_softplus_settings(page, server, console_errors):
+    """An activation's settings appear with it: GELU's approximate (PyTorch's "none", exact, by
+    default, or "tanh"), softplus's beta and threshold; the URL and the checked spec keep them, and a
+    bad setting is explained at its layer, in both languages."""
+    base = server[0]
+    page.goto(f"{base}/learn?lang=en&preset=&layers=conv:4:5:1:0,gelu:tanh,flatten,dense:10")
+    layers = page.locator("#layers .layer")
+    expect(layers).to_have_count(4)
+    gelu = layers.nth(1)
+    expect(gelu.locator("select[data-field='approximate']")).to_have_value("tanh")
+    expect(gelu.locator("select[data-field='approximate'] option")).to_have_text(["none (exact)", "tanh (approximation)"])
+    expect(gelu.locator(".layer-info")).to_contain_text("4×24×24, 0 parameters")
+    checked = []
+    page.on("request", lambda r: checked.append(r.post_data_json) if "/api/networks/check" in r.url else None)
+    gelu.locator("select[data-field='approximate']").select_option("none")
+    expect(page).to_have_url(re.compile(r"layers=conv:4:5:1:0,gelu,flatten"))  # the default: no settings in the URL
+    expect(gelu.locator(".layer-info")).to_contain_text("4×24×24, 0 parameters")
+    # softplus: its two settings replace GELU's
+    gelu.locator("select[data-field='fn']").select_option("softplus")
+    expect(layers.nth(1).locator("select[data-field='approximate']")).to_have_count(0)
+    beta = layers.nth(1).locator("input[data-field='beta']")
+    expect(beta).to_have_value("1")
+    expect(layers.nth(1).locator("input[data-field='threshold']")).to_have_value("20")
+    beta.fill("2")
+    expect(page).to_have_url(re.compile(r"layers=conv:4:5:1:0,softplus:2:20,flatten"))
+    expect(layers.nth(1).locator(".layer-info")).to_contain_text("4×24×24")
+    sent = [body for body in checked if body and any(e.get("type") == "softplus" for e in body["layers"])]
+    assert sent and sent[-1]["layers"][1] == {"type": "softplus", "beta": 2, "threshold": 20}
+    beta.fill("0")
+    expect(layers.nth(1)).to_have_class(re.compile("invalid"))
+    expect(layers.nth(1).locator(".layer-problem")).to_contain_text("beta of softplus must be between 0.1 and 10, got 0")
+    expect(page.locator("#start")).to_be_disabled()
+    layers.nth(1).scroll_into_view_if_needed()
+    shoot(page, "learn-builder-softplus.png")
+    page.goto(f"{base}/learn?lang=zh&preset=&layers=conv:4:5:1:0,gelu:tanh,flatten,dense:10")
+    expect(page.locator("#layers .layer").nth(1).locator("select[data-field='approximate'] option")).to_have_text(
+        ["none（精确）", "tanh（近似）"])
+    page.locator("#layers .layer").nth(1).scroll_into_view_if_needed()
+    shoot(page, "learn-builder-gelu-zh.png")
+    assert console_errors == []
+
+
 def test_learn_presenter_mode_and_language(page, server, console_errors):
     base = server[0]
     page.goto(f"{base}/learn?lang=zh&preset=tiny&epochs=1")

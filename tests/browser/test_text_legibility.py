@@ -119,11 +119,12 @@ def _drive(page, base, path, presenter):
         expect(page.locator("#alerts")).to_be_visible()
         expect(page.locator("#output-grids .refused-note")).to_be_visible()
     if path.startswith("/learn/backprop"):
-        page.wait_for_timeout(500)
+        settle(page)  # the walkthrough's first answer is shown
         for _ in range(3):
             page.keyboard.press("ArrowRight")
+        settle(page)
     if path.startswith("/learn?"):
-        page.wait_for_timeout(800)  # the builder's check answers
+        settle(page)  # the builder's check answers
 
 
 PAGES = ["/?lang=en", "/conv?preset=basic&lang=en&im2col=1", "/conv?preset=multichannel&lang=en",
@@ -134,7 +135,8 @@ PAGES = ["/?lang=en", "/conv?preset=basic&lang=en&im2col=1", "/conv?preset=multi
 
 @pytest.mark.parametrize("presenter", [False, True], ids=["normal", "presenter"])
 @pytest.mark.parametrize("path", PAGES)
-def test_every_text_has_a_contrast_of_at_least_4_5(page, live_server, path, presenter):
+def test_every_text_has_a_contrast_of_at_least_4_5(shared_page, live_server, path, presenter):
+    page = shared_page  # one page for all the pages and modes (each case opens its own URL)
     page.set_extra_http_headers({"accept": "text/html"})
     _drive(page, live_server, path, presenter)
     results = page.evaluate(CONTRASTS)
@@ -172,14 +174,14 @@ def test_menus_are_wide_enough_for_their_longest_option(page, live_server, lang)
     """The preset menus cut their names off (the multichannel one needed 458 px of 209)."""
     for path in ("/conv", "/pool", "/filters", "/activations", "/learn", "/learn/backprop", "/draw"):
         page.goto(f"{live_server}{path}?lang={lang}")
-        page.wait_for_timeout(300)
+        settle(page)  # the menus the page fills from the server are filled
         menus = page.evaluate(MENU_WIDTHS)
         assert menus, path
         cut = [m for m in menus if m["need"] > m["have"] + 0.5]
         assert not cut, f"{path} ({lang}): menus narrower than their longest option: {cut}"
         if path in ("/conv", "/pool", "/draw"):  # and in presenter mode, the preset menu and the model menu
             page.goto(f"{live_server}{path}?lang={lang}&presenter=1")
-            page.wait_for_timeout(300)
+            settle(page)
             cut = [m for m in page.evaluate(MENU_WIDTHS)
                    if m["id"] in ("preset", "model") and m["need"] > m["have"] + 0.5]
             assert not cut, f"{path} ({lang}, presenter): {cut}"
@@ -200,7 +202,7 @@ def test_counts_are_written_one_way_on_every_page(page, live_server, lang):
         elif path.startswith("/learn?preset"):
             expect(page.locator("#network-total")).to_contain_text("61,706")
         else:
-            page.wait_for_timeout(500)
+            settle(page)  # the server's numbers are shown
         text = page.locator("body").inner_text()
         assert not re.findall(r"(?<![\d.,])\d{5,}(?![\d.])", text), (path, re.findall(r"\S*\d{5,}\S*", text))
         seen[path] = re.findall(r"\d{1,3}(?:,\d{3})+", text)

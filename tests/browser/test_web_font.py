@@ -63,12 +63,29 @@ def fonts_of(cdp, selector):
     return counts
 
 
+# Counts the page's fetches still under way (window.__inflight): with the load event and a lab's
+# body[data-ready], the condition for "everything the page asked the server for is shown", without
+# networkidle's half second of waiting on every page.
+COUNT_FETCHES = """(() => {
+  let inflight = 0;
+  const fetch = window.fetch;
+  window.fetch = (...args) => { inflight++; return fetch(...args).finally(() => { inflight--; }); };
+  Object.defineProperty(window, '__inflight', {get: () => inflight});
+})();"""
+QUIET = """() => document.readyState === 'complete' && window.__inflight === 0
+  && document.body.dataset.ready !== 'pending'"""
+
+
 def open_zh(page, url):
+    if not getattr(page, "counts_fetches", False):
+        page.add_init_script(COUNT_FETCHES)
+        page.counts_fetches = True
     response = page.goto(url)
-    page.wait_for_load_state("networkidle")
+    page.wait_for_function(QUIET)
     page.evaluate("document.fonts.ready.then(() => true)")
     if page.locator("body[data-ready]").count():
         settle(page)
+    page.wait_for_function(QUIET)  # (what the shown answer asked for in turn)
     return response
 
 
@@ -97,15 +114,29 @@ def test_the_web_font_loads_and_draws_the_chinese(page, live_server, console_err
     assert console_errors == []
 
 
+# The marked elements in document order, each with its mark and its text (for the messages).
+PROBES = """() => [...document.querySelectorAll('[data-font-probe]')].map(el => [Number(el.dataset.fontProbe), el.textContent])"""
+
+
 def check_chinese(page, where: str) -> int:
-    """Assert that every Chinese character shown on the page is drawn by the web font; how many texts."""
+    """Assert that every Chinese character shown on the page is drawn by the web font; how many texts.
+
+    The marked elements are found with one DOM.querySelectorAll (document order, the order
+    MARK_CHINESE numbered them in, which is checked), then one CSS.getPlatformFontsForNode each."""
     counts = page.evaluate(MARK_CHINESE)
     assert counts, f"{where} shows no Chinese?"
+    probes = page.evaluate(PROBES)
+    assert [mark for mark, _ in probes] == list(range(len(counts))), probes
     cdp = devtools(page)
-    for i, expected in enumerate(counts):
-        fonts = fonts_of(cdp, f'[data-font-probe="{i}"]')
+    root = cdp.send("DOM.getDocument", {"depth": 0})["root"]["nodeId"]
+    nodes = cdp.send("DOM.querySelectorAll", {"nodeId": root, "selector": "[data-font-probe]"})["nodeIds"]
+    assert len(nodes) == len(counts) and all(nodes), (where, len(nodes), len(counts))
+    for node, expected, (_, text) in zip(nodes, counts, probes):
+        fonts = {}
+        for font in cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]:  # one per face
+            key = (font["familyName"], font["isCustomFont"])
+            fonts[key] = fonts.get(key, 0) + font["glyphCount"]
         drawn = sum(n for (family, custom), n in fonts.items() if custom and family == SOURCE)
-        text = page.text_content(f'[data-font-probe="{i}"]')
         assert drawn == expected, f"{where}: {text!r} has {expected} Chinese characters, {drawn} from the web font: {fonts}"
     cdp.detach()
     page.evaluate("() => document.querySelectorAll('[data-font-probe]').forEach(el => el.removeAttribute('data-font-probe'))")
@@ -127,11 +158,12 @@ MORE_PAGES = ["/conv?preset=floor", "/pool?preset=ceil", "/pool?preset=shift", "
 
 
 @pytest.mark.parametrize("presenter", [False, True], ids=["normal", "presenter"])
-def test_every_chinese_text_on_every_page_is_drawn_with_the_web_font(page, live_server, presenter):
+def test_every_chinese_text_on_every_page_is_drawn_with_the_web_font(shared_page, live_server, presenter):
     """All glyphs of every Chinese text on the home page, each lab and the other pages come from the
     web font, in normal and presenter mode: a character missing from it would be drawn by another font
     (or as a box) and lower the count. (A lab that fails to load is its own tests' business; the first
     three must be checked.)"""
+    page = shared_page
     query = "lang=zh" + ("&presenter=1" if presenter else "")
     open_zh(page, f"{live_server}/?{query}")
     paths = ["/"] + page.eval_on_selector_all(".topnav a", "links => links.map(a => new URL(a.href).pathname)")
@@ -170,7 +202,7 @@ def test_panels_shown_after_interaction_are_drawn_with_the_web_font(page, live_s
     page.locator("[data-class-panel] button", has_text="结束课堂").click()   # (a client may open 3 classes)
 
     open_zh(page, f"{live_server}/draw?{query}")
-    draw(page, NOT_DIGITS["full"][0])
+    draw(page, NOT_DIGITS["full"][0], steps=1)  # (straight strokes: one pointer event each)
     expect(page.locator("#draw-hint")).to_be_visible()
     expect(page.locator("#uncertain-badge")).to_be_visible()
     check_chinese(page, "/draw with a hint")

@@ -5,6 +5,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from engine import activations as A
 from engine.errors import EngineError
@@ -45,7 +47,10 @@ def test_every_activation_of_the_notes_is_listed(textbook):
         act = A.get(name)
         assert act.name == name
         for p in entry["params"]:
-            assert p["min"] <= p["default"] <= p["max"] and p["step"] > 0
+            if "choices" in p:
+                assert p["default"] in p["choices"] and set(p) == {"name", "default", "choices"}
+            else:
+                assert p["min"] <= p["default"] <= p["max"] and p["step"] > 0
             assert act.params[p["name"]] == p["default"]
 
 
@@ -54,12 +59,16 @@ def test_default_parameters_are_the_notes_and_pytorch_ones():
     assert A.get("rrelu").params == {"lower": 1 / 8, "upper": 1 / 3}
     assert A.get("elu").params == {"alpha": 1.0}
     assert A.get("prelu").params == {"a": 0.25}
+    assert A.get("gelu").params == {"approximate": "none"}  # torch.nn.GELU()
+    assert A.get("softplus").params == {"beta": 1.0, "threshold": 20.0}  # torch.nn.Softplus()
 
 
 # Parameter sets away from defaults, so that a parameter that is ignored shows up.
 PARAM_CASES = [(name, {}) for name in A.ACTIVATIONS] + [
     ("leaky_relu", {"a": 0.2}), ("prelu", {"a": -0.3}), ("rrelu", {"lower": 0.1, "upper": 0.5}),
     ("elu", {"alpha": 0.4}), ("maxout", {"k": 5}), ("maxout", {"k": 1}),
+    ("gelu", {"approximate": "tanh"}), ("softplus", {"beta": 2.5, "threshold": 50.0}),
+    ("softplus", {"beta": 0.3, "threshold": 0.0}),
     ("maxout", {"weights": [-1.0, 0.5, 2.0], "biases": [0.0, 1.0, -3.0]}),
 ]
 
@@ -69,10 +78,19 @@ def _maxout_kinks(params):
     return [(b[j] - b[i]) / (w[i] - w[j]) for i in range(len(w)) for j in range(i) if w[i] != w[j]]
 
 
+def _avoid(name, params):
+    """Kinks and zeros of f' to keep samples away from: maxout's corners, softplus's switch."""
+    if name == "maxout":
+        return _maxout_kinks(params)
+    if name == "softplus":
+        return [params["threshold"] / params["beta"]]
+    return CRITICAL.get(name, [])
+
+
 @pytest.mark.parametrize("name,params", PARAM_CASES)
 def test_df_matches_numerical_derivative_of_f(name, params):
     act = A.get(name, **params)
-    avoid = _maxout_kinks(act.params) if name == "maxout" else CRITICAL.get(name, [])
+    avoid = _avoid(name, act.params)
     x = sample(np.random.default_rng(3), 60, avoid, scale=4.0)
     num = numerical_df(act, x)
     assert act.f(x).dtype == np.float64 and act.df(x).shape == x.shape
@@ -164,10 +182,107 @@ def test_softplus_silu_and_gelu_formulas():
     np.testing.assert_allclose(A.get("softplus").f(z), np.log1p(np.exp(z)), rtol=1e-13)
     np.testing.assert_allclose(A.get("softplus").df(z), sig, rtol=1e-13)
     np.testing.assert_allclose(A.get("silu").f(z), z * sig, rtol=1e-13)
-    # GELU is the tanh approximation: within 1e-3 of the exact z*Phi(z), computed with math.erf.
+    # The tanh approximation is within 5e-4 of the exact z*Phi(z), computed with math.erf.
     exact = np.array([v * 0.5 * (1 + math.erf(v / math.sqrt(2))) for v in z])
-    assert np.max(np.abs(A.get("gelu").f(z) - exact)) < 1e-3
-    assert A.get("gelu").f(0.0) == 0.0 and A.get("gelu").df(0.0) == 0.5
+    assert 1e-4 < np.max(np.abs(A.get("gelu", approximate="tanh").f(z) - exact)) < 5e-4
+    for approximate in ("none", "tanh"):
+        assert A.get("gelu", approximate=approximate).f(0.0) == 0.0
+        assert A.get("gelu", approximate=approximate).df(0.0) == 0.5
+
+
+def _gelu_golden(v):
+    """GELU and its derivative at one point, from the definition with math.erf (independent of the
+    engine's erf): z Phi(z) and Phi(z) + z phi(z)."""
+    cdf = 0.5 * (1 + math.erf(v / math.sqrt(2)))
+    return v * cdf, cdf + v * math.exp(-v * v / 2) / math.sqrt(2 * math.pi)
+
+
+def _gelu_tanh_golden(v):
+    """The tanh form and its derivative, written out from the formula with math.tanh."""
+    c = math.sqrt(2 / math.pi)
+    u = c * (v + 0.044715 * v ** 3)
+    t = math.tanh(u)
+    return 0.5 * v * (1 + t), 0.5 * (1 + t) + 0.5 * v * (1 - t * t) * c * (1 + 3 * 0.044715 * v * v)
+
+
+def _softplus_golden(v, beta, threshold):
+    """PyTorch's rule, per element: z past the threshold, else log1p(exp(beta z)) / beta."""
+    if beta * v > threshold:
+        return v, 1.0
+    return math.log1p(math.exp(beta * v)) / beta, 1 / (1 + math.exp(-beta * v))
+
+
+GOLDEN_Z = np.concatenate([np.linspace(-9, 9, 721), [-0.7517916, 1e-8, -1e-8, 0.0, 25.0, -30.0]])
+
+
+def test_exact_gelu_is_z_times_the_normal_cdf_to_machine_precision():
+    act = A.get("gelu")
+    golden = np.array([_gelu_golden(v) for v in GOLDEN_Z])
+    np.testing.assert_allclose(act.f(GOLDEN_Z), golden[:, 0], rtol=1e-14, atol=1e-15)
+    np.testing.assert_allclose(act.df(GOLDEN_Z), golden[:, 1], rtol=1e-14, atol=1e-15)
+    # A few values to the digits printed in tables of the normal distribution: Phi(1) = 0.8413447460685429.
+    assert act.f(1.0) == pytest.approx(0.8413447460685429, abs=2e-16)
+    assert act.f(-1.0) == pytest.approx(-0.15865525393145707, abs=2e-16)
+    # Its minimum: f'(z) = 0 near z = -0.75179 (Hendrycks and Gimpel's figure shows the dip).
+    assert abs(act.df(-0.7517916)) < 1e-6 and act.f(-0.7517916) == pytest.approx(-0.169971, abs=1e-6)
+
+
+def test_gelu_tanh_form_matches_its_formula():
+    act = A.get("gelu", approximate="tanh")
+    golden = np.array([_gelu_tanh_golden(v) for v in GOLDEN_Z])
+    np.testing.assert_allclose(act.f(GOLDEN_Z), golden[:, 0], rtol=1e-13, atol=1e-15)
+    # (1 - tanh^2 cancels in the tails, where f' is tiny: compared in absolute terms there)
+    np.testing.assert_allclose(act.df(GOLDEN_Z), golden[:, 1], rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("beta,threshold", [(1.0, 20.0), (2.0, 3.0), (0.5, 1.5), (10.0, 50.0), (0.1, 0.0)])
+def test_softplus_beta_and_threshold_as_pytorch(beta, threshold):
+    act = A.get("softplus", beta=beta, threshold=threshold)
+    z = np.concatenate([np.linspace(-8, 8, 321), [threshold / beta, threshold / beta + 1e-9]])
+    golden = np.array([_softplus_golden(v, beta, threshold) for v in z])
+    np.testing.assert_allclose(act.f(z), golden[:, 0], rtol=1e-14, atol=1e-300)
+    np.testing.assert_allclose(act.df(z), golden[:, 1], rtol=1e-14)
+    past = beta * z > threshold
+    np.testing.assert_array_equal(act.f(z)[past], z[past])  # the identity, exactly
+    np.testing.assert_array_equal(act.df(z)[past], 1.0)
+
+
+def test_softplus_switch_is_where_pytorch_puts_it():
+    # beta z = threshold is not past it (PyTorch's test is beta z > threshold).
+    act = A.get("softplus", beta=2.0, threshold=4.0)
+    assert act.f(2.0) == pytest.approx(math.log1p(math.exp(4.0)) / 2, rel=1e-15)
+    assert act.f(2.0 + 1e-12) == 2.0 + 1e-12
+    # The drop at the switch is log(1 + e^-threshold) / beta.
+    assert act.f(2.0) - 2.0 == pytest.approx(math.log1p(math.exp(-4.0)) / 2, rel=1e-9)
+
+
+@settings(max_examples=200, deadline=None)
+@given(z=st.floats(-60, 60, allow_nan=False), approximate=st.sampled_from(["none", "tanh"]))
+def test_gelu_properties(z, approximate):
+    """GELU(z) - GELU(-z) = z (Phi(z) + Phi(-z) = 1; the tanh form too, tanh being odd), it lies
+    between min(z, 0) - 0.17 and max(z, 0), and the exact one agrees with math.erf's value."""
+    act = A.get("gelu", approximate=approximate)
+    f, g = float(act.f(z)), float(act.f(-z))
+    assert f - g == pytest.approx(z, abs=1e-12 * max(1.0, abs(z)))
+    assert min(z, 0.0) - 0.17 <= f <= max(z, 0.0) + 1e-15
+    golden = _gelu_golden(z) if approximate == "none" else _gelu_tanh_golden(max(-10.0, min(10.0, z)))
+    if approximate == "none" or abs(z) <= 10:
+        assert f == pytest.approx(golden[0], rel=1e-13, abs=1e-15)
+        assert float(act.df(z)) == pytest.approx(golden[1], rel=1e-12, abs=1e-14)
+
+
+@settings(max_examples=200, deadline=None)
+@given(z=st.floats(-80, 80, allow_nan=False), beta=st.floats(0.1, 10), threshold=st.floats(0, 50))
+def test_softplus_properties(z, beta, threshold):
+    """Above max(z, 0) by at most log(2)/beta, below it only past the switch (where it is z itself);
+    f' is sigmoid(beta z) in (0, 1], and the values are PyTorch's rule computed with math."""
+    act = A.get("softplus", beta=beta, threshold=threshold)
+    f, df = float(act.f(z)), float(act.df(z))
+    assert max(z, 0.0) - 1e-12 <= f <= max(z, 0.0) + math.log(2) / beta + 1e-12
+    assert 0.0 <= df <= 1.0
+    golden = _softplus_golden(z, beta, threshold)
+    assert f == pytest.approx(golden[0], rel=1e-13, abs=1e-300)
+    assert df == pytest.approx(golden[1], rel=1e-13, abs=1e-300)
 
 
 def test_maxout_default_pieces_are_tangents_that_approach_a_parabola():
@@ -213,12 +328,36 @@ def test_maxout_explicit_pieces_override_the_default():
     ("maxout", {"biases": [1, 2]}, "without weights"),
     ("maxout", {"weights": []}, "list of 1 to"),
     ("maxout", {"weights": [1, float("inf")]}, "finite number"),
+    ("softplus", {"beta": 0}, "between 0.1 and 10, got 0"),
+    ("softplus", {"beta": -1.0}, "between 0.1 and 10, got -1"),
+    ("softplus", {"threshold": -1}, "between 0 and 50, got -1"),
+    ("softplus", {"beta": float("inf")}, "finite number"),
+    ("softplus", {"threshold": "20"}, "finite number"),
+    ("gelu", {"exact": True}, "it takes approximate"),
 ])
 def test_bad_parameters_are_explained(name, params, fragment):
     with pytest.raises(EngineError) as info:
         A.get(name, **params)
     assert info.value.code == "bad_activation_param"
     assert name in str(info.value) and fragment in str(info.value)
+
+
+@pytest.mark.parametrize("value", ["Tanh", "erf", "exact", "", None, True, 1, ["tanh"]])
+def test_gelu_approximate_takes_pytorchs_names_only(value):
+    with pytest.raises(EngineError) as info:
+        A.get("gelu", approximate=value)
+    assert info.value.code == "activation_param_choice"
+    assert "gelu: approximate must be one of 'none', 'tanh'" in str(info.value)
+    assert info.value.params["choices"] == ["none", "tanh"]
+    with pytest.raises(EngineError):
+        A.GELU(approximate=value)
+
+
+def test_formula_follows_the_parameters():
+    assert A.formula("gelu", A.get("gelu").params) == "z Phi(z) = 0.5 z (1 + erf(z / sqrt(2)))"
+    assert "tanh" in A.formula("gelu", {"approximate": "tanh"})
+    assert A.formula("softplus", {"beta": 2.0, "threshold": 20.0}) == A.ACTIVATIONS["softplus"]["formula"]
+    assert A.formula("relu") == "max(0, z)"
 
 
 @pytest.mark.parametrize("name", ["swish", "", None, "ReLU"])
@@ -294,12 +433,18 @@ def test_layer_configs_carry_their_arguments():
     assert A.LAYER_TYPES["rrelu"](lower=0.1, upper=0.2).config() == {"lower": 0.1, "upper": 0.2}
     assert A.LAYER_TYPES["elu"](alpha=0.4).config() == {"alpha": 0.4}
     assert A.LAYER_TYPES["maxout"](k=3).config() == {"k": 3}
+    assert A.LAYER_TYPES["gelu"]().config() == {"approximate": "none"}
+    assert A.LAYER_TYPES["gelu"](approximate="tanh").config() == {"approximate": "tanh"}
+    assert A.LAYER_TYPES["softplus"]().config() == {"beta": 1.0, "threshold": 20.0}
+    assert A.LAYER_TYPES["softplus"](beta=2, threshold=5).config() == {"beta": 2.0, "threshold": 5.0}
 
 
 @pytest.mark.parametrize("make,code", [
     (lambda: A.LeakyReLU(a=5), "bad_activation_param"), (lambda: A.ELU(alpha=float("nan")), "bad_activation_param"),
     (lambda: A.RReLU(lower=0.5, upper=0.1), "bad_activation_param"), (lambda: A.PReLU(mode="pixel"), "bad_prelu_mode"),
     (lambda: A.Maxout(k=0), "bad_activation_param"), (lambda: A.Maxout(k=1.5), "bad_activation_param"),
+    (lambda: A.Softplus(beta=0), "bad_activation_param"), (lambda: A.Softplus(threshold=float("nan")), "bad_activation_param"),
+    (lambda: A.GELU(approximate="sigmoid"), "activation_param_choice"),
 ])
 def test_bad_layer_arguments(make, code):
     with pytest.raises(EngineError) as info:
@@ -333,13 +478,16 @@ def test_elementwise_layer_gradients(name, kind, train):
 
 
 NON_DEFAULT = [("leaky_relu", {"a": 0.2}), ("elu", {"alpha": 0.4}), ("rrelu", {"lower": 0.1, "upper": 0.5}),
-               ("prelu", {"a": -0.3})]
+               ("prelu", {"a": -0.3}), ("gelu", {"approximate": "tanh"}), ("softplus", {"beta": 2.0, "threshold": 1.0}),
+               ("softplus", {"beta": 0.5, "threshold": 0.5})]
 
 
 @pytest.mark.parametrize("name,params", NON_DEFAULT)
 @pytest.mark.parametrize("train", [False, True])
 def test_layer_gradients_with_non_default_parameters(name, params, train):
-    x = sample(np.random.default_rng(12), (3, 4, 4, 2), [0.0], scale=3.0)
+    # (softplus with these settings switches to z at 0.5 and 1.0: some samples lie past the switch)
+    avoid = [0.0, params["threshold"] / params["beta"]] if name == "softplus" else [0.0, -0.7518]
+    x = sample(np.random.default_rng(12), (3, 4, 4, 2), avoid, scale=3.0)
     layer = _built(A.LAYER_TYPES[name], (3, 4, 4), **params)
     errors = check_layer(layer, x, train=train)
     assert max(errors.values()) < TOL, errors
@@ -347,7 +495,7 @@ def test_layer_gradients_with_non_default_parameters(name, params, train):
 
 @pytest.mark.parametrize("name,params", [(n, {}) for n in A.LAYER_TYPES if n != "maxout"] + NON_DEFAULT)
 def test_layer_forward_and_backward_agree_with_the_plotting_functions(name, params):
-    x = sample(np.random.default_rng(5), (3, 4, 4, 2), CRITICAL.get(name, []))
+    x = sample(np.random.default_rng(5), (3, 4, 4, 2), _avoid(name, A.get(name, **params).params))
     layer = _built(A.LAYER_TYPES[name], (3, 4, 4), **params)
     act = A.get(name, **params)
     np.testing.assert_allclose(layer.forward(x), act.f(x), rtol=1e-13, atol=1e-15)

@@ -1,5 +1,7 @@
 """engine.filters (feature maps, cost arithmetic, traced blocks) and engine.curves (saturation
 regions, caption facts, the steepest pre-activation)."""
+import math
+
 import numpy as np
 import pytest
 
@@ -83,6 +85,29 @@ def test_lab_curve_facts_and_steepest_z():
     t = curves.lab_curve("tanh", -4, 4, 161)
     assert t["facts"]["identity_error"] < 1e-12
     assert curves.lab_curve("rrelu", lower=0.2, upper=0.4)["facts"]["test_slope"] == pytest.approx(0.3)
+
+
+def test_gelu_and_softplus_facts():
+    """GELU's caption quotes the largest gap between its exact and tanh forms (the same whichever is
+    shown); softplus's where PyTorch switches to z and how far the curve drops there."""
+    z = np.linspace(-6, 6, 241)
+    exact = np.array([v * 0.5 * (1 + math.erf(v / math.sqrt(2))) for v in z])
+    c = math.sqrt(2 / math.pi)
+    tanh_form = 0.5 * z * (1 + np.tanh(c * (z + 0.044715 * z ** 3)))
+    gap = np.max(np.abs(tanh_form - exact))
+    for approximate in ("none", "tanh"):
+        lab = curves.lab_curve("gelu", -6, 6, 241, approximate=approximate)
+        assert lab["params"] == {"approximate": approximate}
+        assert lab["facts"]["approximation_gap"] == pytest.approx(gap, rel=1e-9)
+    assert 4e-4 < gap < 5e-4
+    # The saturation threshold (positional) and softplus's own threshold (a parameter) do not mix.
+    sp = curves.lab_curve("softplus", -6, 6, 241, 0.1, beta=2.0, threshold=3.0)
+    assert sp["threshold"] == 0.1 and sp["params"] == {"beta": 2.0, "threshold": 3.0}
+    assert sp["facts"]["switch_z"] == 1.5
+    assert sp["facts"]["switch_jump"] == pytest.approx(math.log1p(math.exp(-3.0)) / 2, rel=1e-12)
+    past = sp["x"] > 1.5
+    np.testing.assert_array_equal(sp["f"][past], sp["x"][past])
+    np.testing.assert_array_equal(sp["df"][past], 1.0)
 
 
 @pytest.mark.parametrize("name", ["sigmoid", "tanh", "relu", "leaky_relu", "prelu", "rrelu", "elu", "maxout",

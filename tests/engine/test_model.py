@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from engine.errors import EngineError
-from engine.model import Sequential
+from engine.model import FORMAT_VERSION, Sequential, upgrade_spec
 from engine.presets import PRESETS, preset
 
 
@@ -76,6 +76,87 @@ def test_spec_round_trip_and_atomic_save(tmp_path):
     (tmp_path / "bad.npz").write_bytes(b"not a model")
     with pytest.raises(EngineError):
         Sequential.load(tmp_path / "bad.npz")
+
+
+GELU_NET = {"input": [1, 6, 6], "layers": [{"type": "conv", "filters": 2, "kernel": 3}, {"type": "gelu"},
+                                          {"type": "flatten"}, {"type": "dense", "units": 3},
+                                          {"type": "softplus", "beta": 2.0, "threshold": 5.0}, {"type": "dense", "units": 2}]}
+
+
+def _old_format_file(model, path):
+    """A file as Sequential.save wrote it before format 2: no __format__ entry, and GELU layers
+    without an ``approximate`` setting (the engine's only GELU was then the tanh form)."""
+    spec = model.spec
+    for entry in spec["layers"]:
+        if entry["type"] == "gelu":
+            del entry["approximate"]
+        if entry["type"] == "softplus":
+            del entry["beta"], entry["threshold"]
+    arrays = dict(model.params)
+    arrays["__spec__"] = np.array(json.dumps(spec))
+    arrays["__metadata__"] = np.array(json.dumps({"epochs": 1}))
+    np.savez(path, **arrays)
+    return path
+
+
+def test_gelu_and_softplus_settings_are_saved_and_loaded(tmp_path):
+    model = Sequential.from_spec(GELU_NET, seed=1)
+    assert model.spec["layers"][1] == {"type": "gelu", "name": "gelu1", "approximate": "none"}
+    assert model.spec["layers"][4] == {"type": "softplus", "name": "softplus1", "beta": 2.0, "threshold": 5.0}
+    path = model.save(tmp_path / "new.npz")
+    with np.load(path) as data:
+        assert int(data["__format__"]) == FORMAT_VERSION == 2
+    loaded = Sequential.load(path)
+    assert loaded.spec == model.spec and loaded.layer("gelu1").approximate == "none"
+    x = np.random.default_rng(0).standard_normal((4, 1, 6, 6)).astype(np.float32)
+    assert np.array_equal(loaded.forward(x), model.forward(x))
+
+
+def test_a_model_saved_before_format_2_keeps_its_tanh_gelu(tmp_path):
+    """Models trained when GELU meant the tanh approximation answer exactly as they did then."""
+    tanh_model = Sequential.from_spec({**GELU_NET, "layers": [
+        {**e, "approximate": "tanh"} if e["type"] == "gelu" else e for e in GELU_NET["layers"]]}, seed=1)
+    path = _old_format_file(tanh_model, tmp_path / "old.npz")
+    loaded = Sequential.load(path)
+    assert loaded.layer("gelu1").approximate == "tanh"
+    assert loaded.layer("softplus1").beta == 1.0 and loaded.layer("softplus1").threshold == 20.0
+    assert loaded.metadata == {"epochs": 1}
+    x = np.random.default_rng(0).standard_normal((4, 1, 6, 6)).astype(np.float32)
+    reference = Sequential.from_spec({**GELU_NET, "layers": [
+        {**e, "approximate": "tanh"} if e["type"] == "gelu" else {"type": "softplus"} if e["type"] == "softplus"
+        else e for e in GELU_NET["layers"]]}, seed=1)
+    for name, value in tanh_model.params.items():
+        reference.params[name][...] = value
+    assert np.array_equal(loaded.forward(x), reference.forward(x))
+    # Saved again, it is a format-2 file that says so.
+    again = Sequential.load(loaded.save(tmp_path / "again.npz"))
+    assert again.spec["layers"][1]["approximate"] == "tanh"
+    # A spec written today without "approximate" means PyTorch's default, the exact GELU.
+    assert Sequential.from_spec(GELU_NET).layer("gelu1").approximate == "none"
+
+
+def test_upgrade_spec_touches_only_old_gelu_entries():
+    old = {"input": [1, 4, 4], "layers": [{"type": "gelu"}, {"type": "gelu", "approximate": "none"}, {"type": "relu"}]}
+    assert upgrade_spec(old, 1)["layers"] == [{"type": "gelu", "approximate": "tanh"},
+                                              {"type": "gelu", "approximate": "none"}, {"type": "relu"}]
+    assert old["layers"][0] == {"type": "gelu"}  # the argument is left as it was
+    assert upgrade_spec([{"type": "gelu"}], 1) == [{"type": "gelu", "approximate": "tanh"}]
+    assert upgrade_spec(old, 2) is old
+    assert upgrade_spec("junk", 1) == "junk" and upgrade_spec({"layers": 3}, 1) == {"layers": 3}
+
+
+def test_a_file_from_a_newer_format_is_refused(tmp_path):
+    model = Sequential.from_spec(GELU_NET, seed=1)
+    arrays = {**model.params, "__spec__": np.array(json.dumps(model.spec)), "__format__": np.array(3)}
+    np.savez(tmp_path / "future.npz", **arrays)
+    with pytest.raises(EngineError) as e:
+        Sequential.load(tmp_path / "future.npz")
+    assert e.value.code == "bad_model_file" and "format 3" in str(e.value)
+    arrays["__format__"] = np.array("two")
+    np.savez(tmp_path / "broken.npz", **arrays)
+    with pytest.raises(EngineError) as e:
+        Sequential.load(tmp_path / "broken.npz")
+    assert e.value.code == "bad_model_file"
 
 
 def test_relu_pool_reordering_changes_nothing():
