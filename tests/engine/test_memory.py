@@ -19,7 +19,8 @@ HEAVY = {"input": [1, 28, 28], "layers": [
     {"type": "dense", "units": 10}]}
 FACTOR = 1.5  # measured <= estimate <= FACTOR x measured
 
-CASES = [("tiny", 16), ("tiny", 128), ("lenet5", 16), ("lenet5", 128), ("heavy", 8), ("heavy", 32)]
+CASES = [("tiny", 16), ("tiny", 128), ("lenet5", 16), ("lenet5", 128), ("heavy", 8), ("heavy", 32),
+         ("resnet", 16), ("resnet", 128), ("inception", 16), ("inception", 128)]
 
 
 def _spec(name):
