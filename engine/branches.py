@@ -97,7 +97,12 @@ class Branches(Layer):
             shape, shapes = self.in_shape, []
             for layer in path:
                 layer.name = f"{own}.path{p}.{layer.local_name}"
-                shape = tuple(int(v) for v in layer.build(shape, rng, dtype))
+                try:
+                    shape = tuple(int(v) for v in layer.build(shape, rng, dtype))
+                except EngineError as error:
+                    error.params.setdefault("sublayer", layer.name)  # (the innermost layer at fault)
+                    error.params["path"] = p  # (the outermost path, for a user interface to mark)
+                    raise
                 shapes.append(shape)
             self.path_shapes.append(shape)
             self.shapes.append(shapes)

@@ -19,7 +19,7 @@ from ..templating import render
 router = APIRouter(include_in_schema=False)
 
 # Layer kinds the builder adds; "activation" stands for any of ACTIVATIONS.
-BUILDER_KINDS = ("conv", "maxpool", "avgpool", "activation", "dropout", "flatten", "dense")
+BUILDER_KINDS = ("conv", "maxpool", "avgpool", "activation", "dropout", "flatten", "dense", "branches")
 ACTIVATIONS = ("relu", "leaky_relu", "elu", "sigmoid", "tanh", "gelu", "silu", "softplus")
 
 
