@@ -36,6 +36,12 @@ def _shape_text(shape) -> str:
     return "×".join(str(int(v)) for v in shape)
 
 
+def _odd(keys: list) -> list[int]:
+    """The 1-based numbers of the paths whose key differs from the most common one (ties: the earliest)."""
+    common = max(keys, key=lambda k: (keys.count(k), -keys.index(k)))
+    return [p for p, k in enumerate(keys, start=1) if k != common]
+
+
 class Branches(Layer):
     """Parallel paths merged by channel concatenation or by addition (see the module docstring).
 
@@ -44,8 +50,9 @@ class Branches(Layer):
     Raises :class:`EngineError`: ``bad_merge``, ``bad_paths`` (not a list of 2 to 8 lists),
     ``in_path`` (a layer entry of a path that cannot be made: the inner error's code, params and
     message are kept as ``inner_code``, ``inner_params``, ``detail``); at build, a sub-layer's own
-    error (naming it ``branches1.path2.conv1``) or ``branches_mismatch`` (the paths' output shapes
-    cannot be merged; ``shapes`` lists them in path order).
+    error (naming it ``sublayer`` ``branches1.path2.conv1``, ``path`` 2) or ``branches_mismatch_concat``
+    / ``branches_mismatch_add`` (the paths' output shapes cannot be merged; ``shapes`` lists them in
+    path order, ``odd`` the numbers of the paths unlike the most common one).
     """
 
     type = "branches"
@@ -119,7 +126,8 @@ class Branches(Layer):
         if self.merge == "add":
             if any(s != shapes[0] for s in shapes):
                 raise EngineError("branches_mismatch_add", f"{own}: adding the paths needs every path to give the "
-                                  f"same shape, but they give {listed}", layer=own, shapes=shown)
+                                  f"same shape, but they give {listed}", layer=own, shapes=shown,
+                                  odd=_odd(shapes))
             return shapes[0]
         ranks = {len(s) for s in shapes}
         if ranks == {3} and len({s[1:] for s in shapes}) == 1:
@@ -127,7 +135,8 @@ class Branches(Layer):
         if ranks == {1}:
             return (sum(s[0] for s in shapes),)
         raise EngineError("branches_mismatch_concat", f"{own}: joining the paths along channels needs every path "
-                          f"to give the same height and width, but they give {listed}", layer=own, shapes=shown)
+                          f"to give the same height and width, but they give {listed}", layer=own, shapes=shown,
+                          odd=_odd([s[1:] if len(s) == 3 else s for s in shapes]))
 
     def path_params(self) -> list[int]:
         """The parameter count of each path (after :meth:`build`)."""

@@ -186,8 +186,20 @@ def test_nested_branches_build_and_name_their_parameters():
     ({"type": "branches", "paths": [[], [conv(2, 9)]]}, "kernel_too_big", ["branches1.path2.conv1"]),
 ])
 def test_refusals_name_the_paths(entry, code, words):
+    """(Each path's output shape is in the message; a sub-layer's own error names it.)"""
     with pytest.raises(EngineError) as caught:
         Sequential.from_spec({"input": [2, 6, 6], "layers": [entry]})
     assert caught.value.code == code, caught.value
     for word in words:
         assert word in caught.value.message
+
+
+def test_a_mismatch_lists_the_paths_unlike_the_others():
+    paths = [[conv(2, 1)], [conv(2, 3)], [conv(3, 1)], [conv(2, 3)], [conv(2, 3)]]
+    for merge, odd in (("concat", [1, 3]), ("add", [1, 3])):
+        with pytest.raises(EngineError) as caught:
+            Sequential.from_spec({"input": [2, 6, 6], "layers": [{"type": "branches", "merge": merge, "paths": paths}]})
+        assert caught.value.params["odd"] == odd and len(caught.value.params["shapes"]) == 5
+    with pytest.raises(EngineError) as caught:  # a tie: the earliest shape counts as the common one
+        Sequential.from_spec({"input": [2, 6, 6], "layers": [{"type": "branches", "paths": [[conv(2, 3)], []]}]})
+    assert caught.value.params["odd"] == [2]
