@@ -131,7 +131,8 @@ function iconButton(action, label, glyph) {
 
 const number = count;
 
-/** A layer's name (the last part of `branches1.path2.conv1` in a path), output shape and parameters. */
+/** A layer's name (the last part of `branches1.path2.conv1` in a path), output shape and parameters
+ *  (and at the top level, for a convolution, what a fully connected layer would need). */
 function showRow(li, row) {
   const info = li.querySelector(':scope > .layer-info');
   const name = li.querySelector(':scope > .layer-head > .layer-name');
@@ -142,7 +143,8 @@ function showRow(li, row) {
     return;
   }
   let text = t('train.layer.shape', {shape: row.output_shape.join('×'), params: number(row.params)});
-  if (row.dense_params !== null && row.dense_params !== undefined && row.type === 'conv') {
+  const inPath = row.name.includes('.');  // (a narrow column: the comparison stays at the top level)
+  if (row.dense_params !== null && row.dense_params !== undefined && row.type === 'conv' && !inPath) {
     text += ` · ${t('train.layer.dense', {dense: number(row.dense_params), ratio: number(row.dense_ratio)})}`;
   }
   info.textContent = text;

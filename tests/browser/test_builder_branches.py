@@ -36,12 +36,12 @@ def test_the_builder_edits_a_branches_layer(page, live_server, console_errors):
         expect(paths.nth(p).locator(".path-info")).to_have_text(f"path → {shape}, {path['params']:,} parameters")
     conv = paths.nth(1).locator(".sublayer").nth(2)
     expect(conv.locator(".layer-name")).to_have_text("conv2")
-    expect(conv.locator(".layer-info")).to_contain_text("→ 8×14×14, 584 parameters")
+    expect(conv.locator(".layer-info")).to_have_text("→ 8×14×14, 584 parameters")  # 8 × (8·3·3 + 1)
     expect(block.locator(":scope > .layer-info")).to_contain_text(f"→ 24×14×14, {row['params']:,} parameters")
     # side by side at 1280x720: the first two paths share a row
     first, second = paths.nth(0).bounding_box(), paths.nth(1).bounding_box()
     assert abs(first["y"] - second["y"]) < 2 and second["x"] > first["x"] + first["width"] - 1
-    block.scroll_into_view_if_needed()
+    block.evaluate("e => e.scrollIntoView({block: 'start'})")
     shoot(page, "learn-branches.png")
 
     # Path 4 emptied layer by layer: the identity, 8 channels of the input and no parameters.
@@ -98,7 +98,7 @@ def test_the_builder_edits_a_branches_layer(page, live_server, console_errors):
     first, second = paths.nth(0).bounding_box(), paths.nth(1).bounding_box()
     assert second["y"] > first["y"] + first["height"] - 1 and abs(first["x"] - second["x"]) < 2
     assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
-    paths.nth(1).scroll_into_view_if_needed()
+    block.evaluate("e => e.scrollIntoView({block: 'start'})")
     shoot(page, "learn-branches-phone.png")
     assert console_errors == []
 
