@@ -67,7 +67,8 @@ class Branches(Layer):
                               f"(sum), got {shown!r}", value=shown, allowed=list(MERGES))
         if (not isinstance(paths, list) or not 2 <= len(paths) <= MAX_PATHS
                 or not all(isinstance(p, list) for p in paths)):
-            shown = type(paths).__name__ if not isinstance(paths, list) else len(paths)
+            shown = ("nothing" if paths is None else type(paths).__name__ if not isinstance(paths, list)
+                     else len(paths) if not 2 <= len(paths) <= MAX_PATHS else "a path that is not a list")
             raise EngineError("bad_paths", f"branches: paths must be a list of 2 to {MAX_PATHS} paths, each a list of "
                               f"layers ([] is the identity), got {shown}", got=str(shown), limit=MAX_PATHS)
         self.merge = merge

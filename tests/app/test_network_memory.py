@@ -94,7 +94,8 @@ def test_every_layer_type_has_an_estimate(client):
     for kind in options["layer_types"]:
         if kind in ("conv", "maxpool", "avgpool", "flatten", "dense"):
             continue
-        entry = {"type": kind, **({"k": 2} if kind == "maxout" else {})}
+        entry = {"type": kind, **({"k": 2} if kind == "maxout" else {}),
+                 **({"paths": [[{"type": "conv", "filters": 2, "kernel": 1}], []]} if kind == "branches" else {})}
         layers = [{"type": "conv", "filters": 4, "kernel": 3}, entry, {"type": "avgpool", "size": 2},
                   {"type": "flatten"}, {"type": "dense", "units": 10}]
         answer = check(client, layers=layers)
