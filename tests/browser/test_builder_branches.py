@@ -8,6 +8,12 @@ import re
 from playwright.sync_api import expect
 
 from tests.browser.helpers import shoot
+from tests.browser.test_text_legibility import MENU_WIDTHS
+
+
+def menus_cut(page):
+    """The visible menus narrower than their longest option (the project's legibility rule)."""
+    return [m for m in page.evaluate(MENU_WIDTHS) if m["need"] > m["have"] + 0.5]
 
 
 def api(page, base, lang="en", **body):
@@ -41,6 +47,7 @@ def test_the_builder_edits_a_branches_layer(page, live_server, console_errors):
     # side by side at 1280x720: the first two paths share a row
     first, second = paths.nth(0).bounding_box(), paths.nth(1).bounding_box()
     assert abs(first["y"] - second["y"]) < 2 and second["x"] > first["x"] + first["width"] - 1
+    assert menus_cut(page) == []
     block.evaluate("e => e.scrollIntoView({block: 'start'})")
     shoot(page, "learn-branches.png")
 
@@ -119,4 +126,5 @@ def test_a_residual_block_added_in_chinese(page, live_server, console_errors):
     expect(block.locator(".branch-path").nth(1).locator(".path-identity")).to_contain_text("恒等")
     expect(block.locator(".branch-path").nth(0).locator(".path-info")).to_have_text("路径 → 4×28×28，296 个参数")
     expect(page.locator("#start")).to_be_enabled()
+    assert menus_cut(page) == []
     assert console_errors == []
