@@ -38,7 +38,7 @@ def resolve(preset_name: str | None, layers: list | None, dropout: float | None 
     if preset_name is not None and layers is not None:
         raise EngineError("two_networks", "give the network either as a preset or as a list of layers, not both")
     if preset_name is None and layers is None:
-        raise EngineError("no_network", "give the network as a preset (lenet5, notes, tiny) or as a list of layers",
+        raise EngineError("no_network", f"give the network as a preset ({', '.join(PRESETS)}) or as a list of layers",
                           known=list(PRESETS))
     if preset_name is not None:
         spec = preset(preset_name)

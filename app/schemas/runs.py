@@ -48,7 +48,7 @@ class NetworkRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    preset: str | None = Field(None, description="lenet5, notes or tiny", examples=["tiny"])
+    preset: str | None = Field(None, description="lenet5, notes, tiny, resnet or inception", examples=["tiny"])
     layers: list[LayerEntry] | None = Field(None, description="layer specs, e.g. {\"type\": \"conv\", \"filters\": 4, "
                                                        "\"kernel\": 5}")
     dropout: float | None = Field(None, ge=0, lt=1, allow_inf_nan=False, strict=True,
