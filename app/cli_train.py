@@ -15,7 +15,7 @@ EXIT_DIVERGED = 3
 def register(sub) -> None:
     p = sub.add_parser("train", help="train a network on MNIST and save it",
                        description="Train a network on MNIST and save it as one .npz file.")
-    p.add_argument("--model", default="lenet5", help="a preset (lenet5, notes, tiny) or a JSON spec file")
+    p.add_argument("--model", default="lenet5", help="a preset (lenet5, notes, tiny, resnet, inception) or a JSON spec file")
     p.add_argument("--epochs", type=int, default=1)
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--optimizer", default="momentum", choices=["sgd", "momentum", "nesterov", "adam"])

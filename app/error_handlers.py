@@ -122,13 +122,24 @@ def engine_message(lang: str, error: EngineError) -> str:
     if not _has(lang, key):
         return error.message
     params = {k: _display(lang, k, v) for k, v in error.params.items()}
-    return _sentence(translate(lang, key, **params))
+    if error.code.startswith("branches_mismatch") and isinstance(error.params.get("shapes"), list):
+        params["shapes"] = translate(lang, "pos.separator").join(
+            translate(lang, "error.path_shape", p=p, shape=shape) for p, shape in enumerate(error.params["shapes"], 1))
+    if error.code == "in_path" and isinstance(error.params.get("inner_code"), str):  # a layer inside a path
+        inner = error.params.get("inner_params")
+        params["detail"] = engine_message(lang, EngineError(error.params["inner_code"], str(error.params.get("detail")),
+                                                            **(inner if isinstance(inner, dict) else {})))
+    text = _sentence(translate(lang, key, **params))
+    sublayer = error.params.get("sublayer")
+    if isinstance(sublayer, str) and sublayer not in text:  # a layer inside a branches layer's path: name it
+        text = f"{sublayer}: {text}"
+    return text
 
 
 def _sentence(text: str) -> str:
     """Start with a capital letter ("the input ..." -> "The input ..."), unless it starts with a
     setting's name as it is written in a request ("ceil_mode must be ...")."""
-    if "_" in text.split(" ", 1)[0]:
+    if "_" in text.split(" ", 1)[0] or "." in text.split(" ", 1)[0].rstrip(".:"):  # (or a name: branches1.path2.conv1)
         return text
     return text[:1].upper() + text[1:]
 

@@ -25,6 +25,7 @@ The evaluation figure is for a model with no training state (``evaluate`` over `
 test images in batches of ``eval_batch_size``), including the ``(samples, classes)`` probabilities
 it returns. The dataset itself is not counted; a fixed :data:`ALLOWANCE` covers the interpreter's
 own objects and the small arrays of a step.
+A branches layer adds up its paths (see :func:`_branches_cost`).
 Convolution (grouped too: the same columns, a smaller weight), transposed convolution, pooling, dense,
 flatten, dropout, batch norm and ReLU are counted array by array (a test holds the
 estimate to within 1.5x of tracemalloc's measured peak); the other activations' temporaries are
@@ -183,8 +184,56 @@ def _cost(layer, in_shape: tuple, out_shape: tuple, n: int, item: int, train: bo
         return _Cost(cache=int(cache * values * scale), keeps_input=keeps_in, keeps_output=keeps_out,
                      forward=int(forward * values * scale), backward=int(backward * values * scale),
                      dx=b)
+    if layer.type == "branches":
+        return _branches_cost(layer, a, b, n, item, train)
     raise EngineError("unknown_layer", f"{layer.name}: no memory estimate for a {layer.type!r} layer",
                       layer=str(layer.name), layer_type=str(layer.type), known=[])
+
+
+def _path_cost(path, in_shape: tuple, shapes: list, n: int, item: int, train: bool) -> tuple:
+    """One path of a branches layer, run from the branch's input (already counted by the caller):
+    (plateau bytes it holds, whether it keeps the branch's input, the largest forward transient, the
+    bytes of its output (0 for the identity), the largest backward transient besides the incoming
+    gradient)."""
+    kept, keeps_in, cache, fwd, bwd = 0, False, 0, 0, 0
+    current, current_bytes, current_kept = None, 0, False  # None: the branch's input
+    costs, shape = [], in_shape
+    for layer, out_shape in zip(path, shapes):
+        cost = _cost(layer, shape, out_shape, n, item, train)
+        costs.append(cost)
+        fwd = max(fwd, (0 if current_kept or current is None else current_bytes) + cost.forward)
+        cache += cost.cache
+        if cost.keeps_input:
+            keeps_in |= current is None
+            if current is not None and not current_kept:
+                kept, current_kept = kept + current_bytes, True
+        if not cost.alias:
+            current, current_bytes, current_kept = layer, n * int(np.prod(out_shape)) * item, False
+        if cost.keeps_output and current is not None and not current_kept:
+            kept, current_kept = kept + current_bytes, True
+        shape = out_shape
+    incoming = 0
+    for cost in reversed(costs):
+        bwd = max(bwd, incoming + cost.backward)
+        incoming = cost.dx
+    out_bytes = current_bytes if current is not None and not current_kept else 0
+    return cache + kept, keeps_in, fwd, out_bytes, bwd
+
+
+def _branches_cost(layer, a: int, b: int, n: int, item: int, train: bool) -> _Cost:
+    """A branches layer: every path's caches and kept activations; in forward, the outputs of the
+    paths run so far (alive until the merge) with the running path's transient, then all of them
+    with the merged output; in backward, the running sum of the input gradient (a) with the
+    largest path's transient and the gradient it returns."""
+    cache, keeps_in, fwd, done, bwd = 0, False, 0, 0, 0
+    for path, shapes in zip(layer.paths, layer.shapes):
+        p_cache, p_keeps, p_fwd, p_out, p_bwd = _path_cost(path, layer.in_shape, shapes, n, item, train)
+        cache += p_cache
+        keeps_in |= p_keeps
+        fwd = max(fwd, done + p_fwd)
+        done += p_out
+        bwd = max(bwd, p_bwd + a)
+    return _Cost(cache=cache, keeps_input=keeps_in, forward=max(fwd, done + b), backward=bwd + a, dx=a)
 
 
 def _run_order(model) -> list[tuple]:

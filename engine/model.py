@@ -34,9 +34,10 @@ _LAYER_NAME = re.compile(r"[^\W\d][\w-]{0,31}")  # no '.': it separates a layer 
 def layer_types() -> dict[str, type]:
     """Every layer type a spec may name: the structural layers and every activation."""
     from .activations import LAYER_TYPES as activation_types
+    from .branches import Branches
     from .transposed import ConvTranspose2D
 
-    return {**_BASE_TYPES, ConvTranspose2D.type: ConvTranspose2D, **activation_types}
+    return {**_BASE_TYPES, ConvTranspose2D.type: ConvTranspose2D, **activation_types, Branches.type: Branches}
 
 
 def make_layer(entry: dict, position: int) -> Layer:
@@ -89,7 +90,27 @@ def upgrade_spec(spec, version: int):
 
 
 def _minimal_args(kind: str) -> dict:
-    return {"conv": {"filters": 1}, "conv_transpose": {"filters": 1}, "dense": {"units": 1}}.get(kind, {})
+    return {"conv": {"filters": 1}, "conv_transpose": {"filters": 1}, "dense": {"units": 1},
+            "branches": {"paths": [[], []]}}.get(kind, {})
+
+
+def _rows(layers, shapes, shape) -> list[dict]:
+    """Summary rows of layers run in order from ``shape`` (see :meth:`Sequential.summary`)."""
+    rows = []
+    for layer, out in zip(layers, shapes):
+        count = int(sum(p.size for p in layer.params.values()))
+        row = {"name": layer.name, "type": layer.type, "input_shape": list(shape), "output_shape": list(out),
+               "params": count}
+        if isinstance(layer, (Conv2D, Dense)) or layer.type == "conv_transpose":
+            row["dense_params"] = int((np.prod(shape) + 1) * np.prod(out))
+        if layer.type == "branches":
+            row["merge"] = layer.merge
+            row["paths"] = [{"output_shape": list(path_out), "params": params, "layers": _rows(path, path_shapes, shape)}
+                            for path, path_shapes, path_out, params
+                            in zip(layer.paths, layer.shapes, layer.path_shapes, layer.path_params())]
+        rows.append(row)
+        shape = out
+    return rows
 
 
 class Sequential:
@@ -172,17 +193,10 @@ class Sequential:
     def summary(self) -> list[dict]:
         """Per layer: name, type, output shape, parameter count, and for conv and dense layers the
         parameters a fully connected layer would need to map the same input to the same output
-        (also for a transposed convolution)."""
-        rows, shape = [], self.input_shape
-        for layer, out in zip(self.layers, self.shapes):
-            count = int(sum(p.size for p in layer.params.values()))
-            row = {"name": layer.name, "type": layer.type, "input_shape": list(shape), "output_shape": list(out),
-                   "params": count}
-            if isinstance(layer, (Conv2D, Dense)) or layer.type == "conv_transpose":
-                row["dense_params"] = int((np.prod(shape) + 1) * np.prod(out))
-            rows.append(row)
-            shape = out
-        return rows
+        (also for a transposed convolution). A branches layer's row also has ``merge`` and ``paths``:
+        per path its ``output_shape``, ``params`` and ``layers`` (rows of the same form, named
+        ``branches1.path2.conv1``)."""
+        return _rows(self.layers, self.shapes, self.input_shape)
 
     @property
     def params(self) -> dict[str, np.ndarray]:

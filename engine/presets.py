@@ -24,6 +24,34 @@ PRESETS = {
         {"type": "conv", "filters": 4, "kernel": 5}, {"type": "relu"}, {"type": "maxpool", "size": 2},
         {"type": "flatten"},
         {"type": "dense", "units": 10}]},
+    # A small residual network (He et al. 2016): two residual blocks, x + conv(relu(conv(x))), each
+    # followed by a ReLU, on 8 channels at 14x14.
+    "resnet": {"input": [1, 28, 28], "layers": [
+        {"type": "conv", "filters": 8, "kernel": 3, "padding": 1}, {"type": "relu"}, {"type": "maxpool", "size": 2},
+        *[entry for _ in range(2) for entry in (
+            {"type": "branches", "merge": "add", "paths": [
+                [{"type": "conv", "filters": 8, "kernel": 3, "padding": 1}, {"type": "relu"},
+                 {"type": "conv", "filters": 8, "kernel": 3, "padding": 1}],
+                []]},
+            {"type": "relu"})],
+        {"type": "maxpool", "size": 2},
+        {"type": "flatten"},
+        {"type": "dense", "units": 10}]},
+    # A small Inception network (Szegedy et al. 2014): one module whose four paths (1x1; 1x1 then 3x3;
+    # 1x1 then 5x5; 3x3 max-pooling then 1x1) are joined along channels, 8 + 8 + 4 + 4 = 24.
+    "inception": {"input": [1, 28, 28], "layers": [
+        {"type": "conv", "filters": 8, "kernel": 3, "padding": 1}, {"type": "relu"}, {"type": "maxpool", "size": 2},
+        {"type": "branches", "merge": "concat", "paths": [
+            [{"type": "conv", "filters": 8, "kernel": 1}, {"type": "relu"}],
+            [{"type": "conv", "filters": 8, "kernel": 1}, {"type": "relu"},
+             {"type": "conv", "filters": 8, "kernel": 3, "padding": 1}, {"type": "relu"}],
+            [{"type": "conv", "filters": 4, "kernel": 1}, {"type": "relu"},
+             {"type": "conv", "filters": 4, "kernel": 5, "padding": 2}, {"type": "relu"}],
+            [{"type": "maxpool", "size": 3, "stride": 1, "padding": 1},
+             {"type": "conv", "filters": 4, "kernel": 1}, {"type": "relu"}]]},
+        {"type": "maxpool", "size": 2},
+        {"type": "flatten"},
+        {"type": "dense", "units": 10}]},
 }
 
 

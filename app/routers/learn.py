@@ -21,7 +21,7 @@ router = APIRouter(include_in_schema=False)
 
 # Layer kinds the builder adds; "activation" stands for any of ACTIVATIONS.
 BUILDER_KINDS = ("conv", "conv_transpose", "maxpool", "avgpool", "activation", "dropout", "flatten", "dense",
-                 "batchnorm2d", "batchnorm1d")
+                 "batchnorm2d", "batchnorm1d", "branches")
 ACTIVATIONS = ("relu", "leaky_relu", "elu", "sigmoid", "tanh", "gelu", "silu", "softplus")
 
 

@@ -11,11 +11,13 @@ image produces across all layers are capped too (they decide the memory and time
 Once the network works, :func:`engine.memory.estimate` gives the peak memory of a training step
 and of an evaluation at the run's batch size, and a network above the memory budget is refused.
 """
+import copy
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
 import numpy as np
 
+from engine.branches import Branches
 from engine.errors import EngineError
 from engine.layers import Conv2D, Dense
 from engine.memory import MemoryEstimate, estimate
@@ -38,20 +40,41 @@ def resolve(preset_name: str | None, layers: list | None, dropout: float | None 
     if preset_name is not None and layers is not None:
         raise EngineError("two_networks", "give the network either as a preset or as a list of layers, not both")
     if preset_name is None and layers is None:
-        raise EngineError("no_network", "give the network as a preset (lenet5, notes, tiny) or as a list of layers",
+        raise EngineError("no_network", f"give the network as a preset ({', '.join(PRESETS)}) or as a list of layers",
                           known=list(PRESETS))
     if preset_name is not None:
         spec = preset(preset_name)
     else:
-        if len(layers) > MAX_LAYERS:
-            raise EngineError("too_many_layers", f"a network here has at most {MAX_LAYERS} layers, got {len(layers)}",
-                              count=len(layers), limit=MAX_LAYERS)
-        spec = {"input": list(DEFAULT_INPUT), "layers": [dict(e) if isinstance(e, dict) else e for e in layers]}
+        total = _count_layers(layers)
+        if total > MAX_LAYERS:
+            raise EngineError("too_many_layers", f"a network here has at most {MAX_LAYERS} layers (counting the "
+                              f"layers inside branches), got {total}", count=total, limit=MAX_LAYERS)
+        spec = {"input": list(DEFAULT_INPUT), "layers": copy.deepcopy(layers)}
     if dropout is not None:
-        for entry in spec["layers"]:
-            if isinstance(entry, dict) and entry.get("type") == "dropout":
+        for entry in _entries(spec["layers"]):
+            if entry.get("type") == "dropout":
                 entry["p"] = dropout
     return spec, preset_name
+
+
+def _entries(layers: list):
+    """Every layer entry (a dict), those inside a branches layer's paths included."""
+    for entry in layers:
+        if not isinstance(entry, dict):
+            continue
+        yield entry
+        if entry.get("type") == "branches" and isinstance(entry.get("paths"), list):
+            for path in entry["paths"]:
+                if isinstance(path, list):
+                    yield from _entries(path)
+
+
+def _count_layers(layers: list) -> int:
+    """Layers, counting those inside branches (and each branches layer itself)."""
+    return len(layers) + sum(_count_layers(path) for entry in layers
+                             if isinstance(entry, dict) and entry.get("type") == "branches"
+                             and isinstance(entry.get("paths"), list)
+                             for path in entry["paths"] if isinstance(path, list))
 
 
 def _weights_needed(layer, shape: tuple) -> int:
@@ -69,6 +92,25 @@ def _weights_needed(layer, shape: tuple) -> int:
     except (EngineError, TypeError):
         pass
     return 0
+
+
+def _branch_weights(layer: Branches, shape: tuple, room: int) -> tuple[int, str | None]:
+    """The parameters a branches layer would create on ``shape``, building its paths' layers one at
+    a time and stopping (with the name of the layer that goes over) once they need more than ``room``."""
+    rng, needed = np.random.default_rng(0), 0
+    for p, path in enumerate(layer.paths, start=1):
+        s = shape
+        for sub in path:
+            name = f"{layer.name}.path{p}.{sub.local_name}"
+            needed += (_branch_weights(sub, s, room - needed)[0] if isinstance(sub, Branches)
+                       else _weights_needed(sub, s))
+            if needed > room:
+                return needed, name
+            try:
+                s = sub.build(s, rng, np.float32)
+            except EngineError:
+                break  # (the layer's own build explains it)
+    return needed, None
 
 
 @dataclass
@@ -125,16 +167,21 @@ def _walk(spec: dict, max_params: int) -> tuple[int | None, EngineError | None]:
     rng = np.random.default_rng(0)
     shape, params, values = tuple(spec.get("input", DEFAULT_INPUT)), 0, 0
     for i, layer in enumerate(layers):
-        params += _weights_needed(layer, shape)
+        culprit = layer.name
+        if isinstance(layer, Branches):
+            needed, inner = _branch_weights(layer, shape, max_params - params)
+            params, culprit = params + needed, inner or culprit
+        else:
+            params += _weights_needed(layer, shape)
         if params > max_params:
-            return i, EngineError("network_too_big", f"{layer.name}: the network would have at least "
+            return i, EngineError("network_too_big", f"{culprit}: the network would have at least "
                                   f"{params:,} parameters; this server trains at most {max_params:,}",
-                                  layer=layer.name, params=f"{params:,}", limit=f"{max_params:,}")
+                                  layer=culprit, params=f"{params:,}", limit=f"{max_params:,}")
         try:
             shape = layer.build(shape, rng, np.float32)
         except EngineError as error:
             return i, error
-        values += int(np.prod(shape))
+        values += int(np.prod(shape)) + (layer.values_per_image() if isinstance(layer, Branches) else 0)
         if values > MAX_VALUES_PER_IMAGE:
             return i, EngineError("network_too_slow", f"{layer.name}: the layers so far compute {values:,} values "
                                   f"for each image; at most {MAX_VALUES_PER_IMAGE:,} are allowed",
@@ -152,11 +199,17 @@ def _walk(spec: dict, max_params: int) -> tuple[int | None, EngineError | None]:
 
 def _rows(model: Sequential) -> list[dict]:
     rows = model.summary()
+    _add_ratios(rows)
+    return rows
+
+
+def _add_ratios(rows: list[dict]) -> None:
     for row in rows:
         if "dense_params" in row and row["params"]:
             ratio = row["dense_params"] / row["params"]
             row["dense_ratio"] = round(ratio, 1) if ratio < 100 else round(ratio)
-    return rows
+        for path in row.get("paths", ()):
+            _add_ratios(path["layers"])
 
 
 def _mb(size: int) -> str:

@@ -15,11 +15,21 @@ MAX_BATCH = 1024
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam")
 DATASETS = ("sample", "mnist")
 MAX_LAYER_NESTING = 3  # a layer is an object of numbers, words and pairs: {"kernel": [3, 3]}
+MAX_BRANCHES_NESTING = 2  # a branches layer's paths hold layers, branches among them (once more)
 
 
-def _shallow(entry: Any) -> Any:
-    """Refuse a layer nested more deeply than any layer can be (the answer echoes the layers back)."""
-    level, todo = 0, [entry]
+def _shallow(entry: Any, branches: int = 0) -> Any:
+    """Refuse a layer nested more deeply than any layer can be (the answer echoes the layers back):
+    a branches layer's ``paths`` are lists of layers, each checked the same way, two levels at most."""
+    rest = entry
+    if isinstance(entry, dict) and entry.get("type") == "branches" and branches >= MAX_BRANCHES_NESTING:
+        raise PydanticCustomError("too_deep", "nested too deeply: branches inside branches inside branches")
+    if isinstance(entry, dict) and entry.get("type") == "branches" and isinstance(entry.get("paths"), list):
+        for path in entry["paths"]:
+            for layer in (path if isinstance(path, list) else [path]):
+                _shallow(layer, branches + 1)
+        rest = {k: v for k, v in entry.items() if k != "paths"}
+    level, todo = 0, [rest]
     while todo:
         level += 1
         if level > MAX_LAYER_NESTING:
@@ -38,7 +48,7 @@ class NetworkRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    preset: str | None = Field(None, description="lenet5, notes or tiny", examples=["tiny"])
+    preset: str | None = Field(None, description="lenet5, notes, tiny, resnet or inception", examples=["tiny"])
     layers: list[LayerEntry] | None = Field(None, description="layer specs, e.g. {\"type\": \"conv\", \"filters\": 4, "
                                                        "\"kernel\": 5}")
     dropout: float | None = Field(None, ge=0, lt=1, allow_inf_nan=False, strict=True,
@@ -88,6 +98,17 @@ class LayerRow(BaseModel):
     train_bytes: int | None = Field(None, description="what the layer holds during training: parameters, "
                                                       "gradients, optimizer state, caches, kept activations")
     eval_bytes: int | None = Field(None, description="what the layer holds during an evaluation")
+    merge: str | None = Field(None, description="a branches layer: concat (along channels) or add")
+    paths: list["PathRow"] | None = Field(None, description="a branches layer: each path's output shape, "
+                                                             "parameters and layers ([] for the identity)")
+
+
+class PathRow(BaseModel):
+    """One path of a branches layer."""
+
+    output_shape: list[int]
+    params: int
+    layers: list[LayerRow]
 
 
 class MemoryEstimateResponse(BaseModel):

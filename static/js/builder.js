@@ -8,33 +8,44 @@
 //   b.setItems(decode('conv:6:5:1:2,relu,maxpool:2:2,flatten,dense:10'));
 //   (a conv's padding may be 'same', 'valid' or per side '0_1_0_1' (top_bottom_left_right); after it
 //    come its groups when not 1 (a number: conv:8:3:1:1:8 is depthwise on 8 channels) and its padding
-//    mode when not zeros (a word: 'conv:4:2:1:same:reflect', 'conv:8:3:1:1:8:circular'))
+//    mode when not zeros (a word: 'conv:4:2:1:same:reflect', 'conv:8:3:1:1:8:circular'); a branches
+//    layer is 'branches:add[conv:4:3:1:1;relu;conv:4:3:1:1|]': paths split by '|', their layers by ';')
 //   b.showCheck(answer);   // rows, total, memory, error from the server
 import {count} from './format.js';
 import {t} from './i18n.js';
 
 export const KINDS = ['conv', 'conv_transpose', 'maxpool', 'avgpool', 'activation', 'dropout', 'flatten', 'dense',
-                      'batchnorm2d', 'batchnorm1d'];
+                      'batchnorm2d', 'batchnorm1d', 'branches'];
+const PATH_KINDS = KINDS.filter((kind) => kind !== 'branches');  // (the builder nests no branches in branches)
+const MERGES = ['concat', 'add'];
+const MAX_PATHS = 8;
 
 // kind -> settings in URL order: [name, min, max, step]
 const FIELDS = {
   conv: [['filters', 1, 64, 1], ['kernel', 1, 11, 1], ['stride', 1, 4, 1], ['padding', 0, 5, 1], ['groups', 1, 64, 1]],
   conv_transpose: [['filters', 1, 64, 1], ['kernel', 1, 11, 1], ['stride', 1, 4, 1], ['padding', 0, 5, 1],
                    ['output_padding', 0, 3, 1]],
-  maxpool: [['size', 1, 4, 1], ['stride', 1, 4, 1]],
-  avgpool: [['size', 1, 4, 1], ['stride', 1, 4, 1]],
+  maxpool: [['size', 1, 4, 1], ['stride', 1, 4, 1], ['padding', 0, 2, 1]],
+  avgpool: [['size', 1, 4, 1], ['stride', 1, 4, 1], ['padding', 0, 2, 1]],
   activation: [],
   dropout: [['p', 0, 0.95, 0.05]],
   flatten: [],
   dense: [['units', 1, 1024, 1]],
   batchnorm2d: [['momentum', 0, 1, 0.01]],
   batchnorm1d: [['momentum', 0, 1, 0.01]],
+  branches: [],
 };
 const NEW = {conv: {filters: 4, kernel: 3, stride: 1, padding: 0, groups: 1, padding_mode: 'zeros'},
              conv_transpose: {filters: 4, kernel: 3, stride: 2, padding: 0, output_padding: 0},
-             maxpool: {size: 2, stride: 2},
-             avgpool: {size: 2, stride: 2}, activation: {fn: 'relu'}, dropout: {p: 0.5}, flatten: {},
-             dense: {units: 10}, batchnorm2d: {momentum: 0.1}, batchnorm1d: {momentum: 0.1}};
+             maxpool: {size: 2, stride: 2, padding: 0}, avgpool: {size: 2, stride: 2, padding: 0},
+             activation: {fn: 'relu'}, dropout: {p: 0.5}, flatten: {}, dense: {units: 10},
+             batchnorm2d: {momentum: 0.1}, batchnorm1d: {momentum: 0.1},
+             // a residual block: x + conv(relu(conv(x))), 3x3 with padding 1 keeping the size
+             branches: {merge: 'add', paths: [[{kind: 'conv', filters: 4, kernel: 3, stride: 1, padding: 1, groups: 1,
+                                                 padding_mode: 'zeros'},
+                                                {kind: 'activation', fn: 'relu'},
+                                                {kind: 'conv', filters: 4, kernel: 3, stride: 1, padding: 1, groups: 1,
+                                                 padding_mode: 'zeros'}], []]}};
 
 const SIDES = ['top', 'bottom', 'left', 'right'];
 
@@ -76,7 +87,11 @@ function activationItem(fn, settings = {}) {
 export function toItem(entry, activations) {
   const {type, ...rest} = entry;
   if (activations.includes(type)) return activationItem(type, rest);
-  const item = {kind: type, ...NEW[type]};
+  if (type === 'branches') {
+    return {kind: 'branches', merge: rest.merge ?? 'concat',
+            paths: (rest.paths ?? []).map((path) => path.map((e) => toItem(e, activations)))};
+  }
+  const item = {kind: type, ...structuredClone(NEW[type])};
   for (const [name] of FIELDS[type] ?? []) {
     if (name in rest) item[name] = rest[name];
   }
@@ -92,6 +107,7 @@ export function toSpec(item) {
   if (item.kind === 'activation') {
     return Object.fromEntries([['type', item.fn], ...(ACT_FIELDS[item.fn] ?? []).map(([name]) => [name, item[name]])]);
   }
+  if (item.kind === 'branches') return {type: 'branches', merge: item.merge, paths: item.paths.map((path) => path.map(toSpec))};
   const entry = {type: item.kind};
   for (const [name] of FIELDS[item.kind]) entry[name] = item[name];
   if (item.kind === 'conv' && (item.padding_mode ?? 'zeros') !== 'zeros') entry.padding_mode = item.padding_mode;
@@ -105,53 +121,81 @@ function encodeActivation(item) {
   return defaults ? item.fn : [item.fn, ...fields.map(([name]) => item[name])].join(':');
 }
 
-/** Items as URL text: `conv:6:5:1:2,relu,maxpool:2:2,flatten,dense:10` (a conv's groups only when not 1). */
+/** One item as URL text (a conv's groups only when not 1, its padding mode only when not zeros); a
+ *  branches layer as `branches:add[conv:4:3:1:1;relu;conv:4:3:1:1|]` (paths separated by `|`, their
+ *  layers by `;`). */
+function encodeItem(item) {
+  if (item.kind === 'activation') return encodeActivation(item);
+  if (item.kind === 'branches') {
+    return `branches:${item.merge}[${item.paths.map((path) => path.map(encodeItem).join(';')).join('|')}]`;
+  }
+  const value = (name) => (name === 'padding' ? paddingText(item.padding).replaceAll(',', '_') : item[name]);
+  const values = FIELDS[item.kind].map(([name]) => value(name));
+  if (item.kind === 'conv' && (item.groups ?? 1) === 1) values.pop();
+  const mode = item.kind === 'conv' && (item.padding_mode ?? 'zeros') !== 'zeros' ? [item.padding_mode] : [];
+  return [item.kind, ...values, ...mode].join(':');
+}
+
+/** Items as URL text: `conv:6:5:1:2,relu,maxpool:2:2:0,flatten,dense:10`. */
 export function encode(items) {
-  const value = (item, name) => (name === 'padding' ? paddingText(item.padding).replaceAll(',', '_') : item[name]);
-  const mode = (item) => (item.kind === 'conv' && (item.padding_mode ?? 'zeros') !== 'zeros' ? [item.padding_mode] : []);
-  return items.map((item) => {
-    if (item.kind === 'activation') return encodeActivation(item);
-    const values = FIELDS[item.kind].map(([name]) => value(item, name));
-    if (item.kind === 'conv' && (item.groups ?? 1) === 1) values.pop();
-    return [item.kind, ...values, ...mode(item)].join(':');
-  }).join(',');
+  return items.map(encodeItem).join(',');
+}
+
+/** `text` split at `separator` outside brackets. */
+function splitTop(text, separator) {
+  const parts = [];
+  let depth = 0, start = 0;
+  for (let i = 0; i < text.length; i += 1) {
+    if (text[i] === '[') depth += 1;
+    else if (text[i] === ']') depth -= 1;
+    else if (text[i] === separator && depth === 0) { parts.push(text.slice(start, i)); start = i + 1; }
+  }
+  parts.push(text.slice(start));
+  return parts;
+}
+
+/** One layer's URL text back as an item (undefined when it is not a known layer). */
+function decodeItem(token, activations) {
+  const branches = /^branches:(\w+)\[(.*)\]$/s.exec(token);
+  if (branches) {
+    const paths = splitTop(branches[2], '|').map((path) => (path === '' ? [] : splitTop(path, ';').map((t) => decodeItem(t, activations))));
+    if (paths.some((path) => path.includes(undefined))) return undefined;
+    return {kind: 'branches', merge: branches[1], paths};
+  }
+  const [kind, ...values] = token.split(':');
+  if (activations.includes(kind)) {
+    const fields = ACT_FIELDS[kind] ?? [];
+    if (values.length > fields.length) return undefined;
+    const settings = {};
+    fields.forEach(([name, ...range], i) => {
+      if (values[i] === undefined) return;
+      const v = Number(values[i]);
+      settings[name] = Array.isArray(range[0]) || !Number.isFinite(v) || values[i] === '' ? values[i] : v;
+    });
+    return activationItem(kind, settings);
+  }
+  if (!(kind in FIELDS) || kind === 'activation' || kind === 'branches') return undefined;
+  const item = {kind, ...structuredClone(NEW[kind])};
+  // a conv's groups and padding mode both come after its padding, each only when not the default
+  const fields = kind === 'conv' ? FIELDS.conv.filter(([name]) => name !== 'groups') : FIELDS[kind];
+  fields.forEach(([name], i) => {
+    if (values[i] === undefined) return;
+    const v = Number(values[i]);
+    item[name] = name === 'padding' ? parsePadding(values[i]) : Number.isFinite(v) && values[i] !== '' ? v : values[i];
+  });
+  if (kind === 'conv') {
+    for (const extra of values.slice(fields.length)) {
+      if (extra !== '' && Number.isFinite(Number(extra))) item.groups = Number(extra); else item.padding_mode = extra;
+    }
+  }
+  return item;
 }
 
 /** The URL text back as items (undefined when it is not a list of known layers). */
 export function decode(text, activations) {
   if (!text) return undefined;
-  const items = [];
-  for (const token of text.split(',')) {
-    const [kind, ...values] = token.split(':');
-    if (activations.includes(kind)) {
-      const fields = ACT_FIELDS[kind] ?? [];
-      if (values.length > fields.length) return undefined;
-      const settings = {};
-      fields.forEach(([name, ...range], i) => {
-        if (values[i] === undefined) return;
-        const v = Number(values[i]);
-        settings[name] = Array.isArray(range[0]) || !Number.isFinite(v) || values[i] === '' ? values[i] : v;
-      });
-      items.push(activationItem(kind, settings));
-      continue;
-    }
-    if (!(kind in FIELDS) || kind === 'activation') return undefined;
-    const item = {kind, ...NEW[kind]};
-    // a conv's groups and padding mode both come after its padding, each only when not the default
-    const fields = kind === 'conv' ? FIELDS.conv.filter(([name]) => name !== 'groups') : FIELDS[kind];
-    fields.forEach(([name], i) => {
-      if (values[i] === undefined) return;
-      const v = Number(values[i]);
-      item[name] = name === 'padding' ? parsePadding(values[i]) : Number.isFinite(v) && values[i] !== '' ? v : values[i];
-    });
-    if (kind === 'conv') {
-      for (const extra of values.slice(fields.length)) {
-        if (extra !== '' && Number.isFinite(Number(extra))) item.groups = Number(extra); else item.padding_mode = extra;
-      }
-    }
-    items.push(item);
-  }
-  return items;
+  const items = splitTop(text, ',').map((token) => decodeItem(token, activations));
+  return items.includes(undefined) ? undefined : items;
 }
 
 function iconButton(action, label, glyph) {
@@ -166,6 +210,25 @@ function iconButton(action, label, glyph) {
 }
 
 const number = count;
+
+/** A layer's name (the last part of `branches1.path2.conv1` in a path), output shape and parameters
+ *  (and at the top level, for a convolution, what a fully connected layer would need). */
+function showRow(li, row) {
+  const info = li.querySelector(':scope > .layer-info');
+  const name = li.querySelector(':scope > .layer-head > .layer-name');
+  name.textContent = row ? row.name.split('.').pop() : '';
+  name.title = row ? row.name : '';
+  if (!row) {
+    info.textContent = '';
+    return;
+  }
+  let text = t('train.layer.shape', {shape: row.output_shape.join('×'), params: number(row.params)});
+  const inPath = row.name.includes('.');  // (a narrow column: the comparison stays at the top level)
+  if (row.dense_params !== null && row.dense_params !== undefined && (row.type === 'conv' || row.type === 'conv_transpose') && !inPath) {
+    text += ` · ${t('train.layer.dense', {dense: number(row.dense_params), ratio: number(row.dense_ratio)})}`;
+  }
+  info.textContent = text;
+}
 
 export class NetworkBuilder {
   /** parts: {list (an <ol>), kind (select), add (button), memory (an element, optional)};
@@ -228,32 +291,175 @@ export class NetworkBuilder {
     remove.addEventListener('click', () => this.remove(i));
     tools.append(up, down, remove);
     head.append(name, title, tools);
-    const fields = document.createElement('div');
-    fields.className = 'layer-fields';
-    if (item.kind === 'activation') {
-      fields.append(this.activationField(item, i));
-      for (const [field, ...range] of ACT_FIELDS[item.fn] ?? []) {
-        fields.append(Array.isArray(range[0]) ? this.choiceField(item, i, field, range[0])
-          : this.numberField(item, i, field, ...range));
-      }
-    }
-    for (const [field, min, max, step] of FIELDS[item.kind]) {
-      fields.append(field === 'padding' && item.kind === 'conv' ? this.paddingField(item, i) : this.numberField(item, i, field, min, max, step));
-    }
-    if (item.kind === 'conv') fields.append(this.paddingModeField(item, i));
+    const fields = this.fields(item, (field) => t('train.layer.field', {n: i + 1, field}));
     const info = document.createElement('div');
     info.className = 'layer-info';
     info.setAttribute('aria-live', 'polite');
     const problem = document.createElement('div');
     problem.className = 'layer-problem';
     problem.hidden = true;
-    li.append(head, fields, info, problem);
+    if (item.kind === 'branches') {
+      fields.append(this.mergeField(item, i));
+      li.append(head, fields, info, this.paths(item, i), problem);
+    } else {
+      li.append(head, fields, info, problem);
+    }
     up.disabled = i === 0;
     down.disabled = i === this.items.length - 1;
     return li;
   }
 
-  numberField(item, i, field, min, max, step) {
+  /** A layer's settings; `name(field)` names one for a screen reader. */
+  fields(item, name) {
+    const fields = document.createElement('div');
+    fields.className = 'layer-fields';
+    if (item.kind === 'activation') {
+      fields.append(this.activationField(item, name));
+      for (const [field, ...range] of ACT_FIELDS[item.fn] ?? []) {
+        fields.append(Array.isArray(range[0]) ? this.choiceField(item, name, field, range[0])
+          : this.numberField(item, name, field, ...range));
+      }
+    }
+    for (const [field, min, max, step] of FIELDS[item.kind]) {
+      fields.append(field === 'padding' && item.kind === 'conv' ? this.paddingField(item, name)
+        : this.numberField(item, name, field, min, max, step));
+    }
+    if (item.kind === 'conv') fields.append(this.paddingModeField(item, name));
+    return fields;
+  }
+
+  mergeField(item, i) {
+    const label = document.createElement('label');
+    label.className = 'layer-field';
+    const select = document.createElement('select');
+    select.dataset.field = 'merge';
+    select.setAttribute('aria-label', t('train.layer.field', {n: i + 1, field: t('train.field.merge')}));
+    for (const merge of MERGES) {
+      const option = document.createElement('option');
+      option.value = merge;
+      option.textContent = t(`train.merge.${merge}`);
+      select.append(option);
+    }
+    select.value = item.merge;
+    select.addEventListener('change', () => { item.merge = select.value; this.changed(); });
+    label.append(select);
+    return label;
+  }
+
+  /** The paths of branches layer `i`, side by side, and a button to add one. */
+  paths(item, i) {
+    const box = document.createElement('div');
+    box.className = 'branch-paths';
+    item.paths.forEach((path, p) => box.append(this.path(item, i, path, p)));
+    const add = document.createElement('button');
+    add.type = 'button';
+    add.className = 'path-add';
+    add.textContent = t('train.path.add');
+    add.disabled = item.paths.length >= MAX_PATHS;
+    add.addEventListener('click', () => {
+      item.paths.push([]);
+      this.render();
+      this.changed();
+      this.list.children[i]?.querySelector('.branch-path:last-of-type select')?.focus();
+    });
+    box.append(add);
+    return box;
+  }
+
+  path(item, i, path, p) {
+    const box = document.createElement('section');
+    box.className = 'branch-path';
+    box.dataset.path = String(p);
+    const head = document.createElement('div');
+    head.className = 'path-head';
+    const title = document.createElement('span');
+    title.className = 'path-title';
+    title.textContent = t('train.path', {p: p + 1});
+    const remove = iconButton('remove-path', t('train.path.remove', {p: p + 1, n: i + 1}), '✕');
+    remove.disabled = item.paths.length <= 2;
+    remove.addEventListener('click', () => {
+      if (item.paths.length <= 2) return;
+      item.paths.splice(p, 1);
+      this.render();
+      this.changed();
+    });
+    head.append(title, remove);
+    const list = document.createElement('ol');
+    list.className = 'path-layers';
+    path.forEach((sub, m) => list.append(this.subRow(item, i, path, p, sub, m)));
+    const identity = document.createElement('p');
+    identity.className = 'path-identity';
+    identity.textContent = t('train.path.identity');
+    identity.hidden = path.length > 0;
+    const adder = document.createElement('div');
+    adder.className = 'path-adder';
+    const kind = document.createElement('select');
+    kind.setAttribute('aria-label', t('train.path.add_layer', {p: p + 1}));
+    for (const k of PATH_KINDS) {
+      const option = document.createElement('option');
+      option.value = k;
+      option.textContent = t(`train.kind.${k}`);
+      kind.append(option);
+    }
+    const add = document.createElement('button');
+    add.type = 'button';
+    add.className = 'path-add-layer';
+    add.textContent = '+';
+    add.setAttribute('aria-label', t('train.path.add_layer', {p: p + 1}));
+    add.title = t('train.path.add_layer', {p: p + 1});
+    add.addEventListener('click', () => {
+      path.push({kind: kind.value, ...structuredClone(NEW[kind.value])});
+      this.render();
+      this.changed();
+      this.list.children[i]?.querySelectorAll('.branch-path')[p]?.querySelector('.sublayer:last-child input, .sublayer:last-child select')?.focus();
+    });
+    adder.append(kind, add);
+    const info = document.createElement('div');
+    info.className = 'path-info';
+    info.setAttribute('aria-live', 'polite');
+    box.append(head, list, identity, adder, info);
+    return box;
+  }
+
+  subRow(item, i, path, p, sub, m) {
+    const li = document.createElement('li');
+    li.className = 'layer sublayer';
+    li.dataset.kind = sub.kind;
+    li.dataset.index = String(m);
+    const head = document.createElement('div');
+    head.className = 'layer-head';
+    const title = document.createElement('span');
+    title.className = 'layer-title';
+    title.textContent = t(`train.kind.${sub.kind}`);
+    const name = document.createElement('span');
+    name.className = 'layer-name';
+    const tools = document.createElement('span');
+    tools.className = 'layer-tools';
+    const where = {n: i + 1, p: p + 1, m: m + 1};
+    const up = iconButton('up', t('train.path.up', where), '▲');
+    const down = iconButton('down', t('train.path.down', where), '▼');
+    const remove = iconButton('remove', t('train.path.remove_layer', where), '✕');
+    const swap = (j) => {
+      if (j < 0 || j >= path.length) return;
+      [path[m], path[j]] = [path[j], path[m]];
+      this.render();
+      this.changed();
+    };
+    up.addEventListener('click', () => swap(m - 1));
+    down.addEventListener('click', () => swap(m + 1));
+    remove.addEventListener('click', () => { path.splice(m, 1); this.render(); this.changed(); });
+    tools.append(up, down, remove);
+    head.append(name, title, tools);
+    const fields = this.fields(sub, (field) => t('train.path.field', {...where, field}));
+    const info = document.createElement('div');
+    info.className = 'layer-info';
+    li.append(head, fields, info);
+    up.disabled = m === 0;
+    down.disabled = m === path.length - 1;
+    return li;
+  }
+
+  numberField(item, name, field, min, max, step) {
     const label = document.createElement('label');
     label.className = 'layer-field';
     const input = document.createElement('input');
@@ -263,7 +469,7 @@ export class NetworkBuilder {
     input.step = String(step);
     input.value = String(item[field]);
     input.dataset.field = field;
-    input.setAttribute('aria-label', t('train.layer.field', {n: i + 1, field: t(`train.field.${field}`)}));
+    input.setAttribute('aria-label', name(t(`train.field.${field}`)));
     input.addEventListener('input', () => {
       const text = input.value.trim();
       const v = Number(text);
@@ -278,7 +484,7 @@ export class NetworkBuilder {
   }
 
   /** A conv's padding: a number, same, valid or top,bottom,left,right (suggested in a list). */
-  paddingField(item, i) {
+  paddingField(item, name) {
     const label = document.createElement('label');
     label.className = 'layer-field';
     const input = document.createElement('input');
@@ -288,7 +494,7 @@ export class NetworkBuilder {
     input.dataset.field = 'padding';
     input.title = t('train.field.padding_help');
     input.setAttribute('list', 'padding-choices');
-    input.setAttribute('aria-label', t('train.layer.field', {n: i + 1, field: t('train.field.padding')}));
+    input.setAttribute('aria-label', name(t('train.field.padding')));
     input.addEventListener('input', () => {
       item.padding = parsePadding(input.value);
       this.changed();
@@ -310,12 +516,12 @@ export class NetworkBuilder {
     return label;
   }
 
-  paddingModeField(item, i) {
+  paddingModeField(item, name) {
     const label = document.createElement('label');
     label.className = 'layer-field';
     const select = document.createElement('select');
     select.dataset.field = 'padding_mode';
-    select.setAttribute('aria-label', t('train.layer.field', {n: i + 1, field: t('train.field.padding_mode')}));
+    select.setAttribute('aria-label', name(t('train.field.padding_mode')));
     for (const mode of this.paddingModes) {
       const option = document.createElement('option');
       option.value = mode;
@@ -331,36 +537,13 @@ export class NetworkBuilder {
     return label;
   }
 
-  activationField(item, i) {
-    const label = document.createElement('label');
-    label.className = 'layer-field';
-    const select = document.createElement('select');
-    select.dataset.field = 'fn';
-    select.setAttribute('aria-label', t('train.layer.field', {n: i + 1, field: t('train.field.fn')}));
-    for (const fn of this.activations) {
-      const option = document.createElement('option');
-      option.value = fn;
-      option.textContent = fn;
-      select.append(option);
-    }
-    select.value = item.fn;
-    select.addEventListener('change', () => {
-      this.items[i] = activationItem(select.value);  // the new function's settings, at their defaults
-      this.render();
-      this.changed();
-      this.list.children[i]?.querySelector('select[data-field=fn]')?.focus();
-    });
-    label.append(select);
-    return label;
-  }
-
   /** A setting that is one of a few names (GELU's approximate: none, tanh), each option explained. */
-  choiceField(item, i, field, choices) {
+  choiceField(item, name, field, choices) {
     const label = document.createElement('label');
     label.className = 'layer-field';
     const select = document.createElement('select');
     select.dataset.field = field;
-    select.setAttribute('aria-label', t('train.layer.field', {n: i + 1, field: t(`train.field.${field}`)}));
+    select.setAttribute('aria-label', name(t(`train.field.${field}`)));
     for (const choice of choices) {
       const option = document.createElement('option');
       option.value = choice;
@@ -373,6 +556,32 @@ export class NetworkBuilder {
     span.textContent = t(`train.field.${field}`);
     span.setAttribute('aria-hidden', 'true');
     label.append(span, select);
+    return label;
+  }
+
+  activationField(item, name) {
+    const label = document.createElement('label');
+    label.className = 'layer-field';
+    const select = document.createElement('select');
+    select.dataset.field = 'fn';
+    select.setAttribute('aria-label', name(t('train.field.fn')));
+    for (const fn of this.activations) {
+      const option = document.createElement('option');
+      option.value = fn;
+      option.textContent = fn;
+      select.append(option);
+    }
+    select.value = item.fn;
+    select.addEventListener('change', () => {
+      // the new function's settings, at their defaults (the item is changed in place: it may be in a path)
+      for (const [setting] of ACT_FIELDS[item.fn] ?? []) delete item[setting];
+      Object.assign(item, activationItem(select.value));
+      const at = [...this.list.querySelectorAll('select[data-field=fn]')].indexOf(select);
+      this.render();
+      this.changed();
+      this.list.querySelectorAll('select[data-field=fn]')[at]?.focus();
+    });
+    label.append(select);
     return label;
   }
 
@@ -399,24 +608,20 @@ export class NetworkBuilder {
     const rows = answer?.layers ?? [];
     [...this.list.children].forEach((li, i) => {
       const row = rows[i];
-      const info = li.querySelector('.layer-info');
-      const name = li.querySelector('.layer-name');
-      name.textContent = row ? row.name : '';
-      if (!row) {
-        info.textContent = '';
-      } else {
-        let text = t('train.layer.shape', {shape: row.output_shape.join('×'), params: number(row.params)});
-        if (row.dense_params !== null && row.dense_params !== undefined
-            && (row.type === 'conv' || row.type === 'conv_transpose')) {
-          text += ` · ${t('train.layer.dense', {dense: number(row.dense_params), ratio: number(row.dense_ratio)})}`;
-        }
-        info.textContent = text;
-      }
-      const problem = li.querySelector('.layer-problem');
+      showRow(li, row);
+      const problem = li.querySelector(':scope > .layer-problem');
       const here = answer?.error && answer.error.index === i;
       li.classList.toggle('invalid', Boolean(here));
       problem.hidden = !here;
       problem.textContent = here ? answer.error.detail : '';
+      [...li.querySelectorAll(':scope > .branch-paths > .branch-path')].forEach((box, p) => {
+        const path = row?.paths?.[p];
+        const params = here ? answer.error.params ?? {} : {};
+        box.classList.toggle('invalid', params.path === p + 1 || (params.odd ?? []).includes(p + 1));
+        box.querySelector('.path-info').textContent = path
+          ? t('train.path.shape', {shape: path.output_shape.join('×'), params: number(path.params)}) : '';
+        [...box.querySelectorAll(':scope > .path-layers > .sublayer')].forEach((sub, m) => showRow(sub, path?.layers?.[m]));
+      });
     });
   }
 

@@ -100,7 +100,8 @@ for (const [id, key] of Object.entries(FIELDS)) {
   $(id).addEventListener(id === 'optimizer' || id === 'dataset' ? 'change' : 'input', () => {
     state[key] = readField(id);
     if (id === 'dropout' && typeof state.dropout === 'number') {
-      for (const item of state.layers) if (item.kind === 'dropout') item.p = state.dropout;
+      const all = (items) => items.flatMap((item) => (item.kind === 'branches' ? [item, ...item.paths.flatMap(all)] : [item]));
+      for (const item of all(state.layers)) if (item.kind === 'dropout') item.p = state.dropout;
       builder.setItems(state.layers);
       checkNetwork();
     }

@@ -95,7 +95,8 @@ def test_every_layer_type_has_an_estimate(client):
         if kind in ("conv", "maxpool", "avgpool", "flatten", "dense"):
             continue
         entry = {"type": kind, **({"k": 2} if kind == "maxout" else {}),
-                 **({"filters": 2} if kind == "conv_transpose" else {})}
+                 **({"filters": 2} if kind == "conv_transpose" else {}),
+                 **({"paths": [[{"type": "conv", "filters": 2, "kernel": 1}], []]} if kind == "branches" else {})}
         layers = [{"type": "conv", "filters": 4, "kernel": 3}, entry, {"type": "avgpool", "size": 2},
                   {"type": "flatten"}, {"type": "dense", "units": 10}]
         if kind == "batchnorm1d":  # (normalises vectors: after the flatten layer)

@@ -366,7 +366,7 @@ def test_a_layer_nested_too_deeply_is_refused(client, path):
 
 def test_training_options(client):
     options = client.get("/api/training/options").json()
-    assert set(options["presets"]) == {"lenet5", "notes", "tiny"} and options["datasets"]["sample"] is True
+    assert set(options["presets"]) == {"lenet5", "notes", "tiny", "resnet", "inception"} and options["datasets"]["sample"] is True
     assert options["optimizers"] == ["sgd", "momentum", "nesterov", "adam"]
     assert {"conv", "maxpool", "dense", "dropout", "flatten", "relu"} <= set(options["layer_types"])
 

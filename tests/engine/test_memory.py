@@ -34,7 +34,8 @@ GELU = {approximate: {"input": [1, 28, 28], "layers": [
     {"type": "maxpool", "size": 2}, {"type": "flatten"}, {"type": "dense", "units": 10}]} for approximate in ("none", "tanh")}
 
 CASES = [("tiny", 16), ("tiny", 128), ("lenet5", 16), ("lenet5", 128), ("heavy", 8), ("heavy", 32),
-         ("heavy-reflect", 16), ("batchnorm", 16), ("batchnorm", 64), ("gelu_none", 64), ("gelu_tanh", 64)]
+         ("heavy-reflect", 16), ("batchnorm", 16), ("batchnorm", 64), ("gelu_none", 64), ("gelu_tanh", 64),
+         ("resnet", 16), ("resnet", 128), ("inception", 16), ("inception", 128)]
 
 
 def _spec(name):
