@@ -263,3 +263,34 @@ def test_pooling_options_are_saved_in_the_spec_and_checked():
     with pytest.raises(EngineError) as e:  # max pooling has no divisor: PyTorch's MaxPool2d takes no such option
         Sequential.from_spec([{"type": "maxpool", "count_include_pad": False}])
     assert e.value.code == "unknown_setting" and "count_include_pad" in str(e.value)
+
+
+def test_the_whole_alexnet_as_torchvision_builds_it():
+    """AlexNet (torchvision's single-GPU version of the notes' network) on 3x224x224: every output shape
+    from the floor formula and every parameter count from F·(C·k·k + 1) and (inputs + 1)·units, written out."""
+    spec = {"input": [3, 224, 224], "layers": [
+        {"type": "conv", "filters": 64, "kernel": 11, "stride": 4, "padding": 2}, {"type": "relu"},
+        {"type": "maxpool", "size": 3, "stride": 2},
+        {"type": "conv", "filters": 192, "kernel": 5, "padding": 2}, {"type": "relu"}, {"type": "maxpool", "size": 3, "stride": 2},
+        {"type": "conv", "filters": 384, "kernel": 3, "padding": 1}, {"type": "relu"},
+        {"type": "conv", "filters": 256, "kernel": 3, "padding": 1}, {"type": "relu"},
+        {"type": "conv", "filters": 256, "kernel": 3, "padding": 1}, {"type": "relu"}, {"type": "maxpool", "size": 3, "stride": 2},
+        {"type": "flatten"}, {"type": "dropout", "p": 0.5}, {"type": "dense", "units": 4096}, {"type": "relu"},
+        {"type": "dropout", "p": 0.5}, {"type": "dense", "units": 4096}, {"type": "relu"}, {"type": "dense", "units": 1000}]}
+    model = Sequential.from_spec(spec)
+    rows = {row["name"]: row for row in model.summary()}
+    expected = {  # name: (output shape, parameters)
+        "conv1": ([64, 55, 55], 64 * (3 * 11 * 11 + 1)),     # floor((224 + 4 - 11) / 4) + 1 = 55
+        "pool1": ([64, 27, 27], 0),                           # floor((55 - 3) / 2) + 1 = 27
+        "conv2": ([192, 27, 27], 192 * (64 * 5 * 5 + 1)),
+        "pool2": ([192, 13, 13], 0),
+        "conv3": ([384, 13, 13], 384 * (192 * 3 * 3 + 1)),
+        "conv4": ([256, 13, 13], 256 * (384 * 3 * 3 + 1)),
+        "conv5": ([256, 13, 13], 256 * (256 * 3 * 3 + 1)),
+        "pool3": ([256, 6, 6], 0),
+        "dense1": ([4096], (256 * 6 * 6 + 1) * 4096),
+        "dense2": ([4096], (4096 + 1) * 4096),
+        "dense3": ([1000], (4096 + 1) * 1000),
+    }
+    assert {name: (rows[name]["output_shape"], rows[name]["params"]) for name in expected} == expected
+    assert model.num_params == sum(p for _, p in expected.values()) == 61_100_840  # torchvision's alexnet()
