@@ -749,7 +749,11 @@ class _Renamed:
 
 
 def _named(layer, index: int):
-    return layer if layer.name else _Renamed(layer, child_name(layer, index))
+    """A path's layer under its own name in the path (``conv1`` for the engine's ``branches1.path2.conv1``:
+    PyTorch's module names have no dots)."""
+    if not layer.name:
+        return _Renamed(layer, child_name(layer, index))
+    return _Renamed(layer, layer.name.rsplit(".", 1)[-1]) if "." in layer.name else layer
 
 
 def _branches_layer(layer, net: TorchNet) -> list[tuple[str, str]]:
@@ -923,8 +927,7 @@ TORCH_PARAMS: dict[str, dict[str, tuple[str, Callable]]] = {
     "conv_transpose": {"W": ("weight", lambda a: a), "b": ("bias", lambda a: a)},
     "dense": {"W": ("weight", lambda a: a.T), "b": ("bias", lambda a: a)},  # engine x @ W, torch x @ weight.T
     "prelu": {"a": ("weight", lambda a: a)},
-    "batchnorm2d": {"gamma": ("weight", lambda a: a), "beta": ("bias", lambda a: a),
-                    "weight": ("weight", lambda a: a), "bias": ("bias", lambda a: a)},
+    "batchnorm2d": {"W": ("weight", lambda a: a), "b": ("bias", lambda a: a)},   # gamma, beta
 }
 TORCH_PARAMS["batchnorm1d"] = TORCH_PARAMS["batchnorm2d"]
 _BUFFERS = ("running_mean", "running_var")
@@ -949,7 +952,8 @@ def _layer_state(layer, prefix: str, out: dict) -> None:
             value = buffers.get(key) if key in buffers else getattr(layer, key, None)
             if value is not None:
                 out[f"{prefix}{layer.name}.{key}"] = np.asarray(value, dtype=np.float32)
-        out[f"{prefix}{layer.name}.num_batches_tracked"] = np.array(0, dtype=np.int64)
+        tracked = buffers.get("num_batches_tracked", 0)
+        out[f"{prefix}{layer.name}.num_batches_tracked"] = np.array(int(np.asarray(tracked)), dtype=np.int64)
 
 
 def torch_state_dict(model) -> dict[str, np.ndarray]:

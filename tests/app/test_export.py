@@ -384,17 +384,25 @@ def test_the_new_layers_are_written_as_pytorch_modules():
 
 
 def test_the_new_layers_parameters_get_pytorchs_names():
-    bn = Stub("batchnorm2d", "bn1", {"gamma": np.full(3, 2.0), "beta": np.ones(3)})
-    bn.running_mean, bn.running_var = np.arange(3.0), np.full(3, 4.0)
-    inner = Stub("conv", None, {"W": np.zeros((2, 3, 1, 1)), "b": np.zeros(2)})
-    state = torch_state_dict(StubModel(
-        Stub("conv_transpose", "up1", {"W": np.zeros((3, 4, 2, 2)), "b": np.zeros(4)}), bn,
-        Stub("branches", "mix", paths=[[inner], []])))
+    """A real engine model with a transposed convolution, batch norm and a branches layer: its parameters
+    and batch norm's running statistics under PyTorch's state_dict names and shapes."""
+    from engine.model import Sequential
+
+    model = Sequential.from_spec({"input": [3, 4, 4], "layers": [
+        {"type": "conv_transpose", "filters": 4, "kernel": 2, "stride": 2}, {"type": "batchnorm2d"},
+        {"type": "branches", "merge": "concat", "paths": [[{"type": "conv", "filters": 2, "kernel": 1}], []]}]})
+    bn = model.layers[1]
+    bn.buffers["running_mean"][:] = np.arange(4.0)
+    bn.buffers["running_var"][:] = 4.0
+    state = torch_state_dict(model)
     assert {k: v.shape for k, v in state.items()} == {
-        "up1.weight": (3, 4, 2, 2), "up1.bias": (4,), "bn1.weight": (3,), "bn1.bias": (3,), "bn1.running_mean": (3,),
-        "bn1.running_var": (3,), "bn1.num_batches_tracked": (), "mix.paths.0.conv1.weight": (2, 3, 1, 1),
-        "mix.paths.0.conv1.bias": (2,)}
-    np.testing.assert_array_equal(state["bn1.running_var"], [4, 4, 4])
+        "conv_transpose1.weight": (3, 4, 2, 2), "conv_transpose1.bias": (4,), "bn1.weight": (4,), "bn1.bias": (4,),
+        "bn1.running_mean": (4,), "bn1.running_var": (4,), "bn1.num_batches_tracked": (),
+        "branches1.paths.0.conv1.weight": (2, 4, 1, 1), "branches1.paths.0.conv1.bias": (2,)}
+    np.testing.assert_array_equal(state["bn1.running_var"], [4, 4, 4, 4])
+    np.testing.assert_array_equal(state["bn1.running_mean"], [0, 1, 2, 3])
+    np.testing.assert_array_equal(state["conv_transpose1.weight"], model.params["conv_transpose1.W"])
+    np.testing.assert_array_equal(state["branches1.paths.0.conv1.weight"], model.params["branches1.path1.conv1.W"])
 
 
 def test_the_new_convolution_options_in_the_lab_code():
