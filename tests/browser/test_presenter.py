@@ -152,8 +152,8 @@ def test_a_16x16_input_kernel_feature_map_and_products_line_fit_one_1280x720_scr
         assert box["x"] >= 0 and box["x"] + box["width"] <= 1280, f"{selector} is not on the screen: {box}"
     expect(page.locator("#math")).to_contain_text("=")
     cell = page.eval_on_selector("#input-grids .cell", "e => e.getBoundingClientRect().width")
-    assert cell >= 18  # fitted, not shrunk to nothing
     shoot(page, "presenter-conv-16x16-1280.png")
+    assert cell >= 18  # fitted, not shrunk to nothing
     assert console_errors == []
 
 
