@@ -151,6 +151,8 @@ _REPR.maxlevel, _REPR.maxstring, _REPR.maxother = 3, 40, 40
 
 
 def _short(value) -> str:
+    if isinstance(value, bool) or value is None:  # as JSON writes them
+        return {True: "true", False: "false", None: "null"}[value]
     text = value if isinstance(value, str) else _REPR.repr(value)  # (a deeply nested value only to a few levels)
     return text if len(text) <= 40 else text[:37] + "..."
 

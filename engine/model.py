@@ -5,6 +5,7 @@ A spec is ``{"input": [C, H, W], "layers": [{"type": "conv", "filters": 6, "kern
 works out every layer's output shape and parameter count and explains an impossible spec in words
 ("conv2: a 5x5 kernel does not fit a 4x4 input with padding 0: ...").
 """
+import inspect
 import json
 import os
 import re
@@ -53,21 +54,34 @@ def make_layer(entry: dict, position: int) -> Layer:
         raise EngineError("bad_layer_name", f"layer {position}: the name {shown!r} is not usable; a layer's name is "
                           "1 to 32 letters, digits, '_' or '-', starting with a letter or '_'",
                           position=position, name=shown)
+    allowed, required = layer_settings(kind)
+    unknown = sorted(set(settings) - set(allowed) - {"name"})
+    if unknown:
+        shown = [str(k)[:40] for k in unknown]
+        if not allowed:
+            raise EngineError("takes_no_settings", f"layer {position} ({kind}): unknown setting(s) {', '.join(shown)}; "
+                              "this layer takes no settings (only a name)", position=position, layer_type=kind,
+                              unknown=shown)
+        raise EngineError("unknown_setting", f"layer {position} ({kind}): unknown setting(s) {', '.join(shown)}; "
+                          f"it takes {', '.join(allowed)}", position=position, layer_type=kind, unknown=shown,
+                          allowed=allowed)
+    missing = [k for k in required if k not in settings]
+    if missing:
+        raise EngineError("missing_setting", f"layer {position}: {kind} needs {' and '.join(missing)}",
+                          position=position, layer_type=kind, missing=missing)
     try:
         return types[kind](**settings)
     except EngineError as error:  # a setting the layer refuses: say which layer
         error.params.setdefault("position", position)
         raise
-    except TypeError:
-        allowed = sorted(k for k in types[kind](**_minimal_args(kind)).config())
-        unknown = sorted(set(settings) - set(allowed) - {"name"})
-        raise EngineError("unknown_setting", f"layer {position} ({kind}): unknown setting(s) {', '.join(unknown) or '?'}"
-                          f"; it takes {', '.join(allowed)}", position=position, layer_type=kind,
-                          unknown=unknown, allowed=allowed) from None
 
 
-def _minimal_args(kind: str) -> dict:
-    return {"conv": {"filters": 1}, "dense": {"units": 1}}.get(kind, {})
+def layer_settings(kind: str) -> tuple[list[str], list[str]]:
+    """The settings a layer ``type`` takes (besides ``name``), and those of them it cannot do without
+    (``conv`` needs ``filters``), read from its constructor."""
+    parameters = inspect.signature(layer_types()[kind]).parameters.values()
+    named = [p for p in parameters if p.name != "name" and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    return sorted(p.name for p in named), [p.name for p in named if p.default is p.empty]
 
 
 class Sequential:

@@ -31,7 +31,7 @@ from ..i18n import request_language, translate
 from ..model_store import DEFAULT_MODEL, LoadedModel, ModelStore
 from ..responses import dumps
 from ..schemas.common import ErrorResponse
-from ..schemas.draw import ModelsResponse, PredictRequest, PredictResponse
+from ..schemas.draw import ModelsResponse, PredictMessage, PredictRequest, PredictResponse
 from ..templating import render
 
 router = APIRouter(tags=["draw a digit"])
@@ -178,7 +178,7 @@ def list_models(store: ModelStoreDep) -> dict:
 
 # ---- the websocket ---------------------------------------------------------------------------------
 
-def _read_message(text: str | None, lang: str, max_chars: int) -> tuple[int | str | None, PredictRequest | dict]:
+def _read_message(text: str | None, lang: str, max_chars: int) -> tuple[int | str | None, PredictMessage | dict]:
     """A websocket message as ``(its id, the request)``, or ``(its id, an error answer)`` in the
     connection's language."""
     request_id = None
@@ -195,8 +195,9 @@ def _read_message(text: str | None, lang: str, max_chars: int) -> tuple[int | st
             return None, {"type": "error", "id": None, "code": "bad_message",
                           "detail": translate(lang, "error.bad_message.too_deep")}
         if isinstance(data, dict):
-            request_id = data.get("id") if isinstance(data.get("id"), (int, str)) else None
-        return request_id, PredictRequest.model_validate(data)
+            given = data.get("id")
+            request_id = given if isinstance(given, (int, str)) and not isinstance(given, bool) else None
+        return request_id, PredictMessage.model_validate(data)
     except ValueError as error:
         return request_id, _error_answer(error, request_id, lang)
 
@@ -247,7 +248,7 @@ def _heavy_answer(folders: tuple[str, str], body: dict, request_id, lang: str) -
     store = _worker_stores.get(folders)
     if store is None:
         store = _worker_stores[folders] = ModelStore(*folders)
-    return _prediction_answer(PredictRequest.model_validate(body), request_id, store, lang)
+    return _prediction_answer(PredictMessage.model_validate(body), request_id, store, lang)
 
 
 @router.websocket("/ws/predict")

@@ -36,7 +36,7 @@ from ..runs import network
 from ..runs.base import COMMANDS, HYPERPARAMETERS, RunConfig, SlowViewer
 from ..runs.deps import RunRegistryDep, mnist_available
 from ..runs.network import MAX_LAYERS, MAX_VALUES_PER_IMAGE
-from ..schemas.common import ErrorResponse
+from ..schemas.common import ErrorResponse, message_fields
 from ..schemas.runs import (MAX_BATCH, MAX_EPOCHS, MAX_PACE, OPTIMIZERS, NetworkCheckResponse, NetworkRequest,
                             RunCreated, RunCreateRequest, RunPaceRequest, RunResponse, SaveModelRequest,
                             TrainingOptions)
@@ -50,6 +50,7 @@ _ERRORS = {403: {"model": ErrorResponse}, 404: {"model": ErrorResponse}, 409: {"
            422: {"model": ErrorResponse}, 429: {"model": ErrorResponse}}
 ControlToken = Annotated[str | None, Header(alias="X-Control-Token", description="the run's control token")]
 MAX_MESSAGE_CHARS = 1000
+_ARGUMENTS = {"set": ("lr",), "pace": ("pace",)}  # a websocket command's fields besides "type" and "token"
 
 
 def _answer(request: Request, call, *args, **kwargs):
@@ -176,6 +177,7 @@ def _parse(text: str | None) -> tuple[str, dict, str | None]:
     kind, token = data["type"], data.get("token")
     if kind not in COMMANDS:
         raise EngineError("unknown_command", f"unknown message type {kind[:20]!r}: {usage}", command=kind[:20])
+    message_fields(data, kind, ("type", "token", *_ARGUMENTS.get(kind, ())))
     if kind == "set":
         if "lr" not in data:
             raise EngineError("bad_lr", f"\"set\" needs a learning rate: {usage}", value="")
