@@ -1,10 +1,13 @@
 """POST /api/conv: a convolution traced step by step, with its output-size arithmetic and im2col view."""
+from dataclasses import dataclass
+
+import numpy as np
 from fastapi import APIRouter, Response
 
-from engine.demos import im2col_matrix
+from engine.demos import im2col_of
 from engine.errors import EngineError
-from engine.reference import conv2d_trace
-from engine.shapes import conv_output_shape, formula, pair, unread
+from engine.reference import trace_conv
+from engine.shapes import Geometry, conv_geometry
 
 from .. import arrays, compute
 from ..responses import to_json
@@ -27,8 +30,21 @@ async def conv_trace(body: ConvTraceRequest) -> Response:
     return Response(await compute.run(trace_json, body), media_type="application/json")
 
 
-def trace_json(body: ConvTraceRequest) -> bytes:
-    """The answer, as JSON bytes (in a worker process: app/compute.py)."""
+@dataclass
+class ConvSetup:
+    """A request's convolution, checked once: x (C, H, W), k (F, C, kh, kw), bias (F,) as float64
+    arrays, whether both were sent 2-D, and the window's geometry (settings and output size)."""
+
+    x: np.ndarray
+    k: np.ndarray
+    bias: np.ndarray
+    flat: bool
+    geometry: Geometry
+
+
+def conv_setup(body: ConvTraceRequest) -> ConvSetup:
+    """The lab's one check of a request: the grids (with the place of a problem), the limits, the
+    settings and the output size, each once; every refusal is an EngineError raised where it is found."""
     x = arrays.to_array(body.input, "input", (2, 3),
                         {"channel": MAX_CHANNELS, "row": MAX_TRACE_SIDE, "column": MAX_TRACE_SIDE})
     k = arrays.to_array(body.kernel, "kernel", (2, 3, 4),
@@ -45,30 +61,36 @@ def trace_json(body: ConvTraceRequest) -> bytes:
     for value, what, limit in ((body.stride, "stride", MAX_STRIDE), (body.padding, "padding", MAX_PADDING),
                                (body.dilation, "dilation", MAX_DILATION)):
         arrays.check_int(value, what, limit)
-    oh, ow = conv_output_shape(x.shape[1], x.shape[2], kh, kw, body.padding, body.stride, body.dilation)
+    geometry = conv_geometry(x.shape[1], x.shape[2], kh, kw, body.padding, body.stride, body.dilation)
+    oh, ow = geometry.out
     products = n_filters * oh * ow * channels * kh * kw
     if products > MAX_TRACE_PRODUCTS:
         raise EngineError("trace_too_long", f"this trace would have {products:,} products; at most "
                           f"{MAX_TRACE_PRODUCTS:,} can be shown", products=f"{products:,}",
                           limit=f"{MAX_TRACE_PRODUCTS:,}")
-    out, steps = conv2d_trace(x, k, bias, body.stride, body.padding, body.dilation, body.activation,
-                              body.activation_params)
-    (sh, sw), (ph, pw), (dh, dw) = (pair(body.stride, "stride"), pair(body.padding, "padding"),
-                                    pair(body.dilation, "dilation"))
+    return ConvSetup(x, k, bias, flat, geometry)
+
+
+def trace_json(body: ConvTraceRequest) -> bytes:
+    """The answer, as JSON bytes (in a worker process: app/compute.py)."""
+    setup = conv_setup(body)
+    x, k, g = setup.x, setup.k, setup.geometry
+    n_filters, channels, kh, kw = k.shape
+    (oh, ow), (ph, pw) = g.out, g.padding
+    out, steps = trace_conv(x, k, setup.bias, g, body.activation, body.activation_params)
     im2col = None
     if body.im2col and channels * kh * kw * oh * ow <= MAX_IM2COL_CELLS:
-        m = im2col_matrix(x, k, bias, body.stride, body.padding, body.dilation)
+        m = im2col_of(x, k, setup.bias, g)
         im2col = {"columns": arrays.to_json(m.columns), "kernel_rows": arrays.to_json(m.kernel_rows),
                   "bias": arrays.to_json(m.bias), "product": arrays.to_json(m.product),
                   "row_offsets": [list(o) for o in m.row_offsets]}
     return to_json({
-        "output": arrays.to_json(out[0] if flat else out),
-        "output_shape": [oh, ow] if flat else [n_filters, oh, ow],
+        "output": arrays.to_json(out[0] if setup.flat else out),
+        "output_shape": [oh, ow] if setup.flat else [n_filters, oh, ow],
         "input_shape": list(x.shape), "kernel_shape": list(k.shape),
         "padded_shape": [x.shape[0], x.shape[1] + 2 * ph, x.shape[2] + 2 * pw],
-        "stride": [sh, sw], "padding": [ph, pw], "dilation": [dh, dw],
-        "formula": [formula(x.shape[1], kh, ph, sh, dh, "H"), formula(x.shape[2], kw, pw, sw, dw, "W")],
-        "unread": {"rows": unread(x.shape[1], kh, ph, sh, dh), "cols": unread(x.shape[2], kw, pw, sw, dw)},
+        "stride": list(g.stride), "padding": [ph, pw], "dilation": list(g.dilation),
+        "formula": g.formula(), "unread": g.unread(),
         "activation": body.activation, "steps": steps, "im2col": im2col,
     })
 

@@ -209,7 +209,7 @@ def _error_answer(error: ValueError, request_id, lang: str) -> dict:
         return {"type": "error", "id": request_id, "code": "invalid_request", "detail": detail}
     if not isinstance(error, EngineError):  # not JSON
         error = EngineError("bad_predict_message", "the message is not JSON: send the body of POST /api/predict")
-    detail = engine_message(lang, error)  # (first: it may refine the code)
+    detail = engine_message(lang, error)
     return {"type": "error", "id": request_id, "code": error.code, "detail": detail,
             "params": {k: v if isinstance(v, (int, float, str, bool, type(None))) else str(v)
                        for k, v in error.params.items()}}

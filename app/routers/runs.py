@@ -86,7 +86,7 @@ def check_network(body: NetworkRequest, request: Request, settings: SettingsDep)
                              max_memory_bytes=settings.max_run_memory_mb * network.MB)
     error = None
     if report.error is not None:
-        detail = engine_message(request_language(request), report.error)  # (first: it may refine the code)
+        detail = engine_message(request_language(request), report.error)
         error = {"index": report.error_index, "code": report.error.code, "detail": detail,
                  "params": report.error.params}
     return {"ok": report.ok, "spec": spec, "layers": report.rows, "total_params": report.total_params,
@@ -154,7 +154,7 @@ def save_model(run_id: str, body: SaveModelRequest, request: Request, registry: 
 # ---- the websocket --------------------------------------------------------------------------------
 
 def _error(lang: str, error: EngineError) -> str:
-    message = engine_message(lang, error)  # (first: it may refine the code)
+    message = engine_message(lang, error)
     return dumps({"type": "error", "code": error.code, "message": message,
                   "params": {k: v if isinstance(v, (int, float, str, bool, type(None))) else str(v)
                              for k, v in error.params.items()}})
