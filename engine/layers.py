@@ -36,6 +36,11 @@ class Layer:
         self.rng = rng
         return tuple(in_shape)
 
+    def count_params(self, in_shape: tuple) -> int:
+        """The parameters :meth:`build` would create on ``in_shape``, without creating them (0 when
+        the layer has none, or the input does not suit it: :meth:`build` explains that)."""
+        return 0
+
     def forward(self, x: np.ndarray, train: bool = False) -> np.ndarray:
         raise NotImplementedError
 
@@ -98,6 +103,12 @@ class Conv2D(Layer):
     def config(self) -> dict:
         return {"filters": self.filters, "kernel": self.kernel, "stride": self.stride, "padding": self.padding,
                 "dilation": self.dilation, "bias": self.bias, "init": self.init}
+
+    def count_params(self, in_shape):
+        if len(in_shape) != 3 or isinstance(self.filters, bool) or not isinstance(self.filters, int):
+            return 0
+        kh, kw = pair(self.kernel, "kernel")
+        return max(self.filters, 0) * (in_shape[0] * kh * kw + int(self.bias))
 
     def build(self, in_shape, rng, dtype=np.float32):
         from .init import initialise, initialise_bias
@@ -298,6 +309,11 @@ class Dense(Layer):
 
     def config(self) -> dict:
         return {"units": self.units, "bias": self.bias, "init": self.init}
+
+    def count_params(self, in_shape):
+        if len(in_shape) != 1 or isinstance(self.units, bool) or not isinstance(self.units, int):
+            return 0
+        return (in_shape[0] + int(self.bias)) * max(self.units, 0)
 
     def build(self, in_shape, rng, dtype=np.float32):
         from .init import initialise, initialise_bias

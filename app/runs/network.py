@@ -5,23 +5,19 @@ layer's output shape and parameter count (the engine's :meth:`Sequential.summary
 notes' comparison: what a fully connected layer would need on the same input), or with the index
 of the first layer that cannot work and the engine's explanation.
 
-Before any weights are created, each layer's parameter count is worked out from its input shape,
-so that a network over the size cap is refused without allocating its weights; the values one
-image produces across all layers are capped too (they decide the memory and time of a step).
+The engine's :func:`engine.model.check_spec` walks the layers: before a layer creates its weights,
+its parameter count is worked out from its input shape, so that a network over the size cap is
+refused without allocating them; the values one image produces across all layers are capped too
+(they decide the memory and time of a step).
 Once the network works, :func:`engine.memory.estimate` gives the peak memory of a training step
 and of an evaluation at the run's batch size, and a network above the memory budget is refused.
 """
 from dataclasses import dataclass, field
-from types import SimpleNamespace
-
-import numpy as np
 
 from engine.errors import EngineError
-from engine.layers import Conv2D, Dense
 from engine.memory import MemoryEstimate, estimate
-from engine.model import DEFAULT_INPUT, Sequential, make_layer
+from engine.model import DEFAULT_INPUT, Sequential, check_spec
 from engine.presets import PRESETS, preset
-from engine.shapes import pair
 
 CLASSES = 10                  # MNIST digits: the last layer must give one number per digit
 MAX_LAYERS = 40
@@ -50,19 +46,6 @@ def resolve(preset_name: str | None, layers: list | None, dropout: float | None 
             if isinstance(entry, dict) and entry.get("type") == "dropout":
                 entry["p"] = dropout
     return spec, preset_name
-
-
-def _weights_needed(layer, shape: tuple) -> int:
-    """The parameters ``layer`` would create on an input of ``shape`` (0 when it cannot say yet)."""
-    try:
-        if isinstance(layer, Dense) and len(shape) == 1 and isinstance(layer.units, int):
-            return (shape[0] + int(layer.bias)) * layer.units
-        if isinstance(layer, Conv2D) and len(shape) == 3 and isinstance(layer.filters, int):
-            kh, kw = pair(layer.kernel, "kernel")
-            return layer.filters * (shape[0] * kh * kw + int(layer.bias))
-    except (EngineError, TypeError):
-        pass
-    return 0
 
 
 @dataclass
@@ -97,47 +80,16 @@ class Report:
 
 
 def _walk(spec: dict, max_params: int) -> tuple[int | None, EngineError | None]:
-    """Build the layers one at a time as :class:`Sequential` does, checking the caps before each.
-
-    Returns the index of the first layer that cannot work and why, or ``(None, None)``."""
-    entries = spec["layers"]
-    if not entries:
+    """The index of the first layer that cannot work and why, or ``(None, None)``: the engine's
+    check with this server's caps, and a digit classifier's last layer (10 outputs)."""
+    if not spec["layers"]:
         return None, EngineError("empty_network", "a network needs at least one layer")
-    layers, problem = [], None
-    for i, entry in enumerate(entries):
-        try:
-            layers.append(make_layer(entry, i + 1))
-        except EngineError as error:
-            # "position" means a grid position to the error handler: name the layer's number instead
-            params = {("number" if k == "position" else k): v for k, v in error.params.items()}
-            problem = (i, EngineError(error.code, error.message, **params))
-            break
-    try:
-        Sequential._name_layers(SimpleNamespace(layers=layers))  # the names the model will give them
-    except EngineError as error:  # two layers with the same name
-        return error.params["number"] - 1, error
-    rng = np.random.default_rng(0)
-    shape, params, values = tuple(spec.get("input", DEFAULT_INPUT)), 0, 0
-    for i, layer in enumerate(layers):
-        params += _weights_needed(layer, shape)
-        if params > max_params:
-            return i, EngineError("network_too_big", f"{layer.name}: the network would have at least "
-                                  f"{params:,} parameters; this server trains at most {max_params:,}",
-                                  layer=layer.name, params=f"{params:,}", limit=f"{max_params:,}")
-        try:
-            shape = layer.build(shape, rng, np.float32)
-        except EngineError as error:
-            return i, error
-        values += int(np.prod(shape))
-        if values > MAX_VALUES_PER_IMAGE:
-            return i, EngineError("network_too_slow", f"{layer.name}: the layers so far compute {values:,} values "
-                                  f"for each image; at most {MAX_VALUES_PER_IMAGE:,} are allowed",
-                                  layer=layer.name, values=f"{values:,}", limit=f"{MAX_VALUES_PER_IMAGE:,}")
-    if problem is not None:
-        return problem
-    if tuple(shape) != (CLASSES,):
-        shown = "x".join(map(str, shape))
-        return len(layers) - 1, EngineError(
+    found = check_spec(spec, max_params, MAX_VALUES_PER_IMAGE)
+    if found.error is not None:
+        return found.index, found.error
+    if found.output_shape != (CLASSES,):
+        shown = "x".join(map(str, found.output_shape))
+        return len(spec["layers"]) - 1, EngineError(
             "wrong_output", f"the last layer gives {shown} numbers, but a digit classifier must end with "
             f"{CLASSES} (one score per digit): end with a dense layer of {CLASSES} units",
             shape=shown, classes=CLASSES)
