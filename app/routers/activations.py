@@ -13,7 +13,6 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from engine import activations, curves
-from engine.errors import EngineError
 
 from .. import arrays
 from ..schemas.activations import ActivationCurveRequest, ActivationCurveResponse, ActivationListResponse

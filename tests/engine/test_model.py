@@ -157,7 +157,7 @@ def test_networks_with_floor_sizes_build_and_train():
     loss, opt = SoftmaxCrossEntropy(), SGD(lr=0.05)
     first = loss.forward(model.forward(x, train=True), y)
     for _ in range(5):
-        value = loss.forward(model.forward(x, train=True), y)
+        loss.forward(model.forward(x, train=True), y)
         model.backward(loss.backward())
         opt.step(model.params, model.grads)
     assert loss.forward(model.forward(x), y) < first
