@@ -11,7 +11,7 @@ the same loop with ``+=``.
 """
 import numpy as np
 
-from .shapes import conv_output_shape, flag, pair, pool_divisors, pool_output_shape
+from .shapes import Geometry, conv_geometry, flag, pair, pool_divisors, pool_output_shape
 
 
 def _window(offset: int, step: int, count: int) -> slice:
@@ -128,11 +128,15 @@ def max_pool_routes(views: list[np.ndarray], out: np.ndarray):
 
 # Functional forms for callers that want a whole convolution at once (the labs' image filters).
 
-def conv2d(x: np.ndarray, w: np.ndarray, b=None, stride=1, padding=0, dilation=1) -> np.ndarray:
-    """Convolution of a batch: x (N, C, H, W), w (F, C, kh, kw), b (F,) or None -> (N, F, OH, OW)."""
+def conv2d(x: np.ndarray, w: np.ndarray, b=None, stride=1, padding=0, dilation=1, *,
+           geometry: Geometry | None = None) -> np.ndarray:
+    """Convolution of a batch: x (N, C, H, W), w (F, C, kh, kw), b (F,) or None -> (N, F, OH, OW).
+    ``geometry``: the settings and output size already worked out (:func:`engine.shapes.conv_geometry`
+    for these shapes), instead of ``stride``, ``padding`` and ``dilation``."""
     f, c, kh, kw = w.shape
-    (ph, pw), s, d = pair(padding, "padding"), pair(stride, "stride"), pair(dilation, "dilation")
-    oh, ow = conv_output_shape(x.shape[2], x.shape[3], kh, kw, (ph, pw), s, d)
+    if geometry is None:
+        geometry = conv_geometry(x.shape[2], x.shape[3], kh, kw, padding, stride, dilation)
+    (ph, pw), s, d, (oh, ow) = geometry.padding, geometry.stride, geometry.dilation, geometry.out
     xp = pad(np.ascontiguousarray(x.transpose(1, 2, 3, 0)), ph, pw)
     out = (w.reshape(f, -1) @ im2col(xp, kh, kw, oh, ow, s, d)).reshape(f, oh, ow, x.shape[0])
     if b is not None:

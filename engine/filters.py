@@ -19,8 +19,8 @@ import numpy as np
 
 from . import fast
 from .errors import EngineError
-from .reference import _check_grid, conv2d_trace, pad_input
-from .shapes import conv_output_shape, pair
+from .reference import _check_grid, pad_input, trace_conv
+from .shapes import Geometry, conv_geometry, pair
 
 _GAUSS3 = np.outer([1, 2, 1], [1, 2, 1]) / 16.0  # the binomial approximation of a Gaussian
 
@@ -49,9 +49,15 @@ def apply(image, kernel, bias: float = 0.0, stride=1, padding=0, dilation=1) -> 
     :class:`EngineError` showing the output-size arithmetic.
     """
     x, k = _image_and_kernel(image, kernel)
-    conv_output_shape(x.shape[0], x.shape[1], k.shape[0], k.shape[1], padding, stride, dilation)
+    return feature_map(x, k, bias, conv_geometry(x.shape[0], x.shape[1], k.shape[0], k.shape[1], padding, stride,
+                                                 dilation))
+
+
+def feature_map(x: np.ndarray, k: np.ndarray, bias: float, geometry: Geometry) -> np.ndarray:
+    """:func:`apply` on an image and kernel already checked, with their ``geometry``
+    (:func:`engine.shapes.conv_geometry`): nothing is checked again."""
     out = fast.conv2d(x.astype(np.float32)[None, None], k.astype(np.float32)[None, None],
-                      np.array([bias], dtype=np.float32), stride, padding, dilation)
+                      np.array([bias], dtype=np.float32), geometry=geometry)
     return out[0, 0]
 
 
@@ -100,7 +106,12 @@ class FilterCost:
 def cost(height: int, width: int, kernel_height: int, kernel_width: int, stride=1, padding=0,
          dilation=1) -> FilterCost:
     """How much one filter costs done by sliding, against done as one dense matrix product."""
-    oh, ow = conv_output_shape(height, width, kernel_height, kernel_width, padding, stride, dilation)
+    return cost_of(conv_geometry(height, width, kernel_height, kernel_width, padding, stride, dilation))
+
+
+def cost_of(geometry: Geometry) -> FilterCost:
+    """:func:`cost` of a convolution's ``geometry`` (:func:`engine.shapes.conv_geometry`)."""
+    (height, width), (kernel_height, kernel_width), (oh, ow) = geometry.size, geometry.kernel, geometry.out
     taps = kernel_height * kernel_width
     cells = oh * ow
     return FilterCost(height=height, width=width, kernel_height=kernel_height, kernel_width=kernel_width,
@@ -123,9 +134,16 @@ def trace_region(image, kernel, row: int, col: int, size=4, bias: float = 0.0, s
     ``top``, ``left`` and ``cells`` ([channel, row, col]) are in the crop.
     """
     x, k = _image_and_kernel(image, kernel)
+    geometry = conv_geometry(x.shape[0], x.shape[1], k.shape[0], k.shape[1], padding, stride, dilation)
+    return trace_block(x, k, geometry, row, col, size, bias)
+
+
+def trace_block(x: np.ndarray, k: np.ndarray, geometry: Geometry, row: int, col: int, size=4,
+                bias: float = 0.0) -> dict:
+    """:func:`trace_region` on an image and kernel already checked, with their ``geometry``
+    (:func:`engine.shapes.conv_geometry`): they are not checked again."""
     kh, kw = k.shape
-    (sh, sw), (dh, dw) = pair(stride, "stride"), pair(dilation, "dilation")
-    oh, ow = conv_output_shape(x.shape[0], x.shape[1], kh, kw, padding, stride, dilation)
+    (sh, sw), (dh, dw), (oh, ow) = geometry.stride, geometry.dilation, geometry.out
     size_h, size_w = pair(size, "size")
     if size_h < 1 or size_w < 1:
         raise EngineError("bad_trace_size", f"the traced block must be at least 1x1, got {size_h}x{size_w}",
@@ -141,8 +159,9 @@ def trace_region(image, kernel, row: int, col: int, size=4, bias: float = 0.0, s
     rows, cols = min(size_h, oh - row), min(size_w, ow - col)
     top, left = row * sh, col * sw
     span_h, span_w = (rows - 1) * sh + dh * (kh - 1) + 1, (cols - 1) * sw + dw * (kw - 1) + 1
-    crop = pad_input(x[None], padding)[0, top:top + span_h, left:left + span_w]
-    out, steps = conv2d_trace(crop[None], k[None, None], bias, (sh, sw), 0, (dh, dw))
+    crop = pad_input(x[None], geometry.padding)[0, top:top + span_h, left:left + span_w]
+    crop_geometry = Geometry(crop.shape, (kh, kw), (sh, sw), (0, 0), (dh, dw), (rows, cols))  # (by construction)
+    out, steps = trace_conv(crop[None], k[None, None], np.full(1, float(bias)), crop_geometry)
     for step in steps:
         step["row"] += row
         step["col"] += col
