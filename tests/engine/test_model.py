@@ -238,7 +238,7 @@ def test_networks_with_floor_sizes_build_and_train():
     loss, opt = SoftmaxCrossEntropy(), SGD(lr=0.05)
     first = loss.forward(model.forward(x, train=True), y)
     for _ in range(5):
-        value = loss.forward(model.forward(x, train=True), y)
+        loss.forward(model.forward(x, train=True), y)
         model.backward(loss.backward())
         opt.step(model.params, model.grads)
     assert loss.forward(model.forward(x), y) < first
@@ -263,3 +263,21 @@ def test_pooling_options_are_saved_in_the_spec_and_checked():
     with pytest.raises(EngineError) as e:  # max pooling has no divisor: PyTorch's MaxPool2d takes no such option
         Sequential.from_spec([{"type": "maxpool", "count_include_pad": False}])
     assert e.value.code == "unknown_setting" and "count_include_pad" in str(e.value)
+
+
+@pytest.mark.parametrize("layer,code,message", [
+    ({"type": "conv"}, "missing_setting", "layer 1: conv needs filters"),
+    ({"type": "conv", "kernel": 3}, "missing_setting", "layer 1: conv needs filters"),
+    ({"type": "dense"}, "missing_setting", "layer 1: dense needs units"),
+    ({"type": "conv", "filters": 2, "kernal": 3}, "unknown_setting",
+     "layer 1 (conv): unknown setting(s) kernal; it takes bias, dilation, filters, init, kernel, padding, stride"),
+    ({"type": "conv", "kernal": 3}, "unknown_setting", "layer 1 (conv): unknown setting(s) kernal"),
+    ({"type": "relu", "inplace": True}, "takes_no_settings",
+     "layer 1 (relu): unknown setting(s) inplace; this layer takes no settings (only a name)"),
+    ({"type": "flatten", "start_dim": 1}, "takes_no_settings", "layer 1 (flatten): unknown setting(s) start_dim"),
+])
+def test_the_layer_factory_says_what_is_missing_or_unknown(layer, code, message):
+    with pytest.raises(EngineError) as e:
+        Sequential.from_spec({"input": [1, 8, 8], "layers": [layer]})
+    assert e.value.code == code and str(e.value).startswith(message), str(e.value)
+    assert "?" not in str(e.value)
