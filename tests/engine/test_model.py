@@ -270,7 +270,8 @@ def test_pooling_options_are_saved_in_the_spec_and_checked():
     ({"type": "conv", "kernel": 3}, "missing_setting", "layer 1: conv needs filters"),
     ({"type": "dense"}, "missing_setting", "layer 1: dense needs units"),
     ({"type": "conv", "filters": 2, "kernal": 3}, "unknown_setting",
-     "layer 1 (conv): unknown setting(s) kernal; it takes bias, dilation, filters, init, kernel, padding, stride"),
+     "layer 1 (conv): unknown setting(s) kernal; it takes bias, dilation, filters, groups, init, kernel, padding, "
+     "padding_mode, stride"),
     ({"type": "conv", "kernal": 3}, "unknown_setting", "layer 1 (conv): unknown setting(s) kernal"),
     ({"type": "relu", "inplace": True}, "takes_no_settings",
      "layer 1 (relu): unknown setting(s) inplace; this layer takes no settings (only a name)"),
