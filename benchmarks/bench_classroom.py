@@ -570,7 +570,7 @@ async def _drawers_phase(conn, clients: "Clients", drawers: int, seed: int, seco
     tasks += [asyncio.create_task(clients.drawer(figures, seed + i, stop, deadline)) for i in range(drawers)]
     try:
         await asyncio.wait_for(stop.wait(), max(0.0, deadline - time.monotonic()))
-    except asyncio.TimeoutError:
+    except TimeoutError:
         stop.set()
     finally:
         loop.remove_reader(conn.fileno())
