@@ -167,7 +167,9 @@ def check_spec(spec, max_params: int | None = None, max_values: int | None = Non
     stop at the first that cannot work. Before a layer creates its weights, the parameters so far are
     counted (:meth:`Layer.count_params`) against ``max_params`` (``network_too_big``): a layer over the
     cap never allocates them; after it, the values one sample gives across the layers so far against
-    ``max_values`` (``network_too_slow``). None: no cap."""
+    ``max_values`` (``network_too_slow``). None: no cap. A branches layer is counted inside its paths
+    (:meth:`engine.branches.Branches.params_needed`): the error names the sub-layer that goes over
+    (``branches1.path2.conv1``), and its paths' values count too."""
     input_shape, entries = _spec_parts(spec)
     layers, late = [], None
     for i, entry in enumerate(entries):
