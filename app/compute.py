@@ -21,7 +21,8 @@ import multiprocessing
 import os
 import threading
 from concurrent.futures import ProcessPoolExecutor
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 WORKER_NICE = 10
 _CONTEXT = multiprocessing.get_context("forkserver")

@@ -83,41 +83,8 @@ def _display(lang: str, key: str, value):
     return value
 
 
-def refine(error: EngineError) -> EngineError:
-    """The engine reports several kinds of problem with an activation's parameters or a plotted
-    range under one code; give each kind its own code (in place), so that the catalogues can say it
-    with the right numbers, whichever endpoint met it (the activation lab, a convolution's
-    activation, a network's layers)."""
-    p = error.params
-    if error.code == "bad_activation_param":
-        if "min" in p:
-            error.code = "activation_param_range"
-        elif "allowed" in p:
-            error.code = "activation_param_unknown" if p["allowed"] else "activation_takes_no_params"
-        elif "upper" in p:
-            error.code = "rrelu_order"
-        elif "limit" in p:
-            error.code = "activation_param_list"
-        elif "k" in p:
-            error.code = "maxout_k_mismatch"
-        elif "weights" in p:
-            error.code = "maxout_count_mismatch"
-        elif "value" not in p:
-            error.code = "maxout_biases_without_weights"
-        elif p.get("activation") == "maxout" and p.get("param") == "k" and isinstance(p["value"], str):
-            error.code = "maxout_bad_k"
-        else:  # the engine passes the repr of what is not a number, the number itself otherwise
-            error.code = ("activation_param_not_number" if isinstance(p["value"], str)
-                          else "activation_param_not_integer")
-    elif error.code == "bad_curve_range":
-        error.code = ("curve_range_limit" if "limit" in p else "curve_range_order" if "xmax" in p
-                      else "curve_range_not_finite")
-    return error
-
-
 def engine_message(lang: str, error: EngineError) -> str:
     """The error's message in ``lang``: the catalogue's ``error.<code>``, else the English message."""
-    refine(error)
     key = f"error.{error.code}"
     if not _has(lang, key):
         return error.message
@@ -166,6 +133,8 @@ _REPR.maxlevel, _REPR.maxstring, _REPR.maxother = 3, 40, 40
 
 
 def _short(value) -> str:
+    if isinstance(value, bool) or value is None:  # as JSON writes them
+        return {True: "true", False: "false", None: "null"}[value]
     text = value if isinstance(value, str) else _REPR.repr(value)  # (a deeply nested value only to a few levels)
     return text if len(text) <= 40 else text[:37] + "..."
 

@@ -163,9 +163,10 @@ def wrap_call(line: str, indent: int = 0, width: int = WIDTH) -> str:
         return line
     head, rest = line[:opening], line[opening + 1:]
     depth, end = 1, 0
-    for end, ch in enumerate(rest):
+    for index, ch in enumerate(rest):
         depth += ch in "([{"
         depth -= ch in ")]}"
+        end = index
         if depth == 0:
             break
     args, tail = split_arguments(rest[:end]), rest[end + 1:]
@@ -978,7 +979,7 @@ def _digit(setup: dict) -> str:
 
 
 def model_pytorch(setup: dict) -> str:
-    model, name, pixels = setup["model"], setup["name"], setup["pixels"]
+    model, name = setup["model"], setup["name"]
     source, classes = torch_model_source(model)
     filename = weights_filename(name, "pytorch")
     from engine.data import MNIST_MEAN, MNIST_STD
@@ -1007,7 +1008,7 @@ def model_pytorch(setup: dict) -> str:
 
 
 def model_engine(setup: dict) -> str:
-    model, name, pixels = setup["model"], setup["name"], setup["pixels"]
+    model, name = setup["model"], setup["name"]
     filename = weights_filename(name, "engine")
     body = (f"# The trained model as the playground saved it: download {filename}\n"
             "# next to this script.\n"

@@ -1,10 +1,11 @@
 """Wires the app together: routers, error handlers, middleware, static files. No logic lives here."""
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from . import error_handlers
 from .classes import ClassRegistry
 from .client_limits import ConnectionLimits
+from .deps import no_unread_body
 from .hosts import allowed_hosts
 from .limits import BodySizeLimit
 from .paths import STATIC_DIR
@@ -29,7 +30,7 @@ REFUSALS = {
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     app = FastAPI(title="CNN Playground", version="0.1.0", default_response_class=JSONResponse, docs_url=None,
-                  redoc_url=None, responses=REFUSALS,
+                  redoc_url=None, responses=REFUSALS, dependencies=[Depends(no_unread_body)],
                   description="A NumPy CNN engine behind a visual playground. Every number on the "
                               "pages comes from these endpoints. Errors answer 4xx with `detail` "
                               "(a message in the request's language: `?lang=`, the `lang` cookie "

@@ -387,7 +387,7 @@ class Clients:
                         await asyncio.sleep(LOOK)   # looks at the answer, clears the pad
                         if over():
                             return
-        except (OSError, WebSocketException, asyncio.TimeoutError) as error:
+        except (OSError, WebSocketException, TimeoutError) as error:
             figures.error(f"/ws/predict: {type(error).__name__} {error}")
 
     async def tracer(self, figures: Figures, body: dict, stop: asyncio.Event, deadline: float) -> None:
@@ -418,7 +418,7 @@ class Clients:
                 while done_at is None:
                     try:
                         text = await asyncio.wait_for(ws.recv(), deadline - time.monotonic())
-                    except asyncio.TimeoutError:
+                    except TimeoutError:
                         break
                     message = json.loads(text)
                     if "seq" not in message:   # not one of the run's events: an answer to this viewer
@@ -441,7 +441,7 @@ class Clients:
                             figures.error(f"/ws/runs: closed after done with code {ws.close_code}")
         except ConnectionClosed as error:
             figures.error(f"/ws/runs: closed before done, code {error.rcvd.code if error.rcvd else None}")
-        except (OSError, WebSocketException, asyncio.TimeoutError) as error:
+        except (OSError, WebSocketException, TimeoutError) as error:
             figures.error(f"/ws/runs: {type(error).__name__} {error}")
         figures.streams.append(events)
         return done_at
@@ -570,7 +570,7 @@ async def _drawers_phase(conn, clients: "Clients", drawers: int, seed: int, seco
     tasks += [asyncio.create_task(clients.drawer(figures, seed + i, stop, deadline)) for i in range(drawers)]
     try:
         await asyncio.wait_for(stop.wait(), max(0.0, deadline - time.monotonic()))
-    except asyncio.TimeoutError:
+    except TimeoutError:
         stop.set()
     finally:
         loop.remove_reader(conn.fileno())

@@ -82,7 +82,7 @@ def inside_the_server(runs: int) -> None:
     print("Inside the server: the prediction (lenet5, one thread)")
     for label, body in cases:
         request = PredictRequest(**body)
-        print(summary(label, timed(lambda: run_prediction(request, store), runs)))
+        print(summary(label, timed(lambda request=request: run_prediction(request, store), runs)))
 
     from fastapi.testclient import TestClient
 
@@ -152,21 +152,21 @@ def from_the_page(runs: int) -> None:
                 break
             except OSError:
                 if time.monotonic() > deadline:
-                    raise SystemExit("uvicorn did not start within 30 s")
+                    raise SystemExit("uvicorn did not start within 30 s") from None
                 time.sleep(0.1)
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=["--disable-gpu"])
             page = browser.new_page(viewport={"width": 1280, "height": 720})
             page.goto(f"{base}/draw?lang=en")
             page.wait_for_selector("body[data-models=loaded]")
-            print(f"Round trip from the /draw page in Chromium to uvicorn on localhost (a 128x128 drawing)")
+            print("Round trip from the /draw page in Chromium to uvicorn on localhost (a 128x128 drawing)")
             results = page.evaluate(PAGE_BENCH, [seven().tolist(), runs])
             for label, ms in results.items():
                 print(summary(label, [m / 1000 for m in ms]))
             # The page itself: short mouse strokes; each answer is read, sent, answered and drawn.
             box = page.locator("#pad").bounding_box()
             trips = []
-            for k in range(max(20, runs // 10)):
+            for _ in range(max(20, runs // 10)):
                 page.click("#clear")
                 page.wait_for_function("document.body.dataset.ready === 'yes'")
                 x0, y0 = box["x"] + 0.3 * box["width"], box["y"] + 0.2 * box["height"]

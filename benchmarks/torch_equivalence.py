@@ -95,8 +95,9 @@ def compare(args) -> None:
     for seed in range(args.seeds):
         with tempfile.TemporaryDirectory() as tmp:
             common = ["--data-dir", args.data_dir, "--seed", str(seed), "--out", tmp]
-            run = lambda py, side: subprocess.run([py, __file__, "--side", side, *common], env=env, check=True,
-                                                  capture_output=True, text=True).stdout.split()[-1]
+            run = lambda py, side, common=common: subprocess.run([py, __file__, "--side", side, *common], env=env,
+                                                                 check=True, capture_output=True,
+                                                                 text=True).stdout.split()[-1]
             accs["torch"].append(float(run(args.torch_python, "torch")))
             accs["engine"].append(float(run(sys.executable, "engine")))
             ours, theirs = np.load(Path(tmp) / "engine_losses.npy"), np.load(Path(tmp) / "torch_losses.npy")

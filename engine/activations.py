@@ -232,25 +232,26 @@ def _number(activation: str, name: str, value, spec: dict | None = None) -> floa
             number = float(value)
         except OverflowError:  # an integer beyond any float (JSON allows any length)
             if spec is not None:
-                raise EngineError("bad_activation_param", f"{activation}: {name} must be between {spec['min']:g} "
+                raise EngineError("activation_param_range", f"{activation}: {name} must be between {spec['min']:g} "
                                   f"and {spec['max']:g}, got {shown_int(int(value))}", activation=activation,
                                   param=name, value=shown_int(int(value)), min=spec["min"], max=spec["max"]) from None
             number = math.inf
     if number is None or not math.isfinite(number):
         shown = shown_int(int(value)) if number == math.inf and isinstance(value, (int, np.integer)) else repr(value)
-        raise EngineError("bad_activation_param", f"{activation}: {name} must be a finite number, got {shown}",
+        code = "maxout_bad_k" if (activation, name) == ("maxout", "k") else "activation_param_not_number"
+        raise EngineError(code, f"{activation}: {name} must be a finite number, got {shown}",
                           activation=activation, param=name, value=shown)
     if spec is None:
         return float(value)
     if spec["integer"]:
         if float(value) != int(value):
-            raise EngineError("bad_activation_param", f"{activation}: {name} must be a whole number, got {value}",
+            raise EngineError("activation_param_not_integer", f"{activation}: {name} must be a whole number, got {value}",
                               activation=activation, param=name, value=float(value))
         value = int(value)
     else:
         value = float(value)
     if not spec["min"] <= value <= spec["max"]:
-        raise EngineError("bad_activation_param",
+        raise EngineError("activation_param_range",
                           f"{activation}: {name} must be between {spec['min']:g} and {spec['max']:g}, got {value:g}",
                           activation=activation, param=name, value=value, min=spec["min"], max=spec["max"])
     return value
@@ -277,7 +278,7 @@ def formula(name: str, params: dict | None = None) -> str:
 
 def _number_list(activation: str, name: str, values) -> list[float]:
     if not isinstance(values, (list, tuple, np.ndarray)) or not 1 <= len(values) <= _MAXOUT_MAX_PIECES:
-        raise EngineError("bad_activation_param",
+        raise EngineError("activation_param_list",
                           f"{activation}: {name} must be a list of 1 to {_MAXOUT_MAX_PIECES} numbers",
                           activation=activation, param=name, limit=_MAXOUT_MAX_PIECES)
     return [_number(activation, name, v) for v in values]
@@ -293,13 +294,14 @@ def check_params(name, params: dict) -> dict:
     unknown = sorted(set(params) - allowed)
     if unknown:
         takes = ", ".join(sorted(allowed)) if allowed else "no parameters"
-        raise EngineError("bad_activation_param", f"{name}: unknown parameter(s) {', '.join(unknown)}; it takes {takes}",
+        raise EngineError("activation_param_unknown" if allowed else "activation_takes_no_params",
+                          f"{name}: unknown parameter(s) {', '.join(unknown)}; it takes {takes}",
                           activation=name, param=unknown[0], allowed=sorted(allowed))
     out = {key: spec["default"] if key not in params
            else _choice_of(name, key, params[key], spec) if "choices" in spec
            else _number(name, key, params[key], spec) for key, spec in specs.items()}
     if name == "rrelu" and out["lower"] > out["upper"]:
-        raise EngineError("bad_activation_param",
+        raise EngineError("rrelu_order",
                           f"rrelu: lower ({out['lower']:g}) must not be larger than upper ({out['upper']:g})",
                           activation=name, param="lower", lower=out["lower"], upper=out["upper"])
     if name == "maxout":
@@ -311,7 +313,7 @@ def _maxout_lines(params: dict, default_k: int) -> dict:
     """k, weights and biases for maxout: explicit lists, or k tangents to z^2/4 over [-4, 4]."""
     if "weights" not in params:
         if "biases" in params:
-            raise EngineError("bad_activation_param", "maxout: biases were given without weights",
+            raise EngineError("maxout_biases_without_weights", "maxout: biases were given without weights",
                               activation="maxout", param="biases")
         k = default_k
         points = np.linspace(-_MAXOUT_SPAN, _MAXOUT_SPAN, k) if k > 1 else np.zeros(1)
@@ -321,11 +323,11 @@ def _maxout_lines(params: dict, default_k: int) -> dict:
     weights = _number_list("maxout", "weights", params["weights"])
     biases = _number_list("maxout", "biases", params["biases"]) if "biases" in params else [0.0] * len(weights)
     if len(biases) != len(weights):
-        raise EngineError("bad_activation_param",
+        raise EngineError("maxout_count_mismatch",
                           f"maxout: {len(weights)} weight(s) but {len(biases)} bias(es); give one of each per piece",
                           activation="maxout", param="biases", weights=len(weights), biases=len(biases))
     if "k" in params and int(params["k"]) != len(weights):
-        raise EngineError("bad_activation_param", f"maxout: k = {params['k']} but {len(weights)} weight(s) were given",
+        raise EngineError("maxout_k_mismatch", f"maxout: k = {params['k']} but {len(weights)} weight(s) were given",
                           activation="maxout", param="k", k=params["k"], weights=len(weights))
     return {"k": len(weights), "weights": weights, "biases": biases}
 
@@ -350,13 +352,13 @@ def curve(name: str, xmin: float = -5.0, xmax: float = 5.0, n: int = 201, **para
     act = get(name, **params)
     for what, v in (("xmin", xmin), ("xmax", xmax)):
         if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) or not math.isfinite(v):
-            raise EngineError("bad_curve_range", f"{what} must be a finite number, got {v!r}", what=what, value=repr(v))
+            raise EngineError("curve_range_not_finite", f"{what} must be a finite number, got {v!r}", what=what, value=repr(v))
     if max(abs(xmin), abs(xmax)) > _CURVE_LIMIT:
-        raise EngineError("bad_curve_range", f"the plotted range must lie within -{_CURVE_LIMIT:g} and "
+        raise EngineError("curve_range_limit", f"the plotted range must lie within -{_CURVE_LIMIT:g} and "
                           f"{_CURVE_LIMIT:g}, got {xmin:g} to {xmax:g}", xmin=float(xmin), xmax=float(xmax),
                           limit=_CURVE_LIMIT)
     if not xmin < xmax:
-        raise EngineError("bad_curve_range", f"xmin ({xmin:g}) must be smaller than xmax ({xmax:g})",
+        raise EngineError("curve_range_order", f"xmin ({xmin:g}) must be smaller than xmax ({xmax:g})",
                           xmin=float(xmin), xmax=float(xmax))
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 2 <= n <= 10_001:
         raise EngineError("bad_curve_points", f"the number of points must be a whole number from 2 to 10001, got {n!r}",
@@ -651,7 +653,7 @@ class Maxout(Layer):
     def __init__(self, k: int = 2, name: str | None = None):
         super().__init__(name)
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-            raise EngineError("bad_activation_param", f"maxout: k must be a whole number of at least 1, got {k!r}",
+            raise EngineError("maxout_bad_k", f"maxout: k must be a whole number of at least 1, got {k!r}",
                               activation="maxout", param="k", value=repr(k))
         self.k = int(k)
 

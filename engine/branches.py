@@ -139,6 +139,30 @@ class Branches(Layer):
                           f"to give the same height and width, but they give {listed}", layer=own, shapes=shown,
                           odd=_odd([s[1:] if len(s) == 3 else s for s in shapes]))
 
+    def count_params(self, in_shape):
+        return self.params_needed(in_shape)[0]
+
+    def params_needed(self, in_shape, room: int | None = None) -> tuple[int, str | None]:
+        """The parameters the paths would create on ``in_shape`` (:meth:`Layer.count_params` of each
+        sub-layer, building them one at a time to learn the next one's input), and, once they need
+        more than ``room``, the name of the sub-layer that goes over (``branches1.path2.conv1``): it
+        and the layers after it are not built. A path whose layer cannot be built stops there
+        (:meth:`build` explains it)."""
+        rng, needed = np.random.default_rng(0), 0
+        for p, path in enumerate(self.paths, start=1):
+            shape = tuple(in_shape)
+            for sub in path:
+                name = f"{self.name or 'branches'}.path{p}.{sub.local_name}"
+                needed += (sub.params_needed(shape, None if room is None else room - needed)[0]
+                           if isinstance(sub, Branches) else sub.count_params(shape))
+                if room is not None and needed > room:
+                    return needed, name
+                try:
+                    shape = tuple(int(v) for v in sub.build(shape, rng, np.float32))
+                except EngineError:
+                    break
+        return needed, None
+
     def path_params(self) -> list[int]:
         """The parameter count of each path (after :meth:`build`)."""
         return [int(sum(v.size for layer in path for v in layer.params.values())) for path in self.paths]

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import EngineError
-from .reference import _check_grid, pad_conv_input, pool2d_trace
-from .shapes import check_groups, check_padding_mode, conv_output_shape, padding_by_side, pair, resolve_padding
+from .reference import _check_grid, check_pool_mode, conv_operands, pad_conv_input, trace_pool
+from .shapes import Geometry, conv_geometry, flag, pool_geometry
 
 
 @dataclass
@@ -46,18 +46,19 @@ def im2col_matrix(x, kernel, bias=0.0, stride=1, padding=0, dilation=1, padding_
     kernel rows are F x (C*kh*kw) with zeros where a filter does not read a channel (a block
     diagonal: filter group i against channel group i), so ``kernel_rows @ columns`` is still the output.
     """
-    x = _check_grid(x, "the input", 3)
-    k = _check_grid(kernel, "the kernel", 4)
+    x, k, b = conv_operands(x, kernel, bias, groups)
+    return im2col_of(x, k, b, conv_geometry(x.shape[1], x.shape[2], k.shape[2], k.shape[3], padding, stride,
+                                            dilation, padding_mode=padding_mode), groups)
+
+
+def im2col_of(x: np.ndarray, k: np.ndarray, b: np.ndarray, geometry: Geometry, groups: int = 1) -> Im2col:
+    """:func:`im2col_matrix` on operands already checked (:func:`engine.reference.conv_operands`, with
+    these ``groups``), with the ``geometry`` of :func:`engine.shapes.conv_geometry` for their shapes
+    (its padding per side and padding mode): nothing is checked again."""
     n_filters, cg, kh, kw = k.shape
-    check_groups(None, groups, x.shape[0], n_filters)
     c = x.shape[0]
-    if cg * groups != c:
-        raise EngineError("channel_mismatch", f"the kernel has {cg * groups} channel(s) but the input has {c}",
-                          kernel_channels=cg * groups, input_channels=c)
-    (sh, sw), (dh, dw) = pair(stride, "stride"), pair(dilation, "dilation")
-    sides = resolve_padding(padding, (kh, kw), stride, dilation)
-    oh, ow = conv_output_shape(x.shape[1], x.shape[2], kh, kw, padding_by_side(sides), stride, dilation)
-    xp = pad_conv_input(x, sides, check_padding_mode(padding_mode, sides, x.shape[1], x.shape[2]))
+    (sh, sw), (dh, dw), (oh, ow) = geometry.stride, geometry.dilation, geometry.out
+    xp = pad_conv_input(x, geometry.sides, geometry.padding_mode)
     columns = np.zeros((c * kh * kw, oh * ow))
     offsets = []
     for ch in range(c):
@@ -70,7 +71,7 @@ def im2col_matrix(x, kernel, bias=0.0, stride=1, padding=0, dilation=1, padding_
     fg, width = n_filters // groups, cg * kh * kw
     for g in range(groups):
         rows[g * fg:(g + 1) * fg, g * width:(g + 1) * width] = k[g * fg:(g + 1) * fg].reshape(fg, width)
-    b = np.broadcast_to(np.asarray(bias, dtype=np.float64), (n_filters,)).copy()
+    b = np.array(b, dtype=np.float64)
     return Im2col(columns=columns, kernel_rows=rows, bias=b, product=rows @ columns + b[:, None],
                   row_offsets=offsets, output_shape=(n_filters, oh, ow))
 
@@ -145,12 +146,23 @@ class ShiftDemo:
         return "fewer" if self.output_changed_fraction < self.input_changed_fraction else "not_fewer"
 
 
-def pool_translation(x, size=2, stride=None, padding=0, mode="max", direction="right", **options) -> ShiftDemo:
+def pool_translation(x, size=2, stride=None, padding=0, mode="max", direction="right", ceil_mode=False,
+                     count_include_pad=True) -> ShiftDemo:
     """Pool ``x`` (C, H, W) and its one-pixel shift (zeros come in), and compare cell by cell.
-    ``options``: ``ceil_mode`` and ``count_include_pad``, as :func:`engine.reference.pool2d_trace`."""
+    ``ceil_mode`` and ``count_include_pad`` as :func:`engine.reference.pool2d_trace`."""
     x = _check_grid(x, "the input", 3)
+    check_pool_mode(mode)
+    count_include_pad = flag(count_include_pad, "count_include_pad")
+    geometry = pool_geometry(x.shape[1], x.shape[2], size, stride, padding, ceil_mode=ceil_mode)
+    return translation_of(x, geometry, mode, direction, count_include_pad)
+
+
+def translation_of(x: np.ndarray, geometry: Geometry, mode: str = "max", direction: str = "right",
+                   count_include_pad: bool = True) -> ShiftDemo:
+    """:func:`pool_translation` on an input, mode and ``geometry`` (:func:`engine.shapes.pool_geometry`)
+    already checked: nothing is checked again."""
     shifted = shift_image(x, direction)
-    pooled = pool2d_trace(x, size, stride, padding, mode, **options)[0]
-    shifted_pooled = pool2d_trace(shifted, size, stride, padding, mode, **options)[0]
+    pooled = trace_pool(x, geometry, mode, count_include_pad)[0]
+    shifted_pooled = trace_pool(shifted, geometry, mode, count_include_pad)[0]
     return ShiftDemo(direction=direction, shifted=shifted, pooled=pooled, shifted_pooled=shifted_pooled,
                      input_changed=shifted != x, output_changed=shifted_pooled != pooled)

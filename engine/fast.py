@@ -12,8 +12,7 @@ the same loop with ``+=``.
 import numpy as np
 
 from .errors import EngineError
-from .shapes import (check_groups, check_padding_mode, conv_output_shape, flag, padding_by_side, pair, pool_divisors,
-                     pool_output_shape, resolve_padding)
+from .shapes import Geometry, check_groups, conv_geometry, flag, pair, pool_divisors, pool_output_shape
 
 
 def _window(offset: int, step: int, count: int) -> slice:
@@ -185,20 +184,21 @@ def max_pool_routes(views: list[np.ndarray], out: np.ndarray):
 # Functional forms for callers that want a whole convolution at once (the labs' image filters).
 
 def conv2d(x: np.ndarray, w: np.ndarray, b=None, stride=1, padding=0, dilation=1,
-           padding_mode: str = "zeros", groups: int = 1) -> np.ndarray:
+           padding_mode: str = "zeros", groups: int = 1, *, geometry: Geometry | None = None) -> np.ndarray:
     """Convolution of a batch: x (N, C, H, W), w (F, C/groups, kh, kw), b (F,) or None -> (N, F, OH, OW).
     ``padding``: any form :func:`engine.shapes.resolve_padding` takes; ``padding_mode``: PyTorch's;
-    ``groups`` as PyTorch's ``conv2d`` (C and F divisible by it; see :class:`engine.layers.Conv2D`)."""
+    ``groups`` as PyTorch's ``conv2d`` (C and F divisible by it; see :class:`engine.layers.Conv2D`).
+    ``geometry``: the settings and output size already worked out (:func:`engine.shapes.conv_geometry`
+    for these shapes), instead of ``stride``, ``padding``, ``dilation`` and ``padding_mode``."""
     f, cg, kh, kw = w.shape
     check_groups(None, groups, x.shape[1], f)
     if x.shape[1] != cg * groups:
         raise EngineError("channel_mismatch", f"the kernel has {cg} channel(s) per group but the input has "
                           f"{x.shape[1]} in {groups} group(s)", kernel_channels=cg * groups, input_channels=x.shape[1])
-    s, d = pair(stride, "stride"), pair(dilation, "dilation")
-    sides = resolve_padding(padding, (kh, kw), s, d)
-    oh, ow = conv_output_shape(x.shape[2], x.shape[3], kh, kw, padding_by_side(sides), s, d)
-    check_padding_mode(padding_mode, sides, x.shape[2], x.shape[3])
-    xp = pad_conv(np.ascontiguousarray(x.transpose(1, 2, 3, 0)), sides, padding_mode)
+    if geometry is None:
+        geometry = conv_geometry(x.shape[2], x.shape[3], kh, kw, padding, stride, dilation, padding_mode=padding_mode)
+    s, d, (oh, ow) = geometry.stride, geometry.dilation, geometry.out
+    xp = pad_conv(np.ascontiguousarray(x.transpose(1, 2, 3, 0)), geometry.sides, geometry.padding_mode)
     out = grouped_matmul(w.reshape(f, -1), im2col(xp, kh, kw, oh, ow, s, d), groups).reshape(f, oh, ow, x.shape[0])
     if b is not None:
         out += np.asarray(b, out.dtype).reshape(f, 1, 1, 1)

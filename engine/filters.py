@@ -19,8 +19,8 @@ import numpy as np
 
 from . import fast
 from .errors import EngineError
-from .reference import _check_grid, conv2d_trace, padding_source
-from .shapes import check_padding_mode, conv_output_shape, padding_by_side, pair, resolve_padding
+from .reference import _check_grid, padding_source, trace_conv
+from .shapes import Geometry, conv_geometry, pair
 
 _GAUSS3 = np.outer([1, 2, 1], [1, 2, 1]) / 16.0  # the binomial approximation of a Gaussian
 
@@ -51,9 +51,15 @@ def apply(image, kernel, bias: float = 0.0, stride=1, padding=0, dilation=1, pad
     at the picture's border, where reflect or replicate padding continue the picture.
     """
     x, k = _image_and_kernel(image, kernel)
-    conv_output_shape(x.shape[0], x.shape[1], k.shape[0], k.shape[1], padding, stride, dilation)
+    return feature_map(x, k, bias, conv_geometry(x.shape[0], x.shape[1], k.shape[0], k.shape[1], padding, stride,
+                                                 dilation, padding_mode=padding_mode))
+
+
+def feature_map(x: np.ndarray, k: np.ndarray, bias: float, geometry: Geometry) -> np.ndarray:
+    """:func:`apply` on an image and kernel already checked, with their ``geometry``
+    (:func:`engine.shapes.conv_geometry`): nothing is checked again."""
     out = fast.conv2d(x.astype(np.float32)[None, None], k.astype(np.float32)[None, None],
-                      np.array([bias], dtype=np.float32), stride, padding, dilation, padding_mode)
+                      np.array([bias], dtype=np.float32), geometry=geometry)
     return out[0, 0]
 
 
@@ -102,7 +108,12 @@ class FilterCost:
 def cost(height: int, width: int, kernel_height: int, kernel_width: int, stride=1, padding=0,
          dilation=1) -> FilterCost:
     """How much one filter costs done by sliding, against done as one dense matrix product."""
-    oh, ow = conv_output_shape(height, width, kernel_height, kernel_width, padding, stride, dilation)
+    return cost_of(conv_geometry(height, width, kernel_height, kernel_width, padding, stride, dilation))
+
+
+def cost_of(geometry: Geometry) -> FilterCost:
+    """:func:`cost` of a convolution's ``geometry`` (:func:`engine.shapes.conv_geometry`)."""
+    (height, width), (kernel_height, kernel_width), (oh, ow) = geometry.size, geometry.kernel, geometry.out
     taps = kernel_height * kernel_width
     cells = oh * ow
     return FilterCost(height=height, width=width, kernel_height=kernel_height, kernel_width=kernel_width,
@@ -125,11 +136,18 @@ def trace_region(image, kernel, row: int, col: int, size=4, bias: float = 0.0, s
     ``top``, ``left`` and ``cells`` ([channel, row, col]) are in the crop.
     """
     x, k = _image_and_kernel(image, kernel)
+    geometry = conv_geometry(x.shape[0], x.shape[1], k.shape[0], k.shape[1], padding, stride, dilation,
+                             padding_mode=padding_mode)
+    return trace_block(x, k, geometry, row, col, size, bias)
+
+
+def trace_block(x: np.ndarray, k: np.ndarray, geometry: Geometry, row: int, col: int, size=4,
+                bias: float = 0.0) -> dict:
+    """:func:`trace_region` on an image and kernel already checked, with their ``geometry``
+    (:func:`engine.shapes.conv_geometry`): they are not checked again."""
     kh, kw = k.shape
-    (sh, sw), (dh, dw) = pair(stride, "stride"), pair(dilation, "dilation")
-    sides = resolve_padding(padding, (kh, kw), stride, dilation)
-    oh, ow = conv_output_shape(x.shape[0], x.shape[1], kh, kw, padding_by_side(sides), stride, dilation)
-    check_padding_mode(padding_mode, sides, x.shape[0], x.shape[1])
+    (sh, sw), (dh, dw), (oh, ow) = geometry.stride, geometry.dilation, geometry.out
+    sides, padding_mode = geometry.sides, geometry.padding_mode
     size_h, size_w = pair(size, "size")
     if size_h < 1 or size_w < 1:
         raise EngineError("bad_trace_size", f"the traced block must be at least 1x1, got {size_h}x{size_w}",
@@ -152,7 +170,8 @@ def trace_region(image, kernel, row: int, col: int, size=4, bias: float = 0.0, s
             j = padding_source(left + q - sides[2], x.shape[1], padding_mode)
             if i is not None and j is not None:
                 crop[r, q] = x[i, j]
-    out, steps = conv2d_trace(crop[None], k[None, None], bias, (sh, sw), 0, (dh, dw))
+    crop_geometry = Geometry(crop.shape, (kh, kw), (sh, sw), ((0, 0), (0, 0)), (dh, dw), (rows, cols))  # (by construction)
+    out, steps = trace_conv(crop[None], k[None, None], np.full(1, float(bias)), crop_geometry)
     for step in steps:
         step["row"] += row
         step["col"] += col

@@ -78,8 +78,9 @@ def initialise(name: str, rng: np.random.Generator, shape, fan_in: int, fan_out:
 
 
 def initialise_bias(name: str, rng: np.random.Generator, units: int, fan_in: int, dtype=np.float32) -> np.ndarray:
-    """Biases to go with the weight initialiser ``name``: PyTorch's default (``"lecun"``) draws them
-    from U(-1/sqrt(fan_in), 1/sqrt(fan_in)) too; after He or Xavier weights they start at zero."""
-    if name == "lecun":
+    """Biases to go with the weight initialiser ``name``: PyTorch's default (``"lecun"``, also called
+    ``"lecun_uniform"``) draws them from U(-1/sqrt(fan_in), 1/sqrt(fan_in)) too; after He or Xavier
+    weights they start at zero."""
+    if isinstance(name, str) and INITIALISERS.get(name) is lecun_uniform:
         return lecun_uniform(rng, (units,), fan_in, dtype)
     return np.zeros(units, dtype)

@@ -38,6 +38,11 @@ class Layer:
         self.rng = rng
         return tuple(in_shape)
 
+    def count_params(self, in_shape: tuple) -> int:
+        """The parameters :meth:`build` would create on ``in_shape``, without creating them (0 when
+        the layer has none, or the input does not suit it: :meth:`build` explains that)."""
+        return 0
+
     def forward(self, x: np.ndarray, train: bool = False) -> np.ndarray:
         raise NotImplementedError
 
@@ -111,6 +116,14 @@ class Conv2D(Layer):
         return {"filters": self.filters, "kernel": self.kernel, "stride": self.stride, "padding": self.padding,
                 "dilation": self.dilation, "bias": self.bias, "init": self.init, "padding_mode": self.padding_mode,
                 "groups": self.groups}
+
+    def count_params(self, in_shape):
+        if len(in_shape) != 3 or isinstance(self.filters, bool) or not isinstance(self.filters, int):
+            return 0
+        kh, kw = pair(self.kernel, "kernel")
+        groups = self.groups if isinstance(self.groups, int) and not isinstance(self.groups, bool) \
+            and self.groups > 0 else 1  # (a bad groups value: build explains it)
+        return max(self.filters, 0) * (in_shape[0] // groups * kh * kw + int(self.bias))
 
     def build(self, in_shape, rng, dtype=np.float32):
         from .init import initialise, initialise_bias
@@ -327,6 +340,11 @@ class Dense(Layer):
     def config(self) -> dict:
         return {"units": self.units, "bias": self.bias, "init": self.init}
 
+    def count_params(self, in_shape):
+        if len(in_shape) != 1 or isinstance(self.units, bool) or not isinstance(self.units, int):
+            return 0
+        return (in_shape[0] + int(self.bias)) * max(self.units, 0)
+
     def build(self, in_shape, rng, dtype=np.float32):
         from .init import initialise, initialise_bias
 
@@ -421,6 +439,14 @@ class _BatchNorm(Layer):
 
     def _channels(self, in_shape) -> int:
         raise NotImplementedError
+
+    def count_params(self, in_shape):
+        if not self.affine:
+            return 0
+        try:
+            return 2 * self._channels(tuple(in_shape))
+        except EngineError:  # (build explains it)
+            return 0
 
     def build(self, in_shape, rng, dtype=np.float32):
         c = self._channels(tuple(in_shape))

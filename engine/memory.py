@@ -281,7 +281,7 @@ def _pass(model, n: int, train: bool) -> tuple[int, dict, int, int]:
     bwd_peak = 0
     if train:
         incoming, cropped, new_grads = logits, False, 0  # d(loss)/d(logits)
-        for layer, cost, in_shape, _ in reversed(costs):
+        for layer, cost, _, _ in reversed(costs):
             new_grads += sum(p.nbytes for p in layer.params.values())
             copy = cost.reshapes_dout if cropped else 0  # a cropped gradient is copied to be reshaped
             bwd_peak = max(bwd_peak, incoming + copy + cost.backward + new_grads)

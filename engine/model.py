@@ -5,12 +5,14 @@ A spec is ``{"input": [C, H, W], "layers": [{"type": "conv", "filters": 6, "kern
 works out every layer's output shape and parameter count and explains an impossible spec in words
 ("conv2: a 5x5 kernel does not fit a 4x4 input with padding 0: ...").
 """
+import inspect
 import json
 import os
 import re
 import tempfile
 import zipfile
 import zlib
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -41,35 +43,44 @@ def layer_types() -> dict[str, type]:
 
 
 def make_layer(entry: dict, position: int) -> Layer:
-    """One layer from its spec entry; ``position`` (1-based) names it in errors."""
+    """One layer from its spec entry; ``position`` (1-based) names it in errors (their ``number``)."""
     if not isinstance(entry, dict) or "type" not in entry:
         raise EngineError("bad_layer_entry", f"layer {position}: each layer must be an object with a \"type\"",
-                          position=position)
+                          number=position)
     settings = dict(entry)
     kind = settings.pop("type")
     types = layer_types()
     if not isinstance(kind, str) or kind not in types:
         shown = str(kind)[:40]
         raise EngineError("unknown_layer", f"layer {position}: unknown layer type {shown!r}; known types: "
-                          + ", ".join(sorted(types)), position=position, layer_type=shown,
+                          + ", ".join(sorted(types)), number=position, layer_type=shown,
                           known=sorted(types))
     name = settings.get("name")
     if name is not None and not (isinstance(name, str) and _LAYER_NAME.fullmatch(name)):
         shown = str(name)[:40]
         raise EngineError("bad_layer_name", f"layer {position}: the name {shown!r} is not usable; a layer's name is "
                           "1 to 32 letters, digits, '_' or '-', starting with a letter or '_'",
-                          position=position, name=shown)
+                          number=position, name=shown)
+    allowed, required = layer_settings(kind)
+    unknown = sorted(set(settings) - set(allowed) - {"name"})
+    if unknown:
+        shown = [str(k)[:40] for k in unknown]
+        if not allowed:
+            raise EngineError("takes_no_settings", f"layer {position} ({kind}): unknown setting(s) {', '.join(shown)}; "
+                              "this layer takes no settings (only a name)", number=position, layer_type=kind,
+                              unknown=shown)
+        raise EngineError("unknown_setting", f"layer {position} ({kind}): unknown setting(s) {', '.join(shown)}; "
+                          f"it takes {', '.join(allowed)}", number=position, layer_type=kind, unknown=shown,
+                          allowed=allowed)
+    missing = [k for k in required if k not in settings]
+    if missing:
+        raise EngineError("missing_setting", f"layer {position}: {kind} needs {' and '.join(missing)}",
+                          number=position, layer_type=kind, missing=missing)
     try:
         return types[kind](**settings)
     except EngineError as error:  # a setting the layer refuses: say which layer
-        error.params.setdefault("position", position)
+        error.params.setdefault("number", position)
         raise
-    except TypeError:
-        allowed = sorted(k for k in types[kind](**_minimal_args(kind)).config())
-        unknown = sorted(set(settings) - set(allowed) - {"name"})
-        raise EngineError("unknown_setting", f"layer {position} ({kind}): unknown setting(s) {', '.join(unknown) or '?'}"
-                          f"; it takes {', '.join(allowed)}", position=position, layer_type=kind,
-                          unknown=unknown, allowed=allowed) from None
 
 
 def upgrade_spec(spec, version: int):
@@ -89,11 +100,6 @@ def upgrade_spec(spec, version: int):
     return layers if isinstance(spec, list) else {**spec, "layers": layers}
 
 
-def _minimal_args(kind: str) -> dict:
-    return {"conv": {"filters": 1}, "conv_transpose": {"filters": 1}, "dense": {"units": 1},
-            "branches": {"paths": [[], []]}}.get(kind, {})
-
-
 def _rows(layers, shapes, shape) -> list[dict]:
     """Summary rows of layers run in order from ``shape`` (see :meth:`Sequential.summary`)."""
     rows = []
@@ -111,6 +117,111 @@ def _rows(layers, shapes, shape) -> list[dict]:
         rows.append(row)
         shape = out
     return rows
+
+
+def layer_settings(kind: str) -> tuple[list[str], list[str]]:
+    """The settings a layer ``type`` takes (besides ``name``), and those of them it cannot do without
+    (``conv`` needs ``filters``), read from its constructor."""
+    parameters = inspect.signature(layer_types()[kind]).parameters.values()
+    named = [p for p in parameters if p.name != "name" and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    return sorted(p.name for p in named), [p.name for p in named if p.default is p.empty]
+
+
+def name_layers(layers: list[Layer]) -> None:
+    """Name the unnamed layers ("conv1", "pool2"...); two layers given the same name are refused
+    (their parameters would share names)."""
+    taken = set()
+    for number, layer in enumerate(layers, start=1):
+        if layer.name in taken:
+            raise EngineError("duplicate_layer_name", f"layer {number}: the name {layer.name!r} is already "
+                              "used by an earlier layer; give each layer its own name",
+                              number=number, layer=layer.name)
+        if layer.name:
+            taken.add(layer.name)
+    counts: dict[str, int] = {}
+    for layer in layers:
+        if layer.name:
+            continue
+        prefix = _NAME_PREFIX.get(layer.type, layer.type)
+        while True:
+            counts[prefix] = counts.get(prefix, 0) + 1
+            name = f"{prefix}{counts[prefix]}" if layer.type != "flatten" or counts[prefix] > 1 else "flatten"
+            if name not in taken:
+                break
+        layer.name = name
+        taken.add(name)
+
+
+@dataclass
+class SpecCheck:
+    """What :func:`check_spec` found: the 0-based index of the first layer that cannot work and why
+    (``index`` None with an error: the whole network), and the output shape of the layers before it."""
+
+    index: int | None
+    error: EngineError | None
+    output_shape: tuple
+
+
+def check_spec(spec, max_params: int | None = None, max_values: int | None = None) -> SpecCheck:
+    """Make and build the layers of ``spec`` one at a time, as :meth:`Sequential.from_spec` does, and
+    stop at the first that cannot work. Before a layer creates its weights, the parameters so far are
+    counted (:meth:`Layer.count_params`) against ``max_params`` (``network_too_big``): a layer over the
+    cap never allocates them; after it, the values one sample gives across the layers so far against
+    ``max_values`` (``network_too_slow``). None: no cap. A branches layer is counted inside its paths
+    (:meth:`engine.branches.Branches.params_needed`): the error names the sub-layer that goes over
+    (``branches1.path2.conv1``), and its paths' values count too."""
+    input_shape, entries = _spec_parts(spec)
+    layers, late = [], None
+    for i, entry in enumerate(entries):
+        try:
+            layers.append(make_layer(entry, i + 1))
+        except EngineError as error:
+            late = SpecCheck(i, error, ())  # reported if the layers before it work
+            break
+    try:
+        name_layers(layers)
+    except EngineError as error:  # two layers with the same name
+        return SpecCheck(error.params["number"] - 1, error, ())
+    rng = np.random.default_rng(0)
+    shape, params, values = input_shape, 0, 0
+    for i, layer in enumerate(layers):
+        culprit = layer.name
+        if layer.type == "branches":  # counted path by path, naming the sub-layer that goes over
+            needed, inner = layer.params_needed(shape, None if max_params is None else max_params - params)
+            params, culprit = params + needed, inner or culprit
+        else:
+            params += layer.count_params(shape)
+        if max_params is not None and params > max_params:
+            return SpecCheck(i, EngineError("network_too_big", f"{culprit}: the network would have at least "
+                                            f"{params:,} parameters; at most {max_params:,} are allowed",
+                                            layer=culprit, params=f"{params:,}", limit=f"{max_params:,}"), shape)
+        try:
+            out = tuple(int(v) for v in layer.build(shape, rng, np.float32))
+        except EngineError as error:
+            return SpecCheck(i, error, shape)
+        shape = out
+        values += int(np.prod(shape)) + (layer.values_per_image() if layer.type == "branches" else 0)
+        if max_values is not None and values > max_values:
+            return SpecCheck(i, EngineError("network_too_slow", f"{layer.name}: the layers so far compute {values:,} "
+                                            f"values for each sample; at most {max_values:,} are allowed",
+                                            layer=layer.name, values=f"{values:,}", limit=f"{max_values:,}"), shape)
+    if late is not None:
+        return SpecCheck(late.index, late.error, shape)
+    return SpecCheck(None, None, shape)
+
+
+def _spec_parts(spec) -> tuple[tuple, list]:
+    """The input shape and the layer entries of a spec (a bare list: a 1x28x28 input), checked."""
+    if isinstance(spec, list):
+        spec = {"layers": spec}
+    if not isinstance(spec, dict) or not isinstance(spec.get("layers"), list) or not spec["layers"]:
+        raise EngineError("empty_network", "a network needs at least one layer")
+    input_shape = spec.get("input", DEFAULT_INPUT)
+    if (not isinstance(input_shape, (list, tuple)) or len(input_shape) not in (1, 3)
+            or not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in input_shape)):
+        raise EngineError("bad_input_shape", f"the input shape must be [channels, height, width] of positive "
+                          f"whole numbers, got {input_shape!r}", shape=input_shape)
+    return tuple(input_shape), spec["layers"]
 
 
 class Sequential:
@@ -147,43 +258,14 @@ class Sequential:
         self._order = self._plan()
 
     def _name_layers(self):
-        """Name the unnamed layers ("conv1", "pool2"...); two layers given the same name are refused
-        (their parameters would share names)."""
-        taken = set()
-        for number, layer in enumerate(self.layers, start=1):
-            if layer.name in taken:
-                raise EngineError("duplicate_layer_name", f"layer {number}: the name {layer.name!r} is already "
-                                  "used by an earlier layer; give each layer its own name",
-                                  number=number, layer=layer.name)
-            if layer.name:
-                taken.add(layer.name)
-        counts: dict[str, int] = {}
-        for layer in self.layers:
-            if layer.name:
-                continue
-            prefix = _NAME_PREFIX.get(layer.type, layer.type)
-            while True:
-                counts[prefix] = counts.get(prefix, 0) + 1
-                name = f"{prefix}{counts[prefix]}" if layer.type != "flatten" or counts[prefix] > 1 else "flatten"
-                if name not in taken:
-                    break
-            layer.name = name
-            taken.add(name)
+        name_layers(self.layers)
 
     # -- building ------------------------------------------------------------------------------------
 
     @classmethod
     def from_spec(cls, spec, seed: int | np.random.Generator = 0, dtype=np.float32) -> "Sequential":
-        if isinstance(spec, list):
-            spec = {"layers": spec}
-        if not isinstance(spec, dict) or not isinstance(spec.get("layers"), list) or not spec["layers"]:
-            raise EngineError("empty_network", "a network needs at least one layer")
-        input_shape = spec.get("input", DEFAULT_INPUT)
-        if (not isinstance(input_shape, (list, tuple)) or len(input_shape) not in (1, 3)
-                or not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in input_shape)):
-            raise EngineError("bad_input_shape", f"the input shape must be [channels, height, width] of positive "
-                              f"whole numbers, got {input_shape!r}", shape=input_shape)
-        layers = [make_layer(entry, i + 1) for i, entry in enumerate(spec["layers"])]
+        input_shape, entries = _spec_parts(spec)
+        layers = [make_layer(entry, i + 1) for i, entry in enumerate(entries)]
         return cls(layers, input_shape, seed, dtype)
 
     @property

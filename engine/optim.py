@@ -158,11 +158,22 @@ class Adam(Optimizer):
 
 
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam")
+#: the settings each optimizer takes besides the learning rate
+OPTIMIZER_SETTINGS = {"sgd": (), "momentum": ("momentum",), "nesterov": ("momentum",),
+                      "adam": ("beta1", "beta2", "eps")}
 
 
 def make_optimizer(name: str, lr: float, **kw) -> Optimizer:
     """``"sgd"``, ``"momentum"`` / ``"nesterov"`` (``momentum=0.9``), ``"adam"`` (``beta1``, ``beta2``, ``eps``)."""
     _positive("learning rate", lr)
+    allowed = OPTIMIZER_SETTINGS.get(name) if isinstance(name, str) else None
+    if allowed is not None and set(kw) - set(allowed):
+        unknown = sorted(str(k)[:40] for k in set(kw) - set(allowed))
+        if not allowed:
+            raise EngineError("optimizer_takes_no_settings", f"{name}: unknown setting(s) {', '.join(unknown)}; it "
+                              "takes only the learning rate", optimizer=name, unknown=unknown)
+        raise EngineError("unknown_optimizer_setting", f"{name}: unknown setting(s) {', '.join(unknown)}; it takes "
+                          + ", ".join(allowed), optimizer=name, unknown=unknown, allowed=list(allowed))
     if name == "sgd":
         make = SGD
     elif name in ("momentum", "nesterov"):
@@ -173,8 +184,4 @@ def make_optimizer(name: str, lr: float, **kw) -> Optimizer:
     else:
         raise EngineError("unknown_optimizer", f"unknown optimizer {name!r}; choose one of {', '.join(OPTIMIZERS)}",
                           optimizer=str(name), known=list(OPTIMIZERS))
-    try:
-        return make(lr, **kw)
-    except TypeError:
-        raise EngineError("bad_optimizer_param", f"{name}: unknown setting(s) {', '.join(sorted(kw))}",
-                          optimizer=name, settings=sorted(kw)) from None
+    return make(lr, **kw)

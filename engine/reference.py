@@ -13,8 +13,7 @@ where x_pad is the input with its padding (per side, filled as ``padding_mode`` 
 import numpy as np
 
 from .errors import EngineError
-from .shapes import (check_groups, check_padding_mode, conv_output_shape, flag, padding_by_side, pair,
-                     pool_output_shape, resolve_padding)
+from .shapes import Geometry, check_groups, conv_geometry, flag, pair, pool_geometry
 
 
 def _check_grid(a: np.ndarray, what: str, ndim: int) -> np.ndarray:
@@ -86,26 +85,42 @@ def conv2d_trace(x, kernel, bias=0.0, stride=1, padding=0, dilation=1, activatio
     ``sum``, ``bias``, ``z`` (sum + bias), ``activation`` (its name, or None) and ``value`` (after
     the activation). With groups, ``cells`` name the input channel actually read.
     """
+    x, k, b = conv_operands(x, kernel, bias, groups)
+    geometry = conv_geometry(x.shape[1], x.shape[2], k.shape[2], k.shape[3], padding, stride, dilation,
+                             padding_mode=padding_mode)
+    return trace_conv(x, k, b, geometry, activation, activation_params, groups)
+
+
+def conv_operands(x, kernel, bias=0.0, groups=1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``x`` (C, H, W), ``kernel`` (F, C/groups, kh, kw) and ``bias`` (a number or (F,)) checked, as
+    float64 arrays, the bias as (F,): ``bad_ndim``, ``empty``, ``not_finite``, the groups' errors
+    (:func:`engine.shapes.check_groups`), ``channel_mismatch``, ``bias_mismatch``."""
     x = _check_grid(x, "the input", 3)
     k = _check_grid(kernel, "the kernel", 4)
-    n_filters, c, kh, kw = k.shape
+    n_filters, c = k.shape[:2]
     check_groups(None, groups, x.shape[0], n_filters)
     if c * groups != x.shape[0]:
         raise EngineError("channel_mismatch",
                           f"the kernel has {c * groups} channel(s) but the input has {x.shape[0]}",
                           kernel_channels=c * groups, input_channels=x.shape[0])
-    per_group = n_filters // groups
     b = np.broadcast_to(np.asarray(bias, dtype=np.float64), (n_filters,)) if np.ndim(bias) == 0 \
         else _check_grid(bias, "the bias", 1)
     if b.shape != (n_filters,):
         raise EngineError("bias_mismatch", f"there are {n_filters} filter(s) but {b.shape[0]} bias value(s)",
                           filters=n_filters, biases=int(b.shape[0]))
-    (sh, sw), (dh, dw) = pair(stride, "stride"), pair(dilation, "dilation")
-    sides = resolve_padding(padding, (kh, kw), stride, dilation)
-    oh, ow = conv_output_shape(x.shape[1], x.shape[2], kh, kw, padding_by_side(sides), stride, dilation)
-    check_padding_mode(padding_mode, sides, x.shape[1], x.shape[2])
+    return x, k, b
+
+
+def trace_conv(x: np.ndarray, k: np.ndarray, b: np.ndarray, geometry: Geometry, activation=None,
+               activation_params=None, groups: int = 1):
+    """:func:`conv2d_trace` on operands already checked (:func:`conv_operands`, with these ``groups``)
+    with the ``geometry`` of :func:`engine.shapes.conv_geometry` for their shapes (its padding per
+    side and padding mode): nothing is checked again."""
+    n_filters, c, kh, kw = k.shape
+    per_group = n_filters // groups
+    (sh, sw), (dh, dw), (oh, ow) = geometry.stride, geometry.dilation, geometry.out
     act = _activation(activation, activation_params)
-    xp = pad_conv_input(x, sides, padding_mode)
+    xp = pad_conv_input(x, geometry.sides, geometry.padding_mode)
     out = np.zeros((n_filters, oh, ow))
     steps = []
     for f in range(n_filters):
@@ -153,14 +168,26 @@ def pool2d_trace(x, size=2, stride=None, padding=0, mode="max", ceil_mode=False,
     (None for a padding cell of a max window) and ``value``; max steps add ``winner`` (the index in
     the window of the first maximum), average steps add ``sum`` and ``count`` (the divisor).
     """
-    if mode not in ("max", "avg"):
-        raise EngineError("bad_mode", f"unknown pooling mode {mode!r}: use 'max' or 'avg'", mode=str(mode))
+    check_pool_mode(mode)
     x = _check_grid(x, "the input", 3)
-    kh, kw = pair(size, "size")
-    sh, sw = pair(size if stride is None else stride, "stride")
-    ph, pw = pair(padding, "padding")
     count_include_pad = flag(count_include_pad, "count_include_pad")
-    oh, ow = pool_output_shape(x.shape[1], x.shape[2], (kh, kw), (sh, sw), (ph, pw), ceil_mode=ceil_mode)
+    geometry = pool_geometry(x.shape[1], x.shape[2], size, stride, padding, ceil_mode=ceil_mode)
+    return trace_pool(x, geometry, mode, count_include_pad)
+
+
+def check_pool_mode(mode) -> str:
+    """``"max"`` or ``"avg"``; anything else is ``bad_mode``."""
+    if mode not in ("max", "avg"):
+        raise EngineError("bad_mode", f"unknown pooling mode {str(mode)[:20]!r}: use 'max' or 'avg'", mode=str(mode))
+    return mode
+
+
+def trace_pool(x: np.ndarray, geometry: Geometry, mode: str = "max", count_include_pad: bool = True):
+    """:func:`pool2d_trace` on an input already checked ((C, H, W) float64, finite), a checked ``mode``
+    and ``count_include_pad``, and the ``geometry`` of :func:`engine.shapes.pool_geometry`: nothing is
+    checked again."""
+    (kh, kw), (sh, sw), (oh, ow) = geometry.kernel, geometry.stride, geometry.out
+    ph, pw = geometry.padding[0][0], geometry.padding[1][0]  # (pooling pads both ends alike)
     xp = pad_input(x, (ph, pw), -np.inf if mode == "max" else 0.0)
     hp, wp = xp.shape[1:]
     out = np.zeros((x.shape[0], oh, ow))

@@ -17,6 +17,8 @@ which also turns PyTorch's names ``"valid"`` and ``"same"`` into numbers); then 
 Source: PyTorch ``torch.nn.Conv2d`` and ``torch.nn.MaxPool2d`` documentation (output shape), and
 ``pooling_output_shape`` in ``aten/src/ATen/native/Pool.h`` (the ceil_mode rule).
 """
+from dataclasses import dataclass
+
 from .errors import EngineError
 
 MAX_SETTING = 1_000_000  # no kernel, window, stride, padding or dilation comes near this: larger is a slip
@@ -128,15 +130,17 @@ def unread(size: int, kernel: int, padding=0, stride: int = 1, dilation: int = 1
 
 
 def output_size(size: int, kernel: int, padding=0, stride: int = 1, dilation: int = 1,
-                axis: str = "H", where: str = "", ceil_mode: bool = False) -> int:
+                axis: str = "H", where: str = "", ceil_mode: bool = False, *, window: bool = False) -> int:
     """Output length along one axis, or an :class:`EngineError` that shows the arithmetic.
 
     ``padding``: P, or ``(before, after)``. ``where`` names the layer for the message (``"conv2: "``).
-    Refused only when not even one window fits (``kernel_too_big``); a stride that leaves a
-    remainder rounds down (or up, with ``ceil_mode``), as in PyTorch.
+    Refused only when not even one window fits (``kernel_too_big``, or ``window_too_big`` for a
+    pooling ``window``); a stride that leaves a remainder rounds down (or up, with ``ceil_mode``),
+    as in PyTorch.
     """
     if kernel < 1:
-        raise EngineError("bad_kernel", f"{where}the kernel size must be at least 1, got {kernel}",
+        raise EngineError("bad_window" if window else "bad_kernel",
+                          f"{where}the {'pooling window' if window else 'kernel size'} must be at least 1, got {kernel}",
                           kernel=kernel)
     if stride < 1:
         raise EngineError("bad_stride", f"{where}the stride must be at least 1, got {stride}", stride=stride)
@@ -149,9 +153,10 @@ def output_size(size: int, kernel: int, padding=0, stride: int = 1, dilation: in
     out = length(size, kernel, padding, stride, dilation, ceil_mode)
     if out < 1:
         text = formula(size, kernel, padding, stride, dilation, axis, ceil_mode)
-        seen = f"{span}-wide (dilated) kernel" if dilation != 1 else f"{kernel}-wide kernel"
+        seen = (f"{kernel}-wide pooling window" if window else f"{span}-wide (dilated) kernel" if dilation != 1
+                else f"{kernel}-wide kernel")
         raise EngineError(
-            "kernel_too_big",
+            "window_too_big" if window else "kernel_too_big",
             f"{where}a {seen} does not fit a {size}-wide input with padding {padding}: {text}",
             kernel=kernel, span=span, size=size, padding=list(padding) if isinstance(padding, tuple) else padding,
             stride=stride, dilation=dilation, formula=text, axis=axis)
@@ -159,7 +164,7 @@ def output_size(size: int, kernel: int, padding=0, stride: int = 1, dilation: in
 
 
 def _checked_shape(h: int, w: int, kh: int, kw: int, sides, stride, dilation, where: str,
-                   ceil_mode: bool) -> tuple[int, int]:
+                   ceil_mode: bool, window: bool = False) -> tuple[int, int]:
     """``sides``: the padding as (top, bottom, left, right)."""
     top, bottom, left, right = sides
     rows, cols = (top, bottom), (left, right)
@@ -174,12 +179,12 @@ def _checked_shape(h: int, w: int, kh: int, kw: int, sides, stride, dilation, wh
             shown = (formula(h, kh, rows, sh, dh, "H", ceil_mode) if not fits[0]
                      else formula(w, kw, cols, sw, dw, "W", ceil_mode))
             raise EngineError(
-                "kernel_too_big",
-                f"{where}a {kh}x{kw} kernel does not fit a {h}x{w} input with padding {pad}: {shown}",
+                "window_too_big" if window else "kernel_too_big",
+                f"{where}a {kh}x{kw} {'pooling window' if window else 'kernel'} does not fit a {h}x{w} input with padding {pad}: {shown}",
                 kernel=[kh, kw], size=[h, w], padding=[top, left] if symmetric else [top, bottom, left, right],
                 stride=[sh, sw], dilation=[dh, dw], formula=shown)
-    return (output_size(h, kh, rows, sh, dh, "H", where, ceil_mode),
-            output_size(w, kw, cols, sw, dw, "W", where, ceil_mode))
+    return (output_size(h, kh, rows, sh, dh, "H", where, ceil_mode, window=window),
+            output_size(w, kw, cols, sw, dw, "W", where, ceil_mode, window=window))
 
 
 PADDING_SIDES = ("top", "bottom", "left", "right")
@@ -294,6 +299,60 @@ def check_padding_mode(mode, sides, h: int, w: int, where: str = "") -> str:
     return mode
 
 
+@dataclass(frozen=True)
+class Geometry:
+    """A window sliding over an ``h x w`` input, its settings checked and its output size worked
+    out once (:func:`conv_geometry`, :func:`pool_geometry`): what the functions that slide it take,
+    so that a lab's request checks and computes these only once. Every field is ``(vertical,
+    horizontal)``; ``padding`` is per axis ``((top, bottom), (left, right))``; ``padding_mode`` (a
+    convolution's, :func:`check_padding_mode`) and ``ceil_mode`` (pooling's) as checked."""
+
+    size: tuple[int, int]
+    kernel: tuple[int, int]
+    stride: tuple[int, int]
+    padding: tuple[tuple[int, int], tuple[int, int]]
+    dilation: tuple[int, int]
+    out: tuple[int, int]
+    ceil_mode: bool = False
+    padding_mode: str = "zeros"
+
+    @property
+    def sides(self) -> tuple[int, int, int, int]:
+        """The padding as ``(top, bottom, left, right)`` (:func:`resolve_padding`'s form)."""
+        return (*self.padding[0], *self.padding[1])
+
+    def formula(self) -> list[str]:
+        """The output-size arithmetic for OH and OW (:func:`formula`)."""
+        return [formula(self.size[a], self.kernel[a], self.padding[a], self.stride[a], self.dilation[a], axis,
+                        self.ceil_mode) for a, axis in ((0, "H"), (1, "W"))]
+
+    def unread(self) -> dict[str, list[int]]:
+        """The input rows and columns no window reads (:func:`unread`)."""
+        return {key: unread(self.size[a], self.kernel[a], self.padding[a], self.stride[a], self.dilation[a],
+                            self.ceil_mode) for a, key in ((0, "rows"), (1, "cols"))}
+
+
+def conv_geometry(h: int, w: int, kh: int, kw: int, padding=0, stride=1, dilation=1, where: str = "",
+                  padding_mode: str = "zeros") -> Geometry:
+    """A convolution's checked settings and ``(OH, OW)``: ``padding`` in any form
+    :func:`resolve_padding` takes, ``padding_mode`` checked against it (:func:`check_padding_mode`);
+    errors as those and :func:`conv_output_shape`."""
+    top, bottom, left, right = sides = resolve_padding(padding, (kh, kw), stride, dilation, where)
+    out = _checked_shape(h, w, kh, kw, sides, stride, dilation, where, False)
+    mode = check_padding_mode(padding_mode, sides, h, w, where)
+    return Geometry((h, w), (kh, kw), pair(stride, "stride"), ((top, bottom), (left, right)),
+                    pair(dilation, "dilation"), out, False, mode)
+
+
+def pool_geometry(h: int, w: int, size=2, stride=None, padding=0, where: str = "",
+                  ceil_mode: bool = False) -> Geometry:
+    """A pooling window's checked settings and ``(OH, OW)`` (errors as :func:`pool_output_shape`)."""
+    out = pool_output_shape(h, w, size, stride, padding, where, ceil_mode)
+    ph, pw = pair(padding, "padding")
+    return Geometry((h, w), pair(size, "size"), pair(size if stride is None else stride, "stride"),
+                    ((ph, ph), (pw, pw)), (1, 1), out, ceil_mode)
+
+
 def conv_output_shape(h: int, w: int, kh: int, kw: int, padding=0, stride=1, dilation=1,
                       where: str = "") -> tuple[int, int]:
     """``(OH, OW)`` of a convolution sliding over an ``h x w`` input (floor, as PyTorch).
@@ -310,7 +369,8 @@ def pool_output_shape(h: int, w: int, size=2, stride=None, padding=0, where: str
                       ceil_mode: bool = False) -> tuple[int, int]:
     """``(OH, OW)`` of a pooling window; stride defaults to the window size. Padding may be at most
     half the window (as in PyTorch), so that no window lies wholly in the padding. ``ceil_mode``:
-    round up, keeping a last partial window if it starts inside the input or its left padding."""
+    round up, keeping a last partial window if it starts inside the input or its left padding.
+    A window under 1 is ``bad_window``, one that does not fit ``window_too_big``."""
     kh, kw = pair(size, "size")
     ph, pw = pair(padding, "padding")
     ceil_mode = flag(ceil_mode, "ceil_mode")
@@ -318,7 +378,8 @@ def pool_output_shape(h: int, w: int, size=2, stride=None, padding=0, where: str
         raise EngineError("pool_padding_too_big",
                           f"{where}pooling padding {padding} is more than half the {kh}x{kw} window",
                           padding=[ph, pw], size=[kh, kw])
-    return _checked_shape(h, w, kh, kw, (ph, ph, pw, pw), size if stride is None else stride, 1, where, ceil_mode)
+    return _checked_shape(h, w, kh, kw, (ph, ph, pw, pw), size if stride is None else stride, 1, where, ceil_mode,
+                          window=True)
 
 
 def pool_divisors(size: int, kernel: int, padding: int, stride: int, count: int,

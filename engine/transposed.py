@@ -163,6 +163,12 @@ class ConvTranspose2D(Layer):
                 "output_padding": self.output_padding, "dilation": self.dilation, "bias": self.bias,
                 "init": self.init}
 
+    def count_params(self, in_shape):
+        if len(in_shape) != 3 or isinstance(self.filters, bool) or not isinstance(self.filters, int):
+            return 0
+        kh, kw = pair(self.kernel, "kernel")
+        return max(self.filters, 0) * (in_shape[0] * kh * kw + int(self.bias))
+
     def build(self, in_shape, rng, dtype=np.float32):
         from .init import initialise, initialise_bias
 

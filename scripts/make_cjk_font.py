@@ -37,7 +37,6 @@ import argparse
 import gzip
 import json
 import re
-import subprocess
 import unicodedata
 from pathlib import Path
 

@@ -71,7 +71,7 @@ def attribution(arrays: dict[str, np.ndarray], version: str) -> str:
              f"photos.npz holds {len(arrays)} grayscale photographs as uint8 arrays of {HEIGHT} rows x {WIDTH} "
              "columns", "(0 = black, 255 = white), made by scripts/make_filter_photos.py from the sample data",
              f"shipped with scikit-image {version} (skimage/data).", ""]
-    for name, (loader, top, source, licence) in PHOTOS.items():
+    for name, (_, top, source, licence) in PHOTOS.items():
         digest = hashlib.sha256(arrays[name].tobytes()).hexdigest()
         lines += [f"{name}", "-" * len(name), f"Source: {source}.", f"Licence: {licence}",
                   f"Changes: converted to grayscale, cropped to 8:7 from row {top}, resized to {WIDTH}x{HEIGHT}.",

@@ -13,10 +13,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from engine import activations, curves
-from engine.errors import EngineError
 
 from .. import arrays
-from ..error_handlers import refine
 from ..schemas.activations import ActivationCurveRequest, ActivationCurveResponse, ActivationListResponse
 from ..schemas.common import ErrorResponse
 from ..templating import render
@@ -49,15 +47,12 @@ def curve_response(name: str, params: dict, xmin: float = LAB_RANGE[0], xmax: fl
                    z: float = 0.0, z_mode: str = "fixed") -> dict:
     """The answer of POST /api/activations, from the engine's numbers."""
     name = name[:60]  # an unknown name is echoed in the message: keep it short
-    try:
-        activations.check_params(name, params)  # first: a parameter called "xmin" or "z" is unknown, not an argument
-        with np.errstate(over="ignore", invalid="ignore"):  # an overflow is refused below (arrays.to_json)
-            lab = curves.lab_curve(name, xmin, xmax, n, threshold, **params)
-            if z_mode == "steepest":
-                z = lab["steepest_z"]
-            deep = activations.gradient_through_layers(name, depth, z, **params)
-    except EngineError as error:
-        raise refine(error) from None
+    activations.check_params(name, params)  # first: a parameter called "xmin" or "z" is unknown, not an argument
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is refused below (arrays.to_json)
+        lab = curves.lab_curve(name, xmin, xmax, n, threshold, **params)
+        if z_mode == "steepest":
+            z = lab["steepest_z"]
+        deep = activations.gradient_through_layers(name, depth, z, **params)
     out = {key: arrays.to_json(lab[key], "curve") for key in ("x", "f", "df", "f_lower", "f_upper") if key in lab}
     arrays.to_json(np.array(list(lab["facts"].values())), "curve")
     return {"name": name, "formula": activations.formula(name, lab["params"]), "params": lab["params"], **out,

@@ -36,7 +36,7 @@ from ..i18n import request_language
 from ..refusals import close_reason
 from ..responses import JSONResponse, dumps
 from ..schemas.classes import ClassCreated, ClassEnded, ClassResponse
-from ..schemas.common import ErrorResponse
+from ..schemas.common import ErrorResponse, message_fields
 from ..templating import render
 
 log = logging.getLogger(__name__)
@@ -162,6 +162,10 @@ def _error(lang: str, error: EngineError) -> str:
                              for k, v in error.params.items()}})
 
 
+_FIELDS = {"follow": ("type",), "explore": ("type",), "lead": ("type", "token"),
+           "state": ("type", "token", "path", "query")}
+
+
 def _parse(text: str | None) -> dict:
     """A member's message as a dict with a known ``type``, or an EngineError saying what is wrong."""
     usage = 'send {"type": "follow"}, {"type": "explore"}, {"type": "lead", "token": ...} or {"type": "state", ...}'
@@ -174,7 +178,7 @@ def _parse(text: str | None) -> dict:
         data = None
     if not isinstance(data, dict) or data.get("type") not in ("follow", "explore", "lead", "state"):
         raise EngineError("bad_class_message", f"unknown message: {usage}", limit=MAX_MESSAGE_CHARS)
-    return data
+    return message_fields(data, data["type"], _FIELDS[data["type"]])
 
 
 @router.websocket("/ws/classes/{code}")

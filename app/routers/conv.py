@@ -1,11 +1,13 @@
 """POST /api/conv: a convolution traced step by step, with its output-size arithmetic and im2col view."""
+from dataclasses import dataclass
+
+import numpy as np
 from fastapi import APIRouter, Response
 
-from engine.demos import im2col_matrix
+from engine.demos import im2col_of
 from engine.errors import EngineError
-from engine.reference import conv2d_trace, pad_conv_input, padding_source
-from engine.shapes import (check_groups, check_padding_mode, conv_output_shape, formula, padding_by_side, pair,
-                           resolve_padding, unread)
+from engine.reference import pad_conv_input, padding_source, trace_conv
+from engine.shapes import Geometry, check_groups, conv_geometry, padding_by_side, resolve_padding
 
 from .. import arrays, compute
 from ..responses import to_json
@@ -28,8 +30,23 @@ async def conv_trace(body: ConvTraceRequest) -> Response:
     return Response(await compute.run(trace_json, body), media_type="application/json")
 
 
-def trace_json(body: ConvTraceRequest) -> bytes:
-    """The answer, as JSON bytes (in a worker process: app/compute.py)."""
+@dataclass
+class ConvSetup:
+    """A request's convolution, checked once: x (C, H, W), k (F, C/groups, kh, kw), bias (F,) as float64
+    arrays, whether both were sent 2-D, the window's geometry (settings, padding per side and mode,
+    output size) and the groups."""
+
+    x: np.ndarray
+    k: np.ndarray
+    bias: np.ndarray
+    flat: bool
+    geometry: Geometry
+    groups: int = 1
+
+
+def conv_setup(body: ConvTraceRequest) -> ConvSetup:
+    """The lab's one check of a request: the grids (with the place of a problem), the limits, the
+    settings and the output size, each once; every refusal is an EngineError raised where it is found."""
     x = arrays.to_array(body.input, "input", (2, 3),
                         {"channel": MAX_CHANNELS, "row": MAX_TRACE_SIDE, "column": MAX_TRACE_SIDE})
     k = arrays.to_array(body.kernel, "kernel", (2, 3, 4),
@@ -48,36 +65,44 @@ def trace_json(body: ConvTraceRequest) -> bytes:
     for value, what, limit in ((body.stride, "stride", MAX_STRIDE), (sides, "padding", MAX_PADDING),
                                (body.dilation, "dilation", MAX_DILATION)):
         arrays.check_int(value, what, limit)
-    padding = padding_by_side(sides)
-    oh, ow = conv_output_shape(x.shape[1], x.shape[2], kh, kw, padding, body.stride, body.dilation)
-    mode = check_padding_mode(body.padding_mode, sides, x.shape[1], x.shape[2])
+    geometry = conv_geometry(x.shape[1], x.shape[2], kh, kw, padding_by_side(sides), body.stride, body.dilation,
+                             padding_mode=body.padding_mode)
+    oh, ow = geometry.out
     products = n_filters * oh * ow * channels * kh * kw
     if products > MAX_TRACE_PRODUCTS:
         raise EngineError("trace_too_long", f"this trace would have {products:,} products; at most "
                           f"{MAX_TRACE_PRODUCTS:,} can be shown", products=f"{products:,}",
                           limit=f"{MAX_TRACE_PRODUCTS:,}")
-    out, steps = conv2d_trace(x, k, bias, body.stride, padding, body.dilation, body.activation,
-                              body.activation_params, mode, groups=groups)
-    (sh, sw), (dh, dw) = pair(body.stride, "stride"), pair(body.dilation, "dilation")
-    top, bottom, left, right = sides
-    (h, w) = x.shape[1:]
+    return ConvSetup(x, k, bias, flat, geometry, groups)
+
+
+def trace_json(body: ConvTraceRequest) -> bytes:
+    """The answer, as JSON bytes (in a worker process: app/compute.py)."""
+    setup = conv_setup(body)
+    x, k, g, groups = setup.x, setup.k, setup.geometry, setup.groups
+    n_filters, channels, kh, kw = k.shape
+    oh, ow = g.out
+    top, bottom, left, right = sides = g.sides
+    mode = g.padding_mode
+    h, w = x.shape[1:]
+    out, steps = trace_conv(x, k, setup.bias, g, body.activation, body.activation_params, groups)
     im2col = None
     if body.im2col and x.shape[0] * kh * kw * oh * ow <= MAX_IM2COL_CELLS:
-        m = im2col_matrix(x, k, bias, body.stride, padding, body.dilation, mode, groups=groups)
+        m = im2col_of(x, k, setup.bias, g, groups)
         im2col = {"columns": arrays.to_json(m.columns), "kernel_rows": arrays.to_json(m.kernel_rows),
                   "bias": arrays.to_json(m.bias), "product": arrays.to_json(m.product),
                   "row_offsets": [list(o) for o in m.row_offsets]}
     return to_json({
-        "output": arrays.to_json(out[0] if flat else out),
-        "output_shape": [oh, ow] if flat else [n_filters, oh, ow],
+        "output": arrays.to_json(out[0] if setup.flat else out),
+        "output_shape": [oh, ow] if setup.flat else [n_filters, oh, ow],
         "input_shape": list(x.shape), "kernel_shape": list(k.shape), "groups": groups,
         "padded_shape": [x.shape[0], h + top + bottom, w + left + right],
-        "stride": [sh, sw], "padding": padding, "padding_mode": mode, "dilation": [dh, dw],
+        "stride": list(g.stride), "padding": padding_by_side(sides), "padding_mode": mode,
+        "dilation": list(g.dilation),
         "padded_input": arrays.to_json(pad_conv_input(x, sides, mode), "input"),
         "padding_source": {"rows": [padding_source(r - top, h, mode) for r in range(h + top + bottom)],
                            "cols": [padding_source(q - left, w, mode) for q in range(w + left + right)]},
-        "formula": [formula(h, kh, (top, bottom), sh, dh, "H"), formula(w, kw, (left, right), sw, dw, "W")],
-        "unread": {"rows": unread(h, kh, (top, bottom), sh, dh), "cols": unread(w, kw, (left, right), sw, dw)},
+        "formula": g.formula(), "unread": g.unread(),
         "activation": body.activation, "steps": steps, "im2col": im2col,
     })
 

@@ -31,7 +31,7 @@ from ..i18n import request_language, translate
 from ..model_store import DEFAULT_MODEL, LoadedModel, ModelStore
 from ..responses import dumps
 from ..schemas.common import ErrorResponse
-from ..schemas.draw import ModelsResponse, PredictRequest, PredictResponse
+from ..schemas.draw import ModelsResponse, PredictMessage, PredictRequest, PredictResponse
 from ..templating import render
 
 router = APIRouter(tags=["draw a digit"])
@@ -182,7 +182,7 @@ def list_models(store: ModelStoreDep) -> dict:
 
 # ---- the websocket ---------------------------------------------------------------------------------
 
-def _read_message(text: str | None, lang: str, max_chars: int) -> tuple[int | str | None, PredictRequest | dict]:
+def _read_message(text: str | None, lang: str, max_chars: int) -> tuple[int | str | None, PredictMessage | dict]:
     """A websocket message as ``(its id, the request)``, or ``(its id, an error answer)`` in the
     connection's language."""
     request_id = None
@@ -199,8 +199,9 @@ def _read_message(text: str | None, lang: str, max_chars: int) -> tuple[int | st
             return None, {"type": "error", "id": None, "code": "bad_message",
                           "detail": translate(lang, "error.bad_message.too_deep")}
         if isinstance(data, dict):
-            request_id = data.get("id") if isinstance(data.get("id"), (int, str)) else None
-        return request_id, PredictRequest.model_validate(data)
+            given = data.get("id")
+            request_id = given if isinstance(given, (int, str)) and not isinstance(given, bool) else None
+        return request_id, PredictMessage.model_validate(data)
     except ValueError as error:
         return request_id, _error_answer(error, request_id, lang)
 
@@ -212,7 +213,7 @@ def _error_answer(error: ValueError, request_id, lang: str) -> dict:
         return {"type": "error", "id": request_id, "code": "invalid_request", "detail": detail}
     if not isinstance(error, EngineError):  # not JSON
         error = EngineError("bad_predict_message", "the message is not JSON: send the body of POST /api/predict")
-    detail = engine_message(lang, error)  # (first: it may refine the code)
+    detail = engine_message(lang, error)
     return {"type": "error", "id": request_id, "code": error.code, "detail": detail,
             "params": {k: v if isinstance(v, (int, float, str, bool, type(None))) else str(v)
                        for k, v in error.params.items()}}
@@ -259,8 +260,8 @@ def _worker_store(folders: tuple[str, str]) -> ModelStore:
 
 
 def _heavy_answer(folders: tuple[str, str], body: dict, request_id, lang: str) -> dict:
-    """In a worker process: the answer for a (valid) request, as _prediction_answer gives it."""
-    return _prediction_answer(PredictRequest.model_validate(body), request_id, _worker_store(folders), lang)
+    """In a worker process: the answer for a (valid) websocket message, as _prediction_answer gives it."""
+    return _prediction_answer(PredictMessage.model_validate(body), request_id, _worker_store(folders), lang)
 
 
 def _heavy_result(folders: tuple[str, str], body: dict, lang: str) -> dict:

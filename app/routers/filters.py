@@ -3,12 +3,14 @@
 The whole feature map comes from the fast im2col convolution; the notes' cost arithmetic from
 :func:`engine.filters.cost`; a traced block from the reference loops on the crop it sees.
 """
+from dataclasses import dataclass
+
 import numpy as np
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from engine import filters
-from engine.shapes import PADDING_MODES, check_padding_mode, formula, padding_by_side, pair, resolve_padding
+from engine.shapes import PADDING_MODES, Geometry, conv_geometry, padding_by_side, resolve_padding
 
 from .. import arrays, samples
 from ..limits import MAX_DILATION, MAX_KERNEL_SIDE, MAX_PADDING, MAX_STRIDE
@@ -58,10 +60,21 @@ def _image(value) -> tuple[str, np.ndarray]:
     return "upload", arrays.to_array(value, "image", (2,), {"row": MAX_IMAGE_SIDE, "column": MAX_IMAGE_SIDE})
 
 
-@router.post("/api/filter", response_model=FilterResponse, responses=_ERRORS)
-def apply_filter(body: FilterRequest) -> dict:
-    """One kernel over a picture: the feature map, its size arithmetic, the cost of sliding the
-    kernel against a dense matrix, and (with ``trace``) the step-by-step trace of a small block."""
+@dataclass
+class FilterSetup:
+    """A request's filter, checked once: the picture's name, the picture (H, W) and kernel (kh, kw) as
+    float64 arrays, the bias, and the window's geometry (settings and output size)."""
+
+    name: str
+    image: np.ndarray
+    kernel: np.ndarray
+    bias: float
+    geometry: Geometry
+
+
+def filter_setup(body: FilterRequest) -> FilterSetup:
+    """The lab's one check of a request: the picture and kernel (with the place of a problem), the
+    limits, the settings and the output size, each once."""
     name, image = _image(body.image)
     kernel = arrays.to_array(body.kernel, "kernel", (2,), {"row": MAX_KERNEL_SIDE, "column": MAX_KERNEL_SIDE})
     bias = float(arrays.to_bias(body.bias, 1)[0])
@@ -70,16 +83,25 @@ def apply_filter(body: FilterRequest) -> dict:
     for value, what, limit in ((body.stride, "stride", MAX_STRIDE), (sides, "padding", MAX_PADDING),
                                (body.dilation, "dilation", MAX_DILATION)):
         arrays.check_int(value, what, limit)
-    padding = padding_by_side(sides)
-    out = filters.apply(image, kernel, bias, body.stride, padding, body.dilation, body.padding_mode)
-    mode = check_padding_mode(body.padding_mode, sides, h, w)
-    (sh, sw), (dh, dw) = pair(body.stride, "stride"), pair(body.dilation, "dilation")
-    top, bottom, left, right = sides
-    cost = filters.cost(h, w, kh, kw, body.stride, padding, body.dilation)
+    geometry = conv_geometry(h, w, kh, kw, padding_by_side(sides), body.stride, body.dilation,
+                             padding_mode=body.padding_mode)
+    return FilterSetup(name, image, kernel, bias, geometry)
+
+
+@router.post("/api/filter", response_model=FilterResponse, responses=_ERRORS)
+def apply_filter(body: FilterRequest) -> dict:
+    """One kernel over a picture: the feature map, its size arithmetic, the cost of sliding the
+    kernel against a dense matrix, and (with ``trace``) the step-by-step trace of a small block."""
+    setup = filter_setup(body)
+    name, image, kernel, bias, g = setup.name, setup.image, setup.kernel, setup.bias, setup.geometry
+    out = filters.feature_map(image, kernel, bias, g)
+    (sh, sw), (dh, dw) = g.stride, g.dilation
+    padding, mode = padding_by_side(g.sides), g.padding_mode
+    (h, w), (kh, kw) = image.shape, kernel.shape
+    cost = filters.cost_of(g)
     trace = None
     if body.trace is not None:
-        t = filters.trace_region(image, kernel, body.trace.row, body.trace.col, body.trace.size, bias,
-                                 body.stride, padding, body.dilation, mode)
+        t = filters.trace_block(image, kernel, g, body.trace.row, body.trace.col, body.trace.size, bias)
         trace = {**t, "input": arrays.to_json(t["input"], "image"), "output": arrays.to_json(t["output"])}
     shown = np.round(out.astype(np.float64), OUTPUT_DECIMALS)
     low, high = float(shown.min()), float(shown.max())
@@ -93,6 +115,6 @@ def apply_filter(body: FilterRequest) -> dict:
         "stride": [sh, sw], "padding": padding, "padding_mode": mode, "dilation": [dh, dw],
         "output": arrays.to_json(shown) if body.include_output else [], "output_shape": list(out.shape),
         "min": low, "max": high, "scale": scale,
-        "formula": [formula(h, kh, (top, bottom), sh, dh, "H"), formula(w, kw, (left, right), sw, dw, "W")],
+        "formula": g.formula(),
         "cost": cost.as_dict(), "trace": trace,
     }

@@ -36,7 +36,7 @@ from ..runs import network
 from ..runs.base import COMMANDS, HYPERPARAMETERS, RunConfig, SlowViewer
 from ..runs.deps import RunRegistryDep, mnist_available
 from ..runs.network import MAX_LAYERS, MAX_VALUES_PER_IMAGE
-from ..schemas.common import ErrorResponse
+from ..schemas.common import ErrorResponse, message_fields
 from ..schemas.runs import (MAX_BATCH, MAX_EPOCHS, MAX_PACE, OPTIMIZERS, NetworkCheckResponse, NetworkRequest,
                             RunCreated, RunCreateRequest, RunPaceRequest, RunResponse, SaveModelRequest,
                             TrainingOptions)
@@ -50,6 +50,7 @@ _ERRORS = {403: {"model": ErrorResponse}, 404: {"model": ErrorResponse}, 409: {"
            422: {"model": ErrorResponse}, 429: {"model": ErrorResponse}}
 ControlToken = Annotated[str | None, Header(alias="X-Control-Token", description="the run's control token")]
 MAX_MESSAGE_CHARS = 1000
+_ARGUMENTS = {"set": ("lr",), "pace": ("pace",)}  # a websocket command's fields besides "type" and "token"
 
 
 def _answer(request: Request, call, *args, **kwargs):
@@ -85,7 +86,7 @@ def check_network(body: NetworkRequest, request: Request, settings: SettingsDep)
                              max_memory_bytes=settings.max_run_memory_mb * network.MB)
     error = None
     if report.error is not None:
-        detail = engine_message(request_language(request), report.error)  # (first: it may refine the code)
+        detail = engine_message(request_language(request), report.error)
         error = {"index": report.error_index, "code": report.error.code, "detail": detail,
                  "params": report.error.params}
     return {"ok": report.ok, "spec": spec, "layers": report.rows, "total_params": report.total_params,
@@ -153,7 +154,7 @@ def save_model(run_id: str, body: SaveModelRequest, request: Request, registry: 
 # ---- the websocket --------------------------------------------------------------------------------
 
 def _error(lang: str, error: EngineError) -> str:
-    message = engine_message(lang, error)  # (first: it may refine the code)
+    message = engine_message(lang, error)
     return dumps({"type": "error", "code": error.code, "message": message,
                   "params": {k: v if isinstance(v, (int, float, str, bool, type(None))) else str(v)
                              for k, v in error.params.items()}})
@@ -176,6 +177,7 @@ def _parse(text: str | None) -> tuple[str, dict, str | None]:
     kind, token = data["type"], data.get("token")
     if kind not in COMMANDS:
         raise EngineError("unknown_command", f"unknown message type {kind[:20]!r}: {usage}", command=kind[:20])
+    message_fields(data, kind, ("type", "token", *_ARGUMENTS.get(kind, ())))
     if kind == "set":
         if "lr" not in data:
             raise EngineError("bad_lr", f"\"set\" needs a learning rate: {usage}", value="")

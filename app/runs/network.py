@@ -5,27 +5,21 @@ layer's output shape and parameter count (the engine's :meth:`Sequential.summary
 notes' comparison: what a fully connected layer would need on the same input), or with the index
 of the first layer that cannot work and the engine's explanation.
 
-Before any weights are created, each layer's parameter count is worked out from its input shape,
-so that a network over the size cap is refused without allocating its weights; the values one
-image produces across all layers are capped too (they decide the memory and time of a step).
+The engine's :func:`engine.model.check_spec` walks the layers: before a layer creates its weights,
+its parameter count is worked out from its input shape, so that a network over the size cap is
+refused without allocating them; the values one image produces across all layers are capped too
+(they decide the memory and time of a step).
 Once the network works, :func:`engine.memory.estimate` gives the peak memory of a training step
 and of an evaluation at the run's batch size, and a network above the memory budget is refused.
 """
 import copy
 from dataclasses import dataclass, field
-from types import SimpleNamespace
 
-import numpy as np
-
-from engine.branches import Branches
 from engine.errors import EngineError
-from engine.layers import Conv2D, Dense
 from engine.memory import MemoryEstimate, estimate
-from engine.model import DEFAULT_INPUT, Sequential, make_layer
+from engine.model import DEFAULT_INPUT, Sequential, check_spec
 from engine.presets import PRESETS, preset
-from engine.shapes import pair
 from engine.train import check_train_batches
-from engine.transposed import ConvTranspose2D
 
 CLASSES = 10                  # MNIST digits: the last layer must give one number per digit
 MAX_LAYERS = 40
@@ -77,42 +71,6 @@ def _count_layers(layers: list) -> int:
                              for path in entry["paths"] if isinstance(path, list))
 
 
-def _weights_needed(layer, shape: tuple) -> int:
-    """The parameters ``layer`` would create on an input of ``shape`` (0 when it cannot say yet)."""
-    try:
-        if isinstance(layer, Dense) and len(shape) == 1 and isinstance(layer.units, int):
-            return (shape[0] + int(layer.bias)) * layer.units
-        if isinstance(layer, Conv2D) and len(shape) == 3 and isinstance(layer.filters, int):
-            kh, kw = pair(layer.kernel, "kernel")
-            groups = layer.groups if isinstance(layer.groups, int) and layer.groups > 0 else 1
-            return layer.filters * (shape[0] // groups * kh * kw + int(layer.bias))
-        if isinstance(layer, ConvTranspose2D) and len(shape) == 3 and isinstance(layer.filters, int):
-            kh, kw = pair(layer.kernel, "kernel")
-            return shape[0] * layer.filters * kh * kw + layer.filters * int(layer.bias)
-    except (EngineError, TypeError):
-        pass
-    return 0
-
-
-def _branch_weights(layer: Branches, shape: tuple, room: int) -> tuple[int, str | None]:
-    """The parameters a branches layer would create on ``shape``, building its paths' layers one at
-    a time and stopping (with the name of the layer that goes over) once they need more than ``room``."""
-    rng, needed = np.random.default_rng(0), 0
-    for p, path in enumerate(layer.paths, start=1):
-        s = shape
-        for sub in path:
-            name = f"{layer.name}.path{p}.{sub.local_name}"
-            needed += (_branch_weights(sub, s, room - needed)[0] if isinstance(sub, Branches)
-                       else _weights_needed(sub, s))
-            if needed > room:
-                return needed, name
-            try:
-                s = sub.build(s, rng, np.float32)
-            except EngineError:
-                break  # (the layer's own build explains it)
-    return needed, None
-
-
 @dataclass
 class Report:
     """What :func:`inspect` found: rows for the layers that work, and the first problem, if any."""
@@ -145,52 +103,16 @@ class Report:
 
 
 def _walk(spec: dict, max_params: int) -> tuple[int | None, EngineError | None]:
-    """Build the layers one at a time as :class:`Sequential` does, checking the caps before each.
-
-    Returns the index of the first layer that cannot work and why, or ``(None, None)``."""
-    entries = spec["layers"]
-    if not entries:
+    """The index of the first layer that cannot work and why, or ``(None, None)``: the engine's
+    check with this server's caps, and a digit classifier's last layer (10 outputs)."""
+    if not spec["layers"]:
         return None, EngineError("empty_network", "a network needs at least one layer")
-    layers, problem = [], None
-    for i, entry in enumerate(entries):
-        try:
-            layers.append(make_layer(entry, i + 1))
-        except EngineError as error:
-            # "position" means a grid position to the error handler: name the layer's number instead
-            params = {("number" if k == "position" else k): v for k, v in error.params.items()}
-            problem = (i, EngineError(error.code, error.message, **params))
-            break
-    try:
-        Sequential._name_layers(SimpleNamespace(layers=layers))  # the names the model will give them
-    except EngineError as error:  # two layers with the same name
-        return error.params["number"] - 1, error
-    rng = np.random.default_rng(0)
-    shape, params, values = tuple(spec.get("input", DEFAULT_INPUT)), 0, 0
-    for i, layer in enumerate(layers):
-        culprit = layer.name
-        if isinstance(layer, Branches):
-            needed, inner = _branch_weights(layer, shape, max_params - params)
-            params, culprit = params + needed, inner or culprit
-        else:
-            params += _weights_needed(layer, shape)
-        if params > max_params:
-            return i, EngineError("network_too_big", f"{culprit}: the network would have at least "
-                                  f"{params:,} parameters; this server trains at most {max_params:,}",
-                                  layer=culprit, params=f"{params:,}", limit=f"{max_params:,}")
-        try:
-            shape = layer.build(shape, rng, np.float32)
-        except EngineError as error:
-            return i, error
-        values += int(np.prod(shape)) + (layer.values_per_image() if isinstance(layer, Branches) else 0)
-        if values > MAX_VALUES_PER_IMAGE:
-            return i, EngineError("network_too_slow", f"{layer.name}: the layers so far compute {values:,} values "
-                                  f"for each image; at most {MAX_VALUES_PER_IMAGE:,} are allowed",
-                                  layer=layer.name, values=f"{values:,}", limit=f"{MAX_VALUES_PER_IMAGE:,}")
-    if problem is not None:
-        return problem
-    if tuple(shape) != (CLASSES,):
-        shown = "x".join(map(str, shape))
-        return len(layers) - 1, EngineError(
+    found = check_spec(spec, max_params, MAX_VALUES_PER_IMAGE)
+    if found.error is not None:
+        return found.index, found.error
+    if found.output_shape != (CLASSES,):
+        shown = "x".join(map(str, found.output_shape))
+        return len(spec["layers"]) - 1, EngineError(
             "wrong_output", f"the last layer gives {shown} numbers, but a digit classifier must end with "
             f"{CLASSES} (one score per digit): end with a dense layer of {CLASSES} units",
             shape=shown, classes=CLASSES)

@@ -4,6 +4,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from .common import StrictRequest
+
 
 class ActivationParamSpec(BaseModel):
     """One parameter: a number and the range of its slider, or one of a few names (``choices``:
@@ -32,7 +34,7 @@ class ActivationListResponse(BaseModel):
     xmax: float
 
 
-class ActivationCurveRequest(BaseModel):
+class ActivationCurveRequest(StrictRequest):
     name: str = Field(description="an activation name from GET /api/activations", examples=["sigmoid"])
     params: dict[str, Any] = Field(default_factory=dict, examples=[{}],
                                    description="e.g. {\"a\": 0.1} for leaky_relu, {\"lower\": 0.1, \"upper\": 0.3} "

@@ -7,12 +7,34 @@ checked here with one clear error instead of pydantic's two-branch union errors.
 
 Numbers and switches in request bodies are strict (``Field(strict=True)``): ``true`` is not a
 number, ``"0.1"`` is not a number and ``1`` is not ``true``; a whole number is taken where a
-number is expected, but a whole-number field refuses ``3.0``.
+number is expected, but a whole-number field refuses ``3.0``. Unknown fields are refused
+(:class:`StrictRequest`).
 """
 from typing import Annotated, Any
 
-from pydantic import BaseModel, PlainValidator, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, PlainValidator, WithJsonSchema
 from pydantic_core import PydanticCustomError
+
+from engine.errors import EngineError
+
+
+class StrictRequest(BaseModel):
+    """The base of every request body and websocket message: a field the model does not know is
+    refused (``extra_forbidden``, naming the field), never ignored, so that a request cannot look
+    accepted while one of its options had no effect."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+def message_fields(data: dict, kind: str, allowed: tuple[str, ...]) -> dict:
+    """A websocket message (a JSON object of ``kind``) whose fields are all among ``allowed``; else
+    ``EngineError("unknown_message_field")`` naming the first field it does not take."""
+    for name in data:
+        if name not in allowed:
+            shown = str(name)[:40]
+            raise EngineError("unknown_message_field", f"a {kind!r} message has no field {shown!r}; it takes "
+                              + ", ".join(allowed), field=shown, kind=kind, allowed=list(allowed))
+    return data
 
 
 def _grid(value: Any) -> Any:

@@ -3,10 +3,10 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from .common import PADDING_MODE_DESCRIPTION, Grid, IntOrPair, NumberOrList, Padding, Unread
+from .common import PADDING_MODE_DESCRIPTION, Grid, IntOrPair, NumberOrList, Padding, StrictRequest, Unread
 
 
-class ConvTraceRequest(BaseModel):
+class ConvTraceRequest(StrictRequest):
     input: Grid = Field(description="H x W, or C x H x W (at most 64 x 64)",
                         examples=[[[0, 1, 2], [3, 4, 5], [6, 7, 8]]])
     kernel: Grid = Field(description="h x w, C x h x w, or F x C x h x w", examples=[[[0, 1], [2, 3]]])

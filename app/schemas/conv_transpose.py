@@ -1,14 +1,12 @@
 """POST /api/conv_transpose: a transposed convolution traced input cell by input cell."""
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-from .common import Grid, IntOrPair, NumberOrList
+from .common import Grid, IntOrPair, NumberOrList, StrictRequest
 
 
-class ConvTransposeTraceRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ConvTransposeTraceRequest(StrictRequest):
     input: Grid = Field(description="H x W, or C x H x W (at most 16 x 16)", examples=[[[1, 2], [3, 4]]])
     kernel: Grid = Field(description="h x w, or C x F x h x w (PyTorch's ConvTranspose2d weight layout: input "
                          "channels first)", examples=[[[1, 1, 1], [1, 1, 1], [1, 1, 1]]])

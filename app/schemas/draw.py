@@ -1,12 +1,12 @@
 """POST /api/predict and GET /api/models: a drawn digit, what the network saw, and what it said."""
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, Strict
 
-from .common import Grid
+from .common import Grid, StrictRequest
 
 
-class CellProbe(BaseModel):
+class CellProbe(StrictRequest):
     """One cell of a convolution or pooling layer's output, 0-based."""
 
     layer: str = Field(max_length=64, description="a layer name from `layers`, e.g. conv1 or pool1")
@@ -15,13 +15,13 @@ class CellProbe(BaseModel):
     column: int = Field(ge=0, strict=True)
 
 
-class PredictRequest(BaseModel):
+class PredictRequest(StrictRequest):
     image: Grid | None = Field(None, description="H x W ink intensities in [0, 1], ink 1 and background 0, at most "
                                                  "512 x 512. A 28 x 28 image is taken as already preprocessed unless "
                                                  "`preprocess` is true. Give either `image` or `pixels`.")
     pixels: str | None = Field(None, description="the same image as base64 of H x W bytes (row-major, 0 = no ink, "
                                                  "255 = full ink), with `shape`: what the draw page sends")
-    shape: list[int] | None = Field(None, description="[H, W] of `pixels`")
+    shape: list[Annotated[int, Field(strict=True)]] | None = Field(None, description="[H, W] of `pixels`")
     model: str | None = Field(None, description="a name from GET /api/models (default: lenet5)")
     preprocess: bool | None = Field(None, strict=True, description="crop, fit 20 x 20 and put the centre of mass in pixel (14, 14) as MNIST was made; "
                                                       "default: yes unless the image is 28 x 28")
@@ -31,6 +31,12 @@ class PredictRequest(BaseModel):
                           "saliency: the gradient of the answer's score with respect to each pixel")
     probe: CellProbe | None = Field(None, description="also send this cell's window, kernel and value (`probe`): "
                                                       "what the /conv and /pool labs replay")
+
+
+class PredictMessage(PredictRequest):
+    """A message on WS /ws/predict: the body of POST /api/predict and an optional ``id``, echoed in the answer."""
+
+    id: Annotated[int, Strict()] | str | None = Field(None, description="echoed in the answer (the page's count)")
 
 
 class PreprocessSteps(BaseModel):

@@ -1,16 +1,14 @@
 """POST /api/export: a lab's set-up, a builder network or a saved model as a PyTorch or engine script."""
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-from .common import Grid
+from .common import Grid, StrictRequest
 
 EXPORT_KINDS = ("conv", "pool", "activations", "filters", "backprop", "network", "model")
 
 
-class ExportRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ExportRequest(StrictRequest):
     kind: Literal[EXPORT_KINDS] = Field(description="which page's set-up: conv, pool, activations, filters, "
                                                     "backprop, network (the builder) or model (a saved model)")
     setup: dict[str, Any] = Field(description="the page's request body as it sends it (POST /api/conv, /api/pool, "
@@ -22,10 +20,8 @@ class ExportRequest(BaseModel):
                                                                         "engine")
 
 
-class ModelSetup(BaseModel):
+class ModelSetup(StrictRequest):
     """A saved model, and the 28 x 28 digit its script classifies."""
-
-    model_config = ConfigDict(extra="forbid")
 
     model: str | None = Field(None, description="a name from GET /api/models (default: lenet5)")
     image: Grid | None = Field(None, description="a sample digit's name (digit-0 ... digit-9, default digit-7) or a "

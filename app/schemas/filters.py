@@ -4,7 +4,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, PlainValidator, WithJsonSchema
 
-from .common import PADDING_MODE_DESCRIPTION, Grid, IntOrPair, NumberOrList, Padding
+from .common import PADDING_MODE_DESCRIPTION, Grid, IntOrPair, NumberOrList, Padding, StrictRequest
 from .conv import ConvStep, PaddingSides
 
 ImageField = Annotated[Any, PlainValidator(lambda v: v), WithJsonSchema(
@@ -13,7 +13,7 @@ ImageField = Annotated[Any, PlainValidator(lambda v: v), WithJsonSchema(
                 "description": "a grayscale picture, H x W numbers (0 = black, 255 = white), at most 512 x 512"}]})]
 
 
-class TraceRegion(BaseModel):
+class TraceRegion(StrictRequest):
     """A block of output cells to trace: rows row..row+size-1, columns col..col+size-1 (0-based)."""
 
     row: int = Field(ge=0, strict=True)
@@ -21,7 +21,7 @@ class TraceRegion(BaseModel):
     size: int = Field(4, ge=1, le=8, strict=True)
 
 
-class FilterRequest(BaseModel):
+class FilterRequest(StrictRequest):
     image: ImageField = Field(examples=["astronaut"])
     kernel: Grid = Field(description="h x w (at most 16 x 16)", examples=[[[-1, 1]]])
     bias: NumberOrList = Field(0, description="one number added to every output cell")

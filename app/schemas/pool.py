@@ -3,10 +3,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from .common import Grid, IntOrPair, Unread
+from .common import Grid, IntOrPair, StrictRequest, Unread
 
 
-class PoolTraceRequest(BaseModel):
+class PoolTraceRequest(StrictRequest):
     input: Grid = Field(description="H x W, or C x H x W (at most 64 x 64)",
                         examples=[[[1, 2, 3, 3], [0, 1, 1, 5], [3, 0, 1, 0], [1, 4, 1, 2]]])
     mode: Literal["max", "avg"] = "max"

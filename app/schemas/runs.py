@@ -53,7 +53,7 @@ class NetworkRequest(BaseModel):
                                                        "\"kernel\": 5}")
     dropout: float | None = Field(None, ge=0, lt=1, allow_inf_nan=False, strict=True,
                                   description="if given, the p of every dropout layer")
-    batch_size: int = Field(64, ge=1, le=MAX_BATCH, description="the run's batch size (the memory estimate "
+    batch_size: int = Field(64, ge=1, le=MAX_BATCH, strict=True, description="the run's batch size (the memory estimate "
                                                                 "depends on it)")
     optimizer: Literal[OPTIMIZERS] = Field("momentum", description="the run's optimizer (its state takes memory)")
 
@@ -83,7 +83,7 @@ class SaveModelRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(description="1 to 48 letters, digits, spaces, '_', '.' or '-'", examples=["my-lenet"])
-    overwrite: bool = Field(False, description="replace a model of that name saved with the same control token")
+    overwrite: bool = Field(False, strict=True, description="replace a model of that name saved with the same control token")
 
 
 class LayerRow(BaseModel):

@@ -310,7 +310,7 @@ def test_too_large_bodies_get_413(client):
 def test_answers_match_the_documented_models(client, presets):
     from app.schemas.conv import ConvTraceResponse
 
-    for name, p in presets.items():
+    for p in presets.values():
         body = {k: p[k] for k in FIELDS} | ({"activation": p["activation"]} if "activation" in p else {})
         ConvTraceResponse.model_validate(conv(client, **body).json(), strict=True)
     schema = client.get("/openapi.json").json()["components"]["schemas"]

@@ -383,7 +383,9 @@ def test_run_controls(api, command, which, body, lang, token):
     kwargs = {"headers": headers} if body is None else {"content": dumps(body), "headers": headers}
     response = api.client.post(f"/api/runs/{run_id}/{command}?lang={lang}", **kwargs)
     answer = check_answer(response, lang, f"POST /api/runs/<{which}>/{command} {body!r}")
-    if answer is not None:  # (the body is not read, but text that is not Unicode is refused before the route)
+    if answer is not None and body not in (None, {}):  # nothing reads it: any field in it is refused, named
+        assert answer["code"] in ("invalid_request", "bad_unicode"), answer
+    elif answer is not None:  # (text that is not Unicode is refused before the route)
         assert answer["code"] in ("unknown_run", "not_run_owner", "run_finished", "bad_unicode"), answer
         if token != "owner" and answer["code"] != "bad_unicode" and which != "unknown":
             assert answer["code"] == "not_run_owner", answer  # no command without the token

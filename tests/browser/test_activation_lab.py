@@ -41,7 +41,7 @@ def test_vanishing_gradient_of_sigmoid_against_relu(page, live_server, console_e
         assert f"depth={n}" in page.url
     page.focus("#depth")
     page.keyboard.press("Home")  # the slider is reachable and works from the keyboard
-    expect(sigmoid).to_contain_text(f"0.25^1 = 0.25")
+    expect(sigmoid).to_contain_text("0.25^1 = 0.25")
     # both series on the log chart, with the chosen depth marked
     assert page.locator("#chart-vanish path[data-series=a]").get_attribute("data-points") == "20"
     assert page.locator("#chart-vanish path[data-series=b]").get_attribute("data-points") == "20"

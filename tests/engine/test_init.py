@@ -79,3 +79,21 @@ def test_bad_fans(fan_in, fan_out):
     with pytest.raises(EngineError) as info:
         initialise("xavier", rng(), (2, 2), fan_in, fan_out)
     assert info.value.code == "bad_fan"
+
+
+@pytest.mark.parametrize("layer", [{"type": "dense", "units": 400}, {"type": "conv", "filters": 400, "kernel": 3}])
+def test_lecun_and_its_alias_lecun_uniform_initialise_biases_alike(layer):
+    """PyTorch's default (Linear and Conv2d reset_parameters): the bias is U(-1/sqrt(fan_in),
+    1/sqrt(fan_in)) as the weights; "lecun_uniform" is the same initialiser under its full name."""
+    from engine.model import Sequential
+
+    spec = {"input": [2, 5, 5] if layer["type"] == "conv" else [50], "layers": [layer]}
+    short = Sequential.from_spec({**spec, "layers": [{**layer, "init": "lecun"}]}, seed=3)
+    full = Sequential.from_spec({**spec, "layers": [{**layer, "init": "lecun_uniform"}]}, seed=3)
+    fan_in = 2 * 3 * 3 if layer["type"] == "conv" else 50
+    for model in (short, full):
+        b = next(v for k, v in model.params.items() if k.endswith(".b"))
+        assert np.abs(b).max() <= 1 / math.sqrt(fan_in)
+        assert np.abs(b).max() > 0.9 / math.sqrt(fan_in)  # 400 draws reach near the bound, not zeros
+    for name, value in short.params.items():
+        np.testing.assert_array_equal(value, full.params[name])

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from engine.errors import EngineError
-from engine.model import FORMAT_VERSION, Sequential, upgrade_spec
+from engine.model import FORMAT_VERSION, Sequential, check_spec, make_layer, upgrade_spec
 from engine.presets import PRESETS, preset
 
 
@@ -238,7 +238,7 @@ def test_networks_with_floor_sizes_build_and_train():
     loss, opt = SoftmaxCrossEntropy(), SGD(lr=0.05)
     first = loss.forward(model.forward(x, train=True), y)
     for _ in range(5):
-        value = loss.forward(model.forward(x, train=True), y)
+        loss.forward(model.forward(x, train=True), y)
         model.backward(loss.backward())
         opt.step(model.params, model.grads)
     assert loss.forward(model.forward(x), y) < first
@@ -294,3 +294,53 @@ def test_the_whole_alexnet_as_torchvision_builds_it():
     }
     assert {name: (rows[name]["output_shape"], rows[name]["params"]) for name in expected} == expected
     assert model.num_params == sum(p for _, p in expected.values()) == 61_100_840  # torchvision's alexnet()
+
+
+@pytest.mark.parametrize("layer,code,message", [
+    ({"type": "conv"}, "missing_setting", "layer 1: conv needs filters"),
+    ({"type": "conv", "kernel": 3}, "missing_setting", "layer 1: conv needs filters"),
+    ({"type": "dense"}, "missing_setting", "layer 1: dense needs units"),
+    ({"type": "conv", "filters": 2, "kernal": 3}, "unknown_setting",
+     "layer 1 (conv): unknown setting(s) kernal; it takes bias, dilation, filters, groups, init, kernel, padding, "
+     "padding_mode, stride"),
+    ({"type": "conv", "kernal": 3}, "unknown_setting", "layer 1 (conv): unknown setting(s) kernal"),
+    ({"type": "relu", "inplace": True}, "takes_no_settings",
+     "layer 1 (relu): unknown setting(s) inplace; this layer takes no settings (only a name)"),
+    ({"type": "flatten", "start_dim": 1}, "takes_no_settings", "layer 1 (flatten): unknown setting(s) start_dim"),
+])
+def test_the_layer_factory_says_what_is_missing_or_unknown(layer, code, message):
+    with pytest.raises(EngineError) as e:
+        Sequential.from_spec({"input": [1, 8, 8], "layers": [layer]})
+    assert e.value.code == code and str(e.value).startswith(message), str(e.value)
+    assert "?" not in str(e.value)
+
+
+@pytest.mark.parametrize("entry,shape", [
+    ({"type": "conv", "filters": 6, "kernel": 3, "groups": 3}, (3, 8, 8)),
+    ({"type": "conv", "filters": 4, "kernel": [2, 3], "groups": 2, "bias": False}, (4, 8, 8)),
+    ({"type": "conv_transpose", "filters": 5, "kernel": 3, "stride": 2}, (2, 4, 4)),
+    ({"type": "batchnorm2d"}, (7, 4, 4)),
+    ({"type": "batchnorm1d", "affine": False}, (9,)),
+    ({"type": "branches", "merge": "concat", "paths": [[{"type": "conv", "filters": 2, "kernel": 1}],
+                                                       [{"type": "conv", "filters": 3, "kernel": 3, "padding": 1},
+                                                        {"type": "batchnorm2d"}], []]}, (4, 6, 6)),
+])
+def test_count_params_is_what_build_creates(entry, shape):
+    """Layer.count_params (what check_spec counts before a layer allocates) against the arrays build makes."""
+    layer = make_layer(entry, 1)
+    counted = layer.count_params(shape)
+    layer.name = layer.name or "layer1"
+    layer.build(shape, np.random.default_rng(0), np.float32)
+    assert counted == sum(v.size for v in layer.params.values())
+    assert (counted > 0) == (entry.get("affine") is not False)
+
+
+def test_check_spec_names_the_layer_inside_a_path_that_goes_over_the_cap():
+    spec = {"input": [1, 8, 8], "layers": [
+        {"type": "branches", "paths": [[{"type": "conv", "filters": 2, "kernel": 1}],
+                                       [{"type": "conv", "filters": 40, "kernel": 3, "padding": 1}]]},
+        {"type": "flatten"}, {"type": "dense", "units": 10}]}
+    found = check_spec(spec, max_params=100)
+    assert found.index == 0 and found.error.code == "network_too_big"
+    assert found.error.params["layer"] == "branches1.path2.conv1"
+    assert found.error.params["params"] == f"{2 * 2 + 40 * 10:,}"  # 1x1 conv (2 weights + 2 biases), 3x3 conv

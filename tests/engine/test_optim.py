@@ -170,7 +170,9 @@ def test_make_optimizer_types():
     ("sgd", True, {}, "bad_optimizer_param"), ("sgd", "0.1", {}, "bad_optimizer_param"),
     ("momentum", 0.1, {"momentum": 1.0}, "bad_optimizer_param"),
     ("adam", 0.1, {"beta2": -0.1}, "bad_optimizer_param"), ("adam", 0.1, {"eps": 0}, "bad_optimizer_param"),
-    ("sgd", 0.1, {"momentum": 0.9}, "bad_optimizer_param"),
+    ("sgd", 0.1, {"momentum": 0.9}, "optimizer_takes_no_settings"),
+    ("momentum", 0.1, {"nesterov": True}, "unknown_optimizer_setting"),
+    ("adam", 0.1, {"momentum": 0.9}, "unknown_optimizer_setting"),
 ])
 def test_make_optimizer_errors(name, lr, kw, code):
     with pytest.raises(EngineError) as info:
@@ -183,3 +185,14 @@ def test_setting_a_bad_lr_is_refused_and_keeps_the_old_one():
     with pytest.raises(EngineError):
         opt.lr = -0.5
     assert opt.lr == 0.1
+
+
+@pytest.mark.parametrize("name,kw,fragment", [
+    ("sgd", {"momentum": 0.9}, "sgd: unknown setting(s) momentum; it takes only the learning rate"),
+    ("nesterov", {"nesterov": False}, "nesterov: unknown setting(s) nesterov; it takes momentum"),
+    ("adam", {"beta3": 0.9, "momentum": 0.9}, "adam: unknown setting(s) beta3, momentum; it takes beta1, beta2, eps"),
+])
+def test_the_optimizer_factory_names_unknown_settings_and_what_it_takes(name, kw, fragment):
+    with pytest.raises(EngineError) as info:
+        make_optimizer(name, 0.1, **kw)
+    assert str(info.value) == fragment

@@ -74,7 +74,7 @@ def test_golden_pooling_sizes(h, k, p, s, ceil_mode, expected, arithmetic):
 def test_a_pooling_window_that_does_not_fit_without_ceil_mode_is_refused_with_the_numbers():
     with pytest.raises(EngineError) as e:  # PyTorch: "Output size is too small"
         pool_output_shape(1, 1, 2)
-    assert e.value.code == "kernel_too_big" and "⌊−0.5⌋ + 1 = 0" in str(e.value)
+    assert e.value.code == "window_too_big" and "⌊−0.5⌋ + 1 = 0" in str(e.value)
 
 
 def test_formulas_show_the_rounding():
@@ -124,7 +124,7 @@ def test_pooling_sizes_agree_with_pytorch_rule_and_the_reference_loops(h, k, s, 
     if expected < 1:
         with pytest.raises(EngineError) as e:
             pool_output_shape(h, 1, (k, 1), (s, 1), (p, 0), ceil_mode=ceil_mode)
-        assert e.value.code == "kernel_too_big"
+        assert e.value.code == "window_too_big"
         return
     assert pool_output_shape(h, 1, (k, 1), (s, 1), (p, 0), ceil_mode=ceil_mode) == (expected, 1)
     out, steps = pool2d_trace(np.arange(1.0, h + 1)[None, :, None], (k, 1), (s, 1), (p, 0), "max", ceil_mode)
@@ -165,7 +165,7 @@ def test_a_pooling_window_under_1_is_said_to_be_one():
     for size in (0, -3, (2, -1)):  # not "padding 0 is more than half the window -3x-3"
         with pytest.raises(EngineError) as e:
             pool_output_shape(4, 4, size)
-        assert e.value.code == "bad_kernel"
+        assert e.value.code == "bad_window"
 
 
 def test_formula_text():

@@ -246,7 +246,7 @@ def test_padding_that_crops_everything_is_refused_with_the_arithmetic():
     ({"type": "conv_transpose", "filters": 2, "kernel": 3, "stride": 2, "output_padding": 2}, "bad_output_padding"),
     ({"type": "conv_transpose", "filters": 0, "kernel": 3}, "bad_setting"),
     ({"type": "conv_transpose", "filters": 2, "kernel": 3, "bias": 1}, "bad_flag"),
-    ({"type": "conv_transpose", "kernel": 3}, "unknown_setting"),
+    ({"type": "conv_transpose", "kernel": 3}, "missing_setting"),
     ({"type": "conv_transpose", "filters": 2, "groups": 2}, "unknown_setting"),
     ({"type": "conv_transpose", "filters": 2, "kernel": 3, "stride": 0}, "bad_stride"),
 ])
