@@ -9,6 +9,7 @@ and infinities, empty grids, the wrong number of dimensions and sizes beyond the
 A position is a list of ``[dimension, index]`` pairs with 1-based indices, for example
 ``[["row", 2], ["column", 3]]``: the error handler writes it out in the request's language.
 """
+
 import base64
 import binascii
 import math
@@ -22,8 +23,12 @@ from engine.shapes import shown_int
 from .limits import MAX_ABS_VALUE
 
 # Names of the dimensions of a grid with 2, 3 or 4 dimensions, outermost first.
-DIMENSION_NAMES = {1: ("value",), 2: ("row", "column"), 3: ("channel", "row", "column"),
-                   4: ("filter", "channel", "row", "column")}
+DIMENSION_NAMES = {
+    1: ("value",),
+    2: ("row", "column"),
+    3: ("channel", "row", "column"),
+    4: ("filter", "channel", "row", "column"),
+}
 
 
 def _depth(value) -> tuple[int, bool]:
@@ -42,21 +47,38 @@ def _position(names, path) -> list:
 
 def _check_leaf(value, what, names, path):
     if isinstance(value, str) and not value.strip():
-        raise EngineError("blank_cell", f"{what}, {_english(names, path)}: the cell is empty; type a number",
-                          what=what, position=_position(names, path))
+        raise EngineError(
+            "blank_cell",
+            f"{what}, {_english(names, path)}: the cell is empty; type a number",
+            what=what,
+            position=_position(names, path),
+        )
     if isinstance(value, bool) or not isinstance(value, Real):
         shown = value if isinstance(value, str) else ("null" if value is None else type(value).__name__)
-        raise EngineError("not_number", f"{what}, {_english(names, path)}: {shown!r} is not a number",
-                          what=what, position=_position(names, path), value=str(shown)[:40])
+        raise EngineError(
+            "not_number",
+            f"{what}, {_english(names, path)}: {shown!r} is not a number",
+            what=what,
+            position=_position(names, path),
+            value=str(shown)[:40],
+        )
     if isinstance(value, float) and not math.isfinite(value):
-        raise EngineError("not_finite_at", f"{what}, {_english(names, path)}: {value} is not a finite number",
-                          what=what, position=_position(names, path), value=str(value))
+        raise EngineError(
+            "not_finite_at",
+            f"{what}, {_english(names, path)}: {value} is not a finite number",
+            what=what,
+            position=_position(names, path),
+            value=str(value),
+        )
     if abs(value) > MAX_ABS_VALUE:  # (before any float(): an integer beyond 1e308 has none)
-        raise EngineError("number_too_large",
-                          f"{what}, {_english(names, path)}: {shown_number(value)} is too large "
-                          f"(at most {MAX_ABS_VALUE:g})",
-                          what=what, position=_position(names, path), value=shown_number(value),
-                          limit=f"{MAX_ABS_VALUE:g}")
+        raise EngineError(
+            "number_too_large",
+            f"{what}, {_english(names, path)}: {shown_number(value)} is too large (at most {MAX_ABS_VALUE:g})",
+            what=what,
+            position=_position(names, path),
+            value=shown_number(value),
+            limit=f"{MAX_ABS_VALUE:g}",
+        )
 
 
 def shown_number(value) -> str:
@@ -78,26 +100,45 @@ def _shape_of(value, what, names, path) -> tuple:
         _check_leaf(value, what, names, path)
         return ()
     if not isinstance(value, list):
-        raise EngineError("bad_nesting", f"{what}, {_english(names, path)}: expected a list of {names[level]}s",
-                          what=what, position=_position(names, path), expected=names[level])
+        raise EngineError(
+            "bad_nesting",
+            f"{what}, {_english(names, path)}: expected a list of {names[level]}s",
+            what=what,
+            position=_position(names, path),
+            expected=names[level],
+        )
     if not value:
-        raise EngineError("empty", f"{what} is empty" + (f" at {_english(names, path)}" if path else ""),
-                          what=what, position=_position(names, path))
+        raise EngineError(
+            "empty",
+            f"{what} is empty" + (f" at {_english(names, path)}" if path else ""),
+            what=what,
+            position=_position(names, path),
+        )
     first = _shape_of(value[0], what, names, path + [0])
     for i, item in enumerate(value[1:], start=1):
         shape = _shape_of(item, what, names, path + [i])
         if shape != first:
             if len(shape) == 1:
                 raise EngineError(
-                    "ragged", f"{what}: {_english(names, path + [i])} has {shape[0]} numbers but "
-                              f"{_english(names, path + [0])} has {first[0]}",
-                    what=what, position=_position(names, path + [i]), first=_position(names, path + [0]),
-                    length=shape[0], expected=first[0])
+                    "ragged",
+                    f"{what}: {_english(names, path + [i])} has {shape[0]} numbers but "
+                    f"{_english(names, path + [0])} has {first[0]}",
+                    what=what,
+                    position=_position(names, path + [i]),
+                    first=_position(names, path + [0]),
+                    length=shape[0],
+                    expected=first[0],
+                )
             raise EngineError(
-                "ragged_shape", f"{what}: {_english(names, path + [i])} is {'x'.join(map(str, shape))} but "
-                                f"{_english(names, path + [0])} is {'x'.join(map(str, first))}",
-                what=what, position=_position(names, path + [i]), first=_position(names, path + [0]),
-                shape=list(shape), expected=list(first))
+                "ragged_shape",
+                f"{what}: {_english(names, path + [i])} is {'x'.join(map(str, shape))} but "
+                f"{_english(names, path + [0])} is {'x'.join(map(str, first))}",
+                what=what,
+                position=_position(names, path + [i]),
+                first=_position(names, path + [0]),
+                shape=list(shape),
+                expected=list(first),
+            )
     return (len(value),) + first
 
 
@@ -110,15 +151,23 @@ def to_array(value, what: str, ndims: tuple[int, ...], limits: dict[str, int] | 
     """
     limits = limits or {}
     if not isinstance(value, list):
-        raise EngineError("not_grid", f"{what} must be a list of rows of numbers, got {str(value)[:40]!r}",
-                          what=what, value=str(value)[:40])
+        raise EngineError(
+            "not_grid",
+            f"{what} must be a list of rows of numbers, got {str(value)[:40]!r}",
+            what=what,
+            value=str(value)[:40],
+        )
     depth, ends_empty = _depth(value)
     if ends_empty and depth <= max(ndims):
         raise EngineError("empty", f"{what} is empty", what=what, position=[])
     if depth not in ndims:
-        raise EngineError("bad_grid_ndim",
-                          f"{what} must have {' or '.join(map(str, ndims))} dimensions, got {depth}",
-                          what=what, allowed=list(ndims), ndim=depth)
+        raise EngineError(
+            "bad_grid_ndim",
+            f"{what} must have {' or '.join(map(str, ndims))} dimensions, got {depth}",
+            what=what,
+            allowed=list(ndims),
+            ndim=depth,
+        )
     names = DIMENSION_NAMES[depth]
     _check_limits_along_first(value, what, names, limits)
     plain = _plain_grid(value, depth)
@@ -139,22 +188,41 @@ def from_pixels(pixels, shape, what: str, max_side: int) -> np.ndarray:
 
     A 128 x 128 drawing is 22 KB of text this way instead of about 70 KB of JSON numbers, and is read
     in microseconds instead of milliseconds. Errors: ``bad_pixels`` (with what is wrong)."""
-    if (not isinstance(shape, list) or len(shape) != 2 or not all(isinstance(n, int) and not isinstance(n, bool)
-                                                                   and 1 <= n <= max_side for n in shape)):
-        raise EngineError("bad_pixels", f"{what}: shape must be [rows, columns], each 1 to {max_side}, "
-                          f"got {str(shape)[:40]}", what=what, problem="shape", limit=max_side)
+    if (
+        not isinstance(shape, list)
+        or len(shape) != 2
+        or not all(isinstance(n, int) and not isinstance(n, bool) and 1 <= n <= max_side for n in shape)
+    ):
+        raise EngineError(
+            "bad_pixels",
+            f"{what}: shape must be [rows, columns], each 1 to {max_side}, got {str(shape)[:40]}",
+            what=what,
+            problem="shape",
+            limit=max_side,
+        )
     if not isinstance(pixels, str) or len(pixels) > 4 * (max_side * max_side // 3 + 1):
-        raise EngineError("bad_pixels", f"{what}: pixels must be base64 text of at most {max_side}x{max_side} bytes",
-                          what=what, problem="text", limit=max_side)
+        raise EngineError(
+            "bad_pixels",
+            f"{what}: pixels must be base64 text of at most {max_side}x{max_side} bytes",
+            what=what,
+            problem="text",
+            limit=max_side,
+        )
     try:
         raw = base64.b64decode(pixels, validate=True)
     except (binascii.Error, ValueError):
-        raise EngineError("bad_pixels", f"{what}: pixels is not base64 text", what=what, problem="base64",
-                          limit=max_side) from None
+        raise EngineError(
+            "bad_pixels", f"{what}: pixels is not base64 text", what=what, problem="base64", limit=max_side
+        ) from None
     rows, columns = shape
     if len(raw) != rows * columns:
-        raise EngineError("bad_pixels", f"{what}: {len(raw)} bytes for a {rows}x{columns} shape (needs "
-                          f"{rows * columns})", what=what, problem="size", limit=max_side)
+        raise EngineError(
+            "bad_pixels",
+            f"{what}: {len(raw)} bytes for a {rows}x{columns} shape (needs {rows * columns})",
+            what=what,
+            problem="size",
+            limit=max_side,
+        )
     return np.frombuffer(raw, dtype=np.uint8).reshape(rows, columns) / 255.0
 
 
@@ -200,10 +268,15 @@ def _check_limits(shape, what, names, limits):
     for name, size in zip(names, shape):
         limit = limits.get(name)
         if limit is not None and size > limit:
-            raise EngineError("too_big",
-                              f"{what} has {size} {name}s; at most {limit} are allowed "
-                              f"(shape {'x'.join(map(str, shape))})",
-                              what=what, dimension=name, count=size, limit=limit, shape=list(shape))
+            raise EngineError(
+                "too_big",
+                f"{what} has {size} {name}s; at most {limit} are allowed (shape {'x'.join(map(str, shape))})",
+                what=what,
+                dimension=name,
+                count=size,
+                limit=limit,
+                shape=list(shape),
+            )
 
 
 def to_bias(value, filters: int) -> np.ndarray:
@@ -211,12 +284,15 @@ def to_bias(value, filters: int) -> np.ndarray:
     if isinstance(value, list):
         b = to_array(value, "bias", (1,))
         if b.shape != (filters,):
-            raise EngineError("bias_mismatch", f"there are {filters} filter(s) but {b.shape[0]} bias value(s)",
-                              filters=filters, biases=int(b.shape[0]))
+            raise EngineError(
+                "bias_mismatch",
+                f"there are {filters} filter(s) but {b.shape[0]} bias value(s)",
+                filters=filters,
+                biases=int(b.shape[0]),
+            )
         return b
     # (the size first: math.isfinite() cannot take an integer beyond 1e308)
-    if isinstance(value, bool) or not isinstance(value, Real) or abs(value) > MAX_ABS_VALUE \
-            or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, Real) or abs(value) > MAX_ABS_VALUE or not math.isfinite(value):
         shown = shown_number(value) if isinstance(value, int) and not isinstance(value, bool) else str(value)[:40]
         raise EngineError("bad_number", f"bias: {shown!r} is not a usable number", what="bias", value=shown)
     return np.full(filters, float(value))
@@ -224,10 +300,15 @@ def to_bias(value, filters: int) -> np.ndarray:
 
 def check_int(value: int, what: str, limit: int) -> None:
     """Refuse a stride, padding, dilation or window size beyond its limit."""
-    for v in (value if isinstance(value, (list, tuple)) else [value]):
+    for v in value if isinstance(value, (list, tuple)) else [value]:
         if v > limit:
-            raise EngineError("too_large_value", f"{what} is {shown_int(v)}; at most {limit} is allowed",
-                              what=what, value=shown_int(v), limit=limit)
+            raise EngineError(
+                "too_large_value",
+                f"{what} is {shown_int(v)}; at most {limit} is allowed",
+                what=what,
+                value=shown_int(v),
+                limit=limit,
+            )
 
 
 def to_json(a: np.ndarray, what: str = "output") -> list:

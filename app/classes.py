@@ -17,6 +17,7 @@ or ``max_seconds`` after it was opened; its members are then told and disconnect
 
 Everything here runs on the event loop (the routes are ``async``), so nothing needs a lock.
 """
+
 import asyncio
 import hashlib
 import re
@@ -31,10 +32,10 @@ from .responses import dumps
 ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud or off a projector without doubt
 CODE_LENGTH = 5
 MAX_PATH = 200
-MAX_QUERY = 8000     # a 3x16x16 input and four 3x7x7 kernels in the URL take about 4,000 characters
+MAX_QUERY = 8000  # a 3x16x16 input and four 3x7x7 kernels in the URL take about 4,000 characters
 # A page path the leader may send: our own absolute paths only (no scheme, no host, no "//").
-SWEEP_INTERVAL = 1.0      # seconds between two looks for classes to end
-MAX_PENDING_STATES = 16   # unsent states a member may have queued (two seconds at the player's fastest)
+SWEEP_INTERVAL = 1.0  # seconds between two looks for classes to end
+MAX_PENDING_STATES = 16  # unsent states a member may have queued (two seconds at the player's fastest)
 PATH_PATTERN = re.compile(r"/(?:[A-Za-z0-9_\-]+(?:/[A-Za-z0-9_\-]+)*)?")
 # Query parameters that belong to each browser, not to the class: language, presenter mode, the class.
 PERSONAL_PARAMS = ("lang", "presenter", "class")
@@ -50,26 +51,43 @@ def token_hash(token: str) -> str:
 
 
 def unknown_class(code: str) -> EngineError:
-    return EngineError("unknown_class", f"there is no class with the code {code[:12]!r} (ask your teacher for the "
-                       "code: a class ends when the teacher closes it)", class_code=code[:12])
+    return EngineError(
+        "unknown_class",
+        f"there is no class with the code {code[:12]!r} (ask your teacher for the "
+        "code: a class ends when the teacher closes it)",
+        class_code=code[:12],
+    )
 
 
 def not_leader(code: str) -> EngineError:
-    return EngineError("not_class_leader", f"only the browser that opened class {code} leads it; this page can "
-                       "follow it", class_code=code)
+    return EngineError(
+        "not_class_leader",
+        f"only the browser that opened class {code} leads it; this page can follow it",
+        class_code=code,
+    )
 
 
 def check_state(path, query) -> tuple[str, str]:
     """A leader's state as (path, query) with the personal parameters taken out of the query, or an
     EngineError ``bad_class_state`` saying what is wrong."""
     if not isinstance(path, str) or len(path) > MAX_PATH or not PATH_PATTERN.fullmatch(path):
-        raise EngineError("bad_class_state", f"the page must be a path of this site such as \"/conv\" (at most "
-                          f"{MAX_PATH} characters), got {str(path)[:40]!r}", what="path", limit=MAX_QUERY)
+        raise EngineError(
+            "bad_class_state",
+            f'the page must be a path of this site such as "/conv" (at most '
+            f"{MAX_PATH} characters), got {str(path)[:40]!r}",
+            what="path",
+            limit=MAX_QUERY,
+        )
     if not isinstance(query, str) or len(query) > MAX_QUERY or any(c in query for c in "#\r\n\0"):
-        raise EngineError("bad_class_state", f"the query must be text of at most {MAX_QUERY} characters without "
-                          "#", what="query", limit=MAX_QUERY)
-    kept = [part for part in query.removeprefix("?").split("&")
-            if part and part.split("=", 1)[0] not in PERSONAL_PARAMS]
+        raise EngineError(
+            "bad_class_state",
+            f"the query must be text of at most {MAX_QUERY} characters without #",
+            what="query",
+            limit=MAX_QUERY,
+        )
+    kept = [
+        part for part in query.removeprefix("?").split("&") if part and part.split("=", 1)[0] not in PERSONAL_PARAMS
+    ]
     return path, "&".join(kept)
 
 
@@ -78,7 +96,7 @@ class Member:
     replaces any message not yet sent; the websocket's sender awaits ``next()``."""
 
     def __init__(self, role: str = "follower"):
-        self.role = role               # "follower", "explorer" or "leader"
+        self.role = role  # "follower", "explorer" or "leader"
         self._pending: list[tuple[str, str]] = []  # (kind, text), oldest first
         self._wake = asyncio.Event()
 
@@ -111,10 +129,10 @@ class Classroom:
     token_hash: str
     client: str | None
     opened: float = field(default_factory=time.monotonic)
-    leader_seen: float = field(default_factory=time.monotonic)   # last time a leader websocket was open
-    state: dict | None = None                                      # {"path", "query", "seq"}
+    leader_seen: float = field(default_factory=time.monotonic)  # last time a leader websocket was open
+    state: dict | None = None  # {"path", "query", "seq"}
     members: set[Member] = field(default_factory=set)
-    ended: str | None = None                                       # "closed" or "expired" once over
+    ended: str | None = None  # "closed" or "expired" once over
 
     def count(self, role: str) -> int:
         return sum(1 for m in self.members if m.role == role)
@@ -129,8 +147,15 @@ class Classroom:
 class ClassRegistry:
     """The open classes of this server process (see the module's docstring for the bounds)."""
 
-    def __init__(self, max_classes: int = 50, max_per_client: int = 3, max_followers: int = 200,
-                 idle_seconds: float = 1800.0, max_seconds: float = 12 * 3600.0, clock=time.monotonic):
+    def __init__(
+        self,
+        max_classes: int = 50,
+        max_per_client: int = 3,
+        max_followers: int = 200,
+        idle_seconds: float = 1800.0,
+        max_seconds: float = 12 * 3600.0,
+        clock=time.monotonic,
+    ):
         self.max_classes = max_classes
         self.max_per_client = max_per_client
         self.max_followers = max_followers
@@ -164,19 +189,26 @@ class ClassRegistry:
             # browser: the oldest such class of this client makes room, rather than a 30-minute lock-out.
             abandoned = [c for c in mine if not c.leading()]
             if not abandoned:
-                raise EngineError("too_many_classes", f"this device already has {self.max_per_client} classes "
-                                  "open, the most allowed: close one first", limit=self.max_per_client)
+                raise EngineError(
+                    "too_many_classes",
+                    f"this device already has {self.max_per_client} classes open, the most allowed: close one first",
+                    limit=self.max_per_client,
+                )
             self._end(min(abandoned, key=lambda c: c.leader_seen), "closed")
         if len(self._classes) >= self.max_classes:
-            raise EngineError("classes_full", f"the server already has {self.max_classes} classes open, the most "
-                              "allowed: try again later", limit=self.max_classes)
+            raise EngineError(
+                "classes_full",
+                f"the server already has {self.max_classes} classes open, the most allowed: try again later",
+                limit=self.max_classes,
+            )
         while True:
             code = "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
             if code not in self._classes:
                 break
         token = secrets.token_urlsafe(24)
-        room = Classroom(code=code, token_hash=token_hash(token), client=client, opened=self.clock(),
-                         leader_seen=self.clock())
+        room = Classroom(
+            code=code, token_hash=token_hash(token), client=client, opened=self.clock(), leader_seen=self.clock()
+        )
         self._classes[code] = room
         return room, token
 
@@ -216,8 +248,12 @@ class ClassRegistry:
     def join(self, room: Classroom) -> Member:
         """A new follower of ``room`` (``class_full`` past ``max_followers``); it gets the current state."""
         if len(room.members) >= self.max_followers:
-            raise EngineError("class_full", f"class {room.code} already has {self.max_followers} connections, the "
-                              "most allowed", class_code=room.code, limit=self.max_followers)
+            raise EngineError(
+                "class_full",
+                f"class {room.code} already has {self.max_followers} connections, the most allowed",
+                class_code=room.code,
+                limit=self.max_followers,
+            )
         member = Member()
         room.members.add(member)
         if room.state is not None:

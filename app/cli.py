@@ -1,9 +1,10 @@
 """The ``cnn-playground`` command.
 
-    cnn-playground [--host H] [--port P] [--no-browser]   serve the playground
-    cnn-playground train --model lenet5 --epochs N ...     train a model from the command line
-    cnn-playground data [--download]                      say where MNIST is, or fetch it
+cnn-playground [--host H] [--port P] [--no-browser]   serve the playground
+cnn-playground train --model lenet5 --epochs N ...     train a model from the command line
+cnn-playground data [--download]                      say where MNIST is, or fetch it
 """
+
 import argparse
 import ctypes
 import os
@@ -46,12 +47,21 @@ def serve(args) -> int:
     print(f"CNN Playground: {url}", flush=True)
     if everywhere:
         urls = student_urls(args.port)
-        print("Other machines on this network can open:" if urls else
-              "No network address found: only this machine can open the playground.", flush=True)
+        print(
+            "Other machines on this network can open:"
+            if urls
+            else "No network address found: only this machine can open the playground.",
+            flush=True,
+        )
         for other in urls:
             print(f"    {other}", flush=True)
-    uvicorn.run("app.main:app", host=args.host, port=args.port, log_level="info",
-                ws_per_message_deflate=get_settings().ws_compression)
+    uvicorn.run(
+        "app.main:app",
+        host=args.host,
+        port=args.port,
+        log_level="info",
+        ws_per_message_deflate=get_settings().ws_compression,
+    )
     return 0
 
 

@@ -7,6 +7,7 @@
 
 Exit code 0 on success, 1 (with a message on stderr) when a folder fails its check or a download fails.
 """
+
 import sys
 from pathlib import Path
 
@@ -14,12 +15,19 @@ BAR_WIDTH = 30
 
 
 def register(sub) -> None:
-    parser = sub.add_parser("data", help="say where MNIST is, or download it",
-                            description="Say where the MNIST data is, check a folder, or download full MNIST.")
-    parser.add_argument("--download", action="store_true",
-                        help="download full MNIST (about 11 MB) into the user cache or into --data-dir")
-    parser.add_argument("--data-dir", type=Path, default=None,
-                        help="a folder with the four MNIST IDX files (.gz or raw) to check")
+    parser = sub.add_parser(
+        "data",
+        help="say where MNIST is, or download it",
+        description="Say where the MNIST data is, check a folder, or download full MNIST.",
+    )
+    parser.add_argument(
+        "--download",
+        action="store_true",
+        help="download full MNIST (about 11 MB) into the user cache or into --data-dir",
+    )
+    parser.add_argument(
+        "--data-dir", type=Path, default=None, help="a folder with the four MNIST IDX files (.gz or raw) to check"
+    )
     parser.set_defaults(func=run)
 
 
@@ -37,8 +45,10 @@ def _report() -> None:
 
     sample = data.load_sample()
     size = data.SAMPLE_PATH.stat().st_size
-    print(f"Bundled sample: {data.SAMPLE_PATH} ({_size(size)}, {sample.num_train:,} training and "
-          f"{sample.num_test:,} test images; always available offline)")
+    print(
+        f"Bundled sample: {data.SAMPLE_PATH} ({_size(size)}, {sample.num_train:,} training and "
+        f"{sample.num_test:,} test images; always available offline)"
+    )
     folder = data.locate()
     if folder is not None:
         problems = _problems(folder)
@@ -55,8 +65,10 @@ def _report() -> None:
             print(f"  {label}: {where if where is not None else '(not set)'}")
     print("To get it:")
     print(f"  cnn-playground data --download          (about 11 MB, into {data.cache_dir()})")
-    print("  cnn-playground data --data-dir DIR      (check a folder holding the four MNIST files; then set "
-          f"{data.ENV_DATA_DIR}=DIR)")
+    print(
+        "  cnn-playground data --data-dir DIR      (check a folder holding the four MNIST files; then set "
+        f"{data.ENV_DATA_DIR}=DIR)"
+    )
 
 
 def _check(folder: Path) -> int:

@@ -6,6 +6,7 @@ connection until it returns. One more is refused at once: an HTTP request with 4
 1``) and a websocket with close code 1013 ("try again later"), each with a message in the request's
 language. Counting happens on the event loop only, so it needs no lock.
 """
+
 from collections import Counter
 
 from .refusals import refuse
@@ -19,7 +20,7 @@ class ConnectionLimits:
     def __init__(self, app, limits: dict[str, tuple[int, int]]):
         self.app = app
         self.limits = limits
-        self.open = {kind: Counter() for kind in limits}   # kind -> client address -> open connections
+        self.open = {kind: Counter() for kind in limits}  # kind -> client address -> open connections
         self.total = dict.fromkeys(limits, 0)
 
     async def __call__(self, scope, receive, send):
@@ -35,8 +36,16 @@ class ConnectionLimits:
         elif self.total[kind] >= overall:
             code, limit = "server_busy", overall
         if code is not None:
-            await refuse(scope, receive, send, status=429, close_code=TRY_AGAIN_LATER, code=code,
-                         headers={"retry-after": "1"}, limit=limit)
+            await refuse(
+                scope,
+                receive,
+                send,
+                status=429,
+                close_code=TRY_AGAIN_LATER,
+                code=code,
+                headers={"retry-after": "1"},
+                limit=limit,
+            )
             return
         self.open[kind][client] += 1
         self.total[kind] += 1

@@ -16,6 +16,7 @@ request model, get back JSON bytes (:func:`app.responses.to_json`) or a dict. An
 :class:`engine.errors.EngineError` raised in a worker is raised again in the caller, where the error
 handlers translate it as usual.
 """
+
 import asyncio
 import multiprocessing
 import os
@@ -55,8 +56,7 @@ def pool() -> ProcessPoolExecutor:
         if current is None or getattr(current, "_broken", False):
             if current is not None:
                 current.shutdown(wait=False, cancel_futures=True)
-            current = ProcessPoolExecutor(max(1, default_workers()), mp_context=_CONTEXT,
-                                          initializer=_start_worker)
+            current = ProcessPoolExecutor(max(1, default_workers()), mp_context=_CONTEXT, initializer=_start_worker)
             _state["pool"] = current
         return current
 

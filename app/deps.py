@@ -1,4 +1,5 @@
 """Dependencies shared by the routers, as ``Annotated`` aliases that keep route signatures short."""
+
 import json
 from functools import lru_cache
 from typing import Annotated
@@ -30,8 +31,11 @@ async def no_unread_body(connection: HTTPConnection) -> None:
     body (``POST /api/runs/{id}/pause``) may send none, or ``{}``; any field in it is refused as
     unknown (422, ``invalid_request``, the field named), since nothing would read it."""
     route = connection.scope.get("route")
-    if not isinstance(connection, Request) or connection.method in ("GET", "HEAD", "OPTIONS") \
-            or getattr(route, "body_field", None) is not None:
+    if (
+        not isinstance(connection, Request)
+        or connection.method in ("GET", "HEAD", "OPTIONS")
+        or getattr(route, "body_field", None) is not None
+    ):
         return
     raw = await connection.body()
     if not raw.strip():
@@ -39,12 +43,25 @@ async def no_unread_body(connection: HTTPConnection) -> None:
     try:
         data = json.loads(raw)
     except (ValueError, RecursionError):
-        raise RequestValidationError([{"type": "json_invalid", "loc": ("body",), "msg": "JSON decode error",
-                                       "input": {}}]) from None
+        raise RequestValidationError(
+            [{"type": "json_invalid", "loc": ("body",), "msg": "JSON decode error", "input": {}}]
+        ) from None
     if data == {}:
         return
     if not isinstance(data, dict):
-        raise RequestValidationError([{"type": "model_attributes_type", "loc": ("body",),
-                                       "msg": "Input should be a valid dictionary", "input": data}])
-    raise RequestValidationError([{"type": "extra_forbidden", "loc": ("body", name), "input": value,
-                                   "msg": "Extra inputs are not permitted"} for name, value in data.items()])
+        raise RequestValidationError(
+            [
+                {
+                    "type": "model_attributes_type",
+                    "loc": ("body",),
+                    "msg": "Input should be a valid dictionary",
+                    "input": data,
+                }
+            ]
+        )
+    raise RequestValidationError(
+        [
+            {"type": "extra_forbidden", "loc": ("body", name), "input": value, "msg": "Extra inputs are not permitted"}
+            for name, value in data.items()
+        ]
+    )

@@ -13,6 +13,7 @@
 Every body has ``detail`` (the message) and ``code``; ``params`` (and ``errors`` for validation)
 carry the structured details.
 """
+
 import logging
 import reprlib
 
@@ -31,7 +32,7 @@ from .templating import render
 log = logging.getLogger(__name__)
 
 _PAIR_KEYS = {"padding", "stride", "dilation"}
-_MAX_PARAM_DEPTH = 4     # error params echo what the user sent: a few levels and items of it are enough
+_MAX_PARAM_DEPTH = 4  # error params echo what the user sent: a few levels and items of it are enough
 _MAX_PARAM_ITEMS = 40
 # Starlette's own HTTP errors: 400 is a body FastAPI could not parse (nested too deeply for the JSON
 # reader, a number with thousands of digits, bytes in no Unicode encoding).
@@ -91,11 +92,18 @@ def engine_message(lang: str, error: EngineError) -> str:
     params = {k: _display(lang, k, v) for k, v in error.params.items()}
     if error.code.startswith("branches_mismatch") and isinstance(error.params.get("shapes"), list):
         params["shapes"] = translate(lang, "pos.separator").join(
-            translate(lang, "error.path_shape", p=p, shape=shape) for p, shape in enumerate(error.params["shapes"], 1))
+            translate(lang, "error.path_shape", p=p, shape=shape) for p, shape in enumerate(error.params["shapes"], 1)
+        )
     if error.code == "in_path" and isinstance(error.params.get("inner_code"), str):  # a layer inside a path
         inner = error.params.get("inner_params")
-        params["detail"] = engine_message(lang, EngineError(error.params["inner_code"], str(error.params.get("detail")),
-                                                            **(inner if isinstance(inner, dict) else {})))
+        params["detail"] = engine_message(
+            lang,
+            EngineError(
+                error.params["inner_code"],
+                str(error.params.get("detail")),
+                **(inner if isinstance(inner, dict) else {}),
+            ),
+        )
     text = _sentence(translate(lang, key, **params))
     sublayer = error.params.get("sublayer")
     if isinstance(sublayer, str) and sublayer not in text:  # a layer inside a branches layer's path: name it
@@ -154,9 +162,13 @@ def validation_message(lang: str, error: dict) -> str:
         return _sentence(translate(lang, "error.validation.extra_forbidden", name=_short(loc[-1])))
     ctx = error.get("ctx") or {}
     field = field_name(lang, loc[0]) + "".join(f"[{p}]" if isinstance(p, int) else f".{_short(p)}" for p in loc[1:])
-    params = {"field": field, "input": _short(error.get("input")), "msg": error.get("msg", ""),
-              "expected": str(ctx.get("expected", "")).replace(" or ", translate(lang, "word.or")),
-              "limit": next((ctx[k] for k in ("ge", "gt", "le", "lt", "max_length", "min_length") if k in ctx), "")}
+    params = {
+        "field": field,
+        "input": _short(error.get("input")),
+        "msg": error.get("msg", ""),
+        "expected": str(ctx.get("expected", "")).replace(" or ", translate(lang, "word.or")),
+        "limit": next((ctx[k] for k in ("ge", "gt", "le", "lt", "max_length", "min_length") if k in ctx), ""),
+    }
     key = f"error.validation.{kind}"
     return _sentence(translate(lang, key if _has(lang, key) else "error.validation.other", **params))
 
@@ -165,8 +177,11 @@ def wants_page(request: Request) -> bool:
     """A browser asking for a page (Accept: text/html, a GET or HEAD outside ``/api/`` and ``/static/``):
     it gets an HTML answer; everything else keeps the JSON error shape."""
     path = request.url.path
-    return (request.method in ("GET", "HEAD") and "text/html" in request.headers.get("accept", "")
-            and not path.startswith(("/api/", "/static/")))
+    return (
+        request.method in ("GET", "HEAD")
+        and "text/html" in request.headers.get("accept", "")
+        and not path.startswith(("/api/", "/static/"))
+    )
 
 
 def install(app: FastAPI) -> None:
@@ -175,8 +190,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(EngineError)
     async def on_engine_error(request: Request, error: EngineError):
         lang = request_language(request)
-        return JSONResponse({"detail": engine_message(lang, error), "code": error.code,
-                             "params": _jsonable(error.params)}, status_code=422)
+        return JSONResponse(
+            {"detail": engine_message(lang, error), "code": error.code, "params": _jsonable(error.params)},
+            status_code=422,
+        )
 
     @app.exception_handler(RequestValidationError)
     async def on_validation_error(request: Request, error: RequestValidationError):
@@ -185,10 +202,18 @@ def install(app: FastAPI) -> None:
         messages = [validation_message(lang, e) for e in problems[:5]]
         if len(problems) > 5:
             messages.append(translate(lang, "error.validation.more", n=len(problems) - 5))
-        errors = [{"loc": _jsonable(list(e.get("loc", ()))), "type": e.get("type"), "message": m}
-                  for e, m in zip(problems, messages)]
-        return JSONResponse({"detail": translate(lang, "pos.list_separator").join(messages),
-                             "code": "invalid_request", "errors": errors}, status_code=422)
+        errors = [
+            {"loc": _jsonable(list(e.get("loc", ()))), "type": e.get("type"), "message": m}
+            for e, m in zip(problems, messages)
+        ]
+        return JSONResponse(
+            {
+                "detail": translate(lang, "pos.list_separator").join(messages),
+                "code": "invalid_request",
+                "errors": errors,
+            },
+            status_code=422,
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def on_http_error(request: Request, error: StarletteHTTPException):
@@ -199,8 +224,11 @@ def install(app: FastAPI) -> None:
             return response
         code = _HTTP_CODES.get(error.status_code, "http")
         detail = translate(lang, f"error.{code}", status=error.status_code, method=request.method)
-        return JSONResponse({"detail": detail, "code": code, "params": {"status": error.status_code}},
-                            status_code=error.status_code, headers=error.headers)
+        return JSONResponse(
+            {"detail": detail, "code": code, "params": {"status": error.status_code}},
+            status_code=error.status_code,
+            headers=error.headers,
+        )
 
     @app.exception_handler(Exception)
     async def on_unexpected(request: Request, error: Exception):
@@ -208,5 +236,6 @@ def install(app: FastAPI) -> None:
         lang = request_language(request)
         # (sent by Starlette's outermost middleware, past app.security.SecurityHeaders: set them here)
         headers = security_headers(request.url.path, request.headers.get("host"))
-        return JSONResponse({"detail": translate(lang, "error.internal"), "code": "internal"}, status_code=500,
-                            headers=headers)
+        return JSONResponse(
+            {"detail": translate(lang, "error.internal"), "code": "internal"}, status_code=500, headers=headers
+        )

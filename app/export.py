@@ -19,6 +19,7 @@ as the pages send them), ``network`` (a builder spec ``{"input": [C, H, W], "lay
 Layers are written by one small function per layer type (:data:`TORCH_LAYERS`); a new layer type
 needs one entry there and, if it has parameters, one in :data:`TORCH_PARAMS`.
 """
+
 import base64
 import json
 import math
@@ -31,12 +32,13 @@ import numpy as np
 from engine.errors import EngineError
 
 TARGETS = ("pytorch", "engine")
-WIDTH = 79                 # PEP 8's line length
-BYTES_LINE = 72            # characters of base64 per line of an embedded picture
+WIDTH = 79  # PEP 8's line length
+BYTES_LINE = 72  # characters of base64 per line of an embedded picture
 HEADER = "# Exported from CNN Playground ({what}).\n"
 
 
 # ---- literals -------------------------------------------------------------------------------------
+
 
 def number(value) -> str:
     """A number as Python source: whole numbers without a decimal point, others by ``repr``
@@ -71,7 +73,7 @@ def literal(values, indent: int = 0, width: int = WIDTH) -> str:
                 current += ("" if current == "[" else " ") + piece
         lines.append(current)
         return ("\n" + " " * indent).join(lines)
-    one_line = "[" + ", ".join(literal(v, 0, 10 ** 9) for v in values) + "]"
+    one_line = "[" + ", ".join(literal(v, 0, 10**9) for v in values) + "]"
     if indent + len(one_line) <= width:
         return one_line
     inner = indent + 4
@@ -118,15 +120,16 @@ def picture_assignment(name: str, image: np.ndarray, module: str) -> str:
     image = np.asarray(image, dtype=np.float64)
     h, w = image.shape
     if not (np.all(image == np.round(image)) and image.min() >= 0 and image.max() <= 255):
-        return grid_assignment(name, image, module if module == "torch" else "np", "float64",
-                               f"the picture, {h} x {w}")
+        return grid_assignment(name, image, module if module == "torch" else "np", "float64", f"the picture, {h} x {w}")
     data = base64.b64encode(np.asarray(image, dtype=np.uint8).tobytes()).decode("ascii")
-    chunks = [data[i:i + BYTES_LINE] for i in range(0, len(data), BYTES_LINE)]
+    chunks = [data[i : i + BYTES_LINE] for i in range(0, len(data), BYTES_LINE)]
     quoted = "\n".join(f'    "{chunk}"' for chunk in chunks)
-    text = (f"# The picture, {h} x {w} pixels (0 = black, 255 = white), as base64 bytes.\n"
-            f"PIXELS = (\n{quoted}\n)\n"
-            f"{name} = np.frombuffer(base64.b64decode(PIXELS), dtype=np.uint8)\n"
-            f"{name} = {name}.reshape({h}, {w}).astype(np.float64)\n")
+    text = (
+        f"# The picture, {h} x {w} pixels (0 = black, 255 = white), as base64 bytes.\n"
+        f"PIXELS = (\n{quoted}\n)\n"
+        f"{name} = np.frombuffer(base64.b64decode(PIXELS), dtype=np.uint8)\n"
+        f"{name} = {name}.reshape({h}, {w}).astype(np.float64)\n"
+    )
     if module == "torch":
         text += f"{name} = torch.from_numpy({name})\n"
     return text
@@ -157,11 +160,12 @@ def split_arguments(text: str) -> list[str]:
 def wrap_call(line: str, indent: int = 0, width: int = WIDTH) -> str:
     """``a = f(x, y=1)[0]`` as it is when it fits ``width`` (from column ``indent``), else with the
     arguments of its first call on the next line, or one a line (PEP 8's hanging indent)."""
-    opening = next((i for i, ch in enumerate(line) if ch == "(" and i and (line[i - 1].isalnum() or
-                                                                            line[i - 1] in "_.")), None)
+    opening = next(
+        (i for i, ch in enumerate(line) if ch == "(" and i and (line[i - 1].isalnum() or line[i - 1] in "_.")), None
+    )
     if indent + len(line) <= width or opening is None:
         return line
-    head, rest = line[:opening], line[opening + 1:]
+    head, rest = line[:opening], line[opening + 1 :]
     depth, end = 1, 0
     for index, ch in enumerate(rest):
         depth += ch in "([{"
@@ -169,7 +173,7 @@ def wrap_call(line: str, indent: int = 0, width: int = WIDTH) -> str:
         end = index
         if depth == 0:
             break
-    args, tail = split_arguments(rest[:end]), rest[end + 1:]
+    args, tail = split_arguments(rest[:end]), rest[end + 1 :]
     pad = " " * (indent + 4)
     together = pad + ", ".join(args) + ","
     if len(together) <= width:
@@ -185,6 +189,7 @@ def _kwargs(pairs) -> str:
 def _script(header: str, imports: list[str], body: str) -> str:
     """A whole script: its docstring, its imports (standard library first), its body; one newline
     at the end."""
+
     def order(line: str) -> tuple[bool, str]:  # isort's: "import x" lines, then "from x import y"
         return line.startswith("from "), line.split()[1]
 
@@ -211,6 +216,7 @@ def _doc(title: str, lines: list[str]) -> str:
 
 # ---- activations as PyTorch expressions ------------------------------------------------------------
 
+
 def _engine_activation_defaults(name: str, params: dict | None) -> dict:
     """Every parameter of an activation, defaults filled in by the engine (the numbers the page uses)."""
     from engine.activations import check_params
@@ -227,8 +233,12 @@ def _gelu_approximate(params: dict) -> str:
 def torch_activation(name: str, params: dict | None, x: str) -> str:
     """The PyTorch expression applying activation ``name`` elementwise to the tensor called ``x``."""
     p = _engine_activation_defaults(name, params)
-    simple = {"sigmoid": "torch.sigmoid({x})", "tanh": "torch.tanh({x})", "relu": "torch.relu({x})",
-              "silu": "F.silu({x})"}
+    simple = {
+        "sigmoid": "torch.sigmoid({x})",
+        "tanh": "torch.tanh({x})",
+        "relu": "torch.relu({x})",
+        "silu": "F.silu({x})",
+    }
     if name in simple:
         return simple[name].format(x=x)
     if name == "leaky_relu":
@@ -254,13 +264,16 @@ def torch_activation_setup(name: str | None, params: dict | None) -> str:
         return ""
     p = _engine_activation_defaults(name, params)
     head = "MAXOUT_WEIGHTS = "
-    return ("# Maxout's pieces w * z + b (PyTorch has no maxout function).\n"
-            f"{head}{literal(p['weights'], len(head))}\n"
-            f"MAXOUT_BIASES = {literal(p['biases'], len(head) - 1)}\n"
-            "MAXOUT_LINES = list(zip(MAXOUT_WEIGHTS, MAXOUT_BIASES))\n")
+    return (
+        "# Maxout's pieces w * z + b (PyTorch has no maxout function).\n"
+        f"{head}{literal(p['weights'], len(head))}\n"
+        f"MAXOUT_BIASES = {literal(p['biases'], len(head) - 1)}\n"
+        "MAXOUT_LINES = list(zip(MAXOUT_WEIGHTS, MAXOUT_BIASES))\n"
+    )
 
 
 # ---- the labs ----------------------------------------------------------------------------------------
+
 
 def _setting(setup: dict, key: str, default=None):
     value = setup.get(key)
@@ -276,9 +289,11 @@ def _torch_padding(padding, padding_mode: str, kernel: tuple[int, int], dilation
         return "", repr(padding) if isinstance(padding, str) else py(padding)
     sides = padding_sides(padding, kernel, dilation)
     top, bottom, left, right = sides
-    pre = (f"# Pad first: {top} row(s) on top, {bottom} below, {left} column(s) left, {right} right"
-           f" ({padding_mode}).\n"
-           f"x = F.pad(x, ({left}, {right}, {top}, {bottom}), mode={modes[padding_mode]!r})\n")
+    pre = (
+        f"# Pad first: {top} row(s) on top, {bottom} below, {left} column(s) left, {right} right"
+        f" ({padding_mode}).\n"
+        f"x = F.pad(x, ({left}, {right}, {top}, {bottom}), mode={modes[padding_mode]!r})\n"
+    )
     return pre, "0"
 
 
@@ -317,15 +332,25 @@ def conv_pytorch(setup: dict) -> str:
     args = [("stride", py(stride)), ("padding", pad_arg), ("dilation", py(dilation))]
     if groups != 1:
         args.append(("groups", py(groups)))
-    body = grid_assignment("x", x, "torch", comment=f"The input: {x.shape[0]} channel(s) x {x.shape[1]} x "
-                           f"{x.shape[2]} (channels, rows, columns).")
-    body += grid_assignment("weight", k, "torch", comment=f"The kernels: {k.shape[0]} filter(s) x {k.shape[1]} "
-                            f"channel(s) x {k.shape[2]} x {k.shape[3]}.")
+    body = grid_assignment(
+        "x",
+        x,
+        "torch",
+        comment=f"The input: {x.shape[0]} channel(s) x {x.shape[1]} x {x.shape[2]} (channels, rows, columns).",
+    )
+    body += grid_assignment(
+        "weight",
+        k,
+        "torch",
+        comment=f"The kernels: {k.shape[0]} filter(s) x {k.shape[1]} channel(s) x {k.shape[2]} x {k.shape[3]}.",
+    )
     body += grid_assignment("bias", bias, "torch", comment="One bias per filter.")
     body += "\n" + torch_activation_setup(setup.get("activation"), setup.get("activation_params")) + pre
-    body += ("# PyTorch works on batches: add a batch of one, convolve, take it off again.\n"
-             "# (Like the page, PyTorch's conv2d is a cross-correlation: the kernel\n"
-             "# is not flipped.)\n")
+    body += (
+        "# PyTorch works on batches: add a batch of one, convolve, take it off again.\n"
+        "# (Like the page, PyTorch's conv2d is a cross-correlation: the kernel\n"
+        "# is not flipped.)\n"
+    )
     body += wrap_call(f"output = F.conv2d(x.unsqueeze(0), weight, bias, {_kwargs(args)})[0]") + "\n"
     if setup.get("activation"):
         body += wrap_call(f"output = {torch_activation(setup['activation'], setup.get('activation_params'), 'output')}")
@@ -333,16 +358,20 @@ def conv_pytorch(setup: dict) -> str:
     if flat:
         body += "output = output[0]  # one 2-D kernel on a 2-D input: the page shows OH x OW\n"
     body += "print(output.shape)\nprint(output)\n"
-    doc = _doc("A convolution from the /conv lab, in PyTorch.", [
-        "out[f, i, j] = sum over c, m, n of",
-        "    x_padded[c, i*S + m*D, j*S + n*D] * weight[f, c, m, n] + bias[f]"])
+    doc = _doc(
+        "A convolution from the /conv lab, in PyTorch.",
+        ["out[f, i, j] = sum over c, m, n of", "    x_padded[c, i*S + m*D, j*S + n*D] * weight[f, c, m, n] + bias[f]"],
+    )
     return _script(HEADER.format(what="/conv") + doc, ["import torch", "import torch.nn.functional as F"], body)
 
 
 def conv_engine(setup: dict) -> str:
     x, k, bias, flat = _conv_common(setup)
-    args = [("stride", py(_setting(setup, "stride", 1))), ("padding", py(_setting(setup, "padding", 0))),
-            ("dilation", py(_setting(setup, "dilation", 1)))]
+    args = [
+        ("stride", py(_setting(setup, "stride", 1))),
+        ("padding", py(_setting(setup, "padding", 0))),
+        ("dilation", py(_setting(setup, "dilation", 1))),
+    ]
     for key, default in (("padding_mode", "zeros"), ("groups", 1)):
         if _setting(setup, key, default) != default:
             args.append((key, py(setup[key])))
@@ -350,25 +379,41 @@ def conv_engine(setup: dict) -> str:
         args.append(("activation", repr(setup["activation"])))
         if setup.get("activation_params"):
             args.append(("activation_params", py(setup["activation_params"])))
-    body = grid_assignment("x", x, "np", comment=f"The input: {x.shape[0]} channel(s) x {x.shape[1]} x "
-                           f"{x.shape[2]} (channels, rows, columns).")
-    body += grid_assignment("kernel", k, "np", comment=f"The kernels: {k.shape[0]} filter(s) x {k.shape[1]} "
-                            f"channel(s) x {k.shape[2]} x {k.shape[3]}.")
+    body = grid_assignment(
+        "x",
+        x,
+        "np",
+        comment=f"The input: {x.shape[0]} channel(s) x {x.shape[1]} x {x.shape[2]} (channels, rows, columns).",
+    )
+    body += grid_assignment(
+        "kernel",
+        k,
+        "np",
+        comment=f"The kernels: {k.shape[0]} filter(s) x {k.shape[1]} channel(s) x {k.shape[2]} x {k.shape[3]}.",
+    )
     body += grid_assignment("bias", bias, "np", comment="One bias per filter.")
-    body += ("\n# The reference loops the page animates: every output cell, step by step.\n"
-             + wrap_call(f"output, steps = conv2d_trace(x, kernel, bias, {_kwargs(args)})") + "\n")
+    body += (
+        "\n# The reference loops the page animates: every output cell, step by step.\n"
+        + wrap_call(f"output, steps = conv2d_trace(x, kernel, bias, {_kwargs(args)})")
+        + "\n"
+    )
     if flat:
         body += "output = output[0]  # one 2-D kernel on a 2-D input: the page shows OH x OW\n"
-    body += ("print(output.shape)\nprint(output)\n"
-             "# The first output cell, product by product:\n"
-             "first = steps[0]\n"
-             "pairs = zip(first['inputs'], first['weights'])\n"
-             "print(' + '.join(f'{a:g}*{w:g}' for a, w in pairs), '+', first['bias'],\n"
-             "      '=', first['z'])\n")
-    doc = _doc("A convolution from the /conv lab, by the CNN Playground engine (NumPy).", [
-        "Run it from the project's folder (the engine is the package `engine`)."])
-    return _script(HEADER.format(what="/conv") + doc, ["import numpy as np",
-                                                       "from engine.reference import conv2d_trace"], body)
+    body += (
+        "print(output.shape)\nprint(output)\n"
+        "# The first output cell, product by product:\n"
+        "first = steps[0]\n"
+        "pairs = zip(first['inputs'], first['weights'])\n"
+        "print(' + '.join(f'{a:g}*{w:g}' for a, w in pairs), '+', first['bias'],\n"
+        "      '=', first['z'])\n"
+    )
+    doc = _doc(
+        "A convolution from the /conv lab, by the CNN Playground engine (NumPy).",
+        ["Run it from the project's folder (the engine is the package `engine`)."],
+    )
+    return _script(
+        HEADER.format(what="/conv") + doc, ["import numpy as np", "from engine.reference import conv2d_trace"], body
+    )
 
 
 def _pool_common(setup: dict):
@@ -380,8 +425,12 @@ def _pool_common(setup: dict):
 def _pool_settings(setup: dict) -> tuple[str, list[tuple[str, str]]]:
     mode = _setting(setup, "mode", "max")
     size = _setting(setup, "size", 2)
-    args = [("kernel_size", py(size)), ("stride", py(_setting(setup, "stride", size))),
-            ("padding", py(_setting(setup, "padding", 0))), ("ceil_mode", py(bool(setup.get("ceil_mode"))))]
+    args = [
+        ("kernel_size", py(size)),
+        ("stride", py(_setting(setup, "stride", size))),
+        ("padding", py(_setting(setup, "padding", 0))),
+        ("ceil_mode", py(bool(setup.get("ceil_mode")))),
+    ]
     if mode == "avg":
         include = setup.get("count_include_pad")
         args.append(("count_include_pad", py(True if include is None else include)))
@@ -392,10 +441,14 @@ def pool_pytorch(setup: dict) -> str:
     x, flat = _pool_common(setup)
     mode, args = _pool_settings(setup)
     function = "F.max_pool2d" if mode == "max" else "F.avg_pool2d"
-    body = grid_assignment("x", x, "torch", comment=f"The input: {x.shape[0]} channel(s) x {x.shape[1]} x "
-                           f"{x.shape[2]}.")
-    note = ("# Max pooling pads with -infinity: padding never wins a window.\n" if mode == "max" else
-            "# Average pooling pads with zeros; count_include_pad says whether they count.\n")
+    body = grid_assignment(
+        "x", x, "torch", comment=f"The input: {x.shape[0]} channel(s) x {x.shape[1]} x {x.shape[2]}."
+    )
+    note = (
+        "# Max pooling pads with -infinity: padding never wins a window.\n"
+        if mode == "max"
+        else "# Average pooling pads with zeros; count_include_pad says whether they count.\n"
+    )
     body += "\n" + note + "# Add a batch of one, pool, take it off again.\n"
     body += wrap_call(f"output = {function}(x.unsqueeze(0), {_kwargs(args)})[0]") + "\n"
     if flat:
@@ -410,23 +463,35 @@ def pool_engine(setup: dict) -> str:
     mode, args = _pool_settings(setup)
     names = {"kernel_size": "size"}
     engine_args = [(names.get(k, k), v) for k, v in args] + [("mode", repr(mode))]
-    body = grid_assignment("x", x, "np", comment=f"The input: {x.shape[0]} channel(s) x {x.shape[1]} x "
-                           f"{x.shape[2]}.")
-    body += ("\n# The reference loops the page animates: every window, and what it gave.\n"
-             + wrap_call(f"output, steps = pool2d_trace(x, {_kwargs(engine_args)})") + "\n")
+    body = grid_assignment("x", x, "np", comment=f"The input: {x.shape[0]} channel(s) x {x.shape[1]} x {x.shape[2]}.")
+    body += (
+        "\n# The reference loops the page animates: every window, and what it gave.\n"
+        + wrap_call(f"output, steps = pool2d_trace(x, {_kwargs(engine_args)})")
+        + "\n"
+    )
     if flat:
         body += "output = output[0]  # a 2-D input: the page shows OH x OW\n"
     body += "print(output.shape)\nprint(output)\n"
-    doc = _doc(f"{'Max' if mode == 'max' else 'Average'} pooling from the /pool lab, by the CNN Playground "
-               "engine (NumPy).", ["Run it from the project's folder (the engine is the package `engine`)."])
-    return _script(HEADER.format(what="/pool") + doc, ["import numpy as np",
-                                                       "from engine.reference import pool2d_trace"], body)
+    doc = _doc(
+        f"{'Max' if mode == 'max' else 'Average'} pooling from the /pool lab, by the CNN Playground engine (NumPy).",
+        ["Run it from the project's folder (the engine is the package `engine`)."],
+    )
+    return _script(
+        HEADER.format(what="/pool") + doc, ["import numpy as np", "from engine.reference import pool2d_trace"], body
+    )
 
 
 def _curve_settings(setup: dict):
-    return (setup["name"], dict(setup.get("params") or {}), float(_setting(setup, "xmin", -6.0)),
-            float(_setting(setup, "xmax", 6.0)), int(_setting(setup, "n", 241)), int(_setting(setup, "depth", 20)),
-            float(_setting(setup, "z", 0.0)), _setting(setup, "z_mode", "fixed"))
+    return (
+        setup["name"],
+        dict(setup.get("params") or {}),
+        float(_setting(setup, "xmin", -6.0)),
+        float(_setting(setup, "xmax", 6.0)),
+        int(_setting(setup, "n", 241)),
+        int(_setting(setup, "depth", 20)),
+        float(_setting(setup, "z", 0.0)),
+        _setting(setup, "z_mode", "fixed"),
+    )
 
 
 def activations_pytorch(setup: dict) -> str:
@@ -434,50 +499,63 @@ def activations_pytorch(setup: dict) -> str:
     filled = _engine_activation_defaults(name, params)
     shown = {k: v for k, v in filled.items() if not isinstance(v, list)}
     body = torch_activation_setup(name, params) + (
-            f"# {n} evenly spaced points on [{number(xmin)}, {number(xmax)}], as the page plots them.\n"
-            + wrap_call(f"x = torch.linspace({number(xmin)}, {number(xmax)}, {n}, dtype=torch.float64, "
-                        "requires_grad=True)") + "\n"
-            + wrap_call(f"f = {torch_activation(name, params, 'x')}") + "\n"
-            "# f'(x) by autograd: f[i] depends on x[i] only, so the gradient of f.sum()\n"
-            "# with respect to x is f'(x) at every point.\n"
-            "(df,) = torch.autograd.grad(f.sum(), x)\n"
-            "output = f.detach()\n"
-            "print('f(x):', output)\nprint(\"f'(x):\", df)\n")
+        f"# {n} evenly spaced points on [{number(xmin)}, {number(xmax)}], as the page plots them.\n"
+        + wrap_call(f"x = torch.linspace({number(xmin)}, {number(xmax)}, {n}, dtype=torch.float64, requires_grad=True)")
+        + "\n"
+        + wrap_call(f"f = {torch_activation(name, params, 'x')}")
+        + "\n"
+        "# f'(x) by autograd: f[i] depends on x[i] only, so the gradient of f.sum()\n"
+        "# with respect to x is f'(x) at every point.\n"
+        "(df,) = torch.autograd.grad(f.sum(), x)\n"
+        "output = f.detach()\n"
+        "print('f(x):', output)\nprint(\"f'(x):\", df)\n"
+    )
     if z_mode == "fixed":
-        body += (f"\n# The vanishing-gradient demo: {depth} stacked one-unit layers, each with\n"
-                 f"# pre-activation z = {number(z)}; the gradient reaching layer 1 is the product\n"
-                 "# of the f'(z).\n"
-                 f"z = torch.tensor({number(z)}, dtype=torch.float64, requires_grad=True)\n"
-                 + wrap_call(f"f_z = {torch_activation(name, params, 'z')}") + "\n"
-                 "(factor,) = torch.autograd.grad(f_z, z)\n"
-                 f"gradient = factor ** torch.arange(1, {depth + 1}, dtype=torch.float64)\n"
-                 "print('gradient after 1, 2, ... layers:', gradient)\n")
-    doc = _doc(f"The activation {name} from the /activations lab, in PyTorch.",
-               [f"Parameters: {shown}" if shown else "No parameters."])
-    return _script(HEADER.format(what="/activations") + doc, ["import torch", "import torch.nn.functional as F"],
-                   body)
+        body += (
+            f"\n# The vanishing-gradient demo: {depth} stacked one-unit layers, each with\n"
+            f"# pre-activation z = {number(z)}; the gradient reaching layer 1 is the product\n"
+            "# of the f'(z).\n"
+            f"z = torch.tensor({number(z)}, dtype=torch.float64, requires_grad=True)\n"
+            + wrap_call(f"f_z = {torch_activation(name, params, 'z')}")
+            + "\n"
+            "(factor,) = torch.autograd.grad(f_z, z)\n"
+            f"gradient = factor ** torch.arange(1, {depth + 1}, dtype=torch.float64)\n"
+            "print('gradient after 1, 2, ... layers:', gradient)\n"
+        )
+    doc = _doc(
+        f"The activation {name} from the /activations lab, in PyTorch.",
+        [f"Parameters: {shown}" if shown else "No parameters."],
+    )
+    return _script(HEADER.format(what="/activations") + doc, ["import torch", "import torch.nn.functional as F"], body)
 
 
 def activations_engine(setup: dict) -> str:
     name, params, xmin, xmax, n, depth, z, z_mode = _curve_settings(setup)
     arg_text = "".join(f", {k}={py(v)}" for k, v in params.items())
-    body = (wrap_call(f"act = activations.get({name!r}{arg_text})") + "\n"
-            "print(act.params)  # every parameter, defaults filled in\n\n"
-            f"# {n} evenly spaced points on [{number(xmin)}, {number(xmax)}], as the page plots them.\n"
-            f"x = np.linspace({number(xmin)}, {number(xmax)}, {n})\n"
-            "output = act.f(x)\n"
-            "df = act.df(x)  # the analytic derivative\n"
-            "print('f(x):', output)\nprint(\"f'(x):\", df)\n")
+    body = (
+        wrap_call(f"act = activations.get({name!r}{arg_text})") + "\n"
+        "print(act.params)  # every parameter, defaults filled in\n\n"
+        f"# {n} evenly spaced points on [{number(xmin)}, {number(xmax)}], as the page plots them.\n"
+        f"x = np.linspace({number(xmin)}, {number(xmax)}, {n})\n"
+        "output = act.f(x)\n"
+        "df = act.df(x)  # the analytic derivative\n"
+        "print('f(x):', output)\nprint(\"f'(x):\", df)\n"
+    )
     if z_mode == "fixed":
-        body += (f"\n# The vanishing-gradient demo: {depth} stacked one-unit layers at z = {number(z)}.\n"
-                 + wrap_call(f"deep = activations.gradient_through_layers({name!r}, {depth}, {number(z)}{arg_text})")
-                 + "\n"
-                 "gradient = deep['gradient']\n"
-                 "print('gradient after 1, 2, ... layers:', gradient)\n")
-    doc = _doc(f"The activation {name} from the /activations lab, by the CNN Playground engine (NumPy).",
-               ["Run it from the project's folder (the engine is the package `engine`)."])
-    return _script(HEADER.format(what="/activations") + doc, ["import numpy as np", "from engine import activations"],
-                   body)
+        body += (
+            f"\n# The vanishing-gradient demo: {depth} stacked one-unit layers at z = {number(z)}.\n"
+            + wrap_call(f"deep = activations.gradient_through_layers({name!r}, {depth}, {number(z)}{arg_text})")
+            + "\n"
+            "gradient = deep['gradient']\n"
+            "print('gradient after 1, 2, ... layers:', gradient)\n"
+        )
+    doc = _doc(
+        f"The activation {name} from the /activations lab, by the CNN Playground engine (NumPy).",
+        ["Run it from the project's folder (the engine is the package `engine`)."],
+    )
+    return _script(
+        HEADER.format(what="/activations") + doc, ["import numpy as np", "from engine import activations"], body
+    )
 
 
 def _filter_common(setup: dict):
@@ -496,37 +574,55 @@ def _filter_common(setup: dict):
 
 def filters_pytorch(setup: dict) -> str:
     name, pixels, kernel, bias = _filter_common(setup)
-    args = [("stride", py(_setting(setup, "stride", 1))), ("padding", py(_setting(setup, "padding", 0))),
-            ("dilation", py(_setting(setup, "dilation", 1)))]
+    args = [
+        ("stride", py(_setting(setup, "stride", 1))),
+        ("padding", py(_setting(setup, "padding", 0))),
+        ("dilation", py(_setting(setup, "dilation", 1))),
+    ]
     body = picture_assignment("image", pixels, "torch")
     body += grid_assignment("kernel", kernel, "torch", comment=f"The kernel, {kernel.shape[0]} x {kernel.shape[1]}.")
-    body += ("\n# The page computes in float32 (single precision), as PyTorch does by default.\n"
-             "image, kernel = image.float(), kernel.float()\n"
-             f"bias = torch.tensor([{number(bias)}], dtype=torch.float32)\n"
-             "# conv2d wants (batch, channels, rows, columns): one picture, one channel.\n"
-             + wrap_call(f"output = F.conv2d(image[None, None], kernel[None, None], bias, {_kwargs(args)})[0, 0]")
-             + "\n"
-             "print(output.shape)\nprint(output.round(decimals=4))  # the page sends 4 decimals\n")
+    body += (
+        "\n# The page computes in float32 (single precision), as PyTorch does by default.\n"
+        "image, kernel = image.float(), kernel.float()\n"
+        f"bias = torch.tensor([{number(bias)}], dtype=torch.float32)\n"
+        "# conv2d wants (batch, channels, rows, columns): one picture, one channel.\n"
+        + wrap_call(f"output = F.conv2d(image[None, None], kernel[None, None], bias, {_kwargs(args)})[0, 0]")
+        + "\n"
+        "print(output.shape)\nprint(output.round(decimals=4))  # the page sends 4 decimals\n"
+    )
     doc = _doc(f"A kernel over {name}, from the /filters lab, in PyTorch.", [])
-    return _script(HEADER.format(what="/filters") + doc,
-                   ["import base64", "import numpy as np", "import torch", "import torch.nn.functional as F"]
-                   if "base64" in body else ["import torch", "import torch.nn.functional as F"], body)
+    return _script(
+        HEADER.format(what="/filters") + doc,
+        ["import base64", "import numpy as np", "import torch", "import torch.nn.functional as F"]
+        if "base64" in body
+        else ["import torch", "import torch.nn.functional as F"],
+        body,
+    )
 
 
 def filters_engine(setup: dict) -> str:
     name, pixels, kernel, bias = _filter_common(setup)
-    args = [("stride", py(_setting(setup, "stride", 1))), ("padding", py(_setting(setup, "padding", 0))),
-            ("dilation", py(_setting(setup, "dilation", 1)))]
+    args = [
+        ("stride", py(_setting(setup, "stride", 1))),
+        ("padding", py(_setting(setup, "padding", 0))),
+        ("dilation", py(_setting(setup, "dilation", 1))),
+    ]
     body = picture_assignment("image", pixels, "np")
     body += grid_assignment("kernel", kernel, "np", comment=f"The kernel, {kernel.shape[0]} x {kernel.shape[1]}.")
-    body += ("\n# The whole feature map, by the fast im2col convolution (float32).\n"
-             + wrap_call(f"output = filters.apply(image, kernel, {number(bias)}, {_kwargs(args)})") + "\n"
-             "print(output.shape)\nprint(np.round(output, 4))  # the page is sent 4 decimals\n"
-             "# The notes' arithmetic: sliding the kernel against one dense matrix.\n"
-             + wrap_call(f"cost = filters.cost(*image.shape, *kernel.shape, {_kwargs(args)})") + "\n"
-             "print(cost.as_dict())\n")
-    doc = _doc(f"A kernel over {name}, from the /filters lab, by the CNN Playground engine (NumPy).",
-               ["Run it from the project's folder (the engine is the package `engine`)."])
+    body += (
+        "\n# The whole feature map, by the fast im2col convolution (float32).\n"
+        + wrap_call(f"output = filters.apply(image, kernel, {number(bias)}, {_kwargs(args)})")
+        + "\n"
+        "print(output.shape)\nprint(np.round(output, 4))  # the page is sent 4 decimals\n"
+        "# The notes' arithmetic: sliding the kernel against one dense matrix.\n"
+        + wrap_call(f"cost = filters.cost(*image.shape, *kernel.shape, {_kwargs(args)})")
+        + "\n"
+        "print(cost.as_dict())\n"
+    )
+    doc = _doc(
+        f"A kernel over {name}, from the /filters lab, by the CNN Playground engine (NumPy).",
+        ["Run it from the project's folder (the engine is the package `engine`)."],
+    )
     imports = ["import numpy as np", "from engine import filters"] + (["import base64"] if "base64" in body else [])
     return _script(HEADER.format(what="/filters") + doc, imports, body)
 
@@ -545,36 +641,42 @@ def _backprop_settings(setup: dict) -> dict:
 def backprop_pytorch(setup: dict) -> str:
     v = _backprop_settings(setup)
     params = ", ".join(f"{k}={number(v[k])}" for k in ("w11", "b1", "w21", "b2"))
-    body = (f"x1, label, lr = {number(v['x1'])}, {number(v['label'])}, {number(v['lr'])}\n"
-            f"start = dict({params})\n"
-            "params = {k: torch.tensor(value, dtype=torch.float64, requires_grad=True)\n"
-            "          for k, value in start.items()}\n"
-            "optimizer = torch.optim.SGD(params.values(), lr=lr)\n\n\n"
-            "def forward(p):\n"
-            "    \"\"\"z1 = x1*w11 + b1, a11 = sigmoid(z1), z2 = a11*w21 + b2, y = relu(z2).\"\"\"\n"
-            "    a11 = torch.sigmoid(x1 * p['w11'] + p['b1'])\n"
-            "    return torch.relu(a11 * p['w21'] + p['b2'])\n\n\n"
-            "def loss_of(y):\n"
-            "    return 0.5 * (y - label) ** 2  # J = 1/2 (y - label)^2\n\n\n")
+    body = (
+        f"x1, label, lr = {number(v['x1'])}, {number(v['label'])}, {number(v['lr'])}\n"
+        f"start = dict({params})\n"
+        "params = {k: torch.tensor(value, dtype=torch.float64, requires_grad=True)\n"
+        "          for k, value in start.items()}\n"
+        "optimizer = torch.optim.SGD(params.values(), lr=lr)\n\n\n"
+        "def forward(p):\n"
+        '    """z1 = x1*w11 + b1, a11 = sigmoid(z1), z2 = a11*w21 + b2, y = relu(z2)."""\n'
+        "    a11 = torch.sigmoid(x1 * p['w11'] + p['b1'])\n"
+        "    return torch.relu(a11 * p['w21'] + p['b2'])\n\n\n"
+        "def loss_of(y):\n"
+        "    return 0.5 * (y - label) ** 2  # J = 1/2 (y - label)^2\n\n\n"
+    )
     if v["updates"]:
-        body += (f"# {v['updates']} earlier SGD update(s), before the one the page walks through.\n"
-                 f"for _ in range({v['updates']}):\n"
-                 "    optimizer.zero_grad()\n"
-                 "    loss_of(forward(params)).backward()\n"
-                 "    optimizer.step()\n\n")
-    body += ("optimizer.zero_grad()\n"
-             "J = loss_of(forward(params))\n"
-             "J.backward()  # autograd applies the chain rule the page spells out\n"
-             "output = {'J': J.item()}\n"
-             "for k, p in params.items():\n"
-             "    output[f'dJ_d{k}'] = p.grad.item()\n"
-             "optimizer.step()  # w <- w - lr * dJ/dw\n"
-             "with torch.no_grad():\n"
-             "    for k, p in params.items():\n"
-             "        output[f'{k}_new'] = p.item()\n"
-             "    output['J_new'] = loss_of(forward(params)).item()\n"
-             "for k, value in output.items():\n"
-             "    print(f'{k:8} {value:.6f}')\n")
+        body += (
+            f"# {v['updates']} earlier SGD update(s), before the one the page walks through.\n"
+            f"for _ in range({v['updates']}):\n"
+            "    optimizer.zero_grad()\n"
+            "    loss_of(forward(params)).backward()\n"
+            "    optimizer.step()\n\n"
+        )
+    body += (
+        "optimizer.zero_grad()\n"
+        "J = loss_of(forward(params))\n"
+        "J.backward()  # autograd applies the chain rule the page spells out\n"
+        "output = {'J': J.item()}\n"
+        "for k, p in params.items():\n"
+        "    output[f'dJ_d{k}'] = p.grad.item()\n"
+        "optimizer.step()  # w <- w - lr * dJ/dw\n"
+        "with torch.no_grad():\n"
+        "    for k, p in params.items():\n"
+        "        output[f'{k}_new'] = p.item()\n"
+        "    output['J_new'] = loss_of(forward(params)).item()\n"
+        "for k, value in output.items():\n"
+        "    print(f'{k:8} {value:.6f}')\n"
+    )
     doc = _doc("The two-neuron backpropagation walkthrough from /learn/backprop, in PyTorch.", [])
     return _script(HEADER.format(what="/learn/backprop") + doc, ["import torch"], body)
 
@@ -582,21 +684,25 @@ def backprop_pytorch(setup: dict) -> str:
 def backprop_engine(setup: dict) -> str:
     v = _backprop_settings(setup)
     args = ", ".join(f"{k}={number(v[k])}" for k in _BACKPROP_NAMES)
-    body = (wrap_call(f"result = walkthrough({args}, updates={v['updates']})") + "\n"
-            "values = result['values']\n"
-            "# Every step the page reveals, with its expression and its value:\n"
-            "for step in result['steps']:\n"
-            "    print(f\"{step['id']:10} {step['expression']:50} {step['value']:.6f}\")\n"
-            "shown = ('J', 'dJ_dw11', 'dJ_db1', 'dJ_dw21', 'dJ_db2',\n"
-            "         'w11_new', 'b1_new', 'w21_new', 'b2_new', 'J_new')\n"
-            "output = {k: values[k] for k in shown}\n")
-    doc = _doc("The two-neuron backpropagation walkthrough from /learn/backprop, by the CNN Playground "
-               "engine.", ["Run it from the project's folder (the engine is the package `engine`)."])
-    return _script(HEADER.format(what="/learn/backprop") + doc, ["from engine.walkthrough import walkthrough"],
-                   body)
+    body = (
+        wrap_call(f"result = walkthrough({args}, updates={v['updates']})") + "\n"
+        "values = result['values']\n"
+        "# Every step the page reveals, with its expression and its value:\n"
+        "for step in result['steps']:\n"
+        "    print(f\"{step['id']:10} {step['expression']:50} {step['value']:.6f}\")\n"
+        "shown = ('J', 'dJ_dw11', 'dJ_db1', 'dJ_dw21', 'dJ_db2',\n"
+        "         'w11_new', 'b1_new', 'w21_new', 'b2_new', 'J_new')\n"
+        "output = {k: values[k] for k in shown}\n"
+    )
+    doc = _doc(
+        "The two-neuron backpropagation walkthrough from /learn/backprop, by the CNN Playground engine.",
+        ["Run it from the project's folder (the engine is the package `engine`)."],
+    )
+    return _script(HEADER.format(what="/learn/backprop") + doc, ["from engine.walkthrough import walkthrough"], body)
 
 
 # ---- networks: one function per layer type -----------------------------------------------------------
+
 
 class TorchNet:
     """What writing a network collects besides its lines: helper classes the script must define."""
@@ -621,8 +727,12 @@ def _conv_layer(layer, net: TorchNet) -> list[tuple[str, str]]:
         args.append(("stride", _pair_arg(cfg["stride"])))
     if isinstance(padding, dict):  # per side: a padding layer first, then a conv without padding
         top, bottom, left, right = padding_sides(padding, w.shape[2:])
-        pad_class = {"zeros": "nn.ZeroPad2d", "reflect": "nn.ReflectionPad2d", "replicate": "nn.ReplicationPad2d",
-                     "circular": "nn.CircularPad2d"}[mode]
+        pad_class = {
+            "zeros": "nn.ZeroPad2d",
+            "reflect": "nn.ReflectionPad2d",
+            "replicate": "nn.ReplicationPad2d",
+            "circular": "nn.CircularPad2d",
+        }[mode]
         out.append((f"{layer.name}_pad", f"{pad_class}(({left}, {right}, {top}, {bottom}))"))
     elif padding != 0:
         args.append(("padding", _pair_arg(padding)))
@@ -708,6 +818,7 @@ def _prelu_layer(layer, net: TorchNet) -> list[tuple[str, str]]:
 def _simple(expression: Callable[[dict], str]):
     def write(layer, net: TorchNet) -> list[tuple[str, str]]:
         return [(layer.name, expression(layer.config()))]
+
     return write
 
 
@@ -717,7 +828,9 @@ def _gelu_layer(layer, net: TorchNet) -> list[tuple[str, str]]:
 
 def _softplus_layer(layer, net: TorchNet) -> list[tuple[str, str]]:
     cfg = layer.config()
-    return [(layer.name, f"nn.Softplus(beta={number(cfg.get('beta', 1))}, threshold={number(cfg.get('threshold', 20))})")]
+    return [
+        (layer.name, f"nn.Softplus(beta={number(cfg.get('beta', 1))}, threshold={number(cfg.get('threshold', 20))})")
+    ]
 
 
 def _maxout_layer(layer, net: TorchNet) -> list[tuple[str, str]]:
@@ -833,8 +946,12 @@ def torch_layer(layer, net: TorchNet) -> list[tuple[str, str]]:
     """The PyTorch module(s) for one engine layer, as ``[(name, source)]``."""
     write = TORCH_LAYERS.get(layer.type)
     if write is None:
-        raise EngineError("export_unknown_layer", f"{layer.name}: no PyTorch form for the layer type "
-                          f"{layer.type!r} yet", layer=layer.name, layer_type=layer.type)
+        raise EngineError(
+            "export_unknown_layer",
+            f"{layer.name}: no PyTorch form for the layer type {layer.type!r} yet",
+            layer=layer.name,
+            layer_type=layer.type,
+        )
     return write(layer, net)
 
 
@@ -882,12 +999,13 @@ def network_pytorch(spec: dict) -> str:
     source, classes = torch_model_source(model)
     shape = ", ".join(map(str, model.input_shape))
     body = "".join(HELPER_CLASSES[name] + "\n\n" for name in sorted(classes))
-    body += ("# The layers, named as the builder names them. PyTorch initialises the\n"
-             "# weights itself (the builder's lecun init is PyTorch's default for conv\n"
-             "# and linear layers).\n" + source +
-             "model.eval()  # dropout off, batch norm on its running statistics\n\n"
-             f"# A batch of one {shape} input: replace it with your images (N, {shape}).\n"
-             f"x = torch.zeros(1, {shape})\n\n" + _SUMMARY_LOOP)
+    body += (
+        "# The layers, named as the builder names them. PyTorch initialises the\n"
+        "# weights itself (the builder's lecun init is PyTorch's default for conv\n"
+        "# and linear layers).\n" + source + "model.eval()  # dropout off, batch norm on its running statistics\n\n"
+        f"# A batch of one {shape} input: replace it with your images (N, {shape}).\n"
+        f"x = torch.zeros(1, {shape})\n\n" + _SUMMARY_LOOP
+    )
     doc = '"""' + "\n".join(_network_doc(model, "A network from the /learn builder, in PyTorch.")) + '\n"""'
     imports = ["import torch", "from torch import nn", "from collections import OrderedDict"]
     return _script(HEADER.format(what="/learn") + doc, imports, body)
@@ -896,23 +1014,32 @@ def network_pytorch(spec: dict) -> str:
 def network_engine(spec: dict) -> str:
     model = build_engine_model(spec)
     shape = ", ".join(map(str, model.input_shape))
-    body = (f"spec = {spec_literal(model_spec(spec))}\n\n"
-            "# Seed 0: the weights the builder's numbers come from.\n"
-            "model = Sequential.from_spec(spec, seed=0)\n"
-            "# Each layer's output shape and parameter count, as the builder shows them.\n"
-            "summary = model.summary()\n"
-            "for row in summary:\n"
-            "    shape = str(tuple(row['output_shape']))\n"
-            "    print(f\"{row['name']:12} {shape:16} {row['params']:>10,}\")\n"
-            "print('total parameters:', f'{model.num_params:,}')\n\n"
-            f"# A batch of one {shape} input: replace it with your images (N, {shape}).\n"
-            f"x = np.zeros((1, {shape}), dtype=np.float32)\n"
-            "output = model.forward(x)\n"
-            "print(output)\n")
-    doc = '"""' + "\n".join(_network_doc(model, "A network from the /learn builder, by the CNN Playground engine.") +
-                            ["", "Run it from the project's folder (the engine is the package `engine`)."]) + '\n"""'
-    return _script(HEADER.format(what="/learn") + doc, ["import numpy as np", "from engine.model import Sequential"],
-                   body)
+    body = (
+        f"spec = {spec_literal(model_spec(spec))}\n\n"
+        "# Seed 0: the weights the builder's numbers come from.\n"
+        "model = Sequential.from_spec(spec, seed=0)\n"
+        "# Each layer's output shape and parameter count, as the builder shows them.\n"
+        "summary = model.summary()\n"
+        "for row in summary:\n"
+        "    shape = str(tuple(row['output_shape']))\n"
+        "    print(f\"{row['name']:12} {shape:16} {row['params']:>10,}\")\n"
+        "print('total parameters:', f'{model.num_params:,}')\n\n"
+        f"# A batch of one {shape} input: replace it with your images (N, {shape}).\n"
+        f"x = np.zeros((1, {shape}), dtype=np.float32)\n"
+        "output = model.forward(x)\n"
+        "print(output)\n"
+    )
+    doc = (
+        '"""'
+        + "\n".join(
+            _network_doc(model, "A network from the /learn builder, by the CNN Playground engine.")
+            + ["", "Run it from the project's folder (the engine is the package `engine`)."]
+        )
+        + '\n"""'
+    )
+    return _script(
+        HEADER.format(what="/learn") + doc, ["import numpy as np", "from engine.model import Sequential"], body
+    )
 
 
 def model_spec(spec: dict) -> dict:
@@ -928,7 +1055,7 @@ TORCH_PARAMS: dict[str, dict[str, tuple[str, Callable]]] = {
     "conv_transpose": {"W": ("weight", lambda a: a), "b": ("bias", lambda a: a)},
     "dense": {"W": ("weight", lambda a: a.T), "b": ("bias", lambda a: a)},  # engine x @ W, torch x @ weight.T
     "prelu": {"a": ("weight", lambda a: a)},
-    "batchnorm2d": {"W": ("weight", lambda a: a), "b": ("bias", lambda a: a)},   # gamma, beta
+    "batchnorm2d": {"W": ("weight", lambda a: a), "b": ("bias", lambda a: a)},  # gamma, beta
 }
 TORCH_PARAMS["batchnorm1d"] = TORCH_PARAMS["batchnorm2d"]
 _BUFFERS = ("running_mean", "running_var")
@@ -943,8 +1070,12 @@ def _layer_state(layer, prefix: str, out: dict) -> None:
     table = TORCH_PARAMS.get(layer.type, {})
     for key, value in layer.params.items():
         if key not in table:
-            raise EngineError("export_unknown_param", f"{layer.name}: no PyTorch name for the parameter {key!r}",
-                              layer=layer.name, param=key)
+            raise EngineError(
+                "export_unknown_param",
+                f"{layer.name}: no PyTorch name for the parameter {key!r}",
+                layer=layer.name,
+                param=key,
+            )
         torch_name, convert = table[key]
         out[f"{prefix}{layer.name}.{torch_name}"] = np.ascontiguousarray(convert(np.asarray(value)))
     if layer.type.startswith("batchnorm"):
@@ -971,11 +1102,14 @@ def torch_state_dict(model) -> dict[str, np.ndarray]:
 
 def _digit(setup: dict) -> str:
     """The digit a model's script classifies, with where it came from."""
-    text = picture_assignment("image", setup["pixels"], "np").replace("(0 = black, 255 = white)",
-                                                                       "(0 = no ink, 255 = ink)")
-    return (f"# The digit: {setup.get('source', 'a 28 x 28 digit')}.\n"
-            "# Put your own 28 x 28 digit here (ink 255 on a background of 0, centred\n"
-            "# as MNIST's digits are).\n" + text)
+    text = picture_assignment("image", setup["pixels"], "np").replace(
+        "(0 = black, 255 = white)", "(0 = no ink, 255 = ink)"
+    )
+    return (
+        f"# The digit: {setup.get('source', 'a 28 x 28 digit')}.\n"
+        "# Put your own 28 x 28 digit here (ink 255 on a background of 0, centred\n"
+        "# as MNIST's digits are).\n" + text
+    )
 
 
 def model_pytorch(setup: dict) -> str:
@@ -986,43 +1120,66 @@ def model_pytorch(setup: dict) -> str:
 
     body = "".join(HELPER_CLASSES[c] + "\n\n" for c in sorted(classes))
     body += source + "\n"
-    body += (f"# The trained weights, saved by the playground under PyTorch's names:\n"
-             f"# download {filename} next to this script.\n"
-             f"weights = np.load({filename!r})\n"
-             "model.load_state_dict({k: torch.from_numpy(v) for k, v in weights.items()})\n"
-             "model.eval()  # dropout off, batch norm on its running statistics\n\n")
+    body += (
+        f"# The trained weights, saved by the playground under PyTorch's names:\n"
+        f"# download {filename} next to this script.\n"
+        f"weights = np.load({filename!r})\n"
+        "model.load_state_dict({k: torch.from_numpy(v) for k, v in weights.items()})\n"
+        "model.eval()  # dropout off, batch norm on its running statistics\n\n"
+    )
     body += _digit(setup)
-    body += (f"# As the playground feeds a digit to the network: scale to [0, 1], then\n"
-             f"# standardise with MNIST's mean and standard deviation.\n"
-             f"x = torch.from_numpy(image / 255).float()\n"
-             f"x = ((x - {MNIST_MEAN}) / {MNIST_STD}).reshape(1, 1, *image.shape)\n"
-             "with torch.no_grad():\n"
-             "    probabilities = torch.softmax(model(x).double(), dim=1)[0]\n"
-             "output = probabilities\n"
-             "print('prediction:', int(probabilities.argmax()))\n"
-             "print('probabilities:', probabilities)\n")
+    body += (
+        f"# As the playground feeds a digit to the network: scale to [0, 1], then\n"
+        f"# standardise with MNIST's mean and standard deviation.\n"
+        f"x = torch.from_numpy(image / 255).float()\n"
+        f"x = ((x - {MNIST_MEAN}) / {MNIST_STD}).reshape(1, 1, *image.shape)\n"
+        "with torch.no_grad():\n"
+        "    probabilities = torch.softmax(model(x).double(), dim=1)[0]\n"
+        "output = probabilities\n"
+        "print('prediction:', int(probabilities.argmax()))\n"
+        "print('probabilities:', probabilities)\n"
+    )
     doc = '"""' + "\n".join(_network_doc(model, f"The trained model {name!r}, in PyTorch, with its weights.")) + '\n"""'
-    imports = ["import base64", "import numpy as np", "import torch", "from torch import nn",
-               "from collections import OrderedDict"]
+    imports = [
+        "import base64",
+        "import numpy as np",
+        "import torch",
+        "from torch import nn",
+        "from collections import OrderedDict",
+    ]
     return _script(HEADER.format(what=f"model {name}") + doc, imports, body)
 
 
 def model_engine(setup: dict) -> str:
     model, name = setup["model"], setup["name"]
     filename = weights_filename(name, "engine")
-    body = (f"# The trained model as the playground saved it: download {filename}\n"
-            "# next to this script.\n"
-            f"model = Sequential.load({filename!r})\n\n")
+    body = (
+        f"# The trained model as the playground saved it: download {filename}\n"
+        "# next to this script.\n"
+        f"model = Sequential.load({filename!r})\n\n"
+    )
     body += _digit(setup)
-    body += ("# Scaled to [0, 1] and standardised as the training images were.\n"
-             "x = normalise((image / 255).reshape(1, *image.shape))\n"
-             "output = model.predict_proba(x)[0]\n"
-             "print('prediction:', int(output.argmax()))\n"
-             "print('probabilities:', output)\n")
-    doc = '"""' + "\n".join(_network_doc(model, f"The trained model {name!r}, by the CNN Playground engine.") +
-                            ["", "Run it from the project's folder (the engine is the package `engine`)."]) + '\n"""'
-    imports = ["import base64", "import numpy as np", "from engine.data import normalise",
-               "from engine.model import Sequential"]
+    body += (
+        "# Scaled to [0, 1] and standardised as the training images were.\n"
+        "x = normalise((image / 255).reshape(1, *image.shape))\n"
+        "output = model.predict_proba(x)[0]\n"
+        "print('prediction:', int(output.argmax()))\n"
+        "print('probabilities:', output)\n"
+    )
+    doc = (
+        '"""'
+        + "\n".join(
+            _network_doc(model, f"The trained model {name!r}, by the CNN Playground engine.")
+            + ["", "Run it from the project's folder (the engine is the package `engine`)."]
+        )
+        + '\n"""'
+    )
+    imports = [
+        "import base64",
+        "import numpy as np",
+        "from engine.data import normalise",
+        "from engine.model import Sequential",
+    ]
     return _script(HEADER.format(what=f"model {name}") + doc, imports, body)
 
 

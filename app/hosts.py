@@ -4,6 +4,7 @@ teacher's ``cnn-playground --host 0.0.0.0`` prints for the students to type.
 Standard library only: ``socket.getaddrinfo(socket.gethostname())`` and, on Linux, the interface
 tables in ``/proc`` (IPv6) and the ``SIOCGIFADDR`` ioctl on every interface (IPv4).
 """
+
 import ipaddress
 import socket
 import struct
@@ -61,8 +62,7 @@ def machine_addresses(sources=None) -> list[str]:
 
     ``sources`` (for tests) replaces the functions that list raw addresses.
     """
-    sources = sources if sources is not None else (_getaddrinfo_addresses, _linux_ipv4_addresses,
-                                                   _linux_ipv6_addresses)
+    sources = sources if sources is not None else (_getaddrinfo_addresses, _linux_ipv4_addresses, _linux_ipv6_addresses)
     seen: dict[str, ipaddress.IPv4Address | ipaddress.IPv6Address] = {}
     for source in sources:
         for text in source():
@@ -70,8 +70,7 @@ def machine_addresses(sources=None) -> list[str]:
                 address = ipaddress.ip_address(text.split("%")[0])
             except ValueError:
                 continue
-            if not (address.is_loopback or address.is_link_local or address.is_unspecified
-                    or address.is_multicast):
+            if not (address.is_loopback or address.is_link_local or address.is_unspecified or address.is_multicast):
                 seen.setdefault(str(address), address)
     return sorted(seen, key=lambda a: (seen[a].version, seen[a]))
 

@@ -2,6 +2,7 @@
 
 The language of a request comes from ``?lang=``, then the ``lang`` cookie, then Accept-Language.
 """
+
 import json
 from functools import lru_cache
 

@@ -3,6 +3,7 @@
 The traced labs loop in Python over every product, so their inputs are kept small enough to
 answer in milliseconds and to send as JSON: every limit here is explained to the user in words.
 """
+
 import json
 import re
 
@@ -11,16 +12,16 @@ from starlette.requests import Request
 from .i18n import request_language, translate
 from .responses import JSONResponse
 
-MAX_TRACE_SIDE = 64          # traced inputs: at most 64 x 64
+MAX_TRACE_SIDE = 64  # traced inputs: at most 64 x 64
 MAX_CHANNELS = 16
 MAX_FILTERS = 16
-MAX_KERNEL_SIDE = 16         # kernels and pooling windows
+MAX_KERNEL_SIDE = 16  # kernels and pooling windows
 MAX_STRIDE = 64
 MAX_PADDING = 16
 MAX_DILATION = 16
-MAX_ABS_VALUE = 1e9          # larger numbers could overflow a sum of products
-MAX_TRACE_PRODUCTS = 250_000 # products in one convolution trace (F * OH * OW * C * kh * kw), and window
-                             # cells in one pooling trace (C * OH * OW * kh * kw): about 0.7 s and 12 MB at most
+MAX_ABS_VALUE = 1e9  # larger numbers could overflow a sum of products
+MAX_TRACE_PRODUCTS = 250_000  # products in one convolution trace (F * OH * OW * C * kh * kw), and window
+# cells in one pooling trace (C * OH * OW * kh * kw): about 0.7 s and 12 MB at most
 
 
 # A lone UTF-16 surrogate, escaped (\ud800) or as raw bytes (ED A0 80): JSON readers take it, UTF-8 cannot
@@ -98,12 +99,15 @@ class BodySizeLimit:
     async def refuse(self, scope, receive, send, size: int):
         lang = request_language(Request(scope))
         detail = translate(lang, "error.body_too_large", size=f"{size:,}", limit=f"{self.max_bytes:,}")
-        response = JSONResponse({"detail": detail, "code": "body_too_large",
-                                 "params": {"size": size, "limit": self.max_bytes}}, status_code=413)
+        response = JSONResponse(
+            {"detail": detail, "code": "body_too_large", "params": {"size": size, "limit": self.max_bytes}},
+            status_code=413,
+        )
         await response(scope, receive, send)
 
     async def refuse_text(self, scope, receive, send):
         lang = request_language(Request(scope))
-        response = JSONResponse({"detail": translate(lang, "error.bad_unicode"), "code": "bad_unicode"},
-                                status_code=422)
+        response = JSONResponse(
+            {"detail": translate(lang, "error.bad_unicode"), "code": "bad_unicode"}, status_code=422
+        )
         await response(scope, receive, send)

@@ -9,6 +9,7 @@ A save cut off by a crash leaves a hidden temporary file (``.<name>.npz.<random>
 models folder: a new store removes those older than :data:`LEFTOVER_SECONDS`. A file that cannot
 be read as a model is left out of the list (with a log line), never an error for the whole list.
 """
+
 import logging
 import os
 import re
@@ -44,9 +45,15 @@ class LoadedModel:
     @property
     def info(self) -> dict:
         meta = self.model.metadata
-        return {"name": self.name, "source": self.source, "test_accuracy": meta.get("test_accuracy"),
-                "dataset": meta.get("dataset"), "epochs": meta.get("epochs"), "params": self.model.num_params,
-                "created": meta.get("created")}
+        return {
+            "name": self.name,
+            "source": self.source,
+            "test_accuracy": meta.get("test_accuracy"),
+            "dataset": meta.get("dataset"),
+            "epochs": meta.get("epochs"),
+            "params": self.model.num_params,
+            "created": meta.get("created"),
+        }
 
 
 class ModelStore:
@@ -118,31 +125,47 @@ class ModelStore:
             self._cache[name] = (mtime, loaded)
         return loaded
 
-    def save(self, name: str, model: Sequential, metadata: dict | None = None, owner: str | None = None,
-             overwrite: bool = False) -> dict:
+    def save(
+        self,
+        name: str,
+        model: Sequential,
+        metadata: dict | None = None,
+        owner: str | None = None,
+        overwrite: bool = False,
+    ) -> dict:
         """Save a trained model under ``name`` (letters, digits, space, ``_.-``; up to 48 characters).
 
         ``owner`` (the SHA-256 of the saving run's control token) is kept with it: a name already taken
         is refused (``model_name_taken``) unless ``overwrite`` and the same owner saved it
         (``not_model_owner`` otherwise)."""
         if not isinstance(name, str) or not _NAME.match(name):
-            raise EngineError("bad_model_name", "a model name is 1 to 48 letters, digits, spaces, '_', '.' or '-', "
-                              "starting with a letter or digit", model=str(name)[:64])
+            raise EngineError(
+                "bad_model_name",
+                "a model name is 1 to 48 letters, digits, spaces, '_', '.' or '-', starting with a letter or digit",
+                model=str(name)[:64],
+            )
         if (self.pretrained_dir / f"{name}.npz").exists():
-            raise EngineError("model_name_taken", f"{name!r} is the name of a shipped model; choose another",
-                              model=name)
+            raise EngineError(
+                "model_name_taken", f"{name!r} is the name of a shipped model; choose another", model=name
+            )
         path = self.trained_dir / f"{name}.npz"
         if path.exists():
             if not overwrite:
-                raise EngineError("model_name_in_use", f"a model called {name!r} exists already: choose another name "
-                                  "(or overwrite it, if you saved it)", model=name)
+                raise EngineError(
+                    "model_name_in_use",
+                    f"a model called {name!r} exists already: choose another name (or overwrite it, if you saved it)",
+                    model=name,
+                )
             try:
                 taken_by = Sequential.load(path).metadata.get("owner")
             except EngineError:
                 taken_by = None  # an unreadable file may be replaced by whoever asks
             if taken_by is not None and taken_by != owner:
-                raise EngineError("not_model_owner", f"the model {name!r} was saved from another browser's run: "
-                                  "choose another name", model=name)
+                raise EngineError(
+                    "not_model_owner",
+                    f"the model {name!r} was saved from another browser's run: choose another name",
+                    model=name,
+                )
         model.save(path, {**(metadata or {}), "owner": owner})
         with self._lock:
             self._cache.pop(name, None)

@@ -3,6 +3,7 @@
 In an installed wheel they sit inside the ``app`` package; in a source checkout they are the
 top-level ``templates/`` and ``static/`` folders beside it.
 """
+
 from pathlib import Path
 
 _HERE = Path(__file__).resolve().parent

@@ -19,33 +19,64 @@ CONV_PRESETS: dict[str, dict] = {
     "basic": {"input": _GRID3, "kernel": _KERNEL2, "bias": 0, "stride": 1, "padding": 0},
     "bias": {"input": _GRID3, "kernel": _KERNEL2, "bias": 2, "stride": 1, "padding": 0},
     "padding": {"input": _GRID3, "kernel": _KERNEL2, "bias": 0, "stride": 1, "padding": 1},
-    "stride": {"input": [[1, 2, 3, 4], [5, 9, 6, 7], [9, 0, 3, 2], [1, 2, 3, 4]], "kernel": [[1, 2], [3, 4]],
-               "bias": 0, "stride": 2, "padding": 0},
+    "stride": {
+        "input": [[1, 2, 3, 4], [5, 9, 6, 7], [9, 0, 3, 2], [1, 2, 3, 4]],
+        "kernel": [[1, 2], [3, 4]],
+        "bias": 0,
+        "stride": 2,
+        "padding": 0,
+    },
     "relu5x5": {"input": _IMAGE5, "kernel": _CROSS3, "bias": 0, "stride": 1, "padding": 0, "activation": "relu"},
-    "relu5x5-stride2": {"input": _IMAGE5, "kernel": _CROSS3, "bias": 0, "stride": 2, "padding": 0,
-                        "activation": "relu"},
+    "relu5x5-stride2": {
+        "input": _IMAGE5,
+        "kernel": _CROSS3,
+        "bias": 0,
+        "stride": 2,
+        "padding": 0,
+        "activation": "relu",
+    },
     "multichannel": {
-        "input": [[[1, 0, 2, 1], [0, 1, 3, 2], [2, 1, 0, 1], [1, 2, 1, 0]],
-                  [[2, 1, 0, 1], [1, 3, 1, 0], [0, 2, 2, 1], [1, 0, 1, 2]],
-                  [[0, 1, 1, 2], [3, 0, 1, 1], [1, 1, 2, 0], [2, 1, 0, 1]]],
-        "kernel": [[[[1, 0, 1], [0, 1, 0], [1, 0, 1]],
-                    [[0, 1, 0], [1, 1, 1], [0, 1, 0]],
-                    [[1, 1, 0], [0, 0, 0], [0, 1, 1]]]],
-        "bias": [1], "stride": 1, "padding": 0},
+        "input": [
+            [[1, 0, 2, 1], [0, 1, 3, 2], [2, 1, 0, 1], [1, 2, 1, 0]],
+            [[2, 1, 0, 1], [1, 3, 1, 0], [0, 2, 2, 1], [1, 0, 1, 2]],
+            [[0, 1, 1, 2], [3, 0, 1, 1], [1, 1, 2, 0], [2, 1, 0, 1]],
+        ],
+        "kernel": [
+            [[[1, 0, 1], [0, 1, 0], [1, 0, 1]], [[0, 1, 0], [1, 1, 1], [0, 1, 0]], [[1, 1, 0], [0, 0, 0], [0, 1, 1]]]
+        ],
+        "bias": [1],
+        "stride": 1,
+        "padding": 0,
+    },
     # Our own: a stride that does not divide the room left, floor((6 - 3) / 2) + 1 = 2 columns, as in
     # PyTorch: the windows start at columns 1 and 3, and column 6 is never read.
-    "floor": {"input": [[1, 0, 2, 1, 0, 9], [0, 1, 3, 2, 1, 9], [2, 1, 0, 1, 2, 9], [1, 2, 1, 0, 1, 9],
-                        [0, 1, 2, 1, 0, 9]],
-              "kernel": [[1, 0, 1], [0, 1, 0], [1, 0, 1]], "bias": 0, "stride": 2, "padding": 0},
+    "floor": {
+        "input": [[1, 0, 2, 1, 0, 9], [0, 1, 3, 2, 1, 9], [2, 1, 0, 1, 2, 9], [1, 2, 1, 0, 1, 9], [0, 1, 2, 1, 0, 9]],
+        "kernel": [[1, 0, 1], [0, 1, 0], [1, 0, 1]],
+        "bias": 0,
+        "stride": 2,
+        "padding": 0,
+    },
     # Our own: "same" with a 2x2 kernel needs 1 row and 1 column of padding in all; PyTorch puts them
     # at the bottom and the right (top 0, bottom 1, left 0, right 1), so the 4x4 input gives a 4x4 map.
-    "same-even": {"input": [[1, 2, 0, 1], [3, 1, 2, 0], [0, 2, 1, 3], [1, 0, 3, 2]], "kernel": [[1, -1], [2, 0]],
-                  "bias": 0, "stride": 1, "padding": "same", "padding_mode": "zeros"},
+    "same-even": {
+        "input": [[1, 2, 0, 1], [3, 1, 2, 0], [0, 2, 1, 3], [1, 0, 3, 2]],
+        "kernel": [[1, -1], [2, 0]],
+        "bias": 0,
+        "stride": 1,
+        "padding": "same",
+        "padding_mode": "zeros",
+    },
     # Our own: reflect padding 1 around a 4x4 input: the border mirrors the input (the edge not
     # repeated), so a vertical-edge kernel sees no jump where zeros would make one.
-    "reflect": {"input": [[5, 5, 5, 1], [5, 5, 5, 1], [5, 5, 5, 1], [5, 5, 5, 1]],
-                "kernel": [[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]], "bias": 0, "stride": 1, "padding": 1,
-                "padding_mode": "reflect"},
+    "reflect": {
+        "input": [[5, 5, 5, 1], [5, 5, 5, 1], [5, 5, 5, 1], [5, 5, 5, 1]],
+        "kernel": [[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]],
+        "bias": 0,
+        "stride": 1,
+        "padding": 1,
+        "padding_mode": "reflect",
+    },
 }
 
 POOL_INPUT = [[1, 2, 3, 3], [0, 1, 1, 5], [3, 0, 1, 0], [1, 4, 1, 2]]
@@ -58,6 +89,12 @@ POOL_PRESETS: dict[str, dict] = {
     "shift": {"input": SHIFT_DEMO_INPUT, "mode": "max", "size": 2, "stride": 2, "padding": 0, "shift": "right"},
     # Our own: 5x5, 2x2 windows, stride 2. Rounding down (PyTorch's default) gives 2x2 and never reads
     # the last row and column (the 9s); ceil_mode gives ceil(3 / 2) + 1 = 3x3, the last windows cut.
-    "ceil": {"input": [[1, 2, 3, 3, 9], [0, 1, 1, 5, 9], [3, 0, 1, 0, 9], [1, 4, 1, 2, 9], [9, 9, 9, 9, 9]],
-             "mode": "max", "size": 2, "stride": 2, "padding": 0, "ceil_mode": True},
+    "ceil": {
+        "input": [[1, 2, 3, 3, 9], [0, 1, 1, 5, 9], [3, 0, 1, 0, 9], [1, 4, 1, 2, 9], [9, 9, 9, 9, 9]],
+        "mode": "max",
+        "size": 2,
+        "stride": 2,
+        "padding": 0,
+        "ceil_mode": True,
+    },
 }

@@ -5,6 +5,7 @@ websocket is accepted and at once closed: first an ``error`` message with the sa
 sockets' error shapes: ``detail`` and ``message``), then a close code with the message as its
 reason, since a handshake refused before acceptance reaches the browser as a bare failure.
 """
+
 import json
 
 from starlette.requests import HTTPConnection
@@ -24,8 +25,9 @@ def close_reason(text: str) -> str:
     return text + "…"
 
 
-async def refuse(scope, receive, send, *, status: int, close_code: int, code: str,
-                 headers: dict[str, str] | None = None, **params) -> None:
+async def refuse(
+    scope, receive, send, *, status: int, close_code: int, code: str, headers: dict[str, str] | None = None, **params
+) -> None:
     """Answer ``scope`` (HTTP or websocket) with the catalogue's ``error.<code>`` filled from
     ``params``: HTTP ``status`` or websocket close ``close_code``."""
     lang = request_language(HTTPConnection(scope))
@@ -35,8 +37,14 @@ async def refuse(scope, receive, send, *, status: int, close_code: int, code: st
         if message["type"] != "websocket.connect":  # the client has gone already
             return
         await send({"type": "websocket.accept"})
-        await send({"type": "websocket.send", "text": json.dumps(
-            {"type": "error", "code": code, "detail": detail, "message": detail, "params": params})})
+        await send(
+            {
+                "type": "websocket.send",
+                "text": json.dumps(
+                    {"type": "error", "code": code, "detail": detail, "message": detail, "params": params}
+                ),
+            }
+        )
         await send({"type": "websocket.close", "code": close_code, "reason": close_reason(detail)})
         return
     response = JSONResponse({"detail": detail, "code": code, "params": params}, status_code=status, headers=headers)

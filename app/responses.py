@@ -11,6 +11,7 @@ against its response model and then serialise it costs more than the trace itsel
 build exactly what their response model describes (the tests validate real answers against the
 models) and send it with :func:`json_response`, which pydantic-core serialises in one pass.
 """
+
 import re
 
 import numpy as np

@@ -16,6 +16,7 @@ applied once in :mod:`app.main`, in this order from the outside in.
 The server's own origin is the request's scheme and ``Host`` header (already checked); other
 origins are allowed by ``CNN_PLAYGROUND_ALLOWED_ORIGINS``.
 """
+
 from starlette.datastructures import Headers
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
@@ -32,7 +33,7 @@ POLICY = {
     "style-src": "'self'",
     "img-src": "'self' data: blob:",
     "font-src": "'self'",
-    "connect-src": "'self'",       # plus ws:// and wss:// to the request's own host
+    "connect-src": "'self'",  # plus ws:// and wss:// to the request's own host
     "worker-src": "'self'",
     "object-src": "'none'",
     "base-uri": "'self'",
@@ -166,12 +167,12 @@ class SameOriginCheck:
             headers = Headers(scope=scope)
             origin = self.foreign(scope, headers)
             if origin is not None:
-                await refuse(scope, receive, send, status=403, close_code=4403, code="cross_site",
-                             origin=origin[:100])
+                await refuse(scope, receive, send, status=403, close_code=4403, code="cross_site", origin=origin[:100])
                 return
             content_type = headers.get("content-type")
             if kind == "http" and content_type is not None and not is_json(content_type):
-                await refuse(scope, receive, send, status=415, close_code=1003, code="json_required",
-                             type=content_type[:60])
+                await refuse(
+                    scope, receive, send, status=415, close_code=1003, code="json_required", type=content_type[:60]
+                )
                 return
         await self.app(scope, receive, send)

@@ -39,6 +39,7 @@ the viewers and tracers), as in a classroom, where no student's browser waits fo
 event loop, the 50 viewers' handshakes and events delay the drawers' answers by tens of milliseconds
 (the event-loop lag lines tell how much). Loopback only; every client loop is bounded in count and time.
 """
+
 import argparse
 import asyncio
 import base64
@@ -67,16 +68,16 @@ from websockets.exceptions import ConnectionClosed, WebSocketException
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN_BODY = {"preset": "lenet5", "epochs": 1, "dataset": "sample"}
-RATE = 60                 # pointer events a second while the pen moves (one drawing sent per event at most)
-MIN_INTERVAL = 0.080      # ... and questions at least this far apart (static/js/draw_page.js, MIN_INTERVAL_MS)
-SIDE = 128                # the pad's ink canvas (draw_canvas.js INK_SIDE)
-BRUSH = 0.085             # pen width, a fraction of the side (draw_canvas.js BRUSH)
-SPEED = 1.0               # pen speed, pad sides a second
+RATE = 60  # pointer events a second while the pen moves (one drawing sent per event at most)
+MIN_INTERVAL = 0.080  # ... and questions at least this far apart (static/js/draw_page.js, MIN_INTERVAL_MS)
+SIDE = 128  # the pad's ink canvas (draw_canvas.js INK_SIDE)
+BRUSH = 0.085  # pen width, a fraction of the side (draw_canvas.js BRUSH)
+SPEED = 1.0  # pen speed, pad sides a second
 STROKE_PAUSE, LOOK = 0.3, 1.5
-NOT_YET = ("empty_drawing", "drawing_too_small")   # the page shows these as "draw a digit first"
+NOT_YET = ("empty_drawing", "drawing_too_small")  # the page shows these as "draw a digit first"
 IDLE_DRAWERS, IDLE_TRACERS, IDLE_SECONDS = 3, 1, 10.0
 TRACE_PAUSE = 0.25
-TIMEOUT = 20.0            # one answer, one event, at most
+TIMEOUT = 20.0  # one answer, one event, at most
 TARGETS = {"ratio": 1.5, "predict_p95_ms": 50.0, "errors": 0, "rss_growth_mb": 300.0}
 # Digits as the pen draws them: strokes of points in [0, 1] x [0, 1] of the pad (x right, y down).
 DIGITS = {
@@ -89,6 +90,7 @@ DIGITS = {
 
 
 # ---- pure helpers (tests/app/test_bench_classroom.py) -----------------------------------------------
+
 
 def percentile(values, q: float) -> float | None:
     """The ``q``-th percentile (0..100) of ``values``, interpolated linearly between the closest ranks
@@ -179,12 +181,17 @@ def page_body(ink: np.ndarray, pen_lifted: bool) -> str:
     """The JSON the page sends for ``ink`` (without the ``id``): the ink's bytes in base64 with their
     shape (static/js/draw_canvas.js, DrawingPad.ink)."""
     alpha = np.rint(ink * 255).astype(np.uint8)
-    body = {"pixels": base64.b64encode(alpha.tobytes()).decode("ascii"), "shape": list(alpha.shape),
-            "layers": pen_lifted, "explain": "occlusion" if pen_lifted else None}
+    body = {
+        "pixels": base64.b64encode(alpha.tobytes()).decode("ascii"),
+        "shape": list(alpha.shape),
+        "layers": pen_lifted,
+        "explain": "occlusion" if pen_lifted else None,
+    }
     return json.dumps(body, separators=(",", ":"))
 
 
 # ---- the server -------------------------------------------------------------------------------------
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -234,18 +241,31 @@ class Server:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log_path = folder / "server.log"
-        env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT),
-               "CNN_PLAYGROUND_RUNS_DIR": str(folder / "runs"), "CNN_PLAYGROUND_DATA_DIR": str(folder / "data"),
-               "CNN_PLAYGROUND_STATE_DIR": str(folder / "state"), "XDG_CACHE_HOME": str(folder / "cache"),
-               # Every client here comes from 127.0.0.1: the limits per client are those of the whole class.
-               "CNN_PLAYGROUND_MAX_WEBSOCKETS_PER_CLIENT": "200", "CNN_PLAYGROUND_MAX_REQUESTS_PER_CLIENT": "100",
-               **extra_env}
+        env = {
+            **os.environ,
+            "OPENBLAS_NUM_THREADS": "1",
+            "OMP_NUM_THREADS": "1",
+            "PYTHONPATH": str(ROOT),
+            "CNN_PLAYGROUND_RUNS_DIR": str(folder / "runs"),
+            "CNN_PLAYGROUND_DATA_DIR": str(folder / "data"),
+            "CNN_PLAYGROUND_STATE_DIR": str(folder / "state"),
+            "XDG_CACHE_HOME": str(folder / "cache"),
+            # Every client here comes from 127.0.0.1: the limits per client are those of the whole class.
+            "CNN_PLAYGROUND_MAX_WEBSOCKETS_PER_CLIENT": "200",
+            "CNN_PLAYGROUND_MAX_REQUESTS_PER_CLIENT": "100",
+            **extra_env,
+        }
         for name in ("runs", "data", "state", "cache"):
             (folder / name).mkdir()
         with open(self.log_path, "wb") as log:
-            self.proc = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--no-browser", "--port",
-                                          str(self.port)], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                         start_new_session=True)
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "app.cli", "serve", "--no-browser", "--port", str(self.port)],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
 
     async def ready(self, seconds: float = 60.0) -> None:
         deadline = time.monotonic() + seconds
@@ -289,6 +309,7 @@ class Server:
 
 # ---- the clients -----------------------------------------------------------------------------------
 
+
 @dataclass
 class Figures:
     """What one phase measured (times in ms)."""
@@ -299,7 +320,7 @@ class Figures:
     not_yet: int = 0
     errors: Counter = field(default_factory=Counter)
     lag: list[float] = field(default_factory=list)
-    drawer_lag: list[float] = field(default_factory=list)   # the drawers' own process, when they have one
+    drawer_lag: list[float] = field(default_factory=list)  # the drawers' own process, when they have one
     streams: list[list[tuple]] = field(default_factory=list)
     viewer_problems: list[str] = field(default_factory=list)
     run: dict = field(default_factory=dict)
@@ -320,13 +341,19 @@ class Clients:
     def __init__(self, server: Server, digits: list[list[tuple[list[str], str]]]):
         self.server = server
         self.ws_base = f"ws://127.0.0.1:{server.port}"
-        self.headers = {"Origin": server.base}   # what a browser on the page sends
+        self.headers = {"Origin": server.base}  # what a browser on the page sends
         self.digits = digits
-        self.drawer_host = None   # a pipe to the drawers' own process (see drawer_host), if they have one
+        self.drawer_host = None  # a pipe to the drawers' own process (see drawer_host), if they have one
 
     def connect(self, path: str):
-        return connect(self.ws_base + path, origin=self.server.base, proxy=None, max_size=None,
-                       open_timeout=TIMEOUT, close_timeout=5)
+        return connect(
+            self.ws_base + path,
+            origin=self.server.base,
+            proxy=None,
+            max_size=None,
+            open_timeout=TIMEOUT,
+            close_timeout=5,
+        )
 
     def http(self) -> "httpx.AsyncClient":
         return httpx.AsyncClient(base_url=self.server.base, trust_env=False, timeout=TIMEOUT, headers=self.headers)
@@ -334,13 +361,13 @@ class Clients:
     async def drawer(self, figures: Figures, seed: int, stop: asyncio.Event, deadline: float) -> None:
         """One student drawing digits over /ws/predict as the page does, until ``stop`` or ``deadline``."""
         rng = np.random.default_rng(seed)
-        cap = int(2 * RATE * (deadline - time.monotonic())) + 10   # questions, at most
+        cap = int(2 * RATE * (deadline - time.monotonic())) + 10  # questions, at most
 
         def over() -> bool:
             return stop.is_set() or time.monotonic() >= deadline or cap <= 0
 
         try:
-            await asyncio.sleep(rng.uniform(0, 1.0))   # students do not start in step
+            await asyncio.sleep(rng.uniform(0, 1.0))  # students do not start in step
             async with self.connect("/ws/predict?lang=en") as ws:
                 number = 0
 
@@ -368,8 +395,8 @@ class Clients:
                     for strokes in [self.digits[i] for i in rng.permutation(len(self.digits))]:
                         for frames, lifted in strokes:
                             start, sent = time.monotonic(), -1
-                            lift_at = start + len(frames) / RATE   # the pen lifts an event after its last move
-                            while (now := time.monotonic()) < lift_at:   # the latest drawing when no question is open
+                            lift_at = start + len(frames) / RATE  # the pen lifts an event after its last move
+                            while (now := time.monotonic()) < lift_at:  # the latest drawing when no question is open
                                 if (wait := sent_at + MIN_INTERVAL - now) > 0:
                                     await asyncio.sleep(wait)
                                     continue
@@ -384,7 +411,7 @@ class Clients:
                             if not await ask(lifted, figures.pen_lift):
                                 return
                             await asyncio.sleep(STROKE_PAUSE)
-                        await asyncio.sleep(LOOK)   # looks at the answer, clears the pad
+                        await asyncio.sleep(LOOK)  # looks at the answer, clears the pad
                         if over():
                             return
         except (OSError, WebSocketException, TimeoutError) as error:
@@ -421,7 +448,7 @@ class Clients:
                     except TimeoutError:
                         break
                     message = json.loads(text)
-                    if "seq" not in message:   # not one of the run's events: an answer to this viewer
+                    if "seq" not in message:  # not one of the run's events: an answer to this viewer
                         if message.get("type") == "error":
                             figures.error(f"/ws/runs: {message.get('code')}: {message.get('message')}")
                         continue
@@ -432,7 +459,7 @@ class Clients:
                         done_at = time.monotonic()
                         if message.get("reason") != "finished":
                             figures.error(f"the run ended: {message.get('reason')}")
-                if done_at is not None:   # the server closes the socket after done
+                if done_at is not None:  # the server closes the socket after done
                     try:
                         await asyncio.wait_for(ws.recv(), 5)
                         figures.error("/ws/runs: a message after done")
@@ -459,20 +486,28 @@ class Clients:
             run_id = created["id"]
             ends = await asyncio.gather(*(self.viewer(figures, run_id, deadline) for _ in range(viewers)))
             ends = [end for end in ends if end is not None]
-            figures.run = {"id": run_id, "wall_seconds": min(ends) - start if ends else None,
-                           "wall_seconds_over": None if ends else deadline - start}
-            if not ends:   # stop it, so that it does not hold up the next run (best effort)
+            figures.run = {
+                "id": run_id,
+                "wall_seconds": min(ends) - start if ends else None,
+                "wall_seconds_over": None if ends else deadline - start,
+            }
+            if not ends:  # stop it, so that it does not hold up the next run (best effort)
                 figures.error(f"the run was not done within {deadline - start:.0f} s")
                 figures.viewer_problems.append("not checked: the run was not done in time")
-                token = created.get("control_token")   # (a server that gives runs an owner asks for it)
+                token = created.get("control_token")  # (a server that gives runs an owner asks for it)
                 await client.post(f"/api/runs/{run_id}/stop", headers={"X-Control-Token": token} if token else None)
                 return
             view = (await client.get(f"/api/runs/{run_id}")).json()
-        figures.run.update({"server_wall_seconds": view.get("wall_seconds"), "state": view.get("state"),
-                            "test_accuracy": (view.get("result") or {}).get("test_accuracy")})
+        figures.run.update(
+            {
+                "server_wall_seconds": view.get("wall_seconds"),
+                "state": view.get("state"),
+                "test_accuracy": (view.get("result") or {}).get("test_accuracy"),
+            }
+        )
         if view.get("state") != "done":
             figures.error(f"the run's state is {view.get('state')!r} after its done event")
-        replay = Figures()   # what a viewer arriving now is sent: the seqs the server kept
+        replay = Figures()  # what a viewer arriving now is sent: the seqs the server kept
         await self.viewer(replay, run_id, time.monotonic() + TIMEOUT)
         kept = {seq for seq, *_ in replay.streams[0]}
         figures.errors.update({f"replay: {what}": n for what, n in replay.errors.items()})
@@ -490,17 +525,22 @@ async def loop_lag(figures: Figures, stop: asyncio.Event) -> None:
         figures.lag.append(1000 * (time.perf_counter() - start - 0.05))
 
 
-async def phase(clients: Clients, drawers: int, tracers: int, viewers: int, seconds: float, seed: int,
-                with_run: bool) -> Figures:
+async def phase(
+    clients: Clients, drawers: int, tracers: int, viewers: int, seconds: float, seed: int, with_run: bool
+) -> Figures:
     """Drawers and tracers and, with ``with_run``, a watched run (1 s after them); ``seconds`` at most."""
     figures, stop = Figures(), asyncio.Event()
     deadline = time.monotonic() + seconds
     rng = np.random.default_rng(0)
-    trace_body = {"input": rng.integers(0, 10, (16, 16)).tolist(), "kernel": rng.integers(-1, 2, (3, 3)).tolist(),
-                  "bias": 1, "padding": 1}
+    trace_body = {
+        "input": rng.integers(0, 10, (16, 16)).tolist(),
+        "kernel": rng.integers(-1, 2, (3, 3)).tolist(),
+        "bias": 1,
+        "padding": 1,
+    }
     tasks = [asyncio.create_task(loop_lag(figures, stop))]
     host = clients.drawer_host if drawers else None
-    if host is not None:   # the students drawing, in a process of their own
+    if host is not None:  # the students drawing, in a process of their own
         host.send(("phase", drawers, seed, seconds))
     else:
         tasks += [asyncio.create_task(clients.drawer(figures, seed + i, stop, deadline)) for i in range(drawers)]
@@ -557,15 +597,22 @@ def drawer_host(conn, port: int) -> None:
     while (message := conn.recv())[0] == "phase":
         _, drawers, seed, seconds = message
         figures = asyncio.run(_drawers_phase(conn, clients, drawers, seed, seconds))
-        conn.send({"predict": figures.predict, "pen_lift": figures.pen_lift, "lag": figures.lag,
-                   "not_yet": figures.not_yet, "errors": dict(figures.errors)})
+        conn.send(
+            {
+                "predict": figures.predict,
+                "pen_lift": figures.pen_lift,
+                "lag": figures.lag,
+                "not_yet": figures.not_yet,
+                "errors": dict(figures.errors),
+            }
+        )
 
 
 async def _drawers_phase(conn, clients: "Clients", drawers: int, seed: int, seconds: float) -> Figures:
     figures, stop = Figures(), asyncio.Event()
     deadline = time.monotonic() + seconds
     loop = asyncio.get_running_loop()
-    loop.add_reader(conn.fileno(), stop.set)   # the ("stop",) message: read once the drawers have ended
+    loop.add_reader(conn.fileno(), stop.set)  # the ("stop",) message: read once the drawers have ended
     tasks = [asyncio.create_task(loop_lag(figures, stop))]
     tasks += [asyncio.create_task(clients.drawer(figures, seed + i, stop, deadline)) for i in range(drawers)]
     try:
@@ -575,14 +622,16 @@ async def _drawers_phase(conn, clients: "Clients", drawers: int, seed: int, seco
     finally:
         loop.remove_reader(conn.fileno())
         await asyncio.gather(*tasks)
-    conn.recv()   # ("stop",)
+    conn.recv()  # ("stop",)
     return figures
 
 
 # ---- the report ------------------------------------------------------------------------------------
 
+
 def summary(rounds: list[dict[str, Figures]], rss: list[tuple[float, float, float]], cpu: dict) -> dict:
     """The figures of every round in one JSON-able dict, with the targets' verdicts."""
+
     def pooled(kind: str, attr: str) -> list[float]:
         return [v for r in rounds for v in getattr(r[kind], attr)]
 
@@ -593,33 +642,45 @@ def summary(rounds: list[dict[str, Figures]], rss: list[tuple[float, float, floa
     out = {"rounds": len(rounds)}
     for kind in ("idle", "loaded"):
         walls = [r[kind].run.get("wall_seconds") for r in rounds]
-        out[kind] = {"run_wall_seconds": walls, "run": [r[kind].run for r in rounds],
-                     "predict_ms": stats(kind, "predict"), "pen_lift_ms": stats(kind, "pen_lift"),
-                     "trace_ms": stats(kind, "trace"), "not_yet_answers": sum(r[kind].not_yet for r in rounds),
-                     "client_loop_lag_ms": stats(kind, "lag"), "drawers_loop_lag_ms": stats(kind, "drawer_lag"),
-                     "errors": sum(sum(r[kind].errors.values()) for r in rounds),
-                     "error_kinds": dict(sum((r[kind].errors for r in rounds), Counter()).most_common(10)),
-                     "viewers": sum(len(r[kind].streams) for r in rounds),
-                     "viewer_problems": [p for r in rounds for p in r[kind].viewer_problems][:10],
-                     "cpu_seconds": cpu[kind]}
+        out[kind] = {
+            "run_wall_seconds": walls,
+            "run": [r[kind].run for r in rounds],
+            "predict_ms": stats(kind, "predict"),
+            "pen_lift_ms": stats(kind, "pen_lift"),
+            "trace_ms": stats(kind, "trace"),
+            "not_yet_answers": sum(r[kind].not_yet for r in rounds),
+            "client_loop_lag_ms": stats(kind, "lag"),
+            "drawers_loop_lag_ms": stats(kind, "drawer_lag"),
+            "errors": sum(sum(r[kind].errors.values()) for r in rounds),
+            "error_kinds": dict(sum((r[kind].errors for r in rounds), Counter()).most_common(10)),
+            "viewers": sum(len(r[kind].streams) for r in rounds),
+            "viewer_problems": [p for r in rounds for p in r[kind].viewer_problems][:10],
+            "cpu_seconds": cpu[kind],
+        }
     # a loaded run not done by the deadline counts with that lower bound (the ratio is then "more than")
-    ratios = [(r["loaded"].run.get("wall_seconds") or r["loaded"].run["wall_seconds_over"]) / r["idle"].run["wall_seconds"]
-              for r in rounds if r["loaded"].run and r["idle"].run.get("wall_seconds")]
+    ratios = [
+        (r["loaded"].run.get("wall_seconds") or r["loaded"].run["wall_seconds_over"]) / r["idle"].run["wall_seconds"]
+        for r in rounds
+        if r["loaded"].run and r["idle"].run.get("wall_seconds")
+    ]
     out["ratio"] = percentile(ratios, 50)
     out["ratio_at_least"] = any(r["loaded"].run.get("wall_seconds") is None for r in rounds)
     totals = [s + c for _, s, c in rss]
     peak = max(range(len(rss)), key=lambda i: totals[i])
-    out["rss_mb"] = {"start": {"server": rss[0][1], "children": rss[0][2]},
-                     "peak": {"server": max(s for _, s, _ in rss), "children": max(c for *_, c in rss),
-                              "total": totals[peak]},
-                     "end": {"server": rss[-1][1], "children": rss[-1][2]},
-                     "growth": totals[-1] - totals[0], "peak_growth": totals[peak] - totals[0]}
+    out["rss_mb"] = {
+        "start": {"server": rss[0][1], "children": rss[0][2]},
+        "peak": {"server": max(s for _, s, _ in rss), "children": max(c for *_, c in rss), "total": totals[peak]},
+        "end": {"server": rss[-1][1], "children": rss[-1][2]},
+        "growth": totals[-1] - totals[0],
+        "peak_growth": totals[peak] - totals[0],
+    }
     p95 = out["loaded"]["predict_ms"]["p95"]
     errors = out["idle"]["errors"] + out["loaded"]["errors"]
     gapless = not out["idle"]["viewer_problems"] and not out["loaded"]["viewer_problems"]
     out["targets"] = {
-        "run wall time loaded / idle <= 1.5x": (out["ratio"] is not None and not out["ratio_at_least"]
-                                                 and out["ratio"] <= TARGETS["ratio"]),
+        "run wall time loaded / idle <= 1.5x": (
+            out["ratio"] is not None and not out["ratio_at_least"] and out["ratio"] <= TARGETS["ratio"]
+        ),
         "prediction p95 under load <= 50 ms": p95 is not None and p95 <= TARGETS["predict_p95_ms"],
         "errors == 0": errors == TARGETS["errors"],
         "every viewer the same events, no seq gap": gapless and out["loaded"]["viewers"] > 0,
@@ -636,45 +697,83 @@ def _ms(stats: dict, keys=("p50", "p95", "p99")) -> str:
 
 def print_report(s: dict, args) -> None:
     idle, loaded = s["idle"], s["loaded"]
-    walls = lambda k: ", ".join("-" if not r else f"{r['wall_seconds']:.2f}" if r["wall_seconds"] is not None  # noqa: E731
-                                else f"> {r['wall_seconds_over']:.1f}" for r in s[k]["run"])
-    accuracy = lambda k: ", ".join("-" if r.get("test_accuracy") is None else f"{r['test_accuracy']:.4f}"  # noqa: E731
-                                   for r in s[k]["run"])
+    walls = lambda k: ", ".join(
+        "-"
+        if not r
+        else f"{r['wall_seconds']:.2f}"
+        if r["wall_seconds"] is not None  # noqa: E731
+        else f"> {r['wall_seconds_over']:.1f}"
+        for r in s[k]["run"]
+    )
+    accuracy = lambda k: ", ".join(
+        "-" if r.get("test_accuracy") is None else f"{r['test_accuracy']:.4f}"  # noqa: E731
+        for r in s[k]["run"]
+    )
     rows = [
         ("run wall time, POST to done (s)", walls("idle"), walls("loaded")),
-        ("  loaded / idle (median of rounds)", "", "-" if s["ratio"] is None
-         else f"{'> ' if s['ratio_at_least'] else ''}{s['ratio']:.2f}x"),
+        (
+            "  loaded / idle (median of rounds)",
+            "",
+            "-" if s["ratio"] is None else f"{'> ' if s['ratio_at_least'] else ''}{s['ratio']:.2f}x",
+        ),
         ("  test accuracy", accuracy("idle"), accuracy("loaded")),
         ("prediction while drawing p50/p95/p99 ms", _ms(idle["predict_ms"]), _ms(loaded["predict_ms"])),
-        ("  answered (\"draw a digit first\")", f"{idle['predict_ms']['count']} ({idle['not_yet_answers']})",
-         f"{loaded['predict_ms']['count']} ({loaded['not_yet_answers']})"),
-        ("prediction at pen lift p50/p95 ms, count", f"{_ms(idle['pen_lift_ms'], ('p50', 'p95'))}, "
-         f"{idle['pen_lift_ms']['count']}", f"{_ms(loaded['pen_lift_ms'], ('p50', 'p95'))}, {loaded['pen_lift_ms']['count']}"),
-        ("conv trace p50/p95 ms, count", f"{_ms(idle['trace_ms'], ('p50', 'p95'))}, {idle['trace_ms']['count']}",
-         f"{_ms(loaded['trace_ms'], ('p50', 'p95'))}, {loaded['trace_ms']['count']}"),
+        (
+            '  answered ("draw a digit first")',
+            f"{idle['predict_ms']['count']} ({idle['not_yet_answers']})",
+            f"{loaded['predict_ms']['count']} ({loaded['not_yet_answers']})",
+        ),
+        (
+            "prediction at pen lift p50/p95 ms, count",
+            f"{_ms(idle['pen_lift_ms'], ('p50', 'p95'))}, {idle['pen_lift_ms']['count']}",
+            f"{_ms(loaded['pen_lift_ms'], ('p50', 'p95'))}, {loaded['pen_lift_ms']['count']}",
+        ),
+        (
+            "conv trace p50/p95 ms, count",
+            f"{_ms(idle['trace_ms'], ('p50', 'p95'))}, {idle['trace_ms']['count']}",
+            f"{_ms(loaded['trace_ms'], ('p50', 'p95'))}, {loaded['trace_ms']['count']}",
+        ),
         ("errors", str(idle["errors"]), str(loaded["errors"])),
-        ("viewers: same events, no seq gap", f"{'yes' if not idle['viewer_problems'] else 'NO'} ({idle['viewers']})",
-         f"{'yes' if not loaded['viewer_problems'] else 'NO'} ({loaded['viewers']})"),
-        ("CPU s: server (+children) / the clients", "{:.1f} / {:.1f}".format(*idle["cpu_seconds"]),
-         "{:.1f} / {:.1f}".format(*loaded["cpu_seconds"])),
-        ("this script's event-loop lag p50/p95/p99 ms", _ms(idle["client_loop_lag_ms"]),
-         _ms(loaded["client_loop_lag_ms"])),
-        ("the drawers' process's event-loop lag p50/p95/p99 ms", _ms(idle["drawers_loop_lag_ms"]),
-         _ms(loaded["drawers_loop_lag_ms"])),
+        (
+            "viewers: same events, no seq gap",
+            f"{'yes' if not idle['viewer_problems'] else 'NO'} ({idle['viewers']})",
+            f"{'yes' if not loaded['viewer_problems'] else 'NO'} ({loaded['viewers']})",
+        ),
+        (
+            "CPU s: server (+children) / the clients",
+            "{:.1f} / {:.1f}".format(*idle["cpu_seconds"]),
+            "{:.1f} / {:.1f}".format(*loaded["cpu_seconds"]),
+        ),
+        (
+            "this script's event-loop lag p50/p95/p99 ms",
+            _ms(idle["client_loop_lag_ms"]),
+            _ms(loaded["client_loop_lag_ms"]),
+        ),
+        (
+            "the drawers' process's event-loop lag p50/p95/p99 ms",
+            _ms(idle["drawers_loop_lag_ms"]),
+            _ms(loaded["drawers_loop_lag_ms"]),
+        ),
     ]
     load = {k: " ".join(f"{v:.1f}" for v in s["load_average"][k]) for k in ("start", "end")}
-    print(f"\nCNN Playground, a classroom on one server ({os.cpu_count()} cores; load average {load['start']} at "
-          f"the start, {load['end']} at the end); {s['rounds']} round(s)")
-    print(f"run {json.dumps(RUN_BODY)}; idle: {IDLE_DRAWERS} drawers, {IDLE_TRACERS} tracer, then the run alone; "
-          f"loaded: {args.viewers} viewers, {args.drawers} drawers, {args.tracers} tracers, {args.seconds:.0f} s at most\n")
+    print(
+        f"\nCNN Playground, a classroom on one server ({os.cpu_count()} cores; load average {load['start']} at "
+        f"the start, {load['end']} at the end); {s['rounds']} round(s)"
+    )
+    print(
+        f"run {json.dumps(RUN_BODY)}; idle: {IDLE_DRAWERS} drawers, {IDLE_TRACERS} tracer, then the run alone; "
+        f"loaded: {args.viewers} viewers, {args.drawers} drawers, {args.tracers} tracers, {args.seconds:.0f} s at most\n"
+    )
     print(f"{'':46}{'idle':>24}{'loaded':>26}")
     for label, a, b in rows:
         print(f"{label:46}{a:>24}{b:>26}")
     m = s["rss_mb"]
-    print(f"server RSS MB (server + children): start {m['start']['server']:.0f} + {m['start']['children']:.0f}, "
-          f"peak {m['peak']['server']:.0f} + {m['peak']['children']:.0f} (total {m['peak']['total']:.0f}), "
-          f"end {m['end']['server']:.0f} + {m['end']['children']:.0f}: growth {m['growth']:+.0f} "
-          f"(peak {m['peak_growth']:+.0f})")
+    print(
+        f"server RSS MB (server + children): start {m['start']['server']:.0f} + {m['start']['children']:.0f}, "
+        f"peak {m['peak']['server']:.0f} + {m['peak']['children']:.0f} (total {m['peak']['total']:.0f}), "
+        f"end {m['end']['server']:.0f} + {m['end']['children']:.0f}: growth {m['growth']:+.0f} "
+        f"(peak {m['peak_growth']:+.0f})"
+    )
     for kind in ("idle", "loaded"):
         for what, n in s[kind]["error_kinds"].items():
             print(f"  {kind} error x{n}: {what}")
@@ -688,7 +787,7 @@ def print_report(s: dict, args) -> None:
 async def main(args) -> int:
     digits = make_digits()
     extra_env = dict(item.split("=", 1) for item in args.server_env)
-    load_start = os.getloadavg()   # other work on the machine: it slows both columns
+    load_start = os.getloadavg()  # other work on the machine: it slows both columns
     with tempfile.TemporaryDirectory(prefix="bench-classroom-") as folder:
         server = Server(Path(folder), extra_env)
         rss: list[tuple[float, float, float]] = []
@@ -707,36 +806,53 @@ async def main(args) -> int:
             clients = Clients(server, digits)
             if not args.one_process:
                 ours, theirs = multiprocessing.get_context("spawn").Pipe()
-                host = multiprocessing.get_context("spawn").Process(target=drawer_host, args=(theirs, server.port),
-                                                                    daemon=True)
+                host = multiprocessing.get_context("spawn").Process(
+                    target=drawer_host, args=(theirs, server.port), daemon=True
+                )
                 host.start()
                 theirs.close()
                 if await asyncio.to_thread(ours.recv) == "ready":
                     clients.drawer_host = ours
             log = lambda *a: print(*a, file=sys.stderr, flush=True)  # noqa: E731
             log(f"server pid {server.proc.pid} on {server.base}; warming up (one run, a few questions)")
-            warm = await phase(clients, 1, 1, 1, args.seconds, 0, with_run=True)   # loads the sample, the model...
+            warm = await phase(clients, 1, 1, 1, args.seconds, 0, with_run=True)  # loads the sample, the model...
             for what, n in warm.errors.items():
                 log(f"warm-up error x{n}: {what}")
             rounds, cpu = [], {"idle": [0.0, 0.0], "loaded": [0.0, 0.0]}
             for r in range(args.rounds):
                 figures = {}
-                for kind in ("idle", "loaded") if r % 2 == 0 else ("loaded", "idle"):   # alternately first
+                for kind in ("idle", "loaded") if r % 2 == 0 else ("loaded", "idle"):  # alternately first
                     server_cpu, own_cpu = server.cpu(), clients_cpu(host)
-                    if kind == "idle":   # the questions with no run, then the run alone
-                        figures[kind] = await phase(clients, IDLE_DRAWERS, IDLE_TRACERS, 0,
-                                                    min(IDLE_SECONDS, args.seconds), 100 * r, with_run=False)
+                    if kind == "idle":  # the questions with no run, then the run alone
+                        figures[kind] = await phase(
+                            clients,
+                            IDLE_DRAWERS,
+                            IDLE_TRACERS,
+                            0,
+                            min(IDLE_SECONDS, args.seconds),
+                            100 * r,
+                            with_run=False,
+                        )
                         figures[kind].add(await phase(clients, 0, 0, 1, args.seconds, 0, with_run=True))
                     else:
-                        figures[kind] = await phase(clients, args.drawers, args.tracers, args.viewers, args.seconds,
-                                                    1000 + 100 * r, with_run=True)
+                        figures[kind] = await phase(
+                            clients,
+                            args.drawers,
+                            args.tracers,
+                            args.viewers,
+                            args.seconds,
+                            1000 + 100 * r,
+                            with_run=True,
+                        )
                     cpu[kind][0] += server.cpu() - server_cpu
                     cpu[kind][1] += clients_cpu(host) - own_cpu
                     f = figures[kind]
                     wall = f.run.get("wall_seconds")
-                    log(f"round {r + 1} {kind}: run {'not done' if wall is None else f'{wall:.2f} s'}, "
+                    log(
+                        f"round {r + 1} {kind}: run {'not done' if wall is None else f'{wall:.2f} s'}, "
                         f"predictions p95 {percentile(f.predict, 95) or float('nan'):.1f} ms ({len(f.predict)}), "
-                        f"errors {sum(f.errors.values())}; RSS MB server {rss[-1][1]:.0f} + children {rss[-1][2]:.0f}")
+                        f"errors {sum(f.errors.values())}; RSS MB server {rss[-1][1]:.0f} + children {rss[-1][2]:.0f}"
+                    )
                 rounds.append(figures)
             await asyncio.sleep(1.0)
             sampling.set()
@@ -764,8 +880,16 @@ if __name__ == "__main__":
     parser.add_argument("--tracers", type=int, default=5, help="clients tracing POST /api/conv")
     parser.add_argument("--seconds", type=float, default=60.0, help="the loaded phase at most (and the idle run)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
-    parser.add_argument("--one-process", action="store_true",
-                        help="the drawers in this process too, on one event loop with the viewers and tracers")
-    parser.add_argument("--server-env", action="append", default=[], metavar="NAME=VALUE",
-                        help="an environment variable for the server (a setting such as a limit per client)")
+    parser.add_argument(
+        "--one-process",
+        action="store_true",
+        help="the drawers in this process too, on one event loop with the viewers and tracers",
+    )
+    parser.add_argument(
+        "--server-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="an environment variable for the server (a setting such as a limit per client)",
+    )
     sys.exit(asyncio.run(main(parser.parse_args())))

@@ -24,6 +24,7 @@ errors, and a PASS/FAIL line for the target (loaded p95 <= 100 ms, nothing misse
 The clients run in this process, on the same machine as the server: their own scheduling delay is
 part of each figure (which makes them upper bounds). Loopback only; every wait is bounded.
 """
+
 import argparse
 import os
 import asyncio
@@ -43,14 +44,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_classroom import Server, percentile  # noqa: E402  (one copy of each)
 
 TARGET_P95_MS = 100.0
-TIMEOUT = 10.0   # one connection, one state, at most
+TIMEOUT = 10.0  # one connection, one state, at most
 # The conv lab's URL state for its 5x5 ReLU preset (static/js/conv_lab.js), the step filled in per message.
-QUERY = ("preset=relu5x5&input=1,1,1,0,0;0,1,1,1,0;0,0,1,1,1;0,0,1,1,0;0,1,1,0,0&kernel=1,0,1;0,1,0;1,0,1"
-         "&bias=0&stride=1&padding=0&dilation=1&activation=relu&step={step}&speed=8&im2col=0")
+QUERY = (
+    "preset=relu5x5&input=1,1,1,0,0;0,1,1,1,0;0,0,1,1,1;0,0,1,1,0;0,1,1,0,0&kernel=1,0,1;0,1,0;1,0,1"
+    "&bias=0&stride=1&padding=0&dilation=1&activation=relu&step={step}&speed=8&im2col=0"
+)
 
 
-async def follower(ws_url: str, received: dict[int, float], ready: asyncio.Event, done: asyncio.Event,
-                   errors: list[str]) -> None:
+async def follower(
+    ws_url: str, received: dict[int, float], ready: asyncio.Event, done: asyncio.Event, errors: list[str]
+) -> None:
     """One student's websocket: the receipt time of every step, by step number."""
     try:
         async with connect(ws_url, open_timeout=TIMEOUT, max_size=2**20) as ws:
@@ -75,8 +79,9 @@ async def follower(ws_url: str, received: dict[int, float], ready: asyncio.Event
         ready.set()
 
 
-async def phase(server: Server, code: str, token: str, leader, followers: int, steps: int, rate: float,
-                first_step: int) -> dict:
+async def phase(
+    server: Server, code: str, token: str, leader, followers: int, steps: int, rate: float, first_step: int
+) -> dict:
     """``followers`` students follow while the teacher sends ``steps`` steps; the figures of the phase."""
     ws_url = f"ws://127.0.0.1:{server.port}/ws/classes/{code}"
     received = [{} for _ in range(followers)]
@@ -92,8 +97,9 @@ async def phase(server: Server, code: str, token: str, leader, followers: int, s
         step = first_step + i
         await asyncio.sleep(max(0.0, start + i * period - time.monotonic()))
         sent[step] = time.monotonic()
-        await leader.send(json.dumps({"type": "state", "token": token, "path": "/conv",
-                                      "query": QUERY.format(step=step)}))
+        await leader.send(
+            json.dumps({"type": "state", "token": token, "path": "/conv", "query": QUERY.format(step=step)})
+        )
     await asyncio.sleep(1.0)  # the last step's way to every follower
     done.set()
     await asyncio.gather(*tasks)
@@ -104,9 +110,17 @@ async def phase(server: Server, code: str, token: str, leader, followers: int, s
                 latencies.append((got[step] - at) * 1000)
             else:
                 missed += 1
-    return {"followers": followers, "steps": steps, "rate_per_s": rate, "received": len(latencies), "missed": missed,
-            "errors": errors, "p50_ms": percentile(latencies, 50), "p95_ms": percentile(latencies, 95),
-            "max_ms": max(latencies) if latencies else None}
+    return {
+        "followers": followers,
+        "steps": steps,
+        "rate_per_s": rate,
+        "received": len(latencies),
+        "missed": missed,
+        "errors": errors,
+        "p50_ms": percentile(latencies, 50),
+        "p95_ms": percentile(latencies, 95),
+        "max_ms": max(latencies) if latencies else None,
+    }
 
 
 async def drain(leader, stop: asyncio.Event, counts: list[dict]) -> None:
@@ -132,41 +146,60 @@ async def main(args) -> int:
             code, token = created["code"], created["control_token"]
             async with connect(f"ws://127.0.0.1:{server.port}/ws/classes/{code}", open_timeout=TIMEOUT) as leader:
                 await leader.send(json.dumps({"type": "lead", "token": token}))
-                await leader.send(json.dumps({"type": "state", "token": token, "path": "/conv",
-                                              "query": QUERY.format(step=0)}))
+                await leader.send(
+                    json.dumps({"type": "state", "token": token, "path": "/conv", "query": QUERY.format(step=0)})
+                )
                 stop, counts = asyncio.Event(), []
                 reader = asyncio.create_task(drain(leader, stop, counts))
                 idle = await phase(server, code, token, leader, args.idle_followers, args.steps, args.rate, 1)
                 idle["teacher_saw"] = max((c["following"] for c in counts), default=0)
                 counts.clear()
-                loaded = await phase(server, code, token, leader, args.followers, args.steps, args.rate,
-                                     1 + args.steps)
+                loaded = await phase(server, code, token, leader, args.followers, args.steps, args.rate, 1 + args.steps)
                 loaded["teacher_saw"] = max((c["following"] for c in counts), default=0)
                 stop.set()
                 await reader
         finally:
             server.stop()
-    passed = (loaded["p95_ms"] is not None and loaded["p95_ms"] <= TARGET_P95_MS and not loaded["missed"]
-              and not loaded["errors"] and not idle["errors"] and loaded["teacher_saw"] == args.followers)
-    result = {"idle": idle, "loaded": loaded, "target_p95_ms": TARGET_P95_MS, "pass": passed,
-              "load_average": {"start": load_start, "end": os.getloadavg()}}
+    passed = (
+        loaded["p95_ms"] is not None
+        and loaded["p95_ms"] <= TARGET_P95_MS
+        and not loaded["missed"]
+        and not loaded["errors"]
+        and not idle["errors"]
+        and loaded["teacher_saw"] == args.followers
+    )
+    result = {
+        "idle": idle,
+        "loaded": loaded,
+        "target_p95_ms": TARGET_P95_MS,
+        "pass": passed,
+        "load_average": {"start": load_start, "end": os.getloadavg()},
+    }
     if args.json:
         print(json.dumps(result, indent=1))
         return 0 if passed else 1
-    print(f"Follow the teacher: a step from the teacher's websocket to each follower's, {args.steps} steps at "
-          f"{args.rate:g}/s (load average {load_start[0]:.2f} at the start)")
-    print(f"{'':10}{'followers':>10}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}{'received':>10}{'missed':>8}{'errors':>8}"
-          f"{'teacher saw':>13}")
+    print(
+        f"Follow the teacher: a step from the teacher's websocket to each follower's, {args.steps} steps at "
+        f"{args.rate:g}/s (load average {load_start[0]:.2f} at the start)"
+    )
+    print(
+        f"{'':10}{'followers':>10}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}{'received':>10}{'missed':>8}{'errors':>8}"
+        f"{'teacher saw':>13}"
+    )
     for name, f in (("idle", idle), ("loaded", loaded)):
-        print(f"{name:10}{f['followers']:>10}{f['p50_ms'] or float('nan'):>9.1f}{f['p95_ms'] or float('nan'):>9.1f}"
-              f"{f['max_ms'] or float('nan'):>9.1f}{f['received']:>10}{f['missed']:>8}{len(f['errors']):>8}"
-              f"{f['teacher_saw']:>13}")
+        print(
+            f"{name:10}{f['followers']:>10}{f['p50_ms'] or float('nan'):>9.1f}{f['p95_ms'] or float('nan'):>9.1f}"
+            f"{f['max_ms'] or float('nan'):>9.1f}{f['received']:>10}{f['missed']:>8}{len(f['errors']):>8}"
+            f"{f['teacher_saw']:>13}"
+        )
     for f in (idle, loaded):
         for error in f["errors"][:5]:
             print(f"  error: {error}")
-    print(f"{'PASS' if passed else 'FAIL'}: {args.followers} followers, p95 "
-          f"{loaded['p95_ms'] or float('nan'):.1f} ms <= {TARGET_P95_MS:g} ms, none missed, no errors, "
-          f"the teacher counted every follower")
+    print(
+        f"{'PASS' if passed else 'FAIL'}: {args.followers} followers, p95 "
+        f"{loaded['p95_ms'] or float('nan'):.1f} ms <= {TARGET_P95_MS:g} ms, none missed, no errors, "
+        f"the teacher counted every follower"
+    )
     return 0 if passed else 1
 
 
@@ -177,6 +210,11 @@ if __name__ == "__main__":
     parser.add_argument("--steps", type=int, default=200, help="steps the teacher sends in each phase")
     parser.add_argument("--rate", type=float, default=8.0, help="steps a second (the player's fastest: 8)")
     parser.add_argument("--json", action="store_true", help="the figures as JSON")
-    parser.add_argument("--server-env", nargs="*", default=[], metavar="NAME=VALUE",
-                        help="extra environment for the server (CNN_PLAYGROUND_...)")
+    parser.add_argument(
+        "--server-env",
+        nargs="*",
+        default=[],
+        metavar="NAME=VALUE",
+        help="extra environment for the server (CNN_PLAYGROUND_...)",
+    )
     sys.exit(asyncio.run(main(parser.parse_args())))

@@ -31,6 +31,7 @@ this benchmark is about (how many runs evaluated the test set is printed).
 
 Loopback only; bounded in time (``--timeout`` for the whole benchmark, 3 minutes at most by default).
 """
+
 import argparse
 import sys
 import tempfile
@@ -45,6 +46,7 @@ except ImportError:  # pragma: no cover
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_classroom import Server as ClassroomServer, descendants  # noqa: E402  (one copy of each)
+
 CONV = {"type": "conv", "filters": 64, "kernel": 3, "padding": 1}
 HEAVY = [dict(CONV) for _ in range(4)] + [{"type": "flatten"}, {"type": "dense", "units": 10}]
 FINISHED = ("done", "diverged", "interrupted")
@@ -52,6 +54,7 @@ LR = 0.01  # the server's default (0.05) makes this network diverge in a few ste
 
 
 # ---- /proc -------------------------------------------------------------------------------------------
+
 
 def proc_kb(pid: int, field: str) -> float:
     """A field of /proc/<pid>/status (VmRSS, VmHWM) in MB; 0 when the process has gone."""
@@ -65,6 +68,7 @@ def proc_kb(pid: int, field: str) -> float:
 
 
 # ---- the server --------------------------------------------------------------------------------------
+
 
 class Server(ClassroomServer):
     """bench_classroom's server (its own process group and temporary folders), with a short run-time cap
@@ -91,6 +95,7 @@ class Server(ClassroomServer):
 
 # ---- one run -----------------------------------------------------------------------------------------
 
+
 def one_run(server: Server, client: "httpx.Client", body: dict, deadline: float, interval: float) -> dict:
     """POST a run of the heavy network and follow it to its end; what it cost."""
     row = {"web_before": server.web_rss(), "trainer_peak": 0.0, "web_peak": 0.0}
@@ -98,8 +103,14 @@ def one_run(server: Server, client: "httpx.Client", body: dict, deadline: float,
     answer = client.post("/api/runs", json=body)
     if answer.status_code != 201:
         body = _json(answer)
-        row.update(state=f"refused {answer.status_code}", reason=body.get("code"), detail=body.get("detail"),
-                   wall=time.monotonic() - start, web_after=server.web_rss(), refused=True)
+        row.update(
+            state=f"refused {answer.status_code}",
+            reason=body.get("code"),
+            detail=body.get("detail"),
+            wall=time.monotonic() - start,
+            web_after=server.web_rss(),
+            refused=True,
+        )
         return row
     run_id = answer.json()["id"]
     hwm: dict[int, float] = {}
@@ -120,9 +131,15 @@ def one_run(server: Server, client: "httpx.Client", body: dict, deadline: float,
             continue
     row["wall"] = time.monotonic() - start
     result = view.get("result") or {}
-    row.update(state=view.get("state"), reason=result.get("reason"), accuracy=result.get("test_accuracy"),
-               steps=result.get("step"), run_wall=view.get("wall_seconds"), refused=False,
-               trainer_peak=max(hwm.values(), default=0.0))
+    row.update(
+        state=view.get("state"),
+        reason=result.get("reason"),
+        accuracy=result.get("test_accuracy"),
+        steps=result.get("step"),
+        run_wall=view.get("wall_seconds"),
+        refused=False,
+        trainer_peak=max(hwm.values(), default=0.0),
+    )
     time.sleep(0.5)  # the relay thread lets go of the run's last messages
     row["web_after"] = server.web_rss()
     return row
@@ -145,9 +162,13 @@ def main(argv=None) -> int:
     parser.add_argument("--timeout", type=float, default=170.0, help="the whole benchmark, seconds")
     parser.add_argument("--interval", type=float, default=0.2, help="sampling period, seconds")
     parser.add_argument("--target-mb", type=float, default=300.0)
-    parser.add_argument("--lr", type=float, default=LR,
-                        help="the runs' learning rate (the server's default, 0.05, makes this network diverge "
-                             "within a few steps, and a diverged run is not evaluated); 0 for the server's default")
+    parser.add_argument(
+        "--lr",
+        type=float,
+        default=LR,
+        help="the runs' learning rate (the server's default, 0.05, makes this network diverge "
+        "within a few steps, and a diverged run is not evaluated); 0 for the server's default",
+    )
     args = parser.parse_args(argv)
     deadline = time.monotonic() + args.timeout
 
@@ -166,52 +187,70 @@ def main(argv=None) -> int:
                     body["lr"] = args.lr
                 rows = [one_run(server, client, body, deadline, args.interval) for _ in range(args.runs)]
                 end_rss = server.web_rss()
-                refused_check = client.post("/api/networks/check",
-                                            json={"layers": HEAVY, "batch_size": args.refused_batch_size}).json()
-                refusal = client.post("/api/runs", json={"layers": HEAVY, "batch_size": args.refused_batch_size,
-                                                         "epochs": 1})
+                refused_check = client.post(
+                    "/api/networks/check", json={"layers": HEAVY, "batch_size": args.refused_batch_size}
+                ).json()
+                refusal = client.post(
+                    "/api/runs", json={"layers": HEAVY, "batch_size": args.refused_batch_size, "epochs": 1}
+                )
                 children_left = descendants(server.proc.pid)
         finally:
             server.stop()
 
-    print(f"heavy network: 4 x conv 64 filters 3x3 pad 1 on 1x28x28, flatten, dense 10; "
-          f"CNN_PLAYGROUND_MAX_RUN_SECONDS={args.run_seconds:g}, batch {args.batch_size}, 1 epoch of the sample, "
-          f"lr {args.lr or 'the server default'}")
-    print(f"estimate (POST /api/networks/check, batch {args.batch_size}): train {memory.get('train_mb')} MB, "
-          f"eval {memory.get('eval_mb')} MB, budget {memory.get('budget_mb')} MB")
+    print(
+        f"heavy network: 4 x conv 64 filters 3x3 pad 1 on 1x28x28, flatten, dense 10; "
+        f"CNN_PLAYGROUND_MAX_RUN_SECONDS={args.run_seconds:g}, batch {args.batch_size}, 1 epoch of the sample, "
+        f"lr {args.lr or 'the server default'}"
+    )
+    print(
+        f"estimate (POST /api/networks/check, batch {args.batch_size}): train {memory.get('train_mb')} MB, "
+        f"eval {memory.get('eval_mb')} MB, budget {memory.get('budget_mb')} MB"
+    )
     print()
-    header = (f"{'run':>3}  {'state/reason':<24} {'steps':>5} {'test acc':>8} {'wall s':>7} {'estimate MB':>11} "
-              f"{'trainer peak MB':>15} {'web RSS before MB':>17} {'web RSS after MB':>16} {'web peak MB':>11}")
+    header = (
+        f"{'run':>3}  {'state/reason':<24} {'steps':>5} {'test acc':>8} {'wall s':>7} {'estimate MB':>11} "
+        f"{'trainer peak MB':>15} {'web RSS before MB':>17} {'web RSS after MB':>16} {'web peak MB':>11}"
+    )
     print(header)
     print("-" * len(header))
     for i, row in enumerate(rows, 1):
         state = f"{row['state']}/{row.get('reason')}" + (" (timed out)" if row.get("timed_out") else "")
         acc = row.get("accuracy")
-        print(f"{i:>3}  {state:<24} {row.get('steps') if row.get('steps') is not None else '-':>5} "
-              f"{'-' if acc is None else f'{acc:.3f}':>8} {row['wall']:>7.1f} {estimate:>11.1f} "
-              f"{row['trainer_peak']:>15.1f} {row['web_before']:>17.1f} {row['web_after']:>16.1f} "
-              f"{row['web_peak']:>11.1f}")
+        print(
+            f"{i:>3}  {state:<24} {row.get('steps') if row.get('steps') is not None else '-':>5} "
+            f"{'-' if acc is None else f'{acc:.3f}':>8} {row['wall']:>7.1f} {estimate:>11.1f} "
+            f"{row['trainer_peak']:>15.1f} {row['web_before']:>17.1f} {row['web_after']:>16.1f} "
+            f"{row['web_peak']:>11.1f}"
+        )
         if row["refused"]:
             print(f"     refused: {row.get('detail')}")
     print()
     body = _json(refusal)
     refused_ok = refusal.status_code == 422 and body.get("code") == "too_much_memory"
     refused_memory = refused_check.get("memory") or {}
-    print(f"batch {args.refused_batch_size}: POST /api/runs -> {refusal.status_code} {body.get('code')}: "
-          f"{body.get('detail')}")
+    print(
+        f"batch {args.refused_batch_size}: POST /api/runs -> {refusal.status_code} {body.get('code')}: "
+        f"{body.get('detail')}"
+    )
     print(f"  (estimate: train {refused_memory.get('train_mb')} MB, eval {refused_memory.get('eval_mb')} MB)")
     print()
     growth = end_rss - start_rss
-    runs_ok = all(r["refused"] and r.get("reason") == "too_much_memory"
-                  or (not r.get("timed_out") and r["state"] in FINISHED) for r in rows)
+    runs_ok = all(
+        r["refused"] and r.get("reason") == "too_much_memory" or (not r.get("timed_out") and r["state"] in FINISHED)
+        for r in rows
+    )
     evaluated = sum(r.get("accuracy") is not None for r in rows)
     ok = runs_ok and refused_ok and growth <= args.target_mb
     print(f"runs that evaluated the test set: {evaluated}/{len(rows)}")
     print(f"processes below the server before it stopped: {len(children_left)} (the forkserver and its helpers)")
-    print(f"web RSS growth over {args.runs} runs: {growth:.1f} MB (target <= {args.target_mb:g}) "
-          f"[{start_rss:.1f} -> {end_rss:.1f} MB]")
-    print(f"runs ended or refused with the estimate: {'yes' if runs_ok else 'NO'}; "
-          f"batch {args.refused_batch_size} refused with too_much_memory: {'yes' if refused_ok else 'NO'}")
+    print(
+        f"web RSS growth over {args.runs} runs: {growth:.1f} MB (target <= {args.target_mb:g}) "
+        f"[{start_rss:.1f} -> {end_rss:.1f} MB]"
+    )
+    print(
+        f"runs ended or refused with the estimate: {'yes' if runs_ok else 'NO'}; "
+        f"batch {args.refused_batch_size} refused with too_much_memory: {'yes' if refused_ok else 'NO'}"
+    )
     print("PASS" if ok else "FAIL")
     return 0 if ok else 1
 

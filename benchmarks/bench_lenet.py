@@ -11,6 +11,7 @@ ratios. ``--accuracy-seeds 10`` compares one-epoch test accuracy over seeds 0..9
 ``--side engine`` runs one engine measurement and prints ``name: value`` lines, in the same
 form as ../shared/bench/torch_lenet.py.
 """
+
 import argparse
 import os
 import re
@@ -37,8 +38,17 @@ def engine_side(args) -> None:
     data = mnist.load("mnist", data_dir=args.data_dir)
     model = Sequential.from_spec(preset("lenet5"), seed=args.seed)
     done = None
-    for event in train(model, data, epochs=args.epochs, batch_size=args.batch_size, optimizer="momentum", lr=0.05,
-                       seed=args.seed, snapshot_every=0, progress_every=10**9):
+    for event in train(
+        model,
+        data,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        optimizer="momentum",
+        lr=0.05,
+        seed=args.seed,
+        snapshot_every=0,
+        progress_every=10**9,
+    ):
         if event["type"] == "done":
             done = event
     train_s = done["seconds"]
@@ -47,12 +57,12 @@ def engine_side(args) -> None:
     model.forward(x[:1000])  # warm-up: the layers' buffers for a batch of 1000 (evaluate() runs batches of 64)
     t0 = time.perf_counter()
     for i in range(0, len(x), 1000):
-        model.forward(x[i:i + 1000])
+        model.forward(x[i : i + 1000])
     big = len(x) / (time.perf_counter() - t0)
     lat = []
     for i in range(1100):
         t0 = time.perf_counter()
-        model.forward(x[i:i + 1])
+        model.forward(x[i : i + 1])
         lat.append(time.perf_counter() - t0)
     lat = np.array(lat[100:]) * 1e6
     print(f"numpy: {np.__version__} threads={os.environ.get('OPENBLAS_NUM_THREADS')}")
@@ -81,18 +91,41 @@ def compare(args) -> None:
     for r in range(args.rounds):
         for bs in args.batch_sizes:
             ours = run([sys.executable, __file__, "--side", "engine", "--batch-size", str(bs), *common], env)
-            theirs = run([args.torch_python, str(TORCH_SCRIPT), "--batch-size", str(bs), "--threads",
-                          str(args.torch_threads), *common], os.environ.copy())
+            theirs = run(
+                [
+                    args.torch_python,
+                    str(TORCH_SCRIPT),
+                    "--batch-size",
+                    str(bs),
+                    "--threads",
+                    str(args.torch_threads),
+                    *common,
+                ],
+                os.environ.copy(),
+            )
             if bs == args.batch_sizes[0]:
-                theirs.update(run([args.torch_python, str(TORCH_EXTRA), "--data-dir", args.data_dir, "--threads",
-                                   str(args.torch_threads)], os.environ.copy()))
+                theirs.update(
+                    run(
+                        [
+                            args.torch_python,
+                            str(TORCH_EXTRA),
+                            "--data-dir",
+                            args.data_dir,
+                            "--threads",
+                            str(args.torch_threads),
+                        ],
+                        os.environ.copy(),
+                    )
+                )
             print(f"round {r + 1} batch {bs}: engine {ours}", flush=True)
             print(f"round {r + 1} batch {bs}: torch  {theirs}", flush=True)
             for key in ours:
                 if key in theirs:
                     rows.setdefault((bs, key), []).append((ours[key], theirs[key]))
-    print(f"\nLeNet-5, MNIST, {args.rounds} alternating round(s); engine OpenBLAS threads {args.engine_threads}, "
-          f"torch threads {args.torch_threads}")
+    print(
+        f"\nLeNet-5, MNIST, {args.rounds} alternating round(s); engine OpenBLAS threads {args.engine_threads}, "
+        f"torch threads {args.torch_threads}"
+    )
     print(f"{'batch':>5} {'figure':<40} {'engine':>10} {'torch':>10} {'ratio':>7}")
     for (bs, key), pairs in rows.items():
         if key.startswith("inference") and bs != args.batch_sizes[0]:
@@ -113,13 +146,18 @@ def accuracy_over_seeds(args) -> None:
     for seed in range(args.accuracy_seeds):
         common = ["--data-dir", args.data_dir, "--seed", str(seed), "--epochs", "1", "--batch-size", "64"]
         ours.append(run([sys.executable, __file__, "--side", "engine", *common], env)[key])
-        theirs.append(run([args.torch_python, str(TORCH_SCRIPT), "--threads", str(args.torch_threads), *common],
-                          os.environ.copy())[key])
+        theirs.append(
+            run(
+                [args.torch_python, str(TORCH_SCRIPT), "--threads", str(args.torch_threads), *common], os.environ.copy()
+            )[key]
+        )
         print(f"seed {seed}: engine {ours[-1]:.4f}  torch {theirs[-1]:.4f}", flush=True)
     for name, accs in (("engine", ours), ("torch", theirs)):
-        print(f"{name}: mean {statistics.mean(accs):.4f}, median {statistics.median(accs):.4f}, "
-              f"min {min(accs):.4f}, max {max(accs):.4f}, at or above 0.9700: {sum(a >= 0.97 for a in accs)} "
-              f"of {len(accs)}")
+        print(
+            f"{name}: mean {statistics.mean(accs):.4f}, median {statistics.median(accs):.4f}, "
+            f"min {min(accs):.4f}, max {max(accs):.4f}, at or above 0.9700: {sum(a >= 0.97 for a in accs)} "
+            f"of {len(accs)}"
+        )
 
 
 def main():
@@ -134,8 +172,12 @@ def main():
     ap.add_argument("--torch-python", help="a Python with torch==2.13.0 installed")
     ap.add_argument("--engine-threads", type=int, default=1)
     ap.add_argument("--torch-threads", type=int, default=2)
-    ap.add_argument("--accuracy-seeds", type=int, default=0,
-                    help="instead of timing: one-epoch test accuracy of both sides for seeds 0..N-1")
+    ap.add_argument(
+        "--accuracy-seeds",
+        type=int,
+        default=0,
+        help="instead of timing: one-epoch test accuracy of both sides for seeds 0..N-1",
+    )
     args = ap.parse_args()
     if args.side:
         engine_side(args)

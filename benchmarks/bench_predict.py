@@ -17,6 +17,7 @@ activations too (as the page does on each pen movement); "pen lifted" adds the o
 
     python benchmarks/bench_predict.py [--runs 300] [--no-browser]
 """
+
 import argparse
 import json
 import os
@@ -53,8 +54,7 @@ def seven(side: int = 128) -> np.ndarray:
 
 def summary(label: str, seconds: list[float]) -> str:
     ms = np.array(seconds) * 1000
-    return (f"  {label:<52} p50 {np.percentile(ms, 50):7.2f} ms   p99 {np.percentile(ms, 99):7.2f} ms"
-            f"   ({len(ms)} runs)")
+    return f"  {label:<52} p50 {np.percentile(ms, 50):7.2f} ms   p99 {np.percentile(ms, 99):7.2f} ms   ({len(ms)} runs)"
 
 
 def timed(fn, runs: int) -> list[float]:
@@ -141,8 +141,22 @@ def from_the_page(runs: int) -> None:
 
     port = free_port()
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}
-    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1",
-                               "--port", str(port), "--log-level", "warning"], cwd=ROOT, env=env)
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "app.main:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -175,8 +189,9 @@ def from_the_page(runs: int) -> None:
                 page.mouse.down()
                 page.mouse.move(x0 + 0.4 * box["width"], y0, steps=4)
                 page.mouse.move(x0 + 0.1 * box["width"], y0 + 0.65 * box["height"], steps=4)
-                page.wait_for_function(f"Number(document.body.dataset.answers ?? 0) > {before}"
-                                       " && document.body.dataset.ready === 'yes'")
+                page.wait_for_function(
+                    f"Number(document.body.dataset.answers ?? 0) > {before} && document.body.dataset.ready === 'yes'"
+                )
                 trips.append(float(page.evaluate("document.body.dataset.roundTripMs")) / 1000)
                 page.mouse.up()
                 page.wait_for_function("document.body.dataset.ready === 'yes'")

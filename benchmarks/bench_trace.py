@@ -7,6 +7,7 @@ the target is 20 ms on the server.
 
     python benchmarks/bench_trace.py [--requests 300] [--size 16] [--kernel 3]
 """
+
 import argparse
 import os
 import statistics
@@ -50,8 +51,12 @@ def main() -> int:
     parser.add_argument("--kernel", type=int, default=3)
     args = parser.parse_args()
     rng = np.random.default_rng(0)
-    body = {"input": rng.integers(0, 10, (args.size, args.size)).tolist(),
-            "kernel": rng.integers(-1, 2, (args.kernel, args.kernel)).tolist(), "bias": 1, "padding": 1}
+    body = {
+        "input": rng.integers(0, 10, (args.size, args.size)).tolist(),
+        "kernel": rng.integers(-1, 2, (args.kernel, args.kernel)).tolist(),
+        "bias": 1,
+        "padding": 1,
+    }
     timed = Timed(create_app())
     round_trips = []
     with TestClient(timed) as client:
@@ -67,8 +72,10 @@ def main() -> int:
         size = len(r.content)
     server = [s * 1000 for s in timed.seconds]
     trips = [s * 1000 for s in round_trips]
-    print(f"POST /api/conv: {args.size}x{args.size} input, {args.kernel}x{args.kernel} kernel, padding 1: "
-          f"{steps} steps, {size / 1024:.0f} kB of JSON, {args.requests} requests")
+    print(
+        f"POST /api/conv: {args.size}x{args.size} input, {args.kernel}x{args.kernel} kernel, padding 1: "
+        f"{steps} steps, {size / 1024:.0f} kB of JSON, {args.requests} requests"
+    )
     print(f"  server    median {statistics.median(server):6.2f} ms   p95 {percentile(server, 95):6.2f} ms")
     print(f"  round trip median {statistics.median(trips):5.2f} ms   p95 {percentile(trips, 95):6.2f} ms")
     print(f"  target: 20 ms on the server -> {'met' if percentile(server, 95) <= 20 else 'NOT met'} (p95)")

@@ -12,6 +12,7 @@ ratio. The targets: test accuracy >= 95% within one epoch, and the watched runs 
 The clients run in this process; on a small machine they share the CPU with the server, so the ratio
 also includes what 20 browsers' connections cost the machine they run on.
 """
+
 import argparse
 import asyncio
 import json
@@ -43,8 +44,23 @@ def call(base: str, method: str, path: str, body=None) -> dict:
 def start_server(port: int, deflate: bool) -> subprocess.Popen:
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
     options = [] if deflate else ["--ws-per-message-deflate", "false"]
-    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", str(port),
-                             "--log-level", "warning", *options], cwd=ROOT, env=env)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "app.main:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            *options,
+        ],
+        cwd=ROOT,
+        env=env,
+    )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -90,16 +106,30 @@ async def one_run(base: str, port: int, body: dict, clients: int, server_pid: in
     await asyncio.gather(*watchers)
     assert len(counts) == clients and len(set(counts)) <= 1, counts  # every viewer got every event
     server_cpu = None if server_cpu is None else cpu_seconds(server_pid) - server_cpu
-    return {"server_cpu": server_cpu, "client_cpu": time.process_time() - client_cpu, "wall": view["wall_seconds"], "accuracy": view["result"]["test_accuracy"], "steps": view["result"]["step"],
-            "events": counts[0] if counts else view["events"], "train_seconds": view["result"]["seconds"]}
+    return {
+        "server_cpu": server_cpu,
+        "client_cpu": time.process_time() - client_cpu,
+        "wall": view["wall_seconds"],
+        "accuracy": view["result"]["test_accuracy"],
+        "steps": view["result"]["step"],
+        "events": counts[0] if counts else view["events"],
+        "train_seconds": view["result"]["seconds"],
+    }
 
 
 async def main(args) -> int:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     server = start_server(port, args.deflate)
-    body = {"preset": "lenet5", "epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr,
-            "optimizer": "momentum", "seed": args.seed, "dataset": "sample"}
+    body = {
+        "preset": "lenet5",
+        "epochs": args.epochs,
+        "batch_size": args.batch_size,
+        "lr": args.lr,
+        "optimizer": "momentum",
+        "seed": args.seed,
+        "dataset": "sample",
+    }
     results = {0: [], args.clients: []}
     try:
         await one_run(base, port, {**body, "epochs": 1, "batch_size": 256}, 0, server.pid)  # warm-up: loads the sample
@@ -108,10 +138,13 @@ async def main(args) -> int:
             for clients in order:
                 res = await one_run(base, port, body, clients, server.pid)
                 results[clients].append(res)
-                print(f"round {r + 1}: {clients:2d} viewers  wall {res['wall']:.2f} s  (training steps "
-                      f"{res['train_seconds']:.2f} s, {res['steps']} steps, {res['events']} events)  CPU: server "
-                      f"{res['server_cpu'] or float('nan'):.2f} s, clients {res['client_cpu']:.2f} s  test accuracy "
-                      f"{res['accuracy']:.4f}", flush=True)
+                print(
+                    f"round {r + 1}: {clients:2d} viewers  wall {res['wall']:.2f} s  (training steps "
+                    f"{res['train_seconds']:.2f} s, {res['steps']} steps, {res['events']} events)  CPU: server "
+                    f"{res['server_cpu'] or float('nan'):.2f} s, clients {res['client_cpu']:.2f} s  test accuracy "
+                    f"{res['accuracy']:.4f}",
+                    flush=True,
+                )
     finally:
         server.terminate()
         server.wait(timeout=10)
@@ -119,12 +152,18 @@ async def main(args) -> int:
     watched = statistics.median(r["wall"] for r in results[args.clients])
     fastest = min(r["wall"] for r in results[0]), min(r["wall"] for r in results[args.clients])
     accuracies = [r["accuracy"] for rs in results.values() for r in rs]
-    print(f"\nlenet5, {args.epochs} epoch(s) of the bundled sample, batch {args.batch_size}, momentum lr {args.lr}, "
-          f"seed {args.seed}: test accuracy {min(accuracies):.4f} (every run: the same seed trains the same network)")
-    print(f"wall time, median of {args.rounds}: {alone:.2f} s with no viewer, {watched:.2f} s with {args.clients} "
-          f"websocket viewers: ratio {watched / alone:.3f} ({100 * (watched / alone - 1):+.1f}%)")
-    print(f"fastest of {args.rounds} (least disturbed by other work on the machine): {fastest[0]:.2f} s and "
-          f"{fastest[1]:.2f} s: ratio {fastest[1] / fastest[0]:.3f}")
+    print(
+        f"\nlenet5, {args.epochs} epoch(s) of the bundled sample, batch {args.batch_size}, momentum lr {args.lr}, "
+        f"seed {args.seed}: test accuracy {min(accuracies):.4f} (every run: the same seed trains the same network)"
+    )
+    print(
+        f"wall time, median of {args.rounds}: {alone:.2f} s with no viewer, {watched:.2f} s with {args.clients} "
+        f"websocket viewers: ratio {watched / alone:.3f} ({100 * (watched / alone - 1):+.1f}%)"
+    )
+    print(
+        f"fastest of {args.rounds} (least disturbed by other work on the machine): {fastest[0]:.2f} s and "
+        f"{fastest[1]:.2f} s: ratio {fastest[1] / fastest[0]:.3f}"
+    )
     ok = min(accuracies) >= 0.95 and watched / alone <= 1.10
     print("targets (>= 95% in one epoch, <= +10% with viewers):", "met" if ok else "NOT met")
     return 0 if ok else 1
@@ -138,6 +177,10 @@ if __name__ == "__main__":
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--lr", type=float, default=0.05)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--no-deflate", dest="deflate", action="store_false",
-                        help="serve without websocket compression (uvicorn's --ws-per-message-deflate false)")
+    parser.add_argument(
+        "--no-deflate",
+        dest="deflate",
+        action="store_false",
+        help="serve without websocket compression (uvicorn's --ws-per-message-deflate false)",
+    )
     sys.exit(asyncio.run(main(parser.parse_args())))

@@ -10,6 +10,7 @@ separates "the engine computes something else" from "this seed's draw was lucky 
     python benchmarks/torch_equivalence.py --data-dir ../shared/datasets/mnist \\
         --torch-python /path/to/venv-with-torch/bin/python --seeds 6
 """
+
 import argparse
 import os
 import subprocess
@@ -21,10 +22,18 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT.parent / "shared" / "bench"
 STEPS_SHOWN = (0, 1, 5, 10, 20, 50, 100, 300, 937)
 # engine parameter name -> (torch parameter name, transpose): dense weights are (in, out) in the engine
-NAMES = {"conv1.W": ("conv1.weight", False), "conv1.b": ("conv1.bias", False), "conv2.W": ("conv2.weight", False),
-         "conv2.b": ("conv2.bias", False), "dense1.W": ("fc1.weight", True), "dense1.b": ("fc1.bias", False),
-         "dense2.W": ("fc2.weight", True), "dense2.b": ("fc2.bias", False), "dense3.W": ("fc3.weight", True),
-         "dense3.b": ("fc3.bias", False)}
+NAMES = {
+    "conv1.W": ("conv1.weight", False),
+    "conv1.b": ("conv1.bias", False),
+    "conv2.W": ("conv2.weight", False),
+    "conv2.b": ("conv2.bias", False),
+    "dense1.W": ("fc1.weight", True),
+    "dense1.b": ("fc1.bias", False),
+    "dense2.W": ("fc2.weight", True),
+    "dense2.b": ("fc2.bias", False),
+    "dense3.W": ("fc3.weight", True),
+    "dense3.b": ("fc3.bias", False),
+}
 
 
 def torch_side(args) -> None:
@@ -39,8 +48,10 @@ def torch_side(args) -> None:
     torch.manual_seed(args.seed)
     model = LeNet5()
     state = model.state_dict()
-    np.savez(args.out / "init.npz", **{ours: (state[theirs].T if t else state[theirs]).numpy()
-                                      for ours, (theirs, t) in NAMES.items()})
+    np.savez(
+        args.out / "init.npz",
+        **{ours: (state[theirs].T if t else state[theirs]).numpy() for ours, (theirs, t) in NAMES.items()},
+    )
     order = np.random.default_rng(args.seed).permutation(60000)
     np.save(args.out / "order.npy", order)
     xtr, ytr = load(args.data_dir, "train")
@@ -48,14 +59,14 @@ def torch_side(args) -> None:
     opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
     order_t, losses = torch.from_numpy(order), []
     for i in range(0, 60000, 64):
-        idx = order_t[i:i + 64]
+        idx = order_t[i : i + 64]
         opt.zero_grad(set_to_none=True)
         loss = F.cross_entropy(model(xtr[idx]), ytr[idx])
         loss.backward()
         opt.step()
         losses.append(loss.item())
     with torch.inference_mode():
-        acc = sum((model(xte[i:i + 1000]).argmax(1) == yte[i:i + 1000]).sum().item() for i in range(0, 10000, 1000))
+        acc = sum((model(xte[i : i + 1000]).argmax(1) == yte[i : i + 1000]).sum().item() for i in range(0, 10000, 1000))
     np.save(args.out / "torch_losses.npy", np.array(losses))
     print(f"accuracy: {acc / 10000:.4f}")
 
@@ -79,7 +90,7 @@ def engine_side(args) -> None:
     order, labels = np.load(args.out / "order.npy"), d.train_labels.astype(np.int64)
     loss_fn, opt, losses = SoftmaxCrossEntropy(), make_optimizer("momentum", 0.05), []
     for i in range(0, 60000, 64):
-        idx = order[i:i + 64]
+        idx = order[i : i + 64]
         losses.append(loss_fn.forward(model.forward(mnist.normalise(d.train_images[idx]), train=True), labels[idx]))
         model.backward(loss_fn.backward())
         opt.step(model.params, model.grads)
@@ -95,14 +106,17 @@ def compare(args) -> None:
     for seed in range(args.seeds):
         with tempfile.TemporaryDirectory() as tmp:
             common = ["--data-dir", args.data_dir, "--seed", str(seed), "--out", tmp]
-            run = lambda py, side, common=common: subprocess.run([py, __file__, "--side", side, *common], env=env,
-                                                                 check=True, capture_output=True,
-                                                                 text=True).stdout.split()[-1]
+            run = lambda py, side, common=common: subprocess.run(
+                [py, __file__, "--side", side, *common], env=env, check=True, capture_output=True, text=True
+            ).stdout.split()[-1]
             accs["torch"].append(float(run(args.torch_python, "torch")))
             accs["engine"].append(float(run(sys.executable, "engine")))
             ours, theirs = np.load(Path(tmp) / "engine_losses.npy"), np.load(Path(tmp) / "torch_losses.npy")
-        print(f"seed {seed}: test accuracy engine {accs['engine'][-1]:.4f}, torch {accs['torch'][-1]:.4f}; "
-              "loss at step " + ", ".join(f"{s}: {ours[s]:.7f}/{theirs[s]:.7f}" for s in STEPS_SHOWN), flush=True)
+        print(
+            f"seed {seed}: test accuracy engine {accs['engine'][-1]:.4f}, torch {accs['torch'][-1]:.4f}; "
+            "loss at step " + ", ".join(f"{s}: {ours[s]:.7f}/{theirs[s]:.7f}" for s in STEPS_SHOWN),
+            flush=True,
+        )
     for side, values in accs.items():
         print(f"{side}: mean test accuracy {np.mean(values):.4f} over {len(values)} seeds (same start, same batches)")
 

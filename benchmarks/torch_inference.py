@@ -2,6 +2,7 @@
 
 Uses the reference's own LeNet5 and data loading; runs in the torch virtualenv only.
 """
+
 import argparse
 import sys
 import time
@@ -25,7 +26,7 @@ def main():
         model(x[:1000])
         t0 = time.perf_counter()
         for i in range(0, len(x), 1000):
-            model(x[i:i + 1000])
+            model(x[i : i + 1000])
         print(f"inference samples/s (batch 1000): {len(x) / (time.perf_counter() - t0):.0f}")
 
 

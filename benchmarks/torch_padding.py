@@ -13,6 +13,7 @@ case in float64. Printed: how many cases both ran, how many both refused (they m
 engine refuses a case exactly when PyTorch raises), and the largest difference of the outputs and
 of the gradients (input and weights).
 """
+
 import argparse
 import sys
 from pathlib import Path
@@ -52,8 +53,16 @@ def torch_conv(x, w, b, padding, stride, d, mode):
         top, bottom, left, right = resolve_padding(padding)
         xp = F.pad(xt, (left, right, top, bottom), mode="constant" if mode == "zeros" else mode)
         return F.conv2d(xp, wt, torch.tensor(b), stride, 0, d), xt, wt
-    conv = torch.nn.Conv2d(w.shape[1], w.shape[0], w.shape[2:], stride, padding if padding == "same" else tuple(padding),
-                           d, padding_mode=mode, dtype=torch.float64)
+    conv = torch.nn.Conv2d(
+        w.shape[1],
+        w.shape[0],
+        w.shape[2:],
+        stride,
+        padding if padding == "same" else tuple(padding),
+        d,
+        padding_mode=mode,
+        dtype=torch.float64,
+    )
     with torch.no_grad():
         conv.weight.copy_(wt)
         conv.bias.copy_(torch.tensor(b))
@@ -87,13 +96,21 @@ def main(cases: int, seed: int) -> None:
             continue
         assert torch_error is None, f"case {i}: PyTorch refused ({torch_error}) what the engine ran"
         both += 1
-        worst = max(worst, float(np.abs(got - ref.detach().numpy()).max()),
-                    float(np.abs(out.transpose(3, 0, 1, 2) - ref.detach().numpy()).max()))
+        worst = max(
+            worst,
+            float(np.abs(got - ref.detach().numpy()).max()),
+            float(np.abs(out.transpose(3, 0, 1, 2) - ref.detach().numpy()).max()),
+        )
         ref.backward(torch.tensor(np.ascontiguousarray(g.transpose(3, 0, 1, 2))))
-        worst_grad = max(worst_grad, float(np.abs(dx - xt.grad.numpy()).max()),
-                         float(np.abs(layer.grads["W"] - wt.grad.numpy()).max()))
-    print(f"{cases} random convolutions ({', '.join(PADDING_MODES)}; same, pairs, per side): "
-          f"{both} run by both, {refused} refused by both, none by one only")
+        worst_grad = max(
+            worst_grad,
+            float(np.abs(dx - xt.grad.numpy()).max()),
+            float(np.abs(layer.grads["W"] - wt.grad.numpy()).max()),
+        )
+    print(
+        f"{cases} random convolutions ({', '.join(PADDING_MODES)}; same, pairs, per side): "
+        f"{both} run by both, {refused} refused by both, none by one only"
+    )
     print(f"largest difference: output {worst:.2e}, gradients {worst_grad:.2e}")
 
 

@@ -14,6 +14,7 @@ Run it with a Python that has torch (torch is not a dependency of the project):
 
     /tmp/torchvenv/bin/python benchmarks/torch_parity.py [--count 300] [--seed 0]
 """
+
 import argparse
 import contextlib
 import io
@@ -32,6 +33,7 @@ from engine.activations import ACTIVATIONS  # noqa: E402
 from engine.errors import EngineError  # noqa: E402
 from engine.model import Sequential  # noqa: E402
 from engine.shapes import conv_output_shape, pool_output_shape  # noqa: E402
+
 
 def engine_has(spec_layers=None, **conv_options) -> bool:
     """Whether this engine has a feature other parts of issue 10 add (the benchmark then tries it too):
@@ -66,7 +68,8 @@ def run(code: str) -> dict:
     namespace = {"__name__": "__main__"}
     with contextlib.redirect_stdout(io.StringIO()):
         exec(  # noqa: S102 (running the exported script is the point)
-            compile(code, "exported.py", "exec"), namespace)
+            compile(code, "exported.py", "exec"), namespace
+        )
     return namespace
 
 
@@ -93,9 +96,14 @@ def random_conv(rng) -> dict:
         c, f = int(rng.integers(1, 4)), int(rng.integers(1, 4))
         h, w, kh, kw = (int(v) for v in rng.integers(1, 9, 4))
         kh, kw = min(kh, 5), min(kw, 5)
-        setup = {"input": grid(rng, c, h, w), "kernel": grid(rng, f, c, kh, kw), "bias": grid(rng, f),
-                 "stride": pair_or_int(rng, 1, 3), "padding": pair_or_int(rng, 0, 2),
-                 "dilation": pair_or_int(rng, 1, 2)}
+        setup = {
+            "input": grid(rng, c, h, w),
+            "kernel": grid(rng, f, c, kh, kw),
+            "bias": grid(rng, f),
+            "stride": pair_or_int(rng, 1, 3),
+            "padding": pair_or_int(rng, 0, 2),
+            "dilation": pair_or_int(rng, 1, 2),
+        }
         activation = CONV_ACTIVATIONS[rng.integers(len(CONV_ACTIVATIONS))]
         if activation:
             setup["activation"] = activation
@@ -127,9 +135,14 @@ def random_pool(rng) -> dict:
     while True:
         c, h, w = int(rng.integers(1, 4)), int(rng.integers(1, 10)), int(rng.integers(1, 10))
         size = pair_or_int(rng, 1, 4)
-        setup = {"input": grid(rng, c, h, w), "mode": "max" if rng.random() < 0.5 else "avg", "size": size,
-                 "stride": pair_or_int(rng, 1, 3) if rng.random() < 0.7 else None, "padding": pair_or_int(rng, 0, 2),
-                 "ceil_mode": bool(rng.random() < 0.4)}
+        setup = {
+            "input": grid(rng, c, h, w),
+            "mode": "max" if rng.random() < 0.5 else "avg",
+            "size": size,
+            "stride": pair_or_int(rng, 1, 3) if rng.random() < 0.7 else None,
+            "padding": pair_or_int(rng, 0, 2),
+            "ceil_mode": bool(rng.random() < 0.4),
+        }
         if setup["mode"] == "avg":
             setup["count_include_pad"] = bool(rng.random() < 0.5)
         try:
@@ -143,7 +156,7 @@ def random_activation(rng) -> dict:
     name = list(ACTIVATIONS)[rng.integers(len(ACTIVATIONS))]
     params = {}
     for p in ACTIVATIONS[name]["params"]:
-        if "choices" in p:   # (GELU's approximate: a name)
+        if "choices" in p:  # (GELU's approximate: a name)
             params[p["name"]] = p["choices"][rng.integers(len(p["choices"]))]
             continue
         value = rng.uniform(p["min"], p["max"])
@@ -151,15 +164,28 @@ def random_activation(rng) -> dict:
     if name == "rrelu" and params["lower"] > params["upper"]:
         params["lower"], params["upper"] = params["upper"], params["lower"]
     xmin = round(float(rng.uniform(-20, 0)), 2)
-    return {"name": name, "params": params, "xmin": xmin, "xmax": round(xmin + float(rng.uniform(0.5, 30)), 2),
-            "n": int(rng.integers(2, 400)), "depth": int(rng.integers(1, 30)), "z": round(float(rng.uniform(-3, 3)), 2)}
+    return {
+        "name": name,
+        "params": params,
+        "xmin": xmin,
+        "xmax": round(xmin + float(rng.uniform(0.5, 30)), 2),
+        "n": int(rng.integers(2, 400)),
+        "depth": int(rng.integers(1, 30)),
+        "z": round(float(rng.uniform(-3, 3)), 2),
+    }
 
 
 def random_filter(rng) -> dict:
     image = f"digit-{rng.integers(10)}" if rng.random() < 0.8 else "camera"
     kh, kw = int(rng.integers(1, 6)), int(rng.integers(1, 6))
-    return {"image": image, "kernel": grid(rng, kh, kw), "bias": round(float(rng.uniform(-2, 2)), 2),
-            "stride": pair_or_int(rng, 1, 3), "padding": pair_or_int(rng, 0, 2), "dilation": pair_or_int(rng, 1, 2)}
+    return {
+        "image": image,
+        "kernel": grid(rng, kh, kw),
+        "bias": round(float(rng.uniform(-2, 2)), 2),
+        "stride": pair_or_int(rng, 1, 3),
+        "padding": pair_or_int(rng, 0, 2),
+        "dilation": pair_or_int(rng, 1, 2),
+    }
 
 
 def random_backprop(rng) -> dict:
@@ -188,9 +214,17 @@ def random_network(rng) -> dict:
         c, h = int(rng.integers(1, 4)), int(rng.integers(6, 20))
         layers = []
         for _ in range(int(rng.integers(1, 4))):
-            layers.append({"type": "conv", "filters": int(rng.integers(1, 7)), "kernel": pair_or_int(rng, 1, 4),
-                           "stride": pair_or_int(rng, 1, 2), "padding": pair_or_int(rng, 0, 2),
-                           "dilation": pair_or_int(rng, 1, 2), "bias": bool(rng.random() < 0.8)})
+            layers.append(
+                {
+                    "type": "conv",
+                    "filters": int(rng.integers(1, 7)),
+                    "kernel": pair_or_int(rng, 1, 4),
+                    "stride": pair_or_int(rng, 1, 2),
+                    "padding": pair_or_int(rng, 0, 2),
+                    "dilation": pair_or_int(rng, 1, 2),
+                    "bias": bool(rng.random() < 0.8),
+                }
+            )
             layers.append(random_activation_layer(rng))
             if rng.random() < 0.3:
                 layers.append({"type": "maxout", "k": 1})
@@ -201,21 +235,35 @@ def random_network(rng) -> dict:
                     pool["count_include_pad"] = bool(rng.random() < 0.5)
                 layers.append(pool)
         if FEATURES["conv_transpose"] and rng.random() < 0.3:
-            layers.append({"type": "conv_transpose", "filters": int(rng.integers(1, 5)), "kernel": pair_or_int(rng, 1, 3),
-                           "stride": pair_or_int(rng, 1, 2), "padding": 0, "output_padding": 0,
-                           "bias": bool(rng.random() < 0.8)})
+            layers.append(
+                {
+                    "type": "conv_transpose",
+                    "filters": int(rng.integers(1, 5)),
+                    "kernel": pair_or_int(rng, 1, 3),
+                    "stride": pair_or_int(rng, 1, 2),
+                    "padding": 0,
+                    "output_padding": 0,
+                    "bias": bool(rng.random() < 0.8),
+                }
+            )
         if FEATURES["batchnorm"] and rng.random() < 0.4:
             layers.append({"type": "batchnorm2d", "eps": 1e-5, "momentum": 0.1})
         if FEATURES["branches"] and rng.random() < 0.4:
             merge = "concat" if rng.random() < 0.5 else "add"
             same = [{"type": "conv", "filters": 3, "kernel": 3, "padding": 1}, random_activation_layer(rng)]
-            paths = [same, [{"type": "conv", "filters": 3, "kernel": 1}]] if merge == "add" else \
-                [same, [], [{"type": "maxpool", "size": 3, "stride": 1, "padding": 1}]]
+            paths = (
+                [same, [{"type": "conv", "filters": 3, "kernel": 1}]]
+                if merge == "add"
+                else [same, [], [{"type": "maxpool", "size": 3, "stride": 1, "padding": 1}]]
+            )
             layers.append({"type": "branches", "merge": merge, "paths": paths})
         layers.append({"type": "flatten"})
         if rng.random() < 0.5:
-            layers += [{"type": "dense", "units": int(rng.integers(2, 20))}, random_activation_layer(rng),
-                       {"type": "dropout", "p": 0.5}]
+            layers += [
+                {"type": "dense", "units": int(rng.integers(2, 20))},
+                random_activation_layer(rng),
+                {"type": "dropout", "p": 0.5},
+            ]
         layers.append({"type": "dense", "units": int(rng.integers(2, 11)), "bias": bool(rng.random() < 0.8)})
         spec = {"input": [c, h, h], "layers": layers}
         try:
@@ -266,27 +314,40 @@ def network_difference(case: dict, rng) -> tuple[float, float]:
     return differences(torch_out, engine_out)
 
 
-KINDS = {"conv": (random_conv, 1.0), "pool": (random_pool, 1.0), "activations": (random_activation, 0.3),
-         "filters": (random_filter, 0.1), "backprop": (random_backprop, 0.1), "network": (random_network, 0.4)}
+KINDS = {
+    "conv": (random_conv, 1.0),
+    "pool": (random_pool, 1.0),
+    "activations": (random_activation, 0.3),
+    "filters": (random_filter, 0.1),
+    "backprop": (random_backprop, 0.1),
+    "network": (random_network, 0.4),
+}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--count", type=int, default=300, help="set-ups of convolution and pooling "
-                        "(other kinds: a share of it)")
+    parser.add_argument(
+        "--count", type=int, default=300, help="set-ups of convolution and pooling (other kinds: a share of it)"
+    )
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     torch.set_num_threads(1)
     rng = np.random.default_rng(args.seed)
     print(f"torch {torch.__version__}, numpy {np.__version__}, seed {args.seed}")
-    print("engine features tried: " + (", ".join(k for k, v in FEATURES.items() if v) or "none of the new ones")
-          + "; not in this engine: " + (", ".join(k for k, v in FEATURES.items() if not v) or "none"))
-    print(f"{'kind':12} {'set-ups':>8} {'refused':>8} {'failed':>7} {'largest |PyTorch - engine|':>28} "
-          f"{'relative':>10} {'seconds':>8}")
+    print(
+        "engine features tried: "
+        + (", ".join(k for k, v in FEATURES.items() if v) or "none of the new ones")
+        + "; not in this engine: "
+        + (", ".join(k for k, v in FEATURES.items() if not v) or "none")
+    )
+    print(
+        f"{'kind':12} {'set-ups':>8} {'refused':>8} {'failed':>7} {'largest |PyTorch - engine|':>28} "
+        f"{'relative':>10} {'seconds':>8}"
+    )
     total = 0
     for kind, (make, share) in KINDS.items():
         count, failures, worst, worst_relative, first_error = max(1, int(args.count * share)), 0, 0.0, 0.0, None
-        refused = 0   # by the engine and by PyTorch alike
+        refused = 0  # by the engine and by PyTorch alike
         start = time.perf_counter()
         for _ in range(count):
             setup = make(rng)
@@ -299,8 +360,10 @@ def main() -> None:
                 failures += 1
                 first_error = first_error or (setup if kind != "network" else setup["spec"], repr(error)[:300])
         total += count
-        print(f"{kind:12} {count:>8} {refused:>8} {failures:>7} {worst:>28.3g} {worst_relative:>10.3g} "
-              f"{time.perf_counter() - start:>8.1f}")
+        print(
+            f"{kind:12} {count:>8} {refused:>8} {failures:>7} {worst:>28.3g} {worst_relative:>10.3g} "
+            f"{time.perf_counter() - start:>8.1f}"
+        )
         if first_error:
             print(f"    first failure: {first_error[1]}\n    set-up: {str(first_error[0])[:300]}")
     print(f"{total} set-ups in all")

@@ -10,6 +10,7 @@ differ, and the largest difference between the values.
 
     python benchmarks/torch_shapes.py --torch-python /tmp/torchvenv/bin/python --cases 2000
 """
+
 import argparse
 import json
 import subprocess
@@ -31,11 +32,24 @@ def draw_cases(n: int, seed: int) -> list[dict]:
         s = [int(v) for v in rng.integers(1, 5, 2)]
         hw = [int(v) for v in rng.integers(1, 13, 2)]
         if kind == "conv":
-            case = {"kind": kind, "hw": hw, "k": k, "s": s, "p": [int(v) for v in rng.integers(0, 4, 2)],
-                    "d": [int(v) for v in rng.integers(1, 4, 2)]}
+            case = {
+                "kind": kind,
+                "hw": hw,
+                "k": k,
+                "s": s,
+                "p": [int(v) for v in rng.integers(0, 4, 2)],
+                "d": [int(v) for v in rng.integers(1, 4, 2)],
+            }
         else:
-            case = {"kind": kind, "hw": hw, "k": k, "s": s, "p": [int(rng.integers(0, v // 2 + 1)) for v in k],
-                    "ceil_mode": bool(rng.integers(2)), "count_include_pad": bool(rng.integers(2))}
+            case = {
+                "kind": kind,
+                "hw": hw,
+                "k": k,
+                "s": s,
+                "p": [int(rng.integers(0, v // 2 + 1)) for v in k],
+                "ceil_mode": bool(rng.integers(2)),
+                "count_include_pad": bool(rng.integers(2)),
+            }
         case["seed"] = int(rng.integers(2**31))
         cases.append(case)
     return cases
@@ -66,8 +80,11 @@ def engine_side(cases: list[dict]) -> list[dict]:
                 opts = {"ceil_mode": case["ceil_mode"], "count_include_pad": case["count_include_pad"]}
                 y = fast.pool2d(x, case["k"], case["s"], case["p"], case["kind"], **opts)
                 ref = reference.pool2d_reference(x, case["k"], case["s"], case["p"], case["kind"], **opts)
-                layer = (MaxPool2D(case["k"], case["s"], case["p"], case["ceil_mode"]) if case["kind"] == "max"
-                         else AvgPool2D(case["k"], case["s"], case["p"], **opts))
+                layer = (
+                    MaxPool2D(case["k"], case["s"], case["p"], case["ceil_mode"])
+                    if case["kind"] == "max"
+                    else AvgPool2D(case["k"], case["s"], case["p"], **opts)
+                )
                 layer.build(x.shape[1:], np.random.default_rng(0), np.float64)
                 layers_y = layer.forward(np.ascontiguousarray(x.transpose(1, 2, 3, 0))).transpose(3, 0, 1, 2)
             spread = max(float(np.max(np.abs(y - ref))), float(np.max(np.abs(layers_y - ref))))
@@ -91,8 +108,14 @@ def torch_side(folder: Path) -> None:
             elif case["kind"] == "max":
                 y = F.max_pool2d(torch.from_numpy(x), case["k"], case["s"], case["p"], ceil_mode=case["ceil_mode"])
             else:
-                y = F.avg_pool2d(torch.from_numpy(x), case["k"], case["s"], case["p"], ceil_mode=case["ceil_mode"],
-                                 count_include_pad=case["count_include_pad"])
+                y = F.avg_pool2d(
+                    torch.from_numpy(x),
+                    case["k"],
+                    case["s"],
+                    case["p"],
+                    ceil_mode=case["ceil_mode"],
+                    count_include_pad=case["count_include_pad"],
+                )
             results[f"y{i}"] = y.numpy()
         except RuntimeError:
             pass
@@ -115,8 +138,9 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         (folder / "cases.json").write_text(json.dumps(cases))
-        subprocess.run([args.torch_python or sys.executable, __file__, "--side", "torch", "--folder", str(folder)],
-                       check=True)
+        subprocess.run(
+            [args.torch_python or sys.executable, __file__, "--side", "torch", "--folder", str(folder)], check=True
+        )
         with np.load(folder / "torch.npz") as data:
             theirs = {int(k[1:]): data[k] for k in data.files}
     for kind in ("conv", "max", "avg"):
@@ -125,14 +149,17 @@ def main():
         only_ours = sum(o["ok"] and i not in theirs for i, o in rows)
         only_theirs = sum(not o["ok"] and i in theirs for i, o in rows)
         shapes = sum(o["y"].shape != theirs[i].shape for i, o in both)
-        diff = max((float(np.max(np.abs(o["y"] - theirs[i]))) for i, o in both if o["y"].shape == theirs[i].shape),
-                   default=0.0)
+        diff = max(
+            (float(np.max(np.abs(o["y"] - theirs[i]))) for i, o in both if o["y"].shape == theirs[i].shape), default=0.0
+        )
         internal = max((o["internal"] for _, o in both), default=0.0)
         ceil = sum(cases[i].get("ceil_mode", False) for i, _ in both)
-        print(f"{kind:4}: {len(rows)} cases, both ran {len(both)} (ceil_mode {ceil}), both refused "
-              f"{sum(not o['ok'] and i not in theirs for i, o in rows)}, only the engine ran {only_ours}, "
-              f"only PyTorch ran {only_theirs}; shapes differing {shapes}; largest |engine - PyTorch| {diff:.3g}; "
-              f"fast path and layers vs the reference loops {internal:.3g}")
+        print(
+            f"{kind:4}: {len(rows)} cases, both ran {len(both)} (ceil_mode {ceil}), both refused "
+            f"{sum(not o['ok'] and i not in theirs for i, o in rows)}, only the engine ran {only_ours}, "
+            f"only PyTorch ran {only_theirs}; shapes differing {shapes}; largest |engine - PyTorch| {diff:.3g}; "
+            f"fast path and layers vs the reference loops {internal:.3g}"
+        )
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ traces (:mod:`engine.reference`), a fast im2col path, models built from JSON spe
 (:mod:`engine.model`), MNIST (:mod:`engine.data`) and training as a stream of events
 (:mod:`engine.train`). It imports nothing from any web framework.
 """
+
 from .errors import EngineError
 
 __all__ = ["EngineError"]

@@ -28,6 +28,7 @@ GELU and softplus take PyTorch's parameters, with PyTorch's defaults:
   less than ``e^(-threshold) / beta``); its derivative is ``sigmoid(beta z)``, and 1 past the switch.
   Defaults ``beta = 1``, ``threshold = 20``.
 """
+
 import math
 from collections import OrderedDict
 
@@ -52,23 +53,40 @@ def _choice(name, default, choices) -> dict:
 #: order the lab lists them. Maxout also takes optional ``weights`` and ``biases`` lists (see :func:`get`).
 #: A parameter that is a name has ``choices`` instead of a range (GELU's ``approximate``), and
 #: ``formulas`` gives the formula for a choice other than the default (see :func:`formula`).
-ACTIVATIONS: "OrderedDict[str, dict]" = OrderedDict([
-    ("sigmoid", {"formula": "1 / (1 + e^-z)", "params": []}),
-    ("tanh", {"formula": "(e^z - e^-z) / (e^z + e^-z)", "params": []}),
-    ("relu", {"formula": "max(0, z)", "params": []}),
-    ("leaky_relu", {"formula": "z if z > 0, else a*z", "params": [_param("a", 0.01, 0.0, 1.0, 0.001)]}),
-    ("prelu", {"formula": "z if z > 0, else a*z (a learned)", "params": [_param("a", 0.25, -1.0, 1.0, 0.01)]}),
-    ("rrelu", {"formula": "z if z > 0, else a*z, a ~ U[l, u] in training, (l + u)/2 at test",
-               "params": [_param("lower", 1 / 8, 0.0, 1.0, 0.005), _param("upper", 1 / 3, 0.0, 1.0, 0.005)]}),
-    ("elu", {"formula": "z if z > 0, else alpha*(e^z - 1)", "params": [_param("alpha", 1.0, 0.0, 5.0, 0.05)]}),
-    ("maxout", {"formula": "max(w1*z + b1, ..., wk*z + bk)", "params": [_param("k", 2, 1, 10, 1, integer=True)]}),
-    ("softplus", {"formula": "log(1 + e^(beta z)) / beta; z where beta z > threshold",
-                  "params": [_param("beta", 1.0, 0.1, 10.0, 0.1), _param("threshold", 20.0, 0.0, 50.0, 0.5)]}),
-    ("gelu", {"formula": "z Phi(z) = 0.5 z (1 + erf(z / sqrt(2)))",
-              "formulas": {"tanh": "0.5 z (1 + tanh(sqrt(2/pi) (z + 0.044715 z^3)))"},
-              "params": [_choice("approximate", "none", ("none", "tanh"))]}),
-    ("silu", {"formula": "z * sigmoid(z)", "params": []}),
-])
+ACTIVATIONS: "OrderedDict[str, dict]" = OrderedDict(
+    [
+        ("sigmoid", {"formula": "1 / (1 + e^-z)", "params": []}),
+        ("tanh", {"formula": "(e^z - e^-z) / (e^z + e^-z)", "params": []}),
+        ("relu", {"formula": "max(0, z)", "params": []}),
+        ("leaky_relu", {"formula": "z if z > 0, else a*z", "params": [_param("a", 0.01, 0.0, 1.0, 0.001)]}),
+        ("prelu", {"formula": "z if z > 0, else a*z (a learned)", "params": [_param("a", 0.25, -1.0, 1.0, 0.01)]}),
+        (
+            "rrelu",
+            {
+                "formula": "z if z > 0, else a*z, a ~ U[l, u] in training, (l + u)/2 at test",
+                "params": [_param("lower", 1 / 8, 0.0, 1.0, 0.005), _param("upper", 1 / 3, 0.0, 1.0, 0.005)],
+            },
+        ),
+        ("elu", {"formula": "z if z > 0, else alpha*(e^z - 1)", "params": [_param("alpha", 1.0, 0.0, 5.0, 0.05)]}),
+        ("maxout", {"formula": "max(w1*z + b1, ..., wk*z + bk)", "params": [_param("k", 2, 1, 10, 1, integer=True)]}),
+        (
+            "softplus",
+            {
+                "formula": "log(1 + e^(beta z)) / beta; z where beta z > threshold",
+                "params": [_param("beta", 1.0, 0.1, 10.0, 0.1), _param("threshold", 20.0, 0.0, 50.0, 0.5)],
+            },
+        ),
+        (
+            "gelu",
+            {
+                "formula": "z Phi(z) = 0.5 z (1 + erf(z / sqrt(2)))",
+                "formulas": {"tanh": "0.5 z (1 + tanh(sqrt(2/pi) (z + 0.044715 z^3)))"},
+                "params": [_choice("approximate", "none", ("none", "tanh"))],
+            },
+        ),
+        ("silu", {"formula": "z * sigmoid(z)", "params": []}),
+    ]
+)
 
 _GELU_C = math.sqrt(2.0 / math.pi)
 _GELU_K = 0.044715
@@ -82,6 +100,7 @@ _CURVE_LIMIT = 1e6
 
 
 # -- the elementwise mathematics (dtype-preserving: float32 in, float32 out) -------------------------
+
 
 def _sigmoid(x):
     """1/(1+e^-x) without overflow: e^-|x| is at most 1."""
@@ -112,8 +131,8 @@ def _gelu_parts(x):
     1 - tanh(u)^2 = 0, so x is clipped there: x^3 cannot overflow for huge inputs.
     """
     x = np.clip(x, -10, 10)
-    t = np.tanh(_GELU_C * (x + _GELU_K * x ** 3))
-    return t, _GELU_C * (1 + 3 * _GELU_K * x ** 2)
+    t = np.tanh(_GELU_C * (x + _GELU_K * x**3))
+    return t, _GELU_C * (1 + 3 * _GELU_K * x**2)
 
 
 def _gelu_tanh(x):
@@ -182,8 +201,10 @@ _FUNCTIONS = {
     "relu": (lambda x: np.maximum(x, 0.0), lambda x: (x > 0).astype(np.float64)),
     "leaky_relu": (_leaky, _leaky_d),
     "prelu": (_leaky, _leaky_d),
-    "rrelu": (lambda x, lower, upper: _leaky(x, (lower + upper) / 2),
-              lambda x, lower, upper: _leaky_d(x, (lower + upper) / 2)),
+    "rrelu": (
+        lambda x, lower, upper: _leaky(x, (lower + upper) / 2),
+        lambda x, lower, upper: _leaky_d(x, (lower + upper) / 2),
+    ),
     "elu": (_elu, _elu_d),
     "maxout": (_maxout, _maxout_d),
     "softplus": (_softplus, _softplus_d),
@@ -193,6 +214,7 @@ _FUNCTIONS = {
 
 
 # -- the plotting API ---------------------------------------------------------------------------------
+
 
 class Activation:
     """One activation with its parameters fixed: ``f(x)`` and its derivative ``df(x)``, elementwise.
@@ -232,28 +254,51 @@ def _number(activation: str, name: str, value, spec: dict | None = None) -> floa
             number = float(value)
         except OverflowError:  # an integer beyond any float (JSON allows any length)
             if spec is not None:
-                raise EngineError("activation_param_range", f"{activation}: {name} must be between {spec['min']:g} "
-                                  f"and {spec['max']:g}, got {shown_int(int(value))}", activation=activation,
-                                  param=name, value=shown_int(int(value)), min=spec["min"], max=spec["max"]) from None
+                raise EngineError(
+                    "activation_param_range",
+                    f"{activation}: {name} must be between {spec['min']:g} "
+                    f"and {spec['max']:g}, got {shown_int(int(value))}",
+                    activation=activation,
+                    param=name,
+                    value=shown_int(int(value)),
+                    min=spec["min"],
+                    max=spec["max"],
+                ) from None
             number = math.inf
     if number is None or not math.isfinite(number):
         shown = shown_int(int(value)) if number == math.inf and isinstance(value, (int, np.integer)) else repr(value)
         code = "maxout_bad_k" if (activation, name) == ("maxout", "k") else "activation_param_not_number"
-        raise EngineError(code, f"{activation}: {name} must be a finite number, got {shown}",
-                          activation=activation, param=name, value=shown)
+        raise EngineError(
+            code,
+            f"{activation}: {name} must be a finite number, got {shown}",
+            activation=activation,
+            param=name,
+            value=shown,
+        )
     if spec is None:
         return float(value)
     if spec["integer"]:
         if float(value) != int(value):
-            raise EngineError("activation_param_not_integer", f"{activation}: {name} must be a whole number, got {value}",
-                              activation=activation, param=name, value=float(value))
+            raise EngineError(
+                "activation_param_not_integer",
+                f"{activation}: {name} must be a whole number, got {value}",
+                activation=activation,
+                param=name,
+                value=float(value),
+            )
         value = int(value)
     else:
         value = float(value)
     if not spec["min"] <= value <= spec["max"]:
-        raise EngineError("activation_param_range",
-                          f"{activation}: {name} must be between {spec['min']:g} and {spec['max']:g}, got {value:g}",
-                          activation=activation, param=name, value=value, min=spec["min"], max=spec["max"])
+        raise EngineError(
+            "activation_param_range",
+            f"{activation}: {name} must be between {spec['min']:g} and {spec['max']:g}, got {value:g}",
+            activation=activation,
+            param=name,
+            value=value,
+            min=spec["min"],
+            max=spec["max"],
+        )
     return value
 
 
@@ -261,9 +306,15 @@ def _choice_of(activation: str, name: str, value, spec: dict) -> str:
     """One of ``spec["choices"]`` (exactly, as PyTorch spells them), or an EngineError."""
     if not isinstance(value, str) or value not in spec["choices"]:
         shown = repr(value)[:40]
-        raise EngineError("activation_param_choice", f"{activation}: {name} must be one of "
-                          f"{', '.join(map(repr, spec['choices']))} (PyTorch's names), got {shown}",
-                          activation=activation, param=name, value=shown, choices=list(spec["choices"]))
+        raise EngineError(
+            "activation_param_choice",
+            f"{activation}: {name} must be one of "
+            f"{', '.join(map(repr, spec['choices']))} (PyTorch's names), got {shown}",
+            activation=activation,
+            param=name,
+            value=shown,
+            choices=list(spec["choices"]),
+        )
     return value
 
 
@@ -278,32 +329,54 @@ def formula(name: str, params: dict | None = None) -> str:
 
 def _number_list(activation: str, name: str, values) -> list[float]:
     if not isinstance(values, (list, tuple, np.ndarray)) or not 1 <= len(values) <= _MAXOUT_MAX_PIECES:
-        raise EngineError("activation_param_list",
-                          f"{activation}: {name} must be a list of 1 to {_MAXOUT_MAX_PIECES} numbers",
-                          activation=activation, param=name, limit=_MAXOUT_MAX_PIECES)
+        raise EngineError(
+            "activation_param_list",
+            f"{activation}: {name} must be a list of 1 to {_MAXOUT_MAX_PIECES} numbers",
+            activation=activation,
+            param=name,
+            limit=_MAXOUT_MAX_PIECES,
+        )
     return [_number(activation, name, v) for v in values]
 
 
 def check_params(name, params: dict) -> dict:
     """Validate an activation's parameters and fill in defaults; EngineError on anything wrong."""
     if not isinstance(name, str) or name not in ACTIVATIONS:
-        raise EngineError("unknown_activation", f"unknown activation {name!r}; known: {', '.join(ACTIVATIONS)}",
-                          activation=str(name), known=list(ACTIVATIONS))
+        raise EngineError(
+            "unknown_activation",
+            f"unknown activation {name!r}; known: {', '.join(ACTIVATIONS)}",
+            activation=str(name),
+            known=list(ACTIVATIONS),
+        )
     specs = {p["name"]: p for p in ACTIVATIONS[name]["params"]}
     allowed = set(specs) | ({"weights", "biases"} if name == "maxout" else set())
     unknown = sorted(set(params) - allowed)
     if unknown:
         takes = ", ".join(sorted(allowed)) if allowed else "no parameters"
-        raise EngineError("activation_param_unknown" if allowed else "activation_takes_no_params",
-                          f"{name}: unknown parameter(s) {', '.join(unknown)}; it takes {takes}",
-                          activation=name, param=unknown[0], allowed=sorted(allowed))
-    out = {key: spec["default"] if key not in params
-           else _choice_of(name, key, params[key], spec) if "choices" in spec
-           else _number(name, key, params[key], spec) for key, spec in specs.items()}
+        raise EngineError(
+            "activation_param_unknown" if allowed else "activation_takes_no_params",
+            f"{name}: unknown parameter(s) {', '.join(unknown)}; it takes {takes}",
+            activation=name,
+            param=unknown[0],
+            allowed=sorted(allowed),
+        )
+    out = {
+        key: spec["default"]
+        if key not in params
+        else _choice_of(name, key, params[key], spec)
+        if "choices" in spec
+        else _number(name, key, params[key], spec)
+        for key, spec in specs.items()
+    }
     if name == "rrelu" and out["lower"] > out["upper"]:
-        raise EngineError("rrelu_order",
-                          f"rrelu: lower ({out['lower']:g}) must not be larger than upper ({out['upper']:g})",
-                          activation=name, param="lower", lower=out["lower"], upper=out["upper"])
+        raise EngineError(
+            "rrelu_order",
+            f"rrelu: lower ({out['lower']:g}) must not be larger than upper ({out['upper']:g})",
+            activation=name,
+            param="lower",
+            lower=out["lower"],
+            upper=out["upper"],
+        )
     if name == "maxout":
         out.update(_maxout_lines(params, out["k"]))
     return out
@@ -313,22 +386,37 @@ def _maxout_lines(params: dict, default_k: int) -> dict:
     """k, weights and biases for maxout: explicit lists, or k tangents to z^2/4 over [-4, 4]."""
     if "weights" not in params:
         if "biases" in params:
-            raise EngineError("maxout_biases_without_weights", "maxout: biases were given without weights",
-                              activation="maxout", param="biases")
+            raise EngineError(
+                "maxout_biases_without_weights",
+                "maxout: biases were given without weights",
+                activation="maxout",
+                param="biases",
+            )
         k = default_k
         points = np.linspace(-_MAXOUT_SPAN, _MAXOUT_SPAN, k) if k > 1 else np.zeros(1)
-        weights = 2 * _MAXOUT_CURVE * points          # slope of c*t^2 at t
-        biases = -_MAXOUT_CURVE * points ** 2          # so that the line touches the curve at t
+        weights = 2 * _MAXOUT_CURVE * points  # slope of c*t^2 at t
+        biases = -_MAXOUT_CURVE * points**2  # so that the line touches the curve at t
         return {"k": k, "weights": [float(w) for w in weights], "biases": [float(b) for b in biases]}
     weights = _number_list("maxout", "weights", params["weights"])
     biases = _number_list("maxout", "biases", params["biases"]) if "biases" in params else [0.0] * len(weights)
     if len(biases) != len(weights):
-        raise EngineError("maxout_count_mismatch",
-                          f"maxout: {len(weights)} weight(s) but {len(biases)} bias(es); give one of each per piece",
-                          activation="maxout", param="biases", weights=len(weights), biases=len(biases))
+        raise EngineError(
+            "maxout_count_mismatch",
+            f"maxout: {len(weights)} weight(s) but {len(biases)} bias(es); give one of each per piece",
+            activation="maxout",
+            param="biases",
+            weights=len(weights),
+            biases=len(biases),
+        )
     if "k" in params and int(params["k"]) != len(weights):
-        raise EngineError("maxout_k_mismatch", f"maxout: k = {params['k']} but {len(weights)} weight(s) were given",
-                          activation="maxout", param="k", k=params["k"], weights=len(weights))
+        raise EngineError(
+            "maxout_k_mismatch",
+            f"maxout: k = {params['k']} but {len(weights)} weight(s) were given",
+            activation="maxout",
+            param="k",
+            k=params["k"],
+            weights=len(weights),
+        )
     return {"k": len(weights), "weights": weights, "biases": biases}
 
 
@@ -352,17 +440,28 @@ def curve(name: str, xmin: float = -5.0, xmax: float = 5.0, n: int = 201, **para
     act = get(name, **params)
     for what, v in (("xmin", xmin), ("xmax", xmax)):
         if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) or not math.isfinite(v):
-            raise EngineError("curve_range_not_finite", f"{what} must be a finite number, got {v!r}", what=what, value=repr(v))
+            raise EngineError(
+                "curve_range_not_finite", f"{what} must be a finite number, got {v!r}", what=what, value=repr(v)
+            )
     if max(abs(xmin), abs(xmax)) > _CURVE_LIMIT:
-        raise EngineError("curve_range_limit", f"the plotted range must lie within -{_CURVE_LIMIT:g} and "
-                          f"{_CURVE_LIMIT:g}, got {xmin:g} to {xmax:g}", xmin=float(xmin), xmax=float(xmax),
-                          limit=_CURVE_LIMIT)
+        raise EngineError(
+            "curve_range_limit",
+            f"the plotted range must lie within -{_CURVE_LIMIT:g} and {_CURVE_LIMIT:g}, got {xmin:g} to {xmax:g}",
+            xmin=float(xmin),
+            xmax=float(xmax),
+            limit=_CURVE_LIMIT,
+        )
     if not xmin < xmax:
-        raise EngineError("curve_range_order", f"xmin ({xmin:g}) must be smaller than xmax ({xmax:g})",
-                          xmin=float(xmin), xmax=float(xmax))
+        raise EngineError(
+            "curve_range_order",
+            f"xmin ({xmin:g}) must be smaller than xmax ({xmax:g})",
+            xmin=float(xmin),
+            xmax=float(xmax),
+        )
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 2 <= n <= 10_001:
-        raise EngineError("bad_curve_points", f"the number of points must be a whole number from 2 to 10001, got {n!r}",
-                          n=repr(n))
+        raise EngineError(
+            "bad_curve_points", f"the number of points must be a whole number from 2 to 10001, got {n!r}", n=repr(n)
+        )
     x = np.linspace(float(xmin), float(xmax), int(n))
     out = {"x": x, "f": act.f(x), "df": act.df(x)}
     band = act.band(x)
@@ -371,8 +470,7 @@ def curve(name: str, xmin: float = -5.0, xmax: float = 5.0, n: int = 201, **para
     return out
 
 
-def gradient_through_layers(name: str, depth: int, z=0.0, rng: np.random.Generator | None = None,
-                            **params) -> dict:
+def gradient_through_layers(name: str, depth: int, z=0.0, rng: np.random.Generator | None = None, **params) -> dict:
     """How much of a gradient survives ``depth`` stacked one-unit layers of activation ``name``.
 
     Each layer computes ``a_l = f(z_l)`` with weight 1, so by the chain rule the gradient reaching
@@ -387,8 +485,9 @@ def gradient_through_layers(name: str, depth: int, z=0.0, rng: np.random.Generat
     """
     act = get(name, **params)
     if isinstance(depth, bool) or not isinstance(depth, (int, np.integer)) or not 1 <= depth <= 1000:
-        raise EngineError("bad_depth", f"the depth must be a whole number from 1 to 1000, got {depth!r}",
-                          depth=repr(depth))
+        raise EngineError(
+            "bad_depth", f"the depth must be a whole number from 1 to 1000, got {depth!r}", depth=repr(depth)
+        )
     if z is None:
         if rng is None:
             raise EngineError("bad_depth", "sampling the pre-activations needs a random generator", depth=int(depth))
@@ -396,19 +495,20 @@ def gradient_through_layers(name: str, depth: int, z=0.0, rng: np.random.Generat
     elif isinstance(z, (list, tuple, np.ndarray)):
         zs = np.array([_number(name, "z", v) for v in z])
         if len(zs) != depth:
-            raise EngineError("bad_depth", f"{depth} layers need {depth} values of z, got {len(zs)}",
-                              depth=int(depth), values=len(zs))
+            raise EngineError(
+                "bad_depth", f"{depth} layers need {depth} values of z, got {len(zs)}", depth=int(depth), values=len(zs)
+            )
     else:
         zs = np.full(int(depth), _number(name, "z", z))
     factor = act.df(zs)
     gradient = np.cumprod(factor)
     size = np.abs(gradient)
     trend = np.where(size == 0, "dies", np.where(size < 1, "vanishes", np.where(size > 1, "explodes", "passes")))
-    return {"layers": np.arange(1, depth + 1), "z": zs, "factor": factor, "gradient": gradient,
-            "trend": trend.tolist()}
+    return {"layers": np.arange(1, depth + 1), "z": zs, "factor": factor, "gradient": gradient, "trend": trend.tolist()}
 
 
 # -- layers ---------------------------------------------------------------------------------------------
+
 
 def _checked(name: str, **params) -> dict:
     """Constructor arguments validated against the same ranges as the plotting API."""
@@ -485,8 +585,9 @@ class PReLU(Layer):
     def __init__(self, mode: str = "layer", a: float = 0.25, name: str | None = None):
         super().__init__(name)
         if mode not in ("layer", "channel"):
-            raise EngineError("bad_prelu_mode", f"prelu: mode must be \"layer\" or \"channel\", got {mode!r}",
-                              mode=repr(mode))
+            raise EngineError(
+                "bad_prelu_mode", f'prelu: mode must be "layer" or "channel", got {mode!r}', mode=repr(mode)
+            )
         self.mode = mode
         self.a = _checked("prelu", a=a)["a"]
 
@@ -507,8 +608,12 @@ class PReLU(Layer):
             return a
         axis = 0 if x.ndim == 4 else 1
         if x.ndim not in (2, 4) or x.shape[axis] != a.shape[0]:
-            raise EngineError("prelu_channels", f"prelu: built for {a.shape[0]} channel(s), got an input of shape "
-                              f"{x.shape}", channels=int(a.shape[0]), shape=list(x.shape))
+            raise EngineError(
+                "prelu_channels",
+                f"prelu: built for {a.shape[0]} channel(s), got an input of shape {x.shape}",
+                channels=int(a.shape[0]),
+                shape=list(x.shape),
+            )
         return a.reshape((-1, 1, 1, 1) if axis == 0 else (1, -1))
 
     def forward(self, x, train=False):
@@ -545,8 +650,9 @@ class RReLU(Layer):
         one = x.dtype.type(1)
         if train:
             if self.rng is None:
-                raise EngineError("not_built", "rrelu: build the layer (which gives it a random generator) "
-                                  "before training it")
+                raise EngineError(
+                    "not_built", "rrelu: build the layer (which gives it a random generator) before training it"
+                )
             a = self.rng.random(x.shape, dtype=x.dtype)
             a *= self.upper - self.lower
             a += self.lower
@@ -653,8 +759,13 @@ class Maxout(Layer):
     def __init__(self, k: int = 2, name: str | None = None):
         super().__init__(name)
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-            raise EngineError("maxout_bad_k", f"maxout: k must be a whole number of at least 1, got {k!r}",
-                              activation="maxout", param="k", value=repr(k))
+            raise EngineError(
+                "maxout_bad_k",
+                f"maxout: k must be a whole number of at least 1, got {k!r}",
+                activation="maxout",
+                param="k",
+                value=repr(k),
+            )
         self.k = int(k)
 
     def config(self):
@@ -664,19 +775,27 @@ class Maxout(Layer):
         super().build(in_shape, rng, dtype)
         channels = int(in_shape[0])
         if channels % self.k:
-            raise EngineError("maxout_channels",
-                              f"{self.name or 'maxout'}: {channels} channel(s) cannot be split into groups of "
-                              f"k = {self.k}; the channel count must be a multiple of k",
-                              channels=channels, k=self.k, layer=self.name or "maxout")
+            raise EngineError(
+                "maxout_channels",
+                f"{self.name or 'maxout'}: {channels} channel(s) cannot be split into groups of "
+                f"k = {self.k}; the channel count must be a multiple of k",
+                channels=channels,
+                k=self.k,
+                layer=self.name or "maxout",
+            )
         return (channels // self.k, *in_shape[1:])
 
     def forward(self, x, train=False):
         axis = 0 if x.ndim == 4 else 1
         channels = x.shape[axis]
         if channels % self.k:
-            raise EngineError("maxout_channels", f"maxout: {channels} channel(s) is not a multiple of k = {self.k}",
-                              channels=channels, k=self.k)
-        grouped = x.reshape(x.shape[:axis] + (channels // self.k, self.k) + x.shape[axis + 1:])
+            raise EngineError(
+                "maxout_channels",
+                f"maxout: {channels} channel(s) is not a multiple of k = {self.k}",
+                channels=channels,
+                k=self.k,
+            )
+        grouped = x.reshape(x.shape[:axis] + (channels // self.k, self.k) + x.shape[axis + 1 :])
         self.axis, self.in_shape = axis + 1, x.shape
         self.index = np.expand_dims(grouped.argmax(axis=self.axis), self.axis)
         return np.take_along_axis(grouped, self.index, axis=self.axis).squeeze(self.axis)
@@ -690,5 +809,6 @@ class Maxout(Layer):
 
 
 #: type name -> layer class, for building models from spec dicts like {"type": "leaky_relu", "a": 0.1}.
-LAYER_TYPES = {cls.type: cls for cls in (Sigmoid, Tanh, ReLU, LeakyReLU, PReLU, RReLU, ELU, Maxout,
-                                          Softplus, GELU, SiLU)}
+LAYER_TYPES = {
+    cls.type: cls for cls in (Sigmoid, Tanh, ReLU, LeakyReLU, PReLU, RReLU, ELU, Maxout, Softplus, GELU, SiLU)
+}

@@ -21,6 +21,7 @@ Names: the paths' layers are named inside their path as a network names its laye
 ``path2.conv1.W``, so a model names them ``branches1.path2.conv1.W`` (stable across save and load).
 Layouts follow :mod:`engine.layers`: images ``(C, H, W, N)``, vectors ``(N, D)``.
 """
+
 from types import SimpleNamespace
 
 import numpy as np
@@ -63,14 +64,33 @@ class Branches(Layer):
 
         if not isinstance(merge, str) or merge not in MERGES:
             shown = str(merge)[:40]
-            raise EngineError("bad_merge", f"branches: merge must be \"concat\" (join along channels) or \"add\" "
-                              f"(sum), got {shown!r}", value=shown, allowed=list(MERGES))
-        if (not isinstance(paths, list) or not 2 <= len(paths) <= MAX_PATHS
-                or not all(isinstance(p, list) for p in paths)):
-            shown = ("nothing" if paths is None else type(paths).__name__ if not isinstance(paths, list)
-                     else len(paths) if not 2 <= len(paths) <= MAX_PATHS else "a path that is not a list")
-            raise EngineError("bad_paths", f"branches: paths must be a list of 2 to {MAX_PATHS} paths, each a list of "
-                              f"layers ([] is the identity), got {shown}", got=str(shown), limit=MAX_PATHS)
+            raise EngineError(
+                "bad_merge",
+                f'branches: merge must be "concat" (join along channels) or "add" (sum), got {shown!r}',
+                value=shown,
+                allowed=list(MERGES),
+            )
+        if (
+            not isinstance(paths, list)
+            or not 2 <= len(paths) <= MAX_PATHS
+            or not all(isinstance(p, list) for p in paths)
+        ):
+            shown = (
+                "nothing"
+                if paths is None
+                else type(paths).__name__
+                if not isinstance(paths, list)
+                else len(paths)
+                if not 2 <= len(paths) <= MAX_PATHS
+                else "a path that is not a list"
+            )
+            raise EngineError(
+                "bad_paths",
+                f"branches: paths must be a list of 2 to {MAX_PATHS} paths, each a list of "
+                f"layers ([] is the identity), got {shown}",
+                got=str(shown),
+                limit=MAX_PATHS,
+            )
         self.merge = merge
         self.paths: list[list[Layer]] = []
         for p, entries in enumerate(paths, start=1):
@@ -81,16 +101,24 @@ class Branches(Layer):
                 Sequential._name_layers(SimpleNamespace(layers=path))
             except EngineError as error:
                 inner = {("number" if k == "position" else k): v for k, v in error.params.items()}
-                raise EngineError("in_path", f"branches, path {p}: {error.message}", path=p,
-                                  inner_code=error.code, inner_params=inner, detail=error.message) from None
+                raise EngineError(
+                    "in_path",
+                    f"branches, path {p}: {error.message}",
+                    path=p,
+                    inner_code=error.code,
+                    inner_params=inner,
+                    detail=error.message,
+                ) from None
             for layer in path:
                 layer.local_name = layer.name
             self.paths.append(path)
         self.has_randomness = any(layer.has_randomness for path in self.paths for layer in path)
 
     def config(self) -> dict:
-        return {"merge": self.merge,
-                "paths": [[{**layer.spec(), "name": layer.local_name} for layer in path] for path in self.paths]}
+        return {
+            "merge": self.merge,
+            "paths": [[{**layer.spec(), "name": layer.local_name} for layer in path] for path in self.paths],
+        }
 
     # -- building ------------------------------------------------------------------------------------
 
@@ -115,8 +143,12 @@ class Branches(Layer):
             self.path_shapes.append(shape)
             self.shapes.append(shapes)
         out = self._merged_shape(own)
-        self.params = {f"path{p}.{layer.local_name}.{k}": v for p, path in enumerate(self.paths, start=1)
-                       for layer in path for k, v in layer.params.items()}
+        self.params = {
+            f"path{p}.{layer.local_name}.{k}": v
+            for p, path in enumerate(self.paths, start=1)
+            for layer in path
+            for k, v in layer.params.items()
+        }
         self.grads = {}
         return out
 
@@ -126,18 +158,27 @@ class Branches(Layer):
         listed = ", ".join(f"path {p}: {s}" for p, s in enumerate(shown, start=1))
         if self.merge == "add":
             if any(s != shapes[0] for s in shapes):
-                raise EngineError("branches_mismatch_add", f"{own}: adding the paths needs every path to give the "
-                                  f"same shape, but they give {listed}", layer=own, shapes=shown,
-                                  odd=_odd(shapes))
+                raise EngineError(
+                    "branches_mismatch_add",
+                    f"{own}: adding the paths needs every path to give the same shape, but they give {listed}",
+                    layer=own,
+                    shapes=shown,
+                    odd=_odd(shapes),
+                )
             return shapes[0]
         ranks = {len(s) for s in shapes}
         if ranks == {3} and len({s[1:] for s in shapes}) == 1:
             return (sum(s[0] for s in shapes), *shapes[0][1:])
         if ranks == {1}:
             return (sum(s[0] for s in shapes),)
-        raise EngineError("branches_mismatch_concat", f"{own}: joining the paths along channels needs every path "
-                          f"to give the same height and width, but they give {listed}", layer=own, shapes=shown,
-                          odd=_odd([s[1:] if len(s) == 3 else s for s in shapes]))
+        raise EngineError(
+            "branches_mismatch_concat",
+            f"{own}: joining the paths along channels needs every path "
+            f"to give the same height and width, but they give {listed}",
+            layer=own,
+            shapes=shown,
+            odd=_odd([s[1:] if len(s) == 3 else s for s in shapes]),
+        )
 
     def count_params(self, in_shape):
         return self.params_needed(in_shape)[0]
@@ -153,8 +194,11 @@ class Branches(Layer):
             shape = tuple(in_shape)
             for sub in path:
                 name = f"{self.name or 'branches'}.path{p}.{sub.local_name}"
-                needed += (sub.params_needed(shape, None if room is None else room - needed)[0]
-                           if isinstance(sub, Branches) else sub.count_params(shape))
+                needed += (
+                    sub.params_needed(shape, None if room is None else room - needed)[0]
+                    if isinstance(sub, Branches)
+                    else sub.count_params(shape)
+                )
                 if room is not None and needed > room:
                     return needed, name
                 try:
@@ -197,11 +241,15 @@ class Branches(Layer):
                 d = dout
             else:
                 size = self._sizes[p]
-                d = dout[start:start + size] if dout.ndim == 4 else dout[:, start:start + size]
+                d = dout[start : start + size] if dout.ndim == 4 else dout[:, start : start + size]
                 start += size
             for layer in reversed(path):
                 d = layer.backward(d)
             dx = d if dx is None else dx + d  # (never in place: d may be dout itself, an identity path)
-        self.grads = {f"path{p}.{layer.local_name}.{k}": v for p, path in enumerate(self.paths, start=1)
-                      for layer in path for k, v in layer.grads.items()}
+        self.grads = {
+            f"path{p}.{layer.local_name}.{k}": v
+            for p, path in enumerate(self.paths, start=1)
+            for layer in path
+            for k, v in layer.grads.items()
+        }
         return dx

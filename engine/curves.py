@@ -9,6 +9,7 @@
   the vanishing-gradient demo's best case.
 - :func:`lab_curve`: a sampled curve (:func:`engine.activations.curve`) with both of the above.
 """
+
 import math
 
 import numpy as np
@@ -24,10 +25,17 @@ _POINTS = ((-1.0, "m1"), (0.0, "0"), (1.0, "1"))
 
 def check_threshold(threshold) -> float:
     """A saturation threshold: a number in (0, 1]."""
-    if isinstance(threshold, bool) or not isinstance(threshold, (int, float, np.integer, np.floating)) \
-            or not math.isfinite(float(threshold)) or not 0 < float(threshold) <= 1:
-        raise EngineError("bad_threshold", f"the saturation threshold must be a number above 0 and at most 1, "
-                          f"got {threshold!r}", value=repr(threshold))
+    if (
+        isinstance(threshold, bool)
+        or not isinstance(threshold, (int, float, np.integer, np.floating))
+        or not math.isfinite(float(threshold))
+        or not 0 < float(threshold) <= 1
+    ):
+        raise EngineError(
+            "bad_threshold",
+            f"the saturation threshold must be a number above 0 and at most 1, got {threshold!r}",
+            value=repr(threshold),
+        )
     return float(threshold)
 
 
@@ -69,8 +77,14 @@ def facts(name: str, x: np.ndarray, f: np.ndarray, df: np.ndarray, **params) -> 
     # the samples) is as large, else the first sample. (ReLU's first sample with f' = 1 is 0.05, a
     # marker indistinguishable from z = 0, where ReLU'(0) = 0.)
     where = next((z for z in (0.0, 1.0) if x[0] <= z <= x[-1] and float(act.df(z)) >= float(df[top])), float(x[top]))
-    out.update(max_df=float(df[top]), argmax_df=where, min_df=float(np.min(df)),
-               min_f=float(f[low]), argmin_f=float(x[low]), max_f=float(np.max(f)))
+    out.update(
+        max_df=float(df[top]),
+        argmax_df=where,
+        min_df=float(np.min(df)),
+        min_f=float(f[low]),
+        argmin_f=float(x[low]),
+        max_f=float(np.max(f)),
+    )
     if name == "tanh":
         sigmoid = activations.get("sigmoid")
         out["identity_error"] = float(np.max(np.abs(f - (2 * sigmoid.f(2 * np.asarray(x)) - 1))))
@@ -99,8 +113,9 @@ def steepest_z(name: str, x: np.ndarray, df: np.ndarray, **params) -> float:
     return float(x[int(np.argmax(size))])
 
 
-def lab_curve(name: str, xmin: float = -6.0, xmax: float = 6.0, n: int = 241,
-              threshold: float = SATURATION_THRESHOLD, /, **params) -> dict:
+def lab_curve(
+    name: str, xmin: float = -6.0, xmax: float = 6.0, n: int = 241, threshold: float = SATURATION_THRESHOLD, /, **params
+) -> dict:
     """Everything the activation lab draws for one activation over [xmin, xmax].
 
     The arguments before ``params`` are positional only: ``threshold`` is the saturation threshold,
@@ -114,7 +129,11 @@ def lab_curve(name: str, xmin: float = -6.0, xmax: float = 6.0, n: int = 241,
     threshold = check_threshold(threshold)
     sampled = activations.curve(name, xmin, xmax, n, **params)
     filled = activations.get(name, **params).params
-    return {**sampled, "params": filled, "threshold": threshold,
-            "saturation": saturation_regions(sampled["x"], sampled["df"], threshold),
-            "facts": facts(name, sampled["x"], sampled["f"], sampled["df"], **params),
-            "steepest_z": steepest_z(name, sampled["x"], sampled["df"], **params)}
+    return {
+        **sampled,
+        "params": filled,
+        "threshold": threshold,
+        "saturation": saturation_regions(sampled["x"], sampled["df"], threshold),
+        "facts": facts(name, sampled["x"], sampled["f"], sampled["df"], **params),
+        "steepest_z": steepest_z(name, sampled["x"], sampled["df"], **params),
+    }

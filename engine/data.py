@@ -14,6 +14,7 @@ Images stay ``uint8`` with shape (N, 28, 28) in memory; :func:`normalise` turns 
 float32 (N, 1, 28, 28) the network reads. The MNIST database is by Yann LeCun, Corinna Cortes and
 Christopher J.C. Burges, under the Creative Commons Attribution-Share Alike 3.0 licence.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -100,6 +101,7 @@ class Mnist:
 
 # --- reading -------------------------------------------------------------------------------------
 
+
 def _open(path: Path):
     """The file's content as a binary stream: gzip is recognised by its magic bytes, not its name."""
     with open(path, "rb") as f:
@@ -135,7 +137,9 @@ def read_idx(path, expected_sha256: str | None = None, verify: bool = True) -> n
                     "idx_corrupt",
                     f"{path.name} is not an IDX file of bytes: it should start with 00 00 08 and a "
                     f"number of dimensions, but starts with {head.hex(' ') or 'nothing'}.",
-                    file=path.name, start=head.hex(" "))
+                    file=path.name,
+                    start=head.hex(" "),
+                )
             ndim = head[3]
             dims_bytes = f.read(4 * ndim)
             if len(dims_bytes) < 4 * ndim:
@@ -145,7 +149,10 @@ def read_idx(path, expected_sha256: str | None = None, verify: bool = True) -> n
                 raise EngineError(
                     "idx_corrupt",
                     f"{path.name} has a damaged header: it announces shape {shape}, far more than MNIST's "
-                    f"largest file (60000, 28, 28).", file=path.name, shape=list(shape))
+                    f"largest file (60000, 28, 28).",
+                    file=path.name,
+                    shape=list(shape),
+                )
             digest.update(head + dims_bytes)
             out = np.empty(shape, dtype=np.uint8)
             view = memoryview(out.reshape(-1))
@@ -165,11 +172,17 @@ def read_idx(path, expected_sha256: str | None = None, verify: bool = True) -> n
                     "idx_corrupt",
                     f"{path.name} is longer than its header says: the header announces shape "
                     f"{shape} ({expected_size} bytes) but more data follows.",
-                    file=path.name, expected_bytes=expected_size, shape=list(shape))
+                    file=path.name,
+                    expected_bytes=expected_size,
+                    shape=list(shape),
+                )
     except EOFError:
-        raise EngineError("idx_truncated",
-                          f"{path.name} is cut short: its gzip stream ends too early. It was probably not "
-                          f"downloaded completely; delete it and get it again.", file=path.name) from None
+        raise EngineError(
+            "idx_truncated",
+            f"{path.name} is cut short: its gzip stream ends too early. It was probably not "
+            f"downloaded completely; delete it and get it again.",
+            file=path.name,
+        ) from None
     except (gzip.BadGzipFile, zlib.error) as e:
         raise _bad_gzip(path, e) from None
     if verify:
@@ -182,13 +195,20 @@ def _truncated(path: Path, expected: int, got: int) -> EngineError:
         "idx_truncated",
         f"{path.name} is cut short: its header announces {expected} bytes but it holds only {got}. "
         f"It was probably not downloaded completely; delete it and get it again.",
-        file=path.name, expected_bytes=expected, actual_bytes=got)
+        file=path.name,
+        expected_bytes=expected,
+        actual_bytes=got,
+    )
 
 
 def _bad_gzip(path: Path, error: Exception) -> EngineError:
     reason = str(error) or "it ends too early"
-    return EngineError("idx_corrupt", f"{path.name} is a damaged gzip file ({reason}); delete it and get it again.",
-                       file=path.name, reason=reason)
+    return EngineError(
+        "idx_corrupt",
+        f"{path.name} is a damaged gzip file ({reason}); delete it and get it again.",
+        file=path.name,
+        reason=reason,
+    )
 
 
 def _check_digest(path: Path, actual: str, expected: str | None) -> None:
@@ -205,7 +225,10 @@ def _check_digest(path: Path, actual: str, expected: str | None) -> None:
         "checksum_mismatch",
         f"{path.name} is not the MNIST file it should be: the SHA-256 of its content is {actual}, "
         f"expected {wanted}. It is damaged or from another dataset; delete it and get it again.",
-        file=path.name, actual=actual, expected=wanted)
+        file=path.name,
+        actual=actual,
+        expected=wanted,
+    )
 
 
 def content_sha256(path) -> str:
@@ -235,17 +258,21 @@ def normalise(images: np.ndarray) -> np.ndarray:
     if images.ndim == 3:
         images = images[:, None, :, :]
     if images.ndim != 4 or images.shape[1] != 1:
-        raise EngineError("bad_image_shape",
-                          f"Images must have shape (N, 28, 28) or (N, 1, 28, 28), not {images.shape}.",
-                          shape=list(images.shape))
+        raise EngineError(
+            "bad_image_shape",
+            f"Images must have shape (N, 28, 28) or (N, 1, 28, 28), not {images.shape}.",
+            shape=list(images.shape),
+        )
     if images.dtype == np.uint8:
         return _UINT8_TABLE[images]
     if np.issubdtype(images.dtype, np.floating):
         x = images.astype(np.float32)
         return (x - np.float32(MNIST_MEAN)) / np.float32(MNIST_STD)
-    raise EngineError("bad_image_dtype",
-                      f"Images must be uint8 (0..255) or floating point (0..1), not {images.dtype}.",
-                      dtype=str(images.dtype))
+    raise EngineError(
+        "bad_image_dtype",
+        f"Images must be uint8 (0..255) or floating point (0..1), not {images.dtype}.",
+        dtype=str(images.dtype),
+    )
 
 
 # One entry per pixel value: a lookup is faster than arithmetic and gives the same numbers.
@@ -253,6 +280,7 @@ _UINT8_TABLE = ((np.arange(256) / 255.0 - MNIST_MEAN) / MNIST_STD).astype(np.flo
 
 
 # --- finding -------------------------------------------------------------------------------------
+
 
 def cache_dir() -> Path:
     """Where downloaded MNIST is kept: ``$XDG_CACHE_HOME/cnn-playground/mnist`` (``~/.cache`` default)."""
@@ -278,9 +306,11 @@ def search_path(data_dir=None) -> list[tuple[str, Path | None]]:
     A label whose folder is None was not given (``--data-dir``) or not set (the environment variable).
     """
     env = os.environ.get(ENV_DATA_DIR)
-    return [("--data-dir", Path(data_dir) if data_dir else None),
-            (ENV_DATA_DIR, Path(env) if env else None),
-            ("user cache", cache_dir())]
+    return [
+        ("--data-dir", Path(data_dir) if data_dir else None),
+        (ENV_DATA_DIR, Path(env) if env else None),
+        ("user cache", cache_dir()),
+    ]
 
 
 def locate(data_dir=None) -> Path | None:
@@ -310,6 +340,7 @@ def check_folder(folder) -> dict[str, str | None]:
 
 # --- downloading ---------------------------------------------------------------------------------
 
+
 def mirrors_from_env() -> tuple[str, ...]:
     """The mirror list: ``CNN_PLAYGROUND_MNIST_MIRRORS`` (URLs separated by commas or spaces) or MIRRORS."""
     value = os.environ.get(ENV_MIRRORS, "")
@@ -317,8 +348,9 @@ def mirrors_from_env() -> tuple[str, ...]:
     return urls or MIRRORS
 
 
-def download_mnist(dest=None, mirrors=None, progress: Progress | None = None,
-                   timeout: float = DOWNLOAD_TIMEOUT) -> Path:
+def download_mnist(
+    dest=None, mirrors=None, progress: Progress | None = None, timeout: float = DOWNLOAD_TIMEOUT
+) -> Path:
     """Fetch the four gzip files into ``dest`` (default: :func:`cache_dir`) and return ``dest``.
 
     For each file the mirrors are tried in order (``mirrors`` or :func:`mirrors_from_env`). A file
@@ -352,8 +384,11 @@ def download_mnist(dest=None, mirrors=None, progress: Progress | None = None,
                 f"Could not download {name}.gz from any of the {len(mirrors)} mirrors:\n  "
                 + "\n  ".join(failures)
                 + "\nCheck the internet connection, or copy the four MNIST files into a folder and "
-                  "use --data-dir.",
-                file=f"{name}.gz", mirrors=list(mirrors), failures=failures)
+                "use --data-dir.",
+                file=f"{name}.gz",
+                mirrors=list(mirrors),
+                failures=failures,
+            )
     return dest
 
 
@@ -392,8 +427,9 @@ def _fetch(url: str, target: Path, sha256: str, progress: Progress | None, timeo
                 if progress:
                     progress(done, total, target.name)
         if total is not None and done != total:
-            raise EngineError("download_incomplete", f"received {done} of {total} bytes",
-                              done_bytes=done, total_bytes=total)
+            raise EngineError(
+                "download_incomplete", f"received {done} of {total} bytes", done_bytes=done, total_bytes=total
+            )
         _check_digest(target, content_sha256(tmp), sha256)
         os.replace(tmp, target)
     finally:
@@ -402,19 +438,28 @@ def _fetch(url: str, target: Path, sha256: str, progress: Progress | None, timeo
 
 # --- loading -------------------------------------------------------------------------------------
 
+
 def load_folder(folder) -> Mnist:
     """Read and verify the four MNIST files in ``folder``."""
     folder = Path(folder)
     found = files_in(folder)
     missing = [name for name in FILES if name not in found]
     if missing:
-        raise EngineError("mnist_not_found",
-                          f"{folder} does not hold the MNIST file(s) {', '.join(missing)} (.gz or raw).",
-                          folder=str(folder), missing=missing)
+        raise EngineError(
+            "mnist_not_found",
+            f"{folder} does not hold the MNIST file(s) {', '.join(missing)} (.gz or raw).",
+            folder=str(folder),
+            missing=missing,
+        )
     arrays = {name: read_idx(path) for name, path in found.items()}
-    return Mnist(train_images=arrays[TRAIN_IMAGES], train_labels=arrays[TRAIN_LABELS],
-                 test_images=arrays[TEST_IMAGES], test_labels=arrays[TEST_LABELS],
-                 source=f"MNIST in {folder}", name="mnist")
+    return Mnist(
+        train_images=arrays[TRAIN_IMAGES],
+        train_labels=arrays[TRAIN_LABELS],
+        test_images=arrays[TEST_IMAGES],
+        test_labels=arrays[TEST_LABELS],
+        source=f"MNIST in {folder}",
+        name="mnist",
+    )
 
 
 def load_sample(path=SAMPLE_PATH) -> Mnist:
@@ -425,11 +470,16 @@ def load_sample(path=SAMPLE_PATH) -> Mnist:
         with np.load(path) as npz:
             arrays = {key: npz[key] for key in keys}
     except (OSError, KeyError, ValueError) as e:
-        raise EngineError("sample_corrupt",
-                          f"The bundled MNIST sample {path} cannot be read ({e}); reinstall the package.",
-                          file=str(path), reason=str(e)) from None
-    source = (f"bundled MNIST sample ({len(arrays['train_labels'])} training and "
-              f"{len(arrays['test_labels'])} test images, {path.name})")
+        raise EngineError(
+            "sample_corrupt",
+            f"The bundled MNIST sample {path} cannot be read ({e}); reinstall the package.",
+            file=str(path),
+            reason=str(e),
+        ) from None
+    source = (
+        f"bundled MNIST sample ({len(arrays['train_labels'])} training and "
+        f"{len(arrays['test_labels'])} test images, {path.name})"
+    )
     return Mnist(**arrays, source=source, name="sample")
 
 
@@ -447,14 +497,18 @@ def dataset_sizes(path=SAMPLE_PATH) -> dict[str, dict[str, int]]:
         with np.load(Path(path)) as npz:
             sample = {"train": len(npz["train_labels"]), "test": len(npz["test_labels"])}
     except (OSError, KeyError, ValueError) as e:
-        raise EngineError("sample_corrupt",
-                          f"The bundled MNIST sample {path} cannot be read ({e}); reinstall the package.",
-                          file=str(path), reason=str(e)) from None
+        raise EngineError(
+            "sample_corrupt",
+            f"The bundled MNIST sample {path} cannot be read ({e}); reinstall the package.",
+            file=str(path),
+            reason=str(e),
+        ) from None
     return {"sample": sample, "mnist": dict(MNIST_SIZES)}
 
 
-def load(name: str = "sample", data_dir=None, download: bool = False, progress: Progress | None = None,
-         mirrors=None) -> Mnist:
+def load(
+    name: str = "sample", data_dir=None, download: bool = False, progress: Progress | None = None, mirrors=None
+) -> Mnist:
     """MNIST as ``name`` says: ``"sample"`` (bundled, offline) or ``"mnist"`` (the full 60,000 + 10,000).
 
     ``"mnist"`` looks in ``data_dir``, then ``$CNN_PLAYGROUND_DATA_DIR``, then the user cache, then,
@@ -464,8 +518,7 @@ def load(name: str = "sample", data_dir=None, download: bool = False, progress: 
     if name == "sample":
         return load_sample()
     if name != "mnist":
-        raise EngineError("unknown_dataset", f'Unknown dataset "{name}": choose "sample" or "mnist".',
-                          name=name)
+        raise EngineError("unknown_dataset", f'Unknown dataset "{name}": choose "sample" or "mnist".', name=name)
     folder = locate(data_dir)
     if folder is not None:
         return load_folder(folder)
@@ -477,12 +530,15 @@ def load(name: str = "sample", data_dir=None, download: bool = False, progress: 
             if e.code != "download_failed":
                 raise
             problem = f"\nThe download failed:\n{e.message}"
-    looked = "\n".join(f"  {label}: {where if where is not None else '(not given)'}"
-                       for label, where in search_path(data_dir))
+    looked = "\n".join(
+        f"  {label}: {where if where is not None else '(not given)'}" for label, where in search_path(data_dir)
+    )
     raise EngineError(
         "mnist_not_found",
         f"Full MNIST was not found. Looked in:\n{looked}{problem}\n"
         f"Get it with `cnn-playground data --download` (about 11 MB, into {cache_dir()}), or point "
         f"--data-dir (or {ENV_DATA_DIR}) at a folder holding the four IDX files. The bundled sample "
         f'("sample") works offline.',
-        looked=[str(f) for _, f in search_path(data_dir) if f is not None], cache=str(cache_dir()))
+        looked=[str(f) for _, f in search_path(data_dir) if f is not None],
+        cache=str(cache_dir()),
+    )

@@ -8,6 +8,7 @@
   a window whose largest value leaves it (or meets a larger one) changes, and on a small map like
   the notes' 4x4 example a shift can change every pooled value; :attr:`ShiftDemo.verdict` says which.
 """
+
 from dataclasses import dataclass
 
 import numpy as np
@@ -47,8 +48,15 @@ def im2col_matrix(x, kernel, bias=0.0, stride=1, padding=0, dilation=1, padding_
     diagonal: filter group i against channel group i), so ``kernel_rows @ columns`` is still the output.
     """
     x, k, b = conv_operands(x, kernel, bias, groups)
-    return im2col_of(x, k, b, conv_geometry(x.shape[1], x.shape[2], k.shape[2], k.shape[3], padding, stride,
-                                            dilation, padding_mode=padding_mode), groups)
+    return im2col_of(
+        x,
+        k,
+        b,
+        conv_geometry(
+            x.shape[1], x.shape[2], k.shape[2], k.shape[3], padding, stride, dilation, padding_mode=padding_mode
+        ),
+        groups,
+    )
 
 
 def im2col_of(x: np.ndarray, k: np.ndarray, b: np.ndarray, geometry: Geometry, groups: int = 1) -> Im2col:
@@ -65,15 +73,21 @@ def im2col_of(x: np.ndarray, k: np.ndarray, b: np.ndarray, geometry: Geometry, g
         for m in range(kh):
             for n in range(kw):
                 r, q = m * dh, n * dw
-                columns[len(offsets)] = xp[ch, r:r + sh * (oh - 1) + 1:sh, q:q + sw * (ow - 1) + 1:sw].ravel()
+                columns[len(offsets)] = xp[ch, r : r + sh * (oh - 1) + 1 : sh, q : q + sw * (ow - 1) + 1 : sw].ravel()
                 offsets.append((ch, m, n))
     rows = np.zeros((n_filters, c * kh * kw))
     fg, width = n_filters // groups, cg * kh * kw
     for g in range(groups):
-        rows[g * fg:(g + 1) * fg, g * width:(g + 1) * width] = k[g * fg:(g + 1) * fg].reshape(fg, width)
+        rows[g * fg : (g + 1) * fg, g * width : (g + 1) * width] = k[g * fg : (g + 1) * fg].reshape(fg, width)
     b = np.array(b, dtype=np.float64)
-    return Im2col(columns=columns, kernel_rows=rows, bias=b, product=rows @ columns + b[:, None],
-                  row_offsets=offsets, output_shape=(n_filters, oh, ow))
+    return Im2col(
+        columns=columns,
+        kernel_rows=rows,
+        bias=b,
+        product=rows @ columns + b[:, None],
+        row_offsets=offsets,
+        output_shape=(n_filters, oh, ow),
+    )
 
 
 SHIFTS = {"right": (0, 1), "left": (0, -1), "down": (1, 0), "up": (-1, 0)}
@@ -83,22 +97,34 @@ SHIFTS = {"right": (0, 1), "left": (0, -1), "down": (1, 0), "up": (-1, 0)}
 #: 16 max-pooled (2x2, stride 2) outputs do: most windows' largest value is still inside the window
 #: after the shift, or an equal one comes in. Average pooling tolerates less: 11 to 15 of the 16
 #: averages change.
-SHIFT_DEMO_INPUT = [[9, 1, 9, 6, 9, 2, 6, 4], [1, 7, 1, 0, 1, 6, 4, 6], [7, 1, 8, 4, 5, 8, 0, 1],
-                    [3, 7, 1, 0, 8, 5, 1, 6], [6, 1, 8, 2, 0, 1, 0, 1], [7, 4, 7, 8, 1, 4, 1, 0],
-                    [1, 0, 4, 0, 2, 0, 3, 1], [5, 3, 1, 4, 3, 4, 1, 3]]
+SHIFT_DEMO_INPUT = [
+    [9, 1, 9, 6, 9, 2, 6, 4],
+    [1, 7, 1, 0, 1, 6, 4, 6],
+    [7, 1, 8, 4, 5, 8, 0, 1],
+    [3, 7, 1, 0, 8, 5, 1, 6],
+    [6, 1, 8, 2, 0, 1, 0, 1],
+    [7, 4, 7, 8, 1, 4, 1, 0],
+    [1, 0, 4, 0, 2, 0, 3, 1],
+    [5, 3, 1, 4, 3, 4, 1, 3],
+]
 
 
 def shift_image(x, direction: str = "right", fill: float = 0.0) -> np.ndarray:
     """``x`` (C, H, W) moved one pixel; the cells that come in from outside take ``fill``."""
     if direction not in SHIFTS:
-        raise EngineError("bad_shift", f"unknown shift {direction!r}: use one of {', '.join(SHIFTS)}",
-                          direction=str(direction), allowed=list(SHIFTS))
+        raise EngineError(
+            "bad_shift",
+            f"unknown shift {direction!r}: use one of {', '.join(SHIFTS)}",
+            direction=str(direction),
+            allowed=list(SHIFTS),
+        )
     x = np.asarray(x, dtype=np.float64)
     dy, dx = SHIFTS[direction]
     h, w = x.shape[1:]
     out = np.full_like(x, fill)
-    out[:, max(dy, 0):h + min(dy, 0), max(dx, 0):w + min(dx, 0)] = \
-        x[:, max(-dy, 0):h + min(-dy, 0), max(-dx, 0):w + min(-dx, 0)]
+    out[:, max(dy, 0) : h + min(dy, 0), max(dx, 0) : w + min(dx, 0)] = x[
+        :, max(-dy, 0) : h + min(-dy, 0), max(-dx, 0) : w + min(-dx, 0)
+    ]
     return out
 
 
@@ -146,8 +172,9 @@ class ShiftDemo:
         return "fewer" if self.output_changed_fraction < self.input_changed_fraction else "not_fewer"
 
 
-def pool_translation(x, size=2, stride=None, padding=0, mode="max", direction="right", ceil_mode=False,
-                     count_include_pad=True) -> ShiftDemo:
+def pool_translation(
+    x, size=2, stride=None, padding=0, mode="max", direction="right", ceil_mode=False, count_include_pad=True
+) -> ShiftDemo:
     """Pool ``x`` (C, H, W) and its one-pixel shift (zeros come in), and compare cell by cell.
     ``ceil_mode`` and ``count_include_pad`` as :func:`engine.reference.pool2d_trace`."""
     x = _check_grid(x, "the input", 3)
@@ -157,12 +184,19 @@ def pool_translation(x, size=2, stride=None, padding=0, mode="max", direction="r
     return translation_of(x, geometry, mode, direction, count_include_pad)
 
 
-def translation_of(x: np.ndarray, geometry: Geometry, mode: str = "max", direction: str = "right",
-                   count_include_pad: bool = True) -> ShiftDemo:
+def translation_of(
+    x: np.ndarray, geometry: Geometry, mode: str = "max", direction: str = "right", count_include_pad: bool = True
+) -> ShiftDemo:
     """:func:`pool_translation` on an input, mode and ``geometry`` (:func:`engine.shapes.pool_geometry`)
     already checked: nothing is checked again."""
     shifted = shift_image(x, direction)
     pooled = trace_pool(x, geometry, mode, count_include_pad)[0]
     shifted_pooled = trace_pool(shifted, geometry, mode, count_include_pad)[0]
-    return ShiftDemo(direction=direction, shifted=shifted, pooled=pooled, shifted_pooled=shifted_pooled,
-                     input_changed=shifted != x, output_changed=shifted_pooled != pooled)
+    return ShiftDemo(
+        direction=direction,
+        shifted=shifted,
+        pooled=pooled,
+        shifted_pooled=shifted_pooled,
+        input_changed=shifted != x,
+        output_changed=shifted_pooled != pooled,
+    )

@@ -21,5 +21,8 @@ class EngineError(ValueError):
     def __reduce__(self):
         # Pickled by its fields (the default would call ``EngineError(message)``): so that an error raised
         # in a worker process arrives whole in the process that asked.
-        return (type(self), (self.code, self.message), {"code": self.code, "message": self.message,
-                                                         "params": self.params})
+        return (
+            type(self),
+            (self.code, self.message),
+            {"code": self.code, "message": self.message, "params": self.params},
+        )

@@ -14,6 +14,7 @@ Images are ink intensities in [0, 1] (ink 1), shape (28, 28); the network reads 
 :func:`engine.data.normalise`, exactly as in training. These functions run forward (and backward)
 passes on ``model``: callers that share a model between threads hold its lock around them.
 """
+
 from dataclasses import dataclass
 
 import numpy as np
@@ -65,13 +66,14 @@ def occluded_batch(image: np.ndarray, patch: int, stride: int, fill: float = 0.0
     k = 1
     for top in tops:
         for left in lefts:
-            batch[k, top:top + patch, left:left + patch] = fill
+            batch[k, top : top + patch, left : left + patch] = fill
             k += 1
     return batch, tops, lefts
 
 
-def occlusion(model, image: np.ndarray, target: int | None = None, patch: int = 6, stride: int = 2,
-              fill: float = 0.0) -> OcclusionMap:
+def occlusion(
+    model, image: np.ndarray, target: int | None = None, patch: int = 6, stride: int = 2, fill: float = 0.0
+) -> OcclusionMap:
     """Occlusion map of ``image`` (28, 28) for class ``target`` (default: the network's answer).
 
     ``fill`` 0 is background: covering a square erases the ink in it.
@@ -85,10 +87,20 @@ def occlusion(model, image: np.ndarray, target: int | None = None, patch: int = 
     shape = (len(tops), len(lefts))
     drops = (probs[0, target] - probs[1:, target]).reshape(shape)
     score_drops = (logits[0, target] - logits[1:, target]).reshape(shape)
-    return OcclusionMap(map=spread(drops, tops, lefts, patch, image.shape), drops=drops,
-                        score_map=spread(score_drops, tops, lefts, patch, image.shape), score_drops=score_drops,
-                        target=target, probability=float(probs[0, target]), score=float(logits[0, target]),
-                        patch=patch, stride=stride, fill=fill, tops=tops, lefts=lefts)
+    return OcclusionMap(
+        map=spread(drops, tops, lefts, patch, image.shape),
+        drops=drops,
+        score_map=spread(score_drops, tops, lefts, patch, image.shape),
+        score_drops=score_drops,
+        target=target,
+        probability=float(probs[0, target]),
+        score=float(logits[0, target]),
+        patch=patch,
+        stride=stride,
+        fill=fill,
+        tops=tops,
+        lefts=lefts,
+    )
 
 
 def spread(values: np.ndarray, tops: list[int], lefts: list[int], patch: int, shape: tuple) -> np.ndarray:
@@ -97,8 +109,8 @@ def spread(values: np.ndarray, tops: list[int], lefts: list[int], patch: int, sh
     count = np.zeros(shape)
     for i, top in enumerate(tops):
         for j, left in enumerate(lefts):
-            total[top:top + patch, left:left + patch] += values[i, j]
-            count[top:top + patch, left:left + patch] += 1
+            total[top : top + patch, left : left + patch] += values[i, j]
+            count[top : top + patch, left : left + patch] += 1
     return total / count
 
 
@@ -108,10 +120,10 @@ def saliency(model, image: np.ndarray, target: int | None = None) -> tuple[np.nd
     The gradient reaching the input is for the normalised pixel ``(ink - mean) / std``; dividing by
     ``std`` makes it per unit of ink. Parameter gradients left on the layers are of no use afterwards.
     """
-    logits = model.forward(normalise(np.asarray(image, dtype=np.float64)[None]))   # (1, K)
+    logits = model.forward(normalise(np.asarray(image, dtype=np.float64)[None]))  # (1, K)
     if target is None:
         target = int(np.argmax(logits[0]))
     dout = np.zeros_like(logits)
     dout[0, target] = 1
-    dx = model.backward(dout, input_grad=True)                                      # (1, 1, 28, 28)
+    dx = model.backward(dout, input_grad=True)  # (1, 1, 28, 28)
     return np.asarray(dx, dtype=np.float64)[0, 0] / MNIST_STD, target

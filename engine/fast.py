@@ -9,6 +9,7 @@ col2im and pooling 1.6 to 4 times faster than with ``(C, N, H, W)``).
 im2col loops over the kernel *offsets* (kh x kw slice copies), not over output pixels; col2im is
 the same loop with ``+=``.
 """
+
 import numpy as np
 
 from .errors import EngineError
@@ -41,8 +42,9 @@ def grouped_matmul(w: np.ndarray, cols: np.ndarray, groups: int = 1) -> np.ndarr
     return np.matmul(w.reshape(groups, f // groups, -1), cols.reshape(groups, -1, length)).reshape(f, length)
 
 
-def col2im(cols: np.ndarray, padded_shape: tuple, kh: int, kw: int, oh: int, ow: int, stride=(1, 1),
-           dilation=(1, 1)) -> np.ndarray:
+def col2im(
+    cols: np.ndarray, padded_shape: tuple, kh: int, kw: int, oh: int, ow: int, stride=(1, 1), dilation=(1, 1)
+) -> np.ndarray:
     """The adjoint of :func:`im2col`: columns ``(C*kh*kw, oh*ow*N)`` -> padded ``(C, Hp, Wp, N)``."""
     c, n = padded_shape[0], padded_shape[3]
     (sh, sw), (dh, dw) = stride, dilation
@@ -61,14 +63,13 @@ def padded_shape(shape: tuple, ph: int, pw: int, extra=(0, 0)) -> tuple:
     return (c, h + 2 * ph + extra[0], w + 2 * pw + extra[1], n)
 
 
-def pad(x: np.ndarray, ph: int, pw: int, value: float = 0.0, out: np.ndarray | None = None,
-        extra=(0, 0)) -> np.ndarray:
+def pad(x: np.ndarray, ph: int, pw: int, value: float = 0.0, out: np.ndarray | None = None, extra=(0, 0)) -> np.ndarray:
     """Pad H and W of ``(C, H, W, N)``; reuses ``out`` (whose border already holds ``value``) if given."""
     if ph == 0 and pw == 0 and not any(extra):
         return x
     if out is None:
         out = np.full(padded_shape(x.shape, ph, pw, extra), value, x.dtype)
-    out[:, ph:ph + x.shape[1], pw:pw + x.shape[2]] = x
+    out[:, ph : ph + x.shape[1], pw : pw + x.shape[2]] = x
     return out
 
 
@@ -76,7 +77,7 @@ def crop(xp: np.ndarray, ph: int, pw: int, extra=(0, 0)) -> np.ndarray:
     """Undo :func:`pad` on ``(C, Hp, Wp, N)``."""
     if not (ph or pw or any(extra)):
         return xp
-    return xp[:, ph:xp.shape[1] - ph - extra[0], pw:xp.shape[2] - pw - extra[1]]
+    return xp[:, ph : xp.shape[1] - ph - extra[0], pw : xp.shape[2] - pw - extra[1]]
 
 
 # NumPy's names for PyTorch's padding modes (np.pad): the same fillings.
@@ -95,7 +96,7 @@ def pad_conv(x: np.ndarray, sides, mode: str = "zeros", out: np.ndarray | None =
     c, h, w, n = x.shape
     if out is None:
         out = np.zeros((c, h + top + bottom, w + left + right, n), x.dtype)
-    out[:, top:top + h, left:left + w] = x
+    out[:, top : top + h, left : left + w] = x
     return out
 
 
@@ -110,14 +111,14 @@ def unpad_conv(dxp: np.ndarray, sides, mode: str = "zeros") -> np.ndarray:
     hp, wp = dxp.shape[1], dxp.shape[2]
     h, w = hp - top - bottom, wp - left - right
     if mode == "zeros":
-        return dxp[:, top:top + h, left:left + w]
+        return dxp[:, top : top + h, left : left + w]
     np_mode = _NUMPY_PAD_MODE[mode]
     cols = np.pad(np.arange(w), (left, right), mode=np_mode)  # the input column each padded column copies
     rows = np.pad(np.arange(h), (top, bottom), mode=np_mode)
-    folded = dxp[:, :, left:left + w].copy()
+    folded = dxp[:, :, left : left + w].copy()
     for j in [*range(left), *range(left + w, wp)]:
         folded[:, :, cols[j]] += dxp[:, :, j]
-    dx = folded[:, top:top + h].copy()
+    dx = folded[:, top : top + h].copy()
     for i in [*range(top), *range(top + h, hp)]:
         dx[:, rows[i]] += folded[:, i]
     return dx
@@ -129,8 +130,9 @@ def pool_overhang(h: int, w: int, kh: int, kw: int, oh: int, ow: int, stride, pa
     return (max(0, (oh - 1) * sh + kh - (h + 2 * ph)), max(0, (ow - 1) * sw + kw - (w + 2 * pw)))
 
 
-def avg_pool_divisor(h: int, w: int, kh: int, kw: int, oh: int, ow: int, stride, padding,
-                     count_include_pad: bool = True):
+def avg_pool_divisor(
+    h: int, w: int, kh: int, kw: int, oh: int, ow: int, stride, padding, count_include_pad: bool = True
+):
     """What each average-pooling window divides by: ``kh*kw`` (a number) when every window has that
     many cells to count, else an ``(1, OH, OW, 1)`` array (see :func:`engine.shapes.pool_divisors`)."""
     (sh, sw), (ph, pw) = stride, padding
@@ -183,8 +185,19 @@ def max_pool_routes(views: list[np.ndarray], out: np.ndarray):
 
 # Functional forms for callers that want a whole convolution at once (the labs' image filters).
 
-def conv2d(x: np.ndarray, w: np.ndarray, b=None, stride=1, padding=0, dilation=1,
-           padding_mode: str = "zeros", groups: int = 1, *, geometry: Geometry | None = None) -> np.ndarray:
+
+def conv2d(
+    x: np.ndarray,
+    w: np.ndarray,
+    b=None,
+    stride=1,
+    padding=0,
+    dilation=1,
+    padding_mode: str = "zeros",
+    groups: int = 1,
+    *,
+    geometry: Geometry | None = None,
+) -> np.ndarray:
     """Convolution of a batch: x (N, C, H, W), w (F, C/groups, kh, kw), b (F,) or None -> (N, F, OH, OW).
     ``padding``: any form :func:`engine.shapes.resolve_padding` takes; ``padding_mode``: PyTorch's;
     ``groups`` as PyTorch's ``conv2d`` (C and F divisible by it; see :class:`engine.layers.Conv2D`).
@@ -193,8 +206,12 @@ def conv2d(x: np.ndarray, w: np.ndarray, b=None, stride=1, padding=0, dilation=1
     f, cg, kh, kw = w.shape
     check_groups(None, groups, x.shape[1], f)
     if x.shape[1] != cg * groups:
-        raise EngineError("channel_mismatch", f"the kernel has {cg} channel(s) per group but the input has "
-                          f"{x.shape[1]} in {groups} group(s)", kernel_channels=cg * groups, input_channels=x.shape[1])
+        raise EngineError(
+            "channel_mismatch",
+            f"the kernel has {cg} channel(s) per group but the input has {x.shape[1]} in {groups} group(s)",
+            kernel_channels=cg * groups,
+            input_channels=x.shape[1],
+        )
     if geometry is None:
         geometry = conv_geometry(x.shape[2], x.shape[3], kh, kw, padding, stride, dilation, padding_mode=padding_mode)
     s, d, (oh, ow) = geometry.stride, geometry.dilation, geometry.out
@@ -205,8 +222,9 @@ def conv2d(x: np.ndarray, w: np.ndarray, b=None, stride=1, padding=0, dilation=1
     return out.transpose(3, 0, 1, 2)
 
 
-def pool2d(x: np.ndarray, size=2, stride=None, padding=0, mode="max", ceil_mode=False,
-           count_include_pad=True) -> np.ndarray:
+def pool2d(
+    x: np.ndarray, size=2, stride=None, padding=0, mode="max", ceil_mode=False, count_include_pad=True
+) -> np.ndarray:
     """Pooling of a batch: x (N, C, H, W) -> (N, C, OH, OW); padding, ``ceil_mode`` and
     ``count_include_pad`` as in :func:`engine.reference.pool2d_trace` (PyTorch's rules)."""
     kh, kw = pair(size, "size")
@@ -220,6 +238,7 @@ def pool2d(x: np.ndarray, size=2, stride=None, padding=0, mode="max", ceil_mode=
     if mode == "max":
         out = max_pool(views)
     else:
-        out = sum(views) / avg_pool_divisor(h, w, kh, kw, oh, ow, s, (ph, pw), flag(count_include_pad,
-                                                                                   "count_include_pad"))
+        out = sum(views) / avg_pool_divisor(
+            h, w, kh, kw, oh, ow, s, (ph, pw), flag(count_include_pad, "count_include_pad")
+        )
     return out.transpose(3, 0, 1, 2)

@@ -13,6 +13,7 @@
 Images are ``(H, W)`` (row, column); kernels ``(kh, kw)``. Convolution is cross-correlation, as in
 :mod:`engine.reference`.
 """
+
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -51,15 +52,25 @@ def apply(image, kernel, bias: float = 0.0, stride=1, padding=0, dilation=1, pad
     at the picture's border, where reflect or replicate padding continue the picture.
     """
     x, k = _image_and_kernel(image, kernel)
-    return feature_map(x, k, bias, conv_geometry(x.shape[0], x.shape[1], k.shape[0], k.shape[1], padding, stride,
-                                                 dilation, padding_mode=padding_mode))
+    return feature_map(
+        x,
+        k,
+        bias,
+        conv_geometry(
+            x.shape[0], x.shape[1], k.shape[0], k.shape[1], padding, stride, dilation, padding_mode=padding_mode
+        ),
+    )
 
 
 def feature_map(x: np.ndarray, k: np.ndarray, bias: float, geometry: Geometry) -> np.ndarray:
     """:func:`apply` on an image and kernel already checked, with their ``geometry``
     (:func:`engine.shapes.conv_geometry`): nothing is checked again."""
-    out = fast.conv2d(x.astype(np.float32)[None, None], k.astype(np.float32)[None, None],
-                      np.array([bias], dtype=np.float32), geometry=geometry)
+    out = fast.conv2d(
+        x.astype(np.float32)[None, None],
+        k.astype(np.float32)[None, None],
+        np.array([bias], dtype=np.float32),
+        geometry=geometry,
+    )
     return out[0, 0]
 
 
@@ -100,13 +111,15 @@ class FilterCost:
         return round(self.dense_entries / self.operations) if self.operations else 0
 
     def as_dict(self) -> dict:
-        return {**asdict(self), "dense_zero_fraction": self.dense_zero_fraction,
-                "dense_zero_percent": round(100 * self.dense_zero_fraction, 4),
-                "dense_per_operation": self.dense_per_operation}
+        return {
+            **asdict(self),
+            "dense_zero_fraction": self.dense_zero_fraction,
+            "dense_zero_percent": round(100 * self.dense_zero_fraction, 4),
+            "dense_per_operation": self.dense_per_operation,
+        }
 
 
-def cost(height: int, width: int, kernel_height: int, kernel_width: int, stride=1, padding=0,
-         dilation=1) -> FilterCost:
+def cost(height: int, width: int, kernel_height: int, kernel_width: int, stride=1, padding=0, dilation=1) -> FilterCost:
     """How much one filter costs done by sliding, against done as one dense matrix product."""
     return cost_of(conv_geometry(height, width, kernel_height, kernel_width, padding, stride, dilation))
 
@@ -116,15 +129,27 @@ def cost_of(geometry: Geometry) -> FilterCost:
     (height, width), (kernel_height, kernel_width), (oh, ow) = geometry.size, geometry.kernel, geometry.out
     taps = kernel_height * kernel_width
     cells = oh * ow
-    return FilterCost(height=height, width=width, kernel_height=kernel_height, kernel_width=kernel_width,
-                      output_height=oh, output_width=ow, input_cells=height * width, output_cells=cells,
-                      multiplications_per_cell=taps, additions_per_cell=taps - 1, ops_per_cell=2 * taps - 1,
-                      operations=cells * (2 * taps - 1), dense_entries=height * width * cells,
-                      dense_nonzero=cells * taps)
+    return FilterCost(
+        height=height,
+        width=width,
+        kernel_height=kernel_height,
+        kernel_width=kernel_width,
+        output_height=oh,
+        output_width=ow,
+        input_cells=height * width,
+        output_cells=cells,
+        multiplications_per_cell=taps,
+        additions_per_cell=taps - 1,
+        ops_per_cell=2 * taps - 1,
+        operations=cells * (2 * taps - 1),
+        dense_entries=height * width * cells,
+        dense_nonzero=cells * taps,
+    )
 
 
-def trace_region(image, kernel, row: int, col: int, size=4, bias: float = 0.0, stride=1, padding=0,
-                 dilation=1, padding_mode="zeros") -> dict:
+def trace_region(
+    image, kernel, row: int, col: int, size=4, bias: float = 0.0, stride=1, padding=0, dilation=1, padding_mode="zeros"
+) -> dict:
     """The reference trace of the output cells ``[row, row + size) x [col, col + size)``.
 
     ``size`` is one number or (rows, cols); the block is cut to the output's edge, and ``row`` and
@@ -136,13 +161,15 @@ def trace_region(image, kernel, row: int, col: int, size=4, bias: float = 0.0, s
     ``top``, ``left`` and ``cells`` ([channel, row, col]) are in the crop.
     """
     x, k = _image_and_kernel(image, kernel)
-    geometry = conv_geometry(x.shape[0], x.shape[1], k.shape[0], k.shape[1], padding, stride, dilation,
-                             padding_mode=padding_mode)
+    geometry = conv_geometry(
+        x.shape[0], x.shape[1], k.shape[0], k.shape[1], padding, stride, dilation, padding_mode=padding_mode
+    )
     return trace_block(x, k, geometry, row, col, size, bias)
 
 
-def trace_block(x: np.ndarray, k: np.ndarray, geometry: Geometry, row: int, col: int, size=4,
-                bias: float = 0.0) -> dict:
+def trace_block(
+    x: np.ndarray, k: np.ndarray, geometry: Geometry, row: int, col: int, size=4, bias: float = 0.0
+) -> dict:
     """:func:`trace_region` on an image and kernel already checked, with their ``geometry``
     (:func:`engine.shapes.conv_geometry`): they are not checked again."""
     kh, kw = k.shape
@@ -150,16 +177,22 @@ def trace_block(x: np.ndarray, k: np.ndarray, geometry: Geometry, row: int, col:
     sides, padding_mode = geometry.sides, geometry.padding_mode
     size_h, size_w = pair(size, "size")
     if size_h < 1 or size_w < 1:
-        raise EngineError("bad_trace_size", f"the traced block must be at least 1x1, got {size_h}x{size_w}",
-                          size=[size_h, size_w])
+        raise EngineError(
+            "bad_trace_size", f"the traced block must be at least 1x1, got {size_h}x{size_w}", size=[size_h, size_w]
+        )
     for value, what in ((row, "row"), (col, "col")):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-            raise EngineError("not_integer", f"the traced {what} must be a whole number, got {value!r}",
-                              what=what, value=value)
+            raise EngineError(
+                "not_integer", f"the traced {what} must be a whole number, got {value!r}", what=what, value=value
+            )
     if not (0 <= row < oh and 0 <= col < ow):
-        raise EngineError("bad_trace_region",
-                          f"the traced block starts at output row {row + 1}, column {col + 1}, outside the "
-                          f"{oh}x{ow} feature map", row=row + 1, col=col + 1, shape=[oh, ow])
+        raise EngineError(
+            "bad_trace_region",
+            f"the traced block starts at output row {row + 1}, column {col + 1}, outside the {oh}x{ow} feature map",
+            row=row + 1,
+            col=col + 1,
+            shape=[oh, ow],
+        )
     rows, cols = min(size_h, oh - row), min(size_w, ow - col)
     top, left = row * sh, col * sw
     span_h, span_w = (rows - 1) * sh + dh * (kh - 1) + 1, (cols - 1) * sw + dw * (kw - 1) + 1
@@ -170,10 +203,21 @@ def trace_block(x: np.ndarray, k: np.ndarray, geometry: Geometry, row: int, col:
             j = padding_source(left + q - sides[2], x.shape[1], padding_mode)
             if i is not None and j is not None:
                 crop[r, q] = x[i, j]
-    crop_geometry = Geometry(crop.shape, (kh, kw), (sh, sw), ((0, 0), (0, 0)), (dh, dw), (rows, cols))  # (by construction)
+    crop_geometry = Geometry(
+        crop.shape, (kh, kw), (sh, sw), ((0, 0), (0, 0)), (dh, dw), (rows, cols)
+    )  # (by construction)
     out, steps = trace_conv(crop[None], k[None, None], np.full(1, float(bias)), crop_geometry)
     for step in steps:
         step["row"] += row
         step["col"] += col
-    return {"row": row, "col": col, "rows": rows, "cols": cols, "top": top, "left": left,
-            "input": crop, "output": out[0], "steps": steps}
+    return {
+        "row": row,
+        "col": col,
+        "rows": rows,
+        "cols": cols,
+        "top": top,
+        "left": left,
+        "input": crop,
+        "output": out[0],
+        "steps": steps,
+    }

@@ -3,6 +3,7 @@
 Work in float64: with ``eps = 1e-6`` a correct backward agrees with the central difference to about
 1e-8 relative error, so the tests assert ``< 1e-6``.
 """
+
 import numpy as np
 
 
@@ -83,8 +84,10 @@ def check_layer(layer, x, train: bool = False, seed: int = 0, eps: float = 1e-6)
         dx = layer.backward(dout)
         if not np.array_equal(dout, r):
             raise AssertionError(f"{type(layer).__name__}.backward modified the incoming gradient")
-        analytic = {"x": np.array(dx, dtype=np.float64),
-                    **{k: np.array(layer.grads[k], dtype=np.float64) for k in layer.params}}
+        analytic = {
+            "x": np.array(dx, dtype=np.float64),
+            **{k: np.array(layer.grads[k], dtype=np.float64) for k in layer.params},
+        }
         errors = {"x": relative_error(analytic["x"], numerical_gradient(loss, x, eps))}
         for key, value in layer.params.items():
             errors[key] = relative_error(analytic[key], numerical_gradient(loss, value, eps))

@@ -8,6 +8,7 @@ layer); ``fan_out`` the number of outputs one input feeds (F*FH*FW, or the unit 
   std sqrt(2/(fan_in+fan_out)).
 - LeCun uniform: U(-1/sqrt(fan_in), 1/sqrt(fan_in)), PyTorch's default for Conv2d and Linear.
 """
+
 import math
 
 import numpy as np
@@ -17,8 +18,9 @@ from .errors import EngineError
 
 def _fan(what: str, value) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise EngineError("bad_fan", f"{what} must be a whole number of at least 1, got {value!r}",
-                          what=what, value=repr(value))
+        raise EngineError(
+            "bad_fan", f"{what} must be a whole number of at least 1, got {value!r}", what=what, value=repr(value)
+        )
     return int(value)
 
 
@@ -58,20 +60,30 @@ def lecun_uniform(rng: np.random.Generator, shape, fan_in: int, dtype=np.float32
 
 #: spec name -> initialiser; "he", "xavier" and "lecun" are the short names a spec uses.
 INITIALISERS = {
-    "he": he_normal, "he_normal": he_normal, "he_uniform": he_uniform,
-    "xavier": xavier_uniform, "xavier_uniform": xavier_uniform, "xavier_normal": xavier_normal,
-    "lecun": lecun_uniform, "lecun_uniform": lecun_uniform,
+    "he": he_normal,
+    "he_normal": he_normal,
+    "he_uniform": he_uniform,
+    "xavier": xavier_uniform,
+    "xavier_uniform": xavier_uniform,
+    "xavier_normal": xavier_normal,
+    "lecun": lecun_uniform,
+    "lecun_uniform": lecun_uniform,
 }
 _NEEDS_FAN_OUT = {xavier_uniform, xavier_normal}
 
 
-def initialise(name: str, rng: np.random.Generator, shape, fan_in: int, fan_out: int | None = None,
-               dtype=np.float32) -> np.ndarray:
+def initialise(
+    name: str, rng: np.random.Generator, shape, fan_in: int, fan_out: int | None = None, dtype=np.float32
+) -> np.ndarray:
     """Weights of ``shape`` drawn by the initialiser ``name`` (see :data:`INITIALISERS`)."""
     fn = INITIALISERS.get(name) if isinstance(name, str) else None
     if fn is None:
-        raise EngineError("unknown_init", f"unknown initialiser {name!r}; choose one of "
-                          + ", ".join(INITIALISERS), init=str(name), known=list(INITIALISERS))
+        raise EngineError(
+            "unknown_init",
+            f"unknown initialiser {name!r}; choose one of " + ", ".join(INITIALISERS),
+            init=str(name),
+            known=list(INITIALISERS),
+        )
     if fn in _NEEDS_FAN_OUT:
         return fn(rng, shape, fan_in, fan_out, dtype)
     return fn(rng, shape, fan_in, dtype)

@@ -13,12 +13,20 @@ Conventions (shared by every layer in the engine):
   creates the parameters from the explicit ``np.random.Generator`` and returns the output shape,
   raising :class:`engine.errors.EngineError` for a configuration that cannot work.
 """
+
 import numpy as np
 
 from . import fast
 from .errors import EngineError
-from .shapes import (check_groups, check_padding_mode, conv_output_shape, padding_by_side, pair, pool_output_shape,
-                     resolve_padding)
+from .shapes import (
+    check_groups,
+    check_padding_mode,
+    conv_output_shape,
+    padding_by_side,
+    pair,
+    pool_output_shape,
+    resolve_padding,
+)
 
 
 class Layer:
@@ -63,24 +71,39 @@ class Layer:
 
 def _image_shape(layer: Layer, in_shape: tuple) -> tuple[int, int, int]:
     if len(in_shape) != 3:
-        raise EngineError("needs_image", f"{layer.name}: needs an image input (channels, height, width), "
-                          f"but its input is a vector of {in_shape[0]} values; put it before the flatten layer",
-                          layer=layer.name, shape=list(in_shape))
+        raise EngineError(
+            "needs_image",
+            f"{layer.name}: needs an image input (channels, height, width), "
+            f"but its input is a vector of {in_shape[0]} values; put it before the flatten layer",
+            layer=layer.name,
+            shape=list(in_shape),
+        )
     return in_shape
 
 
 def _positive_int(layer_name: str, what: str, value, minimum: int = 1) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise EngineError("bad_setting", f"{layer_name}: {what} must be a whole number of at least {minimum}, "
-                          f"got {value!r}", layer=layer_name, setting=what, value=value, minimum=minimum)
+        raise EngineError(
+            "bad_setting",
+            f"{layer_name}: {what} must be a whole number of at least {minimum}, got {value!r}",
+            layer=layer_name,
+            setting=what,
+            value=value,
+            minimum=minimum,
+        )
     return value
 
 
 def _flag(layer_type: str, what: str, value) -> bool:
     """A yes/no setting (a layer's ``bias``): JSON true or false, nothing else."""
     if not isinstance(value, bool):
-        raise EngineError("bad_flag", f"{layer_type}: {what} must be true or false, got {str(value)[:40]}",
-                          layer_type=layer_type, setting=what, value=str(value)[:40])
+        raise EngineError(
+            "bad_flag",
+            f"{layer_type}: {what} must be true or false, got {str(value)[:40]}",
+            layer_type=layer_type,
+            setting=what,
+            value=str(value)[:40],
+        )
     return value
 
 
@@ -102,8 +125,19 @@ class Conv2D(Layer):
 
     type = "conv"
 
-    def __init__(self, filters: int, kernel=3, stride=1, padding=0, dilation=1, bias: bool = True,
-                 init: str = "lecun", padding_mode: str = "zeros", groups: int = 1, name: str | None = None):
+    def __init__(
+        self,
+        filters: int,
+        kernel=3,
+        stride=1,
+        padding=0,
+        dilation=1,
+        bias: bool = True,
+        init: str = "lecun",
+        padding_mode: str = "zeros",
+        groups: int = 1,
+        name: str | None = None,
+    ):
         super().__init__(name)
         self.filters, self.kernel, self.stride, self.padding, self.dilation = filters, kernel, stride, padding, dilation
         self.groups = groups
@@ -113,16 +147,25 @@ class Conv2D(Layer):
         self._xp = None  # preallocated zero-padded input, reused while the batch shape stays the same
 
     def config(self) -> dict:
-        return {"filters": self.filters, "kernel": self.kernel, "stride": self.stride, "padding": self.padding,
-                "dilation": self.dilation, "bias": self.bias, "init": self.init, "padding_mode": self.padding_mode,
-                "groups": self.groups}
+        return {
+            "filters": self.filters,
+            "kernel": self.kernel,
+            "stride": self.stride,
+            "padding": self.padding,
+            "dilation": self.dilation,
+            "bias": self.bias,
+            "init": self.init,
+            "padding_mode": self.padding_mode,
+            "groups": self.groups,
+        }
 
     def count_params(self, in_shape):
         if len(in_shape) != 3 or isinstance(self.filters, bool) or not isinstance(self.filters, int):
             return 0
         kh, kw = pair(self.kernel, "kernel")
-        groups = self.groups if isinstance(self.groups, int) and not isinstance(self.groups, bool) \
-            and self.groups > 0 else 1  # (a bad groups value: build explains it)
+        groups = (
+            self.groups if isinstance(self.groups, int) and not isinstance(self.groups, bool) and self.groups > 0 else 1
+        )  # (a bad groups value: build explains it)
         return max(self.filters, 0) * (in_shape[0] // groups * kh * kw + int(self.bias))
 
     def build(self, in_shape, rng, dtype=np.float32):
@@ -135,8 +178,9 @@ class Conv2D(Layer):
         self.kh, self.kw = pair(self.kernel, "kernel")
         self.s, self.d = pair(self.stride, "stride"), pair(self.dilation, "dilation")
         self.sides = resolve_padding(self.padding, (self.kh, self.kw), self.s, self.d, where)
-        self.oh, self.ow = conv_output_shape(h, w, self.kh, self.kw, padding_by_side(self.sides), self.s, self.d,
-                                             where=where)
+        self.oh, self.ow = conv_output_shape(
+            h, w, self.kh, self.kw, padding_by_side(self.sides), self.s, self.d, where=where
+        )
         check_padding_mode(self.padding_mode, self.sides, h, w, where)
         # PyTorch's fans, read from the weight's shape (F, C/g, kh, kw)
         fan_in, fan_out = c // g * self.kh * self.kw, f * self.kh * self.kw
@@ -214,8 +258,9 @@ class _Pool2D(Layer):
         self.kh, self.kw = pair(self.size, "size")
         self.s = pair(self.size if self.stride is None else self.stride, "stride")
         self.p = pair(self.padding, "padding")
-        self.oh, self.ow = pool_output_shape(h, w, self.size, self.s, self.p, where=f"{self.name}: ",
-                                             ceil_mode=self.ceil_mode)
+        self.oh, self.ow = pool_output_shape(
+            h, w, self.size, self.s, self.p, where=f"{self.name}: ", ceil_mode=self.ceil_mode
+        )
         self.extra = fast.pool_overhang(h, w, self.kh, self.kw, self.oh, self.ow, self.s, self.p)
         self.tiles = fast.tiles(self.kh, self.kw, self.s, self.p, (c, h, w), self.oh, self.ow)
         self.rng = rng
@@ -270,8 +315,15 @@ class AvgPool2D(_Pool2D):
 
     type = "avgpool"
 
-    def __init__(self, size=2, stride=None, padding=0, ceil_mode: bool = False, count_include_pad: bool = True,
-                 name: str | None = None):
+    def __init__(
+        self,
+        size=2,
+        stride=None,
+        padding=0,
+        ceil_mode: bool = False,
+        count_include_pad: bool = True,
+        name: str | None = None,
+    ):
         super().__init__(size, stride, padding, ceil_mode, name)
         self.count_include_pad = _flag(self.type, "count_include_pad", count_include_pad)
 
@@ -280,8 +332,9 @@ class AvgPool2D(_Pool2D):
 
     def build(self, in_shape, rng, dtype=np.float32):
         out = super().build(in_shape, rng, dtype)
-        divisor = fast.avg_pool_divisor(in_shape[1], in_shape[2], self.kh, self.kw, self.oh, self.ow, self.s,
-                                        self.p, self.count_include_pad)
+        divisor = fast.avg_pool_divisor(
+            in_shape[1], in_shape[2], self.kh, self.kw, self.oh, self.ow, self.s, self.p, self.count_include_pad
+        )
         self.scale = (1.0 / divisor) if np.isscalar(divisor) else (1.0 / divisor).astype(dtype)
         return out
 
@@ -349,9 +402,13 @@ class Dense(Layer):
         from .init import initialise, initialise_bias
 
         if len(in_shape) != 1:
-            raise EngineError("needs_vector", f"{self.name}: a dense layer needs a vector input, but its input is "
-                              f"{'x'.join(map(str, in_shape))}; put a flatten layer before it",
-                              layer=self.name, shape=list(in_shape))
+            raise EngineError(
+                "needs_vector",
+                f"{self.name}: a dense layer needs a vector input, but its input is "
+                f"{'x'.join(map(str, in_shape))}; put a flatten layer before it",
+                layer=self.name,
+                shape=list(in_shape),
+            )
         units = _positive_int(self.name, "the number of units", self.units)
         self.params = {"W": initialise(self.init, rng, (in_shape[0], units), in_shape[0], units, dtype)}
         if self.bias:
@@ -389,8 +446,12 @@ class Dropout(Layer):
 
     def build(self, in_shape, rng, dtype=np.float32):
         if isinstance(self.p, bool) or not isinstance(self.p, (int, float)) or not 0 <= self.p < 1:
-            raise EngineError("bad_dropout", f"{self.name}: the dropout probability must be in [0, 1), got {self.p!r}",
-                              layer=self.name, p=self.p)
+            raise EngineError(
+                "bad_dropout",
+                f"{self.name}: the dropout probability must be in [0, 1), got {self.p!r}",
+                layer=self.name,
+                p=self.p,
+            )
         self.rng = rng
         return tuple(in_shape)
 
@@ -452,16 +513,27 @@ class _BatchNorm(Layer):
         c = self._channels(tuple(in_shape))
         m = self.momentum
         if m is not None and (isinstance(m, bool) or not isinstance(m, (int, float)) or not 0 <= m <= 1):
-            raise EngineError("bad_momentum", f"{self.name}: the batch-norm momentum must be a number from 0 to 1 "
-                              f"(or null for a cumulative average), got {str(m)[:40]}", layer=self.name,
-                              value=str(m)[:40])
+            raise EngineError(
+                "bad_momentum",
+                f"{self.name}: the batch-norm momentum must be a number from 0 to 1 "
+                f"(or null for a cumulative average), got {str(m)[:40]}",
+                layer=self.name,
+                value=str(m)[:40],
+            )
         e = self.eps
         if isinstance(e, bool) or not isinstance(e, (int, float)) or not 0 < e < float("inf"):
-            raise EngineError("bad_eps", f"{self.name}: eps must be a number above 0, got {str(e)[:40]}",
-                              layer=self.name, value=str(e)[:40])
+            raise EngineError(
+                "bad_eps",
+                f"{self.name}: eps must be a number above 0, got {str(e)[:40]}",
+                layer=self.name,
+                value=str(e)[:40],
+            )
         self.params = {"W": np.ones(c, dtype), "b": np.zeros(c, dtype)} if self.affine else {}
-        self.buffers = {"running_mean": np.zeros(c, dtype), "running_var": np.ones(c, dtype),
-                        "num_batches_tracked": np.zeros((), np.int64)}
+        self.buffers = {
+            "running_mean": np.zeros(c, dtype),
+            "running_var": np.ones(c, dtype),
+            "num_batches_tracked": np.zeros((), np.int64),
+        }
         self.rng = rng
         return tuple(in_shape)
 
@@ -476,10 +548,14 @@ class _BatchNorm(Layer):
         self._train = train
         if train:
             if count < 2:
-                raise EngineError("batchnorm_single_value", f"{self.name}: batch normalisation needs more than one "
-                                  f"value per channel when training, got {count} (a batch of {x.shape[-1 if x.ndim == 4 else 0]}"
-                                  f" of {'1x1 maps' if x.ndim == 4 else 'vectors'}); train with a batch of 2 or more",
-                                  layer=self.name, batch=int(x.shape[-1 if x.ndim == 4 else 0]))
+                raise EngineError(
+                    "batchnorm_single_value",
+                    f"{self.name}: batch normalisation needs more than one "
+                    f"value per channel when training, got {count} (a batch of {x.shape[-1 if x.ndim == 4 else 0]}"
+                    f" of {'1x1 maps' if x.ndim == 4 else 'vectors'}); train with a batch of 2 or more",
+                    layer=self.name,
+                    batch=int(x.shape[-1 if x.ndim == 4 else 0]),
+                )
             mean = x.mean(axis=axes)
             var = x.var(axis=axes)  # biased: divided by M
             self._update_running(mean, var, count)
@@ -543,11 +619,17 @@ class BatchNorm1D(_BatchNorm):
 
     def _channels(self, in_shape):
         if len(in_shape) != 1:
-            raise EngineError("batchnorm1d_needs_vector", f"{self.name}: batchnorm1d normalises vectors, but its "
-                              f"input is {'x'.join(map(str, in_shape))}; use batchnorm2d on maps, or put it after "
-                              "the flatten layer", layer=self.name, shape=list(in_shape))
+            raise EngineError(
+                "batchnorm1d_needs_vector",
+                f"{self.name}: batchnorm1d normalises vectors, but its "
+                f"input is {'x'.join(map(str, in_shape))}; use batchnorm2d on maps, or put it after "
+                "the flatten layer",
+                layer=self.name,
+                shape=list(in_shape),
+            )
         return in_shape[0]
 
 
-LAYER_TYPES = {cls.type: cls for cls in (Conv2D, MaxPool2D, AvgPool2D, Flatten, Dense, Dropout, BatchNorm2D,
-                                         BatchNorm1D)}
+LAYER_TYPES = {
+    cls.type: cls for cls in (Conv2D, MaxPool2D, AvgPool2D, Flatten, Dense, Dropout, BatchNorm2D, BatchNorm1D)
+}

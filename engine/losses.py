@@ -3,6 +3,7 @@
 A loss's ``forward`` returns a Python float (the mean over the batch) and caches what ``backward()``
 needs; ``backward()`` returns d(loss)/d(input) with the batch mean already applied.
 """
+
 import numpy as np
 
 from .errors import EngineError
@@ -33,18 +34,28 @@ class SoftmaxCrossEntropy:
         logits = np.asarray(logits)
         labels = np.asarray(labels)
         if logits.ndim != 2:
-            raise EngineError("bad_logits", f"the logits must have shape (N, K), got {logits.shape}",
-                              shape=list(logits.shape))
+            raise EngineError(
+                "bad_logits", f"the logits must have shape (N, K), got {logits.shape}", shape=list(logits.shape)
+            )
         n, k = logits.shape
         if n == 0 or k == 0:
             raise EngineError("empty", f"the logits are empty: shape {logits.shape}", what="logits")
         if labels.shape != (n,) or not np.issubdtype(labels.dtype, np.integer):
-            raise EngineError("bad_labels", f"expected {n} whole-number label(s), one per row of logits, got an "
-                              f"array of shape {labels.shape} and type {labels.dtype}", n=n, shape=list(labels.shape))
-        if (labels.min() < 0 or labels.max() >= k):
-            raise EngineError("bad_labels", f"labels must be class numbers from 0 to {k - 1}, got "
-                              f"{int(labels.min())}..{int(labels.max())}", classes=k,
-                              low=int(labels.min()), high=int(labels.max()))
+            raise EngineError(
+                "bad_labels",
+                f"expected {n} whole-number label(s), one per row of logits, got an "
+                f"array of shape {labels.shape} and type {labels.dtype}",
+                n=n,
+                shape=list(labels.shape),
+            )
+        if labels.min() < 0 or labels.max() >= k:
+            raise EngineError(
+                "bad_labels",
+                f"labels must be class numbers from 0 to {k - 1}, got {int(labels.min())}..{int(labels.max())}",
+                classes=k,
+                low=int(labels.min()),
+                high=int(labels.max()),
+            )
         shifted = logits - logits.max(axis=1, keepdims=True)
         log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
         self.probabilities = np.exp(log_probs)
@@ -69,8 +80,12 @@ class MSE:
         y = np.asarray(y)
         t = np.asarray(t, dtype=y.dtype)
         if y.shape != t.shape or y.ndim == 0:
-            raise EngineError("shape_mismatch", f"the outputs {y.shape} and the targets {t.shape} must have the "
-                              "same shape (N, ...)", outputs=list(y.shape), targets=list(t.shape))
+            raise EngineError(
+                "shape_mismatch",
+                f"the outputs {y.shape} and the targets {t.shape} must have the same shape (N, ...)",
+                outputs=list(y.shape),
+                targets=list(t.shape),
+            )
         self.diff = y - t
         return float(0.5 * np.sum(self.diff.astype(np.float64) ** 2) / len(y))
 
@@ -85,10 +100,15 @@ def _weight_keys(params: dict) -> list[str]:
 
 
 def _check_lambda(lam) -> float:
-    if isinstance(lam, bool) or not isinstance(lam, (int, float, np.integer, np.floating)) \
-            or not np.isfinite(lam) or lam < 0:
-        raise EngineError("bad_weight_decay", f"the weight decay lambda must be a number >= 0, got {lam!r}",
-                          value=repr(lam))
+    if (
+        isinstance(lam, bool)
+        or not isinstance(lam, (int, float, np.integer, np.floating))
+        or not np.isfinite(lam)
+        or lam < 0
+    ):
+        raise EngineError(
+            "bad_weight_decay", f"the weight decay lambda must be a number >= 0, got {lam!r}", value=repr(lam)
+        )
     return float(lam)
 
 

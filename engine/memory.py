@@ -31,6 +31,7 @@ flatten, dropout, batch norm and ReLU are counted array by array (a test holds t
 estimate to within 1.5x of tracemalloc's measured peak); the other activations' temporaries are
 counted from their code and may be a little high.
 """
+
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -96,15 +97,15 @@ class MemoryEstimate:
 
 @dataclass
 class _Cost:
-    cache: int = 0              # the layer's own buffers, kept until the next forward pass
-    keeps_input: bool = False   # the cache references the input array (a view or the array itself)
+    cache: int = 0  # the layer's own buffers, kept until the next forward pass
+    keeps_input: bool = False  # the cache references the input array (a view or the array itself)
     keeps_output: bool = False  # ... or the output array
-    alias: bool = False         # the output is a view of the input (no new array)
-    forward: int = 0            # new bytes during forward while the previous cache is still alive
-    backward: int = 0           # bytes during backward besides the incoming gradient (incl. dx)
-    dx: int = 0                 # the bytes of the gradient it returns (the next one's incoming)
-    cropped_dx: bool = False    # dx is a view into a padded array (not contiguous)
-    reshapes_dout: int = 0      # bytes of the copy reshaping a non-contiguous incoming gradient makes
+    alias: bool = False  # the output is a view of the input (no new array)
+    forward: int = 0  # new bytes during forward while the previous cache is still alive
+    backward: int = 0  # bytes during backward besides the incoming gradient (incl. dx)
+    dx: int = 0  # the bytes of the gradient it returns (the next one's incoming)
+    cropped_dx: bool = False  # dx is a view into a padded array (not contiguous)
+    reshapes_dout: int = 0  # bytes of the copy reshaping a non-contiguous incoming gradient makes
 
 
 def _cost(layer, in_shape: tuple, out_shape: tuple, n: int, item: int, train: bool) -> _Cost:
@@ -125,20 +126,29 @@ def _cost(layer, in_shape: tuple, out_shape: tuple, n: int, item: int, train: bo
         # back onto the input in a new array (about the input's size), not cropped as a view.
         folds = pads and layer.padding_mode != "zeros"
         back = weight + ((cols + padded + (a if folds else 0)) if input_grad else 0)
-        return _Cost(cache=cols + (padded if pads else 0), forward=max(cols, b), backward=back,
-                     dx=(a if folds else padded) if input_grad else 0, cropped_dx=pads and not folds, reshapes_dout=b)
+        return _Cost(
+            cache=cols + (padded if pads else 0),
+            forward=max(cols, b),
+            backward=back,
+            dx=(a if folds else padded) if input_grad else 0,
+            cropped_dx=pads and not folds,
+            reshapes_dout=b,
+        )
     if layer.type == "conv_transpose":
         c, h, w = in_shape
         f = out_shape[0]
         cols = f * layer.kh * layer.kw * h * w * n * item  # W^T @ x, one column per input cell
-        full = f * layer.hf * layer.wf * n * item           # the scatter before the crop (col2im)
+        full = f * layer.hf * layer.wf * n * item  # the scatter before the crop (col2im)
         crops = (layer.hf, layer.wf) != (layer.oh, layer.ow)
         weight = layer.params["W"].nbytes
         # forward keeps its input (for dW); backward pads the gradient back to the scatter (when it
         # crops), makes the column gradient (im2col), the weight gradient and dx.
-        return _Cost(keeps_input=True, forward=cols + full + (b if crops else 0),
-                     backward=(full if crops else 0) + cols + weight + (a if input_grad else 0),
-                     dx=a if input_grad else 0)
+        return _Cost(
+            keeps_input=True,
+            forward=cols + full + (b if crops else 0),
+            backward=(full if crops else 0) + cols + weight + (a if input_grad else 0),
+            dx=a if input_grad else 0,
+        )
     if isinstance(layer, (MaxPool2D, AvgPool2D)):
         c, h, w = in_shape
         (ph, pw), (eh, ew) = layer.p, layer.extra  # (extra: a ceil_mode window past the padding)
@@ -148,8 +158,15 @@ def _cost(layer, in_shape: tuple, out_shape: tuple, n: int, item: int, train: bo
             # backward: the padded input gradient, two routing masks, the "taken" mask and its
             # negation (bool, one byte a value); a float product per view unless the windows tile.
             back = padded + 4 * values + (0 if layer.tiles else b)
-            return _Cost(cache=buffer, keeps_input=not buffer, keeps_output=True, forward=b, backward=back,
-                         dx=padded, cropped_dx=bool(buffer))
+            return _Cost(
+                cache=buffer,
+                keeps_input=not buffer,
+                keeps_output=True,
+                forward=b,
+                backward=back,
+                dx=padded,
+                cropped_dx=bool(buffer),
+            )
         return _Cost(cache=buffer, forward=b, backward=padded + b, dx=padded, cropped_dx=bool(buffer))
     if isinstance(layer, Flatten):
         vector_in = len(in_shape) == 1
@@ -157,8 +174,7 @@ def _cost(layer, in_shape: tuple, out_shape: tuple, n: int, item: int, train: bo
     if isinstance(layer, Dense):
         # forward keeps its input; backward makes the weight gradient (counted with the new
         # gradients) and, when asked, dx (N, D)
-        return _Cost(keeps_input=True, forward=b, backward=a if input_grad else 0,
-                     dx=a if input_grad else 0)
+        return _Cost(keeps_input=True, forward=b, backward=a if input_grad else 0, dx=a if input_grad else 0)
     if isinstance(layer, Dropout):
         if not train or layer.p == 0:
             return _Cost(alias=True, dx=a)
@@ -173,21 +189,30 @@ def _cost(layer, in_shape: tuple, out_shape: tuple, n: int, item: int, train: bo
         k = layer.k
         # argmax indices (int64) kept; take_along_axis gathers through an index array; backward
         # scatters into a zeroed input-sized gradient.
-        return _Cost(cache=8 * values, forward=8 * values + 8 * values + b, backward=a + 8 * values,
-                     dx=k * b)
+        return _Cost(cache=8 * values, forward=8 * values + 8 * values + b, backward=a + 8 * values, dx=k * b)
     if layer.type in _ACTIVATIONS:
         kind = "gelu_tanh" if layer.type == "gelu" and layer.approximate == "tanh" else layer.type
         cache, keeps_in, keeps_out, forward, backward = _ACTIVATIONS[kind]
         scale = item / 4
         if layer.type == "rrelu" and not train:
             forward -= 4  # no random slopes in evaluation
-        return _Cost(cache=int(cache * values * scale), keeps_input=keeps_in, keeps_output=keeps_out,
-                     forward=int(forward * values * scale), backward=int(backward * values * scale),
-                     dx=b)
+        return _Cost(
+            cache=int(cache * values * scale),
+            keeps_input=keeps_in,
+            keeps_output=keeps_out,
+            forward=int(forward * values * scale),
+            backward=int(backward * values * scale),
+            dx=b,
+        )
     if layer.type == "branches":
         return _branches_cost(layer, a, b, n, item, train)
-    raise EngineError("unknown_layer", f"{layer.name}: no memory estimate for a {layer.type!r} layer",
-                      layer=str(layer.name), layer_type=str(layer.type), known=[])
+    raise EngineError(
+        "unknown_layer",
+        f"{layer.name}: no memory estimate for a {layer.type!r} layer",
+        layer=str(layer.name),
+        layer_type=str(layer.type),
+        known=[],
+    )
 
 
 def _path_cost(path, in_shape: tuple, shapes: list, n: int, item: int, train: bool) -> tuple:
@@ -291,8 +316,9 @@ def _pass(model, n: int, train: bool) -> tuple[int, dict, int, int]:
     return plateau, shares, fwd_peak + first_in, bwd_peak  # (+ first_in: the normalised input copy)
 
 
-def estimate(model, batch_size: int, optimizer: str = "momentum", eval_batch_size: int | None = None,
-             eval_samples: int = 10_000) -> MemoryEstimate:
+def estimate(
+    model, batch_size: int, optimizer: str = "momentum", eval_batch_size: int | None = None, eval_samples: int = 10_000
+) -> MemoryEstimate:
     """Peak bytes of one training step of ``model`` (a built :class:`engine.model.Sequential`) at
     ``batch_size`` with ``optimizer``, and of an evaluation of ``eval_samples`` images in batches of
     ``eval_batch_size`` (default: ``batch_size``, as :func:`engine.train.train` evaluates).
@@ -300,11 +326,18 @@ def estimate(model, batch_size: int, optimizer: str = "momentum", eval_batch_siz
     batch size that is not a whole number of at least 1."""
     for value in (batch_size, eval_batch_size if eval_batch_size is not None else 1, eval_samples):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise EngineError("bad_batch_size", f"the batch size must be a whole number of at least 1, got "
-                              f"{str(value)[:40]}", value=str(value)[:40])
+            raise EngineError(
+                "bad_batch_size",
+                f"the batch size must be a whole number of at least 1, got {str(value)[:40]}",
+                value=str(value)[:40],
+            )
     if optimizer not in OPTIMIZER_COPIES:
-        raise EngineError("unknown_optimizer", f"unknown optimizer {optimizer!r}; choose one of "
-                          f"{', '.join(OPTIMIZERS)}", optimizer=str(optimizer), known=list(OPTIMIZERS))
+        raise EngineError(
+            "unknown_optimizer",
+            f"unknown optimizer {optimizer!r}; choose one of {', '.join(OPTIMIZERS)}",
+            optimizer=str(optimizer),
+            known=list(OPTIMIZERS),
+        )
     eval_n = min(eval_batch_size or batch_size, eval_samples)
     param_bytes = {layer.name: sum(p.nbytes for p in layer.params.values()) for layer in model.layers}
     # parameters, their gradients, the optimizer's state and scratch
@@ -319,7 +352,12 @@ def estimate(model, batch_size: int, optimizer: str = "momentum", eval_batch_siz
     results = 2 * eval_samples * classes * model.dtype.itemsize + 9 * eval_samples
     eval_bytes = sum(param_bytes.values()) + eval_plateau + eval_fwd + results + ALLOWANCE
 
-    rows = [{"name": layer.name,
-             "train_bytes": param_bytes[layer.name] * training_copies + train_shares[layer.name],
-             "eval_bytes": param_bytes[layer.name] + eval_shares[layer.name]} for layer in model.layers]
+    rows = [
+        {
+            "name": layer.name,
+            "train_bytes": param_bytes[layer.name] * training_copies + train_shares[layer.name],
+            "eval_bytes": param_bytes[layer.name] + eval_shares[layer.name],
+        }
+        for layer in model.layers
+    ]
     return MemoryEstimate(int(train_bytes), int(eval_bytes), int(batch_size), int(eval_n), rows)

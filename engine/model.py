@@ -5,6 +5,7 @@ A spec is ``{"input": [C, H, W], "layers": [{"type": "conv", "filters": 6, "kern
 works out every layer's output shape and parameter count and explains an impossible spec in words
 ("conv2: a 5x5 kernel does not fit a 4x4 input with padding 0: ...").
 """
+
 import inspect
 import json
 import os
@@ -26,8 +27,16 @@ DEFAULT_INPUT = (1, 28, 28)
 #: A file without one is format 1, saved before GELU took PyTorch's ``approximate`` setting: its GELU
 #: layers were the tanh approximation and load as ``approximate="tanh"`` (:func:`upgrade_spec`).
 FORMAT_VERSION = 2
-_NAME_PREFIX = {"conv": "conv", "maxpool": "pool", "avgpool": "pool", "dense": "dense", "flatten": "flatten",
-                "dropout": "dropout", "batchnorm2d": "bn", "batchnorm1d": "bn"}
+_NAME_PREFIX = {
+    "conv": "conv",
+    "maxpool": "pool",
+    "avgpool": "pool",
+    "dense": "dense",
+    "flatten": "flatten",
+    "dropout": "dropout",
+    "batchnorm2d": "bn",
+    "batchnorm1d": "bn",
+}
 
 
 _LAYER_NAME = re.compile(r"[^\W\d][\w-]{0,31}")  # no '.': it separates a layer from its parameter ("conv1.W")
@@ -45,37 +54,61 @@ def layer_types() -> dict[str, type]:
 def make_layer(entry: dict, position: int) -> Layer:
     """One layer from its spec entry; ``position`` (1-based) names it in errors (their ``number``)."""
     if not isinstance(entry, dict) or "type" not in entry:
-        raise EngineError("bad_layer_entry", f"layer {position}: each layer must be an object with a \"type\"",
-                          number=position)
+        raise EngineError(
+            "bad_layer_entry", f'layer {position}: each layer must be an object with a "type"', number=position
+        )
     settings = dict(entry)
     kind = settings.pop("type")
     types = layer_types()
     if not isinstance(kind, str) or kind not in types:
         shown = str(kind)[:40]
-        raise EngineError("unknown_layer", f"layer {position}: unknown layer type {shown!r}; known types: "
-                          + ", ".join(sorted(types)), number=position, layer_type=shown,
-                          known=sorted(types))
+        raise EngineError(
+            "unknown_layer",
+            f"layer {position}: unknown layer type {shown!r}; known types: " + ", ".join(sorted(types)),
+            number=position,
+            layer_type=shown,
+            known=sorted(types),
+        )
     name = settings.get("name")
     if name is not None and not (isinstance(name, str) and _LAYER_NAME.fullmatch(name)):
         shown = str(name)[:40]
-        raise EngineError("bad_layer_name", f"layer {position}: the name {shown!r} is not usable; a layer's name is "
-                          "1 to 32 letters, digits, '_' or '-', starting with a letter or '_'",
-                          number=position, name=shown)
+        raise EngineError(
+            "bad_layer_name",
+            f"layer {position}: the name {shown!r} is not usable; a layer's name is "
+            "1 to 32 letters, digits, '_' or '-', starting with a letter or '_'",
+            number=position,
+            name=shown,
+        )
     allowed, required = layer_settings(kind)
     unknown = sorted(set(settings) - set(allowed) - {"name"})
     if unknown:
         shown = [str(k)[:40] for k in unknown]
         if not allowed:
-            raise EngineError("takes_no_settings", f"layer {position} ({kind}): unknown setting(s) {', '.join(shown)}; "
-                              "this layer takes no settings (only a name)", number=position, layer_type=kind,
-                              unknown=shown)
-        raise EngineError("unknown_setting", f"layer {position} ({kind}): unknown setting(s) {', '.join(shown)}; "
-                          f"it takes {', '.join(allowed)}", number=position, layer_type=kind, unknown=shown,
-                          allowed=allowed)
+            raise EngineError(
+                "takes_no_settings",
+                f"layer {position} ({kind}): unknown setting(s) {', '.join(shown)}; "
+                "this layer takes no settings (only a name)",
+                number=position,
+                layer_type=kind,
+                unknown=shown,
+            )
+        raise EngineError(
+            "unknown_setting",
+            f"layer {position} ({kind}): unknown setting(s) {', '.join(shown)}; it takes {', '.join(allowed)}",
+            number=position,
+            layer_type=kind,
+            unknown=shown,
+            allowed=allowed,
+        )
     missing = [k for k in required if k not in settings]
     if missing:
-        raise EngineError("missing_setting", f"layer {position}: {kind} needs {' and '.join(missing)}",
-                          number=position, layer_type=kind, missing=missing)
+        raise EngineError(
+            "missing_setting",
+            f"layer {position}: {kind} needs {' and '.join(missing)}",
+            number=position,
+            layer_type=kind,
+            missing=missing,
+        )
     try:
         return types[kind](**settings)
     except EngineError as error:  # a setting the layer refuses: say which layer
@@ -95,8 +128,12 @@ def upgrade_spec(spec, version: int):
     layers = spec if isinstance(spec, list) else spec.get("layers")
     if not isinstance(layers, list):
         return spec
-    layers = [{**entry, "approximate": "tanh"} if isinstance(entry, dict) and entry.get("type") == "gelu"
-              and "approximate" not in entry else entry for entry in layers]
+    layers = [
+        {**entry, "approximate": "tanh"}
+        if isinstance(entry, dict) and entry.get("type") == "gelu" and "approximate" not in entry
+        else entry
+        for entry in layers
+    ]
     return layers if isinstance(spec, list) else {**spec, "layers": layers}
 
 
@@ -105,15 +142,23 @@ def _rows(layers, shapes, shape) -> list[dict]:
     rows = []
     for layer, out in zip(layers, shapes):
         count = int(sum(p.size for p in layer.params.values()))
-        row = {"name": layer.name, "type": layer.type, "input_shape": list(shape), "output_shape": list(out),
-               "params": count}
+        row = {
+            "name": layer.name,
+            "type": layer.type,
+            "input_shape": list(shape),
+            "output_shape": list(out),
+            "params": count,
+        }
         if isinstance(layer, (Conv2D, Dense)) or layer.type == "conv_transpose":
             row["dense_params"] = int((np.prod(shape) + 1) * np.prod(out))
         if layer.type == "branches":
             row["merge"] = layer.merge
-            row["paths"] = [{"output_shape": list(path_out), "params": params, "layers": _rows(path, path_shapes, shape)}
-                            for path, path_shapes, path_out, params
-                            in zip(layer.paths, layer.shapes, layer.path_shapes, layer.path_params())]
+            row["paths"] = [
+                {"output_shape": list(path_out), "params": params, "layers": _rows(path, path_shapes, shape)}
+                for path, path_shapes, path_out, params in zip(
+                    layer.paths, layer.shapes, layer.path_shapes, layer.path_params()
+                )
+            ]
         rows.append(row)
         shape = out
     return rows
@@ -133,9 +178,13 @@ def name_layers(layers: list[Layer]) -> None:
     taken = set()
     for number, layer in enumerate(layers, start=1):
         if layer.name in taken:
-            raise EngineError("duplicate_layer_name", f"layer {number}: the name {layer.name!r} is already "
-                              "used by an earlier layer; give each layer its own name",
-                              number=number, layer=layer.name)
+            raise EngineError(
+                "duplicate_layer_name",
+                f"layer {number}: the name {layer.name!r} is already "
+                "used by an earlier layer; give each layer its own name",
+                number=number,
+                layer=layer.name,
+            )
         if layer.name:
             taken.add(layer.name)
     counts: dict[str, int] = {}
@@ -192,9 +241,18 @@ def check_spec(spec, max_params: int | None = None, max_values: int | None = Non
         else:
             params += layer.count_params(shape)
         if max_params is not None and params > max_params:
-            return SpecCheck(i, EngineError("network_too_big", f"{culprit}: the network would have at least "
-                                            f"{params:,} parameters; at most {max_params:,} are allowed",
-                                            layer=culprit, params=f"{params:,}", limit=f"{max_params:,}"), shape)
+            return SpecCheck(
+                i,
+                EngineError(
+                    "network_too_big",
+                    f"{culprit}: the network would have at least "
+                    f"{params:,} parameters; at most {max_params:,} are allowed",
+                    layer=culprit,
+                    params=f"{params:,}",
+                    limit=f"{max_params:,}",
+                ),
+                shape,
+            )
         try:
             out = tuple(int(v) for v in layer.build(shape, rng, np.float32))
         except EngineError as error:
@@ -202,9 +260,18 @@ def check_spec(spec, max_params: int | None = None, max_values: int | None = Non
         shape = out
         values += int(np.prod(shape)) + (layer.values_per_image() if layer.type == "branches" else 0)
         if max_values is not None and values > max_values:
-            return SpecCheck(i, EngineError("network_too_slow", f"{layer.name}: the layers so far compute {values:,} "
-                                            f"values for each sample; at most {max_values:,} are allowed",
-                                            layer=layer.name, values=f"{values:,}", limit=f"{max_values:,}"), shape)
+            return SpecCheck(
+                i,
+                EngineError(
+                    "network_too_slow",
+                    f"{layer.name}: the layers so far compute {values:,} "
+                    f"values for each sample; at most {max_values:,} are allowed",
+                    layer=layer.name,
+                    values=f"{values:,}",
+                    limit=f"{max_values:,}",
+                ),
+                shape,
+            )
     if late is not None:
         return SpecCheck(late.index, late.error, shape)
     return SpecCheck(None, None, shape)
@@ -217,10 +284,16 @@ def _spec_parts(spec) -> tuple[tuple, list]:
     if not isinstance(spec, dict) or not isinstance(spec.get("layers"), list) or not spec["layers"]:
         raise EngineError("empty_network", "a network needs at least one layer")
     input_shape = spec.get("input", DEFAULT_INPUT)
-    if (not isinstance(input_shape, (list, tuple)) or len(input_shape) not in (1, 3)
-            or not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in input_shape)):
-        raise EngineError("bad_input_shape", f"the input shape must be [channels, height, width] of positive "
-                          f"whole numbers, got {input_shape!r}", shape=input_shape)
+    if (
+        not isinstance(input_shape, (list, tuple))
+        or len(input_shape) not in (1, 3)
+        or not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in input_shape)
+    ):
+        raise EngineError(
+            "bad_input_shape",
+            f"the input shape must be [channels, height, width] of positive whole numbers, got {input_shape!r}",
+            shape=input_shape,
+        )
     return tuple(input_shape), spec["layers"]
 
 
@@ -231,8 +304,9 @@ class Sequential:
     Parameters are exposed under stable names, ``"conv1.W"``, in :attr:`params` and :attr:`grads`.
     """
 
-    def __init__(self, layers: list[Layer], input_shape=DEFAULT_INPUT, seed: int | np.random.Generator = 0,
-                 dtype=np.float32):
+    def __init__(
+        self, layers: list[Layer], input_shape=DEFAULT_INPUT, seed: int | np.random.Generator = 0, dtype=np.float32
+    ):
         self.layers = layers
         self.input_shape = tuple(int(v) for v in input_shape)
         self.dtype = np.dtype(dtype)
@@ -320,8 +394,12 @@ class Sequential:
     def _to_engine(self, x):
         x = np.asarray(x, self.dtype)
         if x.shape[1:] != self.input_shape:
-            raise EngineError("bad_batch_shape", f"the network takes inputs of shape {list(self.input_shape)}, "
-                              f"got {list(x.shape[1:])}", expected=list(self.input_shape), got=list(x.shape[1:]))
+            raise EngineError(
+                "bad_batch_shape",
+                f"the network takes inputs of shape {list(self.input_shape)}, got {list(x.shape[1:])}",
+                expected=list(self.input_shape),
+                got=list(x.shape[1:]),
+            )
         return np.ascontiguousarray(x.transpose(1, 2, 3, 0)) if x.ndim == 4 else x
 
     def forward(self, x, train: bool = False) -> np.ndarray:
@@ -372,8 +450,9 @@ class Sequential:
         """Softmax probabilities (N, K), in batches."""
         from .losses import softmax
 
-        return np.concatenate([softmax(self.forward(x[i:i + batch_size]).astype(np.float64))
-                               for i in range(0, len(x), batch_size)])
+        return np.concatenate(
+            [softmax(self.forward(x[i : i + batch_size]).astype(np.float64)) for i in range(0, len(x), batch_size)]
+        )
 
     # -- saving --------------------------------------------------------------------------------------
 
@@ -409,15 +488,23 @@ class Sequential:
             with open(path, "rb") as f, np.load(f, allow_pickle=False) as data:  # (closed even if not a zip)
                 version = int(data["__format__"]) if "__format__" in data else 1
                 if version > FORMAT_VERSION:
-                    raise EngineError("bad_model_file", f"{path} was saved in model format {version}, newer than "
-                                      f"this version of the engine reads ({FORMAT_VERSION})", model=Path(path).stem)
+                    raise EngineError(
+                        "bad_model_file",
+                        f"{path} was saved in model format {version}, newer than "
+                        f"this version of the engine reads ({FORMAT_VERSION})",
+                        model=Path(path).stem,
+                    )
                 spec = upgrade_spec(json.loads(str(data["__spec__"])), version)
                 meta = json.loads(str(data["__metadata__"])) if "__metadata__" in data else {}
                 model = cls.from_spec(spec, seed=0)
                 for name, value in (model.params | model.buffers).items():
                     if name not in data or data[name].shape != value.shape:
-                        raise EngineError("bad_model_file", f"{path}: parameter {name} is missing or has the wrong shape",
-                                          model=Path(path).stem, param=name)
+                        raise EngineError(
+                            "bad_model_file",
+                            f"{path}: parameter {name} is missing or has the wrong shape",
+                            model=Path(path).stem,
+                            param=name,
+                        )
                     value[...] = data[name]
         except (OSError, KeyError, ValueError, TypeError, EOFError, zipfile.BadZipFile, zlib.error) as e:
             if isinstance(e, EngineError):

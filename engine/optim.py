@@ -10,6 +10,7 @@ Momentum follows PyTorch's convention, so that numbers compare with ``torch.opti
 Adam (Kingma and Ba) with bias correction, as ``torch.optim.Adam``:
     m = b1*m + (1-b1)*g;  v = b2*v + (1-b2)*g^2;  p -= lr * m_hat / (sqrt(v_hat) + eps)
 """
+
 import math
 
 import numpy as np
@@ -18,13 +19,22 @@ from .errors import EngineError
 
 
 def _positive(what: str, value, upper: float | None = None, allow_zero: bool = False) -> float:
-    ok = not isinstance(value, bool) and isinstance(value, (int, float, np.integer, np.floating)) \
-        and math.isfinite(value) and (value >= 0 if allow_zero else value > 0) and (upper is None or value < upper)
+    ok = (
+        not isinstance(value, bool)
+        and isinstance(value, (int, float, np.integer, np.floating))
+        and math.isfinite(value)
+        and (value >= 0 if allow_zero else value > 0)
+        and (upper is None or value < upper)
+    )
     if not ok:
         low = ">= 0" if allow_zero else "> 0"
         high = f" and < {upper:g}" if upper is not None else ""
-        raise EngineError("bad_optimizer_param", f"the {what} must be a number {low}{high}, got {value!r}",
-                          param=what, value=repr(value))
+        raise EngineError(
+            "bad_optimizer_param",
+            f"the {what} must be a number {low}{high}, got {value!r}",
+            param=what,
+            value=repr(value),
+        )
     return float(value)
 
 
@@ -64,17 +74,28 @@ class Optimizer:
 
     def state_dict(self) -> dict:
         """``{"type", hyperparameters..., "state": {name: {key: array copy or number}}}``."""
-        return {"type": self.type, **self.hyperparameters(),
-                "state": {name: {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in s.items()}
-                          for name, s in self.state.items()}}
+        return {
+            "type": self.type,
+            **self.hyperparameters(),
+            "state": {
+                name: {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in s.items()}
+                for name, s in self.state.items()
+            },
+        }
 
     def load_state_dict(self, saved: dict) -> None:
         if saved.get("type") != self.type:
-            raise EngineError("optimizer_mismatch", f"saved state is for a {saved.get('type')!r} optimizer, "
-                              f"not {self.type!r}", saved=str(saved.get("type")), expected=self.type)
+            raise EngineError(
+                "optimizer_mismatch",
+                f"saved state is for a {saved.get('type')!r} optimizer, not {self.type!r}",
+                saved=str(saved.get("type")),
+                expected=self.type,
+            )
         self.lr = saved["lr"]
-        self.state = {name: {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in s.items()}
-                      for name, s in saved["state"].items()}
+        self.state = {
+            name: {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in s.items()}
+            for name, s in saved["state"].items()
+        }
 
 
 class SGD(Optimizer):
@@ -140,27 +161,31 @@ class Adam(Optimizer):
         s["t"] += 1
         m, v, buf = s["m"], s["v"], self._buffer(name, p)
         b1, b2 = self.beta1, self.beta2
-        m *= b1                                   # m = b1*m + (1-b1)*g
+        m *= b1  # m = b1*m + (1-b1)*g
         np.multiply(g, 1 - b1, out=buf)
         m += buf
-        v *= b2                                   # v = b2*v + (1-b2)*g^2
+        v *= b2  # v = b2*v + (1-b2)*g^2
         np.multiply(g, g, out=buf)
         buf *= 1 - b2
         v += buf
         correction1 = 1 - b1 ** s["t"]
         correction2 = 1 - b2 ** s["t"]
-        np.sqrt(v, out=buf)                       # buf = sqrt(v_hat) + eps
+        np.sqrt(v, out=buf)  # buf = sqrt(v_hat) + eps
         buf /= math.sqrt(correction2)
         buf += self.eps
-        np.divide(m, buf, out=buf)                # buf = lr * m_hat / (sqrt(v_hat) + eps)
+        np.divide(m, buf, out=buf)  # buf = lr * m_hat / (sqrt(v_hat) + eps)
         buf *= self.lr / correction1
         p -= buf
 
 
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam")
 #: the settings each optimizer takes besides the learning rate
-OPTIMIZER_SETTINGS = {"sgd": (), "momentum": ("momentum",), "nesterov": ("momentum",),
-                      "adam": ("beta1", "beta2", "eps")}
+OPTIMIZER_SETTINGS = {
+    "sgd": (),
+    "momentum": ("momentum",),
+    "nesterov": ("momentum",),
+    "adam": ("beta1", "beta2", "eps"),
+}
 
 
 def make_optimizer(name: str, lr: float, **kw) -> Optimizer:
@@ -170,18 +195,32 @@ def make_optimizer(name: str, lr: float, **kw) -> Optimizer:
     if allowed is not None and set(kw) - set(allowed):
         unknown = sorted(str(k)[:40] for k in set(kw) - set(allowed))
         if not allowed:
-            raise EngineError("optimizer_takes_no_settings", f"{name}: unknown setting(s) {', '.join(unknown)}; it "
-                              "takes only the learning rate", optimizer=name, unknown=unknown)
-        raise EngineError("unknown_optimizer_setting", f"{name}: unknown setting(s) {', '.join(unknown)}; it takes "
-                          + ", ".join(allowed), optimizer=name, unknown=unknown, allowed=list(allowed))
+            raise EngineError(
+                "optimizer_takes_no_settings",
+                f"{name}: unknown setting(s) {', '.join(unknown)}; it takes only the learning rate",
+                optimizer=name,
+                unknown=unknown,
+            )
+        raise EngineError(
+            "unknown_optimizer_setting",
+            f"{name}: unknown setting(s) {', '.join(unknown)}; it takes " + ", ".join(allowed),
+            optimizer=name,
+            unknown=unknown,
+            allowed=list(allowed),
+        )
     if name == "sgd":
         make = SGD
     elif name in ("momentum", "nesterov"):
+
         def make(lr, **kw):
             return Momentum(lr, nesterov=name == "nesterov", **kw)
     elif name == "adam":
         make = Adam
     else:
-        raise EngineError("unknown_optimizer", f"unknown optimizer {name!r}; choose one of {', '.join(OPTIMIZERS)}",
-                          optimizer=str(name), known=list(OPTIMIZERS))
+        raise EngineError(
+            "unknown_optimizer",
+            f"unknown optimizer {name!r}; choose one of {', '.join(OPTIMIZERS)}",
+            optimizer=str(name),
+            known=list(OPTIMIZERS),
+        )
     return make(lr, **kw)

@@ -20,6 +20,7 @@ Coordinates: pixel ``(i, j)`` covers the square ``[i, i+1) x [j, j+1)``, so its 
 geometric centre, the corner ``(14, 14)`` between four pixels, cannot hold a centre of mass after a
 whole-pixel shift any better than half a pixel away; MNIST chose the pixel, and so do we.)
 """
+
 import math
 from dataclasses import dataclass
 
@@ -27,13 +28,13 @@ import numpy as np
 
 from .errors import EngineError
 
-FIELD = 28            # the network's input is FIELD x FIELD
-BOX = 20              # the digit is scaled to fit BOX x BOX inside it
-MAX_SIDE = 512        # the largest drawing accepted, per side
-INK_LEVEL = 0.1       # a pixel at least this dark counts as ink for the bounding box
-MIN_INK = 0.0005      # a drawing whose mean intensity is below this (0.05%) is "nearly empty"
-MIN_EXTENT = 0.1      # ink spanning less than this fraction of the canvas's longer side is a dot, not a digit
-CENTRE_PIXEL = FIELD // 2   # MNIST's centre of mass falls in pixel (14, 14): rows and columns [14, 15)
+FIELD = 28  # the network's input is FIELD x FIELD
+BOX = 20  # the digit is scaled to fit BOX x BOX inside it
+MAX_SIDE = 512  # the largest drawing accepted, per side
+INK_LEVEL = 0.1  # a pixel at least this dark counts as ink for the bounding box
+MIN_INK = 0.0005  # a drawing whose mean intensity is below this (0.05%) is "nearly empty"
+MIN_EXTENT = 0.1  # ink spanning less than this fraction of the canvas's longer side is a dot, not a digit
+CENTRE_PIXEL = FIELD // 2  # MNIST's centre of mass falls in pixel (14, 14): rows and columns [14, 15)
 
 
 @dataclass
@@ -75,30 +76,51 @@ def check_drawing(drawing) -> np.ndarray:
     """
     a = np.asarray(drawing, dtype=np.float64)
     if a.ndim != 2 or a.size == 0:
-        raise EngineError("drawing_not_2d", f"the drawing must be a 2-D grid of ink intensities (rows of numbers), "
-                          f"got shape {list(a.shape)}", shape=list(a.shape))
+        raise EngineError(
+            "drawing_not_2d",
+            f"the drawing must be a 2-D grid of ink intensities (rows of numbers), got shape {list(a.shape)}",
+            shape=list(a.shape),
+        )
     h, w = a.shape
     if h > MAX_SIDE or w > MAX_SIDE:
-        raise EngineError("drawing_too_large", f"the drawing is {h}x{w}; at most {MAX_SIDE}x{MAX_SIDE} is allowed",
-                          height=h, width=w, limit=MAX_SIDE)
+        raise EngineError(
+            "drawing_too_large",
+            f"the drawing is {h}x{w}; at most {MAX_SIDE}x{MAX_SIDE} is allowed",
+            height=h,
+            width=w,
+            limit=MAX_SIDE,
+        )
     bad = ~np.isfinite(a) | (a < 0) | (a > 1)
     if bad.any():
         r, c = (int(v) for v in np.argwhere(bad)[0])
         value = float(a[r, c])
-        raise EngineError("ink_out_of_range", f"the drawing, row {r + 1}, column {c + 1}: {value:g} is not an ink "
-                          f"intensity between 0 (background) and 1 (ink)", position=[["row", r + 1], ["column", c + 1]],
-                          value=f"{value:g}")
+        raise EngineError(
+            "ink_out_of_range",
+            f"the drawing, row {r + 1}, column {c + 1}: {value:g} is not an ink "
+            f"intensity between 0 (background) and 1 (ink)",
+            position=[["row", r + 1], ["column", c + 1]],
+            value=f"{value:g}",
+        )
     ink = float(a.mean())
     if ink < MIN_INK or not (a >= INK_LEVEL).any():
-        raise EngineError("empty_drawing", f"draw a digit first: the canvas is {'empty' if ink == 0 else 'nearly empty'}"
-                          f" ({100 * ink:.2f}% ink; at least {100 * MIN_INK:g}% is needed)",
-                          ink_percent=round(100 * ink, 2), min_percent=100 * MIN_INK)
+        raise EngineError(
+            "empty_drawing",
+            f"draw a digit first: the canvas is {'empty' if ink == 0 else 'nearly empty'}"
+            f" ({100 * ink:.2f}% ink; at least {100 * MIN_INK:g}% is needed)",
+            ink_percent=round(100 * ink, 2),
+            min_percent=100 * MIN_INK,
+        )
     extent, side = max(ink_bbox(a)[2:]), max(h, w)
     minimum = math.ceil(MIN_EXTENT * side)
     if extent < minimum:
-        raise EngineError("drawing_too_small", f"draw a digit first: the ink spans only {extent} pixel(s) of the "
-                          f"canvas's {side}; a digit needs at least {minimum}", extent=extent, side=side,
-                          minimum=minimum)
+        raise EngineError(
+            "drawing_too_small",
+            f"draw a digit first: the ink spans only {extent} pixel(s) of the "
+            f"canvas's {side}; a digit needs at least {minimum}",
+            extent=extent,
+            side=side,
+            minimum=minimum,
+        )
     return a
 
 
@@ -161,21 +183,30 @@ def place(fitted: np.ndarray, field: int = FIELD) -> tuple[np.ndarray, tuple[int
     top = min(max(math.ceil(centre - cy - 1e-9), 0), field - fh)
     left = min(max(math.ceil(centre - cx - 1e-9), 0), field - fw)
     out = np.zeros((field, field))
-    out[top:top + fh, left:left + fw] = fitted
+    out[top : top + fh, left : left + fw] = fitted
     return out, (top, left)
 
 
 def preprocess(drawing) -> Preprocessed:
     """A drawing (H, W), ink in [0, 1], as a 28 x 28 MNIST-style digit, keeping every step."""
     a = check_drawing(drawing)
-    top, left, h, w = ink_bbox(a, 0.0)   # every trace of ink, however faint, as MNIST's 20 x 20 box holds
-    cropped = a[top:top + h, left:left + w]
+    top, left, h, w = ink_bbox(a, 0.0)  # every trace of ink, however faint, as MNIST's 20 x 20 box holds
+    cropped = a[top : top + h, left : left + w]
     fh, fw = fit_size(h, w)
     fitted = np.clip(resample_area(cropped, fh, fw), 0.0, 1.0)  # clip: float rounding only
     image, offset = place(fitted)
-    return Preprocessed(drawing=a, bbox=(top, left, h, w), cropped=cropped, scale=max(fh, fw) / max(h, w),
-                        fitted=fitted, fitted_centre=centre_of_mass(fitted), offset=offset, image=image,
-                        centre=centre_of_mass(image), ink=float(a.mean()))
+    return Preprocessed(
+        drawing=a,
+        bbox=(top, left, h, w),
+        cropped=cropped,
+        scale=max(fh, fw) / max(h, w),
+        fitted=fitted,
+        fitted_centre=centre_of_mass(fitted),
+        offset=offset,
+        image=image,
+        centre=centre_of_mass(image),
+        ink=float(a.mean()),
+    )
 
 
 # ---- does it look like a handwritten digit? ---------------------------------------------------------
@@ -183,9 +214,9 @@ def preprocess(drawing) -> Preprocessed:
 # at most 1% of them are flagged; 6 of them, 0.3%, are, all by THICK_STROKES) and on drawings of the draw page's pad
 # (128 x 128, pen 8.5% of its side): a digit drawn across most of the pad has relative strokes of
 # 0.08-0.12, at half the pad 0.15-0.17, at a quarter 0.23-0.27, a round dot 0.36-0.40.
-DARK_BACKGROUND = 0.5   # the pad's edge (or the whole pad) more than half ink: light-on-dark or scribbled over
-THICK_STROKES = 0.2     # stroke width / digit size above this: above MNIST's 99.5th percentile, 0.194 (median 0.10)
-DOT = 0.3               # ... above this: a blot, not strokes (MNIST's largest is 0.294; a disc's is 0.5)
+DARK_BACKGROUND = 0.5  # the pad's edge (or the whole pad) more than half ink: light-on-dark or scribbled over
+THICK_STROKES = 0.2  # stroke width / digit size above this: above MNIST's 99.5th percentile, 0.194 (median 0.10)
+DOT = 0.3  # ... above this: a blot, not strokes (MNIST's largest is 0.294; a disc's is 0.5)
 
 
 @dataclass
@@ -224,12 +255,17 @@ def digit_check(drawing: np.ndarray) -> DigitCheck:
     area = np.count_nonzero(dark)
     # edges between dark and light neighbours; outside the drawing counts as light (a stroke along the
     # drawing's edge has an edge there too)
-    perimeter = (np.count_nonzero(dark[1:] != dark[:-1]) + np.count_nonzero(dark[:, 1:] != dark[:, :-1])
-                 + np.count_nonzero(dark[0]) + np.count_nonzero(dark[-1])
-                 + np.count_nonzero(dark[:, 0]) + np.count_nonzero(dark[:, -1]))
+    perimeter = (
+        np.count_nonzero(dark[1:] != dark[:-1])
+        + np.count_nonzero(dark[:, 1:] != dark[:, :-1])
+        + np.count_nonzero(dark[0])
+        + np.count_nonzero(dark[-1])
+        + np.count_nonzero(dark[:, 0])
+        + np.count_nonzero(dark[:, -1])
+    )
     rows, cols = np.flatnonzero(dark.any(axis=1)), np.flatnonzero(dark.any(axis=0))
     size = max(rows[-1] - rows[0], cols[-1] - cols[0]) + 1
-    whole = area == dark.size   # all ink: no edge inside, only the drawing's own border
+    whole = area == dark.size  # all ink: no edge inside, only the drawing's own border
     stroke = math.inf if whole else 2 * area / perimeter / size
     if ink > DARK_BACKGROUND or border_ink > DARK_BACKGROUND:
         hint = "dark_on_light"
@@ -246,6 +282,11 @@ def as_input(image) -> np.ndarray:
     """A 28 x 28 image taken as already preprocessed: checked like a drawing, and of the right size."""
     shape = np.shape(image)
     if len(shape) == 2 and shape != (FIELD, FIELD):
-        raise EngineError("needs_28x28", f"without preprocessing the image must be {FIELD}x{FIELD}, got "
-                          f"{shape[0]}x{shape[1]}", height=shape[0], width=shape[1], size=FIELD)
+        raise EngineError(
+            "needs_28x28",
+            f"without preprocessing the image must be {FIELD}x{FIELD}, got {shape[0]}x{shape[1]}",
+            height=shape[0],
+            width=shape[1],
+            size=FIELD,
+        )
     return check_drawing(image)

@@ -10,6 +10,7 @@ Convolution is cross-correlation, as in every deep-learning framework:
 where x_pad is the input with its padding (per side, filled as ``padding_mode`` says:
 :func:`padding_source`, one position at a time).
 """
+
 import numpy as np
 
 from .errors import EngineError
@@ -19,8 +20,13 @@ from .shapes import Geometry, check_groups, conv_geometry, flag, pair, pool_geom
 def _check_grid(a: np.ndarray, what: str, ndim: int) -> np.ndarray:
     a = np.asarray(a, dtype=np.float64)
     if a.ndim != ndim:
-        raise EngineError("bad_ndim", f"{what} must have {ndim} dimensions, got shape {a.shape}",
-                          what=what, expected=ndim, shape=list(a.shape))
+        raise EngineError(
+            "bad_ndim",
+            f"{what} must have {ndim} dimensions, got shape {a.shape}",
+            what=what,
+            expected=ndim,
+            shape=list(a.shape),
+        )
     if a.size == 0:
         raise EngineError("empty", f"{what} is empty", what=what)
     if not np.all(np.isfinite(a)):
@@ -67,8 +73,18 @@ def pad_conv_input(x: np.ndarray, sides, mode: str = "zeros") -> np.ndarray:
     return out
 
 
-def conv2d_trace(x, kernel, bias=0.0, stride=1, padding=0, dilation=1, activation=None,
-                 activation_params=None, padding_mode="zeros", groups=1):
+def conv2d_trace(
+    x,
+    kernel,
+    bias=0.0,
+    stride=1,
+    padding=0,
+    dilation=1,
+    activation=None,
+    activation_params=None,
+    padding_mode="zeros",
+    groups=1,
+):
     """Convolve one sample, loop by loop, and record every step.
 
     x: (C, H, W); kernel: (F, C/groups, kh, kw); bias: a number or (F,).
@@ -86,8 +102,9 @@ def conv2d_trace(x, kernel, bias=0.0, stride=1, padding=0, dilation=1, activatio
     the activation). With groups, ``cells`` name the input channel actually read.
     """
     x, k, b = conv_operands(x, kernel, bias, groups)
-    geometry = conv_geometry(x.shape[1], x.shape[2], k.shape[2], k.shape[3], padding, stride, dilation,
-                             padding_mode=padding_mode)
+    geometry = conv_geometry(
+        x.shape[1], x.shape[2], k.shape[2], k.shape[3], padding, stride, dilation, padding_mode=padding_mode
+    )
     return trace_conv(x, k, b, geometry, activation, activation_params, groups)
 
 
@@ -100,19 +117,36 @@ def conv_operands(x, kernel, bias=0.0, groups=1) -> tuple[np.ndarray, np.ndarray
     n_filters, c = k.shape[:2]
     check_groups(None, groups, x.shape[0], n_filters)
     if c * groups != x.shape[0]:
-        raise EngineError("channel_mismatch",
-                          f"the kernel has {c * groups} channel(s) but the input has {x.shape[0]}",
-                          kernel_channels=c * groups, input_channels=x.shape[0])
-    b = np.broadcast_to(np.asarray(bias, dtype=np.float64), (n_filters,)) if np.ndim(bias) == 0 \
+        raise EngineError(
+            "channel_mismatch",
+            f"the kernel has {c * groups} channel(s) but the input has {x.shape[0]}",
+            kernel_channels=c * groups,
+            input_channels=x.shape[0],
+        )
+    b = (
+        np.broadcast_to(np.asarray(bias, dtype=np.float64), (n_filters,))
+        if np.ndim(bias) == 0
         else _check_grid(bias, "the bias", 1)
+    )
     if b.shape != (n_filters,):
-        raise EngineError("bias_mismatch", f"there are {n_filters} filter(s) but {b.shape[0]} bias value(s)",
-                          filters=n_filters, biases=int(b.shape[0]))
+        raise EngineError(
+            "bias_mismatch",
+            f"there are {n_filters} filter(s) but {b.shape[0]} bias value(s)",
+            filters=n_filters,
+            biases=int(b.shape[0]),
+        )
     return x, k, b
 
 
-def trace_conv(x: np.ndarray, k: np.ndarray, b: np.ndarray, geometry: Geometry, activation=None,
-               activation_params=None, groups: int = 1):
+def trace_conv(
+    x: np.ndarray,
+    k: np.ndarray,
+    b: np.ndarray,
+    geometry: Geometry,
+    activation=None,
+    activation_params=None,
+    groups: int = 1,
+):
     """:func:`conv2d_trace` on operands already checked (:func:`conv_operands`, with these ``groups``)
     with the ``geometry`` of :func:`engine.shapes.conv_geometry` for their shapes (its padding per
     side and padding mode): nothing is checked again."""
@@ -138,22 +172,41 @@ def trace_conv(x: np.ndarray, k: np.ndarray, b: np.ndarray, geometry: Geometry, 
                             weights.append(float(k[f, ch, m, n]))
                 products = [a * w for a, w in zip(inputs, weights)]
                 per = kh * kw
-                channel_sums = [float(sum(products[ch * per:(ch + 1) * per])) for ch in range(c)]
+                channel_sums = [float(sum(products[ch * per : (ch + 1) * per])) for ch in range(c)]
                 total = float(sum(products))
                 z = total + float(b[f])
                 value = float(act(np.float64(z))) if act else z
                 out[f, i, j] = value
-                steps.append({"filter": f, "row": i, "col": j, "top": top, "left": left, "cells": cells,
-                              "inputs": inputs, "weights": weights, "products": products,
-                              "channel_sums": channel_sums, "sum": total,
-                              "bias": float(b[f]), "z": z, "activation": activation, "value": value})
+                steps.append(
+                    {
+                        "filter": f,
+                        "row": i,
+                        "col": j,
+                        "top": top,
+                        "left": left,
+                        "cells": cells,
+                        "inputs": inputs,
+                        "weights": weights,
+                        "products": products,
+                        "channel_sums": channel_sums,
+                        "sum": total,
+                        "bias": float(b[f]),
+                        "z": z,
+                        "activation": activation,
+                        "value": value,
+                    }
+                )
     return out, steps
 
 
 def conv2d_reference(x, kernel, bias=0.0, stride=1, padding=0, dilation=1, padding_mode="zeros", groups=1):
     """The convolution of a batch, by the loops above: x (N, C, H, W) -> (N, F, OH, OW)."""
-    return np.stack([conv2d_trace(s, kernel, bias, stride, padding, dilation, padding_mode=padding_mode,
-                                  groups=groups)[0] for s in x])
+    return np.stack(
+        [
+            conv2d_trace(s, kernel, bias, stride, padding, dilation, padding_mode=padding_mode, groups=groups)[0]
+            for s in x
+        ]
+    )
 
 
 def pool2d_trace(x, size=2, stride=None, padding=0, mode="max", ceil_mode=False, count_include_pad=True):
@@ -196,8 +249,9 @@ def trace_pool(x: np.ndarray, geometry: Geometry, mode: str = "max", count_inclu
         for i in range(oh):
             for j in range(ow):
                 top, left = i * sh, j * sw
-                cells = [[ch, top + m, left + n] for m in range(kh) for n in range(kw)
-                         if top + m < hp and left + n < wp]
+                cells = [
+                    [ch, top + m, left + n] for m in range(kh) for n in range(kw) if top + m < hp and left + n < wp
+                ]
                 values = [float(xp[c, r, q]) for c, r, q in cells]
                 step = {"channel": ch, "row": i, "col": j, "top": top, "left": left, "cells": cells}
                 if mode == "max":
@@ -206,8 +260,11 @@ def trace_pool(x: np.ndarray, geometry: Geometry, mode: str = "max", count_inclu
                     step.update(values=[None if v == -np.inf else v for v in values], winner=winner)
                 else:
                     total = float(sum(values))
-                    count = len(cells) if count_include_pad else sum(
-                        ph <= r < hp - ph and pw <= q < wp - pw for _, r, q in cells)
+                    count = (
+                        len(cells)
+                        if count_include_pad
+                        else sum(ph <= r < hp - ph and pw <= q < wp - pw for _, r, q in cells)
+                    )
                     value = total / count
                     step.update(values=values, sum=total, count=count)
                 step["value"] = value
@@ -225,4 +282,5 @@ def _activation(name, params):
     if name is None:
         return None
     from .activations import get  # local import: the activations module is larger than this one
+
     return get(name, **(params or {})).f

@@ -17,6 +17,7 @@ which also turns PyTorch's names ``"valid"`` and ``"same"`` into numbers); then 
 Source: PyTorch ``torch.nn.Conv2d`` and ``torch.nn.MaxPool2d`` documentation (output shape), and
 ``pooling_output_shape`` in ``aten/src/ATen/native/Pool.h`` (the ceil_mode rule).
 """
+
 from dataclasses import dataclass
 
 from .errors import EngineError
@@ -35,8 +36,9 @@ def pair(value, what: str = "value") -> tuple[int, int]:
     (a larger one cannot be meant, and its arithmetic would overflow a float)."""
     if isinstance(value, (list, tuple)):
         if len(value) != 2:
-            raise EngineError("bad_pair", f"{what} must be one number or a pair, got {list(value)}",
-                              what=what, value=list(value))
+            raise EngineError(
+                "bad_pair", f"{what} must be one number or a pair, got {list(value)}", what=what, value=list(value)
+            )
         a, b = value
     else:
         a = b = value
@@ -44,8 +46,13 @@ def pair(value, what: str = "value") -> tuple[int, int]:
         if isinstance(v, bool) or not isinstance(v, int):
             raise EngineError("not_integer", f"{what} must be a whole number, got {v!r}", what=what, value=v)
         if abs(v) > MAX_SETTING:
-            raise EngineError("setting_too_large", f"{what} is {shown_int(v)}; at most {MAX_SETTING:,} is possible",
-                              what=what, value=shown_int(v), limit=f"{MAX_SETTING:,}")
+            raise EngineError(
+                "setting_too_large",
+                f"{what} is {shown_int(v)}; at most {MAX_SETTING:,} is possible",
+                what=what,
+                value=shown_int(v),
+                limit=f"{MAX_SETTING:,}",
+            )
     return int(a), int(b)
 
 
@@ -53,8 +60,9 @@ def flag(value, what: str) -> bool:
     """A yes/no option (``ceil_mode``, ``count_include_pad``): ``True`` or ``False``, nothing else
     (not 0 or 1: a request must not look accepted while an option meant something else)."""
     if not isinstance(value, bool):
-        raise EngineError("not_boolean", f"{what} must be true or false, got {str(value)[:40]}",
-                          setting=what, value=str(value)[:40])
+        raise EngineError(
+            "not_boolean", f"{what} must be true or false, got {str(value)[:40]}", setting=what, value=str(value)[:40]
+        )
     return value
 
 
@@ -81,8 +89,7 @@ def _ceil_count(size: int, span: int, padding, stride: int) -> int:
     return out
 
 
-def length(size: int, kernel: int, padding=0, stride: int = 1, dilation: int = 1,
-           ceil_mode: bool = False) -> int:
+def length(size: int, kernel: int, padding=0, stride: int = 1, dilation: int = 1, ceil_mode: bool = False) -> int:
     """The output length along one axis, with no checks: ``floor((size + 2P - D(K - 1) - 1) / S) + 1``
     (or PyTorch's ceil_mode rule). ``padding`` is P on both ends, or ``(before, after)`` (then
     ``2P`` is ``before + after``). Below 1 means the kernel does not fit."""
@@ -93,8 +100,9 @@ def length(size: int, kernel: int, padding=0, stride: int = 1, dilation: int = 1
     return (size + before + after - span) // stride + 1
 
 
-def formula(size: int, kernel: int, padding, stride: int, dilation: int = 1, axis: str = "H",
-            ceil_mode: bool = False) -> str:
+def formula(
+    size: int, kernel: int, padding, stride: int, dilation: int = 1, axis: str = "H", ceil_mode: bool = False
+) -> str:
     """The output-size arithmetic with the numbers filled in and the rounding visible, e.g.
     ``OH = ⌊(28 + 2·0 − 1·(3 − 1) − 1) / 2⌋ + 1 = ⌊12.5⌋ + 1 = 13``. With ``ceil_mode`` the brackets
     are ⌈ ⌉, and a last window that PyTorch drops (it would start in the right padding) shows as
@@ -105,8 +113,10 @@ def formula(size: int, kernel: int, padding, stride: int, dilation: int = 1, axi
     before, after = _ends(padding)
     room = size + before + after - (dilation * (kernel - 1) + 1)
     pad = f"2\u00b7{before}" if before == after else f"{before} + {after}"
-    text = (f"{out} = {left}({size} + {pad} \u2212 {dilation}\u00b7({kernel} \u2212 1) \u2212 1) / {stride}"
-            f"{right} + 1 = {left}{_num(room / stride)}{right} + 1")
+    text = (
+        f"{out} = {left}({size} + {pad} \u2212 {dilation}\u00b7({kernel} \u2212 1) \u2212 1) / {stride}"
+        f"{right} + 1 = {left}{_num(room / stride)}{right} + 1"
+    )
     rounded = (-(-room // stride) if ceil_mode else room // stride) + 1
     text += f" = {_num(rounded)}"
     final = length(size, kernel, padding, stride, dilation, ceil_mode)
@@ -115,8 +125,7 @@ def formula(size: int, kernel: int, padding, stride: int, dilation: int = 1, axi
     return text
 
 
-def unread(size: int, kernel: int, padding=0, stride: int = 1, dilation: int = 1,
-           ceil_mode: bool = False) -> list[int]:
+def unread(size: int, kernel: int, padding=0, stride: int = 1, dilation: int = 1, ceil_mode: bool = False) -> list[int]:
     """The input positions (0-based, in the input without padding) that no window reads along one
     axis: the last rows or columns a floor leaves out, and the gaps a stride larger than the
     (dilated) kernel, or a dilation, steps over. Empty when every input position is read.
@@ -129,8 +138,18 @@ def unread(size: int, kernel: int, padding=0, stride: int = 1, dilation: int = 1
     return [r for r in range(size) if r not in read]
 
 
-def output_size(size: int, kernel: int, padding=0, stride: int = 1, dilation: int = 1,
-                axis: str = "H", where: str = "", ceil_mode: bool = False, *, window: bool = False) -> int:
+def output_size(
+    size: int,
+    kernel: int,
+    padding=0,
+    stride: int = 1,
+    dilation: int = 1,
+    axis: str = "H",
+    where: str = "",
+    ceil_mode: bool = False,
+    *,
+    window: bool = False,
+) -> int:
     """Output length along one axis, or an :class:`EngineError` that shows the arithmetic.
 
     ``padding``: P, or ``(before, after)``. ``where`` names the layer for the message (``"conv2: "``).
@@ -139,32 +158,46 @@ def output_size(size: int, kernel: int, padding=0, stride: int = 1, dilation: in
     as in PyTorch.
     """
     if kernel < 1:
-        raise EngineError("bad_window" if window else "bad_kernel",
-                          f"{where}the {'pooling window' if window else 'kernel size'} must be at least 1, got {kernel}",
-                          kernel=kernel)
+        raise EngineError(
+            "bad_window" if window else "bad_kernel",
+            f"{where}the {'pooling window' if window else 'kernel size'} must be at least 1, got {kernel}",
+            kernel=kernel,
+        )
     if stride < 1:
         raise EngineError("bad_stride", f"{where}the stride must be at least 1, got {stride}", stride=stride)
     if min(_ends(padding)) < 0:
         raise EngineError("bad_padding", f"{where}the padding cannot be negative, got {padding}", padding=padding)
     if dilation < 1:
-        raise EngineError("bad_dilation", f"{where}the dilation must be at least 1, got {dilation}",
-                          dilation=dilation)
+        raise EngineError("bad_dilation", f"{where}the dilation must be at least 1, got {dilation}", dilation=dilation)
     span = dilation * (kernel - 1) + 1
     out = length(size, kernel, padding, stride, dilation, ceil_mode)
     if out < 1:
         text = formula(size, kernel, padding, stride, dilation, axis, ceil_mode)
-        seen = (f"{kernel}-wide pooling window" if window else f"{span}-wide (dilated) kernel" if dilation != 1
-                else f"{kernel}-wide kernel")
+        seen = (
+            f"{kernel}-wide pooling window"
+            if window
+            else f"{span}-wide (dilated) kernel"
+            if dilation != 1
+            else f"{kernel}-wide kernel"
+        )
         raise EngineError(
             "window_too_big" if window else "kernel_too_big",
             f"{where}a {seen} does not fit a {size}-wide input with padding {padding}: {text}",
-            kernel=kernel, span=span, size=size, padding=list(padding) if isinstance(padding, tuple) else padding,
-            stride=stride, dilation=dilation, formula=text, axis=axis)
+            kernel=kernel,
+            span=span,
+            size=size,
+            padding=list(padding) if isinstance(padding, tuple) else padding,
+            stride=stride,
+            dilation=dilation,
+            formula=text,
+            axis=axis,
+        )
     return out
 
 
-def _checked_shape(h: int, w: int, kh: int, kw: int, sides, stride, dilation, where: str,
-                   ceil_mode: bool, window: bool = False) -> tuple[int, int]:
+def _checked_shape(
+    h: int, w: int, kh: int, kw: int, sides, stride, dilation, where: str, ceil_mode: bool, window: bool = False
+) -> tuple[int, int]:
     """``sides``: the padding as (top, bottom, left, right)."""
     top, bottom, left, right = sides
     rows, cols = (top, bottom), (left, right)
@@ -174,17 +207,30 @@ def _checked_shape(h: int, w: int, kh: int, kw: int, sides, stride, dilation, wh
         fits = [length(h, kh, rows, sh, dh, ceil_mode) >= 1, length(w, kw, cols, sw, dw, ceil_mode) >= 1]
         if not all(fits):  # reported for both axes at once, in the words the notes use
             symmetric = top == bottom and left == right
-            pad = (f"{top}" if top == left else f"({top}, {left})") if symmetric else \
-                f"(top {top}, bottom {bottom}, left {left}, right {right})"
-            shown = (formula(h, kh, rows, sh, dh, "H", ceil_mode) if not fits[0]
-                     else formula(w, kw, cols, sw, dw, "W", ceil_mode))
+            pad = (
+                (f"{top}" if top == left else f"({top}, {left})")
+                if symmetric
+                else f"(top {top}, bottom {bottom}, left {left}, right {right})"
+            )
+            shown = (
+                formula(h, kh, rows, sh, dh, "H", ceil_mode)
+                if not fits[0]
+                else formula(w, kw, cols, sw, dw, "W", ceil_mode)
+            )
             raise EngineError(
                 "window_too_big" if window else "kernel_too_big",
                 f"{where}a {kh}x{kw} {'pooling window' if window else 'kernel'} does not fit a {h}x{w} input with padding {pad}: {shown}",
-                kernel=[kh, kw], size=[h, w], padding=[top, left] if symmetric else [top, bottom, left, right],
-                stride=[sh, sw], dilation=[dh, dw], formula=shown)
-    return (output_size(h, kh, rows, sh, dh, "H", where, ceil_mode, window=window),
-            output_size(w, kw, cols, sw, dw, "W", where, ceil_mode, window=window))
+                kernel=[kh, kw],
+                size=[h, w],
+                padding=[top, left] if symmetric else [top, bottom, left, right],
+                stride=[sh, sw],
+                dilation=[dh, dw],
+                formula=shown,
+            )
+    return (
+        output_size(h, kh, rows, sh, dh, "H", where, ceil_mode, window=window),
+        output_size(w, kw, cols, sw, dw, "W", where, ceil_mode, window=window),
+    )
 
 
 PADDING_SIDES = ("top", "bottom", "left", "right")
@@ -224,40 +270,65 @@ def resolve_padding(padding, kernel=1, stride=1, dilation=1, where: str = "") ->
             return (0, 0, 0, 0)
         if padding != "same":
             shown = padding[:40]
-            raise EngineError("bad_padding_name", f"{where}padding must be a whole number, a pair, an object with "
-                              f"top, bottom, left and right, 'valid' or 'same'; got {shown!r}", value=shown)
+            raise EngineError(
+                "bad_padding_name",
+                f"{where}padding must be a whole number, a pair, an object with "
+                f"top, bottom, left and right, 'valid' or 'same'; got {shown!r}",
+                value=shown,
+            )
         sh, sw = pair(stride, "stride")
         if (sh, sw) != (1, 1):
-            raise EngineError("same_padding_stride", f"{where}padding 'same' works only with stride 1 (as in PyTorch); "
-                              f"the stride is {sh if sh == sw else (sh, sw)}", stride=[sh, sw])
+            raise EngineError(
+                "same_padding_stride",
+                f"{where}padding 'same' works only with stride 1 (as in PyTorch); "
+                f"the stride is {sh if sh == sw else (sh, sw)}",
+                stride=[sh, sw],
+            )
         (kh, kw), (dh, dw) = pair(kernel, "kernel"), pair(dilation, "dilation")
         total_h, total_w = max(dh * (kh - 1), 0), max(dw * (kw - 1), 0)
         return (total_h // 2, total_h - total_h // 2, total_w // 2, total_w - total_w // 2)
     if isinstance(padding, dict):
         unknown = sorted(str(k)[:20] for k in set(padding) - set(PADDING_SIDES))[:4]
         if unknown:
-            raise EngineError("padding_side_unknown", f"{where}padding per side takes top, bottom, left and right; "
-                              f"unknown: {', '.join(unknown)}", names=unknown)
+            raise EngineError(
+                "padding_side_unknown",
+                f"{where}padding per side takes top, bottom, left and right; unknown: {', '.join(unknown)}",
+                names=unknown,
+            )
         missing = [k for k in PADDING_SIDES if k not in padding]
         if missing:
-            raise EngineError("padding_side_missing", f"{where}padding per side needs all of top, bottom, left and "
-                              f"right; missing: {', '.join(missing)}", names=missing)
+            raise EngineError(
+                "padding_side_missing",
+                f"{where}padding per side needs all of top, bottom, left and right; missing: {', '.join(missing)}",
+                names=missing,
+            )
         sides = []
         for side in PADDING_SIDES:
             value = padding[side]
             if isinstance(value, (list, tuple)):  # (pair() would take a pair: one side is one number)
-                raise EngineError("not_integer", f"{where}padding {side} must be a whole number, got {str(value)[:40]}",
-                                  what=f"padding {side}", value=str(value)[:40])
+                raise EngineError(
+                    "not_integer",
+                    f"{where}padding {side} must be a whole number, got {str(value)[:40]}",
+                    what=f"padding {side}",
+                    value=str(value)[:40],
+                )
             value = pair(value, f"padding {side}")[0]
             if value < 0:
-                raise EngineError("bad_padding_side", f"{where}the {side} padding cannot be negative, got {value}",
-                                  side=side, value=value)
+                raise EngineError(
+                    "bad_padding_side",
+                    f"{where}the {side} padding cannot be negative, got {value}",
+                    side=side,
+                    value=value,
+                )
             sides.append(value)
         return tuple(sides)
     ph, pw = pair(padding, "padding")
     if min(ph, pw) < 0:
-        raise EngineError("bad_padding", f"{where}the padding cannot be negative, got {padding}",
-                          padding=[ph, pw] if isinstance(padding, (list, tuple)) else ph)
+        raise EngineError(
+            "bad_padding",
+            f"{where}the padding cannot be negative, got {padding}",
+            padding=[ph, pw] if isinstance(padding, (list, tuple)) else ph,
+        )
     return (ph, ph, pw, pw)
 
 
@@ -284,8 +355,12 @@ def check_padding_mode(mode, sides, h: int, w: int, where: str = "") -> str:
     """
     if not isinstance(mode, str) or mode not in PADDING_MODES:
         shown = str(mode)[:40]
-        raise EngineError("bad_padding_mode", f"{where}padding_mode must be zeros, reflect, replicate or circular; "
-                          f"got {shown!r}", value=shown, allowed=list(PADDING_MODES))
+        raise EngineError(
+            "bad_padding_mode",
+            f"{where}padding_mode must be zeros, reflect, replicate or circular; got {shown!r}",
+            value=shown,
+            allowed=list(PADDING_MODES),
+        )
     if mode in ("reflect", "circular"):
         for side, value in zip(PADDING_SIDES, sides):
             size, unit = (h, "row") if side in ("top", "bottom") else (w, "column")
@@ -295,7 +370,11 @@ def check_padding_mode(mode, sides, h: int, w: int, where: str = "") -> str:
                     f"{mode}_padding_too_big",
                     f"{where}{mode} padding must be {rule} the input's size: the {side} padding is {value} but "
                     f"the input has {size} {unit}{'s' if size != 1 else ''}",
-                    side=side, value=value, size=size, unit=f"{unit}s")
+                    side=side,
+                    value=value,
+                    size=size,
+                    unit=f"{unit}s",
+                )
     return mode
 
 
@@ -323,38 +402,60 @@ class Geometry:
 
     def formula(self) -> list[str]:
         """The output-size arithmetic for OH and OW (:func:`formula`)."""
-        return [formula(self.size[a], self.kernel[a], self.padding[a], self.stride[a], self.dilation[a], axis,
-                        self.ceil_mode) for a, axis in ((0, "H"), (1, "W"))]
+        return [
+            formula(
+                self.size[a], self.kernel[a], self.padding[a], self.stride[a], self.dilation[a], axis, self.ceil_mode
+            )
+            for a, axis in ((0, "H"), (1, "W"))
+        ]
 
     def unread(self) -> dict[str, list[int]]:
         """The input rows and columns no window reads (:func:`unread`)."""
-        return {key: unread(self.size[a], self.kernel[a], self.padding[a], self.stride[a], self.dilation[a],
-                            self.ceil_mode) for a, key in ((0, "rows"), (1, "cols"))}
+        return {
+            key: unread(self.size[a], self.kernel[a], self.padding[a], self.stride[a], self.dilation[a], self.ceil_mode)
+            for a, key in ((0, "rows"), (1, "cols"))
+        }
 
 
-def conv_geometry(h: int, w: int, kh: int, kw: int, padding=0, stride=1, dilation=1, where: str = "",
-                  padding_mode: str = "zeros") -> Geometry:
+def conv_geometry(
+    h: int, w: int, kh: int, kw: int, padding=0, stride=1, dilation=1, where: str = "", padding_mode: str = "zeros"
+) -> Geometry:
     """A convolution's checked settings and ``(OH, OW)``: ``padding`` in any form
     :func:`resolve_padding` takes, ``padding_mode`` checked against it (:func:`check_padding_mode`);
     errors as those and :func:`conv_output_shape`."""
     top, bottom, left, right = sides = resolve_padding(padding, (kh, kw), stride, dilation, where)
     out = _checked_shape(h, w, kh, kw, sides, stride, dilation, where, False)
     mode = check_padding_mode(padding_mode, sides, h, w, where)
-    return Geometry((h, w), (kh, kw), pair(stride, "stride"), ((top, bottom), (left, right)),
-                    pair(dilation, "dilation"), out, False, mode)
+    return Geometry(
+        (h, w),
+        (kh, kw),
+        pair(stride, "stride"),
+        ((top, bottom), (left, right)),
+        pair(dilation, "dilation"),
+        out,
+        False,
+        mode,
+    )
 
 
-def pool_geometry(h: int, w: int, size=2, stride=None, padding=0, where: str = "",
-                  ceil_mode: bool = False) -> Geometry:
+def pool_geometry(h: int, w: int, size=2, stride=None, padding=0, where: str = "", ceil_mode: bool = False) -> Geometry:
     """A pooling window's checked settings and ``(OH, OW)`` (errors as :func:`pool_output_shape`)."""
     out = pool_output_shape(h, w, size, stride, padding, where, ceil_mode)
     ph, pw = pair(padding, "padding")
-    return Geometry((h, w), pair(size, "size"), pair(size if stride is None else stride, "stride"),
-                    ((ph, ph), (pw, pw)), (1, 1), out, ceil_mode)
+    return Geometry(
+        (h, w),
+        pair(size, "size"),
+        pair(size if stride is None else stride, "stride"),
+        ((ph, ph), (pw, pw)),
+        (1, 1),
+        out,
+        ceil_mode,
+    )
 
 
-def conv_output_shape(h: int, w: int, kh: int, kw: int, padding=0, stride=1, dilation=1,
-                      where: str = "") -> tuple[int, int]:
+def conv_output_shape(
+    h: int, w: int, kh: int, kw: int, padding=0, stride=1, dilation=1, where: str = ""
+) -> tuple[int, int]:
     """``(OH, OW)`` of a convolution sliding over an ``h x w`` input (floor, as PyTorch).
 
     ``padding``: any form :func:`resolve_padding` takes (a number, a pair, per side, "valid", "same").
@@ -365,8 +466,9 @@ def conv_output_shape(h: int, w: int, kh: int, kw: int, padding=0, stride=1, dil
     return _checked_shape(h, w, kh, kw, sides, stride, dilation, where, False)
 
 
-def pool_output_shape(h: int, w: int, size=2, stride=None, padding=0, where: str = "",
-                      ceil_mode: bool = False) -> tuple[int, int]:
+def pool_output_shape(
+    h: int, w: int, size=2, stride=None, padding=0, where: str = "", ceil_mode: bool = False
+) -> tuple[int, int]:
     """``(OH, OW)`` of a pooling window; stride defaults to the window size. Padding may be at most
     half the window (as in PyTorch), so that no window lies wholly in the padding. ``ceil_mode``:
     round up, keeping a last partial window if it starts inside the input or its left padding.
@@ -375,15 +477,20 @@ def pool_output_shape(h: int, w: int, size=2, stride=None, padding=0, where: str
     ph, pw = pair(padding, "padding")
     ceil_mode = flag(ceil_mode, "ceil_mode")
     if min(ph, pw) >= 0 and min(kh, kw) >= 1 and (2 * ph > kh or 2 * pw > kw):  # (a window under 1: below)
-        raise EngineError("pool_padding_too_big",
-                          f"{where}pooling padding {padding} is more than half the {kh}x{kw} window",
-                          padding=[ph, pw], size=[kh, kw])
-    return _checked_shape(h, w, kh, kw, (ph, ph, pw, pw), size if stride is None else stride, 1, where, ceil_mode,
-                          window=True)
+        raise EngineError(
+            "pool_padding_too_big",
+            f"{where}pooling padding {padding} is more than half the {kh}x{kw} window",
+            padding=[ph, pw],
+            size=[kh, kw],
+        )
+    return _checked_shape(
+        h, w, kh, kw, (ph, ph, pw, pw), size if stride is None else stride, 1, where, ceil_mode, window=True
+    )
 
 
-def pool_divisors(size: int, kernel: int, padding: int, stride: int, count: int,
-                  count_include_pad: bool = True) -> list[int]:
+def pool_divisors(
+    size: int, kernel: int, padding: int, stride: int, count: int, count_include_pad: bool = True
+) -> list[int]:
     """For average pooling along one axis, how many positions each of the ``count`` windows divides
     by (PyTorch's rule): the window's positions inside the padded input (``count_include_pad``),
     or inside the input only. A ceil_mode window that runs past the padded input is cut there.
@@ -405,38 +512,56 @@ def check_groups(layer_name: str | None, groups, in_channels: int, filters: int)
     (naming the three numbers) for one that does not divide both."""
     where = f"{layer_name}: " if layer_name else ""
     if isinstance(groups, bool) or not isinstance(groups, int) or groups < 1:
-        raise EngineError("bad_setting", f"{where}groups must be a whole number of at least 1, got {groups!r}"[:200],
-                          layer=layer_name or "", setting="groups", value=str(groups)[:40], minimum=1)
+        raise EngineError(
+            "bad_setting",
+            f"{where}groups must be a whole number of at least 1, got {groups!r}"[:200],
+            layer=layer_name or "",
+            setting="groups",
+            value=str(groups)[:40],
+            minimum=1,
+        )
     if in_channels % groups or filters % groups:
-        raise EngineError("groups_not_divisible", f"{where}groups = {shown_int(groups)} must divide both the input "
-                          f"channels ({in_channels}) and the number of filters ({filters}); choose a number that "
-                          "divides both (1 always does)", layer=layer_name or "", groups=groups,
-                          in_channels=in_channels, filters=filters)
+        raise EngineError(
+            "groups_not_divisible",
+            f"{where}groups = {shown_int(groups)} must divide both the input "
+            f"channels ({in_channels}) and the number of filters ({filters}); choose a number that "
+            "divides both (1 always does)",
+            layer=layer_name or "",
+            groups=groups,
+            in_channels=in_channels,
+            filters=filters,
+        )
     return groups
 
 
 # -- transposed convolution (PyTorch's ConvTranspose2d; the layer is engine.transposed) -----------------
 # OH = (H - 1)·S - 2P + D(K - 1) + OP + 1, output_padding OP smaller than the stride S or the dilation D.
 
-def transposed_length(size: int, kernel: int, stride: int = 1, padding: int = 0, output_padding: int = 0,
-                      dilation: int = 1) -> int:
+
+def transposed_length(
+    size: int, kernel: int, stride: int = 1, padding: int = 0, output_padding: int = 0, dilation: int = 1
+) -> int:
     """``(size - 1)·S − 2P + D·(K − 1) + OP + 1`` with no checks (below 1: nothing is left)."""
     return (size - 1) * stride - 2 * padding + dilation * (kernel - 1) + output_padding + 1
 
 
-def transposed_formula(size: int, kernel: int, stride: int, padding: int, output_padding: int, dilation: int,
-                       axis: str = "H") -> str:
+def transposed_formula(
+    size: int, kernel: int, stride: int, padding: int, output_padding: int, dilation: int, axis: str = "H"
+) -> str:
     """The output-size arithmetic with the numbers in, e.g.
     ``OH = (3 − 1)·2 − 2·0 + 1·(3 − 1) + 0 + 1 = 7``."""
     out = "OH" if axis == "H" else "OW"
     value = transposed_length(size, kernel, stride, padding, output_padding, dilation)
     shown = str(value).replace("-", "\u2212")
-    return (f"{out} = ({size} \u2212 1)\u00b7{stride} \u2212 2\u00b7{padding} + {dilation}\u00b7({kernel} \u2212 1)"
-            f" + {output_padding} + 1 = {shown}")
+    return (
+        f"{out} = ({size} \u2212 1)\u00b7{stride} \u2212 2\u00b7{padding} + {dilation}\u00b7({kernel} \u2212 1)"
+        f" + {output_padding} + 1 = {shown}"
+    )
 
 
-def transposed_output_shape(h: int, w: int, kh: int, kw: int, stride=1, padding=0, output_padding=0, dilation=1,
-                            where: str = "") -> tuple[int, int]:
+def transposed_output_shape(
+    h: int, w: int, kh: int, kw: int, stride=1, padding=0, output_padding=0, dilation=1, where: str = ""
+) -> tuple[int, int]:
     """``(OH, OW)`` of a transposed convolution of an ``h x w`` input, or an :class:`EngineError`:
 
     - ``bad_kernel`` / ``bad_stride`` / ``bad_padding`` / ``bad_dilation``: a setting out of range;
@@ -464,15 +589,24 @@ def transposed_output_shape(h: int, w: int, kh: int, kw: int, stride=1, padding=
                 "bad_output_padding",
                 f"{where}output_padding must be smaller than the stride or the dilation (PyTorch's rule), "
                 f"got output_padding {op} with stride {s} and dilation {d}",
-                output_padding=op, stride=s, dilation=d)
+                output_padding=op,
+                stride=s,
+                dilation=d,
+            )
     oh = transposed_length(h, kh, sh, ph, oph, dh)
     ow = transposed_length(w, kw, sw, pw, opw, dw)
     if oh < 1 or ow < 1:
-        text = (transposed_formula(h, kh, sh, ph, oph, dh, "H") if oh < 1
-                else transposed_formula(w, kw, sw, pw, opw, dw, "W"))
+        text = (
+            transposed_formula(h, kh, sh, ph, oph, dh, "H")
+            if oh < 1
+            else transposed_formula(w, kw, sw, pw, opw, dw, "W")
+        )
         raise EngineError(
             "transposed_output_too_small",
             f"{where}the padding crops away the whole output of a transposed convolution of a {h}x{w} input "
-            f"with a {kh}x{kw} kernel: {text}; use less padding", size=[h, w], kernel=[kh, kw],
-            formula=text)
+            f"with a {kh}x{kw} kernel: {text}; use less padding",
+            size=[h, w],
+            kernel=[kh, kw],
+            formula=text,
+        )
     return oh, ow

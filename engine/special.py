@@ -14,6 +14,7 @@ computed on ``t = |x|`` and given x's sign:
 Precision (checked in ``tests/engine/test_special.py`` against ``math.erf`` on 10^5 points): within
 1e-15 absolute everywhere and 1e-15 relative for ``|x| < 1``; NaN stays NaN, +-inf gives +-1.
 """
+
 import math
 
 import numpy as np

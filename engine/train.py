@@ -28,6 +28,7 @@ its initial weights): none of this changes the numbers.
 The learning rate follows ``schedule``: ``"constant"``, or ``"cosine"`` (from ``lr`` down to 0 along
 a half cosine over the whole run). A learning rate set from outside replaces ``lr`` from then on.
 """
+
 import math
 import threading
 import time
@@ -51,7 +52,7 @@ class TrainControl:
     def __init__(self):
         self._changed = threading.Condition()
         self._paused = False
-        self._batches = 0           # single batches asked for during this pause, not yet trained
+        self._batches = 0  # single batches asked for during this pause, not yet trained
         self.stop_requested = False
         self._lr: float | None = None
         self.snapshot_every: int | None = None
@@ -117,8 +118,8 @@ def evaluate(model, images: np.ndarray, labels: np.ndarray, batch_size: int = 64
     loss_fn = SoftmaxCrossEntropy()
     losses, probs = [], []
     for i in range(0, len(images), batch_size):
-        logits = model.forward(normalise(images[i:i + batch_size]))
-        losses.append(loss_fn.forward(logits, labels[i:i + batch_size]) * len(logits))
+        logits = model.forward(normalise(images[i : i + batch_size]))
+        losses.append(loss_fn.forward(logits, labels[i : i + batch_size]) * len(logits))
         probs.append(loss_fn.probabilities)
     probs = np.concatenate(probs)
     predictions = probs.argmax(axis=1)
@@ -127,7 +128,9 @@ def evaluate(model, images: np.ndarray, labels: np.ndarray, batch_size: int = 64
 
 def confusion_matrix(labels: np.ndarray, predictions: np.ndarray, classes: int = 10) -> np.ndarray:
     """(classes, classes) counts: row = true label, column = prediction."""
-    return np.bincount(labels.astype(np.int64) * classes + predictions, minlength=classes * classes).reshape(classes, classes)
+    return np.bincount(labels.astype(np.int64) * classes + predictions, minlength=classes * classes).reshape(
+        classes, classes
+    )
 
 
 def first_conv(model) -> Conv2D | None:
@@ -165,14 +168,24 @@ def check_train_batches(model, num_train: int | None, batch_size: int) -> None:
     if layer is None:
         return
     if batch_size == 1:
-        raise EngineError("batchnorm_batch_of_one", f"batch-norm layer {layer.name} normalises each channel over the batch, so it needs "
-                          "at least 2 values per channel when training, and a batch of 1 image gives it one: choose "
-                          "a batch size of 2 or more", layer=layer.name, batch_size=batch_size)
+        raise EngineError(
+            "batchnorm_batch_of_one",
+            f"batch-norm layer {layer.name} normalises each channel over the batch, so it needs "
+            "at least 2 values per channel when training, and a batch of 1 image gives it one: choose "
+            "a batch size of 2 or more",
+            layer=layer.name,
+            batch_size=batch_size,
+        )
     if num_train is not None and num_train % batch_size == 1:
-        raise EngineError("batchnorm_last_batch_of_one", f"batch-norm layer {layer.name} normalises each channel over the batch, so it "
-                          f"needs at least 2 values per channel when training; {num_train:,} training images in "
-                          f"batches of {batch_size} leave a last batch of 1 image: choose another batch size",
-                          layer=layer.name, batch_size=batch_size, train=f"{num_train:,}")
+        raise EngineError(
+            "batchnorm_last_batch_of_one",
+            f"batch-norm layer {layer.name} normalises each channel over the batch, so it "
+            f"needs at least 2 values per channel when training; {num_train:,} training images in "
+            f"batches of {batch_size} leave a last batch of 1 image: choose another batch size",
+            layer=layer.name,
+            batch_size=batch_size,
+            train=f"{num_train:,}",
+        )
 
 
 def _step(model, loss_fn, opt, x: np.ndarray, labels: np.ndarray, l2: float):
@@ -214,19 +227,36 @@ def scheduled_lr(schedule: str, lr: float, step: int, total_steps: int) -> float
     return lr
 
 
-def train(model, data: Mnist, *, epochs: int = 1, batch_size: int = 64, optimizer: str = "momentum",
-          lr: float = 0.05, schedule: str = "constant", l2: float = 0.0, seed: int = 0,
-          control: TrainControl | None = None,
-          progress_every: int = 10, snapshot_every: int = 100, max_seconds: float | None = None,
-          mistakes: int = 24, validation: tuple[np.ndarray, np.ndarray] | None = None):
+def train(
+    model,
+    data: Mnist,
+    *,
+    epochs: int = 1,
+    batch_size: int = 64,
+    optimizer: str = "momentum",
+    lr: float = 0.05,
+    schedule: str = "constant",
+    l2: float = 0.0,
+    seed: int = 0,
+    control: TrainControl | None = None,
+    progress_every: int = 10,
+    snapshot_every: int = 100,
+    max_seconds: float | None = None,
+    mistakes: int = 24,
+    validation: tuple[np.ndarray, np.ndarray] | None = None,
+):
     """Train ``model`` on ``data`` and yield events (see the module docstring).
 
     Validation uses ``validation`` (images, labels) if given, else the data's test split.
     ``max_seconds`` stops the run (reason ``"time_limit"``) once that much compute time has passed.
     """
     if schedule not in SCHEDULES:
-        raise EngineError("unknown_schedule", f"unknown learning-rate schedule {schedule!r}; choose one of "
-                          + ", ".join(SCHEDULES), schedule=str(schedule), known=list(SCHEDULES))
+        raise EngineError(
+            "unknown_schedule",
+            f"unknown learning-rate schedule {schedule!r}; choose one of " + ", ".join(SCHEDULES),
+            schedule=str(schedule),
+            known=list(SCHEDULES),
+        )
     check_train_batches(model, len(data.train_images), batch_size)
     control = control or TrainControl()
     opt = make_optimizer(optimizer, lr)
@@ -243,8 +273,14 @@ def train(model, data: Mnist, *, epochs: int = 1, batch_size: int = 64, optimize
     held = False  # paused, and the viewers were told so (one batch at a time keeps it paused)
     window = {"loss": 0.0, "correct": 0, "seen": 0, "time": 0.0}
 
-    yield {"type": "status", "state": "running", "lr": opt.lr, "steps_total": total_steps,
-           "steps_per_epoch": steps_per_epoch, "num_params": model.num_params}
+    yield {
+        "type": "status",
+        "state": "running",
+        "lr": opt.lr,
+        "steps_total": total_steps,
+        "steps_per_epoch": steps_per_epoch,
+        "num_params": model.num_params,
+    }
     yield {"type": "snapshot", "step": 0, "epoch": 0, "probe_label": int(val_labels[0]), **snapshot(model, probe)}
     for epoch in range(1, epochs + 1):
         order = shuffle_rng.permutation(n)
@@ -273,7 +309,7 @@ def train(model, data: Mnist, *, epochs: int = 1, batch_size: int = 64, optimize
                 opt.lr = scheduled_lr(schedule, base_lr, step, total_steps)
 
             t0 = time.perf_counter()
-            idx = order[start:start + batch_size]
+            idx = order[start : start + batch_size]
             labels = y_all[idx]
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # (checked just below)
                 finite = _step(model, loss_fn, opt, normalise(x_all[idx]), labels, l2)
@@ -294,10 +330,18 @@ def train(model, data: Mnist, *, epochs: int = 1, batch_size: int = 64, optimize
             window["seen"] += len(idx)
             window["time"] += dt
             if single or step % progress_every == 0 or step == total_steps:
-                yield {"type": "progress", "step": step, "steps_total": total_steps, "epoch": epoch,
-                       "loss": window["loss"] / window["seen"], "accuracy": window["correct"] / window["seen"],
-                       "samples_per_s": window["seen"] / max(window["time"], 1e-9),
-                       "seconds_left": busy / step * (total_steps - step), "elapsed": busy, "lr": opt.lr}
+                yield {
+                    "type": "progress",
+                    "step": step,
+                    "steps_total": total_steps,
+                    "epoch": epoch,
+                    "loss": window["loss"] / window["seen"],
+                    "accuracy": window["correct"] / window["seen"],
+                    "samples_per_s": window["seen"] / max(window["time"], 1e-9),
+                    "seconds_left": busy / step * (total_steps - step),
+                    "elapsed": busy,
+                    "lr": opt.lr,
+                }
                 window = {"loss": 0.0, "correct": 0, "seen": 0, "time": 0.0}
             every = control.snapshot_every or snapshot_every
             if (single or (every and step % every == 0)) and (snap := _finite_snapshot(model, probe)):
@@ -313,17 +357,44 @@ def train(model, data: Mnist, *, epochs: int = 1, batch_size: int = 64, optimize
             reason, diverged_at = "diverged", step
             break
         wrong = np.flatnonzero(predictions != val_labels)[:mistakes]
-        yield {"type": "epoch", "epoch": epoch, "step": step, "train_loss": ep_loss / n, "train_accuracy": ep_correct / n,
-               "val_loss": val_loss, "val_accuracy": val_acc,
-               "confusion": confusion_matrix(val_labels, predictions),
-               "mistakes": [{"index": int(i), "label": int(val_labels[i]), "prediction": int(predictions[i]),
-                             "confidence": float(probs[i].max())} for i in wrong]}
+        yield {
+            "type": "epoch",
+            "epoch": epoch,
+            "step": step,
+            "train_loss": ep_loss / n,
+            "train_accuracy": ep_correct / n,
+            "val_loss": val_loss,
+            "val_accuracy": val_acc,
+            "confusion": confusion_matrix(val_labels, predictions),
+            "mistakes": [
+                {
+                    "index": int(i),
+                    "label": int(val_labels[i]),
+                    "prediction": int(predictions[i]),
+                    "confidence": float(probs[i].max()),
+                }
+                for i in wrong
+            ],
+        }
         if snap := _finite_snapshot(model, probe):
             yield {"type": "snapshot", "step": step, "epoch": epoch, "probe_label": int(val_labels[0]), **snap}
     if reason == "diverged":  # a diverged model is not evaluated
-        yield {"type": "done", "reason": "diverged", "step": diverged_at, "lr": opt.lr, "seconds": busy,
-               "test_loss": None, "test_accuracy": None}
+        yield {
+            "type": "done",
+            "reason": "diverged",
+            "step": diverged_at,
+            "lr": opt.lr,
+            "seconds": busy,
+            "test_loss": None,
+            "test_accuracy": None,
+        }
         return
     test_loss, test_acc, _, _ = evaluate(model, data.test_images, data.test_labels, batch_size)
-    yield {"type": "done", "reason": reason, "step": step, "seconds": busy, "test_loss": test_loss,
-           "test_accuracy": test_acc}
+    yield {
+        "type": "done",
+        "reason": reason,
+        "step": step,
+        "seconds": busy,
+        "test_loss": test_loss,
+        "test_accuracy": test_acc,
+    }

@@ -23,6 +23,7 @@ Sources: PyTorch ``torch.nn.ConvTranspose2d`` documentation (shape formula, weig
 (the ``output_padding`` rule, "Output size is too small"); V. Dumoulin and F. Visin,
 "A guide to convolution arithmetic for deep learning", 2016, arXiv:1603.07285, section 4.
 """
+
 import numpy as np
 
 from . import fast
@@ -34,8 +35,15 @@ from .shapes import transposed_formula as formula
 from .shapes import transposed_length as output_length
 from .shapes import transposed_output_shape as output_shape
 
-__all__ = ["ConvTranspose2D", "conv_transpose2d", "conv_transpose2d_reference", "conv_transpose2d_trace", "formula",
-           "output_length", "output_shape"]
+__all__ = [
+    "ConvTranspose2D",
+    "conv_transpose2d",
+    "conv_transpose2d_reference",
+    "conv_transpose2d_trace",
+    "formula",
+    "output_length",
+    "output_shape",
+]
 
 
 def _full(size: int, kernel: int, stride: int, padding: int, output: int, dilation: int) -> int:
@@ -61,14 +69,25 @@ def conv_transpose2d_trace(x, kernel, bias=0.0, stride=1, padding=0, output_padd
     k = _check_grid(kernel, "the kernel", 4)
     c, h, w = x.shape
     if k.shape[0] != c:
-        raise EngineError("channel_mismatch", f"the kernel has {k.shape[0]} channel(s) but the input has {c}",
-                          kernel_channels=int(k.shape[0]), input_channels=c)
+        raise EngineError(
+            "channel_mismatch",
+            f"the kernel has {k.shape[0]} channel(s) but the input has {c}",
+            kernel_channels=int(k.shape[0]),
+            input_channels=c,
+        )
     _, f, kh, kw = k.shape
-    b = np.broadcast_to(np.asarray(bias, dtype=np.float64), (f,)) if np.ndim(bias) == 0 \
+    b = (
+        np.broadcast_to(np.asarray(bias, dtype=np.float64), (f,))
+        if np.ndim(bias) == 0
         else _check_grid(bias, "the bias", 1)
+    )
     if b.shape != (f,):
-        raise EngineError("bias_mismatch", f"there are {f} filter(s) but {b.shape[0]} bias value(s)",
-                          filters=f, biases=int(b.shape[0]))
+        raise EngineError(
+            "bias_mismatch",
+            f"there are {f} filter(s) but {b.shape[0]} bias value(s)",
+            filters=f,
+            biases=int(b.shape[0]),
+        )
     (sh, sw), (ph, pw), (dh, dw) = pair(stride, "stride"), pair(padding, "padding"), pair(dilation, "dilation")
     oh, ow = output_shape(h, w, kh, kw, stride, padding, output_padding, dilation)
     full = np.zeros((f, _full(h, kh, sh, ph, oh, dh), _full(w, kw, sw, pw, ow, dw)))
@@ -94,18 +113,30 @@ def conv_transpose2d_trace(x, kernel, bias=0.0, stride=1, padding=0, output_padd
                             kept = ph <= r < ph + oh and pw <= q < pw + ow
                             inside.append(kept)
                             output_cells.append([g, r - ph, q - pw] if kept else None)
-                steps.append({"channel": ch, "row": i, "col": j, "input": float(x[ch, i, j]), "top": top,
-                              "left": left, "cells": cells, "weights": weights, "products": products,
-                              "inside": inside, "output_cells": output_cells, "overlaps": overlaps,
-                              "partial": full.copy()})
-    out = full[:, ph:ph + oh, pw:pw + ow] + b[:, None, None]
+                steps.append(
+                    {
+                        "channel": ch,
+                        "row": i,
+                        "col": j,
+                        "input": float(x[ch, i, j]),
+                        "top": top,
+                        "left": left,
+                        "cells": cells,
+                        "weights": weights,
+                        "products": products,
+                        "inside": inside,
+                        "output_cells": output_cells,
+                        "overlaps": overlaps,
+                        "partial": full.copy(),
+                    }
+                )
+    out = full[:, ph : ph + oh, pw : pw + ow] + b[:, None, None]
     return out, steps, full
 
 
 def conv_transpose2d_reference(x, kernel, bias=0.0, stride=1, padding=0, output_padding=0, dilation=1):
     """A batch by the loops above: x (N, C, H, W) -> (N, F, OH, OW)."""
-    return np.stack([conv_transpose2d_trace(s, kernel, bias, stride, padding, output_padding, dilation)[0]
-                     for s in x])
+    return np.stack([conv_transpose2d_trace(s, kernel, bias, stride, padding, output_padding, dilation)[0] for s in x])
 
 
 def _scatter(x: np.ndarray, w: np.ndarray, kh: int, kw: int, s, d, buffer_shape: tuple):
@@ -118,20 +149,25 @@ def _scatter(x: np.ndarray, w: np.ndarray, kh: int, kw: int, s, d, buffer_shape:
     return fast.col2im(cols, buffer_shape, kh, kw, h, wd, s, d)
 
 
-def conv_transpose2d(x: np.ndarray, w: np.ndarray, b=None, stride=1, padding=0, output_padding=0,
-                     dilation=1) -> np.ndarray:
+def conv_transpose2d(
+    x: np.ndarray, w: np.ndarray, b=None, stride=1, padding=0, output_padding=0, dilation=1
+) -> np.ndarray:
     """Transposed convolution of a batch (the fast path): x (N, C, H, W), w (C, F, kh, kw), b (F,) or
     None -> (N, F, OH, OW), as ``torch.nn.functional.conv_transpose2d`` (groups 1)."""
     x = np.asarray(x)
     c, f, kh, kw = w.shape
     if x.shape[1] != c:
-        raise EngineError("channel_mismatch", f"the kernel has {c} channel(s) but the input has {x.shape[1]}",
-                          kernel_channels=c, input_channels=int(x.shape[1]))
+        raise EngineError(
+            "channel_mismatch",
+            f"the kernel has {c} channel(s) but the input has {x.shape[1]}",
+            kernel_channels=c,
+            input_channels=int(x.shape[1]),
+        )
     s, p, d = pair(stride, "stride"), pair(padding, "padding"), pair(dilation, "dilation")
     oh, ow = output_shape(x.shape[2], x.shape[3], kh, kw, s, p, output_padding, d)
     shape = (f, _full(x.shape[2], kh, s[0], p[0], oh, d[0]), _full(x.shape[3], kw, s[1], p[1], ow, d[1]), x.shape[0])
     full = _scatter(np.ascontiguousarray(x.transpose(1, 2, 3, 0)), w, kh, kw, s, d, shape)
-    out = full[:, p[0]:p[0] + oh, p[1]:p[1] + ow]
+    out = full[:, p[0] : p[0] + oh, p[1] : p[1] + ow]
     if b is not None:
         out = out + np.asarray(b, out.dtype).reshape(f, 1, 1, 1)
     return np.ascontiguousarray(out.transpose(3, 0, 1, 2))
@@ -150,8 +186,18 @@ class ConvTranspose2D(Layer):
 
     type = "conv_transpose"
 
-    def __init__(self, filters: int, kernel=3, stride=1, padding=0, output_padding=0, dilation=1,
-                 bias: bool = True, init: str = "lecun", name: str | None = None):
+    def __init__(
+        self,
+        filters: int,
+        kernel=3,
+        stride=1,
+        padding=0,
+        output_padding=0,
+        dilation=1,
+        bias: bool = True,
+        init: str = "lecun",
+        name: str | None = None,
+    ):
         super().__init__(name)
         self.filters, self.kernel, self.stride, self.padding = filters, kernel, stride, padding
         self.output_padding, self.dilation = output_padding, dilation
@@ -159,9 +205,16 @@ class ConvTranspose2D(Layer):
         self.input_grad = True
 
     def config(self) -> dict:
-        return {"filters": self.filters, "kernel": self.kernel, "stride": self.stride, "padding": self.padding,
-                "output_padding": self.output_padding, "dilation": self.dilation, "bias": self.bias,
-                "init": self.init}
+        return {
+            "filters": self.filters,
+            "kernel": self.kernel,
+            "stride": self.stride,
+            "padding": self.padding,
+            "output_padding": self.output_padding,
+            "dilation": self.dilation,
+            "bias": self.bias,
+            "init": self.init,
+        }
 
     def count_params(self, in_shape):
         if len(in_shape) != 3 or isinstance(self.filters, bool) or not isinstance(self.filters, int):
@@ -177,8 +230,7 @@ class ConvTranspose2D(Layer):
         self.kh, self.kw = pair(self.kernel, "kernel")
         self.s, self.p = pair(self.stride, "stride"), pair(self.padding, "padding")
         self.op, self.d = pair(self.output_padding, "output_padding"), pair(self.dilation, "dilation")
-        self.oh, self.ow = output_shape(h, w, self.kh, self.kw, self.s, self.p, self.op, self.d,
-                                        where=f"{self.name}: ")
+        self.oh, self.ow = output_shape(h, w, self.kh, self.kw, self.s, self.p, self.op, self.d, where=f"{self.name}: ")
         self.hf = _full(h, self.kh, self.s[0], self.p[0], self.oh, self.d[0])
         self.wf = _full(w, self.kw, self.s[1], self.p[1], self.ow, self.d[1])
         fan_in, fan_out = f * self.kh * self.kw, c * self.kh * self.kw
@@ -197,7 +249,7 @@ class ConvTranspose2D(Layer):
         self._x = x
         full = _scatter(x, W, self.kh, self.kw, self.s, self.d, (f, self.hf, self.wf, n))
         (ph, pw) = self.p
-        out = np.ascontiguousarray(full[:, ph:ph + self.oh, pw:pw + self.ow]) if self._crops() else full
+        out = np.ascontiguousarray(full[:, ph : ph + self.oh, pw : pw + self.ow]) if self._crops() else full
         if self.bias:
             out += self.params["b"][:, None, None, None]
         return out
@@ -210,7 +262,7 @@ class ConvTranspose2D(Layer):
         if self._crops():
             (ph, pw) = self.p
             dfull = np.zeros((f, self.hf, self.wf, n), dout.dtype)
-            dfull[:, ph:ph + self.oh, pw:pw + self.ow] = dout
+            dfull[:, ph : ph + self.oh, pw : pw + self.ow] = dout
         else:
             dfull = dout
         dcols = fast.im2col(dfull, self.kh, self.kw, x.shape[1], x.shape[2], self.s, self.d)  # (F*kh*kw, H*W*N)

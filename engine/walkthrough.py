@@ -17,6 +17,7 @@ whose ``{names}`` are keys of ``values``: a page can show it with symbols or wit
 Identifiers of derivatives read ``dJ_dy`` for dJ/dy. Everything is float64 Python arithmetic
 through the engine's own sigmoid and ReLU.
 """
+
 import math
 
 from .activations import get as activation
@@ -86,7 +87,7 @@ def chain(x1: float, w11: float, b1: float, w21: float, b2: float, label: float,
     v.update(forward(x1, w11, b1, w21, b2))
     v["J"] = loss(v["y"], label)
     v["dJ_dy"] = v["y"] - label
-    v["dy_dz2"] = float(_RELU.df(v["z2"]))       # 1 where z2 > 0, else 0 (the notes' ReLU'(0) = 0)
+    v["dy_dz2"] = float(_RELU.df(v["z2"]))  # 1 where z2 > 0, else 0 (the notes' ReLU'(0) = 0)
     v["dz2_dw21"] = v["a11"]
     v["dJ_dw21"] = v["dJ_dy"] * v["dy_dz2"] * v["dz2_dw21"]
     v["dz2_db2"] = 1.0
@@ -108,8 +109,9 @@ def chain(x1: float, w11: float, b1: float, w21: float, b2: float, label: float,
 
 def _check(name: str, value) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise EngineError("bad_walkthrough_value", f"{name} must be a finite number, got {value!r}",
-                          name=name, value=str(value)[:40])
+        raise EngineError(
+            "bad_walkthrough_value", f"{name} must be a finite number, got {value!r}", name=name, value=str(value)[:40]
+        )
     return float(value)
 
 
@@ -121,32 +123,48 @@ def walkthrough(x1=1.0, w11=0.5, b1=0.5, w21=1.0, b2=1.0, label=2.0, lr=0.1, upd
     and parameters before each update and after the last: ``updates + 2`` points) and ``notes``
     (the new parameters rounded to 3 decimals as the notes print them, and the y they give).
     """
-    inputs = {name: _check(name, value) for name, value in
-              {"x1": x1, "w11": w11, "b1": b1, "w21": w21, "b2": b2, "label": label, "lr": lr}.items()}
+    inputs = {
+        name: _check(name, value)
+        for name, value in {"x1": x1, "w11": w11, "b1": b1, "w21": w21, "b2": b2, "label": label, "lr": lr}.items()
+    }
     if inputs["lr"] <= 0:
         raise EngineError("bad_walkthrough_lr", f"the learning rate must be above 0, got {lr!r}", lr=inputs["lr"])
     if isinstance(updates, bool) or not isinstance(updates, int) or not 0 <= updates <= MAX_UPDATES:
-        raise EngineError("bad_walkthrough_updates", f"the number of earlier updates must be a whole number from 0 "
-                          f"to {MAX_UPDATES}, got {updates!r}", updates=str(updates)[:20], limit=MAX_UPDATES)
+        raise EngineError(
+            "bad_walkthrough_updates",
+            f"the number of earlier updates must be a whole number from 0 to {MAX_UPDATES}, got {updates!r}",
+            updates=str(updates)[:20],
+            limit=MAX_UPDATES,
+        )
     params = {p: inputs[p] for p in PARAMS}
     history = []
     for k in range(updates + 1):
         v = chain(inputs["x1"], **params, label=inputs["label"], lr=inputs["lr"])
         if not all(math.isfinite(x) for x in v.values()):
-            raise EngineError("walkthrough_diverged", f"after {k} updates the numbers grew too large to compute: "
-                              f"the learning rate {lr:g} is too large", updates=k, lr=inputs["lr"])
+            raise EngineError(
+                "walkthrough_diverged",
+                f"after {k} updates the numbers grew too large to compute: the learning rate {lr:g} is too large",
+                updates=k,
+                lr=inputs["lr"],
+            )
         history.append({"update": k, "loss": v["J"], "y": v["y"], **params})
         if k < updates:
             params = {p: v[f"{p}_new"] for p in PARAMS}
-    history.append({"update": updates + 1, "loss": v["J_new"], "y": v["y_new"],
-                    **{p: v[f"{p}_new"] for p in PARAMS}})
-    steps = [{"id": i, "kind": kind, "expression": expr, "value": v[i], "gradient": None}
-             for i, kind, expr in _FORWARD]
-    steps += [{"id": i, "kind": kind, "expression": expr, "value": v[i], "gradient": g}
-              for i, kind, expr, g in _BACKWARD + _UPDATE]
-    steps += [{"id": i, "kind": kind, "expression": expr, "value": v[i], "gradient": None}
-              for i, kind, expr in _AFTER]
+    history.append({"update": updates + 1, "loss": v["J_new"], "y": v["y_new"], **{p: v[f"{p}_new"] for p in PARAMS}})
+    steps = [{"id": i, "kind": kind, "expression": expr, "value": v[i], "gradient": None} for i, kind, expr in _FORWARD]
+    steps += [
+        {"id": i, "kind": kind, "expression": expr, "value": v[i], "gradient": g}
+        for i, kind, expr, g in _BACKWARD + _UPDATE
+    ]
+    steps += [{"id": i, "kind": kind, "expression": expr, "value": v[i], "gradient": None} for i, kind, expr in _AFTER]
     rounded = {p: round(v[f"{p}_new"], NOTES_DECIMALS) for p in PARAMS}
     notes_y = forward(inputs["x1"], rounded["w11"], rounded["b1"], rounded["w21"], rounded["b2"])["y"]
-    return {"inputs": inputs, "updates": updates, "start": params, "values": v, "steps": steps,
-            "history": history, "notes": {"decimals": NOTES_DECIMALS, "params": rounded, "y": notes_y}}
+    return {
+        "inputs": inputs,
+        "updates": updates,
+        "start": params,
+        "values": v,
+        "steps": steps,
+        "history": history,
+        "notes": {"decimals": NOTES_DECIMALS, "params": rounded, "y": notes_y},
+    }

@@ -33,6 +33,7 @@ It writes, under static/:
     css/fonts.css                    the @font-face rules ("Playground CJK")
 The same inputs give the same bytes (the source font's timestamp is kept).
 """
+
 import argparse
 import gzip
 import json
@@ -106,8 +107,9 @@ def collect(root: Path) -> tuple[str, str]:
     wide = {c for c in used if is_wide(c)}
     outside = sorted(c for c in wide if block_of(c) is None)
     if outside:
-        raise SystemExit(f"wide characters outside the CJK blocks this script knows: {outside!r}; "
-                         "add their block to CJK_BLOCKS")
+        raise SystemExit(
+            f"wide characters outside the CJK blocks this script knows: {outside!r}; add their block to CJK_BLOCKS"
+        )
     return "".join(sorted(wide)), "".join(sorted(used - wide))
 
 
@@ -133,21 +135,21 @@ def make_subset(ttc: Path, chars: str, out: Path) -> None:
         raise SystemExit(f"{ttc.name} has no glyph for {''.join(missing)!r}")
     options = subset.Options()
     options.flavor = "woff2"
-    options.hinting = False                      # browsers do not use CFF hints at screen sizes
-    options.desubroutinize = True                # compresses better under brotli
-    options.name_IDs = list(range(15))           # keep copyright, trademark and licence (0-14)
+    options.hinting = False  # browsers do not use CFF hints at screen sizes
+    options.desubroutinize = True  # compresses better under brotli
+    options.name_IDs = list(range(15))  # keep copyright, trademark and licence (0-14)
     options.drop_tables += ["vhea", "vmtx", "VORG"]  # horizontal text only
     subsetter = subset.Subsetter(options)
     subsetter.populate(unicodes=[ord(c) for c in chars])
     subsetter.subset(font)
-    font.recalcTimestamp = False                 # same inputs, same bytes
+    font.recalcTimestamp = False  # same inputs, same bytes
     font.flavor = "woff2"
     font.save(str(out))
 
 
 def debian_package(fonts_dir: Path) -> tuple[str, str]:
     """(package version, licence paragraph of the Debian copyright file) next to the fonts."""
-    doc = fonts_dir.resolve().parents[2] / "doc" / "fonts-noto-cjk"   # usr/share/doc/...
+    doc = fonts_dir.resolve().parents[2] / "doc" / "fonts-noto-cjk"  # usr/share/doc/...
     with gzip.open(doc / "changelog.Debian.gz", "rt", encoding="utf-8") as f:
         version = re.match(r"fonts-noto-cjk \(([^)]+)\)", f.readline()).group(1)
     copyright_text = (doc / "copyright").read_text(encoding="utf-8")
@@ -158,7 +160,8 @@ def debian_package(fonts_dir: Path) -> tuple[str, str]:
 
 
 def write_css(out: Path, chars: str) -> None:
-    rules = [f"""@font-face {{
+    rules = [
+        f"""@font-face {{
   font-family: "{FAMILY}";
   src: url("../fonts/{name}") format("woff2");
   font-weight: {weight};
@@ -166,16 +169,24 @@ def write_css(out: Path, chars: str) -> None:
   font-display: swap;
   unicode-range: {unicode_range(chars)};
 }}
-""" for _, name, weight in FACES]
-    out.write_text("/* Made by scripts/make_cjk_font.py: do not edit, run the script. The Chinese characters of\n"
-                   f"   the UI, from a subset of {SOURCE_FAMILY} (SIL OFL 1.1, see static/fonts/OFL.txt). */\n"
-                   + "".join(rules), encoding="utf-8")
+"""
+        for _, name, weight in FACES
+    ]
+    out.write_text(
+        "/* Made by scripts/make_cjk_font.py: do not edit, run the script. The Chinese characters of\n"
+        f"   the UI, from a subset of {SOURCE_FAMILY} (SIL OFL 1.1, see static/fonts/OFL.txt). */\n" + "".join(rules),
+        encoding="utf-8",
+    )
 
 
 def write_readme(out: Path, chars: str, version: str, font_version: str) -> None:
-    sizes = "\n".join(f"- `{name}`: {SOURCE_FAMILY} {Path(ttc).stem.split('-')[-1]} ({font_version}), "
-                      f"{(out.parent / name).stat().st_size:,} bytes" for ttc, name, _ in FACES)
-    out.write_text(f"""# The Chinese web font
+    sizes = "\n".join(
+        f"- `{name}`: {SOURCE_FAMILY} {Path(ttc).stem.split('-')[-1]} ({font_version}), "
+        f"{(out.parent / name).stat().st_size:,} bytes"
+        for ttc, name, _ in FACES
+    )
+    out.write_text(
+        f"""# The Chinese web font
 
 The UI's Chinese text is drawn with "{FAMILY}" (static/css/fonts.css), a subset of
 **{SOURCE_FAMILY}** holding only the {len(chars)} characters the interface uses
@@ -195,13 +206,19 @@ venv:
 
 Rerun it after adding Chinese text to a catalogue, template or script: tests/test_fonts.py fails
 until every wide character is covered.
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--fonts", type=Path, default=DEBIAN_FONTS,
-                        help="folder with NotoSansCJK-Regular.ttc and NotoSansCJK-Bold.ttc from fonts-noto-cjk")
+    parser.add_argument(
+        "--fonts",
+        type=Path,
+        default=DEBIAN_FONTS,
+        help="folder with NotoSansCJK-Regular.ttc and NotoSansCJK-Bold.ttc from fonts-noto-cjk",
+    )
     parser.add_argument("--root", type=Path, default=ROOT, help="the repository")
     args = parser.parse_args()
 

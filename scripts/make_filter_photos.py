@@ -19,6 +19,7 @@ the course notes' edge-detection example), then rounded to uint8 (0 = black, 255
 It writes ``photos.npz`` (uint8 arrays of shape (280, 320), one per photo, as a zip with fixed
 timestamps so that the same inputs give the same bytes) and ``PHOTOS-ATTRIBUTION.txt`` beside it.
 """
+
 import argparse
 import hashlib
 import io
@@ -31,10 +32,18 @@ WIDTH, HEIGHT = 320, 280
 
 # name -> (skimage.data loader name, first row of the 8:7 crop, source, licence statement)
 PHOTOS = {
-    "astronaut": ("astronaut", 0, "Eileen Collins, NASA (NASA Great Images database), via scikit-image's "
-                  "skimage.data.astronaut", "No known copyright restrictions, released into the public domain."),
-    "camera": ("camera", 32, "Lav Varshney, via scikit-image's skimage.data.camera",
-               "No copyright restrictions. CC0 by the photographer (Lav Varshney)."),
+    "astronaut": (
+        "astronaut",
+        0,
+        "Eileen Collins, NASA (NASA Great Images database), via scikit-image's skimage.data.astronaut",
+        "No known copyright restrictions, released into the public domain.",
+    ),
+    "camera": (
+        "camera",
+        32,
+        "Lav Varshney, via scikit-image's skimage.data.camera",
+        "No copyright restrictions. CC0 by the photographer (Lav Varshney).",
+    ),
 }
 
 
@@ -49,7 +58,7 @@ def make(name: str, loader: str, top: int) -> np.ndarray:
     height, width = gray.shape
     crop_h = width * HEIGHT // WIDTH
     assert top + crop_h <= height, (name, top, crop_h, height)
-    gray = gray[top:top + crop_h, :]
+    gray = gray[top : top + crop_h, :]
     small = resize(gray, (HEIGHT, WIDTH), anti_aliasing=True, preserve_range=True)
     return np.clip(np.rint(small * 255), 0, 255).astype(np.uint8)
 
@@ -66,19 +75,32 @@ def write_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
 
 
 def attribution(arrays: dict[str, np.ndarray], version: str) -> str:
-    lines = ["Photos bundled with CNN Playground for the image-filter lab",
-             "===========================================================", "",
-             f"photos.npz holds {len(arrays)} grayscale photographs as uint8 arrays of {HEIGHT} rows x {WIDTH} "
-             "columns", "(0 = black, 255 = white), made by scripts/make_filter_photos.py from the sample data",
-             f"shipped with scikit-image {version} (skimage/data).", ""]
+    lines = [
+        "Photos bundled with CNN Playground for the image-filter lab",
+        "===========================================================",
+        "",
+        f"photos.npz holds {len(arrays)} grayscale photographs as uint8 arrays of {HEIGHT} rows x {WIDTH} columns",
+        "(0 = black, 255 = white), made by scripts/make_filter_photos.py from the sample data",
+        f"shipped with scikit-image {version} (skimage/data).",
+        "",
+    ]
     for name, (_, top, source, licence) in PHOTOS.items():
         digest = hashlib.sha256(arrays[name].tobytes()).hexdigest()
-        lines += [f"{name}", "-" * len(name), f"Source: {source}.", f"Licence: {licence}",
-                  f"Changes: converted to grayscale, cropped to 8:7 from row {top}, resized to {WIDTH}x{HEIGHT}.",
-                  f"SHA-256 of the uint8 pixels: {digest}", ""]
-    lines += ["Made with:",
-              "  python -m venv /tmp/imgvenv && /tmp/imgvenv/bin/pip install scikit-image numpy",
-              "  /tmp/imgvenv/bin/python scripts/make_filter_photos.py --out app/samples", ""]
+        lines += [
+            f"{name}",
+            "-" * len(name),
+            f"Source: {source}.",
+            f"Licence: {licence}",
+            f"Changes: converted to grayscale, cropped to 8:7 from row {top}, resized to {WIDTH}x{HEIGHT}.",
+            f"SHA-256 of the uint8 pixels: {digest}",
+            "",
+        ]
+    lines += [
+        "Made with:",
+        "  python -m venv /tmp/imgvenv && /tmp/imgvenv/bin/pip install scikit-image numpy",
+        "  /tmp/imgvenv/bin/python scripts/make_filter_photos.py --out app/samples",
+        "",
+    ]
     return "\n".join(lines)
 
 

@@ -12,6 +12,7 @@ one) of the training and test sets, and writes
 - ``MNIST-SAMPLE-LICENSE.txt`` beside it: the CC BY-SA 3.0 attribution, what the sample is
   derived from and the exact command that made it.
 """
+
 import argparse
 import hashlib
 import io
@@ -51,8 +52,10 @@ def make_sample(data_dir, train: int = 20000, test: int = 2000, seed: int = 0) -
     mnist = data.load_folder(data_dir)
     rng = np.random.default_rng(seed)
     arrays = {}
-    for part, images, labels, n in (("train", mnist.train_images, mnist.train_labels, train),
-                                    ("test", mnist.test_images, mnist.test_labels, test)):
+    for part, images, labels, n in (
+        ("train", mnist.train_images, mnist.train_labels, train),
+        ("test", mnist.test_images, mnist.test_labels, test),
+    ):
         index = stratified_indices(labels, n, rng)
         arrays[f"{part}_images"] = images[index]
         arrays[f"{part}_labels"] = labels[index]
@@ -77,8 +80,7 @@ def npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
 
 
 def command_line(out: str, train: int, test: int, seed: int) -> str:
-    return (f"python scripts/make_sample.py --data-dir DIR --out {out} "
-            f"--train {train} --test {test} --seed {seed}")
+    return f"python scripts/make_sample.py --data-dir DIR --out {out} --train {train} --test {test} --seed {seed}"
 
 
 def license_text(arrays: dict[str, np.ndarray], command: str, npz_name: str, npz_sha256: str) -> str:

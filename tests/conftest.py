@@ -1,5 +1,6 @@
 """Shared fixtures: the path to the development copy of MNIST, an HTTP test client, and a real
 uvicorn server on a free local port with Debian's Chromium for browser tests."""
+
 import os
 from pathlib import Path
 
@@ -53,9 +54,18 @@ def live_server():
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     assert Path(CHROMIUM).exists(), "Debian's chromium is not installed: apt-get install -y chromium"
-    return {**browser_type_launch_args, "executable_path": CHROMIUM,
-            "args": ["--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                     "--disable-component-update", "--disable-sync"]}
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": [
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ],
+    }
 
 
 @pytest.fixture(scope="session")

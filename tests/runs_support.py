@@ -1,5 +1,6 @@
 """Helpers for the training-run tests: a small slice of the bundled sample, a registry that trains
 on it (through the dependency override), and a watchdog so that a broken stream fails instead of hanging."""
+
 import faulthandler
 import time
 from contextlib import contextmanager
@@ -15,8 +16,14 @@ def small_data(train: int = 512, test: int = 200) -> mnist.Mnist:
     if _SAMPLE is None:
         _SAMPLE = mnist.load("sample")
     s = _SAMPLE
-    return mnist.Mnist(s.train_images[:train], s.train_labels[:train], s.test_images[:test], s.test_labels[:test],
-                       source=f"first {train} + {test} images of the sample", name="sample")
+    return mnist.Mnist(
+        s.train_images[:train],
+        s.train_labels[:train],
+        s.test_images[:test],
+        s.test_labels[:test],
+        source=f"first {train} + {test} images of the sample",
+        name="sample",
+    )
 
 
 def small_data_named(name: str) -> mnist.Mnist:

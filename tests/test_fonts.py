@@ -2,6 +2,7 @@
 Chinese character the UI can show, is small, is wired into the pages and carries its licence.
 
 When a test here fails after Chinese text was added, rerun the script (see its docstring)."""
+
 import json
 import re
 import struct
@@ -104,8 +105,10 @@ def test_fonts_css_declares_both_weights_with_the_files(font_faces):
 
 def test_unicode_range_covers_the_font_and_leaves_latin_alone(font_faces, covered):
     for face in font_faces:
-        ranges = [tuple(int(x, 16) for x in part.strip().removeprefix("U+").split("-"))
-                  for part in face["unicode-range"].split(",")]
+        ranges = [
+            tuple(int(x, 16) for x in part.strip().removeprefix("U+").split("-"))
+            for part in face["unicode-range"].split(",")
+        ]
         assert all(len(r) == 2 and r[0] <= r[1] for r in ranges)
         outside = [c for c in covered if not any(lo <= ord(c) <= hi for lo, hi in ranges)]
         assert not outside, f"covered characters outside the unicode-range: {outside}; {RERUN}"
@@ -120,8 +123,9 @@ def test_pages_link_the_font_and_every_stack_puts_it_first():
     fonts_link = base.index('href="/static/css/fonts.css"')
     assert fonts_link < base.index('href="/static/css/app.css"')
     for face in ("playground-cjk.woff2", "playground-cjk-bold.woff2"):
-        assert re.search(rf'<link rel="preload" href="/static/fonts/{face}" as="font" type="font/woff2" crossorigin>',
-                         base), face
+        assert re.search(
+            rf'<link rel="preload" href="/static/fonts/{face}" as="font" type="font/woff2" crossorigin>', base
+        ), face
     app_css = (ROOT / "static" / "css" / "app.css").read_text(encoding="utf-8")
     lists = dict(re.findall(r"(--font-\w+)\s*:\s*([^;]+);", app_css))
     assert set(lists) == {"--font-ui", "--font-mono"}, lists

@@ -5,6 +5,7 @@ ranges; ``POST /api/activations`` (or ``GET /api/activations/{name}?a=0.1``) sam
 activation: f, f', the saturation regions, the numbers the captions quote and the gradient's size
 through 1..depth stacked layers.
 """
+
 from typing import Annotated, Literal
 
 import numpy as np
@@ -21,7 +22,7 @@ from ..templating import render
 
 router = APIRouter(tags=["activations"])
 
-LAB_DEPTH = 20          # the vanishing-gradient demo: 1 to 20 stacked layers
+LAB_DEPTH = 20  # the vanishing-gradient demo: 1 to 20 stacked layers
 LAB_RANGE = (-6.0, 6.0)
 
 _ERRORS = {413: {"model": ErrorResponse}, 422: {"model": ErrorResponse}}
@@ -36,15 +37,29 @@ def activation_lab(request: Request):
 @router.get("/api/activations", response_model=ActivationListResponse)
 def activation_list() -> dict:
     """Every activation with its formula and its parameters (default, min, max, step)."""
-    return {"activations": [{"name": name, "formula": spec["formula"], "params": spec["params"]}
-                            for name, spec in activations.ACTIVATIONS.items()],
-            "saturation_threshold": curves.SATURATION_THRESHOLD, "max_depth": LAB_DEPTH,
-            "xmin": LAB_RANGE[0], "xmax": LAB_RANGE[1]}
+    return {
+        "activations": [
+            {"name": name, "formula": spec["formula"], "params": spec["params"]}
+            for name, spec in activations.ACTIVATIONS.items()
+        ],
+        "saturation_threshold": curves.SATURATION_THRESHOLD,
+        "max_depth": LAB_DEPTH,
+        "xmin": LAB_RANGE[0],
+        "xmax": LAB_RANGE[1],
+    }
 
 
-def curve_response(name: str, params: dict, xmin: float = LAB_RANGE[0], xmax: float = LAB_RANGE[1],
-                   n: int = 241, threshold: float = curves.SATURATION_THRESHOLD, depth: int = LAB_DEPTH,
-                   z: float = 0.0, z_mode: str = "fixed") -> dict:
+def curve_response(
+    name: str,
+    params: dict,
+    xmin: float = LAB_RANGE[0],
+    xmax: float = LAB_RANGE[1],
+    n: int = 241,
+    threshold: float = curves.SATURATION_THRESHOLD,
+    depth: int = LAB_DEPTH,
+    z: float = 0.0,
+    z_mode: str = "fixed",
+) -> dict:
     """The answer of POST /api/activations, from the engine's numbers."""
     name = name[:60]  # an unknown name is echoed in the message: keep it short
     activations.check_params(name, params)  # first: a parameter called "xmin" or "z" is unknown, not an argument
@@ -55,29 +70,49 @@ def curve_response(name: str, params: dict, xmin: float = LAB_RANGE[0], xmax: fl
         deep = activations.gradient_through_layers(name, depth, z, **params)
     out = {key: arrays.to_json(lab[key], "curve") for key in ("x", "f", "df", "f_lower", "f_upper") if key in lab}
     arrays.to_json(np.array(list(lab["facts"].values())), "curve")
-    return {"name": name, "formula": activations.formula(name, lab["params"]), "params": lab["params"], **out,
-            "threshold": lab["threshold"], "saturation": lab["saturation"], "facts": lab["facts"],
-            "steepest_z": lab["steepest_z"],
-            "gradient": {"z_mode": z_mode, "z": float(z), "depth": depth, "layers": deep["layers"].tolist(),
-                         "factor": arrays.to_json(deep["factor"], "gradient"),
-                         "gradient": arrays.to_json(deep["gradient"], "gradient"),
-                         "size": arrays.to_json(np.abs(deep["gradient"]), "gradient"), "trend": deep["trend"]}}
+    return {
+        "name": name,
+        "formula": activations.formula(name, lab["params"]),
+        "params": lab["params"],
+        **out,
+        "threshold": lab["threshold"],
+        "saturation": lab["saturation"],
+        "facts": lab["facts"],
+        "steepest_z": lab["steepest_z"],
+        "gradient": {
+            "z_mode": z_mode,
+            "z": float(z),
+            "depth": depth,
+            "layers": deep["layers"].tolist(),
+            "factor": arrays.to_json(deep["factor"], "gradient"),
+            "gradient": arrays.to_json(deep["gradient"], "gradient"),
+            "size": arrays.to_json(np.abs(deep["gradient"]), "gradient"),
+            "trend": deep["trend"],
+        },
+    }
 
 
 @router.post("/api/activations", response_model=ActivationCurveResponse, responses=_ERRORS)
 def activation_curve(body: ActivationCurveRequest) -> dict:
     """One activation over [xmin, xmax]: sampled x, f(x), f'(x), where |f'| < threshold, the
     numbers the captions quote, and the gradient's size through 1..depth layers at pre-activation z."""
-    return curve_response(body.name, body.params, body.xmin, body.xmax, body.n, body.threshold, body.depth, body.z,
-                          body.z_mode)
+    return curve_response(
+        body.name, body.params, body.xmin, body.xmax, body.n, body.threshold, body.depth, body.z, body.z_mode
+    )
 
 
 @router.get("/api/activations/{name}", response_model=ActivationCurveResponse, responses=_ERRORS)
-def activation_curve_get(request: Request, name: str, xmin: float = LAB_RANGE[0], xmax: float = LAB_RANGE[1],
-                         n: Annotated[int, Query(ge=2, le=2001)] = 241,
-                         threshold: float = curves.SATURATION_THRESHOLD,
-                         depth: Annotated[int, Query(ge=1, le=100)] = LAB_DEPTH, z: float = 0.0,
-                         z_mode: Literal["fixed", "steepest"] = "fixed") -> dict:
+def activation_curve_get(
+    request: Request,
+    name: str,
+    xmin: float = LAB_RANGE[0],
+    xmax: float = LAB_RANGE[1],
+    n: Annotated[int, Query(ge=2, le=2001)] = 241,
+    threshold: float = curves.SATURATION_THRESHOLD,
+    depth: Annotated[int, Query(ge=1, le=100)] = LAB_DEPTH,
+    z: float = 0.0,
+    z_mode: Literal["fixed", "steepest"] = "fixed",
+) -> dict:
     """The same as POST, with the activation's parameters as more query parameters:
     ``/api/activations/leaky_relu?a=0.1``, ``/api/activations/rrelu?lower=0.1&upper=0.3``,
     ``/api/activations/gelu?approximate=tanh``, ``/api/activations/softplus?beta=2``. (Here

@@ -16,6 +16,7 @@ message that is not one of these, or a state with a wrong token, is answered ``{
 "code", "message", "params"}`` and changes nothing. When the class ends every member gets ``{"type":
 "ended", "reason"}`` and the close code 1000; an unknown class is closed with 4404, a full one 1013.
 """
+
 import asyncio
 import io
 import json
@@ -46,7 +47,7 @@ _STATUS = {"unknown_class": 404, "not_class_leader": 403, "too_many_classes": 42
 _ERRORS = {403: {"model": ErrorResponse}, 404: {"model": ErrorResponse}, 429: {"model": ErrorResponse}}
 ControlToken = Annotated[str | None, Header(alias="X-Control-Token", description="the class's control token")]
 MAX_MESSAGE_CHARS = MAX_QUERY + 1000
-SWEEP_SECONDS = 30.0   # how often an open websocket with nothing to send lets the registry end idle classes
+SWEEP_SECONDS = 30.0  # how often an open websocket with nothing to send lets the registry end idle classes
 
 
 def get_class_registry(connection: HTTPConnection) -> ClassRegistry:
@@ -59,8 +60,10 @@ ClassRegistryDep = Annotated[ClassRegistry, Depends(get_class_registry)]
 def _refusal(request: Request, error: EngineError) -> JSONResponse:
     if error.code not in _STATUS:
         raise error
-    return JSONResponse({"detail": engine_message(request_language(request), error), "code": error.code,
-                         "params": error.params}, status_code=_STATUS[error.code])
+    return JSONResponse(
+        {"detail": engine_message(request_language(request), error), "code": error.code, "params": error.params},
+        status_code=_STATUS[error.code],
+    )
 
 
 def join_url(request: Request, code: str, listen_host: str) -> str:
@@ -76,8 +79,13 @@ def join_url(request: Request, code: str, listen_host: str) -> str:
 
 
 def _view(request: Request, room: Classroom, listen_host: str) -> dict:
-    return {"code": room.code, "join_url": join_url(request, room.code, listen_host),
-            "qr_url": f"/api/classes/{room.code}/qr.svg", **room.counts(), "state": room.state}
+    return {
+        "code": room.code,
+        "join_url": join_url(request, room.code, listen_host),
+        "qr_url": f"/api/classes/{room.code}/qr.svg",
+        **room.counts(),
+        "state": room.state,
+    }
 
 
 @router.post("/api/classes", response_model=ClassCreated, status_code=201, responses=_ERRORS)
@@ -117,19 +125,24 @@ async def class_qr(code: str, request: Request, registry: ClassRegistryDep):
         room = registry.get(code)
     except EngineError as error:
         return _refusal(request, error)
-    return Response(qr_svg(join_url(request, room.code, request.app.state.listen_host)), media_type="image/svg+xml",
-                    headers={"cache-control": "no-store"})
+    return Response(
+        qr_svg(join_url(request, room.code, request.app.state.listen_host)),
+        media_type="image/svg+xml",
+        headers={"cache-control": "no-store"},
+    )
 
 
 def qr_svg(url: str) -> bytes:
     """``url`` as a QR code in SVG: dark modules on white, a quiet zone of 4 modules, no XML declaration."""
     out = io.BytesIO()
-    segno.make(url, error="m", micro=False).save(out, kind="svg", scale=8, border=4, xmldecl=False,
-                                                 dark="#000", light="#fff", title=url)
+    segno.make(url, error="m", micro=False).save(
+        out, kind="svg", scale=8, border=4, xmldecl=False, dark="#000", light="#fff", title=url
+    )
     return out.getvalue()
 
 
 # ---- the join pages ------------------------------------------------------------------------------
+
 
 @router.get("/join", response_class=HTMLResponse, include_in_schema=False)
 async def join_form(request: Request, registry: ClassRegistryDep, code: str = ""):
@@ -145,8 +158,9 @@ async def join(code: str, request: Request, registry: ClassRegistryDep):
     try:
         room = registry.get(code)
     except EngineError as error:
-        response = render(request, "join.html", code=normal_code(code),
-                          error=engine_message(request_language(request), error))
+        response = render(
+            request, "join.html", code=normal_code(code), error=engine_message(request_language(request), error)
+        )
         response.status_code = 404
         return response
     state = room.state or {"path": "/", "query": ""}
@@ -156,22 +170,37 @@ async def join(code: str, request: Request, registry: ClassRegistryDep):
 
 # ---- the websocket -------------------------------------------------------------------------------
 
+
 def _error(lang: str, error: EngineError) -> str:
-    return dumps({"type": "error", "code": error.code, "message": engine_message(lang, error),
-                  "params": {k: v if isinstance(v, (int, float, str, bool, type(None))) else str(v)
-                             for k, v in error.params.items()}})
+    return dumps(
+        {
+            "type": "error",
+            "code": error.code,
+            "message": engine_message(lang, error),
+            "params": {
+                k: v if isinstance(v, (int, float, str, bool, type(None))) else str(v) for k, v in error.params.items()
+            },
+        }
+    )
 
 
-_FIELDS = {"follow": ("type",), "explore": ("type",), "lead": ("type", "token"),
-           "state": ("type", "token", "path", "query")}
+_FIELDS = {
+    "follow": ("type",),
+    "explore": ("type",),
+    "lead": ("type", "token"),
+    "state": ("type", "token", "path", "query"),
+}
 
 
 def _parse(text: str | None) -> dict:
     """A member's message as a dict with a known ``type``, or an EngineError saying what is wrong."""
     usage = 'send {"type": "follow"}, {"type": "explore"}, {"type": "lead", "token": ...} or {"type": "state", ...}'
     if text is None or len(text) > MAX_MESSAGE_CHARS:
-        raise EngineError("bad_class_message", f"messages must be JSON text of at most {MAX_MESSAGE_CHARS} "
-                          f"characters: {usage}", limit=MAX_MESSAGE_CHARS)
+        raise EngineError(
+            "bad_class_message",
+            f"messages must be JSON text of at most {MAX_MESSAGE_CHARS} characters: {usage}",
+            limit=MAX_MESSAGE_CHARS,
+        )
     try:
         data = json.loads(text)
     except ValueError:
@@ -190,8 +219,9 @@ async def class_socket(websocket: WebSocket, code: str, registry: ClassRegistryD
         member = registry.join(room)
     except EngineError as error:
         await websocket.send_text(_error(lang, error))
-        await websocket.close(code=4404 if error.code == "unknown_class" else 1013,
-                              reason=close_reason(engine_message(lang, error)))
+        await websocket.close(
+            code=4404 if error.code == "unknown_class" else 1013, reason=close_reason(engine_message(lang, error))
+        )
         return
 
     async def forward():

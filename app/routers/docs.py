@@ -8,6 +8,7 @@ inline script, which our Content-Security-Policy forbids: this page starts it fr
 work under the site's policy (ReDoc also needs inline styles: see :mod:`app.security`; and
 ``static/js/redoc_offline.js`` keeps it from asking for its logo from the internet).
 """
+
 import json
 from html import escape
 from pathlib import Path
@@ -64,8 +65,11 @@ def _page(template: str, request: Request) -> HTMLResponse:
     root = request.scope.get("root_path", "")
     openapi = root + request.app.openapi_url
     config = json.dumps({"url": openapi}).replace("<", "\\u003c")  # (cannot end the script block)
-    return HTMLResponse(template.format(title=escape(request.app.title), assets=escape(root + ASSETS_URL),
-                                        openapi=escape(openapi), config=config))
+    return HTMLResponse(
+        template.format(
+            title=escape(request.app.title), assets=escape(root + ASSETS_URL), openapi=escape(openapi), config=config
+        )
+    )
 
 
 @router.get("/docs")

@@ -6,6 +6,7 @@ there, not a failed request; no HTTP headers travel with each drawing; and when 
 faster than they are answered, only the newest waiting one is answered (the latest drawing wins).
 POST /api/predict is the same prediction for everyone else (curl, ``/docs``, tests).
 """
+
 import asyncio
 import json
 import logging
@@ -38,9 +39,9 @@ router = APIRouter(tags=["draw a digit"])
 log = logging.getLogger(__name__)
 
 _ERRORS = {413: {"model": ErrorResponse}, 422: {"model": ErrorResponse}}
-OCCLUSION_PATCH = 6    # the erased square's side, in pixels of the 28 x 28 input
-OCCLUSION_STRIDE = 2   # 12 x 12 positions: one batch of 145 images
-DECIMALS = 4           # activations and maps are rounded for the page (a smaller answer)
+OCCLUSION_PATCH = 6  # the erased square's side, in pixels of the 28 x 28 input
+OCCLUSION_STRIDE = 2  # 12 x 12 positions: one batch of 145 images
+DECIMALS = 4  # activations and maps are rounded for the page (a smaller answer)
 
 
 @router.get("/draw", response_class=HTMLResponse, include_in_schema=False)
@@ -63,8 +64,12 @@ def digit_model(store: ModelStore, name: str | None) -> LoadedModel:
     loaded = store.get(name)
     model = loaded.model
     if model.input_shape != (1, FIELD, FIELD) or tuple(model.output_shape) != (10,):
-        raise EngineError("not_a_digit_model", f"the model {name!r} takes {list(model.input_shape)} and gives "
-                          f"{list(model.output_shape)}, not 1x28x28 digits to 10 classes", model=name)
+        raise EngineError(
+            "not_a_digit_model",
+            f"the model {name!r} takes {list(model.input_shape)} and gives "
+            f"{list(model.output_shape)}, not 1x28x28 digits to 10 classes",
+            model=name,
+        )
     return loaded
 
 
@@ -82,8 +87,7 @@ def _layers(model, activations) -> list[dict]:
     out = []
     for layer, (name, a) in zip(model.layers, activations):
         a = np.asarray(a[0], dtype=np.float64)
-        out.append({"name": name, "type": layer.type, "shape": list(a.shape), "values": _rounded(a),
-                    **_range(a)})
+        out.append({"name": name, "type": layer.type, "shape": list(a.shape), "values": _rounded(a), **_range(a)})
     return out
 
 
@@ -91,8 +95,11 @@ def _explain(model, image: np.ndarray, method: str, target: int) -> dict:
     if method == "occlusion":
         result = occlusion(model, image, target, patch=OCCLUSION_PATCH, stride=OCCLUSION_STRIDE)
         m = result.map
-        extra = {"patch": result.patch, "stride": result.stride,
-                 "score": {"map": _rounded(result.score_map), **_range(result.score_map)}}
+        extra = {
+            "patch": result.patch,
+            "stride": result.stride,
+            "score": {"map": _rounded(result.score_map), **_range(result.score_map)},
+        }
     else:
         m, _ = saliency(model, image, target)
         extra = {}
@@ -103,35 +110,52 @@ def _explain(model, image: np.ndarray, method: str, target: int) -> dict:
 async def predict(body: PredictRequest, store: ModelStoreDep, request: Request) -> dict:
     """Preprocess a drawing as MNIST was made (or take a 28 x 28 image as it is) and classify it."""
     lang = request_language(request)
-    if body.layers or body.explain or body.probe:   # tens of milliseconds: in a worker process
-        return await compute.run(_heavy_result, (str(store.trained_dir), str(store.pretrained_dir)),
-                                 body.model_dump(), lang)
+    if body.layers or body.explain or body.probe:  # tens of milliseconds: in a worker process
+        return await compute.run(
+            _heavy_result, (str(store.trained_dir), str(store.pretrained_dir)), body.model_dump(), lang
+        )
     return await asyncio.to_thread(run_prediction, body, store, lang)
 
 
 def _check(drawing: np.ndarray, lang: str) -> dict:
     """Does the drawing look like a handwritten digit (a few sums: cheap on every pen movement)."""
     c = digit_check(drawing)
-    return {"hint": c.hint, "message": None if c.hint is None else translate(lang, f"draw.hint.{c.hint}"),
-            "uncertain": c.uncertain, "ink_percent": round(100 * c.ink, 2),
-            "border_ink_percent": round(100 * c.border_ink, 2),
-            "stroke": None if np.isinf(c.stroke) else round(c.stroke, 4)}
+    return {
+        "hint": c.hint,
+        "message": None if c.hint is None else translate(lang, f"draw.hint.{c.hint}"),
+        "uncertain": c.uncertain,
+        "ink_percent": round(100 * c.ink, 2),
+        "border_ink_percent": round(100 * c.border_ink, 2),
+        "stroke": None if np.isinf(c.stroke) else round(c.stroke, 4),
+    }
 
 
 def _probe(model, x: np.ndarray, probe) -> dict:
     w = cell_window(model, x, probe.layer, probe.channel, probe.row, probe.column)
-    return {"layer": w.layer, "type": w.type, "channel": w.channel, "row": w.row, "column": w.column,
-            "source": w.source, "patch": arrays.to_json(w.patch),
-            "kernel": None if w.kernel is None else arrays.to_json(w.kernel), "bias": w.bias,
-            "size": list(w.size), "value": w.value}
+    return {
+        "layer": w.layer,
+        "type": w.type,
+        "channel": w.channel,
+        "row": w.row,
+        "column": w.column,
+        "source": w.source,
+        "patch": arrays.to_json(w.patch),
+        "kernel": None if w.kernel is None else arrays.to_json(w.kernel),
+        "bias": w.bias,
+        "size": list(w.size),
+        "value": w.value,
+    }
 
 
 def run_prediction(body: PredictRequest, store: ModelStore, lang: str = "en") -> dict:
     """The answer of POST /api/predict (a dict of JSON-able values), or an EngineError."""
     start = time.perf_counter()
     if (body.image is None) == (body.pixels is None):
-        raise EngineError("one_image", "send the drawing either as `image` (rows of numbers) or as `pixels` (base64 "
-                          "bytes with their `shape`), exactly one of them")
+        raise EngineError(
+            "one_image",
+            "send the drawing either as `image` (rows of numbers) or as `pixels` (base64 "
+            "bytes with their `shape`), exactly one of them",
+        )
     if body.pixels is not None:
         drawing = arrays.from_pixels(body.pixels, body.shape, "image", MAX_SIDE)
     else:
@@ -142,10 +166,17 @@ def run_prediction(body: PredictRequest, store: ModelStore, lang: str = "en") ->
     if do_preprocess:
         p = preprocess(drawing)
         image = p.image
-        steps = {"drawing_shape": list(p.drawing.shape), "bbox": list(p.bbox), "ink_percent": round(100 * p.ink, 2),
-                 "scale": p.scale, "fitted": _rounded(p.fitted), "fitted_centre": list(p.fitted_centre),
-                 "offset": list(p.offset), "centre": list(p.centre),
-                 "centre_pixel": [CENTRE_PIXEL, CENTRE_PIXEL]}
+        steps = {
+            "drawing_shape": list(p.drawing.shape),
+            "bbox": list(p.bbox),
+            "ink_percent": round(100 * p.ink, 2),
+            "scale": p.scale,
+            "fitted": _rounded(p.fitted),
+            "fitted_centre": list(p.fitted_centre),
+            "offset": list(p.offset),
+            "centre": list(p.centre),
+            "centre_pixel": [CENTRE_PIXEL, CENTRE_PIXEL],
+        }
     else:
         image = as_input(drawing)
     check = _check(p.drawing if do_preprocess else image, lang)
@@ -164,23 +195,36 @@ def run_prediction(body: PredictRequest, store: ModelStore, lang: str = "en") ->
             explanation = _explain(loaded.model, image, body.explain, prediction)
         if body.probe:
             probe = _probe(loaded.model, x, body.probe)
-    return {"model": loaded.name, "prediction": prediction, "probabilities": probabilities.tolist(),
-            "percent": np.round(100 * probabilities, 1).tolist(), "input28": _rounded(image),
-            "preprocessed": bool(do_preprocess), "steps": steps, "layers": layers, "explanation": explanation,
-            "check": check, "probe": probe, "timing_ms": round(1000 * (time.perf_counter() - start), 3)}
+    return {
+        "model": loaded.name,
+        "prediction": prediction,
+        "probabilities": probabilities.tolist(),
+        "percent": np.round(100 * probabilities, 1).tolist(),
+        "input28": _rounded(image),
+        "preprocessed": bool(do_preprocess),
+        "steps": steps,
+        "layers": layers,
+        "explanation": explanation,
+        "check": check,
+        "probe": probe,
+        "timing_ms": round(1000 * (time.perf_counter() - start), 3),
+    }
 
 
 @router.get("/api/models", response_model=ModelsResponse)
 def list_models(store: ModelStoreDep) -> dict:
     """The pretrained models shipped in the package and the models trained on this server."""
-    models = [{**m, "accuracy_percent": None if m.get("test_accuracy") is None else round(100 * m["test_accuracy"], 2)}
-              for m in store.list()]
+    models = [
+        {**m, "accuracy_percent": None if m.get("test_accuracy") is None else round(100 * m["test_accuracy"], 2)}
+        for m in store.list()
+    ]
     names = [m["name"] for m in models]
     default = DEFAULT_MODEL if DEFAULT_MODEL in names else (names[0] if names else None)
     return {"default": default, "models": models}
 
 
 # ---- the websocket ---------------------------------------------------------------------------------
+
 
 def _read_message(text: str | None, lang: str, max_chars: int) -> tuple[int | str | None, PredictMessage | dict]:
     """A websocket message as ``(its id, the request)``, or ``(its id, an error answer)`` in the
@@ -190,14 +234,22 @@ def _read_message(text: str | None, lang: str, max_chars: int) -> tuple[int | st
         if text is None:
             raise EngineError("bad_predict_message", "send JSON text: the body of POST /api/predict")
         if len(text) > max_chars:
-            return None, {"type": "error", "id": None, "code": "body_too_large", "params": {"size": len(text)},
-                          "detail": translate(lang, "error.body_too_large", size=f"{len(text):,}",
-                                              limit=f"{max_chars:,}")}
+            return None, {
+                "type": "error",
+                "id": None,
+                "code": "body_too_large",
+                "params": {"size": len(text)},
+                "detail": translate(lang, "error.body_too_large", size=f"{len(text):,}", limit=f"{max_chars:,}"),
+            }
         try:
             data = json.loads(text)
         except RecursionError:  # JSON nested deeper than the parser goes: not a drawing
-            return None, {"type": "error", "id": None, "code": "bad_message",
-                          "detail": translate(lang, "error.bad_message.too_deep")}
+            return None, {
+                "type": "error",
+                "id": None,
+                "code": "bad_message",
+                "detail": translate(lang, "error.bad_message.too_deep"),
+            }
         if isinstance(data, dict):
             given = data.get("id")
             request_id = given if isinstance(given, (int, str)) and not isinstance(given, bool) else None
@@ -214,9 +266,15 @@ def _error_answer(error: ValueError, request_id, lang: str) -> dict:
     if not isinstance(error, EngineError):  # not JSON
         error = EngineError("bad_predict_message", "the message is not JSON: send the body of POST /api/predict")
     detail = engine_message(lang, error)
-    return {"type": "error", "id": request_id, "code": error.code, "detail": detail,
-            "params": {k: v if isinstance(v, (int, float, str, bool, type(None))) else str(v)
-                       for k, v in error.params.items()}}
+    return {
+        "type": "error",
+        "id": request_id,
+        "code": error.code,
+        "detail": detail,
+        "params": {
+            k: v if isinstance(v, (int, float, str, bool, type(None))) else str(v) for k, v in error.params.items()
+        },
+    }
 
 
 def _prediction_answer(body: PredictRequest, request_id, store: ModelStore, lang: str) -> dict:
@@ -236,9 +294,9 @@ def _prediction_answer(body: PredictRequest, request_id, store: ModelStore, lang
 # The heavy answers asked when the pen lifts (every layer and an occlusion map: 145 forward passes, about
 # 30 ms) run in the engine's worker processes (app/compute.py), at a lower CPU priority, so that they
 # neither hold the web process's interpreter nor delay a class's strokes; so do those of POST /api/predict.
-INLINE_CHARS = 64 * 1024      # the page sends a 128 x 128 drawing: about 22,000 characters
+INLINE_CHARS = 64 * 1024  # the page sends a 128 x 128 drawing: about 22,000 characters
 QUICK_POOL = ThreadPoolExecutor(2, thread_name_prefix="predict")
-_worker_stores: dict[tuple[str, str], ModelStore] = {}   # in a worker: the store of each models folder
+_worker_stores: dict[tuple[str, str], ModelStore] = {}  # in a worker: the store of each models folder
 
 
 def _quick_reply(text: str | None, lang: str, max_chars: int, store: ModelStore) -> tuple[str | None, tuple | None]:
@@ -287,7 +345,7 @@ async def predict_socket(websocket: WebSocket, store: ModelStoreDep, settings: S
                 message = await websocket.receive()
                 if message["type"] == "websocket.disconnect":
                     break
-                waiting[:] = [message.get("text")]   # the latest drawing wins
+                waiting[:] = [message.get("text")]  # the latest drawing wins
                 wake.set()
         finally:
             closed = True
@@ -308,15 +366,24 @@ async def predict_socket(websocket: WebSocket, store: ModelStoreDep, settings: S
                     reply, heavy = _quick_reply(text, lang, settings.max_body_bytes, store)
                 else:
                     reply, heavy = await asyncio.get_running_loop().run_in_executor(
-                        QUICK_POOL, _quick_reply, text, lang, settings.max_body_bytes, store)
+                        QUICK_POOL, _quick_reply, text, lang, settings.max_body_bytes, store
+                    )
                 if heavy is not None:
                     request_id, body = heavy
-                    reply = dumps(await compute.run(_heavy_answer, (str(store.trained_dir), str(store.pretrained_dir)),
-                                                    body.model_dump(), request_id, lang))
+                    reply = dumps(
+                        await compute.run(
+                            _heavy_answer,
+                            (str(store.trained_dir), str(store.pretrained_dir)),
+                            body.model_dump(),
+                            request_id,
+                            lang,
+                        )
+                    )
             except Exception:  # a bug must not end the connection silently
                 log.exception("unexpected error in /ws/predict")
-                reply = dumps({"type": "error", "id": None, "code": "internal",
-                               "detail": translate(lang, "error.internal")})
+                reply = dumps(
+                    {"type": "error", "id": None, "code": "internal", "detail": translate(lang, "error.internal")}
+                )
             await websocket.send_text(reply)
     except (WebSocketDisconnect, RuntimeError):
         pass

@@ -3,6 +3,7 @@
 The whole feature map comes from the fast im2col convolution; the notes' cost arithmetic from
 :func:`engine.filters.cost`; a traced block from the reference loops on the crop it sees.
 """
+
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,8 +21,8 @@ from ..templating import render
 
 router = APIRouter(tags=["image filters"])
 
-MAX_IMAGE_SIDE = 512   # pictures up to 512 x 512 pixels
-OUTPUT_DECIMALS = 4    # the feature map is sent rounded: it is drawn, not traced
+MAX_IMAGE_SIDE = 512  # pictures up to 512 x 512 pixels
+OUTPUT_DECIMALS = 4  # the feature map is sent rounded: it is drawn, not traced
 SCALE_QUANTILE = 0.99  # a diverging colour scale ends at this quantile of |value|
 
 _ERRORS = {413: {"model": ErrorResponse}, 422: {"model": ErrorResponse}}
@@ -29,8 +30,9 @@ _ERRORS = {413: {"model": ErrorResponse}, 422: {"model": ErrorResponse}}
 
 @router.get("/filters", response_class=HTMLResponse, include_in_schema=False)
 def filter_lab(request: Request):
-    return render(request, "filters.html", samples=samples.listing(), kernels=filters.KERNELS,
-                  padding_modes=PADDING_MODES)
+    return render(
+        request, "filters.html", samples=samples.listing(), kernels=filters.KERNELS, padding_modes=PADDING_MODES
+    )
 
 
 @router.get("/api/filter/samples", response_model=list[SampleInfo])
@@ -44,8 +46,13 @@ def sample_image(name: str) -> dict:
     """One bundled picture's pixels, 0 = black, 255 = white."""
     image = samples.load(name)
     kind = "photo" if name in samples.PHOTOS else "digit"
-    return {"name": name, "kind": kind, "width": int(image.shape[1]), "height": int(image.shape[0]),
-            "image": image.tolist()}
+    return {
+        "name": name,
+        "kind": kind,
+        "width": int(image.shape[1]),
+        "height": int(image.shape[0]),
+        "image": image.tolist(),
+    }
 
 
 @router.get("/api/filter/kernels")
@@ -80,11 +87,15 @@ def filter_setup(body: FilterRequest) -> FilterSetup:
     bias = float(arrays.to_bias(body.bias, 1)[0])
     (h, w), (kh, kw) = image.shape, kernel.shape
     sides = resolve_padding(body.padding, (kh, kw), body.stride, body.dilation)
-    for value, what, limit in ((body.stride, "stride", MAX_STRIDE), (sides, "padding", MAX_PADDING),
-                               (body.dilation, "dilation", MAX_DILATION)):
+    for value, what, limit in (
+        (body.stride, "stride", MAX_STRIDE),
+        (sides, "padding", MAX_PADDING),
+        (body.dilation, "dilation", MAX_DILATION),
+    ):
         arrays.check_int(value, what, limit)
-    geometry = conv_geometry(h, w, kh, kw, padding_by_side(sides), body.stride, body.dilation,
-                             padding_mode=body.padding_mode)
+    geometry = conv_geometry(
+        h, w, kh, kw, padding_by_side(sides), body.stride, body.dilation, padding_mode=body.padding_mode
+    )
     return FilterSetup(name, image, kernel, bias, geometry)
 
 
@@ -111,10 +122,21 @@ def apply_filter(body: FilterRequest) -> dict:
     else:
         scale = {"kind": "gray", "low": low, "high": high}
     return {
-        "image": name, "input_shape": [h, w], "kernel": kernel.tolist(), "kernel_shape": [kh, kw], "bias": bias,
-        "stride": [sh, sw], "padding": padding, "padding_mode": mode, "dilation": [dh, dw],
-        "output": arrays.to_json(shown) if body.include_output else [], "output_shape": list(out.shape),
-        "min": low, "max": high, "scale": scale,
+        "image": name,
+        "input_shape": [h, w],
+        "kernel": kernel.tolist(),
+        "kernel_shape": [kh, kw],
+        "bias": bias,
+        "stride": [sh, sw],
+        "padding": padding,
+        "padding_mode": mode,
+        "dilation": [dh, dw],
+        "output": arrays.to_json(shown) if body.include_output else [],
+        "output_shape": list(out.shape),
+        "min": low,
+        "max": high,
+        "scale": scale,
         "formula": g.formula(),
-        "cost": cost.as_dict(), "trace": trace,
+        "cost": cost.as_dict(),
+        "trace": trace,
     }

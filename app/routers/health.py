@@ -1,4 +1,5 @@
 """Liveness for load balancers and the Docker health check."""
+
 from fastapi import APIRouter
 
 

@@ -1,4 +1,5 @@
 """HTML pages: the home page and the labs. Each lab page is a shell; its module fetches the numbers."""
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from fastapi.routing import APIRoute
@@ -34,6 +35,10 @@ def answer_head(router: APIRouter) -> None:
     HEAD as well as GET: link checkers and ``curl -I`` ask with HEAD, and FastAPI's ``get`` routes
     answer it 405. The server sends the headers only."""
     for route in router.routes:
-        if isinstance(route, APIRoute) and "GET" in route.methods and not route.include_in_schema \
-                and not route.path.startswith("/api/"):
+        if (
+            isinstance(route, APIRoute)
+            and "GET" in route.methods
+            and not route.include_in_schema
+            and not route.path.startswith("/api/")
+        ):
             route.methods.add("HEAD")

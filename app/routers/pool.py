@@ -1,4 +1,5 @@
 """POST /api/pool: max or average pooling traced step by step, and the translation demo."""
+
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,24 +43,34 @@ def pool_setup(body: PoolTraceRequest) -> PoolSetup:
     """The lab's one check of a request: the grid (with the place of a problem), the limits, the
     settings and the output size, each once; every refusal is an EngineError raised where it is found
     (a pooling window's own codes come from :func:`engine.shapes.pool_geometry`)."""
-    x = arrays.to_array(body.input, "input", (2, 3),
-                        {"channel": MAX_CHANNELS, "row": MAX_TRACE_SIDE, "column": MAX_TRACE_SIDE})
+    x = arrays.to_array(
+        body.input, "input", (2, 3), {"channel": MAX_CHANNELS, "row": MAX_TRACE_SIDE, "column": MAX_TRACE_SIDE}
+    )
     flat = x.ndim == 2
     x = x.reshape((1,) * (3 - x.ndim) + x.shape)
     stride = body.size if body.stride is None else body.stride
-    for value, what, limit in ((body.size, "size", MAX_KERNEL_SIDE), (stride, "stride", MAX_STRIDE),
-                               (body.padding, "padding", MAX_PADDING)):
+    for value, what, limit in (
+        (body.size, "size", MAX_KERNEL_SIDE),
+        (stride, "stride", MAX_STRIDE),
+        (body.padding, "padding", MAX_PADDING),
+    ):
         arrays.check_int(value, what, limit)
     if body.mode == "max" and body.count_include_pad is not None:  # (PyTorch's MaxPool2d has no such option)
-        raise EngineError("count_include_pad_max", "count_include_pad is for average pooling; max pooling never "
-                          "counts cells", setting="count_include_pad")
+        raise EngineError(
+            "count_include_pad_max",
+            "count_include_pad is for average pooling; max pooling never counts cells",
+            setting="count_include_pad",
+        )
     geometry = pool_geometry(x.shape[1], x.shape[2], body.size, stride, body.padding, ceil_mode=body.ceil_mode)
     (oh, ow), (kh, kw) = geometry.out, geometry.kernel
     cells = x.shape[0] * oh * ow * kh * kw
     if cells > MAX_TRACE_PRODUCTS:  # each window's cells are listed: as many as a convolution's products
-        raise EngineError("pool_trace_too_long", f"this trace would list {cells:,} window cells; at most "
-                          f"{MAX_TRACE_PRODUCTS:,} can be shown", cells=f"{cells:,}",
-                          limit=f"{MAX_TRACE_PRODUCTS:,}")
+        raise EngineError(
+            "pool_trace_too_long",
+            f"this trace would list {cells:,} window cells; at most {MAX_TRACE_PRODUCTS:,} can be shown",
+            cells=f"{cells:,}",
+            limit=f"{MAX_TRACE_PRODUCTS:,}",
+        )
     return PoolSetup(x, flat, geometry, True if body.count_include_pad is None else body.count_include_pad)
 
 
@@ -74,24 +85,37 @@ def trace_json(body: PoolTraceRequest) -> bytes:
         demo = translation_of(x, g, body.mode, body.shift, count_include_pad)
         unflat = (lambda a: a[0]) if flat else (lambda a: a)
         translation = {
-            "direction": demo.direction, "shifted_input": arrays.to_json(unflat(demo.shifted)),
+            "direction": demo.direction,
+            "shifted_input": arrays.to_json(unflat(demo.shifted)),
             "shifted_output": arrays.to_json(unflat(demo.shifted_pooled)),
-            "input_changed": unflat(demo.input_changed).tolist(), "output_changed": unflat(demo.output_changed).tolist(),
-            "input_changed_count": demo.input_changed_count, "input_total": int(demo.input_changed.size),
-            "output_changed_count": demo.output_changed_count, "output_total": int(demo.output_changed.size),
+            "input_changed": unflat(demo.input_changed).tolist(),
+            "output_changed": unflat(demo.output_changed).tolist(),
+            "input_changed_count": demo.input_changed_count,
+            "input_total": int(demo.input_changed.size),
+            "output_changed_count": demo.output_changed_count,
+            "output_total": int(demo.output_changed.size),
             "input_changed_percent": round(100 * demo.input_changed_fraction, 1),
             "output_changed_percent": round(100 * demo.output_changed_fraction, 1),
             "verdict": demo.verdict,
         }
-    return to_json({
-        "output": arrays.to_json(out[0] if flat else out),
-        "output_shape": list(out.shape[1:]) if flat else list(out.shape),
-        "input_shape": list(x.shape), "padded_shape": [x.shape[0], x.shape[1] + 2 * ph, x.shape[2] + 2 * pw],
-        "mode": body.mode, "size": [kh, kw], "stride": list(g.stride), "padding": [ph, pw],
-        "ceil_mode": body.ceil_mode, "count_include_pad": count_include_pad if body.mode == "avg" else None,
-        "formula": g.formula(), "unread": g.unread(),
-        "steps": steps, "translation": translation,
-    })
+    return to_json(
+        {
+            "output": arrays.to_json(out[0] if flat else out),
+            "output_shape": list(out.shape[1:]) if flat else list(out.shape),
+            "input_shape": list(x.shape),
+            "padded_shape": [x.shape[0], x.shape[1] + 2 * ph, x.shape[2] + 2 * pw],
+            "mode": body.mode,
+            "size": [kh, kw],
+            "stride": list(g.stride),
+            "padding": [ph, pw],
+            "ceil_mode": body.ceil_mode,
+            "count_include_pad": count_include_pad if body.mode == "avg" else None,
+            "formula": g.formula(),
+            "unread": g.unread(),
+            "steps": steps,
+            "translation": translation,
+        }
+    )
 
 
 @router.get("/api/pool/presets")

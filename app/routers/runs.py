@@ -16,6 +16,7 @@ anything else is answered with ``{"type": "error", "code", "message"}`` (no ``se
 of the run) and the connection carries on. An unknown run gets an ``error`` and close code 4404; a
 viewer too slow to keep up is closed with 1013 and catches up by reconnecting with ``after``.
 """
+
 import asyncio
 import json
 
@@ -37,17 +38,42 @@ from ..runs.base import COMMANDS, HYPERPARAMETERS, RunConfig, SlowViewer
 from ..runs.deps import RunRegistryDep, mnist_available
 from ..runs.network import MAX_LAYERS, MAX_VALUES_PER_IMAGE
 from ..schemas.common import ErrorResponse, message_fields
-from ..schemas.runs import (MAX_BATCH, MAX_EPOCHS, MAX_PACE, OPTIMIZERS, NetworkCheckResponse, NetworkRequest,
-                            RunCreated, RunCreateRequest, RunPaceRequest, RunResponse, SaveModelRequest,
-                            TrainingOptions)
+from ..schemas.runs import (
+    MAX_BATCH,
+    MAX_EPOCHS,
+    MAX_PACE,
+    OPTIMIZERS,
+    NetworkCheckResponse,
+    NetworkRequest,
+    RunCreated,
+    RunCreateRequest,
+    RunPaceRequest,
+    RunResponse,
+    SaveModelRequest,
+    TrainingOptions,
+)
 
 router = APIRouter(tags=["training"])
 
 # Registry errors that are not about the request's content.
-_STATUS = {"unknown_run": 404, "not_run_owner": 403, "run_finished": 409, "run_not_finished": 409, "run_not_paused": 409,
-           "model_name_in_use": 409, "not_model_owner": 403, "too_many_runs": 429, "queue_full": 429}
-_ERRORS = {403: {"model": ErrorResponse}, 404: {"model": ErrorResponse}, 409: {"model": ErrorResponse},
-           422: {"model": ErrorResponse}, 429: {"model": ErrorResponse}}
+_STATUS = {
+    "unknown_run": 404,
+    "not_run_owner": 403,
+    "run_finished": 409,
+    "run_not_finished": 409,
+    "run_not_paused": 409,
+    "model_name_in_use": 409,
+    "not_model_owner": 403,
+    "too_many_runs": 429,
+    "queue_full": 429,
+}
+_ERRORS = {
+    403: {"model": ErrorResponse},
+    404: {"model": ErrorResponse},
+    409: {"model": ErrorResponse},
+    422: {"model": ErrorResponse},
+    429: {"model": ErrorResponse},
+}
 ControlToken = Annotated[str | None, Header(alias="X-Control-Token", description="the run's control token")]
 MAX_MESSAGE_CHARS = 1000
 _ARGUMENTS = {"set": ("lr",), "pace": ("pace",)}  # a websocket command's fields besides "type" and "token"
@@ -61,19 +87,31 @@ def _answer(request: Request, call, *args, **kwargs):
         if error.code not in _STATUS:
             raise
         lang = request_language(request)
-        return JSONResponse({"detail": engine_message(lang, error), "code": error.code, "params": error.params},
-                            status_code=_STATUS[error.code])
+        return JSONResponse(
+            {"detail": engine_message(lang, error), "code": error.code, "params": error.params},
+            status_code=_STATUS[error.code],
+        )
 
 
 @router.get("/api/training/options", response_model=TrainingOptions)
 def training_options(settings: SettingsDep, registry: RunRegistryDep) -> dict:
     """What the builder offers: presets, datasets on this server, optimizers, layer types and the caps."""
-    return {"presets": PRESETS, "datasets": {"sample": True, "mnist": mnist_available(settings.data_dir)},
-            "optimizers": list(OPTIMIZERS), "layer_types": sorted(layer_types()),
-            "limits": {"max_params": settings.max_model_params, "max_run_seconds": settings.max_run_seconds,
-                       "max_concurrent_runs": registry.max_concurrent, "max_epochs": MAX_EPOCHS,
-                       "max_batch_size": MAX_BATCH, "max_layers": MAX_LAYERS,
-                       "max_values_per_image": MAX_VALUES_PER_IMAGE, "max_pace": MAX_PACE}}
+    return {
+        "presets": PRESETS,
+        "datasets": {"sample": True, "mnist": mnist_available(settings.data_dir)},
+        "optimizers": list(OPTIMIZERS),
+        "layer_types": sorted(layer_types()),
+        "limits": {
+            "max_params": settings.max_model_params,
+            "max_run_seconds": settings.max_run_seconds,
+            "max_concurrent_runs": registry.max_concurrent,
+            "max_epochs": MAX_EPOCHS,
+            "max_batch_size": MAX_BATCH,
+            "max_layers": MAX_LAYERS,
+            "max_values_per_image": MAX_VALUES_PER_IMAGE,
+            "max_pace": MAX_PACE,
+        },
+    }
 
 
 @router.post("/api/networks/check", response_model=NetworkCheckResponse, responses=_ERRORS)
@@ -82,16 +120,32 @@ def check_network(body: NetworkRequest, request: Request, settings: SettingsDep)
     first layer that cannot work and why, and the memory a run at ``batch_size`` would need: the
     builder shows these as you edit."""
     spec, _ = network.resolve(body.preset, body.layers, body.dropout)
-    report = network.inspect(spec, settings.max_model_params, batch_size=body.batch_size, optimizer=body.optimizer,
-                             max_memory_bytes=settings.max_run_memory_mb * network.MB)
+    report = network.inspect(
+        spec,
+        settings.max_model_params,
+        batch_size=body.batch_size,
+        optimizer=body.optimizer,
+        max_memory_bytes=settings.max_run_memory_mb * network.MB,
+    )
     error = None
     if report.error is not None:
         detail = engine_message(request_language(request), report.error)
-        error = {"index": report.error_index, "code": report.error.code, "detail": detail,
-                 "params": report.error.params}
-    return {"ok": report.ok, "spec": spec, "layers": report.rows, "total_params": report.total_params,
-            "output_shape": report.output_shape, "max_params": settings.max_model_params,
-            "memory": report.memory_json(), "error": error}
+        error = {
+            "index": report.error_index,
+            "code": report.error.code,
+            "detail": detail,
+            "params": report.error.params,
+        }
+    return {
+        "ok": report.ok,
+        "spec": spec,
+        "layers": report.rows,
+        "total_params": report.total_params,
+        "output_shape": report.output_shape,
+        "max_params": settings.max_model_params,
+        "memory": report.memory_json(),
+        "error": error,
+    }
 
 
 @router.post("/api/runs", response_model=RunCreated, status_code=201, responses=_ERRORS)
@@ -125,26 +179,41 @@ def _control(command: str, doc: str):
     return route
 
 
-for _name, _doc in (("pause", "Pause the run (its viewers see a `status` event)"),
-                    ("resume", "Resume the run (its viewers see a `status` event)"),
-                    ("stop", "Stop the run (its viewers see its `done` event)"),
-                    ("step", "Train one batch of a paused run, which stays paused (its viewers see that step's "
-                             "`progress` and `snapshot`); 409 when the run is not paused")):
-    router.add_api_route(f"/api/runs/{{run_id}}/{_name}", _control(_name, _doc), methods=["POST"],
-                         response_model=RunResponse, responses=_ERRORS)
+for _name, _doc in (
+    ("pause", "Pause the run (its viewers see a `status` event)"),
+    ("resume", "Resume the run (its viewers see a `status` event)"),
+    ("stop", "Stop the run (its viewers see its `done` event)"),
+    (
+        "step",
+        "Train one batch of a paused run, which stays paused (its viewers see that step's "
+        "`progress` and `snapshot`); 409 when the run is not paused",
+    ),
+):
+    router.add_api_route(
+        f"/api/runs/{{run_id}}/{_name}",
+        _control(_name, _doc),
+        methods=["POST"],
+        response_model=RunResponse,
+        responses=_ERRORS,
+    )
 
 
 @router.post("/api/runs/{run_id}/pace", response_model=RunResponse, responses=_ERRORS)
-def pace_run(run_id: str, body: RunPaceRequest, request: Request, registry: RunRegistryDep,
-             token: ControlToken = None):
+def pace_run(run_id: str, body: RunPaceRequest, request: Request, registry: RunRegistryDep, token: ControlToken = None):
     """Set the run's pace: at most `pace` steps a second, each step's progress and snapshot sent to its
     viewers (who see a `pace` event), or `null` for full speed; needs the run's control token."""
     return _answer(request, registry.control, run_id, "pace", token=token, pace=body.pace)
 
 
 @router.post("/api/runs/{run_id}/save", responses=_ERRORS)
-def save_model(run_id: str, body: SaveModelRequest, request: Request, registry: RunRegistryDep,
-               store: ModelStoreDep, token: ControlToken = None):
+def save_model(
+    run_id: str,
+    body: SaveModelRequest,
+    request: Request,
+    registry: RunRegistryDep,
+    store: ModelStoreDep,
+    token: ControlToken = None,
+):
     """Save a finished run's model under a name; the draw-a-digit page lists it. Needs the run's control
     token; a name already taken is refused (409) unless `overwrite` is true and that model was saved with
     the same token."""
@@ -153,17 +222,27 @@ def save_model(run_id: str, body: SaveModelRequest, request: Request, registry: 
 
 # ---- the websocket --------------------------------------------------------------------------------
 
+
 def _error(lang: str, error: EngineError) -> str:
     message = engine_message(lang, error)
-    return dumps({"type": "error", "code": error.code, "message": message,
-                  "params": {k: v if isinstance(v, (int, float, str, bool, type(None))) else str(v)
-                             for k, v in error.params.items()}})
+    return dumps(
+        {
+            "type": "error",
+            "code": error.code,
+            "message": message,
+            "params": {
+                k: v if isinstance(v, (int, float, str, bool, type(None))) else str(v) for k, v in error.params.items()
+            },
+        }
+    )
 
 
 def _parse(text: str | None) -> tuple[str, dict, str | None]:
     """A client message as (command, its arguments, token), or an EngineError saying what is wrong with it."""
-    usage = ('send {"type": "pause"}, {"type": "resume"}, {"type": "stop"}, {"type": "step"}, '
-             '{"type": "set", "lr": 0.01} or {"type": "pace", "pace": 2}')
+    usage = (
+        'send {"type": "pause"}, {"type": "resume"}, {"type": "stop"}, {"type": "step"}, '
+        '{"type": "set", "lr": 0.01} or {"type": "pace", "pace": 2}'
+    )
     if text is None:
         raise EngineError("bad_message", f"messages must be JSON text: {usage}")
     if len(text) > MAX_MESSAGE_CHARS:
@@ -173,18 +252,18 @@ def _parse(text: str | None) -> tuple[str, dict, str | None]:
     except ValueError:
         raise EngineError("bad_message", f"the message is not JSON: {usage}") from None
     if not isinstance(data, dict) or not isinstance(data.get("type"), str):
-        raise EngineError("bad_message", f"a message must be an object with a \"type\": {usage}")
+        raise EngineError("bad_message", f'a message must be an object with a "type": {usage}')
     kind, token = data["type"], data.get("token")
     if kind not in COMMANDS:
         raise EngineError("unknown_command", f"unknown message type {kind[:20]!r}: {usage}", command=kind[:20])
     message_fields(data, kind, ("type", "token", *_ARGUMENTS.get(kind, ())))
     if kind == "set":
         if "lr" not in data:
-            raise EngineError("bad_lr", f"\"set\" needs a learning rate: {usage}", value="")
+            raise EngineError("bad_lr", f'"set" needs a learning rate: {usage}', value="")
         return kind, {"lr": data["lr"]}, token
     if kind == "pace":
         if "pace" not in data:
-            raise EngineError("bad_pace", f"\"pace\" needs a pace: {usage}", value="", limit=MAX_PACE)
+            raise EngineError("bad_pace", f'"pace" needs a pace: {usage}', value="", limit=MAX_PACE)
         return kind, {"pace": data["pace"]}, token
     return kind, {}, token
 
@@ -201,8 +280,11 @@ async def watch_run(websocket: WebSocket, run_id: str, registry: RunRegistryDep,
 
     try:
         if not (after.isascii() and after.isdigit() and len(after) <= 18):
-            error = EngineError("bad_after", f"?after= must be the number of the last event seen (0 or more), "
-                                f"got {after[:20]!r}", value=after[:20])
+            error = EngineError(
+                "bad_after",
+                f"?after= must be the number of the last event seen (0 or more), got {after[:20]!r}",
+                value=after[:20],
+            )
             await send(_error(lang, error))
             await websocket.close(code=1008, reason=engine_message(lang, error)[:120])
             return

@@ -11,6 +11,7 @@ Redis stream (``XADD``), which gives ``subscribe`` its history (``XRANGE``) and 
 Events are JSON messages (see :mod:`app.runs.events`) numbered from 1 by ``seq``; a viewer that
 reconnects passes the last ``seq`` it saw as ``after`` and misses nothing.
 """
+
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
 from dataclasses import asdict, dataclass, field, fields
@@ -103,8 +104,9 @@ class RunRegistry(ABC):
     max_concurrent: int  # runs that train at once
 
     @abstractmethod
-    def control(self, run_id: str, command: str, lr: float | None = None, token: str | None = None,
-                pace: int | None = None) -> dict:
+    def control(
+        self, run_id: str, command: str, lr: float | None = None, token: str | None = None, pace: int | None = None
+    ) -> dict:
         """``pause``, ``resume``, ``stop``, ``set`` (a new learning rate ``lr``), ``pace`` (``pace`` steps a
         second, None for full speed: ``bad_pace`` otherwise) or ``step`` (one batch of a paused run:
         ``run_not_paused`` otherwise), given the run's control ``token`` (``not_run_owner`` otherwise).
@@ -124,5 +126,8 @@ class RunRegistry(ABC):
 
 
 def unknown_run(run_id: str) -> EngineError:
-    return EngineError("unknown_run", f"there is no training run {run_id!r} (finished runs are kept for a while only)",
-                       run=str(run_id)[:40])
+    return EngineError(
+        "unknown_run",
+        f"there is no training run {run_id!r} (finished runs are kept for a while only)",
+        run=str(run_id)[:40],
+    )

@@ -9,6 +9,7 @@ The history keeps every status, progress, epoch, error and done message (small),
 latest ``snapshot`` (filters and feature maps are large, and only the newest matters to a viewer
 who arrives late).
 """
+
 import asyncio
 import threading
 

@@ -14,6 +14,7 @@ JSON-able dict with the same ``type`` and numbers, and turns images into compact
 Pixels are base64 because a snapshot of LeNet-5 has some 15,000 of them and is sent to every
 viewer: as bytes they are a fifth of their JSON-number size. Everything else is plain JSON.
 """
+
 import base64
 import math
 
@@ -59,8 +60,15 @@ def snapshot_json(event: dict, probe: np.ndarray, map_layers=None) -> dict:
             continue
         pixels, lo, hi = _scaled(a)
         maps.append({"layer": name, "shape": list(a.shape), "min": lo, "max": hi, "pixels": pixels})
-    return {"type": "snapshot", "step": event["step"], "epoch": event["epoch"], "probe_label": event["probe_label"],
-            "probe": _pixels(probe), "filters": filters_json(event["filters"]), "maps": maps}
+    return {
+        "type": "snapshot",
+        "step": event["step"],
+        "epoch": event["epoch"],
+        "probe_label": event["probe_label"],
+        "probe": _pixels(probe),
+        "filters": filters_json(event["filters"]),
+        "maps": maps,
+    }
 
 
 def epoch_json(event: dict, images: np.ndarray) -> dict:

@@ -21,6 +21,7 @@ everything is kept in SQLite so that a restart loses nothing.
   most recent are kept), and its trained model is a file in ``state_dir`` until a name is given.
 - Runs a previous server left unfinished (a restart, a crash) are marked ``interrupted`` at start.
 """
+
 import hashlib
 import logging
 import multiprocessing
@@ -49,7 +50,7 @@ from .trainer import train_process
 log = logging.getLogger(__name__)
 
 MAX_LR = 10.0
-PROGRESS_SECONDS = 0.1          # viewers get a progress message about this often (see .trainer.EventThrottle)
+PROGRESS_SECONDS = 0.1  # viewers get a progress message about this often (see .trainer.EventThrottle)
 FINISHED = ("done", "diverged", "interrupted")  # the states of a run that has ended
 _CONTEXT = multiprocessing.get_context("forkserver")
 _CONTEXT.set_forkserver_preload(["numpy", "engine.train", "app.runs.trainer"])
@@ -70,8 +71,12 @@ def token_hash(token: str) -> str:
 
 def check_lr(lr) -> float:
     if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not 0 < lr <= MAX_LR:
-        raise EngineError("bad_lr", f"the learning rate must be a number above 0 and at most {MAX_LR:g}, "
-                          f"got {str(lr)[:20]}", value=str(lr)[:20], limit=MAX_LR)
+        raise EngineError(
+            "bad_lr",
+            f"the learning rate must be a number above 0 and at most {MAX_LR:g}, got {str(lr)[:20]}",
+            value=str(lr)[:20],
+            limit=MAX_LR,
+        )
     return float(lr)
 
 
@@ -80,21 +85,38 @@ def check_pace(pace) -> int | None:
     if pace is None:
         return None
     if isinstance(pace, bool) or not isinstance(pace, (int, float)) or pace != int(pace) or not 1 <= pace <= MAX_PACE:
-        raise EngineError("bad_pace", f"the pace must be a whole number of steps a second from 1 to {MAX_PACE}, or "
-                          f"null for full speed, got {str(pace)[:20]}", value=str(pace)[:20], limit=MAX_PACE)
+        raise EngineError(
+            "bad_pace",
+            f"the pace must be a whole number of steps a second from 1 to {MAX_PACE}, or "
+            f"null for full speed, got {str(pace)[:20]}",
+            value=str(pace)[:20],
+            limit=MAX_PACE,
+        )
     return int(pace)
 
 
 def not_owner(run_id: str) -> EngineError:
-    return EngineError("not_run_owner", f"only the browser that started run {run_id} (or one given its control "
-                       "link) can pause, resume, stop, change or save it; this page watches it", run=run_id)
+    return EngineError(
+        "not_run_owner",
+        f"only the browser that started run {run_id} (or one given its control "
+        "link) can pause, resume, stop, change or save it; this page watches it",
+        run=run_id,
+    )
 
 
 class Run:
     """One unfinished training run: its configuration, trainer, events, and what they said so far."""
 
-    def __init__(self, run_id: str, config: RunConfig, rows: list[dict], params: int, dataset: dict,
-                 token: str, pace: int | None = None):
+    def __init__(
+        self,
+        run_id: str,
+        config: RunConfig,
+        rows: list[dict],
+        params: int,
+        dataset: dict,
+        token: str,
+        pace: int | None = None,
+    ):
         self.id = run_id
         self.config = config
         self.rows = rows
@@ -106,7 +128,7 @@ class Run:
         self.place: int | None = None
         self.created, self.started, self.finished = time.time(), None, None
         self.lr = config.lr
-        self.pace = pace              # steps a second, None: full speed
+        self.pace = pace  # steps a second, None: full speed
         self.steps_total = -(-dataset["train"] // config.batch_size) * config.epochs
         self.progress: dict | None = None
         self.last_epoch: dict | None = None
@@ -115,8 +137,8 @@ class Run:
         self.client: str | None = None  # the address that started it (for the limit per client)
         self.paused = False
         self.stop_reason_limit = False  # stopped by the pause limit
-        self.pauses = 0               # numbers the pauses, so that an old pause's timer is ignored
-        self.conn = None              # the pipe to the trainer, while it runs
+        self.pauses = 0  # numbers the pauses, so that an old pause's timer is ignored
+        self.conn = None  # the pipe to the trainer, while it runs
         self.process = None
         self.send_lock = threading.Lock()
 
@@ -130,24 +152,51 @@ class Run:
         elif kind == "pace":
             self.pace = message["pace"]
         elif kind == "progress":
-            self.progress = {k: message[k] for k in ("step", "steps_total", "epoch", "loss", "accuracy",
-                                                     "samples_per_s", "seconds_left", "elapsed")}
+            self.progress = {
+                k: message[k]
+                for k in (
+                    "step",
+                    "steps_total",
+                    "epoch",
+                    "loss",
+                    "accuracy",
+                    "samples_per_s",
+                    "seconds_left",
+                    "elapsed",
+                )
+            }
         elif kind == "epoch":
-            self.last_epoch = {k: message[k] for k in ("epoch", "train_loss", "train_accuracy", "val_loss",
-                                                       "val_accuracy")}
+            self.last_epoch = {
+                k: message[k] for k in ("epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy")
+            }
         elif kind == "done":
             self.state = {"diverged": "diverged", "interrupted": "interrupted"}.get(message["reason"], "done")
             self.place = None
             self.result = message
 
     def view(self) -> dict:
-        return {"id": self.id, "state": self.state, "place": self.place, "created": _iso(self.created),
-                "started": _iso(self.started), "finished": _iso(self.finished),
-                "wall_seconds": None if self.started is None else (self.finished or time.time()) - self.started,
-                "config": self.config.public(), "dataset": self.dataset, "layers": self.rows,
-                "params": self.params, "lr": self.lr, "pace": self.pace, "steps_total": self.steps_total,
-                "progress": self.progress, "epoch": self.last_epoch, "result": self.result,
-                "viewers": self.channel.viewers, "events": self.channel.last_seq, "saved": list(self.saved)}
+        return {
+            "id": self.id,
+            "state": self.state,
+            "place": self.place,
+            "created": _iso(self.created),
+            "started": _iso(self.started),
+            "finished": _iso(self.finished),
+            "wall_seconds": None if self.started is None else (self.finished or time.time()) - self.started,
+            "config": self.config.public(),
+            "dataset": self.dataset,
+            "layers": self.rows,
+            "params": self.params,
+            "lr": self.lr,
+            "pace": self.pace,
+            "steps_total": self.steps_total,
+            "progress": self.progress,
+            "epoch": self.last_epoch,
+            "result": self.result,
+            "viewers": self.channel.viewers,
+            "events": self.channel.last_seq,
+            "saved": list(self.saved),
+        }
 
     def send(self, *command) -> None:
         """A command to the trainer (ignored when it has already gone: its ``done`` is on the way)."""
@@ -160,10 +209,21 @@ class Run:
 
 
 class LocalRunRegistry(RunRegistry):
-    def __init__(self, load_data: Callable[[str], Mnist], state_dir: Path, *, max_concurrent: int | None = None,
-                 max_seconds: float = 1800.0, max_params: int = 2_000_000, max_memory_bytes: int | None = None,
-                 max_runs_per_client: int = 2, max_queued: int = 20, max_finished: int = 20,
-                 max_pause_seconds: float | None = None, progress_seconds: float = PROGRESS_SECONDS):
+    def __init__(
+        self,
+        load_data: Callable[[str], Mnist],
+        state_dir: Path,
+        *,
+        max_concurrent: int | None = None,
+        max_seconds: float = 1800.0,
+        max_params: int = 2_000_000,
+        max_memory_bytes: int | None = None,
+        max_runs_per_client: int = 2,
+        max_queued: int = 20,
+        max_finished: int = 20,
+        max_pause_seconds: float | None = None,
+        progress_seconds: float = PROGRESS_SECONDS,
+    ):
         """``load_data(name)`` loads a dataset (it is called in the trainer processes, so it must be
         picklable: a module-level function or a ``functools.partial`` of one); ``state_dir`` holds the
         runs' database and their trained models."""
@@ -179,7 +239,7 @@ class LocalRunRegistry(RunRegistry):
         self.max_queued = int(max_queued)
         self.max_finished = max(1, int(max_finished))
         self._lock = threading.RLock()
-        self._runs: dict[str, Run] = {}      # unfinished runs only
+        self._runs: dict[str, Run] = {}  # unfinished runs only
         self._queue: deque[Run] = deque()
         self._active: set[Run] = set()
         self._datasets: dict[str, dict] = {}
@@ -197,8 +257,14 @@ class LocalRunRegistry(RunRegistry):
         check_lr(config.lr)
         pace = check_pace(pace)
         make_optimizer(config.optimizer, config.lr)  # an unknown optimizer is refused here, not in the trainer
-        model, report = network.build(config.spec, config.seed, self.max_params, batch_size=config.batch_size,
-                                      optimizer=config.optimizer, max_memory_bytes=self.max_memory_bytes)
+        model, report = network.build(
+            config.spec,
+            config.seed,
+            self.max_params,
+            batch_size=config.batch_size,
+            optimizer=config.optimizer,
+            max_memory_bytes=self.max_memory_bytes,
+        )
         dataset = self._dataset(config.dataset)
         check_train_batches(model, dataset["train"], config.batch_size)  # (batch norm: no batch of one image)
         token = secrets.token_urlsafe(18)
@@ -231,11 +297,15 @@ class LocalRunRegistry(RunRegistry):
             live = [r.view() for r in sorted(self._runs.values(), key=lambda r: r.created, reverse=True)]
         return live + self.store.finished_views()
 
-    def control(self, run_id: str, command: str, lr: float | None = None, token: str | None = None,
-                pace: int | None = None) -> dict:
+    def control(
+        self, run_id: str, command: str, lr: float | None = None, token: str | None = None, pace: int | None = None
+    ) -> dict:
         if command not in COMMANDS:
-            raise EngineError("unknown_command", f"unknown command {str(command)[:20]!r}; send pause, resume, stop, "
-                              "set, pace or step", command=str(command)[:20])
+            raise EngineError(
+                "unknown_command",
+                f"unknown command {str(command)[:20]!r}; send pause, resume, stop, set, pace or step",
+                command=str(command)[:20],
+            )
         if command == "set":
             lr = check_lr(lr)
         elif command == "pace":
@@ -244,8 +314,11 @@ class LocalRunRegistry(RunRegistry):
         with self._lock:
             run = self._runs.get(run_id)
             if run is None or run.state in FINISHED:
-                raise EngineError("run_finished", f"run {run_id} has finished: it cannot be paused, resumed, stopped "
-                                  "or changed any more", run=run_id)
+                raise EngineError(
+                    "run_finished",
+                    f"run {run_id} has finished: it cannot be paused, resumed, stopped or changed any more",
+                    run=run_id,
+                )
             if command == "pause":
                 if not run.paused and run in self._active:
                     self._arm_pause_limit(run)
@@ -265,15 +338,27 @@ class LocalRunRegistry(RunRegistry):
                     self._publish(run, {"type": "pace", "pace": pace})
             elif command == "step":
                 if not (run.paused and run in self._active):
-                    raise EngineError("run_not_paused", f"run {run_id} is not paused: pause it, then train one "
-                                      "batch at a time", run=run_id)
+                    raise EngineError(
+                        "run_not_paused",
+                        f"run {run_id} is not paused: pause it, then train one batch at a time",
+                        run=run_id,
+                    )
                 self._arm_pause_limit(run)  # (a class stepping through a run has not forgotten it)
                 run.send("step")
             elif run in self._queue:  # stop a run that never started
                 self._queue.remove(run)
                 run.finished = time.time()
-                self._publish(run, {"type": "done", "reason": "stopped", "step": 0, "seconds": 0.0,
-                                    "test_loss": None, "test_accuracy": None})
+                self._publish(
+                    run,
+                    {
+                        "type": "done",
+                        "reason": "stopped",
+                        "step": 0,
+                        "seconds": 0.0,
+                        "test_loss": None,
+                        "test_accuracy": None,
+                    },
+                )
                 self._tell_places()
             else:
                 run.send("stop")
@@ -306,12 +391,18 @@ class LocalRunRegistry(RunRegistry):
         view = self.get(run_id)
         result, path = view["result"], self.models_dir / f"{run_id}.npz"
         if result is None or view["state"] != "done" or not result.get("step") or not path.exists():
-            raise EngineError("run_not_finished", "a model can be saved once its run has trained and ended",
-                              run=run_id)
+            raise EngineError("run_not_finished", "a model can be saved once its run has trained and ended", run=run_id)
         config = view["config"]
-        metadata = {**{k: config[k] for k in HYPERPARAMETERS}, "name": name, "test_accuracy": result.get("test_accuracy"),
-                    "dataset": view["dataset"]["name"], "model": config["preset"] or "custom", "run": run_id,
-                    "reason": result.get("reason"), "created": _iso(time.time())}
+        metadata = {
+            **{k: config[k] for k in HYPERPARAMETERS},
+            "name": name,
+            "test_accuracy": result.get("test_accuracy"),
+            "dataset": view["dataset"]["name"],
+            "model": config["preset"] or "custom",
+            "run": run_id,
+            "reason": result.get("reason"),
+            "created": _iso(time.time()),
+        }
         info = store.save(name, Sequential.load(path), metadata, owner=token_hash(token), overwrite=overwrite)
         with self._lock:
             run = self._runs.get(run_id)
@@ -327,8 +418,17 @@ class LocalRunRegistry(RunRegistry):
             for run in list(self._queue):
                 self._queue.remove(run)
                 run.finished = time.time()
-                self._publish(run, {"type": "done", "reason": "stopped", "step": 0, "seconds": 0.0,
-                                    "test_loss": None, "test_accuracy": None})
+                self._publish(
+                    run,
+                    {
+                        "type": "done",
+                        "reason": "stopped",
+                        "step": 0,
+                        "seconds": 0.0,
+                        "test_loss": None,
+                        "test_accuracy": None,
+                    },
+                )
             for run in list(self._active):
                 run.send("stop")
 
@@ -355,12 +455,20 @@ class LocalRunRegistry(RunRegistry):
         called with the lock held."""
         mine = sum(1 for r in self._runs.values() if r.client == client) if client is not None else 0
         if mine >= self.max_runs_per_client:
-            raise EngineError("too_many_runs", f"you already have {mine} runs queued or training; this server allows "
-                              f"{self.max_runs_per_client} at once: stop one or wait for it to end",
-                              runs=mine, limit=self.max_runs_per_client)
+            raise EngineError(
+                "too_many_runs",
+                f"you already have {mine} runs queued or training; this server allows "
+                f"{self.max_runs_per_client} at once: stop one or wait for it to end",
+                runs=mine,
+                limit=self.max_runs_per_client,
+            )
         if len(self._active) >= self.max_concurrent and len(self._queue) >= self.max_queued:
-            raise EngineError("queue_full", f"{len(self._queue)} runs are already waiting for a trainer: try again "
-                              "when one has finished", queued=len(self._queue), limit=self.max_queued)
+            raise EngineError(
+                "queue_full",
+                f"{len(self._queue)} runs are already waiting for a trainer: try again when one has finished",
+                queued=len(self._queue),
+                limit=self.max_queued,
+            )
 
     def _dataset(self, name: str) -> dict:
         """What dataset ``name`` holds (loaded once here to check that it exists; the data itself
@@ -368,8 +476,12 @@ class LocalRunRegistry(RunRegistry):
         with self._data_lock:
             if name not in self._datasets:
                 data = self.load_data(name)
-                self._datasets[name] = {"name": data.name, "source": data.source, "train": data.num_train,
-                                        "test": data.num_test}
+                self._datasets[name] = {
+                    "name": data.name,
+                    "source": data.source,
+                    "train": data.num_train,
+                    "test": data.num_test,
+                }
             return self._datasets[name]
 
     def _save_view(self, run: Run) -> None:
@@ -396,8 +508,7 @@ class LocalRunRegistry(RunRegistry):
         """Tell every queued run its (new) place; called with the lock held."""
         for place, run in enumerate(self._queue, start=1):
             if run.place != place:
-                self._publish(run, {"type": "status", "state": "queued", "place": place,
-                                    "running": len(self._active)})
+                self._publish(run, {"type": "status", "state": "queued", "place": place, "running": len(self._active)})
 
     def _start(self, run: Run) -> None:
         """Start ``run``'s trainer process and its relay thread; called with the lock held."""
@@ -407,10 +518,17 @@ class LocalRunRegistry(RunRegistry):
         ours, theirs = _CONTEXT.Pipe()
         run.conn = ours
         run.process = _CONTEXT.Process(
-            target=train_process, name=f"trainer-{run.id}", daemon=True,
+            target=train_process,
+            name=f"trainer-{run.id}",
+            daemon=True,
             args=(theirs, replace(run.config, lr=run.lr), self.load_data),
-            kwargs={"max_seconds": self.max_seconds, "progress_seconds": self.progress_seconds, "pace": run.pace,
-                    "model_path": str(self.models_dir / f"{run.id}.npz")})
+            kwargs={
+                "max_seconds": self.max_seconds,
+                "progress_seconds": self.progress_seconds,
+                "pace": run.pace,
+                "model_path": str(self.models_dir / f"{run.id}.npz"),
+            },
+        )
         run.process.start()
         theirs.close()
         if run.paused:  # paused while it waited in the queue (a new learning rate is in its configuration)
@@ -450,11 +568,24 @@ class LocalRunRegistry(RunRegistry):
                 self._tell_places()
             if done is None:  # the trainer died: killed, out of memory...
                 log.error("the trainer of run %s ended without finishing (exit code %s)", run.id, exit_code)
-                self._publish(run, {"type": "error", "code": "trainer_died", "params": {},
-                                    "message": "the training process stopped unexpectedly (out of memory, or "
-                                               "stopped by the system); the run has ended"})
-                done = {"type": "done", "reason": "error", "step": last_step, "seconds": None, "test_loss": None,
-                        "test_accuracy": None}
+                self._publish(
+                    run,
+                    {
+                        "type": "error",
+                        "code": "trainer_died",
+                        "params": {},
+                        "message": "the training process stopped unexpectedly (out of memory, or "
+                        "stopped by the system); the run has ended",
+                    },
+                )
+                done = {
+                    "type": "done",
+                    "reason": "error",
+                    "step": last_step,
+                    "seconds": None,
+                    "test_loss": None,
+                    "test_accuracy": None,
+                }
             elif run.stop_reason_limit:
                 done.update(reason="pause_limit", limit=self.max_pause_seconds)
             self._publish(run, done)
@@ -479,16 +610,45 @@ class LocalRunRegistry(RunRegistry):
             history = self.store.events(run_id)
             progress = [e.data for e in history if e.type == "progress"]
             if progress:  # (the stored view is written at each state change, the progress is in the events)
-                view["progress"] = {k: progress[-1][k] for k in ("step", "steps_total", "epoch", "loss", "accuracy",
-                                                                 "samples_per_s", "seconds_left", "elapsed")}
+                view["progress"] = {
+                    k: progress[-1][k]
+                    for k in (
+                        "step",
+                        "steps_total",
+                        "epoch",
+                        "loss",
+                        "accuracy",
+                        "samples_per_s",
+                        "seconds_left",
+                        "elapsed",
+                    )
+                }
             channel = Channel.replay(history)
-            event = channel.publish({"type": "done", "reason": "interrupted",
-                                     "step": (view["progress"] or {}).get("step", 0), "seconds": None,
-                                     "test_loss": None, "test_accuracy": None})
+            event = channel.publish(
+                {
+                    "type": "done",
+                    "reason": "interrupted",
+                    "step": (view["progress"] or {}).get("step", 0),
+                    "seconds": None,
+                    "test_loss": None,
+                    "test_accuracy": None,
+                }
+            )
             if event is None:  # it had ended; only its view was not written
                 event = history[-1]
             else:
                 self.store.add_event(run_id, event)
             now = time.time()
-            self.store.update(run_id, {**view, "state": "interrupted", "place": None, "result": event.data,
-                                       "finished": _iso(now), "viewers": 0, "events": event.seq}, finished=now)
+            self.store.update(
+                run_id,
+                {
+                    **view,
+                    "state": "interrupted",
+                    "place": None,
+                    "result": event.data,
+                    "finished": _iso(now),
+                    "viewers": 0,
+                    "events": event.seq,
+                },
+                finished=now,
+            )

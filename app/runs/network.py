@@ -12,6 +12,7 @@ refused without allocating them; the values one image produces across all layers
 Once the network works, :func:`engine.memory.estimate` gives the peak memory of a training step
 and of an evaluation at the run's batch size, and a network above the memory budget is refused.
 """
+
 import copy
 from dataclasses import dataclass, field
 
@@ -21,10 +22,10 @@ from engine.model import DEFAULT_INPUT, Sequential, check_spec
 from engine.presets import PRESETS, preset
 from engine.train import check_train_batches
 
-CLASSES = 10                  # MNIST digits: the last layer must give one number per digit
+CLASSES = 10  # MNIST digits: the last layer must give one number per digit
 MAX_LAYERS = 40
 MAX_VALUES_PER_IMAGE = 400_000  # all layers' outputs for one image (LeNet-5: about 15,000)
-MB = 1024 * 1024                # memory figures are shown in MB of 2^20 bytes
+MB = 1024 * 1024  # memory figures are shown in MB of 2^20 bytes
 DEFAULT_BATCH = 64
 
 
@@ -34,15 +35,22 @@ def resolve(preset_name: str | None, layers: list | None, dropout: float | None 
     if preset_name is not None and layers is not None:
         raise EngineError("two_networks", "give the network either as a preset or as a list of layers, not both")
     if preset_name is None and layers is None:
-        raise EngineError("no_network", f"give the network as a preset ({', '.join(PRESETS)}) or as a list of layers",
-                          known=list(PRESETS))
+        raise EngineError(
+            "no_network",
+            f"give the network as a preset ({', '.join(PRESETS)}) or as a list of layers",
+            known=list(PRESETS),
+        )
     if preset_name is not None:
         spec = preset(preset_name)
     else:
         total = _count_layers(layers)
         if total > MAX_LAYERS:
-            raise EngineError("too_many_layers", f"a network here has at most {MAX_LAYERS} layers (counting the "
-                              f"layers inside branches), got {total}", count=total, limit=MAX_LAYERS)
+            raise EngineError(
+                "too_many_layers",
+                f"a network here has at most {MAX_LAYERS} layers (counting the layers inside branches), got {total}",
+                count=total,
+                limit=MAX_LAYERS,
+            )
         spec = {"input": list(DEFAULT_INPUT), "layers": copy.deepcopy(layers)}
     if dropout is not None:
         for entry in _entries(spec["layers"]):
@@ -65,10 +73,13 @@ def _entries(layers: list):
 
 def _count_layers(layers: list) -> int:
     """Layers, counting those inside branches (and each branches layer itself)."""
-    return len(layers) + sum(_count_layers(path) for entry in layers
-                             if isinstance(entry, dict) and entry.get("type") == "branches"
-                             and isinstance(entry.get("paths"), list)
-                             for path in entry["paths"] if isinstance(path, list))
+    return len(layers) + sum(
+        _count_layers(path)
+        for entry in layers
+        if isinstance(entry, dict) and entry.get("type") == "branches" and isinstance(entry.get("paths"), list)
+        for path in entry["paths"]
+        if isinstance(path, list)
+    )
 
 
 @dataclass
@@ -90,8 +101,12 @@ class Report:
         "batch_size"}`` (MB of 2^20 bytes, to one decimal), or None when the network does not work."""
         if self.memory is None:
             return None
-        out = {"train_bytes": self.memory.train_bytes, "eval_bytes": self.memory.eval_bytes,
-               "budget_bytes": self.budget_bytes, "batch_size": self.memory.batch_size}
+        out = {
+            "train_bytes": self.memory.train_bytes,
+            "eval_bytes": self.memory.eval_bytes,
+            "budget_bytes": self.budget_bytes,
+            "batch_size": self.memory.batch_size,
+        }
         for key in ("train", "eval", "budget"):
             value = out[f"{key}_bytes"]
             out[f"{key}_mb"] = None if value is None else round(value / MB, 1)
@@ -113,9 +128,12 @@ def _walk(spec: dict, max_params: int) -> tuple[int | None, EngineError | None]:
     if found.output_shape != (CLASSES,):
         shown = "x".join(map(str, found.output_shape))
         return len(spec["layers"]) - 1, EngineError(
-            "wrong_output", f"the last layer gives {shown} numbers, but a digit classifier must end with "
+            "wrong_output",
+            f"the last layer gives {shown} numbers, but a digit classifier must end with "
             f"{CLASSES} (one score per digit): end with a dense layer of {CLASSES} units",
-            shape=shown, classes=CLASSES)
+            shape=shown,
+            classes=CLASSES,
+        )
     return None, None
 
 
@@ -143,10 +161,16 @@ def _memory_problem(memory: MemoryEstimate, budget: int) -> EngineError | None:
     if memory.peak_bytes <= budget:
         return None
     train, evaluation, allowed = _mb(memory.train_bytes), _mb(memory.eval_bytes), _mb(budget)
-    return EngineError("too_much_memory", f"at a batch size of {memory.batch_size}, this network needs about "
-                       f"{train} MB to train and {evaluation} MB to evaluate; this server allows {allowed} MB "
-                       "for a run: choose a smaller batch size, or fewer or smaller layers",
-                       batch_size=memory.batch_size, train_mb=train, eval_mb=evaluation, budget_mb=allowed)
+    return EngineError(
+        "too_much_memory",
+        f"at a batch size of {memory.batch_size}, this network needs about "
+        f"{train} MB to train and {evaluation} MB to evaluate; this server allows {allowed} MB "
+        "for a run: choose a smaller batch size, or fewer or smaller layers",
+        batch_size=memory.batch_size,
+        train_mb=train,
+        eval_mb=evaluation,
+        budget_mb=allowed,
+    )
 
 
 def _batch_problem(model: Sequential, batch_size: int) -> tuple[EngineError | None, int | None]:
@@ -159,8 +183,15 @@ def _batch_problem(model: Sequential, batch_size: int) -> tuple[EngineError | No
     return None, None
 
 
-def inspect(spec: dict, max_params: int, seed: int = 0, *, batch_size: int = DEFAULT_BATCH,
-            optimizer: str = "momentum", max_memory_bytes: int | None = None) -> Report:
+def inspect(
+    spec: dict,
+    max_params: int,
+    seed: int = 0,
+    *,
+    batch_size: int = DEFAULT_BATCH,
+    optimizer: str = "momentum",
+    max_memory_bytes: int | None = None,
+) -> Report:
     """Each layer's shapes and parameters, and the first layer that cannot work (see the module).
     When the whole network works, ``report.model`` is it, built with ``seed``, and ``report.memory``
     its memory estimate for ``batch_size`` and ``optimizer`` (each row gains its ``train_bytes`` and
@@ -168,7 +199,7 @@ def inspect(spec: dict, max_params: int, seed: int = 0, *, batch_size: int = DEF
     for the whole network (index None)."""
     report = Report(spec, budget_bytes=max_memory_bytes)
     index, error = _walk(spec, max_params)
-    good = spec["layers"] if error is None else spec["layers"][:index or 0]
+    good = spec["layers"] if error is None else spec["layers"][: index or 0]
     if error is not None and error.code == "wrong_output":
         good = spec["layers"]
     if good:
@@ -189,13 +220,21 @@ def inspect(spec: dict, max_params: int, seed: int = 0, *, batch_size: int = DEF
     return report
 
 
-def build(spec: dict, seed: int, max_params: int, *, batch_size: int = DEFAULT_BATCH, optimizer: str = "momentum",
-          max_memory_bytes: int | None = None) -> tuple[Sequential, Report]:
+def build(
+    spec: dict,
+    seed: int,
+    max_params: int,
+    *,
+    batch_size: int = DEFAULT_BATCH,
+    optimizer: str = "momentum",
+    max_memory_bytes: int | None = None,
+) -> tuple[Sequential, Report]:
     """The model for a run, or the first problem as an :class:`EngineError`: among them
     ``too_much_memory`` when the estimate for the run's ``batch_size`` and ``optimizer`` is above
     ``max_memory_bytes`` (the setting ``max_run_memory_mb`` times :data:`MB`; None: no budget)."""
-    report = inspect(spec, max_params, seed, batch_size=batch_size, optimizer=optimizer,
-                     max_memory_bytes=max_memory_bytes)
+    report = inspect(
+        spec, max_params, seed, batch_size=batch_size, optimizer=optimizer, max_memory_bytes=max_memory_bytes
+    )
     if report.error is not None:
         if report.error_index is not None:
             report.error.params.setdefault("layer_index", report.error_index)

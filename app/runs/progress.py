@@ -10,6 +10,7 @@ speed is images per second, so the merged mean weighs each window by its image c
 is ``batch_size`` images except each epoch's last, which takes the rest) and the merged speed is
 all the images over all the time.
 """
+
 import math
 import time
 
@@ -22,7 +23,7 @@ class ProgressMerger:
         self.interval = interval
         self.clock = clock
         self.published = float("-inf")
-        self.step = 0          # the last step added
+        self.step = 0  # the last step added
         self._reset()
 
     def _reset(self):
@@ -53,8 +54,12 @@ class ProgressMerger:
         """The merged message of the steps added since the last one (None when there are none)."""
         if self.latest is None or not self.seen:
             return None
-        merged = {**self.latest, "loss": self.loss / self.seen, "accuracy": self.correct / self.seen,
-                  "samples_per_s": self.seen / self.seconds if self.seconds > 0 else self.latest["samples_per_s"]}
+        merged = {
+            **self.latest,
+            "loss": self.loss / self.seen,
+            "accuracy": self.correct / self.seen,
+            "samples_per_s": self.seen / self.seconds if self.seconds > 0 else self.latest["samples_per_s"],
+        }
         self.published = self.clock()
         self._reset()
         return merged

@@ -7,6 +7,7 @@ only needs the newest), as in the live history (:mod:`app.runs.channel`).
 
 One connection, used under a lock from any thread (the relay threads, the request threads).
 """
+
 import json
 import sqlite3
 import threading
@@ -44,21 +45,27 @@ class RunStore:
 
     def put_run(self, run_id: str, created: float, token_hash: str, view: dict, finished: float | None = None):
         with self._lock:
-            self._db.execute("INSERT OR REPLACE INTO runs (id, created, finished, token_hash, view) VALUES (?,?,?,?,?)",
-                             (run_id, created, finished, token_hash, json.dumps(view)))
+            self._db.execute(
+                "INSERT OR REPLACE INTO runs (id, created, finished, token_hash, view) VALUES (?,?,?,?,?)",
+                (run_id, created, finished, token_hash, json.dumps(view)),
+            )
 
     def update(self, run_id: str, view: dict, finished: float | None = None) -> None:
         """Replace a stored run's view (and set its finishing time, when given)."""
         with self._lock:
-            self._db.execute("UPDATE runs SET view = ?, finished = COALESCE(?, finished) WHERE id = ?",
-                             (json.dumps(view), finished, run_id))
+            self._db.execute(
+                "UPDATE runs SET view = ?, finished = COALESCE(?, finished) WHERE id = ?",
+                (json.dumps(view), finished, run_id),
+            )
 
     def add_event(self, run_id: str, event: Event) -> None:
         with self._lock, self._db:
             if event.type == "snapshot":
                 self._db.execute("DELETE FROM events WHERE run_id = ? AND type = 'snapshot'", (run_id,))
-            self._db.execute("INSERT OR REPLACE INTO events (run_id, seq, type, text) VALUES (?,?,?,?)",
-                             (run_id, event.seq, event.type, event.text))
+            self._db.execute(
+                "INSERT OR REPLACE INTO events (run_id, seq, type, text) VALUES (?,?,?,?)",
+                (run_id, event.seq, event.type, event.text),
+            )
 
     def run(self, run_id: str) -> tuple[dict, str] | None:
         """A run's view and its control token's hash, or None."""
@@ -80,8 +87,9 @@ class RunStore:
 
     def events(self, run_id: str, after: int = 0) -> list[Event]:
         with self._lock:
-            rows = self._db.execute("SELECT seq, type, text FROM events WHERE run_id = ? AND seq > ? ORDER BY seq",
-                                    (run_id, after)).fetchall()
+            rows = self._db.execute(
+                "SELECT seq, type, text FROM events WHERE run_id = ? AND seq > ? ORDER BY seq", (run_id, after)
+            ).fetchall()
         return [Event(seq, kind, text, json.loads(text)) for seq, kind, text in rows]
 
     def last_seq(self, run_id: str) -> int:
@@ -92,8 +100,12 @@ class RunStore:
     def forget_all_but(self, keep: int) -> list[str]:
         """Delete all but the ``keep`` most recently finished runs; returns the deleted ids."""
         with self._lock, self._db:
-            ids = [r[0] for r in self._db.execute(
-                "SELECT id FROM runs WHERE finished IS NOT NULL ORDER BY finished DESC LIMIT -1 OFFSET ?", (keep,))]
+            ids = [
+                r[0]
+                for r in self._db.execute(
+                    "SELECT id FROM runs WHERE finished IS NOT NULL ORDER BY finished DESC LIMIT -1 OFFSET ?", (keep,)
+                )
+            ]
             for run_id in ids:
                 self._db.execute("DELETE FROM events WHERE run_id = ?", (run_id,))
                 self._db.execute("DELETE FROM runs WHERE id = ?", (run_id,))

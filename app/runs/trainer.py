@@ -22,6 +22,7 @@ Before its ``done`` message, a run that trained at least one step and did not di
 model (atomically) to ``model_path``; the web process keeps no model, and saving a run's model under
 a name copies that file.
 """
+
 import logging
 import os
 import threading
@@ -36,10 +37,15 @@ from .progress import ProgressMerger
 
 log = logging.getLogger(__name__)
 
-SNAPSHOTS_PER_EPOCH = 10        # the engine takes this many snapshots an epoch ...
-SNAPSHOT_SECONDS = 1.0          # ... of which viewers get at most one a second (and every epoch's last)
-MAP_TYPES = ("conv", "conv_transpose", "maxpool", "avgpool")  # feature maps sent to viewers (an activation's are its conv's, clipped)
-NICE = 5                        # trainers yield the CPU to the web process (drawing, tracing, watching)
+SNAPSHOTS_PER_EPOCH = 10  # the engine takes this many snapshots an epoch ...
+SNAPSHOT_SECONDS = 1.0  # ... of which viewers get at most one a second (and every epoch's last)
+MAP_TYPES = (
+    "conv",
+    "conv_transpose",
+    "maxpool",
+    "avgpool",
+)  # feature maps sent to viewers (an activation's are its conv's, clipped)
+NICE = 5  # trainers yield the CPU to the web process (drawing, tracing, watching)
 
 
 class EventThrottle:
@@ -51,8 +57,14 @@ class EventThrottle:
     ``feed(event, every_step=True)`` (a paced run, or one batch of a paused run) lets every event through
     at once (progress merged with whatever was waiting)."""
 
-    def __init__(self, num_train: int, batch_size: int, progress_seconds: float,
-                 snapshot_seconds: float = SNAPSHOT_SECONDS, clock=time.monotonic):
+    def __init__(
+        self,
+        num_train: int,
+        batch_size: int,
+        progress_seconds: float,
+        snapshot_seconds: float = SNAPSHOT_SECONDS,
+        clock=time.monotonic,
+    ):
         self.merger = ProgressMerger(num_train, batch_size, progress_seconds, clock)
         self.snapshot_seconds = snapshot_seconds
         self.clock = clock
@@ -144,8 +156,16 @@ def _listen(conn, control: PacedControl) -> None:
             control.stop()
 
 
-def train_process(conn, config: RunConfig, load_data, *, max_seconds: float, progress_seconds: float,
-                  model_path: str, pace: int | None = None) -> None:
+def train_process(
+    conn,
+    config: RunConfig,
+    load_data,
+    *,
+    max_seconds: float,
+    progress_seconds: float,
+    model_path: str,
+    pace: int | None = None,
+) -> None:
     """The body of a trainer process (see the module docstring); ``load_data(name)`` gives the
     :class:`engine.data.Mnist` to train on, ``model_path`` is where the trained model is written, ``pace``
     the steps a second to begin with (None: full speed)."""
@@ -163,16 +183,31 @@ def train_process(conn, config: RunConfig, load_data, *, max_seconds: float, pro
     try:
         data = load_data(config.dataset)
         model, _ = network.build(config.spec, config.seed, max_params=10**12)  # (checked in the web process)
-        send({"type": "_ready", "dataset": {"name": data.name, "source": data.source, "train": data.num_train,
-                                            "test": data.num_test}})
+        send(
+            {
+                "type": "_ready",
+                "dataset": {"name": data.name, "source": data.source, "train": data.num_train, "test": data.num_test},
+            }
+        )
         control = PacedControl(pace)
         threading.Thread(target=_listen, args=(conn, control), daemon=True).start()
         steps_per_epoch = -(-data.num_train // config.batch_size)
         throttle = EventThrottle(data.num_train, config.batch_size, progress_seconds)
         map_layers = {layer.name for layer in model.layers if layer.type in MAP_TYPES} or None
-        events = train(model, data, epochs=config.epochs, batch_size=config.batch_size, optimizer=config.optimizer,
-                       lr=config.lr, l2=config.l2, seed=config.seed, control=control, max_seconds=max_seconds,
-                       progress_every=1, snapshot_every=max(1, round(steps_per_epoch / SNAPSHOTS_PER_EPOCH)))
+        events = train(
+            model,
+            data,
+            epochs=config.epochs,
+            batch_size=config.batch_size,
+            optimizer=config.optimizer,
+            lr=config.lr,
+            l2=config.l2,
+            seed=config.seed,
+            control=control,
+            max_seconds=max_seconds,
+            progress_every=1,
+            snapshot_every=max(1, round(steps_per_epoch / SNAPSHOTS_PER_EPOCH)),
+        )
         time_limited = False  # stopped here: training and waiting for the pace reached max_seconds
         for event in events:
             for chosen in throttle.feed(event, every_step=control.pace is not None or control.paused):
@@ -181,8 +216,9 @@ def train_process(conn, config: RunConfig, load_data, *, max_seconds: float, pro
                 if message["type"] == "progress":
                     if control.pace is not None:  # the speed and the time left at this pace
                         message["samples_per_s"] = min(message["samples_per_s"], control.pace * config.batch_size)
-                        message["seconds_left"] = max(message["seconds_left"],
-                                                      (message["steps_total"] - message["step"]) / control.pace)
+                        message["seconds_left"] = max(
+                            message["seconds_left"], (message["steps_total"] - message["step"]) / control.pace
+                        )
                     if message["elapsed"] + control.waited >= max_seconds and not time_limited:
                         time_limited = True
                         control.stop()
@@ -196,8 +232,16 @@ def train_process(conn, config: RunConfig, load_data, *, max_seconds: float, pro
                 send(message)
     except Exception:  # a bug must not leave the viewers waiting: they are told (without its details)
         log.exception("training run failed")
-        send({"type": "error", "code": "run_crashed", "params": {}, "message": "the training run failed because of a fault in the server"})
-        send({"type": "done", "reason": "error", "step": step, "seconds": None, "test_loss": None,
-              "test_accuracy": None})
+        send(
+            {
+                "type": "error",
+                "code": "run_crashed",
+                "params": {},
+                "message": "the training run failed because of a fault in the server",
+            }
+        )
+        send(
+            {"type": "done", "reason": "error", "step": step, "seconds": None, "test_loss": None, "test_accuracy": None}
+        )
     finally:
         conn.close()

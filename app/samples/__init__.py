@@ -7,6 +7,7 @@
 
 Every picture is a (H, W) uint8 array, 0 = black and 255 = white (MNIST: 0 = background).
 """
+
 from functools import lru_cache
 from pathlib import Path
 
@@ -44,13 +45,24 @@ def load(name: str) -> np.ndarray:
     elif name in DIGITS:
         image = _digits()[name]
     else:
-        raise EngineError("unknown_sample", f"there is no sample picture called {name[:40]!r}; "
-                          f"known: {', '.join(NAMES)}", name=name[:40], known=list(NAMES))
+        raise EngineError(
+            "unknown_sample",
+            f"there is no sample picture called {name[:40]!r}; known: {', '.join(NAMES)}",
+            name=name[:40],
+            known=list(NAMES),
+        )
     image.flags.writeable = False
     return image
 
 
 def listing() -> list[dict]:
     """Every picture's ``name``, ``kind`` ("photo" or "digit"), ``width`` and ``height``."""
-    return [{"name": name, "kind": "photo" if name in PHOTOS else "digit",
-             "width": int(load(name).shape[1]), "height": int(load(name).shape[0])} for name in NAMES]
+    return [
+        {
+            "name": name,
+            "kind": "photo" if name in PHOTOS else "digit",
+            "width": int(load(name).shape[1]),
+            "height": int(load(name).shape[0]),
+        }
+        for name in NAMES
+    ]

@@ -1,4 +1,5 @@
 """POST /api/backprop: the notes' two-neuron walkthrough (see :mod:`engine.walkthrough`)."""
+
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -22,13 +23,15 @@ class BackpropRequest(BaseModel):
     b2: float = _number("b2")
     label: float = _number("label")
     lr: float = Field(DEFAULTS["lr"], gt=0, le=10, allow_inf_nan=False, strict=True, description="the learning rate")
-    updates: int = Field(0, ge=0, le=MAX_UPDATES, strict=True, description="SGD updates applied before the one walked through")
+    updates: int = Field(
+        0, ge=0, le=MAX_UPDATES, strict=True, description="SGD updates applied before the one walked through"
+    )
 
 
 class BackpropStep(BaseModel):
     id: str = Field(description="also the key of this step's value in `values`; dJ_dy reads dJ/dy")
     kind: Literal["forward", "loss", "factor", "gradient", "update", "after"]
-    expression: str = Field(description="with {names} of `values`, e.g. \"{a11} * {w21} + {b2}\"")
+    expression: str = Field(description='with {names} of `values`, e.g. "{a11} * {w21} + {b2}"')
     value: float
     gradient: str | None = Field(description="the parameter whose gradient this factor or update belongs to")
 

@@ -10,6 +10,7 @@ number, ``"0.1"`` is not a number and ``1`` is not ``true``; a whole number is t
 number is expected, but a whole-number field refuses ``3.0``. Unknown fields are refused
 (:class:`StrictRequest`).
 """
+
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, PlainValidator, WithJsonSchema
@@ -32,8 +33,13 @@ def message_fields(data: dict, kind: str, allowed: tuple[str, ...]) -> dict:
     for name in data:
         if name not in allowed:
             shown = str(name)[:40]
-            raise EngineError("unknown_message_field", f"a {kind!r} message has no field {shown!r}; it takes "
-                              + ", ".join(allowed), field=shown, kind=kind, allowed=list(allowed))
+            raise EngineError(
+                "unknown_message_field",
+                f"a {kind!r} message has no field {shown!r}; it takes " + ", ".join(allowed),
+                field=shown,
+                kind=kind,
+                allowed=list(allowed),
+            )
     return data
 
 
@@ -49,19 +55,36 @@ def _int_or_pair(value: Any) -> int | list[int]:
         return int(value)
     if isinstance(value, list) and len(value) == 2 and all(whole(v) for v in value):
         return [int(v) for v in value]
-    raise PydanticCustomError("int_or_pair", "expected a whole number or a pair of whole numbers, got {input}",
-                              {"input": str(value)[:40]})
+    raise PydanticCustomError(
+        "int_or_pair", "expected a whole number or a pair of whole numbers, got {input}", {"input": str(value)[:40]}
+    )
 
 
-Grid = Annotated[Any, PlainValidator(_grid), WithJsonSchema(
-    {"type": "array", "items": {"type": "array"}, "description": "a grid of numbers as nested lists"})]
+Grid = Annotated[
+    Any,
+    PlainValidator(_grid),
+    WithJsonSchema({"type": "array", "items": {"type": "array"}, "description": "a grid of numbers as nested lists"}),
+]
 
-NumberOrList = Annotated[Any, PlainValidator(_grid), WithJsonSchema(
-    {"anyOf": [{"type": "number"}, {"type": "array", "items": {"type": "number"}}]})]
+NumberOrList = Annotated[
+    Any,
+    PlainValidator(_grid),
+    WithJsonSchema({"anyOf": [{"type": "number"}, {"type": "array", "items": {"type": "number"}}]}),
+]
 
-IntOrPair = Annotated[int | list[int], PlainValidator(_int_or_pair), WithJsonSchema(
-    {"anyOf": [{"type": "integer"}, {"type": "array", "items": {"type": "integer"}, "minItems": 2, "maxItems": 2}],
-     "description": "one whole number, or [vertical, horizontal]"})]
+IntOrPair = Annotated[
+    int | list[int],
+    PlainValidator(_int_or_pair),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "integer"},
+                {"type": "array", "items": {"type": "integer"}, "minItems": 2, "maxItems": 2},
+            ],
+            "description": "one whole number, or [vertical, horizontal]",
+        }
+    ),
+]
 
 
 def _padding(value: Any) -> Any:
@@ -70,24 +93,44 @@ def _padding(value: Any) -> Any:
     try:
         return _int_or_pair(value)
     except PydanticCustomError:
-        raise PydanticCustomError("padding_form", "expected a whole number, a pair, an object with top, bottom, left "
-                                  "and right, \"valid\" or \"same\", got {input}", {"input": str(value)[:40]}) from None
+        raise PydanticCustomError(
+            "padding_form",
+            "expected a whole number, a pair, an object with top, bottom, left "
+            'and right, "valid" or "same", got {input}',
+            {"input": str(value)[:40]},
+        ) from None
 
 
-Padding = Annotated[Any, PlainValidator(_padding), WithJsonSchema(
-    {"anyOf": [{"type": "integer", "minimum": 0},
-               {"type": "array", "items": {"type": "integer", "minimum": 0}, "minItems": 2, "maxItems": 2},
-               {"type": "object", "properties": {side: {"type": "integer", "minimum": 0}
-                                                 for side in ("top", "bottom", "left", "right")},
-                "required": ["top", "bottom", "left", "right"], "additionalProperties": False},
-               {"type": "string", "enum": ["valid", "same"]}],
-     "description": "one whole number (every side), [vertical, horizontal], {top, bottom, left, right}, \"valid\" "
-                    "(no padding) or \"same\" (stride 1 only: the output keeps the input's size; with an even "
-                    "kernel the extra row and column go at the bottom and right, as in PyTorch)"})]
+Padding = Annotated[
+    Any,
+    PlainValidator(_padding),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "integer", "minimum": 0},
+                {"type": "array", "items": {"type": "integer", "minimum": 0}, "minItems": 2, "maxItems": 2},
+                {
+                    "type": "object",
+                    "properties": {
+                        side: {"type": "integer", "minimum": 0} for side in ("top", "bottom", "left", "right")
+                    },
+                    "required": ["top", "bottom", "left", "right"],
+                    "additionalProperties": False,
+                },
+                {"type": "string", "enum": ["valid", "same"]},
+            ],
+            "description": 'one whole number (every side), [vertical, horizontal], {top, bottom, left, right}, "valid" '
+            '(no padding) or "same" (stride 1 only: the output keeps the input\'s size; with an even '
+            "kernel the extra row and column go at the bottom and right, as in PyTorch)",
+        }
+    ),
+]
 
-PADDING_MODE_DESCRIPTION = ("how padding cells are filled, as PyTorch's Conv2d padding_mode: zeros, reflect (mirrored, "
-                            "the edge not repeated; each side smaller than the input), replicate (the edge repeated) "
-                            "or circular (wrapped around; at most the input's size)")
+PADDING_MODE_DESCRIPTION = (
+    "how padding cells are filled, as PyTorch's Conv2d padding_mode: zeros, reflect (mirrored, "
+    "the edge not repeated; each side smaller than the input), replicate (the edge repeated) "
+    "or circular (wrapped around; at most the input's size)"
+)
 
 
 class Unread(BaseModel):

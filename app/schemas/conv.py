@@ -1,4 +1,5 @@
 """POST /api/conv: a convolution traced step by step."""
+
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -7,8 +8,9 @@ from .common import PADDING_MODE_DESCRIPTION, Grid, IntOrPair, NumberOrList, Pad
 
 
 class ConvTraceRequest(StrictRequest):
-    input: Grid = Field(description="H x W, or C x H x W (at most 64 x 64)",
-                        examples=[[[0, 1, 2], [3, 4, 5], [6, 7, 8]]])
+    input: Grid = Field(
+        description="H x W, or C x H x W (at most 64 x 64)", examples=[[[0, 1, 2], [3, 4, 5], [6, 7, 8]]]
+    )
     kernel: Grid = Field(description="h x w, C x h x w, or F x C x h x w", examples=[[[0, 1], [2, 3]]])
     bias: NumberOrList = Field(0, description="one number, or one per filter")
     stride: IntOrPair = 1
@@ -16,10 +18,15 @@ class ConvTraceRequest(StrictRequest):
     padding_mode: str = Field("zeros", strict=True, description=PADDING_MODE_DESCRIPTION)
     dilation: IntOrPair = 1
     activation: str | None = Field(None, description="an activation name, e.g. relu")
-    activation_params: dict[str, Any] | None = Field(None, description="e.g. {\"a\": 0.1} for leaky_relu")
+    activation_params: dict[str, Any] | None = Field(None, description='e.g. {"a": 0.1} for leaky_relu')
     im2col: bool = Field(True, strict=True, description="include the matrix form (when it is small enough to show)")
-    groups: int = Field(1, ge=1, strict=True, description="PyTorch's groups: the kernel is F x C/groups x h x w, and "
-                        "filter group i reads input channel group i only (groups = C: depthwise)")
+    groups: int = Field(
+        1,
+        ge=1,
+        strict=True,
+        description="PyTorch's groups: the kernel is F x C/groups x h x w, and "
+        "filter group i reads input channel group i only (groups = C: depthwise)",
+    )
 
 
 class ConvStep(BaseModel):
@@ -77,14 +84,17 @@ class ConvTraceResponse(BaseModel):
     groups: int = Field(1, description="the groups the channels and filters are split into")
     padded_shape: list[int] = Field(description="C, H + top + bottom, W + left + right")
     stride: list[int]
-    padding: PaddingSides = Field(description="the padding of each side (\"same\" and \"valid\" worked out)")
+    padding: PaddingSides = Field(description='the padding of each side ("same" and "valid" worked out)')
     padding_mode: str
-    padded_input: list[list[list[float]]] = Field(description="C x (H + top + bottom) x (W + left + right): the "
-                                                  "input with its padding, filled as padding_mode says")
+    padded_input: list[list[list[float]]] = Field(
+        description="C x (H + top + bottom) x (W + left + right): the "
+        "input with its padding, filled as padding_mode says"
+    )
     padding_source: PaddingSource
     dilation: list[int]
-    formula: list[str] = Field(description="the output-size arithmetic for OH and OW, numbers filled in, the "
-                               "floor shown")
+    formula: list[str] = Field(
+        description="the output-size arithmetic for OH and OW, numbers filled in, the floor shown"
+    )
     unread: Unread = Field(description="input rows and columns no window reads (PyTorch never reads them)")
     activation: str | None
     steps: list[ConvStep]

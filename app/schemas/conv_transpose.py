@@ -1,4 +1,5 @@
 """POST /api/conv_transpose: a transposed convolution traced input cell by input cell."""
+
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -8,13 +9,18 @@ from .common import Grid, IntOrPair, NumberOrList, StrictRequest
 
 class ConvTransposeTraceRequest(StrictRequest):
     input: Grid = Field(description="H x W, or C x H x W (at most 16 x 16)", examples=[[[1, 2], [3, 4]]])
-    kernel: Grid = Field(description="h x w, or C x F x h x w (PyTorch's ConvTranspose2d weight layout: input "
-                         "channels first)", examples=[[[1, 1, 1], [1, 1, 1], [1, 1, 1]]])
+    kernel: Grid = Field(
+        description="h x w, or C x F x h x w (PyTorch's ConvTranspose2d weight layout: input channels first)",
+        examples=[[[1, 1, 1], [1, 1, 1], [1, 1, 1]]],
+    )
     bias: NumberOrList = Field(0, description="one number, or one per filter")
     stride: IntOrPair = 1
     padding: IntOrPair = Field(0, description="rows and columns cropped from each side of the scatter")
-    output_padding: IntOrPair = Field(0, description="rows and columns added at the bottom and right; smaller "
-                                      "than the stride or the dilation (PyTorch's rule)")
+    output_padding: IntOrPair = Field(
+        0,
+        description="rows and columns added at the bottom and right; smaller "
+        "than the stride or the dilation (PyTorch's rule)",
+    )
     dilation: IntOrPair = 1
 
 
@@ -27,13 +33,13 @@ class ConvTransposeStep(BaseModel):
     input: float = Field(description="the input cell's value")
     top: int = Field(description="row of the copy's top-left corner in the scatter (row x stride)")
     left: int
-    cells: list[list[int]] = Field(description="[filter, row, col] in the scatter of each copied cell, "
-                                   "kernel order")
+    cells: list[list[int]] = Field(description="[filter, row, col] in the scatter of each copied cell, kernel order")
     weights: list[float]
     products: list[float] = Field(description="input x weight: the copy")
     inside: list[bool] = Field(description="whether each copied cell survives the crop (padding)")
-    output_cells: list[list[int] | None] = Field(description="[filter, row, col] in the output of each copied "
-                                                  "cell, null where the crop drops it")
+    output_cells: list[list[int] | None] = Field(
+        description="[filter, row, col] in the output of each copied cell, null where the crop drops it"
+    )
     overlaps: list[bool] = Field(description="whether an earlier copy already added into each cell")
     partial: list[Any] = Field(description="the scatter after this step (Hf x Wf, or F x Hf x Wf)")
 
@@ -52,6 +58,8 @@ class ConvTransposeTraceResponse(BaseModel):
     output_padding: list[int]
     dilation: list[int]
     formula: list[str] = Field(description="the output-size arithmetic for OH and OW, numbers filled in")
-    conv_formula: list[str | None] = Field(description="the convolution with the same settings taking the "
-                                           "output back to the input's size (null if its kernel does not fit)")
+    conv_formula: list[str | None] = Field(
+        description="the convolution with the same settings taking the "
+        "output back to the input's size (null if its kernel does not fit)"
+    )
     steps: list[ConvTransposeStep]

@@ -1,4 +1,5 @@
 """POST /api/predict and GET /api/models: a drawn digit, what the network saw, and what it said."""
+
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, Strict
@@ -16,21 +17,35 @@ class CellProbe(StrictRequest):
 
 
 class PredictRequest(StrictRequest):
-    image: Grid | None = Field(None, description="H x W ink intensities in [0, 1], ink 1 and background 0, at most "
-                                                 "512 x 512. A 28 x 28 image is taken as already preprocessed unless "
-                                                 "`preprocess` is true. Give either `image` or `pixels`.")
-    pixels: str | None = Field(None, description="the same image as base64 of H x W bytes (row-major, 0 = no ink, "
-                                                 "255 = full ink), with `shape`: what the draw page sends")
+    image: Grid | None = Field(
+        None,
+        description="H x W ink intensities in [0, 1], ink 1 and background 0, at most "
+        "512 x 512. A 28 x 28 image is taken as already preprocessed unless "
+        "`preprocess` is true. Give either `image` or `pixels`.",
+    )
+    pixels: str | None = Field(
+        None,
+        description="the same image as base64 of H x W bytes (row-major, 0 = no ink, "
+        "255 = full ink), with `shape`: what the draw page sends",
+    )
     shape: list[Annotated[int, Field(strict=True)]] | None = Field(None, description="[H, W] of `pixels`")
     model: str | None = Field(None, description="a name from GET /api/models (default: lenet5)")
-    preprocess: bool | None = Field(None, strict=True, description="crop, fit 20 x 20 and put the centre of mass in pixel (14, 14) as MNIST was made; "
-                                                      "default: yes unless the image is 28 x 28")
+    preprocess: bool | None = Field(
+        None,
+        strict=True,
+        description="crop, fit 20 x 20 and put the centre of mass in pixel (14, 14) as MNIST was made; "
+        "default: yes unless the image is 28 x 28",
+    )
     layers: bool = Field(False, strict=True, description="include every layer's activations")
     explain: Literal["occlusion", "saliency"] | None = Field(
-        None, description="occlusion: the drop in the answer's probability when each part is erased; "
-                          "saliency: the gradient of the answer's score with respect to each pixel")
-    probe: CellProbe | None = Field(None, description="also send this cell's window, kernel and value (`probe`): "
-                                                      "what the /conv and /pool labs replay")
+        None,
+        description="occlusion: the drop in the answer's probability when each part is erased; "
+        "saliency: the gradient of the answer's score with respect to each pixel",
+    )
+    probe: CellProbe | None = Field(
+        None,
+        description="also send this cell's window, kernel and value (`probe`): what the /conv and /pool labs replay",
+    )
 
 
 class PredictMessage(PredictRequest):
@@ -49,10 +64,13 @@ class PreprocessSteps(BaseModel):
     fitted: list[list[float]] = Field(description="the crop scaled to fit 20 x 20, longer side 20")
     fitted_centre: list[float] = Field(description="centre of mass (row, column) of `fitted`")
     offset: list[int] = Field(description="top, left where `fitted` is placed in the 28 x 28 field")
-    centre: list[float] = Field(description="centre of mass (row, column) of `input28`, pixel (i, j) covering "
-                                            "[i, i+1) x [j, j+1): inside `centre_pixel`, as in MNIST")
-    centre_pixel: list[int] = Field(description="the pixel (row, column), from 0, that MNIST puts every digit's centre "
-                                                "of mass in: (14, 14)")
+    centre: list[float] = Field(
+        description="centre of mass (row, column) of `input28`, pixel (i, j) covering "
+        "[i, i+1) x [j, j+1): inside `centre_pixel`, as in MNIST"
+    )
+    centre_pixel: list[int] = Field(
+        description="the pixel (row, column), from 0, that MNIST puts every digit's centre of mass in: (14, 14)"
+    )
 
 
 class DigitCheckResult(BaseModel):
@@ -60,13 +78,16 @@ class DigitCheckResult(BaseModel):
 
     hint: Literal["dark_on_light", "dot", "draw_bigger"] | None = Field(
         description="null: it does; dark_on_light: mostly ink or ink all along the edge; dot: one blot; "
-                    "draw_bigger: strokes thick for the digit's size")
+        "draw_bigger: strokes thick for the digit's size"
+    )
     message: str | None = Field(description="the hint in the request's language")
     uncertain: bool = Field(description="true: the prediction is a guess about something that is not a digit")
     ink_percent: float = Field(description="the drawing's mean ink, in percent")
     border_ink_percent: float = Field(description="mean ink of the drawing's outermost rows and columns, in percent")
-    stroke: float | None = Field(description="stroke width / size of the ink (MNIST: median 0.10, hint above 0.2); "
-                                             "null when the whole drawing is ink")
+    stroke: float | None = Field(
+        description="stroke width / size of the ink (MNIST: median 0.10, hint above 0.2); "
+        "null when the whole drawing is ink"
+    )
 
 
 class CellWindowResult(BaseModel):
@@ -77,8 +98,10 @@ class CellWindowResult(BaseModel):
     channel: int
     row: int
     column: int
-    source: str = Field(description="the layer whose output the window is taken from (input: the image as the "
-                                    "network reads it, normalised)")
+    source: str = Field(
+        description="the layer whose output the window is taken from (input: the image as the "
+        "network reads it, normalised)"
+    )
     patch: list[Any] = Field(description="conv: C x kh x kw, pooling: kh x kw, the input under the cell")
     kernel: list[Any] | None = Field(description="conv: C x kh x kw, the filter's weights")
     bias: float | None = Field(description="conv: the filter's bias")
@@ -112,8 +135,11 @@ class Explanation(BaseModel):
     scale: float = Field(description="the larger of |min| and |max|: the page's colour scale")
     patch: int | None = Field(None, description="occlusion: side of the erased square")
     stride: int | None = Field(None, description="occlusion: step between squares")
-    score: Heatmap | None = Field(None, description="occlusion: the drop in the target's score (logit) instead of "
-                                                    "its probability, which a confident answer barely moves")
+    score: Heatmap | None = Field(
+        None,
+        description="occlusion: the drop in the target's score (logit) instead of "
+        "its probability, which a confident answer barely moves",
+    )
 
 
 class PredictResponse(BaseModel):

@@ -1,5 +1,6 @@
 """POST /api/filter: a kernel over a real grayscale picture, with the notes' cost arithmetic and,
 on request, the reference trace of a small block of the feature map."""
+
 from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, PlainValidator, WithJsonSchema
@@ -7,10 +8,22 @@ from pydantic import BaseModel, Field, PlainValidator, WithJsonSchema
 from .common import PADDING_MODE_DESCRIPTION, Grid, IntOrPair, NumberOrList, Padding, StrictRequest
 from .conv import ConvStep, PaddingSides
 
-ImageField = Annotated[Any, PlainValidator(lambda v: v), WithJsonSchema(
-    {"anyOf": [{"type": "string", "description": "a bundled sample's name (GET /api/filter/samples)"},
-               {"type": "array", "items": {"type": "array", "items": {"type": "number"}},
-                "description": "a grayscale picture, H x W numbers (0 = black, 255 = white), at most 512 x 512"}]})]
+ImageField = Annotated[
+    Any,
+    PlainValidator(lambda v: v),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "description": "a bundled sample's name (GET /api/filter/samples)"},
+                {
+                    "type": "array",
+                    "items": {"type": "array", "items": {"type": "number"}},
+                    "description": "a grayscale picture, H x W numbers (0 = black, 255 = white), at most 512 x 512",
+                },
+            ]
+        }
+    ),
+]
 
 
 class TraceRegion(StrictRequest):
@@ -30,8 +43,11 @@ class FilterRequest(StrictRequest):
     padding_mode: str = Field("zeros", strict=True, description=PADDING_MODE_DESCRIPTION)
     dilation: IntOrPair = 1
     trace: TraceRegion | None = Field(None, description="also trace this block of the feature map step by step")
-    include_output: bool = Field(True, strict=True, description="false: leave the feature map out (output is []), e.g. when "
-                                                   "only the traced block changed")
+    include_output: bool = Field(
+        True,
+        strict=True,
+        description="false: leave the feature map out (output is []), e.g. when only the traced block changed",
+    )
 
 
 class FilterCostView(BaseModel):
@@ -79,17 +95,18 @@ class ColourScale(BaseModel):
 
 
 class FilterResponse(BaseModel):
-    image: str = Field(description="the sample's name, or \"upload\"")
+    image: str = Field(description='the sample\'s name, or "upload"')
     input_shape: list[int] = Field(description="H, W")
     kernel: list[list[float]]
     kernel_shape: list[int]
     bias: float
     stride: list[int]
-    padding: PaddingSides = Field(description="the padding of each side (\"same\" and \"valid\" worked out)")
+    padding: PaddingSides = Field(description='the padding of each side ("same" and "valid" worked out)')
     padding_mode: str
     dilation: list[int]
-    output: list[list[float]] = Field(description="the feature map, OH x OW, rounded to 4 decimals ([] when "
-                                                  "include_output is false)")
+    output: list[list[float]] = Field(
+        description="the feature map, OH x OW, rounded to 4 decimals ([] when include_output is false)"
+    )
     output_shape: list[int] = Field(description="OH, OW")
     min: float
     max: float

@@ -3,6 +3,7 @@
 Layers are JSON objects as the engine's specs take them (``{"type": "conv", "filters": 6,
 "kernel": 5}``); the engine explains a layer it cannot build, so they are not typed here.
 """
+
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
@@ -26,17 +27,22 @@ def _shallow(entry: Any, branches: int = 0) -> Any:
         raise PydanticCustomError("too_deep", "nested too deeply: branches inside branches inside branches")
     if isinstance(entry, dict) and entry.get("type") == "branches" and isinstance(entry.get("paths"), list):
         for path in entry["paths"]:
-            for layer in (path if isinstance(path, list) else [path]):
+            for layer in path if isinstance(path, list) else [path]:
                 _shallow(layer, branches + 1)
         rest = {k: v for k, v in entry.items() if k != "paths"}
     level, todo = 0, [rest]
     while todo:
         level += 1
         if level > MAX_LAYER_NESTING:
-            raise PydanticCustomError("too_deep", "nested too deeply: a layer is an object whose settings are "
-                                                  "numbers, words or pairs")
-        todo = [v for item in todo if isinstance(item, (list, dict))
-                for v in (item.values() if isinstance(item, dict) else item)]
+            raise PydanticCustomError(
+                "too_deep", "nested too deeply: a layer is an object whose settings are numbers, words or pairs"
+            )
+        todo = [
+            v
+            for item in todo
+            if isinstance(item, (list, dict))
+            for v in (item.values() if isinstance(item, dict) else item)
+        ]
     return entry
 
 
@@ -49,12 +55,15 @@ class NetworkRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     preset: str | None = Field(None, description="lenet5, notes, tiny, resnet or inception", examples=["tiny"])
-    layers: list[LayerEntry] | None = Field(None, description="layer specs, e.g. {\"type\": \"conv\", \"filters\": 4, "
-                                                       "\"kernel\": 5}")
-    dropout: float | None = Field(None, ge=0, lt=1, allow_inf_nan=False, strict=True,
-                                  description="if given, the p of every dropout layer")
-    batch_size: int = Field(64, ge=1, le=MAX_BATCH, strict=True, description="the run's batch size (the memory estimate "
-                                                                "depends on it)")
+    layers: list[LayerEntry] | None = Field(
+        None, description='layer specs, e.g. {"type": "conv", "filters": 4, "kernel": 5}'
+    )
+    dropout: float | None = Field(
+        None, ge=0, lt=1, allow_inf_nan=False, strict=True, description="if given, the p of every dropout layer"
+    )
+    batch_size: int = Field(
+        64, ge=1, le=MAX_BATCH, strict=True, description="the run's batch size (the memory estimate depends on it)"
+    )
     optimizer: Literal[OPTIMIZERS] = Field("momentum", description="the run's optimizer (its state takes memory)")
 
 
@@ -66,9 +75,14 @@ class RunCreateRequest(NetworkRequest):
     seed: int = Field(0, ge=0, le=2**32 - 1, strict=True)
     dataset: Literal[DATASETS] = Field("sample", description="the bundled sample, or full MNIST if the server has it")
     l2: float = Field(0.0, ge=0, le=1, allow_inf_nan=False, strict=True, description="L2 weight decay lambda")
-    pace: int | None = Field(None, ge=1, le=MAX_PACE, strict=True,
-                             description="at most this many steps a second, each step's progress and snapshot sent "
-                                         "to the viewers (slow mode, for watching); null: full speed")
+    pace: int | None = Field(
+        None,
+        ge=1,
+        le=MAX_PACE,
+        strict=True,
+        description="at most this many steps a second, each step's progress and snapshot sent "
+        "to the viewers (slow mode, for watching); null: full speed",
+    )
 
 
 class RunPaceRequest(BaseModel):
@@ -83,7 +97,9 @@ class SaveModelRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(description="1 to 48 letters, digits, spaces, '_', '.' or '-'", examples=["my-lenet"])
-    overwrite: bool = Field(False, strict=True, description="replace a model of that name saved with the same control token")
+    overwrite: bool = Field(
+        False, strict=True, description="replace a model of that name saved with the same control token"
+    )
 
 
 class LayerRow(BaseModel):
@@ -92,15 +108,22 @@ class LayerRow(BaseModel):
     input_shape: list[int]
     output_shape: list[int]
     params: int
-    dense_params: int | None = Field(None, description="what a fully connected layer would need on the same "
-                                                       "input for the same output (conv and dense layers)")
+    dense_params: int | None = Field(
+        None,
+        description="what a fully connected layer would need on the same "
+        "input for the same output (conv and dense layers)",
+    )
     dense_ratio: float | None = Field(None, description="dense_params / params, to one decimal")
-    train_bytes: int | None = Field(None, description="what the layer holds during training: parameters, "
-                                                      "gradients, optimizer state, caches, kept activations")
+    train_bytes: int | None = Field(
+        None,
+        description="what the layer holds during training: parameters, "
+        "gradients, optimizer state, caches, kept activations",
+    )
     eval_bytes: int | None = Field(None, description="what the layer holds during an evaluation")
     merge: str | None = Field(None, description="a branches layer: concat (along channels) or add")
-    paths: list["PathRow"] | None = Field(None, description="a branches layer: each path's output shape, "
-                                                             "parameters and layers ([] for the identity)")
+    paths: list["PathRow"] | None = Field(
+        None, description="a branches layer: each path's output shape, parameters and layers ([] for the identity)"
+    )
 
 
 class PathRow(BaseModel):
@@ -137,8 +160,9 @@ class NetworkCheckResponse(BaseModel):
     total_params: int
     output_shape: list[int] | None
     max_params: int
-    memory: MemoryEstimateResponse | None = Field(None, description="when the whole network works (also when "
-                                                                      "it needs too much memory)")
+    memory: MemoryEstimateResponse | None = Field(
+        None, description="when the whole network works (also when it needs too much memory)"
+    )
     error: NetworkProblem | None = None
 
 

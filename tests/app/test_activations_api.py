@@ -1,5 +1,6 @@
 """/api/activations: the list, every activation's curve and derivative, saturation regions, the
 captions' facts, the vanishing gradient, and every kind of bad input (422 with a message, never 500)."""
+
 import math
 
 import numpy as np
@@ -30,6 +31,7 @@ def assert_refused(r, code, *fragments, status=422):
 
 # -- the list ------------------------------------------------------------------------------------------
 
+
 def test_list_names_every_activation_of_the_notes_with_slider_ranges(client, textbook):
     data = client.get("/api/activations").json()
     names = [a["name"] for a in data["activations"]]
@@ -53,6 +55,7 @@ def test_list_names_every_activation_of_the_notes_with_slider_ranges(client, tex
 
 
 # -- every activation, its curve and derivative ---------------------------------------------------------
+
 
 @pytest.mark.parametrize("name", NAMES)
 def test_every_activation_answers_a_curve_whose_derivative_matches_its_slope(client, name):
@@ -142,12 +145,18 @@ def test_every_parameter_beyond_its_slider_is_refused_with_the_numbers(client, n
         if "choices" in p:  # a name, not a number: tested below (test_gelu_approximate_is_one_of_pytorchs_names)
             continue
         for value in (p["min"] - 1, p["max"] + 1):
-            data = assert_refused(curve(client, name=name, params={p["name"]: value}), "activation_param_range",
-                                  p["name"], f"{p['min']:g}", f"{p['max']:g}")
+            data = assert_refused(
+                curve(client, name=name, params={p["name"]: value}),
+                "activation_param_range",
+                p["name"],
+                f"{p['min']:g}",
+                f"{p['max']:g}",
+            )
             assert data["params"]["param"] == p["name"]
 
 
 # -- GELU and softplus as PyTorch has them ------------------------------------------------------------
+
 
 def test_gelu_is_exact_by_default_and_tanh_on_request(client):
     z = np.linspace(-4, 4, 81)
@@ -160,8 +169,9 @@ def test_gelu_is_exact_by_default_and_tanh_on_request(client):
     t = curve(client, name="gelu", params={"approximate": "tanh"}, xmin=-4, xmax=4, n=81).json()
     assert t["params"] == {"approximate": "tanh"} and "tanh" in t["formula"]
     c = math.sqrt(2 / math.pi)
-    np.testing.assert_allclose(t["f"], [0.5 * v * (1 + math.tanh(c * (v + 0.044715 * v ** 3))) for v in z],
-                               rtol=1e-13, atol=1e-15)
+    np.testing.assert_allclose(
+        t["f"], [0.5 * v * (1 + math.tanh(c * (v + 0.044715 * v**3))) for v in z], rtol=1e-13, atol=1e-15
+    )
     gap = max(abs(a - b) for a, b in zip(t["f"], exact))
     assert d["facts"]["approximation_gap"] == t["facts"]["approximation_gap"] == pytest.approx(gap, rel=1e-9)
     got = client.get("/api/activations/gelu?approximate=tanh&xmin=-4&xmax=4&n=81").json()
@@ -187,23 +197,35 @@ def test_softplus_beta_and_threshold(client):
 
 @pytest.mark.parametrize("value", ["Tanh", "exact", "", None, 1, True, ["tanh"]])
 def test_gelu_approximate_is_one_of_pytorchs_names(client, value):
-    data = assert_refused(curve(client, name="gelu", params={"approximate": value}), "activation_param_choice",
-                          "gelu", "approximate", "none, tanh", "PyTorch")
+    data = assert_refused(
+        curve(client, name="gelu", params={"approximate": value}),
+        "activation_param_choice",
+        "gelu",
+        "approximate",
+        "none, tanh",
+        "PyTorch",
+    )
     assert data["params"]["choices"] == ["none", "tanh"]
-    assert_refused(curve(client, "zh", name="gelu", params={"approximate": value}), "activation_param_choice",
-                   "参数 approximate 必须是 none, tanh 之一")
+    assert_refused(
+        curve(client, "zh", name="gelu", params={"approximate": value}),
+        "activation_param_choice",
+        "参数 approximate 必须是 none, tanh 之一",
+    )
 
 
 def test_bad_softplus_settings_in_both_languages(client):
     assert_refused(curve(client, name="softplus", params={"beta": 0}), "activation_param_range", "beta", "0.1", "10")
     assert_refused(curve(client, "zh", name="softplus", params={"beta": -2}), "activation_param_range", "beta", "之间")
-    assert_refused(curve(client, name="softplus", params={"threshold": 51}), "activation_param_range", "threshold", "50")
+    assert_refused(
+        curve(client, name="softplus", params={"threshold": 51}), "activation_param_range", "threshold", "50"
+    )
     assert_refused(curve(client, name="softplus", params={"beta": "2"}), "activation_param_not_number", "beta")
     assert_refused(curve(client, name="softplus", params={"alpha": 1}), "activation_param_unknown", "beta, threshold")
     assert_refused(client.get("/api/activations/gelu?approximate=sigmoid&lang=zh"), "activation_param_choice", "之一")
 
 
 # -- saturation -----------------------------------------------------------------------------------------
+
 
 def test_sigmoid_saturates_beyond_about_2_9(client):
     d = curve(client, name="sigmoid", xmin=-6, xmax=6, n=241).json()
@@ -229,14 +251,15 @@ def test_saturation_of_relu_leaky_relu_and_a_custom_threshold(client):
 
 # -- the vanishing gradient -----------------------------------------------------------------------------
 
+
 def test_sigmoid_passes_at_most_a_quarter_per_layer(client):
     g = curve(client, name="sigmoid", z=0, depth=20).json()["gradient"]
     assert g["layers"] == list(range(1, 21)) and g["factor"] == [0.25] * 20
     for n in range(1, 21):
-        assert g["gradient"][n - 1] == pytest.approx(0.25 ** n, rel=1e-12)
+        assert g["gradient"][n - 1] == pytest.approx(0.25**n, rel=1e-12)
     assert g["size"] == g["gradient"]
     steep = curve(client, name="sigmoid", z_mode="steepest").json()["gradient"]
-    assert steep["z"] == 0 and steep["gradient"][-1] == pytest.approx(0.25 ** 20)
+    assert steep["z"] == 0 and steep["gradient"][-1] == pytest.approx(0.25**20)
 
 
 def test_relu_passes_everything_for_positive_z_and_nothing_at_zero(client):
@@ -250,23 +273,26 @@ def test_gradient_at_another_z_and_depth(client):
     g = curve(client, name="sigmoid", z=2, depth=7).json()["gradient"]
     factor = sigmoid(2) * (1 - sigmoid(2))
     assert g["depth"] == 7 and len(g["gradient"]) == 7
-    assert g["gradient"][-1] == pytest.approx(factor ** 7, rel=1e-12)
+    assert g["gradient"][-1] == pytest.approx(factor**7, rel=1e-12)
     m = curve(client, name="maxout", params={"k": 2}, z_mode="steepest", depth=5).json()["gradient"]
-    assert [abs(v) for v in m["gradient"]] == m["size"] and m["size"][-1] == pytest.approx(2 ** 5)
+    assert [abs(v) for v in m["gradient"]] == m["size"] and m["size"][-1] == pytest.approx(2**5)
 
 
 # -- GET with query parameters ----------------------------------------------------------------------------
+
 
 def test_get_with_query_parameters_answers_like_post(client):
     got = client.get("/api/activations/leaky_relu?a=0.2&xmin=-2&xmax=2&n=9&depth=3&z=-1").json()
     posted = curve(client, name="leaky_relu", params={"a": 0.2}, xmin=-2, xmax=2, n=9, depth=3, z=-1).json()
     assert got == posted
-    assert got["gradient"]["gradient"][-1] == pytest.approx(0.2 ** 3)
-    assert client.get("/api/activations/rrelu?lower=0.1&upper=0.3&lang=zh").json()["facts"]["test_slope"] == \
-        pytest.approx(0.2)
+    assert got["gradient"]["gradient"][-1] == pytest.approx(0.2**3)
+    assert client.get("/api/activations/rrelu?lower=0.1&upper=0.3&lang=zh").json()["facts"][
+        "test_slope"
+    ] == pytest.approx(0.2)
 
 
 # -- bad input ------------------------------------------------------------------------------------------------
+
 
 def test_unknown_activation_in_both_languages(client):
     data = assert_refused(curve(client, name="swishy"), "unknown_activation", "swishy", "sigmoid")
@@ -277,21 +303,24 @@ def test_unknown_activation_in_both_languages(client):
     assert len(long["detail"]) < 400
 
 
-@pytest.mark.parametrize("body,code,fragments", [
-    ({"name": "relu", "params": {"a": 0.1}}, "activation_takes_no_params", ["relu", "a"]),
-    ({"name": "elu", "params": {"beta": 1}}, "activation_param_unknown", ["beta", "alpha"]),
-    ({"name": "elu", "params": {"alpha": "big"}}, "activation_param_not_number", ["alpha", "big"]),
-    ({"name": "leaky_relu", "params": {"a": [0.1]}}, "activation_param_not_number", ["a"]),
-    ({"name": "maxout", "params": {"k": 2.5}}, "activation_param_not_integer", ["k", "2.5"]),
-    ({"name": "rrelu", "params": {"lower": 0.5, "upper": 0.2}}, "rrelu_order", ["0.5", "0.2"]),
-    ({"name": "sigmoid", "xmin": 3, "xmax": 1}, "curve_range_order", ["3", "1"]),
-    ({"name": "sigmoid", "xmin": 2, "xmax": 2}, "curve_range_order", ["2"]),
-    ({"name": "sigmoid", "xmin": -1e7}, "curve_range_limit", ["1e+06"]),
-    ({"name": "sigmoid", "threshold": 0}, "bad_threshold", ["0"]),
-    ({"name": "sigmoid", "threshold": 1.5}, "bad_threshold", ["1.5"]),
-    ({"name": "maxout", "params": {"weights": [1e300, 1], "biases": [0, 0]}, "z": 1}, "overflow", []),
-    ({"name": "maxout", "params": {"weights": [1e308, 1], "biases": [0, 0]}}, "overflow", []),
-])
+@pytest.mark.parametrize(
+    "body,code,fragments",
+    [
+        ({"name": "relu", "params": {"a": 0.1}}, "activation_takes_no_params", ["relu", "a"]),
+        ({"name": "elu", "params": {"beta": 1}}, "activation_param_unknown", ["beta", "alpha"]),
+        ({"name": "elu", "params": {"alpha": "big"}}, "activation_param_not_number", ["alpha", "big"]),
+        ({"name": "leaky_relu", "params": {"a": [0.1]}}, "activation_param_not_number", ["a"]),
+        ({"name": "maxout", "params": {"k": 2.5}}, "activation_param_not_integer", ["k", "2.5"]),
+        ({"name": "rrelu", "params": {"lower": 0.5, "upper": 0.2}}, "rrelu_order", ["0.5", "0.2"]),
+        ({"name": "sigmoid", "xmin": 3, "xmax": 1}, "curve_range_order", ["3", "1"]),
+        ({"name": "sigmoid", "xmin": 2, "xmax": 2}, "curve_range_order", ["2"]),
+        ({"name": "sigmoid", "xmin": -1e7}, "curve_range_limit", ["1e+06"]),
+        ({"name": "sigmoid", "threshold": 0}, "bad_threshold", ["0"]),
+        ({"name": "sigmoid", "threshold": 1.5}, "bad_threshold", ["1.5"]),
+        ({"name": "maxout", "params": {"weights": [1e300, 1], "biases": [0, 0]}, "z": 1}, "overflow", []),
+        ({"name": "maxout", "params": {"weights": [1e308, 1], "biases": [0, 0]}}, "overflow", []),
+    ],
+)
 def test_bad_parameters_are_explained(client, body, code, fragments):
     assert_refused(curve(client, **body), code, *fragments)
 
@@ -299,20 +328,43 @@ def test_bad_parameters_are_explained(client, body, code, fragments):
 # Found by tests/app/test_fuzz.py: a parameter named like an argument of the engine's functions
 # ("name", "z", "xmin", "depth") was passed on as that argument (500: multiple values); maxout's
 # list errors had no catalogue message (English in Chinese).
-@pytest.mark.parametrize("body,code,fragments,chinese", [
-    ({"name": "leaky_relu", "params": {"a": 0.1, "name": None}}, "activation_param_unknown", ["name", "a"], "没有参数"),
-    ({"name": "sigmoid", "params": {"z": 1}}, "activation_takes_no_params", ["z"], "没有参数"),
-    ({"name": "elu", "params": {"xmin": 0, "depth": 3}}, "activation_param_unknown", ["depth"], "没有参数"),
-    ({"name": "maxout", "params": {"weights": ""}}, "activation_param_list", ["weights", "1 to 32"], "列表"),
-    ({"name": "maxout", "params": {"weights": [1] * 33}}, "activation_param_list", ["32"], "列表"),
-    ({"name": "maxout", "params": {"biases": [1, 2]}}, "maxout_biases_without_weights", ["without weights"], "没有权重"),
-    ({"name": "maxout", "params": {"weights": [1, 2], "biases": [0]}}, "maxout_count_mismatch", ["2", "1"], "偏置"),
-    ({"name": "maxout", "params": {"k": 3, "weights": [1, 2]}}, "maxout_k_mismatch", ["k = 3", "2"], "权重"),
-    # integers too large for a float (float() overflowed: 500)
-    ({"name": "leaky_relu", "params": {"a": 10**400}}, "activation_param_range", ["between 0 and 1", "1e+400"], "之间"),
-    ({"name": "maxout", "params": {"k": -10**400}}, "activation_param_range", ["-1e+400"], "之间"),
-    ({"name": "maxout", "params": {"weights": [1, 10**309]}}, "activation_param_not_number", ["1e+309"], "有限的数"),
-])
+@pytest.mark.parametrize(
+    "body,code,fragments,chinese",
+    [
+        (
+            {"name": "leaky_relu", "params": {"a": 0.1, "name": None}},
+            "activation_param_unknown",
+            ["name", "a"],
+            "没有参数",
+        ),
+        ({"name": "sigmoid", "params": {"z": 1}}, "activation_takes_no_params", ["z"], "没有参数"),
+        ({"name": "elu", "params": {"xmin": 0, "depth": 3}}, "activation_param_unknown", ["depth"], "没有参数"),
+        ({"name": "maxout", "params": {"weights": ""}}, "activation_param_list", ["weights", "1 to 32"], "列表"),
+        ({"name": "maxout", "params": {"weights": [1] * 33}}, "activation_param_list", ["32"], "列表"),
+        (
+            {"name": "maxout", "params": {"biases": [1, 2]}},
+            "maxout_biases_without_weights",
+            ["without weights"],
+            "没有权重",
+        ),
+        ({"name": "maxout", "params": {"weights": [1, 2], "biases": [0]}}, "maxout_count_mismatch", ["2", "1"], "偏置"),
+        ({"name": "maxout", "params": {"k": 3, "weights": [1, 2]}}, "maxout_k_mismatch", ["k = 3", "2"], "权重"),
+        # integers too large for a float (float() overflowed: 500)
+        (
+            {"name": "leaky_relu", "params": {"a": 10**400}},
+            "activation_param_range",
+            ["between 0 and 1", "1e+400"],
+            "之间",
+        ),
+        ({"name": "maxout", "params": {"k": -(10**400)}}, "activation_param_range", ["-1e+400"], "之间"),
+        (
+            {"name": "maxout", "params": {"weights": [1, 10**309]}},
+            "activation_param_not_number",
+            ["1e+309"],
+            "有限的数",
+        ),
+    ],
+)
 def test_parameters_named_like_arguments_and_maxout_lists(client, body, code, fragments, chinese):
     assert_refused(curve(client, **body), code, *fragments)
     assert_refused(curve(client, "zh", **body), code, chinese)
@@ -323,29 +375,35 @@ def test_a_query_parameter_named_like_an_argument(client):
     assert_refused(client.get("/api/activations/relu?rng=1&lang=zh"), "activation_takes_no_params", "没有参数")
 
 
-@pytest.mark.parametrize("body,fragment", [
-    ({"name": "sigmoid", "n": 1}, "at least 2"),
-    ({"name": "sigmoid", "n": 100000}, "at most 2001"),
-    ({"name": "sigmoid", "depth": 0}, "at least 1"),
-    ({"name": "sigmoid", "depth": 101}, "at most 100"),
-    ({"name": "sigmoid", "xmin": "left"}, "number"),
-    ({"name": "sigmoid", "z_mode": "worst"}, "steepest"),
-    ({"name": 5}, "text"),
-    ({"name": "elu", "params": [1]}, "object"),
-    ({}, "missing"),
-])
+@pytest.mark.parametrize(
+    "body,fragment",
+    [
+        ({"name": "sigmoid", "n": 1}, "at least 2"),
+        ({"name": "sigmoid", "n": 100000}, "at most 2001"),
+        ({"name": "sigmoid", "depth": 0}, "at least 1"),
+        ({"name": "sigmoid", "depth": 101}, "at most 100"),
+        ({"name": "sigmoid", "xmin": "left"}, "number"),
+        ({"name": "sigmoid", "z_mode": "worst"}, "steepest"),
+        ({"name": 5}, "text"),
+        ({"name": "elu", "params": [1]}, "object"),
+        ({}, "missing"),
+    ],
+)
 def test_malformed_requests_are_explained(client, body, fragment):
     assert_refused(curve(client, **body), "invalid_request", fragment)
 
 
-@pytest.mark.parametrize("raw,code", [
-    (b'{"name": "sigmoid", "z": NaN}', "activation_param_not_number"),
-    (b'{"name": "sigmoid", "xmin": NaN}', "curve_range_not_finite"),
-    (b'{"name": "sigmoid", "xmax": Infinity}', "curve_range_not_finite"),
-    (b'{"name": "elu", "params": {"alpha": NaN}}', "activation_param_not_number"),
-    (b'{"name": "sigmoid"', "invalid_request"),
-    (b'not json', "invalid_request"),
-])
+@pytest.mark.parametrize(
+    "raw,code",
+    [
+        (b'{"name": "sigmoid", "z": NaN}', "activation_param_not_number"),
+        (b'{"name": "sigmoid", "xmin": NaN}', "curve_range_not_finite"),
+        (b'{"name": "sigmoid", "xmax": Infinity}', "curve_range_not_finite"),
+        (b'{"name": "elu", "params": {"alpha": NaN}}', "activation_param_not_number"),
+        (b'{"name": "sigmoid"', "invalid_request"),
+        (b"not json", "invalid_request"),
+    ],
+)
 def test_nan_infinity_and_broken_json(client, raw, code):
     r = client.post("/api/activations", content=raw, headers={"content-type": "application/json"})
     assert_refused(r, code)

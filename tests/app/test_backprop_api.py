@@ -1,5 +1,6 @@
 """POST /api/backprop: every number of the notes' walkthrough (textbook_cases.json) to 9 decimals,
 each chain-rule factor, "one more step", and bad input answered with a message."""
+
 import math
 
 import pytest
@@ -40,8 +41,8 @@ def test_the_notes_rounded_figures(answer):
         assert round(values[f"dJ_d{key}"], 3) == expected
     rounded = case["after_one_step"]["notes_rounded"]
     assert got["notes"]["params"] == {k: rounded[k] for k in ("w11", "b1", "w21", "b2")}
-    assert round(got["notes"]["y"], 3) == rounded["y"]           # 1.775 through the rounded weights
-    assert round(values["y_new"], 3) == 1.774                     # the exact one
+    assert round(got["notes"]["y"], 3) == rounded["y"]  # 1.775 through the rounded weights
+    assert round(values["y_new"], 3) == 1.774  # the exact one
 
 
 def test_each_gradient_is_the_product_of_its_factors(answer):
@@ -108,15 +109,18 @@ def test_a_dead_relu_stops_every_gradient(client):
     assert all(got[f"dJ_d{p}"] == 0 for p in ("w11", "b1", "w21", "b2"))
 
 
-@pytest.mark.parametrize("body, code", [
-    ({"lr": 0}, "invalid_request"),
-    ({"lr": "fast"}, "invalid_request"),
-    ({"x1": "NaN"}, "invalid_request"),
-    ({"w11": 1e300}, "invalid_request"),
-    ({"updates": -1}, "invalid_request"),
-    ({"updates": 100000}, "invalid_request"),
-    ({"w12": 1}, "invalid_request"),
-])
+@pytest.mark.parametrize(
+    "body, code",
+    [
+        ({"lr": 0}, "invalid_request"),
+        ({"lr": "fast"}, "invalid_request"),
+        ({"x1": "NaN"}, "invalid_request"),
+        ({"w11": 1e300}, "invalid_request"),
+        ({"updates": -1}, "invalid_request"),
+        ({"updates": 100000}, "invalid_request"),
+        ({"w12": 1}, "invalid_request"),
+    ],
+)
 def test_bad_input(client, body, code):
     r = client.post("/api/backprop", json=body)
     assert r.status_code == 422 and r.json()["code"] == code and r.json()["detail"]
@@ -124,11 +128,14 @@ def test_bad_input(client, body, code):
 
 # Found by tests/app/test_fuzz.py: pydantic's "Extra inputs are not permitted" reached Chinese pages in
 # English (and an empty key as "：Extra inputs..."); the lr bound "greater than 0" had no message either.
-@pytest.mark.parametrize("body, english, chinese", [
-    ({"w12": 1}, "Unknown field “w12”", "未知的字段“w12”"),
-    ({"": None}, "Unknown field “”", "未知的字段"),
-    ({"lr": 0}, "more than 0", "必须大于 0"),
-])
+@pytest.mark.parametrize(
+    "body, english, chinese",
+    [
+        ({"w12": 1}, "Unknown field “w12”", "未知的字段“w12”"),
+        ({"": None}, "Unknown field “”", "未知的字段"),
+        ({"lr": 0}, "more than 0", "必须大于 0"),
+    ],
+)
 def test_refusals_are_translated(client, body, english, chinese):
     assert english in client.post("/api/backprop", json=body).json()["detail"]
     assert chinese in client.post("/api/backprop?lang=zh", json=body).json()["detail"]
@@ -137,5 +144,5 @@ def test_refusals_are_translated(client, body, english, chinese):
 def test_too_large_a_learning_rate_overshoots_into_a_dead_relu(client):
     """lr = 10 jumps past the label and below zero: ReLU outputs 0 and learning stops (a lesson, not a crash)."""
     history = client.post("/api/backprop", json={"lr": 10, "updates": 5}).json()["history"]
-    assert history[1]["y"] > 6 > history[0]["y"]                 # first it jumps far past the label 2
+    assert history[1]["y"] > 6 > history[0]["y"]  # first it jumps far past the label 2
     assert all(p["y"] == 0 and p["loss"] == 2.0 for p in history[2:])  # then y = relu(z2 < 0) = 0 for good

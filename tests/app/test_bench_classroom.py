@@ -1,4 +1,5 @@
 """benchmarks/bench_classroom.py's pure helpers: percentiles, the viewers' seq check, the page's drawings."""
+
 import importlib.util
 import base64
 import json
@@ -32,7 +33,7 @@ def stream(*events):
 
 
 RUN = ["1 status", "2 snapshot", "3 progress", "4 snapshot", "5 progress", "6 epoch", "7 done"]
-KEPT = {1, 3, 5, 6, 7, 4}   # what a replay after the run holds: every event but the older snapshots
+KEPT = {1, 3, 5, 6, 7, 4}  # what a replay after the run holds: every event but the older snapshots
 
 
 def test_a_viewer_from_the_start_has_no_problem():
@@ -54,7 +55,7 @@ def test_a_lost_event_is_a_gap(lost):
 
 
 def test_a_lost_live_snapshot_is_a_gap_though_no_replay_keeps_it():
-    events = stream(*RUN[:3], "4 progress", "5 snapshot", "7 snapshot", "8 done")   # 6 lost
+    events = stream(*RUN[:3], "4 progress", "5 snapshot", "7 snapshot", "8 done")  # 6 lost
     assert bench.stream_problems(events, {1, 3, 4, 7, 8}) == ["missing seq 6"]
 
 
@@ -68,7 +69,7 @@ def test_order_repeats_and_the_end():
 
 def test_viewers_must_receive_the_same_texts():
     a = [(seq, kind, 100 + seq) for seq, kind in stream(*RUN)]
-    b = [*a[:4], (5, "progress", 0), *a[5:]]   # seq 5 with another text
+    b = [*a[:4], (5, "progress", 0), *a[5:]]  # seq 5 with another text
     assert bench.same_events([a, list(a), list(a)])
     assert not bench.same_events([a, b])
 
@@ -81,10 +82,10 @@ def test_the_drawing_grows_as_the_pen_moves_and_is_sent_as_the_page_sends_it():
     assert len(strokes[0]) == 1 + 67 and len(strokes[1]) == 1 + 32
     for before, after in zip(frames, frames[1:]):
         assert after.shape == (128, 128) and np.all(after >= before) and after.max() == 1.0
-    assert frames[0].sum() < frames[-1].sum() / 20                 # the first dot is small
+    assert frames[0].sum() < frames[-1].sum() / 20  # the first dot is small
     body = json.loads(bench.page_body(frames[-1], True))
     assert body["layers"] is True and body["explain"] == "occlusion"
     sent = np.frombuffer(base64.b64decode(body["pixels"]), np.uint8).reshape(body["shape"])
     assert body["shape"] == [128, 128] and np.array_equal(sent, np.rint(frames[-1] * 255))
     text = bench.page_body(frames[-1], False)
-    assert '"layers":false,"explain":null' in text   # as JSON.stringify writes it
+    assert '"layers":false,"explain":null' in text  # as JSON.stringify writes it

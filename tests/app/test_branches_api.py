@@ -1,5 +1,6 @@
 """Branches layers through the network check (POST /api/networks/check) and a run's creation: shapes
 and parameter counts per path, and every refusal as a sentence in English and Chinese, never a 500."""
+
 import pytest
 
 from app.model_store import ModelStore
@@ -36,8 +37,12 @@ def test_the_inception_preset_reports_each_path(client):
     assert [p["params"] for p in row["paths"]] == by_path and row["params"] == sum(by_path)
     assert [p["output_shape"] for p in row["paths"]] == [[8, 14, 14], [8, 14, 14], [4, 14, 14], [4, 14, 14]]
     second = row["paths"][1]["layers"]
-    assert [r["name"] for r in second] == ["branches1.path2.conv1", "branches1.path2.relu1", "branches1.path2.conv2",
-                                           "branches1.path2.relu2"]
+    assert [r["name"] for r in second] == [
+        "branches1.path2.conv1",
+        "branches1.path2.relu1",
+        "branches1.path2.conv2",
+        "branches1.path2.relu2",
+    ]
     assert second[2]["dense_params"] == (8 * 14 * 14 + 1) * 8 * 14 * 14 and second[2]["dense_ratio"] > 1
     assert answer["total_params"] == sum(r["params"] for r in answer["layers"])
     assert answer["memory"]["train_bytes"] > 0
@@ -53,19 +58,48 @@ def test_a_residual_block_with_an_identity_path(client):
     assert answer["spec"]["layers"][1]["paths"][1] == []
 
 
-@pytest.mark.parametrize("layers,code,index,en,zh", [
-    ([conv(4, 3, 1), {"type": "branches", "merge": "add", "paths": [[conv(8, 3, 1)], []]}, *TIP],
-     "branches_mismatch_add", 1, ["path 1: 8×28×28", "path 2: 4×28×28"], ["路径 1：8×28×28，路径 2：4×28×28", "相加"]),
-    ([{"type": "branches", "paths": [[conv(2, 3)], [conv(2, 1)]]}, *TIP],
-     "branches_mismatch_concat", 0, ["path 1: 2×26×26", "path 2: 2×28×28"], ["路径 1：2×26×26，路径 2：2×28×28", "拼接"]),
-    ([{"type": "branches", "merge": "max", "paths": [[], []]}, *TIP], "bad_merge", 0, ["concat", "add"], ["相加"]),
-    ([{"type": "branches", "paths": [[]]}, *TIP], "bad_paths", 0, ["2 to 8"], ["2 到 8"]),
-    ([{"type": "branches", "paths": [[], [{"type": "conv", "filters": 2, "size": 3}]]}, *TIP], "in_path", 0,
-     ["path 2", "size"], ["第 2 条路径", "未知的设置 size"]),
-    ([{"type": "branches", "paths": [[], [conv(2, 31)]]}, *TIP], "kernel_too_big", 0, ["branches1.path2.conv1"], ["31×31"]),
-    ([{"type": "branches", "paths": [[], [conv(300000, 3)]]}, *TIP], "network_too_big", 0, ["branches1.path2.conv1"],
-     ["branches1.path2.conv1"]),
-])
+@pytest.mark.parametrize(
+    "layers,code,index,en,zh",
+    [
+        (
+            [conv(4, 3, 1), {"type": "branches", "merge": "add", "paths": [[conv(8, 3, 1)], []]}, *TIP],
+            "branches_mismatch_add",
+            1,
+            ["path 1: 8×28×28", "path 2: 4×28×28"],
+            ["路径 1：8×28×28，路径 2：4×28×28", "相加"],
+        ),
+        (
+            [{"type": "branches", "paths": [[conv(2, 3)], [conv(2, 1)]]}, *TIP],
+            "branches_mismatch_concat",
+            0,
+            ["path 1: 2×26×26", "path 2: 2×28×28"],
+            ["路径 1：2×26×26，路径 2：2×28×28", "拼接"],
+        ),
+        ([{"type": "branches", "merge": "max", "paths": [[], []]}, *TIP], "bad_merge", 0, ["concat", "add"], ["相加"]),
+        ([{"type": "branches", "paths": [[]]}, *TIP], "bad_paths", 0, ["2 to 8"], ["2 到 8"]),
+        (
+            [{"type": "branches", "paths": [[], [{"type": "conv", "filters": 2, "size": 3}]]}, *TIP],
+            "in_path",
+            0,
+            ["path 2", "size"],
+            ["第 2 条路径", "未知的设置 size"],
+        ),
+        (
+            [{"type": "branches", "paths": [[], [conv(2, 31)]]}, *TIP],
+            "kernel_too_big",
+            0,
+            ["branches1.path2.conv1"],
+            ["31×31"],
+        ),
+        (
+            [{"type": "branches", "paths": [[], [conv(300000, 3)]]}, *TIP],
+            "network_too_big",
+            0,
+            ["branches1.path2.conv1"],
+            ["branches1.path2.conv1"],
+        ),
+    ],
+)
 def test_refusals_in_both_languages(client, layers, code, index, en, zh):
     for lang, words in (("en", en), ("zh", zh)):
         error = check(client, lang, layers=layers)["error"]
@@ -100,8 +134,10 @@ def test_branches_nested_too_deeply_are_refused_not_crashed(client):
     once = {"type": "branches", "paths": [[{"type": "branches", "paths": [[conv(2, 1)], []], "merge": "add"}], []]}
     answer = check(client, layers=[conv(2, 1), once, *TIP])
     assert answer["ok"], answer["error"]
-    assert answer["layers"][1]["paths"][0]["layers"][0]["paths"][0]["layers"][0]["name"] == \
-        "branches1.path1.branches1.path1.conv1"
+    assert (
+        answer["layers"][1]["paths"][0]["layers"][0]["paths"][0]["layers"][0]["name"]
+        == "branches1.path1.branches1.path1.conv1"
+    )
 
 
 def test_dropout_reaches_the_layers_inside_branches(client):

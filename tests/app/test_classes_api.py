@@ -2,6 +2,7 @@
 pages, ending it with and without the leader's token (en and zh), the limits, and the websocket: a
 state from the leader reaches every follower, a follower's messages cannot lead, counts, exploring
 alone, rejoining, the end of a class, malformed messages; and the registry's bounds and expiry."""
+
 import re
 
 import pytest
@@ -34,6 +35,7 @@ def open_class(client) -> tuple[str, str]:
 
 # ---- HTTP ---------------------------------------------------------------------------------------
 
+
 def test_opening_a_class_answers_a_short_code_a_token_once_and_the_join_url(client):
     r = client.post("/api/classes")
     assert r.status_code == 201
@@ -49,11 +51,15 @@ def test_opening_a_class_answers_a_short_code_a_token_once_and_the_join_url(clie
     assert open_class(client)[0] != body["code"]
 
 
-@pytest.mark.parametrize("lang,text", [("en", "There is no class with the code “ZZZZ9”"),
-                                       ("zh", "没有加入码为“ZZZZ9”的课堂")])
+@pytest.mark.parametrize(
+    "lang,text", [("en", "There is no class with the code “ZZZZ9”"), ("zh", "没有加入码为“ZZZZ9”的课堂")]
+)
 def test_an_unknown_code_is_a_clear_404(client, lang, text):
-    for r in (client.get(f"/api/classes/zzzz9?lang={lang}"), client.get(f"/api/classes/ZZZZ9/qr.svg?lang={lang}"),
-              client.post(f"/api/classes/ZZZZ9/end?lang={lang}", headers={"X-Control-Token": "x"})):
+    for r in (
+        client.get(f"/api/classes/zzzz9?lang={lang}"),
+        client.get(f"/api/classes/ZZZZ9/qr.svg?lang={lang}"),
+        client.post(f"/api/classes/ZZZZ9/end?lang={lang}", headers={"X-Control-Token": "x"}),
+    ):
         assert r.status_code == 404 and r.json()["code"] == "unknown_class"
         assert r.json()["detail"].startswith(text)
     page = client.get(f"/join/zzzz9?lang={lang}")
@@ -61,8 +67,7 @@ def test_an_unknown_code_is_a_clear_404(client, lang, text):
     assert text in page.text and 'value="ZZZZ9"' in page.text
 
 
-@pytest.mark.parametrize("lang,text", [("en", "Only the browser that opened class"),
-                                       ("zh", "只有开设课堂")])
+@pytest.mark.parametrize("lang,text", [("en", "Only the browser that opened class"), ("zh", "只有开设课堂")])
 def test_only_the_leaders_token_ends_a_class(client, lang, text):
     code, token = open_class(client)
     for headers in ({}, {"X-Control-Token": "not-the-token"}, {"X-Control-Token": token + "x"}):
@@ -75,8 +80,9 @@ def test_only_the_leaders_token_ends_a_class(client, lang, text):
     assert client.get(f"/api/classes/{code}").status_code == 404
 
 
-@pytest.mark.parametrize("lang,text", [("en", "This device already has 2 classes open"),
-                                       ("zh", "这台设备已开设 2 个课堂")])
+@pytest.mark.parametrize(
+    "lang,text", [("en", "This device already has 2 classes open"), ("zh", "这台设备已开设 2 个课堂")]
+)
 def test_one_client_may_lead_only_a_few_classes(lang, text):
     with client_with(max_classes_per_client=2) as c:
         (a, a_token), (b, b_token) = open_class(c), open_class(c)
@@ -98,7 +104,7 @@ def test_a_class_whose_teacher_left_makes_room_for_a_new_one():
         with c.websocket_connect(f"/ws/classes/{b}") as lead_b, c.websocket_connect(f"/ws/classes/{a}") as student:
             lead_b.send_json({"type": "lead", "token": b_token})
             assert lead_b.receive_json()["type"] == "count"
-            new, _ = open_class(c)   # a (no teacher) ends; b (its teacher is there) stays
+            new, _ = open_class(c)  # a (no teacher) ends; b (its teacher is there) stays
             assert student.receive_json() == {"type": "ended", "reason": "closed"}
             assert c.get(f"/api/classes/{a}").status_code == 404
             assert c.get(f"/api/classes/{b}").status_code == 200 and c.get(f"/api/classes/{new}").status_code == 200
@@ -167,8 +173,9 @@ def test_the_join_pages_lead_to_the_teachers_page(client):
     r = client.get(f"/join/{code.lower()}", follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"] == f"/?class={code}"  # no state yet: the home page
     with client.websocket_connect(f"/ws/classes/{code}") as leader:
-        leader.send_json({"type": "state", "token": token, "path": "/conv",
-                          "query": "lang=zh&preset=basic&presenter=1&step=2"})
+        leader.send_json(
+            {"type": "state", "token": token, "path": "/conv", "query": "lang=zh&preset=basic&presenter=1&step=2"}
+        )
         assert leader.receive_json()["type"] == "count"
     r = client.get(f"/join/{code}", follow_redirects=False)
     assert r.headers["location"] == f"/conv?preset=basic&step=2&class={code}"  # not the teacher's language
@@ -180,17 +187,25 @@ def test_the_join_pages_lead_to_the_teachers_page(client):
 
 # ---- the websocket --------------------------------------------------------------------------------
 
+
 def test_a_step_from_the_leader_reaches_every_follower(client):
     code, token = open_class(client)
-    with client.websocket_connect(f"/ws/classes/{code}") as leader, \
-            client.websocket_connect(f"/ws/classes/{code}") as a, client.websocket_connect(f"/ws/classes/{code}") as b:
+    with (
+        client.websocket_connect(f"/ws/classes/{code}") as leader,
+        client.websocket_connect(f"/ws/classes/{code}") as a,
+        client.websocket_connect(f"/ws/classes/{code}") as b,
+    ):
         leader.send_json({"type": "lead", "token": token})
         assert leader.receive_json() == {"type": "count", "following": 2, "exploring": 0}
         for step in (1, 2, 3):
             leader.send_json({"type": "state", "token": token, "path": "/conv", "query": f"preset=basic&step={step}"})
             for follower in (a, b):
-                assert follower.receive_json() == {"type": "state", "path": "/conv",
-                                                   "query": f"preset=basic&step={step}", "seq": step}
+                assert follower.receive_json() == {
+                    "type": "state",
+                    "path": "/conv",
+                    "query": f"preset=basic&step={step}",
+                    "seq": step,
+                }
         with client.websocket_connect(f"/ws/classes/{code}") as late:  # a late follower gets the state at once
             assert late.receive_json()["query"] == "preset=basic&step=3"
             assert leader.receive_json() == {"type": "count", "following": 3, "exploring": 0}
@@ -201,15 +216,20 @@ def test_a_step_from_the_leader_reaches_every_follower(client):
 @pytest.mark.parametrize("lang,text", [("en", "Only the browser that opened class"), ("zh", "只有开设课堂")])
 def test_a_followers_messages_cannot_lead(client, lang, text):
     code, token = open_class(client)
-    with client.websocket_connect(f"/ws/classes/{code}") as leader, \
-            client.websocket_connect(f"/ws/classes/{code}?lang={lang}") as follower, \
-            client.websocket_connect(f"/ws/classes/{code}") as other:
+    with (
+        client.websocket_connect(f"/ws/classes/{code}") as leader,
+        client.websocket_connect(f"/ws/classes/{code}?lang={lang}") as follower,
+        client.websocket_connect(f"/ws/classes/{code}") as other,
+    ):
         leader.send_json({"type": "state", "token": token, "path": "/conv", "query": "step=1"})
         for ws in (follower, other):
             assert ws.receive_json()["seq"] == 1
-        for message in ({"type": "state", "path": "/pool", "query": "step=9"},
-                        {"type": "state", "token": "guess", "path": "/pool", "query": "step=9"},
-                        {"type": "lead", "token": None}, {"type": "lead", "token": token[:-1]}):
+        for message in (
+            {"type": "state", "path": "/pool", "query": "step=9"},
+            {"type": "state", "token": "guess", "path": "/pool", "query": "step=9"},
+            {"type": "lead", "token": None},
+            {"type": "lead", "token": token[:-1]},
+        ):
             follower.send_json(message)
             answer = follower.receive_json()
             assert answer["type"] == "error" and answer["code"] == "not_class_leader", answer
@@ -222,7 +242,10 @@ def test_a_followers_messages_cannot_lead(client, lang, text):
 
 def test_exploring_alone_and_rejoining(client):
     code, token = open_class(client)
-    with client.websocket_connect(f"/ws/classes/{code}") as leader, client.websocket_connect(f"/ws/classes/{code}") as s:
+    with (
+        client.websocket_connect(f"/ws/classes/{code}") as leader,
+        client.websocket_connect(f"/ws/classes/{code}") as s,
+    ):
         leader.send_json({"type": "lead", "token": token})
         assert leader.receive_json()["following"] == 1
         s.send_json({"type": "explore"})
@@ -262,10 +285,15 @@ def test_an_unknown_or_full_class_closes_the_websocket_with_a_reason():
                 assert closed.value.code == 1013
 
 
-@pytest.mark.parametrize("raw,code", [
-    ("not json", "bad_class_message"), ('{"type": "dance"}', "bad_class_message"), ("[1, 2]", "bad_class_message"),
-    ('{"type": "follow", "pad": "' + "x" * 10_000 + '"}', "bad_class_message"),
-])
+@pytest.mark.parametrize(
+    "raw,code",
+    [
+        ("not json", "bad_class_message"),
+        ('{"type": "dance"}', "bad_class_message"),
+        ("[1, 2]", "bad_class_message"),
+        ('{"type": "follow", "pad": "' + "x" * 10_000 + '"}', "bad_class_message"),
+    ],
+)
 def test_malformed_messages_are_answered_and_the_connection_carries_on(client, raw, code):
     room, token = open_class(client)
     with client.websocket_connect(f"/ws/classes/{room}") as ws:
@@ -276,10 +304,20 @@ def test_malformed_messages_are_answered_and_the_connection_carries_on(client, r
         assert ws.receive_json()["type"] == "count"  # (it leads now: the count of followers comes)
 
 
-@pytest.mark.parametrize("path,query", [
-    ("//evil.example/x", ""), ("http://evil.example/", ""), ("/conv?x=1", ""), ("conv", ""), (None, ""),
-    ("/" + "a" * 300, ""), ("/conv", "x" * 8500), ("/conv", "a=1#frag"), ("/conv", 5),
-])
+@pytest.mark.parametrize(
+    "path,query",
+    [
+        ("//evil.example/x", ""),
+        ("http://evil.example/", ""),
+        ("/conv?x=1", ""),
+        ("conv", ""),
+        (None, ""),
+        ("/" + "a" * 300, ""),
+        ("/conv", "x" * 8500),
+        ("/conv", "a=1#frag"),
+        ("/conv", 5),
+    ],
+)
 def test_a_state_that_is_not_a_page_of_this_site_is_refused(client, path, query):
     code, token = open_class(client)
     with client.websocket_connect(f"/ws/classes/{code}?lang=zh") as ws:
@@ -291,6 +329,7 @@ def test_a_state_that_is_not_a_page_of_this_site_is_refused(client, path, query)
 
 
 # ---- the registry's bounds ----------------------------------------------------------------------
+
 
 def test_a_member_too_slow_to_send_keeps_only_the_newest_states():
     member = Member()

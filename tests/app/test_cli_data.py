@@ -1,4 +1,5 @@
 """``cnn-playground data``: the report, checking a folder, downloading (from a local mirror)."""
+
 import http.server
 import io
 import socket
@@ -32,12 +33,12 @@ def closed_port_url():
 @pytest.fixture()
 def mirror_url(mnist_dir):
     """A local HTTP server whose root holds the MNIST gzip files."""
+
     class Quiet(http.server.SimpleHTTPRequestHandler):
         def log_message(self, *args):
             pass
 
-    server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), lambda *a, **k: Quiet(*a, directory=str(mnist_dir), **k))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), lambda *a, **k: Quiet(*a, directory=str(mnist_dir), **k))
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
@@ -83,7 +84,7 @@ def test_report_with_data_dir_from_the_environment(cache, mnist_dir, monkeypatch
 def test_report_with_a_damaged_copy_in_the_cache(cache, mnist_dir, capsys):
     _link(mnist_dir, cache, data.FILES[1:])
     (cache / "train-images-idx3-ubyte.gz").symlink_to(mnist_dir / "t10k-images-idx3-ubyte.gz")
-    assert main(["data"]) == 0                                             # the sample still works
+    assert main(["data"]) == 0  # the sample still works
     out = capsys.readouterr().out
     assert "fails its check" in out and "train-images-idx3-ubyte: checksum mismatch" in out
     assert "cnn-playground data --download" in out
@@ -115,8 +116,9 @@ def test_check_a_folder_with_a_wrong_file(cache, mnist_dir, tmp_path, capsys):
     assert "train-images-idx3-ubyte:" not in err
 
 
-def test_download_into_the_cache_with_a_progress_bar(cache, mnist_dir, mirror_url, closed_port_url,
-                                                     monkeypatch, capsys):
+def test_download_into_the_cache_with_a_progress_bar(
+    cache, mnist_dir, mirror_url, closed_port_url, monkeypatch, capsys
+):
     monkeypatch.setenv(data.ENV_MIRRORS, f"{closed_port_url},{mirror_url}")
     assert main(["data", "--download"]) == 0
     captured = capsys.readouterr()
@@ -125,7 +127,7 @@ def test_download_into_the_cache_with_a_progress_bar(cache, mnist_dir, mirror_ur
         assert (cache / f"{name}.gz").read_bytes() == (mnist_dir / f"{name}.gz").read_bytes()
         assert f"{name}.gz" in captured.err
     assert "[" + "#" * 30 + "] 100%" in captured.err
-    assert captured.err.count("\n") == 4                                   # one finished line per file
+    assert captured.err.count("\n") == 4  # one finished line per file
     assert main(["data"]) == 0
     assert f"found in {cache}" in capsys.readouterr().out
 
@@ -157,7 +159,7 @@ def test_progress_bar_text():
     bar(4_500, 9_000, "c.gz")
     bar.finish()
     lines = stream.getvalue().split("\n")
-    assert lines[0].count("\r") == 4                                       # the repeated 25% is not redrawn
+    assert lines[0].count("\r") == 4  # the repeated 25% is not redrawn
     assert lines[0].endswith("[" + "#" * 30 + "] 100%  100 B / 100 B")
     assert "[" + "#" * 7 + "." * 23 + "]  25%" in lines[0]
     assert lines[1] == "\r" + f"{'b.gz':28} 7.0 MB"

@@ -1,4 +1,5 @@
 """``cnn-playground`` serves the playground: the real command, started as a user would."""
+
 import os
 import socket
 import subprocess
@@ -20,8 +21,12 @@ def test_the_command_serves_the_home_page_and_health():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "app.cli", "--no-browser", "--port", str(port)],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "--no-browser", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -43,8 +48,10 @@ def test_the_command_serves_the_home_page_and_health():
 
 def test_parsing_the_command_line_does_not_import_numpy():
     """BLAS reads its thread count once, when NumPy is imported: each command sets it first."""
-    code = ("import sys; from app.cli import build_parser; build_parser().parse_args(['train', '--threads', '2']); "
-            "assert 'numpy' not in sys.modules, 'numpy imported while parsing'")
+    code = (
+        "import sys; from app.cli import build_parser; build_parser().parse_args(['train', '--threads', '2']); "
+        "assert 'numpy' not in sys.modules, 'numpy imported while parsing'"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
 
@@ -91,15 +98,20 @@ def test_the_machine_addresses_are_found_and_filtered(tmp_path):
     from app import hosts
 
     table = tmp_path / "if_inet6"
-    table.write_text("fd000000000000000000000000000002 04 40 00 82     eth0\n"
-                     "fe8000000000000000fc00fffe000001 04 40 20 80     eth0\n"
-                     "00000000000000000000000000000001 01 80 10 80       lo\n")
+    table.write_text(
+        "fd000000000000000000000000000002 04 40 00 82     eth0\n"
+        "fe8000000000000000fc00fffe000001 04 40 20 80     eth0\n"
+        "00000000000000000000000000000001 01 80 10 80       lo\n"
+    )
     assert hosts._linux_ipv6_addresses(table) == ["fd00::2", "fe80::fc:ff:fe00:1", "::1"]
     assert hosts._linux_ipv6_addresses(tmp_path / "absent") == []
-    found = hosts.machine_addresses(sources=[
-        lambda: ["127.0.0.1", "192.0.2.2", "not an address"],
-        lambda: ["192.0.2.2", "10.1.2.3", "0.0.0.0", "169.254.1.1"],
-        lambda: hosts._linux_ipv6_addresses(table)])
+    found = hosts.machine_addresses(
+        sources=[
+            lambda: ["127.0.0.1", "192.0.2.2", "not an address"],
+            lambda: ["192.0.2.2", "10.1.2.3", "0.0.0.0", "169.254.1.1"],
+            lambda: hosts._linux_ipv6_addresses(table),
+        ]
+    )
     assert found == ["10.1.2.3", "192.0.2.2", "fd00::2"]  # no loopback, link-local or duplicates; IPv4 first
     assert hosts.student_urls(80, found) == ["http://10.1.2.3:80/", "http://192.0.2.2:80/", "http://[fd00::2]:80/"]
     assert all(a not in ("127.0.0.1", "::1") for a in hosts.machine_addresses())  # the real machine's
@@ -133,8 +145,13 @@ def _negotiated_extensions(env: dict) -> str | None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "app.cli", "--no-browser", "--port", str(port)],
-                            env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "--no-browser", "--port", str(port)],
+        env={**os.environ, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
 
     async def handshake():
         async with connect(f"ws://127.0.0.1:{port}/ws/predict", compression="deflate") as ws:

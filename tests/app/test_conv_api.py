@@ -1,4 +1,5 @@
 """POST /api/conv: the notes' worked examples, the trace's shape, and every kind of bad input."""
+
 import json
 import re
 from pathlib import Path
@@ -7,8 +8,14 @@ import numpy as np
 import pytest
 
 # textbook_cases.json names -> the preset names the lab serves them under
-PRESET_OF = {"basic 3x3 * 2x2": "basic", "with bias 2": "bias", "zero padding 1": "padding", "stride 2": "stride",
-             "5x5 image, 3x3 filter, ReLU": "relu5x5", "5x5 image, 3x3 filter, stride 2": "relu5x5-stride2"}
+PRESET_OF = {
+    "basic 3x3 * 2x2": "basic",
+    "with bias 2": "bias",
+    "zero padding 1": "padding",
+    "stride 2": "stride",
+    "5x5 image, 3x3 filter, ReLU": "relu5x5",
+    "5x5 image, 3x3 filter, stride 2": "relu5x5-stride2",
+}
 FIELDS = ("input", "kernel", "bias", "stride", "padding")
 
 
@@ -99,8 +106,9 @@ def test_multichannel_is_the_sum_of_the_channels_plus_one_bias(client, presets):
     assert np.array(p["input"]).shape == (3, 4, 4) and np.array(p["kernel"]).shape == (1, 3, 3, 3)
     data = conv(client, **{k: p[k] for k in FIELDS}).json()
     assert data["output_shape"] == [1, 2, 2]
-    per_channel = [np.array(conv(client, input=p["input"][c], kernel=p["kernel"][0][c]).json()["output"])
-                   for c in range(3)]
+    per_channel = [
+        np.array(conv(client, input=p["input"][c], kernel=p["kernel"][0][c]).json()["output"]) for c in range(3)
+    ]
     assert np.array(data["output"][0]).tolist() == (sum(per_channel) + p["bias"][0]).tolist()
     assert len(data["steps"][0]["products"]) == 27
 
@@ -114,7 +122,7 @@ def test_im2col_is_the_same_convolution(client):
     assert np.array(m["columns"]).shape == (2 * 2 * 2, oh * ow)
     assert np.array(m["kernel_rows"]).shape == (2, 8)
     assert np.array(m["product"]).reshape(f, oh, ow).tolist() == data["output"]
-    for j, step in enumerate(data["steps"][:oh * ow]):  # column j is the window of step j
+    for j, step in enumerate(data["steps"][: oh * ow]):  # column j is the window of step j
         assert [row[j] for row in m["columns"]] == step["inputs"]
     assert m["row_offsets"][:3] == [[0, 0, 0], [0, 0, 1], [0, 1, 0]]
 
@@ -168,13 +176,19 @@ BAD = {
     "negative padding": ({"padding": -1}, "bad_padding", "negative"),
     "zero dilation": ({"dilation": 0}, "bad_dilation", "at least 1"),
     "channel mismatch": ({"kernel": [[[1]], [[1]]]}, "channel_mismatch", "2 channel(s) but the input has 1"),
-    "kernel larger than padded input": ({"input": [[1, 2], [3, 4]], "kernel": np.ones((3, 3)).tolist()},
-                                        "kernel_too_big", "OH = ⌊(2 + 2·0 − 1·(3 − 1) − 1) / 1⌋ + 1 = ⌊−1⌋ + 1 = 0"),
+    "kernel larger than padded input": (
+        {"input": [[1, 2], [3, 4]], "kernel": np.ones((3, 3)).tolist()},
+        "kernel_too_big",
+        "OH = ⌊(2 + 2·0 − 1·(3 − 1) − 1) / 1⌋ + 1 = ⌊−1⌋ + 1 = 0",
+    ),
     "oversize input": ({"input": np.ones((80, 80)).tolist()}, "too_big", "at most 64"),
     "too many channels": ({"input": np.ones((17, 2, 2)).tolist(), "kernel": [[[1]]]}, "too_big", "channels"),
     "too many filters": ({"kernel": np.ones((17, 1, 1, 1)).tolist()}, "too_big", "filters"),
-    "kernel beyond the limit": ({"input": np.ones((20, 20)).tolist(), "kernel": np.ones((17, 17)).tolist()},
-                                "too_big", "at most 16"),
+    "kernel beyond the limit": (
+        {"input": np.ones((20, 20)).tolist(), "kernel": np.ones((17, 17)).tolist()},
+        "too_big",
+        "at most 16",
+    ),
     "huge padding": ({"padding": 40}, "too_large_value", "at most 16"),
     "huge number": ({"input": [[1e300, 1]]}, "number_too_large", "too large"),
     "bias per filter mismatch": ({"bias": [1, 2]}, "bias_mismatch", "1 filter(s) but 2 bias"),
@@ -184,8 +198,11 @@ BAD = {
     "stride as text": ({"stride": "two"}, "invalid_request", "whole number"),
     "stride triple": ({"stride": [1, 2, 3]}, "invalid_request", "pair"),
     "fractional padding": ({"padding": 0.5}, "invalid_request", "whole number"),
-    "trace too long": ({"input": np.ones((64, 64)).tolist(), "kernel": np.ones((16, 1, 9, 9)).tolist()},
-                       "trace_too_long", "products"),
+    "trace too long": (
+        {"input": np.ones((64, 64)).tolist(), "kernel": np.ones((16, 1, 9, 9)).tolist()},
+        "trace_too_long",
+        "products",
+    ),
 }
 
 
@@ -209,12 +226,15 @@ def test_nan_and_infinity_in_raw_json(client):
 
 # Found by tests/app/test_fuzz.py: an integer beyond the float range (JSON allows any length) made
 # float() overflow in the bridge (500).
-@pytest.mark.parametrize("change, code, where", [
-    ({"bias": 10**400}, "bad_number", "1e+400"),
-    ({"bias": -10**30}, "bad_number", "-1e+30"),
-    ({"input": [[0, 1, 2], [3, 10**400, 5], [6, 7, 8]]}, "number_too_large", "row 2, column 2: 1e+400"),
-    ({"kernel": [[0, 1], [2, -10**309]]}, "number_too_large", "-1e+309"),
-])
+@pytest.mark.parametrize(
+    "change, code, where",
+    [
+        ({"bias": 10**400}, "bad_number", "1e+400"),
+        ({"bias": -(10**30)}, "bad_number", "-1e+30"),
+        ({"input": [[0, 1, 2], [3, 10**400, 5], [6, 7, 8]]}, "number_too_large", "row 2, column 2: 1e+400"),
+        ({"kernel": [[0, 1], [2, -(10**309)]]}, "number_too_large", "-1e+309"),
+    ],
+)
 def test_integers_too_large_for_a_float(client, change, code, where):
     for lang in ("en", "zh"):
         r = conv(client, lang, **{**GOOD, **change})
@@ -227,18 +247,21 @@ def test_a_stride_beyond_its_limit_is_refused_by_the_limit_first(client):
     r = conv(client, **{**GOOD, "stride": 10**30})  # not a giant formula
     assert r.status_code == 422 and r.json()["code"] == "too_large_value"
     assert r.json()["detail"] == "The stride is 1e+30; at most 64 is allowed."
-    r = conv(client, "zh", **{**GOOD, "padding": [0, -10**400]})  # was a 500: the formula's float overflowed
+    r = conv(client, "zh", **{**GOOD, "padding": [0, -(10**400)]})  # was a 500: the formula's float overflowed
     assert r.status_code == 422 and r.json()["code"] == "setting_too_large" and "-1e+400" in r.json()["detail"]
 
 
 # Found by tests/app/test_fuzz.py: the convolution's activation parameters reached the engine as keyword
 # arguments ("name" clashed: 500), and their errors kept the engine's one code, so Chinese pages got English.
-@pytest.mark.parametrize("activation, params, code, chinese", [
-    ("leaky_relu", {"name": "x"}, "activation_param_unknown", "没有参数"),
-    ("leaky_relu", {"a": "x"}, "activation_param_not_number", "必须是有限的数"),
-    ("elu", {"alpha": 9}, "activation_param_range", "必须在"),
-    ("maxout", {"weights": [1, 2], "biases": [1]}, "maxout_count_mismatch", "偏置"),
-])
+@pytest.mark.parametrize(
+    "activation, params, code, chinese",
+    [
+        ("leaky_relu", {"name": "x"}, "activation_param_unknown", "没有参数"),
+        ("leaky_relu", {"a": "x"}, "activation_param_not_number", "必须是有限的数"),
+        ("elu", {"alpha": 9}, "activation_param_range", "必须在"),
+        ("maxout", {"weights": [1, 2], "biases": [1]}, "maxout_count_mismatch", "偏置"),
+    ],
+)
 def test_activation_parameter_errors_have_their_own_codes(client, activation, params, code, chinese):
     body = {**GOOD, "activation": activation, "activation_params": params}
     r = conv(client, **body)
@@ -258,7 +281,10 @@ def test_malformed_requests(client):
 
 def test_messages_in_chinese(client):
     r = conv(client, "zh", input=[[1, 2], [3, 4]], kernel=np.ones((3, 3)).tolist())
-    assert r.json()["detail"] == "3×3 的卷积核放不进填充为 0 的 2×2 输入：OH = ⌊(2 + 2·0 − 1·(3 − 1) − 1) / 1⌋ + 1 = ⌊−1⌋ + 1 = 0"
+    assert (
+        r.json()["detail"]
+        == "3×3 的卷积核放不进填充为 0 的 2×2 输入：OH = ⌊(2 + 2·0 − 1·(3 − 1) − 1) / 1⌋ + 1 = ⌊−1⌋ + 1 = 0"
+    )
     r = conv(client, "zh", **{**GOOD, "stride": 0})
     assert "步幅" in r.json()["detail"]
     r = conv(client, "zh", **{**GOOD, "input": [[1, "x"]]})
@@ -324,7 +350,7 @@ def test_traces_are_computed_in_a_worker_process(client):
 
     from app import compute
 
-    compute.shutdown()   # no workers: the request below must start them
+    compute.shutdown()  # no workers: the request below must start them
     r = client.post("/api/conv", json={"input": [[1, 2], [3, 4]], "kernel": [[1]]})
     assert r.status_code == 200 and r.json()["output"] == [[1.0, 2.0], [3.0, 4.0]]
     started = compute._state["pool"]

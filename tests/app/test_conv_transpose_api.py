@@ -1,13 +1,23 @@
 """POST /api/conv_transpose and the /transposed page: a hand-computed trace, the presets' sizes
 (Dumoulin & Visin's figures 4.1 to 4.7), every kind of bad input refused in English and Chinese
 (never a 500), and a network with a transposed convolution in the network check and a run."""
+
 import pytest
 
 from tests.runs_support import make_registry, runs_client, wait_for
 
 # Dumoulin & Visin (2016), chapter 4: preset -> (input side, output side) of the figure
-FIGURES = {"fig4_1": (2, 4), "fig4_2": (6, 5), "fig4_3": (5, 5), "fig4_4": (7, 5), "fig4_5": (2, 5),
-           "fig4_6": (3, 5), "fig4_7": (3, 6), "stride2": (3, 7), "dilation": (2, 4)}
+FIGURES = {
+    "fig4_1": (2, 4),
+    "fig4_2": (6, 5),
+    "fig4_3": (5, 5),
+    "fig4_4": (7, 5),
+    "fig4_5": (2, 5),
+    "fig4_6": (3, 5),
+    "fig4_7": (3, 6),
+    "stride2": (3, 7),
+    "dilation": (2, 4),
+}
 FIELDS = ("input", "kernel", "stride", "padding", "output_padding", "dilation")
 
 
@@ -66,28 +76,47 @@ def test_the_page_and_the_links(client):
     assert "转置卷积实验室" in zh and "反卷积" in zh
 
 
-@pytest.mark.parametrize("body,code,en,zh", [
-    (dict(stride=2, output_padding=2), "bad_output_padding",
-     ("output_padding must be smaller than the stride or the dilation (PyTorch's rule), got output_padding 2 with "
-      "stride 2 and dilation 1."), "output_padding 必须小于步幅或扩张率"),
-    (dict(padding=3), "transposed_output_too_small",
-     ("The padding crops away the whole output of a transposed convolution of a 2×2 input with a 2×2 kernel: "
-      "OH = (2 \u2212 1)\u00b71 \u2212 2\u00b73 + 1\u00b7(2 \u2212 1) + 0 + 1 = \u22123. Use less padding."), "请减小填充"),
-    (dict(input=[[1] * 16] * 16, kernel=[[1] * 8] * 8, stride=8), "transposed_trace_too_long",
-     "This trace would send 4,194,304 numbers", "最多只能显示 100,000 个"),
-    (dict(stride=0), "bad_stride", "The stride must be at least 1, got 0.", "步幅"),
-    (dict(padding=-1), "bad_padding", "The padding cannot be negative, got -1.", "填充"),
-    (dict(dilation=0), "bad_dilation", "The dilation must be at least 1, got 0.", "扩张率"),
-    (dict(output_padding=-1), "bad_output_padding", "got output_padding -1", "output_padding"),
-    (dict(output_padding=99), "too_large_value", "output_padding is 99; at most 64 is allowed", "64"),
-    (dict(kernel=[[[1]]]), "bad_grid_ndim", "The kernel must have 2 or 4 dimensions, got 3.", "卷积核"),
-    (dict(input=[[1, "x"]]), "not_number", "The input, row 1, column 2: “x” is not a number.", "不是数字"),
-    (dict(input=[[[1]], [[2]]]), "channel_mismatch", "The kernel has 1 channel(s) but the input has 2", "通道"),
-    (dict(bias=[1, 2]), "bias_mismatch", "There are 1 filter(s) but 2 bias value(s)", "偏置"),
-    (dict(groups=2), "invalid_request", "Unknown field “groups”", "groups"),
-    (dict(output_padding=True), "invalid_request", "output_padding must be a whole number", "output_padding"),
-    (dict(stride=1.5), "invalid_request", "the stride must be a whole number", "步幅"),
-])
+@pytest.mark.parametrize(
+    "body,code,en,zh",
+    [
+        (
+            dict(stride=2, output_padding=2),
+            "bad_output_padding",
+            (
+                "output_padding must be smaller than the stride or the dilation (PyTorch's rule), got output_padding 2 with "
+                "stride 2 and dilation 1."
+            ),
+            "output_padding 必须小于步幅或扩张率",
+        ),
+        (
+            dict(padding=3),
+            "transposed_output_too_small",
+            (
+                "The padding crops away the whole output of a transposed convolution of a 2×2 input with a 2×2 kernel: "
+                "OH = (2 \u2212 1)\u00b71 \u2212 2\u00b73 + 1\u00b7(2 \u2212 1) + 0 + 1 = \u22123. Use less padding."
+            ),
+            "请减小填充",
+        ),
+        (
+            dict(input=[[1] * 16] * 16, kernel=[[1] * 8] * 8, stride=8),
+            "transposed_trace_too_long",
+            "This trace would send 4,194,304 numbers",
+            "最多只能显示 100,000 个",
+        ),
+        (dict(stride=0), "bad_stride", "The stride must be at least 1, got 0.", "步幅"),
+        (dict(padding=-1), "bad_padding", "The padding cannot be negative, got -1.", "填充"),
+        (dict(dilation=0), "bad_dilation", "The dilation must be at least 1, got 0.", "扩张率"),
+        (dict(output_padding=-1), "bad_output_padding", "got output_padding -1", "output_padding"),
+        (dict(output_padding=99), "too_large_value", "output_padding is 99; at most 64 is allowed", "64"),
+        (dict(kernel=[[[1]]]), "bad_grid_ndim", "The kernel must have 2 or 4 dimensions, got 3.", "卷积核"),
+        (dict(input=[[1, "x"]]), "not_number", "The input, row 1, column 2: “x” is not a number.", "不是数字"),
+        (dict(input=[[[1]], [[2]]]), "channel_mismatch", "The kernel has 1 channel(s) but the input has 2", "通道"),
+        (dict(bias=[1, 2]), "bias_mismatch", "There are 1 filter(s) but 2 bias value(s)", "偏置"),
+        (dict(groups=2), "invalid_request", "Unknown field “groups”", "groups"),
+        (dict(output_padding=True), "invalid_request", "output_padding must be a whole number", "output_padding"),
+        (dict(stride=1.5), "invalid_request", "the stride must be a whole number", "步幅"),
+    ],
+)
 def test_bad_input_is_refused_in_both_languages(client, body, code, en, zh):
     base = {"input": [[1, 2], [3, 4]], "kernel": [[1, 1], [1, 1]]}
     answers = {}
@@ -103,9 +132,15 @@ def test_bad_input_is_refused_in_both_languages(client, body, code, en, zh):
 
 # ---- a network with a transposed convolution: the builder's check and a run -------------------------
 
-LAYERS = [{"type": "conv", "filters": 4, "kernel": 3, "stride": 2}, {"type": "relu"},
-          {"type": "conv_transpose", "filters": 2, "kernel": 3, "stride": 2, "output_padding": 1}, {"type": "relu"},
-          {"type": "maxpool", "size": 4}, {"type": "flatten"}, {"type": "dense", "units": 10}]
+LAYERS = [
+    {"type": "conv", "filters": 4, "kernel": 3, "stride": 2},
+    {"type": "relu"},
+    {"type": "conv_transpose", "filters": 2, "kernel": 3, "stride": 2, "output_padding": 1},
+    {"type": "relu"},
+    {"type": "maxpool", "size": 4},
+    {"type": "flatten"},
+    {"type": "dense", "units": 10},
+]
 
 
 @pytest.fixture()

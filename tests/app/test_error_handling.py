@@ -5,6 +5,7 @@ URLs and methods: each a 4xx with a translated ``detail`` and a ``code``, answer
 
 Most of these were found by tests/app/test_fuzz.py: they answered with Starlette's untranslated
 ``{"detail": "Not Found"}`` (no code), or 500 where an answer echoed a lone surrogate."""
+
 import asyncio
 import json
 import time
@@ -38,6 +39,7 @@ def assert_answer(r, status, code, *english):
 
 # ---- unknown URLs and methods ------------------------------------------------------------------------
 
+
 def test_an_unknown_url_gets_a_translated_404(client):
     assert_answer(client.get("/api/nothing"), 404, "not_found", "no page")
     body = assert_answer(client.get("/api/nothing?lang=zh"), 404, "not_found")
@@ -65,8 +67,9 @@ def test_a_browser_asking_for_a_missing_page_gets_an_html_page_in_its_language(c
     assert_answer(client.get("/nothing?lang=en"), 404, "not_found")  # a script (no Accept: text/html): JSON
 
 
-@pytest.mark.parametrize("path", ["/", "/conv", "/pool", "/activations", "/filters", "/learn", "/learn/backprop",
-                                  "/draw", "/docs", "/redoc"])
+@pytest.mark.parametrize(
+    "path", ["/", "/conv", "/pool", "/activations", "/filters", "/learn", "/learn/backprop", "/draw", "/docs", "/redoc"]
+)
 def test_every_page_answers_head(client, path):
     head, get = client.head(path), client.get(path)
     assert head.status_code == 200 == get.status_code
@@ -76,11 +79,15 @@ def test_every_page_answers_head(client, path):
 
 # ---- bodies the JSON reader cannot read ----------------------------------------------------------------
 
-@pytest.mark.parametrize("raw", [
-    b'{"input": ' + b"[" * 10_000 + b"1" + b"]" * 10_000 + b', "kernel": [[1]]}',
-    b'{"input": [[' + b"9" * 5000 + b']], "kernel": [[1]]}',  # more digits than Python turns into an int
-    b"\x00\x00\x00\x00\x00",                                   # no Unicode encoding
-])
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"input": ' + b"[" * 10_000 + b"1" + b"]" * 10_000 + b', "kernel": [[1]]}',
+        b'{"input": [[' + b"9" * 5000 + b']], "kernel": [[1]]}',  # more digits than Python turns into an int
+        b"\x00\x00\x00\x00\x00",  # no Unicode encoding
+    ],
+)
 def test_an_unreadable_body_gets_400_at_once(client, raw):
     started = time.perf_counter()
     assert_answer(post(client, "/api/conv", raw), 400, "unreadable_body", "could not be read as JSON")
@@ -93,10 +100,12 @@ def test_an_unreadable_body_gets_400_at_once(client, raw):
 def test_deep_nesting_the_reader_takes_is_explained(client, depth):
     deep = b"[" * depth + b"1" + b"]" * depth
     started = time.perf_counter()
-    for path, raw in (("/api/conv", b'{"input": %s, "kernel": [[1]]}' % deep),
-                      ("/api/activations", b'{"name": "maxout", "params": {"weights": %s}}' % deep),
-                      ("/api/networks/check", b'{"layers": [%s]}' % deep),
-                      ("/api/predict", b'{"image": [[0]], "model": %s}' % deep)):
+    for path, raw in (
+        ("/api/conv", b'{"input": %s, "kernel": [[1]]}' % deep),
+        ("/api/activations", b'{"name": "maxout", "params": {"weights": %s}}' % deep),
+        ("/api/networks/check", b'{"layers": [%s]}' % deep),
+        ("/api/predict", b'{"image": [[0]], "model": %s}' % deep),
+    ):
         r = post(client, path, raw)
         assert r.status_code == 422 and r.json()["code"] and r.json()["detail"], (path, r.text[:300])
         assert len(r.content) < 5000, path  # the params echo only a few levels of what was sent
@@ -105,13 +114,17 @@ def test_deep_nesting_the_reader_takes_is_explained(client, depth):
 
 # ---- text that is not Unicode ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize("path, raw", [
-    ("/api/activations", b'{"name": "\\ud800"}'),                        # escaped
-    ("/api/activations", b'{"name": "\xed\xa0\x80"}'),                   # as the bytes UTF-8 would give it
-    ("/api/networks/check", b'{"layers": [{"type": "\\udfff"}]}'),
-    ("/api/filter", b'{"image": "astronaut\\udc00", "kernel": [[1]]}'),
-    ("/api/runs/abc/save", b'{"name": "x\\ud83d"}'),
-])
+
+@pytest.mark.parametrize(
+    "path, raw",
+    [
+        ("/api/activations", b'{"name": "\\ud800"}'),  # escaped
+        ("/api/activations", b'{"name": "\xed\xa0\x80"}'),  # as the bytes UTF-8 would give it
+        ("/api/networks/check", b'{"layers": [{"type": "\\udfff"}]}'),
+        ("/api/filter", b'{"image": "astronaut\\udc00", "kernel": [[1]]}'),
+        ("/api/runs/abc/save", b'{"name": "x\\ud83d"}'),
+    ],
+)
 def test_a_lone_surrogate_is_refused_before_it_is_echoed(client, path, raw):
     assert_answer(post(client, path, raw), 422, "bad_unicode", "not valid Unicode")
     assert chinese(post(client, path, raw, "zh").json()["detail"])
@@ -119,12 +132,13 @@ def test_a_lone_surrogate_is_refused_before_it_is_echoed(client, path, raw):
 
 def test_a_surrogate_pair_is_ordinary_text(client):
     r = post(client, "/api/activations", b'{"name": "\\ud83d\\ude00"}')  # an emoji, escaped
-    assert_answer(r, 422, "unknown_activation", "\U0001F600")
+    assert_answer(r, 422, "unknown_activation", "\U0001f600")
     assert not has_lone_surrogate(b'{"a": "\\ud83d\\ude00 \\\\ud800"}')  # a pair, and the text \ud800
     assert has_lone_surrogate(b'["ok", {"b": "\\uDBFF"}]')
 
 
 # ---- the body-size limit ---------------------------------------------------------------------------------
+
 
 @pytest.fixture()
 def small_limit():

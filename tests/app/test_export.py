@@ -5,6 +5,7 @@ numbers the page's own endpoint answers for the same set-up. The PyTorch scripts
 here: benchmarks/torch_parity.py runs them) and checked for the calls they must make, and every
 script passes ruff's PEP 8 and import checks.
 """
+
 import ast
 import contextlib
 import io
@@ -49,8 +50,9 @@ def run(code, folder=None):
 def pytorch(client, kind, setup):
     code = export(client, kind, setup, "pytorch")
     tree = ast.parse(code)
-    imported = {alias.name for node in ast.walk(tree) if isinstance(node, (ast.Import, ast.ImportFrom))
-                for alias in node.names} | {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    imported = {
+        alias.name for node in ast.walk(tree) if isinstance(node, (ast.Import, ast.ImportFrom)) for alias in node.names
+    } | {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
     assert "torch" in imported and not any(name and name.startswith(("engine", "app")) for name in imported)
     return flat(code)
 
@@ -64,10 +66,20 @@ def flat(code):
 CONV_EXTRA = {
     "two filters, leaky relu, padding and dilation": {
         "input": [[[1, -2, 3, 0], [4, 5, -6, 1], [7, 8, 9, 2], [0, 1, 2, 3]]],
-        "kernel": [[[[1, -1], [0.5, 2]]], [[[0, 1], [1, 0]]]], "bias": [0.25, -1], "stride": [1, 2],
-        "padding": [1, 0], "dilation": 2, "activation": "leaky_relu", "activation_params": {"a": 0.1}},
-    "elu with alpha": {"input": [[-3, -1, 0.5], [2, -0.25, 1], [0, 0, -2]], "kernel": [[1, 2], [-1, 0.5]],
-                       "activation": "elu", "activation_params": {"alpha": 0.7}},
+        "kernel": [[[[1, -1], [0.5, 2]]], [[[0, 1], [1, 0]]]],
+        "bias": [0.25, -1],
+        "stride": [1, 2],
+        "padding": [1, 0],
+        "dilation": 2,
+        "activation": "leaky_relu",
+        "activation_params": {"a": 0.1},
+    },
+    "elu with alpha": {
+        "input": [[-3, -1, 0.5], [2, -0.25, 1], [0, 0, -2]],
+        "kernel": [[1, 2], [-1, 0.5]],
+        "activation": "elu",
+        "activation_params": {"alpha": 0.7},
+    },
 }
 
 
@@ -94,12 +106,28 @@ def test_the_pytorch_code_of_a_convolution_calls_conv2d_with_the_settings(client
 
 
 POOL_EXTRA = {
-    "avg without the padding counted": {"input": [[1, 2], [3, 4]], "mode": "avg", "size": 2, "stride": 2,
-                                        "padding": 1, "count_include_pad": False},
-    "avg ceil_mode, two channels": {"input": [[[1, 2, 3], [4, 5, 6], [7, 8, 9]], [[0, -1, 2], [3, 1, 1], [2, 2, 5]]],
-                                    "mode": "avg", "size": 2, "stride": 2, "ceil_mode": True},
-    "max 3x3 stride 2 padding 1": {"input": [[5, 1, 0, 2, 7], [1, 9, 3, 3, 1], [0, 2, 8, 1, 4], [6, 1, 2, 3, 0]],
-                                   "mode": "max", "size": 3, "stride": 2, "padding": 1},
+    "avg without the padding counted": {
+        "input": [[1, 2], [3, 4]],
+        "mode": "avg",
+        "size": 2,
+        "stride": 2,
+        "padding": 1,
+        "count_include_pad": False,
+    },
+    "avg ceil_mode, two channels": {
+        "input": [[[1, 2, 3], [4, 5, 6], [7, 8, 9]], [[0, -1, 2], [3, 1, 1], [2, 2, 5]]],
+        "mode": "avg",
+        "size": 2,
+        "stride": 2,
+        "ceil_mode": True,
+    },
+    "max 3x3 stride 2 padding 1": {
+        "input": [[5, 1, 0, 2, 7], [1, 9, 3, 3, 1], [0, 2, 8, 1, 4], [6, 1, 2, 3, 0]],
+        "mode": "max",
+        "size": 3,
+        "stride": 2,
+        "padding": 1,
+    },
 }
 
 
@@ -113,8 +141,10 @@ def test_the_engine_code_of_a_pooling_gives_the_page_its_numbers(client, name):
 
 def test_the_pytorch_code_of_a_pooling_names_its_options(client):
     code = pytorch(client, "pool", POOL_PRESETS["ceil"])
-    assert all(piece in code for piece in ("F.max_pool2d(", "x.unsqueeze(0)", "kernel_size=2", "stride=2",
-                                           "padding=0", "ceil_mode=True"))
+    assert all(
+        piece in code
+        for piece in ("F.max_pool2d(", "x.unsqueeze(0)", "kernel_size=2", "stride=2", "padding=0", "ceil_mode=True")
+    )
     code = pytorch(client, "pool", POOL_EXTRA["avg without the padding counted"])
     assert "F.avg_pool2d(" in code and "count_include_pad=False" in code and "padding=1" in code
     # PyTorch's default, said out loud
@@ -141,12 +171,19 @@ def test_the_engine_code_of_an_activation_gives_the_page_its_curve_and_gradients
 
 
 def test_the_pytorch_code_of_an_activation_uses_pytorchs_functions_and_autograd(client):
-    calls = {"sigmoid": "torch.sigmoid(x)", "tanh": "torch.tanh(x)", "relu": "torch.relu(x)",
-             "leaky_relu": "F.leaky_relu(x, negative_slope=0.01)", "elu": "F.elu(x, alpha=1)",
-             "prelu": "F.prelu(x, torch.full((1,), 0.25, dtype=x.dtype))",
-             "rrelu": "F.rrelu(x, lower=0.125, upper=0.3333333333333333, training=False)",
-             "softplus": "F.softplus(x, beta=", "gelu": "F.gelu(x, approximate=", "silu": "F.silu(x)",
-             "maxout": "torch.stack([w * x + b for w, b in MAXOUT_LINES]).amax(dim=0)"}
+    calls = {
+        "sigmoid": "torch.sigmoid(x)",
+        "tanh": "torch.tanh(x)",
+        "relu": "torch.relu(x)",
+        "leaky_relu": "F.leaky_relu(x, negative_slope=0.01)",
+        "elu": "F.elu(x, alpha=1)",
+        "prelu": "F.prelu(x, torch.full((1,), 0.25, dtype=x.dtype))",
+        "rrelu": "F.rrelu(x, lower=0.125, upper=0.3333333333333333, training=False)",
+        "softplus": "F.softplus(x, beta=",
+        "gelu": "F.gelu(x, approximate=",
+        "silu": "F.silu(x)",
+        "maxout": "torch.stack([w * x + b for w, b in MAXOUT_LINES]).amax(dim=0)",
+    }
     assert set(calls) == set(ACTIVATIONS)
     for name, call in calls.items():
         code = pytorch(client, "activations", {"name": name})
@@ -155,11 +192,15 @@ def test_the_pytorch_code_of_an_activation_uses_pytorchs_functions_and_autograd(
         assert "torch.autograd.grad(f.sum(), x)" in code
 
 
-@pytest.mark.parametrize("setup", [
-    {"image": "digit-3", "kernel": [[-1, 1]]},
-    {"image": "camera", "kernel": [[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]], "bias": 0.5, "stride": 2, "padding": 1},
-    {"image": [[0, 10.5, 20], [30, 40, 50], [60, 70, 80.25]], "kernel": [[1, 2], [3, 4]], "dilation": 1},
-], ids=["digit", "photo sobel", "upload"])
+@pytest.mark.parametrize(
+    "setup",
+    [
+        {"image": "digit-3", "kernel": [[-1, 1]]},
+        {"image": "camera", "kernel": [[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]], "bias": 0.5, "stride": 2, "padding": 1},
+        {"image": [[0, 10.5, 20], [30, 40, 50], [60, 70, 80.25]], "kernel": [[1, 2], [3, 4]], "dilation": 1},
+    ],
+    ids=["digit", "photo sobel", "upload"],
+)
 def test_the_engine_code_of_an_image_filter_gives_the_page_its_feature_map(client, setup):
     answer = client.post("/api/filter", json=setup).json()
     ns = run(export(client, "filters", setup))
@@ -169,8 +210,11 @@ def test_the_engine_code_of_an_image_filter_gives_the_page_its_feature_map(clien
     assert "F.conv2d(" in code and "image[None, None], kernel[None, None], bias" in code
 
 
-@pytest.mark.parametrize("setup", [{}, {"updates": 3}, {"x1": 2, "w11": -1, "b1": 0.1, "w21": 0.5, "b2": -3,
-                                                       "label": 1, "lr": 0.5}], ids=["notes", "3 updates", "dead"])
+@pytest.mark.parametrize(
+    "setup",
+    [{}, {"updates": 3}, {"x1": 2, "w11": -1, "b1": 0.1, "w21": 0.5, "b2": -3, "label": 1, "lr": 0.5}],
+    ids=["notes", "3 updates", "dead"],
+)
 def test_the_engine_code_of_the_backprop_walkthrough_gives_the_page_its_numbers(client, setup):
     values = client.post("/api/backprop", json=setup).json()["values"]
     ns = run(export(client, "backprop", setup))
@@ -182,13 +226,24 @@ def test_the_engine_code_of_the_backprop_walkthrough_gives_the_page_its_numbers(
 CUSTOM_NETWORKS = {
     "every simple layer": [
         {"type": "conv", "filters": 4, "kernel": [3, 2], "stride": 2, "padding": [1, 0], "dilation": 1, "bias": False},
-        {"type": "leaky_relu", "a": 0.2}, {"type": "avgpool", "size": 2, "stride": 1, "padding": 1, "ceil_mode": True,
-                                           "count_include_pad": False},
-        {"type": "prelu", "mode": "channel"}, {"type": "conv", "filters": 6, "kernel": 3, "dilation": 2},
-        {"type": "maxout", "k": 2}, {"type": "elu", "alpha": 0.5}, {"type": "maxpool", "size": 3, "stride": 2},
-        {"type": "flatten"}, {"type": "dropout", "p": 0.3}, {"type": "dense", "units": 12},
-        {"type": "gelu"}, {"type": "softplus"}, {"type": "silu"}, {"type": "tanh"}, {"type": "rrelu"},
-        {"type": "dense", "units": 10, "bias": False}, {"type": "sigmoid"}],
+        {"type": "leaky_relu", "a": 0.2},
+        {"type": "avgpool", "size": 2, "stride": 1, "padding": 1, "ceil_mode": True, "count_include_pad": False},
+        {"type": "prelu", "mode": "channel"},
+        {"type": "conv", "filters": 6, "kernel": 3, "dilation": 2},
+        {"type": "maxout", "k": 2},
+        {"type": "elu", "alpha": 0.5},
+        {"type": "maxpool", "size": 3, "stride": 2},
+        {"type": "flatten"},
+        {"type": "dropout", "p": 0.3},
+        {"type": "dense", "units": 12},
+        {"type": "gelu"},
+        {"type": "softplus"},
+        {"type": "silu"},
+        {"type": "tanh"},
+        {"type": "rrelu"},
+        {"type": "dense", "units": 10, "bias": False},
+        {"type": "sigmoid"},
+    ],
 }
 
 
@@ -198,27 +253,45 @@ def test_the_engine_code_of_a_network_gives_the_builder_its_shapes_and_parameter
     check = client.post("/api/networks/check", json=setup).json()
     assert check["ok"], check
     ns = run(export(client, "network", setup))
-    assert [(r["name"], r["output_shape"], r["params"]) for r in ns["summary"]] == \
-        [(r["name"], r["output_shape"], r["params"]) for r in check["layers"]]
+    assert [(r["name"], r["output_shape"], r["params"]) for r in ns["summary"]] == [
+        (r["name"], r["output_shape"], r["params"]) for r in check["layers"]
+    ]
     assert ns["model"].num_params == check["total_params"] and ns["output"].shape == (1, 10)
 
 
 def test_the_pytorch_code_of_a_network_is_an_nn_sequential_named_as_the_builder_names_layers(client):
     code = pytorch(client, "network", {"preset": "lenet5"})
-    for line in ("('conv1', nn.Conv2d(1, 6, kernel_size=5, padding=2)),", "('relu1', nn.ReLU()),",
-                 "('pool1', nn.MaxPool2d(kernel_size=2)),", "('conv2', nn.Conv2d(6, 16, kernel_size=5)),",
-                 "('flatten', nn.Flatten()),", "('dense1', nn.Linear(400, 120)),", "('dense3', nn.Linear(84, 10)),"):
+    for line in (
+        "('conv1', nn.Conv2d(1, 6, kernel_size=5, padding=2)),",
+        "('relu1', nn.ReLU()),",
+        "('pool1', nn.MaxPool2d(kernel_size=2)),",
+        "('conv2', nn.Conv2d(6, 16, kernel_size=5)),",
+        "('flatten', nn.Flatten()),",
+        "('dense1', nn.Linear(400, 120)),",
+        "('dense3', nn.Linear(84, 10)),",
+    ):
         assert line.rstrip(",") in code
     assert "model.eval()" in code and "x = torch.zeros(1, 1, 28, 28)" in code
     code = pytorch(client, "network", {"layers": CUSTOM_NETWORKS["every simple layer"]})
-    for piece in ("nn.Conv2d(1, 4, kernel_size=(3, 2), stride=2, padding=(1, 0), bias=False)",
-                  "nn.LeakyReLU(negative_slope=0.2)",
-                  "nn.AvgPool2d(kernel_size=2, stride=1, padding=1, ceil_mode=True, count_include_pad=False)",
-                  "nn.PReLU(num_parameters=4, init=0.25)", "nn.Conv2d(4, 6, kernel_size=3, dilation=2)",
-                  "('maxout1', Maxout(2))", "class Maxout(nn.Module):", "nn.ELU(alpha=0.5)",
-                  "nn.MaxPool2d(kernel_size=3, stride=2)", "nn.Dropout(p=0.3)", "nn.GELU(approximate=",
-                  "nn.Softplus(beta=1, threshold=20)", "nn.SiLU()", "nn.Tanh()", "nn.RReLU(lower=0.125, upper=",
-                  "nn.Linear(12, 10, bias=False)", "nn.Sigmoid()"):
+    for piece in (
+        "nn.Conv2d(1, 4, kernel_size=(3, 2), stride=2, padding=(1, 0), bias=False)",
+        "nn.LeakyReLU(negative_slope=0.2)",
+        "nn.AvgPool2d(kernel_size=2, stride=1, padding=1, ceil_mode=True, count_include_pad=False)",
+        "nn.PReLU(num_parameters=4, init=0.25)",
+        "nn.Conv2d(4, 6, kernel_size=3, dilation=2)",
+        "('maxout1', Maxout(2))",
+        "class Maxout(nn.Module):",
+        "nn.ELU(alpha=0.5)",
+        "nn.MaxPool2d(kernel_size=3, stride=2)",
+        "nn.Dropout(p=0.3)",
+        "nn.GELU(approximate=",
+        "nn.Softplus(beta=1, threshold=20)",
+        "nn.SiLU()",
+        "nn.Tanh()",
+        "nn.RReLU(lower=0.125, upper=",
+        "nn.Linear(12, 10, bias=False)",
+        "nn.Sigmoid()",
+    ):
         assert piece in code, piece
 
 
@@ -226,8 +299,9 @@ def test_a_trained_model_exports_with_its_weights_and_its_engine_code_predicts_a
     from app import samples
 
     for target in ("engine", "pytorch"):
-        answer = client.post("/api/export", json={"kind": "model", "setup": {"model": "lenet5", "image": "digit-7"},
-                                                  "target": target}).json()
+        answer = client.post(
+            "/api/export", json={"kind": "model", "setup": {"model": "lenet5", "image": "digit-7"}, "target": target}
+        ).json()
         weights = client.get(answer["weights"]["url"])
         assert weights.status_code == 200 and weights.headers["content-type"] == "application/octet-stream"
         (tmp_path / answer["weights"]["filename"]).write_bytes(weights.content)
@@ -241,8 +315,9 @@ def test_a_trained_model_exports_with_its_weights_and_its_engine_code_predicts_a
     # The PyTorch weights: PyTorch's names and layouts (nn.Linear's weight is (out, in)).
     engine = Sequential.load("app/pretrained/lenet5.npz")
     with np.load(tmp_path / "lenet5-pytorch.npz") as state:
-        assert sorted(state) == sorted(f"{layer}.{p}" for layer in ("conv1", "conv2", "dense1", "dense2", "dense3")
-                                       for p in ("weight", "bias"))
+        assert sorted(state) == sorted(
+            f"{layer}.{p}" for layer in ("conv1", "conv2", "dense1", "dense2", "dense3") for p in ("weight", "bias")
+        )
         np.testing.assert_array_equal(state["conv1.weight"], engine.params["conv1.W"])
         assert state["conv1.weight"].shape == (6, 1, 5, 5) and state["dense1.weight"].shape == (120, 400)
         np.testing.assert_array_equal(state["dense1.weight"], engine.params["dense1.W"].T)
@@ -253,19 +328,37 @@ def test_a_trained_model_exports_with_its_weights_and_its_engine_code_predicts_a
 
 
 def test_the_pytorch_state_dict_of_a_model_with_a_prelu_and_no_biases():
-    model = Sequential.from_spec({"input": [2, 6, 6], "layers": [
-        {"type": "conv", "filters": 3, "kernel": 3, "bias": False}, {"type": "prelu", "mode": "channel"},
-        {"type": "flatten"}, {"type": "dense", "units": 4}]})
+    model = Sequential.from_spec(
+        {
+            "input": [2, 6, 6],
+            "layers": [
+                {"type": "conv", "filters": 3, "kernel": 3, "bias": False},
+                {"type": "prelu", "mode": "channel"},
+                {"type": "flatten"},
+                {"type": "dense", "units": 4},
+            ],
+        }
+    )
     state = torch_state_dict(model)
-    assert {k: v.shape for k, v in state.items()} == {"conv1.weight": (3, 2, 3, 3), "prelu1.weight": (3,),
-                                                      "dense1.weight": (4, 48), "dense1.bias": (4,)}
+    assert {k: v.shape for k, v in state.items()} == {
+        "conv1.weight": (3, 2, 3, 3),
+        "prelu1.weight": (3,),
+        "dense1.weight": (4, 48),
+        "dense1.bias": (4,),
+    }
 
 
 def test_every_script_is_pep8_and_deterministic(client, tmp_path):
-    setups = [("conv", CONV_EXTRA["two filters, leaky relu, padding and dilation"]), ("pool", POOL_PRESETS["ceil"]),
-              ("activations", {"name": "maxout"}), ("filters", {"image": "astronaut", "kernel": [[1, 0], [0, -1]]}),
-              ("backprop", {"updates": 1}), ("network", {"preset": "lenet5"}),
-              ("network", {"layers": CUSTOM_NETWORKS["every simple layer"]}), ("model", {})]
+    setups = [
+        ("conv", CONV_EXTRA["two filters, leaky relu, padding and dilation"]),
+        ("pool", POOL_PRESETS["ceil"]),
+        ("activations", {"name": "maxout"}),
+        ("filters", {"image": "astronaut", "kernel": [[1, 0], [0, -1]]}),
+        ("backprop", {"updates": 1}),
+        ("network", {"preset": "lenet5"}),
+        ("network", {"layers": CUSTOM_NETWORKS["every simple layer"]}),
+        ("model", {}),
+    ]
     files = []
     for i, (kind, setup) in enumerate(setups):
         for target in ("pytorch", "engine"):
@@ -275,8 +368,24 @@ def test_every_script_is_pep8_and_deterministic(client, tmp_path):
             path = tmp_path / f"script_{i}_{target}.py"
             path.write_text(code)
             files.append(str(path))
-    result = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", "--isolated", "--line-length", "79",
-                             "--select", "E,W,F,I", *files], capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ruff",
+            "check",
+            "--no-cache",
+            "--isolated",
+            "--line-length",
+            "79",
+            "--select",
+            "E,W,F,I",
+            *files,
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -301,8 +410,10 @@ def test_bad_requests_are_refused_in_the_users_language(client):
         missing = refused({"kind": "pool", "setup": {"mode": "max"}}, lang)
         assert missing["errors"][0]["loc"] == ["body", "input"]
         assert refused({"kind": "model", "setup": {"model": "no-such-model"}}, lang)["code"] == "unknown_model"
-        assert refused({"kind": "network", "setup": {"layers": [{"type": "dense", "units": 10}]}}, lang)["code"] \
+        assert (
+            refused({"kind": "network", "setup": {"layers": [{"type": "dense", "units": 10}]}}, lang)["code"]
             == "needs_vector"
+        )
         assert refused({"kind": "activations", "setup": {"name": "swish2"}}, lang)["code"] == "unknown_activation"
         if lang == "zh":
             assert any("\u4e00" <= ch <= "\u9fff" for ch in answer["detail"] + missing["detail"])
@@ -327,6 +438,7 @@ def test_padding_sides_follow_pytorch():
 
 
 # ---- the layers and options other parts of issue 10 add (written from the agreed spec) ----------------
+
 
 class Stub:
     """An engine layer as the exporter reads it: type, name, config() and params."""
@@ -357,29 +469,86 @@ def stub_network_code(*layers):
 def test_the_new_layers_are_written_as_pytorch_modules():
     w = np.zeros((4, 3, 3, 3), np.float32)
     code = stub_network_code(
-        Stub("conv", "conv1", {"W": np.zeros((6, 1, 3, 3))}, filters=6, kernel=3, stride=1, padding=1, dilation=1,
-             bias=True, groups=3, padding_mode="reflect"),
-        Stub("conv", "conv2", {"W": w, "b": np.zeros(4)}, filters=4, kernel=3, stride=1,
-             padding={"top": 1, "bottom": 0, "left": 2, "right": 1}, dilation=1, bias=True, padding_mode="zeros"),
-        Stub("conv_transpose", "deconv1", {"W": np.zeros((4, 5, 2, 2)), "b": np.zeros(5)}, filters=5, kernel=2,
-             stride=2, padding=0, output_padding=1, dilation=1, bias=True),
+        Stub(
+            "conv",
+            "conv1",
+            {"W": np.zeros((6, 1, 3, 3))},
+            filters=6,
+            kernel=3,
+            stride=1,
+            padding=1,
+            dilation=1,
+            bias=True,
+            groups=3,
+            padding_mode="reflect",
+        ),
+        Stub(
+            "conv",
+            "conv2",
+            {"W": w, "b": np.zeros(4)},
+            filters=4,
+            kernel=3,
+            stride=1,
+            padding={"top": 1, "bottom": 0, "left": 2, "right": 1},
+            dilation=1,
+            bias=True,
+            padding_mode="zeros",
+        ),
+        Stub(
+            "conv_transpose",
+            "deconv1",
+            {"W": np.zeros((4, 5, 2, 2)), "b": np.zeros(5)},
+            filters=5,
+            kernel=2,
+            stride=2,
+            padding=0,
+            output_padding=1,
+            dilation=1,
+            bias=True,
+        ),
         Stub("batchnorm2d", "bn1", {"gamma": np.ones(5), "beta": np.zeros(5)}, momentum=0.2, eps=1e-3, affine=True),
-        Stub("branches", "mixed1", merge="concat", paths=[
-            [Stub("conv", None, {"W": np.zeros((2, 5, 1, 1))}, filters=2, kernel=1, stride=1, padding=0, dilation=1,
-                  bias=False)],
-            [],
-            [Stub("maxpool", "p", size=3, stride=1, padding=1, ceil_mode=False), Stub("relu", "r")]]),
-        Stub("gelu", "gelu1", approximate="none"), Stub("softplus", "softplus1", beta=2, threshold=10),
-        Stub("batchnorm1d", "bn2", {}, affine=False, running_mean=np.zeros(7)))
-    for piece in ("('conv1', nn.Conv2d(3, 6, kernel_size=3, padding=1, padding_mode='reflect', groups=3))",
-                  "('conv2_pad', nn.ZeroPad2d((2, 1, 1, 0)))", "('conv2', nn.Conv2d(3, 4, kernel_size=3))",
-                  "('deconv1', nn.ConvTranspose2d(4, 5, kernel_size=2, stride=2, output_padding=1))",
-                  "('bn1', nn.BatchNorm2d(5, eps=0.001, momentum=0.2))",
-                  ("('mixed1', Branches('concat', nn.Sequential(OrderedDict([('conv1', nn.Conv2d(5, 2, kernel_size=1, "
-                   "bias=False))])), nn.Sequential(), nn.Sequential(OrderedDict([('p', nn.MaxPool2d(kernel_size=3, "
-                   "stride=1, padding=1)), ('r', nn.ReLU())]))))"),
-                  "class Branches(nn.Module):", "('gelu1', nn.GELU(approximate='none'))",
-                  "('softplus1', nn.Softplus(beta=2, threshold=10))", "('bn2', nn.BatchNorm1d(7, affine=False))"):
+        Stub(
+            "branches",
+            "mixed1",
+            merge="concat",
+            paths=[
+                [
+                    Stub(
+                        "conv",
+                        None,
+                        {"W": np.zeros((2, 5, 1, 1))},
+                        filters=2,
+                        kernel=1,
+                        stride=1,
+                        padding=0,
+                        dilation=1,
+                        bias=False,
+                    )
+                ],
+                [],
+                [Stub("maxpool", "p", size=3, stride=1, padding=1, ceil_mode=False), Stub("relu", "r")],
+            ],
+        ),
+        Stub("gelu", "gelu1", approximate="none"),
+        Stub("softplus", "softplus1", beta=2, threshold=10),
+        Stub("batchnorm1d", "bn2", {}, affine=False, running_mean=np.zeros(7)),
+    )
+    for piece in (
+        "('conv1', nn.Conv2d(3, 6, kernel_size=3, padding=1, padding_mode='reflect', groups=3))",
+        "('conv2_pad', nn.ZeroPad2d((2, 1, 1, 0)))",
+        "('conv2', nn.Conv2d(3, 4, kernel_size=3))",
+        "('deconv1', nn.ConvTranspose2d(4, 5, kernel_size=2, stride=2, output_padding=1))",
+        "('bn1', nn.BatchNorm2d(5, eps=0.001, momentum=0.2))",
+        (
+            "('mixed1', Branches('concat', nn.Sequential(OrderedDict([('conv1', nn.Conv2d(5, 2, kernel_size=1, "
+            "bias=False))])), nn.Sequential(), nn.Sequential(OrderedDict([('p', nn.MaxPool2d(kernel_size=3, "
+            "stride=1, padding=1)), ('r', nn.ReLU())]))))"
+        ),
+        "class Branches(nn.Module):",
+        "('gelu1', nn.GELU(approximate='none'))",
+        "('softplus1', nn.Softplus(beta=2, threshold=10))",
+        "('bn2', nn.BatchNorm1d(7, affine=False))",
+    ):
         assert piece in code, piece
 
 
@@ -388,17 +557,31 @@ def test_the_new_layers_parameters_get_pytorchs_names():
     and batch norm's running statistics under PyTorch's state_dict names and shapes."""
     from engine.model import Sequential
 
-    model = Sequential.from_spec({"input": [3, 4, 4], "layers": [
-        {"type": "conv_transpose", "filters": 4, "kernel": 2, "stride": 2}, {"type": "batchnorm2d"},
-        {"type": "branches", "merge": "concat", "paths": [[{"type": "conv", "filters": 2, "kernel": 1}], []]}]})
+    model = Sequential.from_spec(
+        {
+            "input": [3, 4, 4],
+            "layers": [
+                {"type": "conv_transpose", "filters": 4, "kernel": 2, "stride": 2},
+                {"type": "batchnorm2d"},
+                {"type": "branches", "merge": "concat", "paths": [[{"type": "conv", "filters": 2, "kernel": 1}], []]},
+            ],
+        }
+    )
     bn = model.layers[1]
     bn.buffers["running_mean"][:] = np.arange(4.0)
     bn.buffers["running_var"][:] = 4.0
     state = torch_state_dict(model)
     assert {k: v.shape for k, v in state.items()} == {
-        "conv_transpose1.weight": (3, 4, 2, 2), "conv_transpose1.bias": (4,), "bn1.weight": (4,), "bn1.bias": (4,),
-        "bn1.running_mean": (4,), "bn1.running_var": (4,), "bn1.num_batches_tracked": (),
-        "branches1.paths.0.conv1.weight": (2, 4, 1, 1), "branches1.paths.0.conv1.bias": (2,)}
+        "conv_transpose1.weight": (3, 4, 2, 2),
+        "conv_transpose1.bias": (4,),
+        "bn1.weight": (4,),
+        "bn1.bias": (4,),
+        "bn1.running_mean": (4,),
+        "bn1.running_var": (4,),
+        "bn1.num_batches_tracked": (),
+        "branches1.paths.0.conv1.weight": (2, 4, 1, 1),
+        "branches1.paths.0.conv1.bias": (2,),
+    }
     np.testing.assert_array_equal(state["bn1.running_var"], [4, 4, 4, 4])
     np.testing.assert_array_equal(state["bn1.running_mean"], [0, 1, 2, 3])
     np.testing.assert_array_equal(state["conv_transpose1.weight"], model.params["conv_transpose1.W"])
@@ -409,8 +592,13 @@ def test_the_new_convolution_options_in_the_lab_code():
     from app.export import export as write
 
     base = {"input": [[1, 2, 3], [4, 5, 6], [7, 8, 9]], "kernel": [[1, 0], [0, 1]]}
-    code = flat(write("conv", {**base, "padding": {"top": 1, "bottom": 0, "left": 0, "right": 2},
-                               "padding_mode": "circular"}, "pytorch"))
+    code = flat(
+        write(
+            "conv",
+            {**base, "padding": {"top": 1, "bottom": 0, "left": 0, "right": 2}, "padding_mode": "circular"},
+            "pytorch",
+        )
+    )
     assert "x = F.pad(x, (0, 2, 1, 0), mode='circular')" in code and "padding=0" in code
     code = flat(write("conv", {**base, "padding": "same"}, "pytorch"))
     assert "padding='same'" in code and "F.pad" not in code
@@ -420,10 +608,12 @@ def test_the_new_convolution_options_in_the_lab_code():
     assert "padding_mode='reflect'" in code and "groups" not in code
     code = flat(write("conv", {"input": [[[1.0]], [[2.0]]], "kernel": [[[[3.0]]], [[[4.0]]]], "groups": 2}, "pytorch"))
     assert "groups=2" in code
-    code = flat(write("activations", {"name": "gelu", "params": {"approximate": "none"}}, "pytorch")) \
-        if "approximate" in __import__("engine.activations").activations.check_params("gelu", {}) else ""
+    code = (
+        flat(write("activations", {"name": "gelu", "params": {"approximate": "none"}}, "pytorch"))
+        if "approximate" in __import__("engine.activations").activations.check_params("gelu", {})
+        else ""
+    )
     assert code == "" or "F.gelu(x, approximate='none')" in code
-
 
 
 def test_a_models_script_classifies_the_digit_the_page_sends(client, tmp_path):

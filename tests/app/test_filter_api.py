@@ -1,5 +1,6 @@
 """POST /api/filter and the bundled pictures: the notes' edge-detection arithmetic, feature maps
 against an independent sliding-window computation, traced blocks, and every kind of bad input."""
+
 import json
 
 import numpy as np
@@ -42,6 +43,7 @@ def astronaut():
 
 
 # -- the bundled pictures ------------------------------------------------------------------------------------
+
 
 def test_samples_are_two_photos_and_ten_digits(client):
     listing = client.get("/api/filter/samples").json()
@@ -89,6 +91,7 @@ def test_kernel_presets(client):
 
 # -- the notes' edge detection -------------------------------------------------------------------------------
 
+
 def test_left_neighbour_difference_on_the_320x280_photo(client, astronaut):
     r = apply(client, image="astronaut", kernel=[[-1, 1]])
     assert r.status_code == 200, r.text
@@ -102,13 +105,17 @@ def test_left_neighbour_difference_on_the_320x280_photo(client, astronaut):
     assert c["dense_entries"] == 320 * 280 * 319 * 280 > 8_000_000_000
     assert c["dense_nonzero"] == 319 * 280 * 2
     assert c["dense_per_operation"] == round(c["dense_entries"] / c["operations"])
-    assert d["formula"] == ["OH = ⌊(280 + 2·0 − 1·(1 − 1) − 1) / 1⌋ + 1 = ⌊279⌋ + 1 = 280",
-                            "OW = ⌊(320 + 2·0 − 1·(2 − 1) − 1) / 1⌋ + 1 = ⌊318⌋ + 1 = 319"]
+    assert d["formula"] == [
+        "OH = ⌊(280 + 2·0 − 1·(1 − 1) − 1) / 1⌋ + 1 = ⌊279⌋ + 1 = 280",
+        "OW = ⌊(320 + 2·0 − 1·(2 − 1) − 1) / 1⌋ + 1 = ⌊318⌋ + 1 = 319",
+    ]
     assert (d["min"], d["max"]) == (out.min(), out.max())
     assert d["scale"]["kind"] == "diverging" and d["scale"]["low"] == -d["scale"]["high"] and d["scale"]["high"] > 0
 
 
-@pytest.mark.parametrize("name", ["sobel_x", "sobel_y", "box_blur", "gaussian_blur", "sharpen", "laplacian", "identity"])
+@pytest.mark.parametrize(
+    "name", ["sobel_x", "sobel_y", "box_blur", "gaussian_blur", "sharpen", "laplacian", "identity"]
+)
 def test_every_preset_kernel_matches_a_sliding_window_computation(client, name):
     kernel = client.get("/api/filter/kernels").json()[name]
     camera = samples.load("camera")
@@ -138,6 +145,7 @@ def test_a_constant_map_gets_a_gray_scale_and_include_output_false_leaves_it_out
 
 
 # -- traced blocks ---------------------------------------------------------------------------------------------
+
 
 def test_a_traced_block_matches_the_feature_map(client, astronaut):
     d = apply(client, image="astronaut", kernel=[[-1, 1]], trace={"row": 60, "col": 130, "size": 4}).json()
@@ -171,16 +179,23 @@ def test_a_traced_block_with_padding_and_stride_is_cut_at_the_edge(client):
 
 def test_a_block_outside_the_map_is_refused(client):
     assert apply(client, image="digit-0", kernel=[[1, 1]], trace={"row": 27, "col": 26}).status_code == 200
-    assert_refused(apply(client, image="digit-0", kernel=[[1, 1]], trace={"row": 28, "col": 0}),
-                   "bad_trace_region", "row 29", "28×27")
-    assert_refused(apply(client, "zh", image="digit-0", kernel=[[1, 1]], trace={"row": 0, "col": 27}),
-                   "bad_trace_region", "超出")
+    assert_refused(
+        apply(client, image="digit-0", kernel=[[1, 1]], trace={"row": 28, "col": 0}),
+        "bad_trace_region",
+        "row 29",
+        "28×27",
+    )
+    assert_refused(
+        apply(client, "zh", image="digit-0", kernel=[[1, 1]], trace={"row": 0, "col": 27}), "bad_trace_region", "超出"
+    )
     assert_refused(apply(client, image="digit-0", kernel=[[1]], trace={"row": -1, "col": 0}), "invalid_request")
-    assert_refused(apply(client, image="digit-0", kernel=[[1]], trace={"row": 0, "col": 0, "size": 9}),
-                   "invalid_request", "8")
+    assert_refused(
+        apply(client, image="digit-0", kernel=[[1]], trace={"row": 0, "col": 0, "size": 9}), "invalid_request", "8"
+    )
 
 
 # -- bad input -------------------------------------------------------------------------------------------------------
+
 
 def test_images_larger_than_512_are_refused_with_the_limit(client):
     assert_refused(apply(client, image=[[0] * 513] * 2, kernel=[[1]]), "too_big", "513", "512")
@@ -197,46 +212,59 @@ def test_a_request_body_that_is_too_large_gets_413(client):
     assert client.get("/api/filter/samples").status_code == 200  # and the server goes on
 
 
-@pytest.mark.parametrize("body,code,fragments", [
-    ({"image": [[1, 2], [3, 4]], "kernel": [[1, 1, 1], [1, 1, 1], [1, 1, 1]]}, "kernel_too_big", ["3×3", "2×2", "= 0"]),
-    ({"image": [[1, 2, 3]], "kernel": [[1], [1]]}, "kernel_too_big", ["2×1", "1×3"]),
-    ({"image": [[1, 2], [3, 4]], "kernel": [[1, 2], [3]]}, "ragged", ["row 2", "1"]),
-    ({"image": [[1, 2], [3]], "kernel": [[1]]}, "ragged", ["row 2"]),
-    ({"image": [[1, "x"], [3, 4]], "kernel": [[1]]}, "not_number", ["x", "row 1, column 2"]),
-    ({"image": [[1, 2]], "kernel": [["a", 1]]}, "not_number", ["a"]),
-    ({"image": [], "kernel": [[1]]}, "empty", []),
-    ({"image": [[]], "kernel": [[1]]}, "empty", []),
-    ({"image": "astronaut", "kernel": []}, "empty", []),
-    ({"image": [[[1]]], "kernel": [[1]]}, "bad_grid_ndim", ["2"]),
-    ({"image": "astronaut", "kernel": [[[1]]]}, "bad_grid_ndim", ["2"]),
-    ({"image": 5, "kernel": [[1]]}, "not_grid", ["5"]),
-    ({"image": "astronaut", "kernel": [[1] * 17]}, "too_big", ["17", "16"]),
-    ({"image": "astronaut", "kernel": [[1e10]]}, "number_too_large", []),
-    ({"image": "astronaut", "kernel": [[1]], "stride": 0}, "bad_stride", ["0"]),
-    ({"image": "astronaut", "kernel": [[1]], "padding": -1}, "bad_padding", ["-1"]),
-    ({"image": "astronaut", "kernel": [[1]], "padding": 99}, "too_large_value", ["99"]),
-    ({"image": "astronaut", "kernel": [[1]], "bias": [1, 2]}, "bias_mismatch", ["2"]),
-])
+@pytest.mark.parametrize(
+    "body,code,fragments",
+    [
+        (
+            {"image": [[1, 2], [3, 4]], "kernel": [[1, 1, 1], [1, 1, 1], [1, 1, 1]]},
+            "kernel_too_big",
+            ["3×3", "2×2", "= 0"],
+        ),
+        ({"image": [[1, 2, 3]], "kernel": [[1], [1]]}, "kernel_too_big", ["2×1", "1×3"]),
+        ({"image": [[1, 2], [3, 4]], "kernel": [[1, 2], [3]]}, "ragged", ["row 2", "1"]),
+        ({"image": [[1, 2], [3]], "kernel": [[1]]}, "ragged", ["row 2"]),
+        ({"image": [[1, "x"], [3, 4]], "kernel": [[1]]}, "not_number", ["x", "row 1, column 2"]),
+        ({"image": [[1, 2]], "kernel": [["a", 1]]}, "not_number", ["a"]),
+        ({"image": [], "kernel": [[1]]}, "empty", []),
+        ({"image": [[]], "kernel": [[1]]}, "empty", []),
+        ({"image": "astronaut", "kernel": []}, "empty", []),
+        ({"image": [[[1]]], "kernel": [[1]]}, "bad_grid_ndim", ["2"]),
+        ({"image": "astronaut", "kernel": [[[1]]]}, "bad_grid_ndim", ["2"]),
+        ({"image": 5, "kernel": [[1]]}, "not_grid", ["5"]),
+        ({"image": "astronaut", "kernel": [[1] * 17]}, "too_big", ["17", "16"]),
+        ({"image": "astronaut", "kernel": [[1e10]]}, "number_too_large", []),
+        ({"image": "astronaut", "kernel": [[1]], "stride": 0}, "bad_stride", ["0"]),
+        ({"image": "astronaut", "kernel": [[1]], "padding": -1}, "bad_padding", ["-1"]),
+        ({"image": "astronaut", "kernel": [[1]], "padding": 99}, "too_large_value", ["99"]),
+        ({"image": "astronaut", "kernel": [[1]], "bias": [1, 2]}, "bias_mismatch", ["2"]),
+    ],
+)
 def test_bad_input_is_explained(client, body, code, fragments):
     assert_refused(apply(client, **body), code, *fragments)
 
 
-@pytest.mark.parametrize("body,fragment", [
-    ({"kernel": [[1]]}, "missing"),
-    ({"image": "astronaut"}, "missing"),
-    ({"image": "astronaut", "kernel": [[1]], "stride": "two"}, "whole number"),
-    ({"image": "astronaut", "kernel": [[1]], "trace": {"row": "a", "col": 0}}, "whole number"),
-])
+@pytest.mark.parametrize(
+    "body,fragment",
+    [
+        ({"kernel": [[1]]}, "missing"),
+        ({"image": "astronaut"}, "missing"),
+        ({"image": "astronaut", "kernel": [[1]], "stride": "two"}, "whole number"),
+        ({"image": "astronaut", "kernel": [[1]], "trace": {"row": "a", "col": 0}}, "whole number"),
+    ],
+)
 def test_malformed_requests_are_explained(client, body, fragment):
     assert_refused(apply(client, **body), "invalid_request", fragment)
 
 
-@pytest.mark.parametrize("raw,code", [
-    (b'{"image": [[1, NaN]], "kernel": [[1]]}', "not_finite_at"),
-    (b'{"image": "astronaut", "kernel": [[Infinity]]}', "not_finite_at"),
-    (b'{"image": "astronaut", "kernel": [[1]], "bias": NaN}', "bad_number"),
-    (b'{"image": "astronaut", "kernel": ', "invalid_request"),
-])
+@pytest.mark.parametrize(
+    "raw,code",
+    [
+        (b'{"image": [[1, NaN]], "kernel": [[1]]}', "not_finite_at"),
+        (b'{"image": "astronaut", "kernel": [[Infinity]]}', "not_finite_at"),
+        (b'{"image": "astronaut", "kernel": [[1]], "bias": NaN}', "bad_number"),
+        (b'{"image": "astronaut", "kernel": ', "invalid_request"),
+    ],
+)
 def test_nan_infinity_and_broken_json(client, raw, code):
     r = client.post("/api/filter", content=raw, headers={"content-type": "application/json"})
     assert_refused(r, code)

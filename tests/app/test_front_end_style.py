@@ -2,6 +2,7 @@
 for colour (colour.js) holds every value -> colour scale and the one pixel painter; one helper
 (keys.js) decides who owns a key press; the pages that fetch a computed answer as you edit use the
 labs' request cycle (lab.js ServerCycle)."""
+
 import re
 from pathlib import Path
 
@@ -30,8 +31,13 @@ def modules():
 
 
 def offenders(patterns, allowed):
-    return sorted(f"{name}: {m.group(0)}" for name, text in modules().items() if name != allowed
-                  for pattern in patterns for m in pattern.finditer(text))
+    return sorted(
+        f"{name}: {m.group(0)}"
+        for name, text in modules().items()
+        if name != allowed
+        for pattern in patterns
+        for m in pattern.finditer(text)
+    )
 
 
 def imports(text):
@@ -46,8 +52,11 @@ def test_only_colour_js_defines_colours_or_paints_pixels():
 
 
 def test_every_module_that_paints_values_imports_colour_js():
-    painters = {name for name, text in modules().items()
-                if re.search(r"\b(paintArray|paintPixels|colour|inkColour|signedColour|explainColour)\(", text)}
+    painters = {
+        name
+        for name, text in modules().items()
+        if re.search(r"\b(paintArray|paintPixels|colour|inkColour|signedColour|explainColour)\(", text)
+    }
     assert {"heatmap.js", "draw_views.js", "draw_layers.js", "run_images.js"} <= painters
     assert sorted(n for n in painters - {"colour.js"} if "colour.js" not in imports(modules()[n])) == []
 
@@ -66,5 +75,11 @@ def test_the_labs_share_one_request_cycle():
     # (api.Latest) or debounce timer for it. /draw asks over a websocket (draw_socket.js) instead.
     users = {name for name, text in modules().items() if re.search(r"new ServerCycle\(", text)}
     assert {"conv_lab.js", "pool_lab.js", "filter_lab.js", "backprop.js", "activation_lab.js", "learn.js"} <= users
-    assert sorted(name for name, text in modules().items()
-                  if name not in {"api.js", "lab.js"} and re.search(r"new Latest\(", text)) == []
+    assert (
+        sorted(
+            name
+            for name, text in modules().items()
+            if name not in {"api.js", "lab.js"} and re.search(r"new Latest\(", text)
+        )
+        == []
+    )

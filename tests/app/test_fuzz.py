@@ -21,6 +21,7 @@ stopped at once): nothing trains while the examples run. Hypothesis is derandomi
 example database, so CI sees the same examples every time (about 1,900 examples, some 15 s); a
 longer, random hunt: ``CNN_FUZZ_SCALE=25 CNN_FUZZ_RANDOM=1`` (about 5 minutes).
 """
+
 import faulthandler
 import json
 import math
@@ -53,13 +54,17 @@ RANDOM = os.environ.get("CNN_FUZZ_RANDOM") == "1"
 
 def fuzz(examples: int):
     """Hypothesis settings: repeatable (derandomized, no database), each example within 2 s."""
-    return settings(max_examples=max(1, round(examples * SCALE)), deadline=timedelta(seconds=2),
-                    derandomize=not RANDOM, database=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                           HealthCheck.filter_too_much])
+    return settings(
+        max_examples=max(1, round(examples * SCALE)),
+        deadline=timedelta(seconds=2),
+        derandomize=not RANDOM,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
+    )
 
 
 # ---- the app, with runs that stay tiny ----------------------------------------------------------------
+
 
 class Api:
     """The test client and the runs the tests use: ``done`` has trained and ended (its model can be
@@ -126,29 +131,88 @@ def check_answer(response, lang: str, what: str) -> dict | None:
 
 # ---- strategies -----------------------------------------------------------------------------------
 
-EDGE_INTS = [0, -1, 1, 2, 3, 16, 17, 63, 64, 65, 512, 513, 2**31, 2**63, -2**63 - 1, 10**9, 10**30, -10**30,
-             10**400]
+EDGE_INTS = [
+    0,
+    -1,
+    1,
+    2,
+    3,
+    16,
+    17,
+    63,
+    64,
+    65,
+    512,
+    513,
+    2**31,
+    2**63,
+    -(2**63) - 1,
+    10**9,
+    10**30,
+    -(10**30),
+    10**400,
+]
 EDGE_FLOATS = [0.5, -0.0, 1.5, 1e-320, 1e9, 1.000001e9, 1e308, -1e308, math.nan, math.inf, -math.inf]
-EDGE_TEXT = ["", " ", "NaN", "nan", "Infinity", "-Infinity", "1e999", "1", "0x10", "relu", "maxout", "max", "avg",
-             "tiny", "lenet5", "conv", "dense", "set", "\ud800", "\x00", "a\n", "../../etc/passwd", "x" * 300,
-             "卷积"]
+EDGE_TEXT = [
+    "",
+    " ",
+    "NaN",
+    "nan",
+    "Infinity",
+    "-Infinity",
+    "1e999",
+    "1",
+    "0x10",
+    "relu",
+    "maxout",
+    "max",
+    "avg",
+    "tiny",
+    "lenet5",
+    "conv",
+    "dense",
+    "set",
+    "\ud800",
+    "\x00",
+    "a\n",
+    "../../etc/passwd",
+    "x" * 300,
+    "卷积",
+]
 
 scalars = st.one_of(
-    st.none(), st.booleans(),
-    st.integers(min_value=-1000, max_value=1000), st.integers(), st.sampled_from(EDGE_INTS),
-    st.floats(allow_nan=False, allow_infinity=False), st.sampled_from(EDGE_FLOATS),
-    st.text(max_size=12), st.sampled_from(EDGE_TEXT))
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-1000, max_value=1000),
+    st.integers(),
+    st.sampled_from(EDGE_INTS),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.sampled_from(EDGE_FLOATS),
+    st.text(max_size=12),
+    st.sampled_from(EDGE_TEXT),
+)
 
 json_values = st.recursive(
     scalars,
-    lambda children: st.one_of(st.lists(children, max_size=5),
-                               st.dictionaries(st.one_of(st.text(max_size=8), st.sampled_from(
-                                   ["type", "input", "kernel", "image", "name", "layers", "preset", "lr", "id"])),
-                                   children, max_size=5)),
-    max_leaves=20)
+    lambda children: st.one_of(
+        st.lists(children, max_size=5),
+        st.dictionaries(
+            st.one_of(
+                st.text(max_size=8),
+                st.sampled_from(["type", "input", "kernel", "image", "name", "layers", "preset", "lr", "id"]),
+            ),
+            children,
+            max_size=5,
+        ),
+    ),
+    max_leaves=20,
+)
 
-numbers = st.one_of(st.integers(min_value=-5, max_value=9), st.floats(min_value=-10, max_value=10),
-                    st.sampled_from(EDGE_INTS + EDGE_FLOATS))
+numbers = st.one_of(
+    st.integers(min_value=-5, max_value=9),
+    st.floats(min_value=-10, max_value=10),
+    st.sampled_from(EDGE_INTS + EDGE_FLOATS),
+)
 
 
 def deep(depth: int, leaf=1):
@@ -159,9 +223,9 @@ def deep(depth: int, leaf=1):
 
 
 grids = st.one_of(
-    st.lists(st.lists(numbers, min_size=0, max_size=6), min_size=0, max_size=6),            # ragged or empty
+    st.lists(st.lists(numbers, min_size=0, max_size=6), min_size=0, max_size=6),  # ragged or empty
     st.integers(0, 5).flatmap(lambda w: st.lists(st.lists(numbers, min_size=w, max_size=w), max_size=6)),
-    st.lists(st.lists(st.lists(numbers, max_size=3), max_size=3), max_size=3),               # 3-D, maybe ragged
+    st.lists(st.lists(st.lists(numbers, max_size=3), max_size=3), max_size=3),  # 3-D, maybe ragged
     st.builds(deep, st.integers(1, 200), st.sampled_from([1, "x", None, []])),
     st.sampled_from([[[1] * 65] * 2, [[0.0] * 513], [[1] * 17] * 17, [[]], [[], []], [[[]]]]),
 )
@@ -202,8 +266,12 @@ def mutated(example):
             parent[last] = value
         return body
 
-    return st.tuples(st.sampled_from(places), st.sampled_from(["replace", "replace", "replace", "remove", "add"]),
-                     bad_values, st.sampled_from(["unexpected", "name", "type", "input", "bias", "lr"])).map(apply)
+    return st.tuples(
+        st.sampled_from(places),
+        st.sampled_from(["replace", "replace", "replace", "remove", "add"]),
+        bad_values,
+        st.sampled_from(["unexpected", "name", "type", "input", "bias", "lr"]),
+    ).map(apply)
 
 
 langs = st.sampled_from(["en", "zh"])
@@ -216,40 +284,90 @@ def dumps(body) -> bytes:
 
 # ---- the endpoints and their valid examples -------------------------------------------------------
 
+
 def _stroke() -> list:
     d = np.zeros((40, 30))
     d[5:35, 13:17] = 1.0
     return d.tolist()
 
 
-TRAINING_LAYERS = [{"type": "conv", "filters": 2, "kernel": 5, "stride": 1, "padding": 0}, {"type": "relu"},
-                   {"type": "maxpool", "size": 2}, {"type": "flatten"}, {"type": "dropout", "p": 0.5},
-                   {"type": "dense", "units": 10}]
+TRAINING_LAYERS = [
+    {"type": "conv", "filters": 2, "kernel": 5, "stride": 1, "padding": 0},
+    {"type": "relu"},
+    {"type": "maxpool", "size": 2},
+    {"type": "flatten"},
+    {"type": "dropout", "p": 0.5},
+    {"type": "dense", "units": 10},
+]
 
 EXAMPLES = {
     "/api/conv": [
-        {"input": [[0, 1, 2], [3, 4, 5], [6, 7, 8]], "kernel": [[0, 1], [2, 3]], "bias": 0, "stride": 1,
-         "padding": 0, "dilation": 1, "activation": "relu", "activation_params": {}, "im2col": True},
-        {"input": [[[1, 2, 0], [0, 1, 3], [2, 2, 1]], [[0, 1, 1], [1, 0, 2], [3, 1, 0]]],
-         "kernel": [[[[1, 0], [0, 1]], [[1, 1], [0, 0]]]], "bias": [1], "stride": [1, 1], "padding": [1, 0],
-         "activation": "leaky_relu", "activation_params": {"a": 0.1}},
+        {
+            "input": [[0, 1, 2], [3, 4, 5], [6, 7, 8]],
+            "kernel": [[0, 1], [2, 3]],
+            "bias": 0,
+            "stride": 1,
+            "padding": 0,
+            "dilation": 1,
+            "activation": "relu",
+            "activation_params": {},
+            "im2col": True,
+        },
+        {
+            "input": [[[1, 2, 0], [0, 1, 3], [2, 2, 1]], [[0, 1, 1], [1, 0, 2], [3, 1, 0]]],
+            "kernel": [[[[1, 0], [0, 1]], [[1, 1], [0, 0]]]],
+            "bias": [1],
+            "stride": [1, 1],
+            "padding": [1, 0],
+            "activation": "leaky_relu",
+            "activation_params": {"a": 0.1},
+        },
     ],
     "/api/pool": [
-        {"input": [[1, 2, 3, 3], [0, 1, 1, 5], [3, 0, 1, 0], [1, 4, 1, 2]], "mode": "max", "size": 2, "stride": 2,
-         "padding": 0, "shift": "right"},
+        {
+            "input": [[1, 2, 3, 3], [0, 1, 1, 5], [3, 0, 1, 0], [1, 4, 1, 2]],
+            "mode": "max",
+            "size": 2,
+            "stride": 2,
+            "padding": 0,
+            "shift": "right",
+        },
         {"input": [[[1, 2, 3], [4, 5, 6], [7, 8, 9]]], "mode": "avg", "size": [2, 2], "stride": 1, "padding": 1},
     ],
     "/api/activations": [
-        {"name": "leaky_relu", "params": {"a": 0.1}, "xmin": -6, "xmax": 6, "n": 41, "threshold": 0.05,
-         "depth": 5, "z_mode": "fixed", "z": 0.5},
+        {
+            "name": "leaky_relu",
+            "params": {"a": 0.1},
+            "xmin": -6,
+            "xmax": 6,
+            "n": 41,
+            "threshold": 0.05,
+            "depth": 5,
+            "z_mode": "fixed",
+            "z": 0.5,
+        },
         {"name": "rrelu", "params": {"lower": 0.1, "upper": 0.3}, "n": 21, "z_mode": "steepest"},
         {"name": "maxout", "params": {"weights": [1, -1, 0.5], "biases": [0, 0, 1]}, "n": 21},
     ],
     "/api/filter": [
-        {"image": "digit-3", "kernel": [[-1, 1]], "bias": 0, "stride": 1, "padding": 0, "dilation": 1,
-         "trace": {"row": 2, "col": 3, "size": 2}, "include_output": True},
-        {"image": [[0, 50, 100, 150], [200, 250, 0, 10], [5, 6, 7, 8]], "kernel": [[1, 0], [0, -1]],
-         "bias": 1, "stride": [1, 1], "padding": [1, 1], "trace": {"row": 0, "col": 0}},
+        {
+            "image": "digit-3",
+            "kernel": [[-1, 1]],
+            "bias": 0,
+            "stride": 1,
+            "padding": 0,
+            "dilation": 1,
+            "trace": {"row": 2, "col": 3, "size": 2},
+            "include_output": True,
+        },
+        {
+            "image": [[0, 50, 100, 150], [200, 250, 0, 10], [5, 6, 7, 8]],
+            "kernel": [[1, 0], [0, -1]],
+            "bias": 1,
+            "stride": [1, 1],
+            "padding": [1, 1],
+            "trace": {"row": 0, "col": 0},
+        },
     ],
     "/api/predict": [
         {"image": _stroke(), "model": "lenet5", "preprocess": True, "layers": False, "explain": None},
@@ -263,8 +381,16 @@ EXAMPLES = {
         {"preset": "notes"},
     ],
     "/api/runs": [
-        {"preset": "tiny", "epochs": 1, "batch_size": 64, "lr": 0.05, "optimizer": "sgd", "seed": 1,
-         "dataset": "sample", "l2": 0.0},
+        {
+            "preset": "tiny",
+            "epochs": 1,
+            "batch_size": 64,
+            "lr": 0.05,
+            "optimizer": "sgd",
+            "seed": 1,
+            "dataset": "sample",
+            "l2": 0.0,
+        },
         {"layers": TRAINING_LAYERS, "dropout": 0.1, "optimizer": "adam", "lr": 0.01},
     ],
     "/api/runs/{done}/save": [
@@ -282,13 +408,15 @@ def post(api: Api, endpoint: str, content: bytes, lang: str, content_type: str |
         headers.update(api.owner(api.done))
     response = api.client.post(url, content=content, headers=headers)
     if endpoint == "/api/runs" and response.status_code == 201:  # it only queued: stop it before it trains
-        stop = api.client.post(f"/api/runs/{response.json()['id']}/stop",
-                               headers={"X-Control-Token": response.json()["control_token"]})
+        stop = api.client.post(
+            f"/api/runs/{response.json()['id']}/stop", headers={"X-Control-Token": response.json()["control_token"]}
+        )
         assert stop.status_code == 200
     return response
 
 
 # ---- HTTP: bodies -------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("endpoint", POST_ENDPOINTS)
 @fuzz(40)
@@ -321,18 +449,49 @@ def test_the_valid_examples_are_answered(api, endpoint):
 raw_bodies = st.one_of(
     st.binary(max_size=80),
     st.text(max_size=40).map(str.encode),
-    st.sampled_from([b"", b"{", b"[", b"null", b"NaN", b"-Infinity", b'"text"', b"{\"input\": [[1]]", b"\xff\xfe",
-                     b'{"input": [[1]], "kernel": [[1]]}\x00', b'{"a": 1, "a": 2}', b"\xef\xbb\xbf{}",
-                     b'{"input": [[1' + b"0" * 5000 + b']], "kernel": [[1]]}', b"[" * 5000 + b"]" * 5000,
-                     b'{"name": "\\ud800"}', b'{"image": "\\udfff", "kernel": [[1]]}']))
-content_types = st.sampled_from(["application/json", "application/json; charset=latin-1", "text/plain", None,
-                                 "application/x-www-form-urlencoded", "multipart/form-data; boundary=x",
-                                 "application/vnd.api+json", "application/octet-stream", "nonsense"])
+    st.sampled_from(
+        [
+            b"",
+            b"{",
+            b"[",
+            b"null",
+            b"NaN",
+            b"-Infinity",
+            b'"text"',
+            b'{"input": [[1]]',
+            b"\xff\xfe",
+            b'{"input": [[1]], "kernel": [[1]]}\x00',
+            b'{"a": 1, "a": 2}',
+            b"\xef\xbb\xbf{}",
+            b'{"input": [[1' + b"0" * 5000 + b']], "kernel": [[1]]}',
+            b"[" * 5000 + b"]" * 5000,
+            b'{"name": "\\ud800"}',
+            b'{"image": "\\udfff", "kernel": [[1]]}',
+        ]
+    ),
+)
+content_types = st.sampled_from(
+    [
+        "application/json",
+        "application/json; charset=latin-1",
+        "text/plain",
+        None,
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+        "application/vnd.api+json",
+        "application/octet-stream",
+        "nonsense",
+    ]
+)
 
 
 @fuzz(240)
-@given(endpoint=st.sampled_from(POST_ENDPOINTS + [f"/api/runs/{{done}}/{c}" for c in CONTROL]),
-       content=raw_bodies, content_type=content_types, lang=langs)
+@given(
+    endpoint=st.sampled_from(POST_ENDPOINTS + [f"/api/runs/{{done}}/{c}" for c in CONTROL]),
+    content=raw_bodies,
+    content_type=content_types,
+    lang=langs,
+)
 def test_raw_bytes_and_wrong_content_types(api, endpoint, content, content_type, lang):
     response = post(api, endpoint, content, lang, content_type)
     check_answer(response, lang, f"POST {endpoint} ({content_type}) {content[:100]!r}")
@@ -340,16 +499,41 @@ def test_raw_bytes_and_wrong_content_types(api, endpoint, content, content_type,
 
 # ---- HTTP: path and query parameters ------------------------------------------------------------
 
+
 def url_text(text: str) -> str:
     """Text as one percent-encoded path segment (a lone surrogate as the bytes UTF-8 would give it)."""
     return quote(text.encode("utf-8", "surrogatepass"), safe="")
 
 
 path_text = st.one_of(st.text(max_size=20), st.sampled_from(EDGE_TEXT + ["digit-3", "astronaut", "sigmoid", "."]))
-query_values = st.one_of(st.text(max_size=10), st.sampled_from(["1e308", "-1e308", "nan", "inf", "-0", "0", "2001",
-                                                                 "2", "fixed", "steepest", "10000000000000000000"]))
-query_keys = st.sampled_from(["xmin", "xmax", "n", "threshold", "depth", "z", "z_mode", "a", "lower", "upper", "k",
-                              "alpha", "weights", "lang", "preset", "presenter", "after", "x"])
+query_values = st.one_of(
+    st.text(max_size=10),
+    st.sampled_from(
+        ["1e308", "-1e308", "nan", "inf", "-0", "0", "2001", "2", "fixed", "steepest", "10000000000000000000"]
+    ),
+)
+query_keys = st.sampled_from(
+    [
+        "xmin",
+        "xmax",
+        "n",
+        "threshold",
+        "depth",
+        "z",
+        "z_mode",
+        "a",
+        "lower",
+        "upper",
+        "k",
+        "alpha",
+        "weights",
+        "lang",
+        "preset",
+        "presenter",
+        "after",
+        "x",
+    ]
+)
 
 
 @fuzz(80)
@@ -361,9 +545,22 @@ def test_activation_curves_by_get(api, name, query, lang):
 
 
 @fuzz(60)
-@given(template=st.sampled_from(["/api/filter/samples/{}", "/api/runs/{}", "/api/runs/{}/pause", "/api/runs/{}/resume",
-                                 "/api/runs/{}/stop", "/api/runs/{}/save", "/api/conv/{}"]),
-       name=path_text, method=st.sampled_from(["GET", "POST", "PUT", "DELETE"]), lang=langs)
+@given(
+    template=st.sampled_from(
+        [
+            "/api/filter/samples/{}",
+            "/api/runs/{}",
+            "/api/runs/{}/pause",
+            "/api/runs/{}/resume",
+            "/api/runs/{}/stop",
+            "/api/runs/{}/save",
+            "/api/conv/{}",
+        ]
+    ),
+    name=path_text,
+    method=st.sampled_from(["GET", "POST", "PUT", "DELETE"]),
+    lang=langs,
+)
 def test_path_parameters_and_unknown_routes(api, template, name, method, lang):
     url = template.format(url_text(name)) + f"?lang={lang}"
     response = api.client.request(method, url)
@@ -371,8 +568,13 @@ def test_path_parameters_and_unknown_routes(api, template, name, method, lang):
 
 
 @fuzz(40)
-@given(command=st.sampled_from(CONTROL), which=st.sampled_from(["controlled", "queued-done", "unknown"]),
-       body=st.one_of(st.none(), json_values), lang=langs, token=st.one_of(st.none(), st.just("owner"), path_text))
+@given(
+    command=st.sampled_from(CONTROL),
+    which=st.sampled_from(["controlled", "queued-done", "unknown"]),
+    body=st.one_of(st.none(), json_values),
+    lang=langs,
+    token=st.one_of(st.none(), st.just("owner"), path_text),
+)
 def test_run_controls(api, command, which, body, lang, token):
     run_id = {"controlled": api.controlled, "queued-done": api.done, "unknown": "0123abcd"}[which]
     headers = {} if body is None else {"content-type": "application/json"}
@@ -391,14 +593,34 @@ def test_run_controls(api, command, which, body, lang, token):
             assert answer["code"] == "not_run_owner", answer  # no command without the token
 
 
-PAGES = ["/", "/conv", "/pool", "/activations", "/filters", "/draw", "/learn", "/learn/backprop", "/health",
-         "/api/conv/presets", "/api/pool/presets", "/api/activations", "/api/filter/samples", "/api/filter/kernels",
-         "/api/models", "/api/training/options", "/api/runs"]
+PAGES = [
+    "/",
+    "/conv",
+    "/pool",
+    "/activations",
+    "/filters",
+    "/draw",
+    "/learn",
+    "/learn/backprop",
+    "/health",
+    "/api/conv/presets",
+    "/api/pool/presets",
+    "/api/activations",
+    "/api/filter/samples",
+    "/api/filter/kernels",
+    "/api/models",
+    "/api/training/options",
+    "/api/runs",
+]
 
 
 @fuzz(80)
-@given(page=st.sampled_from(PAGES), query=st.dictionaries(query_keys, query_values, max_size=4),
-       cookie=st.one_of(st.none(), st.text(max_size=6)), accept=st.one_of(st.none(), st.text(max_size=12)))
+@given(
+    page=st.sampled_from(PAGES),
+    query=st.dictionaries(query_keys, query_values, max_size=4),
+    cookie=st.one_of(st.none(), st.text(max_size=6)),
+    accept=st.one_of(st.none(), st.text(max_size=12)),
+)
 def test_pages_and_lists_with_any_query(api, page, query, cookie, accept):
     headers = {} if accept is None else {"accept-language": accept.encode("ascii", "replace").decode()}
     if cookie is not None:
@@ -409,6 +631,7 @@ def test_pages_and_lists_with_any_query(api, page, query, cookie, accept):
 
 # ---- websockets ---------------------------------------------------------------------------------------
 
+
 def as_frame(message) -> tuple[str, object]:
     return message if isinstance(message, tuple) else ("text", message)
 
@@ -417,7 +640,7 @@ ws_messages = st.one_of(
     st.binary(max_size=40).map(lambda b: ("bytes", b)),
     st.text(max_size=30),
     json_values.map(lambda v: json.dumps(v, allow_nan=True)),
-    st.sampled_from(["{", "[1, 2]", "null", "NaN", '"pause"', "x" * 5000, "{\"type\": \"" + "p" * 2000 + "\"}"]),
+    st.sampled_from(["{", "[1, 2]", "null", "NaN", '"pause"', "x" * 5000, '{"type": "' + "p" * 2000 + '"}']),
 )
 
 
@@ -429,8 +652,11 @@ def send(ws, frame):
         ws.send_text(payload)
 
 
-predict_messages = st.one_of(ws_messages, mutated(EXAMPLES["/api/predict"][0]).map(lambda b: json.dumps(b)),
-                             mutated({"id": 7, "image": [[0, 1], [1, 0]]}).map(lambda b: json.dumps(b)))
+predict_messages = st.one_of(
+    ws_messages,
+    mutated(EXAMPLES["/api/predict"][0]).map(lambda b: json.dumps(b)),
+    mutated({"id": 7, "image": [[0, 1], [1, 0]]}).map(lambda b: json.dumps(b)),
+)
 
 
 @fuzz(40)
@@ -466,17 +692,25 @@ def _is_command(frame) -> bool:
     return data["type"] != "set" or (not isinstance(lr, bool) and isinstance(lr, (int, float)) and 0 < lr <= 10)
 
 
-command_like = st.fixed_dictionaries({"type": st.sampled_from(["set", "pause", "resume", "stop", "jump", "", "SET"])},
-                                     optional={"lr": bad_values, "extra": scalars}).map(
-    lambda d: json.dumps(d, allow_nan=True))
-run_messages = st.one_of(ws_messages, command_like,
-                         st.sampled_from([0, -1, 1e9, 10**400, 1e308, math.nan, math.inf, "0.1", True, None, [0.1]])
-                         .map(lambda lr: json.dumps({"type": "set", "lr": lr}, allow_nan=True)))
+command_like = st.fixed_dictionaries(
+    {"type": st.sampled_from(["set", "pause", "resume", "stop", "jump", "", "SET"])},
+    optional={"lr": bad_values, "extra": scalars},
+).map(lambda d: json.dumps(d, allow_nan=True))
+run_messages = st.one_of(
+    ws_messages,
+    command_like,
+    st.sampled_from([0, -1, 1e9, 10**400, 1e308, math.nan, math.inf, "0.1", True, None, [0.1]]).map(
+        lambda lr: json.dumps({"type": "set", "lr": lr}, allow_nan=True)
+    ),
+)
 
 
 @fuzz(40)
-@given(messages=st.lists(run_messages.filter(lambda m: not _is_command(m)), min_size=1, max_size=3), lang=langs,
-       lr=st.sampled_from([0.001, 0.002, 0.005, 0.02, 0.5]))
+@given(
+    messages=st.lists(run_messages.filter(lambda m: not _is_command(m)), min_size=1, max_size=3),
+    lang=langs,
+    lr=st.sampled_from([0.001, 0.002, 0.005, 0.02, 0.5]),
+)
 def test_run_socket_refuses_malformed_messages_and_carries_on(api, messages, lang, lr):
     with api.client.websocket_connect(f"/ws/runs/{api.queued}?lang={lang}") as ws:
         for message in messages:
@@ -488,7 +722,7 @@ def test_run_socket_refuses_malformed_messages_and_carries_on(api, messages, lan
                 assert CJK.search(error["message"]), f"not translated: {error}"
         ws.send_json({"type": "set", "lr": lr, "token": api.tokens[api.queued]})  # a valid message is obeyed
         wait_for(lambda: api.run(api.queued)["lr"] == lr, timeout=5)
-        ws.send_text("still there?")                                  # and the socket still answers
+        ws.send_text("still there?")  # and the socket still answers
         assert receive_until(ws, "error", limit=50)[-1]["code"] == "bad_message"
 
 

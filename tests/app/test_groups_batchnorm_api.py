@@ -1,6 +1,7 @@
 """Grouped convolution and batch norm through the API: the network check (shapes, parameter counts,
 the layer at fault in English and Chinese), a run that trains a batch-norm network with a
 depthwise-separable block, is saved, and predicts the same after loading; /api/conv with groups."""
+
 import re
 
 import numpy as np
@@ -14,11 +15,21 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 
 # conv 4@3x3 pad 1 -> bn -> relu -> depthwise 4@3x3 pad 1 (groups 4) -> pointwise 8@1x1 -> bn -> relu
 # -> maxpool 4 -> flatten -> dense 16 -> bn1d -> relu -> dense 10
-LAYERS = [{"type": "conv", "filters": 4, "kernel": 3, "padding": 1}, {"type": "batchnorm2d"}, {"type": "relu"},
-          {"type": "conv", "filters": 4, "kernel": 3, "padding": 1, "groups": 4},
-          {"type": "conv", "filters": 8, "kernel": 1}, {"type": "batchnorm2d", "momentum": 0.2}, {"type": "relu"},
-          {"type": "maxpool", "size": 4}, {"type": "flatten"}, {"type": "dense", "units": 16},
-          {"type": "batchnorm1d"}, {"type": "relu"}, {"type": "dense", "units": 10}]
+LAYERS = [
+    {"type": "conv", "filters": 4, "kernel": 3, "padding": 1},
+    {"type": "batchnorm2d"},
+    {"type": "relu"},
+    {"type": "conv", "filters": 4, "kernel": 3, "padding": 1, "groups": 4},
+    {"type": "conv", "filters": 8, "kernel": 1},
+    {"type": "batchnorm2d", "momentum": 0.2},
+    {"type": "relu"},
+    {"type": "maxpool", "size": 4},
+    {"type": "flatten"},
+    {"type": "dense", "units": 16},
+    {"type": "batchnorm1d"},
+    {"type": "relu"},
+    {"type": "dense", "units": 10},
+]
 # by hand: conv 4*(1*9)+4; bn 2*4; depthwise 4*(4/4*9)+4; pointwise 8*4+8; bn 2*8; dense 8*7*7*16+16;
 # bn1d 2*16; dense 16*10+10
 PARAMS = [40, 8, 0, 40, 40, 16, 0, 0, 0, 6288, 32, 0, 170]
@@ -48,16 +59,19 @@ def test_the_check_reports_shapes_and_parameters(client):
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
-@pytest.mark.parametrize("change,index,code,numbers", [
-    ({3: {"type": "conv", "filters": 6, "kernel": 3, "groups": 4}}, 3, "groups_not_divisible", ["4", "6"]),
-    ({3: {"type": "conv", "filters": 4, "kernel": 3, "groups": 3}}, 3, "groups_not_divisible", ["3", "4"]),
-    ({3: {"type": "conv", "filters": 4, "kernel": 3, "groups": 0}}, 3, "bad_setting", ["0"]),
-    ({1: {"type": "batchnorm1d"}}, 1, "batchnorm1d_needs_vector", ["4×28×28"]),
-    ({10: {"type": "batchnorm2d"}}, 10, "needs_image", []),
-    ({5: {"type": "batchnorm2d", "momentum": 2}}, 5, "bad_momentum", ["2"]),
-    ({5: {"type": "batchnorm2d", "eps": -1}}, 5, "bad_eps", ["-1"]),
-    ({5: {"type": "batchnorm2d", "affine": "yes"}}, 5, "bad_flag", ["yes"]),
-])
+@pytest.mark.parametrize(
+    "change,index,code,numbers",
+    [
+        ({3: {"type": "conv", "filters": 6, "kernel": 3, "groups": 4}}, 3, "groups_not_divisible", ["4", "6"]),
+        ({3: {"type": "conv", "filters": 4, "kernel": 3, "groups": 3}}, 3, "groups_not_divisible", ["3", "4"]),
+        ({3: {"type": "conv", "filters": 4, "kernel": 3, "groups": 0}}, 3, "bad_setting", ["0"]),
+        ({1: {"type": "batchnorm1d"}}, 1, "batchnorm1d_needs_vector", ["4×28×28"]),
+        ({10: {"type": "batchnorm2d"}}, 10, "needs_image", []),
+        ({5: {"type": "batchnorm2d", "momentum": 2}}, 5, "bad_momentum", ["2"]),
+        ({5: {"type": "batchnorm2d", "eps": -1}}, 5, "bad_eps", ["-1"]),
+        ({5: {"type": "batchnorm2d", "affine": "yes"}}, 5, "bad_flag", ["yes"]),
+    ],
+)
 def test_bad_settings_name_the_layer_in_both_languages(client, change, index, code, numbers, lang):
     layers = [change.get(i, entry) for i, entry in enumerate(LAYERS)]
     r = client.post(f"/api/networks/check?lang={lang}", json={"layers": layers, "batch_size": 32})
@@ -87,8 +101,9 @@ def test_a_batch_of_one_is_refused_by_the_check_and_the_run(client, lang):
 
 
 def test_train_save_load_and_predict_the_same(client, store):
-    r = client.post("/api/runs", json={"layers": LAYERS, "batch_size": 64, "epochs": 1, "lr": 0.05,
-                                       "optimizer": "adam"})
+    r = client.post(
+        "/api/runs", json={"layers": LAYERS, "batch_size": 64, "epochs": 1, "lr": 0.05, "optimizer": "adam"}
+    )
     assert r.status_code == 201, r.text
     run = r.json()
     done = wait_for(lambda: (v := client.get(f"/api/runs/{run['id']}").json())["state"] == "done" and v, timeout=60)
@@ -100,6 +115,7 @@ def test_train_save_load_and_predict_the_same(client, store):
     assert int(model.buffers["bn1.num_batches_tracked"]) == 8
     assert not np.allclose(model.buffers["bn2.running_mean"], 0)
     from engine.train import evaluate
+
     data = small_data()
     assert evaluate(model, data.test_images, data.test_labels)[1] == done["result"]["test_accuracy"]
     # a drawing (a batch of one, in evaluation mode) gets the same answer as the loaded model gives
@@ -127,12 +143,15 @@ def test_conv_lab_with_groups(client):
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
-@pytest.mark.parametrize("body,code", [
-    ({"input": [[[1]], [[2]], [[3]]], "kernel": [[[[1]]], [[[1]]]], "groups": 2}, "groups_not_divisible"),
-    ({"input": [[[1]], [[2]]], "kernel": [[[[1]], [[1]]], [[[1]], [[1]]]], "groups": 2}, "channel_mismatch"),
-    ({"input": [[1]], "kernel": [[1]], "groups": 0}, "invalid_request"),
-    ({"input": [[1]], "kernel": [[1]], "groups": True}, "invalid_request"),
-])
+@pytest.mark.parametrize(
+    "body,code",
+    [
+        ({"input": [[[1]], [[2]], [[3]]], "kernel": [[[[1]]], [[[1]]]], "groups": 2}, "groups_not_divisible"),
+        ({"input": [[[1]], [[2]]], "kernel": [[[[1]], [[1]]], [[[1]], [[1]]]], "groups": 2}, "channel_mismatch"),
+        ({"input": [[1]], "kernel": [[1]], "groups": 0}, "invalid_request"),
+        ({"input": [[1]], "kernel": [[1]], "groups": True}, "invalid_request"),
+    ],
+)
 def test_conv_lab_refuses_bad_groups(client, body, code, lang):
     r = client.post(f"/api/conv?lang={lang}", json=body)
     assert r.status_code == 422 and r.json()["code"] == code, r.text

@@ -1,6 +1,7 @@
 """One lab service per lab: a /api/conv, /api/pool or /api/filter request checks each grid once and
 works out the output size once (before, a /api/conv request checked each grid three times and
 computed the output size three times; a /api/pool request with the shift demo, five and four)."""
+
 import collections
 
 import pytest
@@ -26,6 +27,7 @@ def counts(monkeypatch):
         def wrapper(*args, **kwargs):
             seen[(key, str(args[1]).removeprefix("the "))] += 1
             return function(*args, **kwargs)
+
         return wrapper
 
     monkeypatch.setattr(app.arrays, "to_array", counting(app.arrays.to_array, "check"))
@@ -42,22 +44,39 @@ def counts(monkeypatch):
 
 
 def test_a_convolution_request_checks_each_grid_and_computes_the_output_size_once(counts):
-    body = ConvTraceRequest(input=[[[1, 2, 3], [4, 5, 6], [7, 8, 9]]] * 2, kernel=[[[[1, 0], [0, 1]]] * 2] * 3,
-                            bias=[1, 2, 3], stride=1, padding=1, activation="relu")
+    body = ConvTraceRequest(
+        input=[[[1, 2, 3], [4, 5, 6], [7, 8, 9]]] * 2,
+        kernel=[[[[1, 0], [0, 1]]] * 2] * 3,
+        bias=[1, 2, 3],
+        stride=1,
+        padding=1,
+        activation="relu",
+    )
     assert b'"output_shape":[3,4,4]' in conv.trace_json(body)
     assert counts == {("check", "input"): 1, ("check", "kernel"): 1, ("check", "bias"): 1, ("output size", ""): 1}
 
 
 def test_a_pooling_request_with_the_shift_demo_checks_its_grid_and_computes_the_output_size_once(counts):
-    body = PoolTraceRequest(input=[[1, 2, 3, 4, 5]] * 5, mode="avg", size=2, padding=1, ceil_mode=True,
-                            count_include_pad=False, shift="right")
+    body = PoolTraceRequest(
+        input=[[1, 2, 3, 4, 5]] * 5,
+        mode="avg",
+        size=2,
+        padding=1,
+        ceil_mode=True,
+        count_include_pad=False,
+        shift="right",
+    )
     assert b'"translation":{' in pool.trace_json(body)
     assert counts == {("check", "input"): 1, ("output size", ""): 1}
 
 
 def test_a_filter_request_with_a_trace_checks_its_grids_and_computes_the_output_size_once(counts):
-    body = FilterRequest(image=[[float(i * j) for j in range(9)] for i in range(7)], kernel=[[-1, 1]], stride=2,
-                         trace={"row": 1, "col": 1, "size": 2})
+    body = FilterRequest(
+        image=[[float(i * j) for j in range(9)] for i in range(7)],
+        kernel=[[-1, 1]],
+        stride=2,
+        trace={"row": 1, "col": 1, "size": 2},
+    )
     answer = filters.apply_filter(body)
     assert answer["output_shape"] == [4, 4] and answer["trace"]["rows"] == 2
     assert counts == {("check", "image"): 1, ("check", "kernel"): 1, ("output size", ""): 1}
@@ -66,8 +85,15 @@ def test_a_filter_request_with_a_trace_checks_its_grids_and_computes_the_output_
 def test_a_filter_trace_still_agrees_with_the_reference_loops():
     """The traced block (loops on the crop, with a geometry worked out once) against the whole map."""
     image = [[float((3 * i + 5 * j) % 7) for j in range(11)] for i in range(9)]
-    body = FilterRequest(image=image, kernel=[[1, 2, 0], [0, -1, 1]], bias=0.5, stride=[2, 1], padding=1,
-                         dilation=[1, 2], trace={"row": 1, "col": 2, "size": 3})
+    body = FilterRequest(
+        image=image,
+        kernel=[[1, 2, 0], [0, -1, 1]],
+        bias=0.5,
+        stride=[2, 1],
+        padding=1,
+        dilation=[1, 2],
+        trace={"row": 1, "col": 2, "size": 3},
+    )
     answer = filters.apply_filter(body)
     whole = engine.reference.conv2d_trace([image], [[[[1, 2, 0], [0, -1, 1]]]], 0.5, (2, 1), 1, (1, 2))[0][0]
     for r, row in enumerate(answer["trace"]["output"]):

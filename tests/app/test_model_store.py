@@ -1,6 +1,7 @@
 """The models folder: leftover temporary files of interrupted saves are removed when a store starts;
 damaged model files are left out of GET /api/models (never a 500) and explained without the
 server's paths when asked for by name."""
+
 import logging
 import os
 import time
@@ -23,12 +24,12 @@ def _age(path, seconds):
 def test_leftover_temporary_files_are_removed_at_start(tmp_path):
     store = ModelStore(tmp_path)
     store.save("kept", Sequential.from_spec(preset("tiny"), seed=0))
-    old = tmp_path / ".net.npz.k2j4h1.tmp"       # a save cut off by a crash, a minute ago
+    old = tmp_path / ".net.npz.k2j4h1.tmp"  # a save cut off by a crash, a minute ago
     old.write_bytes(b"half a model")
     _age(old, 60)
-    fresh = tmp_path / ".other.npz.a8s7d6.tmp"   # a save that may still be under way
+    fresh = tmp_path / ".other.npz.a8s7d6.tmp"  # a save that may still be under way
     fresh.write_bytes(b"being written")
-    unrelated = tmp_path / "notes.tmp"           # not a model's temporary file
+    unrelated = tmp_path / "notes.tmp"  # not a model's temporary file
     unrelated.write_bytes(b"x")
     _age(unrelated, 60)
 
@@ -52,7 +53,7 @@ def broken_store(tmp_path):
     path = store.save("good", good, {"test_accuracy": 0.5})
     raw = (tmp_path / "trained" / "good.npz").read_bytes()
     (tmp_path / "trained" / "empty.npz").write_bytes(b"")
-    (tmp_path / "trained" / "cut.npz").write_bytes(raw[:len(raw) // 2])
+    (tmp_path / "trained" / "cut.npz").write_bytes(raw[: len(raw) // 2])
     (tmp_path / "trained" / "junk.npz").write_bytes(b"not a zip file at all" * 10)
     assert path is not None
     return store

@@ -1,4 +1,5 @@
 """The network check's memory estimate and budget (POST /api/networks/check), and network.build's."""
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -11,7 +12,7 @@ from engine.model import Sequential
 from engine.presets import preset
 from tests.engine.test_memory import HEAVY
 
-MB = 2 ** 20
+MB = 2**20
 HEAVY_LAYERS = HEAVY["layers"]
 
 
@@ -94,11 +95,19 @@ def test_every_layer_type_has_an_estimate(client):
     for kind in options["layer_types"]:
         if kind in ("conv", "maxpool", "avgpool", "flatten", "dense"):
             continue
-        entry = {"type": kind, **({"k": 2} if kind == "maxout" else {}),
-                 **({"filters": 2} if kind == "conv_transpose" else {}),
-                 **({"paths": [[{"type": "conv", "filters": 2, "kernel": 1}], []]} if kind == "branches" else {})}
-        layers = [{"type": "conv", "filters": 4, "kernel": 3}, entry, {"type": "avgpool", "size": 2},
-                  {"type": "flatten"}, {"type": "dense", "units": 10}]
+        entry = {
+            "type": kind,
+            **({"k": 2} if kind == "maxout" else {}),
+            **({"filters": 2} if kind == "conv_transpose" else {}),
+            **({"paths": [[{"type": "conv", "filters": 2, "kernel": 1}], []]} if kind == "branches" else {}),
+        }
+        layers = [
+            {"type": "conv", "filters": 4, "kernel": 3},
+            entry,
+            {"type": "avgpool", "size": 2},
+            {"type": "flatten"},
+            {"type": "dense", "units": 10},
+        ]
         if kind == "batchnorm1d":  # (normalises vectors: after the flatten layer)
             layers = [*layers[:1], *layers[2:4], entry, layers[4]]
         answer = check(client, layers=layers)

@@ -1,4 +1,5 @@
 """POST /api/pool: the notes' pooling examples, the traces, the translation demo, and bad input."""
+
 import re
 
 import numpy as np
@@ -29,7 +30,7 @@ def test_textbook_outputs(client, textbook, name):
     assert data["output_shape"] == [len(case["output"]), len(case["output"][0])]
     x = np.array(case["input"])
     for s in data["steps"]:
-        window = x[s["top"]:s["top"] + 2, s["left"]:s["left"] + 2].ravel().tolist()
+        window = x[s["top"] : s["top"] + 2, s["left"] : s["left"] + 2].ravel().tolist()
         assert s["values"] == window
         assert s["value"] == case["output"][s["row"]][s["col"]]
         if case["mode"] == "max":
@@ -44,8 +45,10 @@ def test_stride_defaults_to_the_window_and_channels_are_kept(client):
     data = pool(client, input=x, size=2).json()
     assert data["stride"] == [2, 2] and data["output_shape"] == [2, 2, 3]
     assert [s["channel"] for s in data["steps"]] == [0] * 6 + [1] * 6
-    assert data["formula"] == ["OH = ⌊(4 + 2·0 − 1·(2 − 1) − 1) / 2⌋ + 1 = ⌊1⌋ + 1 = 2",
-                               "OW = ⌊(6 + 2·0 − 1·(2 − 1) − 1) / 2⌋ + 1 = ⌊2⌋ + 1 = 3"]
+    assert data["formula"] == [
+        "OH = ⌊(4 + 2·0 − 1·(2 − 1) − 1) / 2⌋ + 1 = ⌊1⌋ + 1 = 2",
+        "OW = ⌊(6 + 2·0 − 1·(2 − 1) − 1) / 2⌋ + 1 = ⌊2⌋ + 1 = 3",
+    ]
     assert data["unread"] == {"rows": [], "cols": []} and data["ceil_mode"] is False
 
 
@@ -113,18 +116,30 @@ BAD = {
     "empty": ({"input": [[]]}, "empty", "empty"),
     "zero size": ({"size": 0}, "bad_window", "at least 1"),
     "negative size": ({"size": -3}, "bad_window", "got -3"),  # not "padding 0 is more than half the window"
-    "too many window cells to trace": ({"input": np.ones((16, 64, 64)).tolist(), "size": 16, "stride": 1,
-                                        "padding": 8}, "pool_trace_too_long", "17,305,600"),
+    "too many window cells to trace": (
+        {"input": np.ones((16, 64, 64)).tolist(), "size": 16, "stride": 1, "padding": 8},
+        "pool_trace_too_long",
+        "17,305,600",
+    ),
     "zero stride": ({"stride": 0}, "bad_stride", "at least 1"),
     "negative padding": ({"padding": -1}, "bad_padding", "negative"),
     "padding over half the window": ({"padding": 2}, "pool_padding_too_big", "half"),
-    "window larger than the input": ({"input": [[1]], "size": 3}, "window_too_big",
-                                     "⌊(1 + 2·0 − 1·(3 − 1) − 1) / 3⌋ + 1 = ⌊−0.6667⌋ + 1 = 0"),
+    "window larger than the input": (
+        {"input": [[1]], "size": 3},
+        "window_too_big",
+        "⌊(1 + 2·0 − 1·(3 − 1) − 1) / 3⌋ + 1 = ⌊−0.6667⌋ + 1 = 0",
+    ),
     "ceil_mode as a number": ({"ceil_mode": 1}, "invalid_request", "ceil_mode"),
-    "count_include_pad as text": ({"mode": "avg", "count_include_pad": "false"}, "invalid_request",
-                                  "count_include_pad"),
-    "count_include_pad for max pooling": ({"mode": "max", "count_include_pad": False}, "count_include_pad_max",
-                                          "average pooling"),
+    "count_include_pad as text": (
+        {"mode": "avg", "count_include_pad": "false"},
+        "invalid_request",
+        "count_include_pad",
+    ),
+    "count_include_pad for max pooling": (
+        {"mode": "max", "count_include_pad": False},
+        "count_include_pad_max",
+        "average pooling",
+    ),
     "oversize input": ({"input": np.ones((10, 70)).tolist()}, "too_big", "at most 64"),
     "huge window": ({"size": 30}, "too_large_value", "at most 16"),
     "unknown shift": ({"shift": "diagonal"}, "invalid_request", "right"),

@@ -1,5 +1,6 @@
 """POST /api/predict and GET /api/models through the test client: accuracy on MNIST, drawings,
 layers, explanations, the model list, and every kind of bad input in both languages."""
+
 import json
 import threading
 
@@ -31,7 +32,7 @@ def api():
 def stroke(shape, points, width):
     """Ink along a polyline, as a round pen of ``width`` pixels leaves it."""
     d = np.zeros(shape)
-    yy, xx = np.mgrid[0:shape[0], 0:shape[1]]
+    yy, xx = np.mgrid[0 : shape[0], 0 : shape[1]]
     for (y0, x0), (y1, x1) in zip(points, points[1:]):
         for t in np.linspace(0, 1, 80):
             y, x = y0 + t * (y1 - y0), x0 + t * (x1 - x0)
@@ -44,6 +45,7 @@ def predict(api, body, lang=None):
 
 
 # --- answers --------------------------------------------------------------------------------------
+
 
 def test_accuracy_on_mnist_test_images(api, mnist_test):
     images, labels = mnist_test
@@ -70,14 +72,14 @@ def test_answer_for_a_28x28_image(api, mnist_test):
     assert answer["prediction"] == int(np.argmax(p)) == labels[0]
     np.testing.assert_allclose(answer["percent"], np.round(100 * p, 1))
     assert answer["preprocessed"] is False and answer["steps"] is None
-    np.testing.assert_allclose(answer["input28"], image, atol=5e-5)     # taken as it is
+    np.testing.assert_allclose(answer["input28"], image, atol=5e-5)  # taken as it is
     assert answer["layers"] is None and answer["explanation"] is None
     assert answer["timing_ms"] > 0
 
 
 def test_28x28_preprocessed_on_request(api):
     image = np.zeros((28, 28))
-    image[2:8, 20:26] = 1                        # a small blob in a corner
+    image[2:8, 20:26] = 1  # a small blob in a corner
     answer = predict(api, {"image": image.tolist(), "preprocess": True}).json()
     assert answer["preprocessed"] is True
     assert answer["steps"]["bbox"] == [2, 20, 6, 6]
@@ -85,11 +87,14 @@ def test_28x28_preprocessed_on_request(api):
     assert np.array(answer["input28"])[4:24, 4:24].min() == 1.0
 
 
-@pytest.mark.parametrize("digit, points", [
-    (1, [(60, 256), (452, 256)]),
-    (7, [(70, 110), (70, 400), (450, 200)]),
-    (0, [(70, 256), (110, 150), (256, 110), (400, 150), (445, 256), (400, 362), (256, 402), (110, 362), (70, 256)]),
-])
+@pytest.mark.parametrize(
+    "digit, points",
+    [
+        (1, [(60, 256), (452, 256)]),
+        (7, [(70, 110), (70, 400), (450, 200)]),
+        (0, [(70, 256), (110, 150), (256, 110), (400, 150), (445, 256), (400, 362), (256, 402), (110, 362), (70, 256)]),
+    ],
+)
 def test_large_drawing_is_preprocessed(api, digit, points):
     drawing = stroke((512, 512), points, width=36)
     r = predict(api, {"image": drawing.tolist()})
@@ -107,7 +112,7 @@ def test_large_drawing_is_preprocessed(api, digit, points):
     assert steps["scale"] == pytest.approx(20 / max(h, w))
     cy, cx = steps["centre"]
     assert steps["centre_pixel"] == [14, 14]
-    assert 14 - 1e-9 <= cy < 15 and 14 - 1e-9 <= cx < 15   # in pixel (14, 14), as every MNIST digit (floats)
+    assert 14 - 1e-9 <= cy < 15 and 14 - 1e-9 <= cx < 15  # in pixel (14, 14), as every MNIST digit (floats)
     assert np.array(answer["input28"]).shape == (28, 28)
 
 
@@ -116,8 +121,9 @@ def test_layers(api):
     answer = predict(api, {"image": drawing.tolist(), "layers": True}).json()
     layers = answer["layers"]
     model = Sequential.from_spec(preset("lenet5"))
-    assert [(l["name"], l["type"], l["shape"]) for l in layers] == \
-        [(row["name"], row["type"], row["output_shape"]) for row in model.summary()]
+    assert [(l["name"], l["type"], l["shape"]) for l in layers] == [
+        (row["name"], row["type"], row["output_shape"]) for row in model.summary()
+    ]
     for layer in layers:
         values = np.array(layer["values"])
         assert list(values.shape) == layer["shape"]
@@ -140,7 +146,7 @@ def test_occlusion_and_saliency(api):
     m = np.array(e["map"])
     assert m.shape == (28, 28) and e["patch"] == 6 and e["stride"] == 2
     ink = np.array(occlusion["input28"]) > 0.5
-    assert m[ink].mean() > m[~ink].mean()        # erasing the stroke hurts more than erasing background
+    assert m[ink].mean() > m[~ink].mean()  # erasing the stroke hurts more than erasing background
     score = np.array(e["score"]["map"])
     assert score.shape == (28, 28) and score[ink].mean() > score[~ink].mean() and score.max() > 1
     assert e["score"]["scale"] == pytest.approx(max(abs(e["score"]["min"]), abs(e["score"]["max"])))
@@ -163,8 +169,13 @@ def test_models_list_and_a_trained_model(tmp_path):
         by_name = {m["name"]: m for m in listing["models"]}
         assert by_name["lenet5"]["source"] == "pretrained" and by_name["lenet5"]["test_accuracy"] >= 0.99
         assert by_name["lenet5"]["accuracy_percent"] == round(100 * by_name["lenet5"]["test_accuracy"], 2)
-        assert by_name["my tiny net"] == {**by_name["my tiny net"], "source": "trained", "test_accuracy": 0.5,
-                                          "accuracy_percent": 50.0, "params": tiny.num_params}
+        assert by_name["my tiny net"] == {
+            **by_name["my tiny net"],
+            "source": "trained",
+            "test_accuracy": 0.5,
+            "accuracy_percent": 50.0,
+            "params": tiny.num_params,
+        }
         drawing = stroke((100, 100), [(10, 50), (90, 50)], width=8)
         answer = c.post("/api/predict", json={"image": drawing.tolist(), "model": "my tiny net", "layers": True}).json()
         assert answer["model"] == "my tiny net"
@@ -173,7 +184,9 @@ def test_models_list_and_a_trained_model(tmp_path):
 
 def test_no_models_at_all(tmp_path):
     app = create_app()
-    app.dependency_overrides[get_model_store] = lambda: ModelStore(tmp_path / "trained", pretrained_dir=tmp_path / "none")
+    app.dependency_overrides[get_model_store] = lambda: ModelStore(
+        tmp_path / "trained", pretrained_dir=tmp_path / "none"
+    )
     with TestClient(app) as c:
         assert c.get("/api/models").json() == {"default": None, "models": []}
         r = c.post("/api/predict?lang=zh", json={"image": stroke((50, 50), [(5, 25), (45, 25)], 5).tolist()})
@@ -218,11 +231,21 @@ def with_cell(value, shape=(40, 40)):
 BAD = [
     # (body, status, code, English fragment, Chinese fragment)
     ({"image": np.zeros((280, 280)).tolist()}, 422, "empty_drawing", "Draw a digit first", "请先写一个数字"),
-    ({"image": np.pad(np.ones((3, 3)), ((100, 177), (100, 177))).tolist()}, 422, "empty_drawing",
-     "Draw a digit first", "请先写一个数字"),
+    (
+        {"image": np.pad(np.ones((3, 3)), ((100, 177), (100, 177))).tolist()},
+        422,
+        "empty_drawing",
+        "Draw a digit first",
+        "请先写一个数字",
+    ),
     ({"image": np.zeros((28, 28)).tolist()}, 422, "empty_drawing", "almost no ink", "几乎没有墨迹"),
-    ({"image": np.pad(np.ones((20, 20)), ((100, 160), (100, 160))).tolist()}, 422, "drawing_too_small",
-     "Draw a digit first: the ink spans only 20 pixels", "请先写一个数字"),
+    (
+        {"image": np.pad(np.ones((20, 20)), ((100, 160), (100, 160))).tolist()},
+        422,
+        "drawing_too_small",
+        "Draw a digit first: the ink spans only 20 pixels",
+        "请先写一个数字",
+    ),
     ({"image": [0.1, 0.5, 0.9]}, 422, "bad_grid_ndim", "must have 2 dimensions, got 1", "维"),
     ({"image": np.zeros((2, 28, 28)).tolist()}, 422, "bad_grid_ndim", "must have 2 dimensions, got 3", "维"),
     ({"image": [[0.1, 0.2], [0.3]]}, 422, "ragged", "row 2 has 1 number(s) but row 1 has 2", "第 2 行"),
@@ -258,13 +281,15 @@ def test_bad_input(api, body, status, code, english, chinese):
     assert any("\u4e00" <= ch <= "\u9fff" for ch in zh.json()["detail"])
 
 
-@pytest.mark.parametrize("literal, english", [("NaN", "nan is not a finite number"),
-                                               ("Infinity", "inf is not a finite number")])
+@pytest.mark.parametrize(
+    "literal, english", [("NaN", "nan is not a finite number"), ("Infinity", "inf is not a finite number")]
+)
 def test_nan_and_infinity(api, literal, english):
     grid = json.dumps(with_cell(0.5)).replace("0.5", literal, 1)
     for lang, fragment in (("en", english), ("zh", "不是有限")):
-        r = api.post(f"/api/predict?lang={lang}", content='{"image": ' + grid + "}",
-                     headers={"content-type": "application/json"})
+        r = api.post(
+            f"/api/predict?lang={lang}", content='{"image": ' + grid + "}", headers={"content-type": "application/json"}
+        )
         assert r.status_code == 422 and r.json()["code"] == "not_finite_at"
         assert fragment in r.json()["detail"], r.json()["detail"]
 
@@ -287,8 +312,9 @@ def test_server_keeps_serving_after_bad_input(api):
 
 # --- the websocket --------------------------------------------------------------------------------
 
+
 def test_websocket_answers_like_the_http_api(api):
-    drawing = stroke((128, 128), [(15, 40), (15, 95), (110, 60)], 11)     # a 7
+    drawing = stroke((128, 128), [(15, 40), (15, 95), (110, 60)], 11)  # a 7
     body = {"image": drawing.tolist(), "layers": True, "explain": "occlusion"}
     http = predict(api, body).json()
     with api.websocket_connect("/ws/predict") as ws:
@@ -308,10 +334,13 @@ def test_websocket_errors_are_messages_and_the_connection_goes_on(api, lang, fra
         reply = ws.receive_json()
         assert reply == {**reply, "type": "error", "id": 1, "code": "empty_drawing"}
         assert fragment in reply["detail"]
-        for message, code in (("this is not JSON", "bad_predict_message"), ("[1, 2]", "invalid_request"),
-                              (json.dumps({"id": 3}), "one_image"),
-                              (json.dumps({"id": 4, "image": with_cell(7)}), "ink_out_of_range"),
-                              (json.dumps({"id": 5, "image": GOOD, "explain": "magic"}), "invalid_request")):
+        for message, code in (
+            ("this is not JSON", "bad_predict_message"),
+            ("[1, 2]", "invalid_request"),
+            (json.dumps({"id": 3}), "one_image"),
+            (json.dumps({"id": 4, "image": with_cell(7)}), "ink_out_of_range"),
+            (json.dumps({"id": 5, "image": GOOD, "explain": "magic"}), "invalid_request"),
+        ):
             ws.send_text(message)
             reply = ws.receive_json()
             assert reply["type"] == "error" and reply["code"] == code, reply
@@ -333,14 +362,14 @@ def test_websocket_refuses_a_huge_message(api):
 def test_websocket_answers_only_the_latest_waiting_drawing(api):
     drawing = stroke((128, 128), [(20, 64), (108, 64)], 11).tolist()
     with api.websocket_connect("/ws/predict") as ws:
-        for i in range(1, 7):   # six drawings at once; each takes milliseconds to answer
+        for i in range(1, 7):  # six drawings at once; each takes milliseconds to answer
             ws.send_text(json.dumps({"id": i, "image": drawing, "layers": True, "explain": "occlusion"}))
         ids = []
         while not ids or ids[-1] != 6:
             reply = ws.receive_json()
             assert reply["type"] == "prediction"
             ids.append(reply["id"])
-    assert ids == sorted(set(ids)) and len(ids) < 6     # in order, and the superseded ones skipped
+    assert ids == sorted(set(ids)) and len(ids) < 6  # in order, and the superseded ones skipped
 
 
 def test_a_drawing_sent_as_pixels_is_the_same_drawing(api):
@@ -356,15 +385,18 @@ def test_a_drawing_sent_as_pixels_is_the_same_drawing(api):
         assert a[key] == b[key], key
 
 
-@pytest.mark.parametrize("body, code, words", [
-    ({"pixels": "AAAA", "shape": [2, 2]}, "bad_pixels", ["base64", "rows × columns bytes", "512"]),  # 3 bytes
-    ({"pixels": "not base64!", "shape": [2, 2]}, "bad_pixels", ["base64"]),
-    ({"pixels": "AAAA", "shape": [3]}, "bad_pixels", ["[rows, columns]"]),
-    ({"pixels": "AAAA", "shape": [1, 9999]}, "bad_pixels", ["512"]),
-    ({"pixels": "AAAA"}, "bad_pixels", ["shape"]),
-    ({"pixels": "AAAA", "shape": [1, 3], "image": [[1]]}, "one_image", ["exactly one"]),
-    ({"layers": True}, "one_image", ["exactly one"]),
-])
+@pytest.mark.parametrize(
+    "body, code, words",
+    [
+        ({"pixels": "AAAA", "shape": [2, 2]}, "bad_pixels", ["base64", "rows × columns bytes", "512"]),  # 3 bytes
+        ({"pixels": "not base64!", "shape": [2, 2]}, "bad_pixels", ["base64"]),
+        ({"pixels": "AAAA", "shape": [3]}, "bad_pixels", ["[rows, columns]"]),
+        ({"pixels": "AAAA", "shape": [1, 9999]}, "bad_pixels", ["512"]),
+        ({"pixels": "AAAA"}, "bad_pixels", ["shape"]),
+        ({"pixels": "AAAA", "shape": [1, 3], "image": [[1]]}, "one_image", ["exactly one"]),
+        ({"layers": True}, "one_image", ["exactly one"]),
+    ],
+)
 def test_bad_pixels_are_explained(api, body, code, words):
     for lang in ("en", "zh"):
         r = predict(api, body, lang)
@@ -385,8 +417,15 @@ def test_heavy_answers_run_in_a_process_of_their_own_at_a_lower_cpu_priority(api
     from app import compute
 
     ink = np.rint(stroke((128, 128), [(20, 64), (108, 64)], 8) * 255).astype(np.uint8)
-    message = json.dumps({"id": 7, "pixels": base64.b64encode(ink.tobytes()).decode(), "shape": [128, 128],
-                          "layers": True, "explain": "occlusion"})
+    message = json.dumps(
+        {
+            "id": 7,
+            "pixels": base64.b64encode(ink.tobytes()).decode(),
+            "shape": [128, 128],
+            "layers": True,
+            "explain": "occlusion",
+        }
+    )
     with api.websocket_connect("/ws/predict") as ws:
         ws.send_text(message)
         answer = ws.receive_json()

@@ -1,6 +1,7 @@
 """The training-run HTTP API and the network check: starting, listing, pausing, resuming and stopping
 runs, saving their models, 422 for impossible networks, and the caps (queueing with a place, run
 time, network size, finished runs kept). Runs train `tiny` on 512 images of the bundled sample."""
+
 import time
 
 import pytest
@@ -40,11 +41,22 @@ def finished(client, run_id):
 
 # ---- starting and looking at runs ----------------------------------------------------------------
 
+
 def test_start_list_and_get(client):
     run = start(client, epochs=2, lr=0.1, optimizer="adam", seed=7, l2=0.001)
     assert len(run["id"]) >= 8 and run["state"] in ("running", "done")
-    assert run["config"] == {"preset": "tiny", "spec": preset("tiny"), "epochs": 2, "batch_size": 32, "lr": 0.1,
-                             "optimizer": "adam", "seed": 7, "dataset": "sample", "l2": 0.001, "dropout": None}
+    assert run["config"] == {
+        "preset": "tiny",
+        "spec": preset("tiny"),
+        "epochs": 2,
+        "batch_size": 32,
+        "lr": 0.1,
+        "optimizer": "adam",
+        "seed": 7,
+        "dataset": "sample",
+        "l2": 0.001,
+        "dropout": None,
+    }
     assert run["params"] == 5874 and run["steps_total"] == 32 and run["dataset"]["train"] == 512
     assert [row["name"] for row in run["layers"]] == ["conv1", "relu1", "pool1", "flatten", "dense1"]
     assert [r["id"] for r in client.get("/api/runs").json()] == [run["id"]]
@@ -55,8 +67,13 @@ def test_start_list_and_get(client):
 
 
 def test_custom_layers_with_dropout(client):
-    layers = [{"type": "conv", "filters": 2, "kernel": 4, "stride": 2}, {"type": "relu"}, {"type": "flatten"},
-              {"type": "dropout", "p": 0.5}, {"type": "dense", "units": 10}]
+    layers = [
+        {"type": "conv", "filters": 2, "kernel": 4, "stride": 2},
+        {"type": "relu"},
+        {"type": "flatten"},
+        {"type": "dropout", "p": 0.5},
+        {"type": "dense", "units": 10},
+    ]
     run = start(client, layers=layers, dropout=0.2)
     assert run["config"]["preset"] is None and run["config"]["spec"]["layers"][3] == {"type": "dropout", "p": 0.2}
     assert [r["output_shape"] for r in run["layers"]] == [[2, 13, 13], [2, 13, 13], [338], [338], [10]]
@@ -70,21 +87,28 @@ def test_the_same_seed_trains_the_same_run(client):
 
 # ---- impossible networks and bad hyperparameters ---------------------------------------------------
 
-@pytest.mark.parametrize("body, code, words", [
-    ({"layers": [{"type": "conv", "filters": 4, "kernel": 30}]}, "kernel_too_big", ["30", "28"]),
-    ({"layers": [{"type": "conv", "filters": 4, "kernel": 3}, {"type": "dense", "units": 10}]}, "needs_vector",
-     ["flatten"]),
-    ({"layers": [{"type": "flatten"}, {"type": "dense", "units": 12}]}, "wrong_output", ["12", "10"]),
-    ({"layers": [{"type": "flatten"}, {"type": "wobble"}]}, "unknown_layer", ["wobble"]),
-    ({"layers": [{"type": "conv", "filters": 0}]}, "bad_setting", ["0"]),
-    ({"layers": [{"type": "conv", "filter": 3}]}, "unknown_setting", ["filter"]),
-    ({"layers": ["conv"]}, "bad_layer_entry", []),
-    ({"layers": []}, "empty_network", []),
-    ({"preset": "alexnet", "layers": None}, "unknown_preset", ["alexnet"]),
-    ({"preset": None}, "no_network", []),
-    ({"preset": "tiny", "layers": [{"type": "flatten"}]}, "two_networks", []),
-    ({"layers": [{"type": "flatten"}] * 41}, "too_many_layers", ["40"]),
-])
+
+@pytest.mark.parametrize(
+    "body, code, words",
+    [
+        ({"layers": [{"type": "conv", "filters": 4, "kernel": 30}]}, "kernel_too_big", ["30", "28"]),
+        (
+            {"layers": [{"type": "conv", "filters": 4, "kernel": 3}, {"type": "dense", "units": 10}]},
+            "needs_vector",
+            ["flatten"],
+        ),
+        ({"layers": [{"type": "flatten"}, {"type": "dense", "units": 12}]}, "wrong_output", ["12", "10"]),
+        ({"layers": [{"type": "flatten"}, {"type": "wobble"}]}, "unknown_layer", ["wobble"]),
+        ({"layers": [{"type": "conv", "filters": 0}]}, "bad_setting", ["0"]),
+        ({"layers": [{"type": "conv", "filter": 3}]}, "unknown_setting", ["filter"]),
+        ({"layers": ["conv"]}, "bad_layer_entry", []),
+        ({"layers": []}, "empty_network", []),
+        ({"preset": "alexnet", "layers": None}, "unknown_preset", ["alexnet"]),
+        ({"preset": None}, "no_network", []),
+        ({"preset": "tiny", "layers": [{"type": "flatten"}]}, "two_networks", []),
+        ({"layers": [{"type": "flatten"}] * 41}, "too_many_layers", ["40"]),
+    ],
+)
 def test_impossible_networks_are_explained(client, body, code, words):
     r = client.post("/api/runs", json=body)
     assert r.status_code == 422, r.text
@@ -96,15 +120,38 @@ def test_impossible_networks_are_explained(client, body, code, words):
 
 
 def test_the_layer_at_fault_is_named(client):
-    r = client.post("/api/runs", json={"layers": [
-        {"type": "conv", "filters": 4, "kernel": 5}, {"type": "maxpool", "size": 2},
-        {"type": "conv", "filters": 4, "kernel": 13}, {"type": "flatten"}, {"type": "dense", "units": 10}]})
+    r = client.post(
+        "/api/runs",
+        json={
+            "layers": [
+                {"type": "conv", "filters": 4, "kernel": 5},
+                {"type": "maxpool", "size": 2},
+                {"type": "conv", "filters": 4, "kernel": 13},
+                {"type": "flatten"},
+                {"type": "dense", "units": 10},
+            ]
+        },
+    )
     assert r.status_code == 422 and r.json()["params"]["layer_index"] == 2
 
 
-@pytest.mark.parametrize("change", [{"lr": 0}, {"lr": -0.1}, {"lr": 11}, {"epochs": 0}, {"epochs": 51},
-                                    {"batch_size": 0}, {"optimizer": "rmsprop"}, {"dataset": "cifar"},
-                                    {"seed": -1}, {"l2": -1}, {"dropout": 1}, {"colour": "red"}])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"lr": 0},
+        {"lr": -0.1},
+        {"lr": 11},
+        {"epochs": 0},
+        {"epochs": 51},
+        {"batch_size": 0},
+        {"optimizer": "rmsprop"},
+        {"dataset": "cifar"},
+        {"seed": -1},
+        {"l2": -1},
+        {"dropout": 1},
+        {"colour": "red"},
+    ],
+)
 def test_bad_hyperparameters(client, change):
     r = client.post("/api/runs", json={"preset": "tiny", **change})
     assert r.status_code == 422 and r.json()["code"] == "invalid_request" and r.json()["detail"]
@@ -129,6 +176,7 @@ def test_full_mnist_where_the_server_has_none(tmp_path, monkeypatch):
 
 # ---- control ---------------------------------------------------------------------------------------
 
+
 def test_pause_resume_stop(client):
     run = start(client, epochs=50, batch_size=8)
     run_id = run["id"]
@@ -147,14 +195,22 @@ def test_pause_resume_stop(client):
     assert r.status_code == 409 and r.json()["code"] == "run_finished"
 
 
-@pytest.mark.parametrize("method, path", [("get", "/api/runs/nope"), ("post", "/api/runs/nope/pause"),
-                                          ("post", "/api/runs/nope/resume"), ("post", "/api/runs/nope/stop")])
+@pytest.mark.parametrize(
+    "method, path",
+    [
+        ("get", "/api/runs/nope"),
+        ("post", "/api/runs/nope/pause"),
+        ("post", "/api/runs/nope/resume"),
+        ("post", "/api/runs/nope/stop"),
+    ],
+)
 def test_unknown_runs_are_404(client, method, path):
     r = getattr(client, method)(path)
     assert r.status_code == 404 and r.json()["code"] == "unknown_run" and "nope" in r.json()["detail"]
 
 
 # ---- saving the model ------------------------------------------------------------------------------
+
 
 def test_save_a_finished_run_for_the_draw_page(client, store):
     run = start(client, epochs=1)
@@ -199,6 +255,7 @@ def test_a_run_stopped_in_the_queue_has_nothing_to_save(client):
 
 # ---- caps ------------------------------------------------------------------------------------------
 
+
 def test_concurrent_runs_queue_with_their_place():
     registry = make_registry(max_concurrent=2)
     with runs_client(registry) as client:
@@ -229,10 +286,18 @@ def test_network_size_cap():
         r = client.post("/api/runs", json={"preset": "tiny"})
         assert r.status_code == 422 and r.json()["code"] == "network_too_big"
         assert "5,000" in r.json()["detail"] and "5,874" in r.json()["detail"]  # counted before dense1 is built
-        huge = client.post("/api/runs", json={"layers": [{"type": "flatten"}, {"type": "dense", "units": 10 ** 9}]})
+        huge = client.post("/api/runs", json={"layers": [{"type": "flatten"}, {"type": "dense", "units": 10**9}]})
         assert huge.status_code == 422 and huge.json()["code"] == "network_too_big"  # refused before allocating
-        wide = client.post("/api/runs", json={"layers": [{"type": "conv", "filters": 512, "kernel": 1, "bias": False},
-                                                         {"type": "flatten"}, {"type": "dense", "units": 10}]})
+        wide = client.post(
+            "/api/runs",
+            json={
+                "layers": [
+                    {"type": "conv", "filters": 512, "kernel": 1, "bias": False},
+                    {"type": "flatten"},
+                    {"type": "dense", "units": 10},
+                ]
+            },
+        )
         assert wide.status_code == 422 and wide.json()["code"] in ("network_too_big", "network_too_slow")
 
 
@@ -248,6 +313,7 @@ def test_finished_runs_kept_are_bounded():
 
 
 # ---- the network check -----------------------------------------------------------------------------
+
 
 def test_check_a_preset_against_the_engine(client):
     r = client.post("/api/networks/check", json={"preset": "lenet5"})
@@ -265,8 +331,13 @@ def test_check_a_preset_against_the_engine(client):
 
 
 def test_check_shows_the_layers_that_work_and_the_first_that_does_not(client):
-    layers = [{"type": "conv", "filters": 4, "kernel": 5}, {"type": "maxpool", "size": 2},
-              {"type": "conv", "filters": 4, "kernel": 13}, {"type": "flatten"}, {"type": "dense", "units": 10}]
+    layers = [
+        {"type": "conv", "filters": 4, "kernel": 5},
+        {"type": "maxpool", "size": 2},
+        {"type": "conv", "filters": 4, "kernel": 13},
+        {"type": "flatten"},
+        {"type": "dense", "units": 10},
+    ]
     answer = client.post("/api/networks/check?lang=en", json={"layers": layers}).json()
     assert not answer["ok"] and answer["error"]["index"] == 2 and answer["error"]["code"] == "kernel_too_big"
     assert "13" in answer["error"]["detail"] and "12" in answer["error"]["detail"]
@@ -276,27 +347,38 @@ def test_check_shows_the_layers_that_work_and_the_first_that_does_not(client):
 def test_check_accepts_strides_that_leave_a_remainder_as_pytorch(client):
     """The issue's network: conv 8@3x3 stride 2 padding 1 on 28x28 is floor((28 + 2 - 2 - 1) / 2) + 1 = 14
     (it used to be refused); a 2x2 max-pool with ceil_mode on 7x7 is ceil((7 - 2) / 2) + 1 = 4."""
-    layers = [{"type": "conv", "filters": 8, "kernel": 3, "stride": 2, "padding": 1}, {"type": "relu"},
-              {"type": "flatten"}, {"type": "dense", "units": 10}]
+    layers = [
+        {"type": "conv", "filters": 8, "kernel": 3, "stride": 2, "padding": 1},
+        {"type": "relu"},
+        {"type": "flatten"},
+        {"type": "dense", "units": 10},
+    ]
     answer = client.post("/api/networks/check", json={"layers": layers}).json()
     assert answer["ok"], answer["error"]
     assert [row["output_shape"] for row in answer["layers"]] == [[8, 14, 14], [8, 14, 14], [1568], [10]]
-    layers = [{"type": "conv", "filters": 2, "kernel": 3, "stride": 4},          # floor(25 / 4) + 1 = 7
-              {"type": "maxpool", "size": 2, "ceil_mode": True},                  # ceil(5 / 2) + 1 = 4
-              {"type": "avgpool", "size": 3, "stride": 1, "padding": 1, "count_include_pad": False}, *TIP]
+    layers = [
+        {"type": "conv", "filters": 2, "kernel": 3, "stride": 4},  # floor(25 / 4) + 1 = 7
+        {"type": "maxpool", "size": 2, "ceil_mode": True},  # ceil(5 / 2) + 1 = 4
+        {"type": "avgpool", "size": 3, "stride": 1, "padding": 1, "count_include_pad": False},
+        *TIP,
+    ]
     answer = client.post("/api/networks/check", json={"layers": layers}).json()
     assert answer["ok"], answer["error"]
     assert [row["output_shape"] for row in answer["layers"][:3]] == [[2, 7, 7], [2, 4, 4], [2, 4, 4]]
 
 
 def test_check_a_network_that_ends_wrongly(client):
-    answer = client.post("/api/networks/check", json={"layers": [{"type": "flatten"}, {"type": "dense", "units": 3}]}).json()
+    answer = client.post(
+        "/api/networks/check", json={"layers": [{"type": "flatten"}, {"type": "dense", "units": 3}]}
+    ).json()
     assert not answer["ok"] and answer["error"]["code"] == "wrong_output" and answer["error"]["index"] == 1
     assert [row["output_shape"] for row in answer["layers"]] == [[784], [3]]  # still shown
 
 
 def test_check_refuses_a_huge_layer_without_building_it(client):
-    answer = client.post("/api/networks/check", json={"layers": [{"type": "flatten"}, {"type": "dense", "units": 10 ** 9}]}).json()
+    answer = client.post(
+        "/api/networks/check", json={"layers": [{"type": "flatten"}, {"type": "dense", "units": 10**9}]}
+    ).json()
     assert answer["error"]["code"] == "network_too_big" and answer["error"]["index"] == 1
     assert answer["layers"][0]["output_shape"] == [784]
 
@@ -307,46 +389,100 @@ def test_check_refuses_a_huge_layer_without_building_it(client):
 TIP = [{"type": "flatten"}, {"type": "dense", "units": 10}]
 
 
-@pytest.mark.parametrize("layers, index, code, words, chinese", [
-    ([{"type": ["conv"]}] + TIP, 0, "unknown_layer", ["['conv']"], "未知的层类型"),
-    ([{"type": "flatten", "name": 5}, {"type": "dense", "units": 10}], 0, "bad_layer_name", ["5"], "名称"),
-    ([{"type": "conv", "filters": 2, "kernel": 3, "name": "a.W"}] + TIP, 0, "bad_layer_name", ["a.W"], "名称"),
-    ([{"type": "conv", "filters": 2, "kernel": 3, "name": "a"}, {"type": "relu", "name": "a"}] + TIP, 1,
-     "duplicate_layer_name", ["Layer 2", "“a”"], "已经被前面的层用了"),
-    ([{"type": "conv", "filters": 2, "kernel": 5, "bias": "yes"}] + TIP, 0, "bad_flag", ["true or false", "yes"], "必须是 true 或 false"),
-    ([{"type": "flatten"}, {"type": "dense", "units": 10, "bias": [1]}], 1, "bad_flag", ["[1]"], "必须是 true 或 false"),
-    ([{"type": "maxpool", "ceil_mode": 1}] + TIP, 0, "bad_flag", ["ceil_mode", "1"], "必须是 true 或 false"),
-    ([{"type": "avgpool", "count_include_pad": "no"}] + TIP, 0, "bad_flag", ["count_include_pad", "no"],
-     "必须是 true 或 false"),
-    ([{"type": "maxpool", "count_include_pad": False}] + TIP, 0, "unknown_setting", ["count_include_pad"], "未知的设置"),
-    ([{"type": "conv", "filters": 2, "kernel": 5, "init": "zeros"}] + TIP, 0, "unknown_init", ["zeros", "he"], "初始化"),
-    ([{"type": "prelu", "mode": "x"}] + TIP, 0, "bad_prelu_mode", ["layer", "channel"], "必须是"),
-    ([{"type": "conv", "filters": 3, "kernel": 3}, {"type": "maxout", "k": 2}] + TIP, 1, "maxout_channels",
-     ["3 channel(s)", "k = 2"], "倍数"),
-    ([{"type": "maxout", "k": 0}] + TIP, 0, "maxout_bad_k", ["at least 1"], "至少为 1"),
-    ([{"type": "leaky_relu", "a": "x"}] + TIP, 0, "activation_param_not_number", ["x"], "有限的数"),
-    # integers too large for a float: the output-size formula overflowed (500)
-    ([{"type": "conv", "filters": 2, "kernel": 5, "padding": 10**400}] + TIP, 0, "setting_too_large",
-     ["1e+400", "1,000,000"], "最多只能是"),
-    ([{"type": "maxpool", "size": [2, -10**30]}] + TIP, 0, "setting_too_large", ["-1e+30"], "最多只能是"),
-    ([{"type": "flatten"}, {"type": "elu", "alpha": 10**400}, {"type": "dense", "units": 10}], 1,
-     "activation_param_range", ["1e+400"], "之间"),
-])
+@pytest.mark.parametrize(
+    "layers, index, code, words, chinese",
+    [
+        ([{"type": ["conv"]}] + TIP, 0, "unknown_layer", ["['conv']"], "未知的层类型"),
+        ([{"type": "flatten", "name": 5}, {"type": "dense", "units": 10}], 0, "bad_layer_name", ["5"], "名称"),
+        ([{"type": "conv", "filters": 2, "kernel": 3, "name": "a.W"}] + TIP, 0, "bad_layer_name", ["a.W"], "名称"),
+        (
+            [{"type": "conv", "filters": 2, "kernel": 3, "name": "a"}, {"type": "relu", "name": "a"}] + TIP,
+            1,
+            "duplicate_layer_name",
+            ["Layer 2", "“a”"],
+            "已经被前面的层用了",
+        ),
+        (
+            [{"type": "conv", "filters": 2, "kernel": 5, "bias": "yes"}] + TIP,
+            0,
+            "bad_flag",
+            ["true or false", "yes"],
+            "必须是 true 或 false",
+        ),
+        (
+            [{"type": "flatten"}, {"type": "dense", "units": 10, "bias": [1]}],
+            1,
+            "bad_flag",
+            ["[1]"],
+            "必须是 true 或 false",
+        ),
+        ([{"type": "maxpool", "ceil_mode": 1}] + TIP, 0, "bad_flag", ["ceil_mode", "1"], "必须是 true 或 false"),
+        (
+            [{"type": "avgpool", "count_include_pad": "no"}] + TIP,
+            0,
+            "bad_flag",
+            ["count_include_pad", "no"],
+            "必须是 true 或 false",
+        ),
+        (
+            [{"type": "maxpool", "count_include_pad": False}] + TIP,
+            0,
+            "unknown_setting",
+            ["count_include_pad"],
+            "未知的设置",
+        ),
+        (
+            [{"type": "conv", "filters": 2, "kernel": 5, "init": "zeros"}] + TIP,
+            0,
+            "unknown_init",
+            ["zeros", "he"],
+            "初始化",
+        ),
+        ([{"type": "prelu", "mode": "x"}] + TIP, 0, "bad_prelu_mode", ["layer", "channel"], "必须是"),
+        (
+            [{"type": "conv", "filters": 3, "kernel": 3}, {"type": "maxout", "k": 2}] + TIP,
+            1,
+            "maxout_channels",
+            ["3 channel(s)", "k = 2"],
+            "倍数",
+        ),
+        ([{"type": "maxout", "k": 0}] + TIP, 0, "maxout_bad_k", ["at least 1"], "至少为 1"),
+        ([{"type": "leaky_relu", "a": "x"}] + TIP, 0, "activation_param_not_number", ["x"], "有限的数"),
+        # integers too large for a float: the output-size formula overflowed (500)
+        (
+            [{"type": "conv", "filters": 2, "kernel": 5, "padding": 10**400}] + TIP,
+            0,
+            "setting_too_large",
+            ["1e+400", "1,000,000"],
+            "最多只能是",
+        ),
+        ([{"type": "maxpool", "size": [2, -(10**30)]}] + TIP, 0, "setting_too_large", ["-1e+30"], "最多只能是"),
+        (
+            [{"type": "flatten"}, {"type": "elu", "alpha": 10**400}, {"type": "dense", "units": 10}],
+            1,
+            "activation_param_range",
+            ["1e+400"],
+            "之间",
+        ),
+    ],
+)
 def test_check_explains_bad_layer_settings(client, layers, index, code, words, chinese):
     for lang in ("en", "zh"):
         r = client.post(f"/api/networks/check?lang={lang}", json={"layers": layers})
         assert r.status_code == 200, r.text
         error = r.json()["error"]
         assert error["index"] == index and error["code"] == code, error
-        for word in (words if lang == "en" else [chinese]):
+        for word in words if lang == "en" else [chinese]:
             assert word in error["detail"], error["detail"]
     r = client.post("/api/runs", json={"layers": layers})
     assert r.status_code == 422 and r.json()["code"] == code
 
 
 def test_check_with_nan_as_a_bias(client):
-    text = '{"layers": [{"type": "conv", "filters": 2, "kernel": 5, "bias": NaN}, {"type": "flatten"}, ' \
-           '{"type": "dense", "units": 10}]}'
+    text = (
+        '{"layers": [{"type": "conv", "filters": 2, "kernel": 5, "bias": NaN}, {"type": "flatten"}, '
+        '{"type": "dense", "units": 10}]}'
+    )
     r = client.post("/api/networks/check", content=text, headers={"content-type": "application/json"})
     assert r.status_code == 200 and r.json()["error"]["code"] == "bad_flag", r.text
 
@@ -356,7 +492,11 @@ def test_a_layer_nested_too_deeply_is_refused(client, path):
     deep = 1
     for _ in range(900):
         deep = [deep]
-    for layers in ([deep], [{"type": "conv", "filters": 2, "kernel": 3, "x": deep}], [{"type": "dense", "units": [[[10]]]}]):
+    for layers in (
+        [deep],
+        [{"type": "conv", "filters": 2, "kernel": 3, "x": deep}],
+        [{"type": "dense", "units": [[[10]]]}],
+    ):
         r = client.post(path + "?lang=zh", json={"layers": layers})
         assert r.status_code == 422 and r.json()["code"] == "invalid_request", r.text
         assert "层次太深" in r.json()["detail"]
@@ -366,7 +506,10 @@ def test_a_layer_nested_too_deeply_is_refused(client, path):
 
 def test_training_options(client):
     options = client.get("/api/training/options").json()
-    assert set(options["presets"]) == {"lenet5", "notes", "tiny", "resnet", "inception"} and options["datasets"]["sample"] is True
+    assert (
+        set(options["presets"]) == {"lenet5", "notes", "tiny", "resnet", "inception"}
+        and options["datasets"]["sample"] is True
+    )
     assert options["optimizers"] == ["sgd", "momentum", "nesterov", "adam"]
     assert {"conv", "maxpool", "dense", "dropout", "flatten", "relu"} <= set(options["layer_types"])
 
@@ -388,6 +531,7 @@ def test_a_run_left_paused_is_stopped():
 
 
 # ---- ownership ---------------------------------------------------------------------------------------
+
 
 def test_only_the_starter_controls_and_saves_a_run(client, store):
     run = start(client, epochs=50, batch_size=8)
@@ -422,6 +566,7 @@ def test_a_taken_name_is_refused_unless_its_owner_overwrites_it(client, store):
 
 
 # ---- trainer processes, restarts ----------------------------------------------------------------------
+
 
 def test_runs_train_in_another_process_and_a_killed_trainer_ends_its_run(client, registry):
     import os
@@ -477,10 +622,17 @@ def test_a_run_cut_off_by_a_crash_is_interrupted(tmp_path):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    env = {**os.environ, "CNN_PLAYGROUND_STATE_DIR": str(tmp_path / "state"), "OPENBLAS_NUM_THREADS": "1",
-           "CNN_PLAYGROUND_RUNS_DIR": str(tmp_path / "models")}
-    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "app.main:app", "--port", str(port),
-                               "--log-level", "warning"], env=env, start_new_session=True)
+    env = {
+        **os.environ,
+        "CNN_PLAYGROUND_STATE_DIR": str(tmp_path / "state"),
+        "OPENBLAS_NUM_THREADS": "1",
+        "CNN_PLAYGROUND_RUNS_DIR": str(tmp_path / "models"),
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "app.main:app", "--port", str(port), "--log-level", "warning"],
+        env=env,
+        start_new_session=True,
+    )
     try:
         base = f"http://127.0.0.1:{port}"
         wait_for(lambda: _http(f"{base}/health"), timeout=30)

@@ -1,5 +1,6 @@
 """app.runs.channel: one run's history and viewers, without the web app: ordering across threads,
 history compaction, late subscribers, and a viewer that falls too far behind."""
+
 import asyncio
 import threading
 
@@ -20,8 +21,11 @@ def test_a_subscriber_gets_the_history_then_live_events_once_each():
         for step in range(1, 4):
             ch.publish(progress(step))
         sub = ch.subscribe(after=1)
-        worker = threading.Thread(target=lambda: [ch.publish(progress(s)) for s in range(4, 200)]
-                                  + [ch.publish({"type": "done", "reason": "finished"})])
+        worker = threading.Thread(
+            target=lambda: (
+                [ch.publish(progress(s)) for s in range(4, 200)] + [ch.publish({"type": "done", "reason": "finished"})]
+            )
+        )
         worker.start()
         seen = [e async for e in sub]
         worker.join()

@@ -4,6 +4,7 @@ single batch, reaches the viewers with its progress and a snapshot; bad paces an
 batches are explained in English and Chinese; the waiting counts towards the run's time limit.
 
 Runs train the `tiny` preset on 512 images of the bundled sample (16 steps an epoch at a batch of 32)."""
+
 import threading
 import time
 
@@ -11,7 +12,6 @@ import pytest
 
 from app.runs.trainer import EventThrottle, PacedControl
 from tests.runs_support import make_registry, owner, receive_until, runs_client, wait_for
-
 
 
 def chinese(text: str) -> bool:
@@ -50,6 +50,7 @@ def stop(client, run):
 
 # ---- slow mode ---------------------------------------------------------------------------------------
 
+
 def test_a_run_at_two_steps_a_second_sends_every_step_at_that_pace(client, registry):
     run = start(client, pace=2)
     assert run["pace"] == 2
@@ -64,13 +65,13 @@ def test_a_run_at_two_steps_a_second_sends_every_step_at_that_pace(client, regis
     stop(client, run)
     progress = [e["step"] for e in events if e["type"] == "progress"]
     snapshots = [e["step"] for e in events if e["type"] == "snapshot"]
-    assert progress == [1, 2, 3, 4, 5]          # every step, none merged ...
+    assert progress == [1, 2, 3, 4, 5]  # every step, none merged ...
     assert snapshots == list(range(len(snapshots))) and len(snapshots) >= 5  # ... each with its snapshot
     # 4 steps at 2 a second take 2 s: at least 1.5 s, and not much more (generous for a busy machine).
     assert 1.5 <= arrived[5] - arrived[1] <= 8, arrived
     last = [e for e in events if e["type"] == "progress"][-1]
     assert last["seconds_left"] >= (last["steps_total"] - last["step"]) / 2  # the time left at this pace ...
-    assert last["samples_per_s"] <= 2 * 32                                   # ... and the speed
+    assert last["samples_per_s"] <= 2 * 32  # ... and the speed
     # The history keeps every progress message but only the latest snapshot (in memory and on disk).
     assert [e.type for e in registry.store.events(run["id"])].count("snapshot") == 1
 
@@ -107,6 +108,7 @@ def test_waiting_for_the_pace_counts_towards_the_time_limit():
 
 # ---- one batch at a time -----------------------------------------------------------------------------
 
+
 def test_one_batch_trains_exactly_one_step_with_its_snapshot_and_stays_paused(client):
     run = start(client, pace=2)
     wait_for(lambda: step_of(get(client, run)) >= 1)
@@ -123,8 +125,10 @@ def test_one_batch_trains_exactly_one_step_with_its_snapshot_and_stays_paused(cl
         view = get(client, run)
         assert view["state"] == "paused" and step_of(view) == step + 2
         ws.send_json({"type": "step", "token": run["control_token"]})  # the same over the socket
-        assert [(e["type"], e["step"]) for e in receive_until(ws, "snapshot")] == [("progress", step + 3),
-                                                                                   ("snapshot", step + 3)]
+        assert [(e["type"], e["step"]) for e in receive_until(ws, "snapshot")] == [
+            ("progress", step + 3),
+            ("snapshot", step + 3),
+        ]
         client.post(f"/api/runs/{run['id']}/resume", headers=owner(run))
         assert receive_until(ws, "status")[-1]["state"] == "running"
         assert receive_until(ws, "progress")[-1]["step"] == step + 4
@@ -140,8 +144,10 @@ def test_one_batch_at_full_speed_also_sends_its_snapshot(client):
     with client.websocket_connect(f"/ws/runs/{run['id']}?after={paused['events']}") as ws:
         for n in (1, 2, 3):  # quicker than a snapshot a second: none is held back
             assert client.post(f"/api/runs/{run['id']}/step", headers=owner(run)).status_code == 200
-            assert [(e["type"], e["step"]) for e in receive_until(ws, "snapshot")] == [("progress", step + n),
-                                                                                       ("snapshot", step + n)]
+            assert [(e["type"], e["step"]) for e in receive_until(ws, "snapshot")] == [
+                ("progress", step + n),
+                ("snapshot", step + n),
+            ]
     stop(client, run)
 
 
@@ -178,6 +184,7 @@ def test_only_the_owner_steps_or_paces_a_run(client, lang, words):
 
 # ---- bad paces -----------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("pace", [0, 11, -1, 2.5, "fast", True, [2]])
 @pytest.mark.parametrize("lang, words", [("en", ["pace", "1 to 10"]), ("zh", ["速度", "1 到 10"])])
 def test_a_bad_pace_is_explained(client, pace, lang, words):
@@ -212,9 +219,20 @@ def test_the_options_give_the_fastest_pace(client):
 
 # ---- the trainer's parts ------------------------------------------------------------------------------
 
+
 def progress(step, total=100):
-    return {"type": "progress", "step": step, "steps_total": total, "epoch": 1, "loss": 1.0, "accuracy": 0.5,
-            "samples_per_s": 100.0, "seconds_left": 1.0, "elapsed": 0.1, "lr": 0.1}
+    return {
+        "type": "progress",
+        "step": step,
+        "steps_total": total,
+        "epoch": 1,
+        "loss": 1.0,
+        "accuracy": 0.5,
+        "samples_per_s": 100.0,
+        "seconds_left": 1.0,
+        "elapsed": 0.1,
+        "lr": 0.1,
+    }
 
 
 def test_the_throttle_lets_every_step_through_only_when_asked():

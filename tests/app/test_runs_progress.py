@@ -1,4 +1,5 @@
 """app.runs.progress: per-step progress merged into a few messages a second, exactly."""
+
 import pytest
 
 from app.runs.progress import ProgressMerger
@@ -13,8 +14,18 @@ class Clock:
 
 
 def event(step, loss, accuracy, speed, total=10, epoch=1):
-    return {"type": "progress", "step": step, "steps_total": total, "epoch": epoch, "loss": loss,
-            "accuracy": accuracy, "samples_per_s": speed, "seconds_left": 1.0, "elapsed": 0.5, "lr": 0.1}
+    return {
+        "type": "progress",
+        "step": step,
+        "steps_total": total,
+        "epoch": epoch,
+        "loss": loss,
+        "accuracy": accuracy,
+        "samples_per_s": speed,
+        "seconds_left": 1.0,
+        "elapsed": 0.5,
+        "lr": 0.1,
+    }
 
 
 def test_images_per_step_with_a_smaller_last_batch():
@@ -29,8 +40,8 @@ def test_merged_means_weigh_each_step_by_its_images():
     m = ProgressMerger(num_train=10, batch_size=4, interval=1, clock=clock)
     assert m.add(event(1, loss=2.0, accuracy=0.25, speed=400, total=6)) is not None  # the first goes at once
     clock.now = 0.2
-    assert m.add(event(2, loss=1.0, accuracy=0.5, speed=400, total=6)) is None       # too soon: kept
-    merged = m.add(event(3, loss=4.0, accuracy=1.0, speed=100, total=6))             # an epoch's end: sent
+    assert m.add(event(2, loss=1.0, accuracy=0.5, speed=400, total=6)) is None  # too soon: kept
+    merged = m.add(event(3, loss=4.0, accuracy=1.0, speed=100, total=6))  # an epoch's end: sent
     assert merged["step"] == 3 and merged["epoch"] == 1
     assert merged["loss"] == pytest.approx((1.0 * 4 + 4.0 * 2) / 6)
     assert merged["accuracy"] == pytest.approx((0.5 * 4 + 1.0 * 2) / 6)

@@ -3,6 +3,7 @@ pause, resume, stop, learning-rate changes, reconnecting with history, and malfo
 answered with `error` events while the connection and the server carry on.
 
 Runs train the `tiny` preset on 512 images of the bundled sample (a few milliseconds a step)."""
+
 import base64
 import json
 
@@ -78,14 +79,14 @@ def test_progress_epoch_and_snapshot_contents(client):
     epoch = next(e for e in events if e["type"] == "epoch")
     confusion = epoch["confusion"]
     assert len(confusion) == 10 and all(len(row) == 10 for row in confusion)
-    assert sum(map(sum, confusion)) == 200                     # every validation image counted once
+    assert sum(map(sum, confusion)) == 200  # every validation image counted once
     correct = sum(confusion[i][i] for i in range(10))
     assert epoch["val_accuracy"] == pytest.approx(correct / 200)
     assert len(epoch["mistakes"]) == min(24, 200 - correct)
     for m in epoch["mistakes"]:
         assert m["label"] != m["prediction"] and 0 < m["confidence"] <= 1
         pixels = base64.b64decode(m["pixels"])
-        assert len(pixels) == 28 * 28 and max(pixels) > 0    # the digit itself, 0 = background
+        assert len(pixels) == 28 * 28 and max(pixels) > 0  # the digit itself, 0 = background
 
     snapshot = [e for e in events if e["type"] == "snapshot"][-1]  # the run's last, after the epoch
     assert snapshot["step"] == events[-1]["step"] and 0 <= snapshot["probe_label"] <= 9
@@ -128,6 +129,7 @@ def test_pause_resume_and_stop_over_the_socket(client):
         step = client.get(f"/api/runs/{run_id}").json()["progress"]["step"]
         wait_for(lambda: client.get(f"/api/runs/{run_id}").json()["state"] == "paused")
         import time
+
         time.sleep(0.3)
         run = client.get(f"/api/runs/{run_id}").json()
         assert run["state"] == "paused" and run["progress"]["step"] == step  # no training while paused
@@ -193,19 +195,22 @@ def test_a_run_outlives_its_viewers(client):
     assert events[-1] == {**run["result"], "seq": run["events"]}
 
 
-@pytest.mark.parametrize("message, code", [
-    ("hello", "bad_message"),
-    ("[1, 2]", "bad_message"),
-    ('{"lr": 0.1}', "bad_message"),
-    ('{"type": 3}', "bad_message"),
-    ('{"type": "jump"}', "unknown_command"),
-    ('{"type": "set"}', "bad_lr"),
-    ('{"type": "set", "lr": "fast"}', "bad_lr"),
-    ('{"type": "set", "lr": -1}', "bad_lr"),
-    ('{"type": "set", "lr": 1e9}', "bad_lr"),
-    ('{"type": "set", "lr": true}', "bad_lr"),
-    ("x" * 5000, "bad_message"),
-])
+@pytest.mark.parametrize(
+    "message, code",
+    [
+        ("hello", "bad_message"),
+        ("[1, 2]", "bad_message"),
+        ('{"lr": 0.1}', "bad_message"),
+        ('{"type": 3}', "bad_message"),
+        ('{"type": "jump"}', "unknown_command"),
+        ('{"type": "set"}', "bad_lr"),
+        ('{"type": "set", "lr": "fast"}', "bad_lr"),
+        ('{"type": "set", "lr": -1}', "bad_lr"),
+        ('{"type": "set", "lr": 1e9}', "bad_lr"),
+        ('{"type": "set", "lr": true}', "bad_lr"),
+        ("x" * 5000, "bad_message"),
+    ],
+)
 def test_malformed_messages_get_error_events_and_the_connection_carries_on(client, message, code):
     run_id = start(client, epochs=50, batch_size=8)
     with client.websocket_connect(f"/ws/runs/{run_id}") as ws:
@@ -214,7 +219,7 @@ def test_malformed_messages_get_error_events_and_the_connection_carries_on(clien
         assert error["code"] == code and error["message"] and "seq" not in error
         ws.send_bytes(b"\x00\x01")
         assert receive_until(ws, "error")[-1]["code"] == "bad_message"
-        ws.send_json({"type": "stop", "token": TOKENS[run_id]})                       # the same connection still obeys
+        ws.send_json({"type": "stop", "token": TOKENS[run_id]})  # the same connection still obeys
         assert receive_until(ws, "done")[-1]["reason"] == "stopped"
     assert client.get("/health").json() == {"status": "ok"}  # and the server serves on
 
@@ -289,7 +294,7 @@ def test_progress_comes_a_few_times_a_second_and_at_every_epochs_end():
     assert {64, 128, 192} <= set(steps)  # every epoch's last step
     for e in events:
         if e["type"] == "epoch":
-            previous = [p for p in events[:events.index(e)] if p["type"] == "progress"][-1]
+            previous = [p for p in events[: events.index(e)] if p["type"] == "progress"][-1]
             assert previous["step"] == e["step"]  # the chart reaches each epoch's end before its point
 
 

@@ -2,6 +2,7 @@
 a foreign Host refused (DNS rebinding), websockets from other origins closed with a code and a
 reason, cross-site and form posts refused, security headers on every kind of answer, and the limits
 on open connections per client and overall answered 429 or close 1013, in English and Chinese."""
+
 import asyncio
 import json
 
@@ -20,7 +21,7 @@ from tests.app.test_error_handling import assert_answer as refused  # status, co
 
 CJK = ("\u4e00", "\u9fff")
 EVIL = "http://evil.example"
-OWN = "http://testserver"   # the test client's origin: its Host header is "testserver"
+OWN = "http://testserver"  # the test client's origin: its Host header is "testserver"
 CONV = {"input": [[1, 2], [3, 4]], "kernel": [[1]]}
 
 
@@ -42,9 +43,15 @@ def closed(ws, code: str) -> WebSocketDisconnect:
 
 # ---- the Host header ------------------------------------------------------------------------------
 
+
 def test_a_foreign_host_is_refused_with_a_message(client):
-    body = refused(client.get("/api/conv/presets", headers={"host": "evil.example"}), 400, "bad_host",
-                   "evil.example", "CNN_PLAYGROUND_ALLOWED_HOSTS")
+    body = refused(
+        client.get("/api/conv/presets", headers={"host": "evil.example"}),
+        400,
+        "bad_host",
+        "evil.example",
+        "CNN_PLAYGROUND_ALLOWED_HOSTS",
+    )
     assert body["params"] == {"host": "evil.example"}
     zh = refused(client.get("/?lang=zh", headers={"host": "rebound.example:8000"}), 400, "bad_host")
     assert chinese(zh["detail"]) and "rebound.example" in zh["detail"]
@@ -63,8 +70,15 @@ def test_which_hosts_are_allowed(monkeypatch):
     monkeypatch.setattr(hosts, "machine_addresses", lambda: ["192.0.2.7", "fd00::7"])
     monkeypatch.setattr(hosts, "machine_names", lambda: ["teacher-laptop", "teacher-laptop.local"])
     everywhere = hosts.allowed_hosts("0.0.0.0", [])
-    assert everywhere == ["localhost", "127.0.0.1", "[::1]", "192.0.2.7", "[fd00::7]", "teacher-laptop",
-                          "teacher-laptop.local"]
+    assert everywhere == [
+        "localhost",
+        "127.0.0.1",
+        "[::1]",
+        "192.0.2.7",
+        "[fd00::7]",
+        "teacher-laptop",
+        "teacher-laptop.local",
+    ]
     assert hosts.allowed_hosts("::", ["Class.Example"])[-1] == "class.example"
     assert hosts.allowed_hosts("127.0.0.1", []) == ["localhost", "127.0.0.1", "[::1]"]  # not the machine's names
     assert hosts.allowed_hosts("192.0.2.7", []) == ["localhost", "127.0.0.1", "[::1]", "192.0.2.7"]
@@ -80,12 +94,13 @@ def test_which_hosts_are_allowed(monkeypatch):
 
 # ---- websockets from other origins ----------------------------------------------------------------
 
+
 def test_a_cross_site_websocket_is_closed_with_a_code_and_a_reason(client):
     for path in ("/ws/predict", "/ws/runs/nope", "/ws/predict?lang=zh"):
         with client.websocket_connect(path, headers={"origin": EVIL}) as ws:
             error = closed(ws, "cross_site")
         assert error.code == 4403 and error.reason, path
-        assert (chinese(error.reason) if "zh" in path else "evil.example" in error.reason), error.reason
+        assert chinese(error.reason) if "zh" in path else "evil.example" in error.reason, error.reason
     with client.websocket_connect("/ws/predict", headers={"origin": "null"}) as ws:  # a sandboxed page
         assert closed(ws, "cross_site").code == 4403
 
@@ -102,6 +117,7 @@ def test_own_origin_allowed_origins_and_no_origin_may_connect():
 
 
 # ---- state-changing requests from other sites --------------------------------------------------------
+
 
 @pytest.fixture()
 def runs():
@@ -121,17 +137,23 @@ def test_a_cross_site_form_post_cannot_stop_a_run(runs):
     stop = f"/api/runs/{queued['id']}/stop"
     form = {"content-type": "application/x-www-form-urlencoded", **control(queued)}  # (even with the token)
     # what an <form method=post action=...> on another site sends: its Origin, its Sec-Fetch-Site, a form body
-    refused(runs.post(stop, headers={**form, "origin": EVIL, "sec-fetch-site": "cross-site"}), 403, "cross_site",
-            EVIL)
+    refused(runs.post(stop, headers={**form, "origin": EVIL, "sec-fetch-site": "cross-site"}), 403, "cross_site", EVIL)
     refused(runs.post(stop, headers={**form, "sec-fetch-site": "cross-site"}), 403, "cross_site")  # no Origin
     refused(runs.post(stop, headers={**form, "origin": EVIL}), 403, "cross_site")
-    refused(runs.post(stop, headers={"sec-fetch-site": "same-site", "origin": "http://testserver:9999"}), 403,
-            "cross_site")  # another port of the same host is another origin
+    refused(
+        runs.post(stop, headers={"sec-fetch-site": "same-site", "origin": "http://testserver:9999"}), 403, "cross_site"
+    )  # another port of the same host is another origin
     for kind in ("application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "text/plain"):
-        body = refused(runs.post(stop, content=b"a=1", headers={"content-type": kind, **control(queued)}), 415, "json_required",
-                       "JSON", kind.split(";")[0])
-        assert chinese(refused(runs.post(stop + "?lang=zh", headers={"content-type": kind}), 415,
-                               "json_required")["detail"]), body
+        body = refused(
+            runs.post(stop, content=b"a=1", headers={"content-type": kind, **control(queued)}),
+            415,
+            "json_required",
+            "JSON",
+            kind.split(";")[0],
+        )
+        assert chinese(
+            refused(runs.post(stop + "?lang=zh", headers={"content-type": kind}), 415, "json_required")["detail"]
+        ), body
     zh = refused(runs.post(stop + "?lang=zh", headers={"origin": EVIL}), 403, "cross_site")
     assert chinese(zh["detail"])
     assert runs.get(f"/api/runs/{queued['id']}").json()["state"] == "queued"  # none of them reached the run
@@ -159,6 +181,7 @@ def test_a_same_origin_json_post_still_works(client):
 
 # ---- security headers -------------------------------------------------------------------------------
 
+
 def test_security_headers_on_every_kind_of_answer():
     app = create_app()
 
@@ -167,18 +190,39 @@ def test_security_headers_on_every_kind_of_answer():
         raise RuntimeError("a bug")
 
     with TestClient(app, raise_server_exceptions=False) as c:
-        answers = {"page": c.get("/conv?lang=en"), "api": c.get("/api/conv/presets"),
-                   "static": c.get("/static/js/api.js"), "error": c.get("/api/nothing"),
-                   "invalid": c.post("/api/conv", json={}), "docs": c.get("/docs"),
-                   "docs asset": c.get("/docs-assets/swagger-ui.css"), "openapi": c.get("/openapi.json"),
-                   "500": c.get("/boom"), "refused": c.get("/", headers={"host": "evil.example"})}
+        answers = {
+            "page": c.get("/conv?lang=en"),
+            "api": c.get("/api/conv/presets"),
+            "static": c.get("/static/js/api.js"),
+            "error": c.get("/api/nothing"),
+            "invalid": c.post("/api/conv", json={}),
+            "docs": c.get("/docs"),
+            "docs asset": c.get("/docs-assets/swagger-ui.css"),
+            "openapi": c.get("/openapi.json"),
+            "500": c.get("/boom"),
+            "refused": c.get("/", headers={"host": "evil.example"}),
+        }
     statuses = {name: r.status_code for name, r in answers.items()}
-    assert statuses == {"page": 200, "api": 200, "static": 200, "error": 404, "invalid": 422, "docs": 200,
-                        "docs asset": 200, "openapi": 200, "500": 500, "refused": 400}
+    assert statuses == {
+        "page": 200,
+        "api": 200,
+        "static": 200,
+        "error": 404,
+        "invalid": 422,
+        "docs": 200,
+        "docs asset": 200,
+        "openapi": 200,
+        "500": 500,
+        "refused": 400,
+    }
     for name, r in answers.items():
         h = r.headers
-        assert (h.get("x-content-type-options"), h.get("x-frame-options"), h.get("referrer-policy"),
-                h.get("cross-origin-opener-policy")) == ("nosniff", "DENY", "no-referrer", "same-origin"), name
+        assert (
+            h.get("x-content-type-options"),
+            h.get("x-frame-options"),
+            h.get("referrer-policy"),
+            h.get("cross-origin-opener-policy"),
+        ) == ("nosniff", "DENY", "no-referrer", "same-origin"), name
         csp = dict(d.strip().split(" ", 1) for d in h["content-security-policy"].split(";"))
         assert csp["default-src"] == "'self'" and csp["script-src"] == "'self'", name
         assert csp["frame-ancestors"] == "'none'" and csp["object-src"] == "'none'", name
@@ -215,9 +259,17 @@ def test_the_openapi_document_lists_the_refusals(client):
 
 # ---- limits on open connections ---------------------------------------------------------------------
 
+
 def http_scope(client: str, lang: str = "en"):
-    return {"type": "http", "method": "GET", "path": "/slow", "query_string": f"lang={lang}".encode(),
-            "headers": [(b"host", b"testserver")], "client": (client, 50000), "scheme": "http"}
+    return {
+        "type": "http",
+        "method": "GET",
+        "path": "/slow",
+        "query_string": f"lang={lang}".encode(),
+        "headers": [(b"host", b"testserver")],
+        "client": (client, 50000),
+        "scheme": "http",
+    }
 
 
 def ws_scope(client: str, lang: str = "en"):
@@ -248,11 +300,13 @@ def test_open_requests_and_websockets_are_limited_per_client_and_overall():
         held = [asyncio.create_task(call(http_scope("10.0.0.1"))) for _ in range(2)]
         held.append(asyncio.create_task(call(ws_scope("10.0.0.1"))))
         await asyncio.sleep(0.01)
-        answers = {"third request of a client": await call(http_scope("10.0.0.1")),
-                   "in Chinese": await call(http_scope("10.0.0.1", "zh")),
-                   "second socket of a client": await call(ws_scope("10.0.0.1"))}
+        answers = {
+            "third request of a client": await call(http_scope("10.0.0.1")),
+            "in Chinese": await call(http_scope("10.0.0.1", "zh")),
+            "second socket of a client": await call(ws_scope("10.0.0.1")),
+        }
         held.append(asyncio.create_task(call(http_scope("10.0.0.2"))))  # overall: 3 open requests
-        held.append(asyncio.create_task(call(ws_scope("10.0.0.2"))))     # overall: 2 open websockets
+        held.append(asyncio.create_task(call(ws_scope("10.0.0.2"))))  # overall: 2 open websockets
         await asyncio.sleep(0.01)
         answers["over the total"] = await call(http_scope("10.0.0.3"))
         answers["sockets over the total"] = await call(ws_scope("10.0.0.3", "zh"))

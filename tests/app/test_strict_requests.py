@@ -4,6 +4,7 @@ and Chinese; never a 200 with an option ignored.
 
 The operations are read from the app's route table, so that a new endpoint that is not strict fails
 here without anyone having to list it."""
+
 import types
 import typing
 
@@ -21,8 +22,11 @@ BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 def _routes(kind):
     """The app's routes of ``kind``, included routers walked (FastAPI's own way, as for /openapi.json)."""
-    return [context.original_route for context in iter_route_contexts(create_app().routes)
-            if isinstance(context.original_route, kind)]
+    return [
+        context.original_route
+        for context in iter_route_contexts(create_app().routes)
+        if isinstance(context.original_route, kind)
+    ]
 
 
 def _operations() -> list[tuple[str, str]]:
@@ -43,8 +47,14 @@ def client():
 def test_the_route_table_has_the_operations_this_file_expects():
     """Not a list to keep up to date: a floor, so that the enumeration below cannot silently find nothing."""
     operations = _operations()
-    assert {("POST", "/api/conv"), ("POST", "/api/pool"), ("POST", "/api/predict"), ("POST", "/api/runs"),
-            ("POST", "/api/runs/{run_id}/pause"), ("POST", "/api/classes")} <= set(operations)
+    assert {
+        ("POST", "/api/conv"),
+        ("POST", "/api/pool"),
+        ("POST", "/api/predict"),
+        ("POST", "/api/runs"),
+        ("POST", "/api/runs/{run_id}/pause"),
+        ("POST", "/api/classes"),
+    } <= set(operations)
     assert len(operations) >= 15
 
 
@@ -99,11 +109,20 @@ def _typed_cases():
 
 def test_switches_and_numbers_are_found_in_the_body_models():
     fields = {(path, loc) for path, loc, _ in _typed_cases()}
-    for expected in [("/api/conv", ("im2col",)), ("/api/pool", ("ceil_mode",)), ("/api/pool", ("count_include_pad",)),
-                     ("/api/predict", ("preprocess",)), ("/api/predict", ("probe", "row")),
-                     ("/api/filter", ("trace", "size")), ("/api/runs", ("epochs",)), ("/api/runs", ("lr",)),
-                     ("/api/networks/check", ("batch_size",)), ("/api/runs/{run_id}/save", ("overwrite",)),
-                     ("/api/conv", ("stride",)), ("/api/activations", ("xmin",))]:
+    for expected in [
+        ("/api/conv", ("im2col",)),
+        ("/api/pool", ("ceil_mode",)),
+        ("/api/pool", ("count_include_pad",)),
+        ("/api/predict", ("preprocess",)),
+        ("/api/predict", ("probe", "row")),
+        ("/api/filter", ("trace", "size")),
+        ("/api/runs", ("epochs",)),
+        ("/api/runs", ("lr",)),
+        ("/api/networks/check", ("batch_size",)),
+        ("/api/runs/{run_id}/save", ("overwrite",)),
+        ("/api/conv", ("stride",)),
+        ("/api/activations", ("xmin",)),
+    ]:
         assert expected in fields
 
 
@@ -117,8 +136,8 @@ def test_a_switch_given_as_a_number_or_a_number_given_as_a_switch_or_text_is_ref
     r = client.post(_url(path), json=body)
     assert r.status_code == 422, (path, loc, value, r.text[:300])
     problems = r.json()["errors"]
-    assert any(tuple(e["loc"][1:len(loc) + 1]) == loc for e in problems), (loc, problems)
-    message = next(e["message"] for e in problems if tuple(e["loc"][1:len(loc) + 1]) == loc)
+    assert any(tuple(e["loc"][1 : len(loc) + 1]) == loc for e in problems), (loc, problems)
+    message = next(e["message"] for e in problems if tuple(e["loc"][1 : len(loc) + 1]) == loc)
     assert repr(value) not in ("True", "False") or "true" in message or "false" in message, message
 
 
@@ -132,6 +151,7 @@ def test_a_body_sent_to_an_operation_that_takes_none_may_be_empty(client):
 
 
 # ---- websockets -----------------------------------------------------------------------------------
+
 
 def test_every_websocket_is_covered_below():
     assert {r.path for r in _routes(APIWebSocketRoute)} == {"/ws/predict", "/ws/runs/{run_id}", "/ws/classes/{code}"}
@@ -152,8 +172,13 @@ def test_predict_socket_refuses_an_unknown_field(client, lang, said):
         assert answer["code"] == "invalid_request" and answer["id"] is None, answer
 
 
-@pytest.mark.parametrize("lang,said", [("en", f"A “pause” message has no field “{UNKNOWN}”: it takes type, token"),
-                                       ("zh", f"“set”消息没有字段“{UNKNOWN}”：它接受 type, token, lr")])
+@pytest.mark.parametrize(
+    "lang,said",
+    [
+        ("en", f"A “pause” message has no field “{UNKNOWN}”: it takes type, token"),
+        ("zh", f"“set”消息没有字段“{UNKNOWN}”：它接受 type, token, lr"),
+    ],
+)
 def test_run_socket_refuses_an_unknown_field(client, lang, said):
     r = client.post("/api/runs", json={"preset": "tiny", "epochs": 1, "pace": 1})
     assert r.status_code == 201, r.text
@@ -161,20 +186,29 @@ def test_run_socket_refuses_an_unknown_field(client, lang, said):
     try:
         with client.websocket_connect(f"/ws/runs/{run_id}?lang={lang}") as ws:
             kind = "pause" if lang == "en" else "set"
-            ws.send_json({"type": kind, "token": token, "lr": 0.01, UNKNOWN: 1} if kind == "set"
-                         else {"type": kind, "token": token, UNKNOWN: 1})
+            ws.send_json(
+                {"type": kind, "token": token, "lr": 0.01, UNKNOWN: 1}
+                if kind == "set"
+                else {"type": kind, "token": token, UNKNOWN: 1}
+            )
             ws.send_json({"type": "no_such_command"})  # an error either way: the wait below ends
             message = next(m for m in iter(ws.receive_json, None) if m["type"] == "error")
-            assert message["code"] == "unknown_message_field" and message["message"] == said + ("." if lang == "en"
-                                                                                                   else "。")
+            assert message["code"] == "unknown_message_field" and message["message"] == said + (
+                "." if lang == "en" else "。"
+            )
             assert message["params"]["field"] == UNKNOWN
     finally:
         client.post(f"/api/runs/{run_id}/stop", headers={"X-Control-Token": token})
 
 
-@pytest.mark.parametrize("message,field", [({"type": "follow", "token": "x"}, "token"),
-                                           ({"type": "lead", "token": "x", "path": "/conv"}, "path"),
-                                           ({"type": "state", "token": "x", "path": "/", "query": "", "seq": 3}, "seq")])
+@pytest.mark.parametrize(
+    "message,field",
+    [
+        ({"type": "follow", "token": "x"}, "token"),
+        ({"type": "lead", "token": "x", "path": "/conv"}, "path"),
+        ({"type": "state", "token": "x", "path": "/", "query": "", "seq": 3}, "seq"),
+    ],
+)
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_class_socket_refuses_an_unknown_field(client, message, field, lang):
     r = client.post("/api/classes")
@@ -185,8 +219,11 @@ def test_class_socket_refuses_an_unknown_field(client, message, field, lang):
             ws.send_json({"type": "no_such_message"})  # an error either way: the wait below ends
             answer = next(m for m in iter(ws.receive_json, None) if m["type"] == "error")
             assert answer["type"] == "error" and answer["code"] == "unknown_message_field", answer
-            said = (f"A “{message['type']}” message has no field “{field}”" if lang == "en"
-                    else f"“{message['type']}”消息没有字段“{field}”")
+            said = (
+                f"A “{message['type']}” message has no field “{field}”"
+                if lang == "en"
+                else f"“{message['type']}”消息没有字段“{field}”"
+            )
             assert answer["message"].startswith(said), answer
     finally:
         client.post(f"/api/classes/{code}/end", headers={"X-Control-Token": token})

@@ -2,6 +2,7 @@
 while whole numbers stay numbers), deeply nested JSON on /ws/predict is a bad message, and no
 message a user receives shows a path on the server or an exception's text (a damaged model file:
 tests/app/test_model_store.py)."""
+
 import re
 from pathlib import Path
 
@@ -34,24 +35,27 @@ def assert_no_server_paths(text: str, *folders):
 TINY = {"preset": "tiny"}
 
 
-@pytest.mark.parametrize("path,body,field", [
-    ("/api/runs", {**TINY, "l2": False}, "l2"),
-    ("/api/runs", {**TINY, "lr": True}, "lr"),
-    ("/api/runs", {**TINY, "epochs": True}, "epochs"),
-    ("/api/runs", {**TINY, "batch_size": True}, "batch_size"),
-    ("/api/runs", {**TINY, "seed": False}, "seed"),
-    ("/api/runs", {**TINY, "lr": "0.1"}, "lr"),
-    ("/api/runs", {**TINY, "epochs": 2.5}, "epochs"),
-    ("/api/runs", {**TINY, "dropout": False}, "dropout"),
-    ("/api/networks/check", {**TINY, "dropout": True}, "dropout"),
-    ("/api/backprop", {"lr": True}, "lr"),
-    ("/api/backprop", {"x1": False}, "x1"),
-    ("/api/backprop", {"updates": True}, "updates"),
-    ("/api/activations", {"name": "sigmoid", "xmin": True}, "xmin"),
-    ("/api/activations", {"name": "sigmoid", "n": True}, "n"),
-    ("/api/predict", {"image": [[0.0] * 28] * 28, "layers": 1}, "layers"),
-    ("/api/conv", {"input": [[1, 2], [3, 4]], "kernel": [[1]], "im2col": "yes"}, "im2col"),
-])
+@pytest.mark.parametrize(
+    "path,body,field",
+    [
+        ("/api/runs", {**TINY, "l2": False}, "l2"),
+        ("/api/runs", {**TINY, "lr": True}, "lr"),
+        ("/api/runs", {**TINY, "epochs": True}, "epochs"),
+        ("/api/runs", {**TINY, "batch_size": True}, "batch_size"),
+        ("/api/runs", {**TINY, "seed": False}, "seed"),
+        ("/api/runs", {**TINY, "lr": "0.1"}, "lr"),
+        ("/api/runs", {**TINY, "epochs": 2.5}, "epochs"),
+        ("/api/runs", {**TINY, "dropout": False}, "dropout"),
+        ("/api/networks/check", {**TINY, "dropout": True}, "dropout"),
+        ("/api/backprop", {"lr": True}, "lr"),
+        ("/api/backprop", {"x1": False}, "x1"),
+        ("/api/backprop", {"updates": True}, "updates"),
+        ("/api/activations", {"name": "sigmoid", "xmin": True}, "xmin"),
+        ("/api/activations", {"name": "sigmoid", "n": True}, "n"),
+        ("/api/predict", {"image": [[0.0] * 28] * 28, "layers": 1}, "layers"),
+        ("/api/conv", {"input": [[1, 2], [3, 4]], "kernel": [[1]], "im2col": "yes"}, "im2col"),
+    ],
+)
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_a_boolean_or_a_string_is_not_a_number(client, path, body, field, lang):
     r = client.post(f"{path}?lang={lang}", json=body)
@@ -83,6 +87,7 @@ def test_whole_numbers_are_numbers(client):
 
 # ---- /ws/predict: deeply nested JSON ------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_deeply_nested_json_on_the_predict_socket_is_a_bad_message(client, lang):
     with client.websocket_connect(f"/ws/predict?lang={lang}") as ws:
@@ -99,6 +104,7 @@ def test_deeply_nested_json_on_the_predict_socket_is_a_bad_message(client, lang)
 
 # ---- no server paths, no exception text ---------------------------------------------------------------
 
+
 def test_a_damaged_dataset_is_explained_without_its_path(tmp_path, caplog):
     """A damaged MNIST folder on the server: the run cannot start, and the user is not shown where it is."""
     from app.error_handlers import engine_message
@@ -106,8 +112,12 @@ def test_a_damaged_dataset_is_explained_without_its_path(tmp_path, caplog):
 
     folder = tmp_path / "mnist"
     folder.mkdir()
-    for name in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
-                 "t10k-labels-idx1-ubyte"):
+    for name in (
+        "train-images-idx3-ubyte",
+        "train-labels-idx1-ubyte",
+        "t10k-images-idx3-ubyte",
+        "t10k-labels-idx1-ubyte",
+    ):
         (folder / name).write_bytes(b"\x00\x00\x08\x03 this is not an IDX file")
     with pytest.raises(EngineError) as raised:
         dataset_loader(folder)("mnist")

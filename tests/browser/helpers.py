@@ -1,6 +1,7 @@
 """What the browser tests share: a real uvicorn serving an app, opening a lab and waiting for the
 server's answer to be shown, reading the numbers of a grid widget, and screenshots (1280x720 unless
 `full_page`) in screenshots/."""
+
 import socket
 import threading
 import time
@@ -53,7 +54,8 @@ def grid_values(page, selector):
     """The numbers shown in a grid widget, as rows (empty cells as None)."""
     cells = page.eval_on_selector_all(
         f"{selector} .cell[data-row]",
-        "els => els.map(e => [+e.dataset.row, +e.dataset.col, e.value !== undefined ? e.value : e.textContent])")
+        "els => els.map(e => [+e.dataset.row, +e.dataset.col, e.value !== undefined ? e.value : e.textContent])",
+    )
     rows = max(r for r, _, _ in cells) + 1
     cols = max(c for _, c, _ in cells) + 1
     out = [[None] * cols for _ in range(rows)]

@@ -1,6 +1,7 @@
 """The activation lab in a real browser: sliders redraw the curves from the server's numbers, the
 vanishing gradient shows 0.25^n for sigmoid, the URL reproduces the screen, the language switch
 keeps it, presenter mode keeps the controls, the keyboard reaches them, and no console errors."""
+
 from decimal import ROUND_HALF_UP, Decimal
 
 from playwright.sync_api import expect
@@ -10,8 +11,9 @@ from tests.browser.helpers import open_lab, settle, shoot
 
 def slide(page, selector, value):
     """Move a range input to `value` as a user's drag would (an input event)."""
-    page.eval_on_selector(selector, "(el, v) => { el.value = v; el.dispatchEvent(new Event('input', {bubbles: true})); }",
-                          str(value))
+    page.eval_on_selector(
+        selector, "(el, v) => { el.value = v; el.dispatchEvent(new Event('input', {bubbles: true})); }", str(value)
+    )
 
 
 def sig4(x):
@@ -29,15 +31,15 @@ def sig4(x):
 def test_vanishing_gradient_of_sigmoid_against_relu(page, live_server, console_errors):
     open_lab(page, f"{live_server}/activations?lang=en")
     sigmoid, relu = page.locator("#vanish-readout li[data-side=a]"), page.locator("#vanish-readout li[data-side=b]")
-    expect(sigmoid).to_contain_text(f"Sigmoid: f′(0) = 0.25 per layer; after 10 layers 0.25^10 = {sig4(0.25 ** 10)}")
+    expect(sigmoid).to_contain_text(f"Sigmoid: f′(0) = 0.25 per layer; after 10 layers 0.25^10 = {sig4(0.25**10)}")
     expect(relu).to_contain_text("ReLU: f′(1) = 1 per layer; after 10 layers 1^10 = 1")
     expect(sigmoid).to_contain_text("it vanishes")
     expect(relu).to_contain_text("it passes unchanged")
     for n in (1, 3, 20):
         slide(page, "#depth", n)
         expect(sigmoid).to_contain_text(f"after {n} layer")
-        expect(sigmoid).to_contain_text(f"0.25^{n} = {sig4(0.25 ** n)}")
-        assert float(sigmoid.get_attribute("data-gradient")) == 0.25 ** n
+        expect(sigmoid).to_contain_text(f"0.25^{n} = {sig4(0.25**n)}")
+        assert float(sigmoid.get_attribute("data-gradient")) == 0.25**n
         assert f"depth={n}" in page.url
     page.focus("#depth")
     page.keyboard.press("Home")  # the slider is reachable and works from the keyboard
@@ -63,7 +65,9 @@ def test_vanishing_gradient_of_sigmoid_against_relu(page, live_server, console_e
 def test_fixed_z_shows_dead_relu_and_smaller_sigmoid_factor(page, live_server, console_errors):
     open_lab(page, f"{live_server}/activations?lang=en&zmode=fixed&z=-1&depth=4")
     expect(page.locator("#z")).to_be_visible()
-    expect(page.locator("#vanish-readout li[data-side=b]")).to_contain_text("f′(-1) = 0 per layer; after 4 layers 0^4 = 0")
+    expect(page.locator("#vanish-readout li[data-side=b]")).to_contain_text(
+        "f′(-1) = 0 per layer; after 4 layers 0^4 = 0"
+    )
     expect(page.locator("#vanish-readout li[data-side=b]")).to_contain_text("nothing passes")
     slide(page, "#z", 2)
     settle(page)
@@ -167,8 +171,9 @@ def test_gelu_exact_or_tanh_and_softplus_beta_threshold(page, live_server, conso
     switch to the identity, which the caption places; the URL keeps both; Chinese too."""
     open_lab(page, f"{live_server}/activations?lang=en&a=gelu&b=softplus")
     expect(page.locator("#param-a-approximate")).to_have_value("none")
-    expect(page.locator("#param-a-approximate option")).to_have_text(["none: exact, z·Φ(z)",
-                                                                        "tanh: the tanh approximation"])
+    expect(page.locator("#param-a-approximate option")).to_have_text(
+        ["none: exact, z·Φ(z)", "tanh: the tanh approximation"]
+    )
     expect(page.locator("#formula-a")).to_have_text("z Phi(z) = 0.5 z (1 + erf(z / sqrt(2)))")
     fact = page.locator("#fact-a")
     expect(fact).to_contain_text("Exact GELU")

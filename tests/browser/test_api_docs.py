@@ -1,6 +1,7 @@
 """The API documentation in a real browser with every request off this server blocked: /docs
 (Swagger UI) and /redoc list the operations, from assets served by our own origin, under the
 site's Content-Security-Policy (tests/conftest.py fails any test with a CSP violation)."""
+
 import pytest
 from playwright.sync_api import expect
 

@@ -3,6 +3,7 @@ side, each path's layers editable, addable and removable, the merge choice, the 
 parameter counts per path, the refusal marked on the path at fault, the URL keeping it all; stacked
 on a phone. One page load (and one reload for the URL). Screenshots at 1280x720 and 390x844:
 screenshots/learn-branches.png, learn-branches-error.png, learn-branches-phone.png."""
+
 import re
 
 from playwright.sync_api import expect
@@ -24,10 +25,12 @@ def api(page, base, lang="en", **body):
 
 def spec_layers(page):
     """The builder's layers as it sends them (read back from the URL through the page's own decoder)."""
-    return page.evaluate("async () => { const b = await import('/static/js/builder.js');"
-                         " const opts = JSON.parse(document.getElementById('learn-options').textContent);"
-                         " const items = b.decode(new URLSearchParams(location.search).get('layers'), opts.activations);"
-                         " return items.map(b.toSpec); }")
+    return page.evaluate(
+        "async () => { const b = await import('/static/js/builder.js');"
+        " const opts = JSON.parse(document.getElementById('learn-options').textContent);"
+        " const items = b.decode(new URLSearchParams(location.search).get('layers'), opts.activations);"
+        " return items.map(b.toSpec); }"
+    )
 
 
 def test_the_builder_edits_a_branches_layer(page, live_server, console_errors):

@@ -1,6 +1,7 @@
 """The builder on /learn shows the memory a run would need (the server's figures), follows the batch
 size, and shows the refusal of a network above the budget; in English and Chinese. Screenshot at
 1280x720: screenshots/learn-builder-memory.png."""
+
 import re
 
 from playwright.sync_api import expect
@@ -9,7 +10,9 @@ from tests.browser.helpers import shoot
 
 HEAVY = "conv:64:3:1:1,conv:64:3:1:1,conv:64:3:1:1,conv:64:3:1:1,flatten,dense:10"
 HEAVY_LAYERS = [{"type": "conv", "filters": 64, "kernel": 3, "stride": 1, "padding": 1}] * 4 + [
-    {"type": "flatten"}, {"type": "dense", "units": 10}]
+    {"type": "flatten"},
+    {"type": "dense", "units": 10},
+]
 
 
 def shown(value: float) -> str:

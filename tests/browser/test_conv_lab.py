@@ -1,12 +1,19 @@
 """The convolution lab in a real browser: presets play to the notes' numbers, keys step, the URL
 reproduces the screen, the language switch keeps it, presenter mode, and errors shown in words."""
+
 import pytest
 from playwright.sync_api import expect
 
 from tests.browser.helpers import grid_values, open_lab, settle, shoot
 
-PRESET_OF = {"basic 3x3 * 2x2": "basic", "with bias 2": "bias", "zero padding 1": "padding", "stride 2": "stride",
-             "5x5 image, 3x3 filter, ReLU": "relu5x5", "5x5 image, 3x3 filter, stride 2": "relu5x5-stride2"}
+PRESET_OF = {
+    "basic 3x3 * 2x2": "basic",
+    "with bias 2": "bias",
+    "zero padding 1": "padding",
+    "stride 2": "stride",
+    "5x5 image, 3x3 filter, ReLU": "relu5x5",
+    "5x5 image, 3x3 filter, stride 2": "relu5x5-stride2",
+}
 
 
 @pytest.mark.parametrize("name", sorted(PRESET_OF))
@@ -41,7 +48,12 @@ def test_keyboard_steps_back_and_forth(page, live_server, console_errors, textbo
     expect(counter).to_have_text("Step 3 of 4")
     assert grid_values(page, "#output-grids") == [[19, 25], [37, None]]
     # the window of step 3 (row 2, column 1) is highlighted on the input: 3, 4, 6, 7
-    assert sorted(page.eval_on_selector_all("#input-grids .cell.window", "els => els.map(e => +e.value)")) == [3, 4, 6, 7]
+    assert sorted(page.eval_on_selector_all("#input-grids .cell.window", "els => els.map(e => +e.value)")) == [
+        3,
+        4,
+        6,
+        7,
+    ]
     page.keyboard.press("ArrowLeft")
     expect(counter).to_have_text("Step 2 of 4")
     expect(math).to_contain_text("= 25")
@@ -81,20 +93,28 @@ def test_url_round_trip_reproduces_the_screen(page, live_server, console_errors)
     settle(page)
     expect(page.locator(".player-counter")).to_have_text("Step 1 of 16")
     for _ in range(5):
-        page.keyboard.press("ArrowRight") if page.evaluate("document.activeElement.tagName") == "BODY" else \
-            page.click(".player-forward")
+        page.keyboard.press("ArrowRight") if page.evaluate("document.activeElement.tagName") == "BODY" else page.click(
+            ".player-forward"
+        )
     expect(page.locator(".player-counter")).to_have_text("Step 6 of 16")
     page.click("#im2col-toggle")
-    shown = {"input": grid_values(page, "#input-grids"), "output": grid_values(page, "#output-grids"),
-             "math": page.locator("#math").text_content(), "formula": page.locator("#formula").text_content()}
+    shown = {
+        "input": grid_values(page, "#input-grids"),
+        "output": grid_values(page, "#output-grids"),
+        "math": page.locator("#math").text_content(),
+        "formula": page.locator("#formula").text_content(),
+    }
     link = page.url
     assert "input=9,1,2;3,4,5;6,7,8" in link and "padding=1" in link and "step=5" in link
     other = page.context.new_page()
     open_lab(other, link)
     expect(other.locator(".player-counter")).to_have_text("Step 6 of 16")
-    assert {"input": grid_values(other, "#input-grids"), "output": grid_values(other, "#output-grids"),
-            "math": other.locator("#math").text_content(),
-            "formula": other.locator("#formula").text_content()} == shown
+    assert {
+        "input": grid_values(other, "#input-grids"),
+        "output": grid_values(other, "#output-grids"),
+        "math": other.locator("#math").text_content(),
+        "formula": other.locator("#formula").text_content(),
+    } == shown
     assert other.locator("#activation").input_value() == "relu"
     expect(other.locator("#im2col-panel")).to_be_visible()
     other.close()
@@ -174,6 +194,7 @@ def test_multichannel_and_im2col(page, live_server, console_errors):
     # each channel's line is labelled and ends with its subtotal (computed here with NumPy)
     import numpy as np
     from app.presets import CONV_PRESETS
+
     p = CONV_PRESETS["multichannel"]
     x, k = np.array(p["input"], dtype=float), np.array(p["kernel"], dtype=float)
     subtotals = [(x[c, 1:4, 1:4] * k[0, c]).sum() for c in range(3)]

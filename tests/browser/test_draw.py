@@ -1,5 +1,6 @@
 """The draw-a-digit page in real Chromium: digits drawn with the mouse are recognised, undo and
 clear work, the 28x28 view, layers and explanation show, in English and Chinese, in presenter mode."""
+
 import pytest
 from playwright.sync_api import expect
 
@@ -35,22 +36,28 @@ def settled(page):
 
 def dark_pixels(page, selector) -> int:
     """How many pixels of a canvas are drawn darker than light grey (what a person would see)."""
-    return page.eval_on_selector(selector, """(c) => {
+    return page.eval_on_selector(
+        selector,
+        """(c) => {
         const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
         let n = 0;
         for (let i = 0; i < d.length; i += 4) if (d[i + 3] > 0 && d[i] < 160) n++;
         return n;
-    }""")
+    }""",
+    )
 
 
 def red_pixels(page, selector) -> int:
     """How many pixels of a canvas are clearly red (the explanation's "this helped the answer")."""
-    return page.eval_on_selector(selector, """(c) => {
+    return page.eval_on_selector(
+        selector,
+        """(c) => {
         const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
         let n = 0;
         for (let i = 0; i < d.length; i += 4) if (d[i] > d[i + 1] + 60 && d[i] > d[i + 2] + 60) n++;
         return n;
-    }""")
+    }""",
+    )
 
 
 def open_page(page, live_server, query="lang=en"):
@@ -74,12 +81,12 @@ def test_drawn_digit_is_the_top_guess(page, live_server, console_errors, digit):
     assert "20×" in fit_note or "×20" in fit_note
     # The explanation arrives when the pen is lifted; every layer is drawn.
     expect(page.locator("#explain-text")).to_contain_text(f"score for {digit}")
-    assert red_pixels(page, "#explain-map") >= 10           # the strokes that support the answer
+    assert red_pixels(page, "#explain-map") >= 10  # the strokes that support the answer
     expect(page.locator(".layer[data-layer=conv1] canvas")).to_have_count(6)
     if digit == "7":
         shoot(page, "draw-7-en.png")
         shoot(page, "draw-7-en-full.png", full_page=True)
-    page.click("input[name=explain][value=occlusion]")        # the other map of the same answer
+    page.click("input[name=explain][value=occlusion]")  # the other map of the same answer
     expect(page.locator("#explain-text")).to_contain_text(f"probability of {digit}")
     assert "explain=occlusion" in page.url
     expect(page.locator(".layer[data-layer=conv1] canvas")).to_have_count(6)
@@ -117,7 +124,7 @@ def test_undo_and_clear_with_buttons_and_keys(page, live_server, console_errors)
     expect(page.locator("#result-empty")).to_be_visible()
     draw(page, DIGITS["1"])
     expect(page.locator("#top-digit")).to_have_text("1")
-    draw(page, [[(0.15, 0.5), (0.85, 0.5)]])          # a second stroke across it
+    draw(page, [[(0.15, 0.5), (0.85, 0.5)]])  # a second stroke across it
     expect(page.locator("#pad")).to_have_attribute("data-strokes", "2")
     settled(page)
     page.click("#undo")
@@ -149,13 +156,13 @@ def test_undo_and_clear_with_buttons_and_keys(page, live_server, console_errors)
 def test_a_dot_is_not_a_digit(page, live_server, console_errors):
     open_page(page, live_server)
     box = page.locator("#pad").bounding_box()
-    page.mouse.click(box["x"] + 0.3 * box["width"], box["y"] + 0.3 * box["height"])   # one dot of the pen
+    page.mouse.click(box["x"] + 0.3 * box["width"], box["y"] + 0.3 * box["height"])  # one dot of the pen
     expect(page.locator("#pad")).to_have_attribute("data-strokes", "1")
     settled(page)
     expect(page.locator("#result-empty")).to_contain_text("Draw a digit first")
     expect(page.locator("#top-guess")).to_be_hidden()
-    expect(page.locator("#alerts")).to_be_hidden()       # an answer to show, not an error
-    draw(page, DIGITS["1"])                               # the dot and a stroke: now a digit
+    expect(page.locator("#alerts")).to_be_hidden()  # an answer to show, not an error
+    draw(page, DIGITS["1"])  # the dot and a stroke: now a digit
     expect(page.locator("#top-guess")).to_be_visible()
     assert console_errors == []
 

@@ -1,6 +1,7 @@
 """The draw page in real Chromium: drawings that are not digits get the server's hint and an answer
 marked uncertain (English and Chinese), and a click on a convolution or pooling map's cell opens the
 /conv or /pool lab on that cell's window and kernel, where the lab's own answer is the value /draw showed."""
+
 import re
 from urllib.parse import parse_qs, urlparse
 
@@ -11,17 +12,22 @@ from playwright.sync_api import expect
 from tests.browser.helpers import SHOTS, grid_values, settle, shoot
 from tests.browser.test_draw import DIGITS, draw, open_page, settled
 
+
 def zigzag(left, right, top=0.0, bottom=1.0, step=0.06):
     """Horizontal strokes from `left` to `right`, `step` apart: ink over that band of the pad."""
     return [[(left, y), (right, y)] for y in np.arange(top, bottom + 1e-9, step)]
 
 
-QUARTER_SEVEN = [[(0.1 + x / 4, 0.65 + y / 4) for x, y in DIGITS["7"][0]],
-                 [(0.1 + x / 4, 0.65 + y / 4) for x, y in DIGITS["7"][1]]]
+QUARTER_SEVEN = [
+    [(0.1 + x / 4, 0.65 + y / 4) for x, y in DIGITS["7"][0]],
+    [(0.1 + x / 4, 0.65 + y / 4) for x, y in DIGITS["7"][1]],
+]
 NOT_DIGITS = {
     "full": (zigzag(0.0, 1.0), "dark_on_light"),
-    "inverted_one": (zigzag(0.0, 0.42) + zigzag(0.58, 1.0) + zigzag(0.0, 1.0, 0.0, 0.1) + zigzag(0.0, 1.0, 0.9, 1.0),
-                     "dark_on_light"),
+    "inverted_one": (
+        zigzag(0.0, 0.42) + zigzag(0.58, 1.0) + zigzag(0.0, 1.0, 0.0, 0.1) + zigzag(0.0, 1.0, 0.9, 1.0),
+        "dark_on_light",
+    ),
     "dot": ([[(0.5, 0.45), (0.55, 0.5), (0.5, 0.55), (0.45, 0.5), (0.5, 0.45), (0.52, 0.5)]], "dot"),
     "quarter": (QUARTER_SEVEN, "draw_bigger"),
 }
@@ -29,9 +35,20 @@ NOT_DIGITS = {
 # joins the points with straight lines; 12 steps drew the same ink with 450 events), the small shapes
 # keep the default.
 STEPS = {"full": 1, "inverted_one": 1, "dot": 12, "quarter": 12}
-WORDS = {"en": {"dark_on_light": "Draw a dark digit on the light pad", "dot": "looks like a dot",
-                "draw_bigger": "Draw bigger", "badge": "uncertain"},
-         "zh": {"dark_on_light": "请在浅色画板上写深色的数字", "dot": "像一个点", "draw_bigger": "请写大一些", "badge": "不确定"}}
+WORDS = {
+    "en": {
+        "dark_on_light": "Draw a dark digit on the light pad",
+        "dot": "looks like a dot",
+        "draw_bigger": "Draw bigger",
+        "badge": "uncertain",
+    },
+    "zh": {
+        "dark_on_light": "请在浅色画板上写深色的数字",
+        "dot": "像一个点",
+        "draw_bigger": "请写大一些",
+        "badge": "不确定",
+    },
+}
 
 
 def save(page, name):
@@ -134,7 +151,7 @@ def test_a_conv_cell_opens_in_the_conv_lab(page, live_server, console_errors, la
     np.testing.assert_allclose(shown_patch, patch, rtol=1e-3, atol=1e-4)
     np.testing.assert_allclose(shown_kernel.reshape(kernel.shape), kernel, rtol=1e-3, atol=1e-4)
     # ... and its own answer is the value /draw showed at the cell
-    (value,), = lab_grids(lab, "#output-grids")[0]
+    ((value,),) = lab_grids(lab, "#output-grids")[0]
     assert value == pytest.approx(shown, rel=1e-3, abs=1e-4)
     if layer == "conv2":
         save(lab, "conv-from-draw-conv2-en.png")
@@ -161,7 +178,7 @@ def test_a_pool_cell_opens_in_the_pool_lab(page, live_server, console_errors):
     lab.wait_for_load_state()
     settle(lab)
     np.testing.assert_allclose(grid_values(lab, "#input-grid"), parse_tensor(query["input"]), rtol=1e-3, atol=1e-4)
-    (value,), = grid_values(lab, "#output-grid")
+    ((value,),) = grid_values(lab, "#output-grid")
     assert value == pytest.approx(shown, rel=1e-3, abs=1e-4)
     assert value == pytest.approx(np.max(parse_tensor(query["input"])), rel=1e-3)
     save(lab, "pool-from-draw-pool1-zh.png")

@@ -1,6 +1,7 @@
 """The "Code" panel in a real browser (two pages, to keep it quick): it opens, shows the server's code
 for what the page shows, switches between PyTorch and the engine, follows an edit, and copies (or,
 where the browser refuses the clipboard, selects the code and says to press Ctrl+C)."""
+
 from playwright.sync_api import expect
 
 from tests.browser.helpers import open_lab

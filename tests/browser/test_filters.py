@@ -1,6 +1,7 @@
 """The image-filter lab in a real browser: the notes' edge detection (a 280x319 map, 267,960
 operations), presets, a traced block stepped by keys and picked by a click, custom kernels, an
 uploaded picture scaled to 512, the URL, both languages, presenter mode, errors in words."""
+
 import struct
 import zlib
 
@@ -22,8 +23,12 @@ def png(width, height, pixel):
     def chunk(kind, data):
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )
 
 
 def test_the_notes_edge_detection_and_its_arithmetic(page, live_server, console_errors):
@@ -33,10 +38,13 @@ def test_the_notes_edge_detection_and_its_arithmetic(page, live_server, console_
     expect(page.locator("#kernel-size")).to_have_text("1×2")
     expect(page.locator("#output-size")).to_have_text("280×319 (rows × columns)")
     expect(page.locator("#cost-size")).to_have_text(
-        "A 280×320 picture and a 1×2 kernel (rows × columns) give a 280×319 feature map.")
+        "A 280×320 picture and a 1×2 kernel (rows × columns) give a 280×319 feature map."
+    )
     expect(page.locator("#cost-sliding")).to_contain_text("280 × 319 × 3 = 267,960 operations")
     expect(page.locator("#cost-dense")).to_contain_text("(280·320) × (280·319) = 8,003,072,000 entries")
-    expect(page.locator("#formula-text")).to_contain_text("OW = ⌊(320 + 2·0 − 1·(2 − 1) − 1) / 1⌋ + 1 = ⌊318⌋ + 1 = 319")
+    expect(page.locator("#formula-text")).to_contain_text(
+        "OW = ⌊(320 + 2·0 − 1·(2 − 1) − 1) / 1⌋ + 1 = ⌊318⌋ + 1 = 319"
+    )
     assert page.eval_on_selector("#output-map canvas", "c => [c.width, c.height]") == [319, 280]
     assert page.eval_on_selector("#input-map canvas", "c => [c.width, c.height]") == [320, 280]
     # the traced block: its first step is the pixel minus its left neighbour, from the server's pixels
@@ -84,8 +92,12 @@ def test_presets_click_to_trace_and_a_custom_kernel(page, live_server, console_e
     settle(page)
     expect(page.locator("#kernel-size")).to_have_text("3×2")
     expect(page.locator("#output-size")).to_contain_text("278×319")
-    for preset, size in (("box_blur", "278×318"), ("gaussian_blur", "278×318"), ("sharpen", "278×318"),
-                         ("edge", "280×319")):
+    for preset, size in (
+        ("box_blur", "278×318"),
+        ("gaussian_blur", "278×318"),
+        ("sharpen", "278×318"),
+        ("edge", "280×319"),
+    ):
         page.select_option("#preset", preset)
         settle(page)
         expect(page.locator("#output-size")).to_contain_text(size)

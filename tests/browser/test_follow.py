@@ -2,6 +2,7 @@
 context: its own storage) joins by the join URL and shows the same preset, stride and player step as
 the teacher changes them; exploring alone and rejoining; the teacher ending the class. Screenshots at
 1280x720 in screenshots/: the teacher's class panel and the following student's page, en and zh."""
+
 import re
 
 import pytest
@@ -47,7 +48,7 @@ def test_a_student_follows_the_teachers_preset_stride_and_step(page, browser, li
 
     errors: list[str] = []
     student = student_page(browser, errors)
-    student.goto(f"{live_server}/?lang={lang}")   # the student's own language (a cookie), then the join URL
+    student.goto(f"{live_server}/?lang={lang}")  # the student's own language (a cookie), then the join URL
     student.goto(join_url)
     expect(student.locator("[data-follow-banner]")).to_contain_text(f"{FOLLOWING[lang]}")
     expect(student.locator("[data-follow-banner]")).to_contain_text(code)
@@ -102,8 +103,9 @@ def test_a_student_follows_the_teachers_preset_stride_and_step(page, browser, li
     student.close()
 
 
-def test_a_student_who_edits_explores_alone_and_follows_the_teacher_to_another_page(page, browser, live_server,
-                                                                                   console_errors):
+def test_a_student_who_edits_explores_alone_and_follows_the_teacher_to_another_page(
+    page, browser, live_server, console_errors
+):
     teacher = page
     teacher.goto(f"{live_server}/conv?lang=en&preset=basic")
     settle(teacher)
@@ -113,13 +115,13 @@ def test_a_student_who_edits_explores_alone_and_follows_the_teacher_to_another_p
     expect(teacher.locator("[data-class-panel]")).to_be_hidden()
     errors: list[str] = []
     student = student_page(browser, errors)
-    student.goto(f"{live_server}/join")   # typing the code (lower case) in the join form
+    student.goto(f"{live_server}/join")  # typing the code (lower case) in the join form
     student.fill("#join-code", code.lower())
     student.click(".join-form button")
     expect(student.locator("[data-follow-banner]")).to_contain_text("Following the teacher")
     expect(teacher.locator("[data-follow-teach]")).to_have_text(f"{code} · 1 following")
     # The teacher goes to the pooling lab: the student's page goes there too, with the teacher's settings.
-    teacher.click("[data-follow-teach]")   # (the panel open on this page does not follow to the next)
+    teacher.click("[data-follow-teach]")  # (the panel open on this page does not follow to the next)
     expect(teacher.locator("[data-class-panel]")).to_be_visible()
     teacher.goto(f"{live_server}/pool?lang=en&preset=avg")
     settle(teacher)
@@ -143,8 +145,9 @@ def test_a_student_who_edits_explores_alone_and_follows_the_teacher_to_another_p
     student.close()
 
 
-@pytest.mark.parametrize("lang,text", [("en", "There is no class with the code “ZZZZ9”"),
-                                       ("zh", "没有加入码为“ZZZZ9”的课堂")])
+@pytest.mark.parametrize(
+    "lang,text", [("en", "There is no class with the code “ZZZZ9”"), ("zh", "没有加入码为“ZZZZ9”的课堂")]
+)
 def test_an_unknown_code_is_explained_on_the_join_page(page, live_server, console_errors, lang, text):
     response = page.goto(f"{live_server}/join/zzzz9?lang={lang}")
     assert response.status == 404

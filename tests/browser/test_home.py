@@ -1,4 +1,5 @@
 """The home page in a real browser: it renders, links to every lab it serves, and switches language."""
+
 from playwright.sync_api import expect
 
 from tests.browser.helpers import shoot

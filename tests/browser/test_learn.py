@@ -3,6 +3,7 @@ notes' numbers, a training run on the bundled sample moves its charts and finish
 watching one run see the same events, the controls work, the builder explains an impossible
 network, presenter mode and both languages, and no console errors. Screenshots at 1280x720 go to
 screenshots/."""
+
 import re
 import time
 
@@ -23,8 +24,9 @@ def server(tmp_path_factory):
     from app.runs.deps import dataset_loader, get_run_registry
     from app.runs.local import LocalRunRegistry
 
-    registry = LocalRunRegistry(dataset_loader(None), tmp_path_factory.mktemp("state"), max_concurrent=2,
-                                 max_runs_per_client=10)  # (every page here is one client)
+    registry = LocalRunRegistry(
+        dataset_loader(None), tmp_path_factory.mktemp("state"), max_concurrent=2, max_runs_per_client=10
+    )  # (every page here is one client)
     store = ModelStore(tmp_path_factory.mktemp("models"))
     app = create_app()
     app.dependency_overrides[get_run_registry] = lambda: registry
@@ -41,6 +43,7 @@ def number(text: str) -> float:
 
 # ---- the backprop walkthrough ------------------------------------------------------------------------
 
+
 def test_walkthrough_shows_every_number_of_the_notes(page, server, textbook, console_errors):
     base = server[0]
     case = textbook["backprop_walkthrough"]
@@ -48,8 +51,9 @@ def test_walkthrough_shows_every_number_of_the_notes(page, server, textbook, con
     expect(page.locator(".player-counter")).to_have_text("Step 1 of 26")
     page.keyboard.press("End")
     expect(page.locator(".player-counter")).to_have_text("Step 26 of 26")
-    shown = {el.get_attribute("data-value-id"): number(el.inner_text())
-             for el in page.locator("#bp-ledger .bp-value").all()}
+    shown = {
+        el.get_attribute("data-value-id"): number(el.inner_text()) for el in page.locator("#bp-ledger .bp-value").all()
+    }
     expected = {"a11": case["forward"]["a11"], "y": case["forward"]["y"], "J": case["loss"]}
     expected.update({f"dJ_d{k}": v for k, v in case["gradients"].items() if k != "notes_rounded"})
     expected.update({f"{k}_new": v for k, v in case["after_one_step"].items() if k != "notes_rounded"})
@@ -57,9 +61,15 @@ def test_walkthrough_shows_every_number_of_the_notes(page, server, textbook, con
         assert shown[key] == pytest.approx(value, abs=DIGITS), key
     # Every chain-rule factor is on the page, with its formula.
     ledger = page.locator("#bp-ledger").inner_text()
-    for line in ("∂J/∂y = y − label", "∂y/∂z₂ = ReLU′(z₂)", "∂z₂/∂w₂₁ = a₁₁", "∂z₂/∂a₁₁ = w₂₁",
-                 "∂a₁₁/∂z₁ = a₁₁ · (1 − a₁₁)", "∂z₁/∂w₁₁ = x₁",
-                 "∂J/∂w₁₁ = ∂J/∂y · ∂y/∂z₂ · ∂z₂/∂a₁₁ · ∂a₁₁/∂z₁ · ∂z₁/∂w₁₁"):
+    for line in (
+        "∂J/∂y = y − label",
+        "∂y/∂z₂ = ReLU′(z₂)",
+        "∂z₂/∂w₂₁ = a₁₁",
+        "∂z₂/∂a₁₁ = w₂₁",
+        "∂a₁₁/∂z₁ = a₁₁ · (1 − a₁₁)",
+        "∂z₁/∂w₁₁ = x₁",
+        "∂J/∂w₁₁ = ∂J/∂y · ∂y/∂z₂ · ∂z₂/∂a₁₁ · ∂a₁₁/∂z₁ · ∂z₁/∂w₁₁",
+    ):
         assert line in ledger, line
     assert console_errors == []
 
@@ -126,6 +136,7 @@ def test_walkthrough_bad_input_is_explained(page, server, console_errors):
 
 # ---- live training ------------------------------------------------------------------------------------
 
+
 def wait_done(page, timeout=90_000):
     page.wait_for_function("() => document.querySelector('#run-state').dataset.state === 'done'", timeout=timeout)
 
@@ -137,9 +148,11 @@ def test_a_run_on_the_sample_moves_its_charts_and_finishes(page, server, console
     expect(page.locator("#network-total")).to_contain_text("61,706")
     # the data menu's counts are the bundled sample's own (not a number written into the catalogue)
     from engine.data import load_sample
+
     sample = load_sample()
     expect(page.locator("#dataset option[value=sample]")).to_have_text(
-        f"sample ({sample.num_train:,} + {sample.num_test:,})")
+        f"sample ({sample.num_train:,} + {sample.num_test:,})"
+    )
     # every empty panel says when it fills
     empty = page.locator(".run-grid .panel-empty")
     expect(empty).to_have_count(6)
@@ -207,8 +220,11 @@ def test_two_pages_watching_one_run_see_the_same_events(browser, server):
     b.goto(f"{base}/learn?lang=zh&run={run_id}")  # a second browser, by the run's link
     for p in (a, b):
         wait_done(p)
-    for selector in ("#loss-chart path[data-series='train']", "#acc-chart path[data-series='train']",
-                     "#loss-chart path[data-series='val']"):
+    for selector in (
+        "#loss-chart path[data-series='train']",
+        "#acc-chart path[data-series='train']",
+        "#loss-chart path[data-series='val']",
+    ):
         assert a.locator(selector).get_attribute("d") == b.locator(selector).get_attribute("d"), selector
     counts = [[c.get_attribute("data-count") for c in p.locator("table.confusion td").all()] for p in (a, b)]
     assert counts[0] == counts[1]
@@ -338,7 +354,9 @@ def test_builder_offers_gelu_exact_or_tanh_and_softplus_settings(page, server, c
     expect(layers).to_have_count(4)
     gelu = layers.nth(1)
     expect(gelu.locator("select[data-field='approximate']")).to_have_value("tanh")
-    expect(gelu.locator("select[data-field='approximate'] option")).to_have_text(["none (exact)", "tanh (approximation)"])
+    expect(gelu.locator("select[data-field='approximate'] option")).to_have_text(
+        ["none (exact)", "tanh (approximation)"]
+    )
     expect(gelu.locator(".layer-info")).to_contain_text("4×24×24, 0 parameters")
     checked = []
     page.on("request", lambda r: checked.append(r.post_data_json) if "/api/networks/check" in r.url else None)
@@ -358,13 +376,16 @@ def test_builder_offers_gelu_exact_or_tanh_and_softplus_settings(page, server, c
     assert sent and sent[-1]["layers"][1] == {"type": "softplus", "beta": 2, "threshold": 20}
     beta.fill("0")
     expect(layers.nth(1)).to_have_class(re.compile("invalid"))
-    expect(layers.nth(1).locator(".layer-problem")).to_contain_text("beta of softplus must be between 0.1 and 10, got 0")
+    expect(layers.nth(1).locator(".layer-problem")).to_contain_text(
+        "beta of softplus must be between 0.1 and 10, got 0"
+    )
     expect(page.locator("#start")).to_be_disabled()
     layers.nth(1).scroll_into_view_if_needed()
     shoot(page, "learn-builder-softplus.png")
     page.goto(f"{base}/learn?lang=zh&preset=&layers=conv:4:5:1:0,gelu:tanh,flatten,dense:10")
     expect(page.locator("#layers .layer").nth(1).locator("select[data-field='approximate'] option")).to_have_text(
-        ["none（精确）", "tanh（近似）"])
+        ["none（精确）", "tanh（近似）"]
+    )
     page.locator("#layers .layer").nth(1).scroll_into_view_if_needed()
     shoot(page, "learn-builder-gelu-zh.png")
     assert console_errors == []
@@ -414,8 +435,11 @@ def test_a_diverging_run_says_why_and_what_to_try(page, server, console_errors):
     result = page.locator("#run-result")
     expect(result).to_be_visible()
     text = result.inner_text()
-    m = re.fullmatch(r"The loss became infinite at step (\d+) with learning rate 10: the steps were too large\. "
-                     r"Try a learning rate 10 times smaller \(1\)\.", text.strip())
+    m = re.fullmatch(
+        r"The loss became infinite at step (\d+) with learning rate 10: the steps were too large\. "
+        r"Try a learning rate 10 times smaller \(1\)\.",
+        text.strip(),
+    )
     assert m, text
     run_id = re.search(r"run=([0-9a-f]+)", page.url).group(1)
     done = page.request.get(f"{base}/api/runs/{run_id}").json()["result"]
@@ -426,8 +450,12 @@ def test_a_diverging_run_says_why_and_what_to_try(page, server, console_errors):
         colour = page.eval_on_selector(selector, "e => getComputedStyle(e).color")
         assert colour == "rgb(179, 38, 30)", (selector, colour)  # var(--bad)
     # The loss chart stays readable: its axis ends at a few times the first loss, the rest is marked.
-    ticks = [float(x) for x in page.eval_on_selector_all("#loss-chart .chart-tick[text-anchor=end]",
-                                                         "els => els.map(e => e.textContent)")]  # (the y axis)
+    ticks = [
+        float(x)
+        for x in page.eval_on_selector_all(
+            "#loss-chart .chart-tick[text-anchor=end]", "els => els.map(e => e.textContent)"
+        )
+    ]  # (the y axis)
     assert ticks and max(ticks) < 50, ticks
     assert page.locator("#loss-chart .chart-overflow").count() >= 1
     expect(page.locator("#loss-chart .chart-legend-overflow")).to_contain_text("▲ marks losses above")
@@ -441,5 +469,6 @@ def test_a_diverging_run_says_why_and_what_to_try(page, server, console_errors):
     page.wait_for_function("() => document.querySelector('#run-state').dataset.state === 'diverged'", timeout=30_000)
     expect(page.locator("#run-state")).to_have_text("训练失控")
     expect(page.locator("#run-result")).to_have_text(
-        f"第 {done['step']} 步时损失变成了无限大（学习率 10）：每一步走得太大了。试试小 10 倍的学习率（1）。")
+        f"第 {done['step']} 步时损失变成了无限大（学习率 10）：每一步走得太大了。试试小 10 倍的学习率（1）。"
+    )
     assert console_errors == []

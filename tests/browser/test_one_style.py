@@ -1,6 +1,7 @@
 """The front end in one style (issue 9, item 8) in a real browser: one keyboard-ownership rule
 (keys.js) on every page, a select picked with the mouse giving the keys back to the player, and one
 colour module (colour.js) behind every page that paints values."""
+
 import re
 
 import pytest

@@ -2,6 +2,7 @@
 padded cells show the server's values (copies marked with the cell they copy), the formula and the
 note say where "same" put its extra row, a refusal is shown in words. Screenshots (1280x720) go to
 /work/notes/shots/padding/ when that folder's parent exists."""
+
 import re
 from pathlib import Path
 
@@ -24,7 +25,8 @@ def pad_cells(page):
     return page.eval_on_selector_all(
         "#input-grids .grid >> nth=0 >> .cell.pad",
         "els => els.map(e => [+e.dataset.r, +e.dataset.c, e.textContent, e.dataset.tag ?? null,"
-        " e.classList.contains('pad-copy')])")
+        " e.classList.contains('pad-copy')])",
+    )
 
 
 def test_conv_lab_same_even_kernel_and_the_modes(page, live_server, console_errors):
@@ -49,8 +51,10 @@ def test_conv_lab_same_even_kernel_and_the_modes(page, live_server, console_erro
     assert all(copy for _, _, copy in cells.values())
     assert [cells[(4, c)][0] for c in range(5)] == ["0", "2", "1", "3", "1"]  # input row 3, then (3, 3)
     assert cells[(4, 0)][1] == "3,1" and cells[(0, 4)][1] == "1,3"
-    assert page.get_attribute("#input-grids .cell.pad[data-r='4'][data-c='0']", "title") == \
-        "Reflect padding: a copy of row 3, column 1"
+    assert (
+        page.get_attribute("#input-grids .cell.pad[data-r='4'][data-c='0']", "title")
+        == "Reflect padding: a copy of row 3, column 1"
+    )
     expect(page.locator(".pad-copy-legend")).to_be_visible()
     assert "padding_mode=reflect" in page.url
     snap(page, "conv-same-even-reflect")
@@ -89,7 +93,10 @@ def test_conv_reflect_preset_in_chinese(page, live_server, console_errors):
     assert len(cells) == 6 * 6 - 4 * 4 and all(copy for *_, copy in cells)
     # reflect by 1 around [[5,5,5,1] x 4]: the left column copies column 2 (5), the right column 3 (5)
     assert {text for r, c, text, *_ in cells if c in (0, 5)} == {"5"}
-    assert page.get_attribute("#input-grids .cell.pad[data-r='0'][data-c='0']", "title") == "反射填充：复制第 2 行、第 2 列"
+    assert (
+        page.get_attribute("#input-grids .cell.pad[data-r='0'][data-c='0']", "title")
+        == "反射填充：复制第 2 行、第 2 列"
+    )
     snap(page, "conv-reflect-preset-zh")
     assert console_errors == []
 

@@ -3,13 +3,16 @@ visible element reaches past the screen's right edge, the header folds into a me
 opens, closes (touch, Enter, Escape) and reaches every nav link and the presenter and language
 buttons, and every control is on screen and not covered. /docs is the third-party API
 documentation (ReDoc/Swagger UI) and is left out. Screenshots in screenshots/phone-*.png."""
+
 import pytest
 from playwright.sync_api import expect
 
 from tests.browser.helpers import shoot
 
-pytestmark = [pytest.mark.browser,
-              pytest.mark.browser_context_args(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.browser_context_args(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True),
+]
 
 PAGES = ["/", "/conv", "/filters", "/pool", "/activations", "/learn/backprop", "/learn", "/draw"]
 
@@ -152,8 +155,10 @@ def test_phone_grids_scale_to_the_width(page, live_server, console_errors):
     assert cells.count() == 18 * 18
     sizes = page.eval_on_selector_all("#input-grids .cell", "els => els.map(e => e.getBoundingClientRect().width)")
     assert min(sizes) >= 14  # shrunk to the width, still a cell a finger can see
-    lines = page.evaluate("() => { const m = document.getElementById('math'); const s = getComputedStyle(m);"
-                          " return [m.getBoundingClientRect().width, m.textContent.length]; }")
+    lines = page.evaluate(
+        "() => { const m = document.getElementById('math'); const s = getComputedStyle(m);"
+        " return [m.getBoundingClientRect().width, m.textContent.length]; }"
+    )
     assert lines[0] > 300  # the products line is as wide as the screen, not a thin column
     shoot(page, "phone-conv-16x16.png", full_page=True)
     assert console_errors == []

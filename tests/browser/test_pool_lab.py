@@ -1,5 +1,6 @@
 """The pooling lab in a real browser: the notes' presets play to their numbers with the winner
 marked, keys step, the URL reproduces the screen, language switch, presenter mode, the shift demo."""
+
 import pytest
 from playwright.sync_api import expect
 
@@ -54,14 +55,17 @@ def test_keyboard_and_url_round_trip(page, live_server, console_errors):
 def test_translation_demo_shows_the_servers_counts(page, live_server, console_errors, client):
     preset = client.get("/api/pool/presets").json()["shift"]
     demo = client.post("/api/pool", json={k: preset[k] for k in ("input", "mode", "size", "stride", "shift")}).json()[
-        "translation"]
+        "translation"
+    ]
     open_lab(page, f"{live_server}/pool?preset=shift&lang=en")
     summary = page.locator("#shift-summary")
     expect(summary).to_contain_text(f"{demo['input_changed_count']} of {demo['input_total']} input cells")
     expect(summary).to_contain_text(f"only {demo['output_changed_count']} of {demo['output_total']} pooled outputs")
     expect(page.locator("#shift-honest")).to_be_hidden()
     assert page.locator("#shift-grids .grid").count() == 4
-    assert page.locator("#shift-grids .cell.changed").count() == demo["input_changed_count"] + demo["output_changed_count"]
+    assert (
+        page.locator("#shift-grids .cell.changed").count() == demo["input_changed_count"] + demo["output_changed_count"]
+    )
     page.locator("#shift-panel").scroll_into_view_if_needed()
     shoot(page, "pool-shift.png", full_page=True)
     page.select_option("#shift", "")
@@ -71,8 +75,9 @@ def test_translation_demo_shows_the_servers_counts(page, live_server, console_er
     assert console_errors == []
 
 
-def test_translation_demo_on_the_notes_example_says_honestly_that_every_pooled_value_changed(page, live_server,
-                                                                                              console_errors):
+def test_translation_demo_on_the_notes_example_says_honestly_that_every_pooled_value_changed(
+    page, live_server, console_errors
+):
     open_lab(page, f"{live_server}/pool?preset=max&lang=en")
     page.select_option("#shift", "right")
     settle(page)

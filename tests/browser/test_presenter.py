@@ -4,6 +4,7 @@ menu button; presenter mode follows a nav click and every link to a page carries
 scale to the screen (a 5x5 input's cells at least 64 px at 1920x1080; a 16x16 input, its kernel,
 its feature map and the products line on one 1280x720 screen). Screenshots of every page in both
 modes at 1280x720 and 1920x1080 go to screenshots/presenter-*.png."""
+
 import pytest
 from playwright.sync_api import expect
 
@@ -25,7 +26,8 @@ def page_links(page):
     """The hrefs of the links to the app's pages (header, cards, in-page links)."""
     return page.eval_on_selector_all(
         "a[href]:not([data-lang])",
-        "els => els.map(a => a.getAttribute('href')).filter(h => h.startsWith('/') && !h.startsWith('/docs'))")
+        "els => els.map(a => a.getAttribute('href')).filter(h => h.startsWith('/') && !h.startsWith('/docs'))",
+    )
 
 
 @pytest.mark.parametrize("path", sorted(STRIPS))
@@ -125,8 +127,10 @@ def test_a_5x5_input_has_cells_of_at_least_64_px_at_1920x1080(page, live_server,
     page.set_viewport_size(SIZES["1920x1080"])
     open_lab(page, f"{live_server}/conv?preset=relu5x5&lang=en&presenter=1")
     page.evaluate("() => document.fonts.ready")
-    sizes = page.eval_on_selector_all("#input-grids .cell, #kernel-grids .cell, #output-grids .cell",
-                                      "els => els.map(e => [e.getBoundingClientRect().width, e.getBoundingClientRect().height])")
+    sizes = page.eval_on_selector_all(
+        "#input-grids .cell, #kernel-grids .cell, #output-grids .cell",
+        "els => els.map(e => [e.getBoundingClientRect().width, e.getBoundingClientRect().height])",
+    )
     assert len(sizes) == 25 + 9 + 9
     assert min(min(w, h) for w, h in sizes) >= 64, sizes
     bottom = page.locator("#math").bounding_box()

@@ -2,6 +2,7 @@
 charts, filters and feature maps one step at a time; paused, "One batch" advances the step counter,
 the charts and the feature maps by exactly one; the owner changes the speed live and a viewer sees it
 (in Chinese) without being able to change it. Screenshots in screenshots/."""
+
 import re
 import time
 import pytest
@@ -17,8 +18,9 @@ def server(tmp_path_factory):
     from app.runs.deps import dataset_loader, get_run_registry
     from app.runs.local import LocalRunRegistry
 
-    registry = LocalRunRegistry(dataset_loader(None), tmp_path_factory.mktemp("state"), max_concurrent=2,
-                                 max_runs_per_client=10)
+    registry = LocalRunRegistry(
+        dataset_loader(None), tmp_path_factory.mktemp("state"), max_concurrent=2, max_runs_per_client=10
+    )
     app = create_app()
     app.dependency_overrides[get_run_registry] = lambda: registry
     with serve(app) as base:
@@ -49,9 +51,9 @@ def test_a_slow_run_one_batch_at_a_time(page, server, console_errors):
     expect(page.locator("#run-state")).to_have_text("Training")
     expect(page.locator("#one-batch")).to_be_disabled()  # only while paused
     # Every step reaches the page: one chart point per step, and the feature maps of that step.
-    page.wait_for_function(f"() => document.querySelector(\"{LINE}\")?.dataset.points >= 3")
+    page.wait_for_function(f'() => document.querySelector("{LINE}")?.dataset.points >= 3')
     began, first = time.monotonic(), shown_step(page)
-    page.wait_for_function(f"() => +document.querySelector(\"{STEP}\").textContent >= {first + 2}")
+    page.wait_for_function(f'() => +document.querySelector("{STEP}").textContent >= {first + 2}')
     assert time.monotonic() - began >= 0.6  # two steps at 2 a second (about 1 s)
     step = shown_step(page)
     assert points(page) in (step, step + 1)  # (the chart may already show the next step)
@@ -82,8 +84,9 @@ def test_a_slow_run_one_batch_at_a_time(page, server, console_errors):
     expect(page.locator("#pace-value")).to_have_text("full speed")
     assert "pace=" in page.url and not re.search(r"pace=\d", page.url)
     page.click("#pause")
-    page.wait_for_function(f"() => +document.querySelector(\"{STEP}\").textContent.replace(',', '') >= {step + 40}",
-                           timeout=20_000)
+    page.wait_for_function(
+        f"() => +document.querySelector(\"{STEP}\").textContent.replace(',', '') >= {step + 40}", timeout=20_000
+    )
     page.click("#stop")
     expect(page.locator("#run-state")).to_have_text("Stopped")
     assert console_errors == []
@@ -113,7 +116,7 @@ def test_a_viewer_sees_the_speed_change_and_cannot_change_it(browser, server):
     expect(owner.locator("#pace-value")).to_have_text("每秒 3 步")
     expect(viewer.locator("#pace-value")).to_have_text("每秒 3 步")
     assert server[1].get(run_id)["pace"] == 3
-    viewer.wait_for_function(f"() => +document.querySelector(\"{STEP}\").textContent >= 3")
+    viewer.wait_for_function(f'() => +document.querySelector("{STEP}").textContent >= 3')
     shoot(owner, "learn-slow-zh.png")
     owner.click("#pause")
     expect(owner.locator("#run-state")).to_have_text("已暂停")

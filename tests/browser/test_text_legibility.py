@@ -8,6 +8,7 @@ background colours of the element and its ancestors (a gradient counts as its wo
 text of a disabled control is left out, as WCAG does. Each page is first driven to show what hides
 behind interaction: the last step of a trace (the max-pool winner cell), the translation demo, the
 im2col panel, a refusal."""
+
 import pytest
 from playwright.sync_api import expect
 
@@ -127,10 +128,20 @@ def _drive(page, base, path, presenter):
         settle(page)  # the builder's check answers
 
 
-PAGES = ["/?lang=en", "/conv?preset=basic&lang=en&im2col=1", "/conv?preset=multichannel&lang=en",
-         "/conv?preset=basic&lang=en&kernel=1,1,1,1;1,1,1,1;1,1,1,1;1,1,1,1",
-         "/pool?preset=max&lang=en", "/pool?preset=shift&lang=en", "/filters?lang=en", "/activations?lang=en",
-         "/learn?lang=en", "/learn/backprop?lang=en", "/draw?lang=en", "/no-such-page?lang=en"]
+PAGES = [
+    "/?lang=en",
+    "/conv?preset=basic&lang=en&im2col=1",
+    "/conv?preset=multichannel&lang=en",
+    "/conv?preset=basic&lang=en&kernel=1,1,1,1;1,1,1,1;1,1,1,1;1,1,1,1",
+    "/pool?preset=max&lang=en",
+    "/pool?preset=shift&lang=en",
+    "/filters?lang=en",
+    "/activations?lang=en",
+    "/learn?lang=en",
+    "/learn/backprop?lang=en",
+    "/draw?lang=en",
+    "/no-such-page?lang=en",
+]
 
 
 @pytest.mark.parametrize("presenter", [False, True], ids=["normal", "presenter"])
@@ -182,8 +193,9 @@ def test_menus_are_wide_enough_for_their_longest_option(page, live_server, lang)
         if path in ("/conv", "/pool", "/draw"):  # and in presenter mode, the preset menu and the model menu
             page.goto(f"{live_server}{path}?lang={lang}&presenter=1")
             settle(page)
-            cut = [m for m in page.evaluate(MENU_WIDTHS)
-                   if m["id"] in ("preset", "model") and m["need"] > m["have"] + 0.5]
+            cut = [
+                m for m in page.evaluate(MENU_WIDTHS) if m["id"] in ("preset", "model") and m["need"] > m["have"] + 0.5
+            ]
             assert not cut, f"{path} ({lang}, presenter): {cut}"
     shoot(page, f"menus-{lang}.png")
 

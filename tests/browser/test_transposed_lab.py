@@ -1,6 +1,7 @@
 """The transposed-convolution lab in a real browser: a preset of Dumoulin & Visin's figures steps
 through the input cells with the server's numbers, output_padding changes the output, a refusal is
 explained, and the page reads well on a phone in Chinese."""
+
 from pathlib import Path
 
 import pytest
@@ -35,7 +36,9 @@ def test_a_figure_steps_with_the_servers_numbers(page, live_server, console_erro
     assert grid_values(page, "#scatter-grid") == answer["steps"][1]["partial"]
     assert grid_values(page, "#copy-grid") == [[2, 2, 2], [2, 2, 2], [2, 2, 2]]
     expect(page.locator("#input-grid .cell.current")).to_have_value("2")
-    copied = page.eval_on_selector_all("#scatter-grid .cell.window", "els => els.map(e => [+e.dataset.r, +e.dataset.c])")
+    copied = page.eval_on_selector_all(
+        "#scatter-grid .cell.window", "els => els.map(e => [+e.dataset.r, +e.dataset.c])"
+    )
     assert sorted(copied) == sorted([[r, c] for _, r, c in answer["steps"][1]["cells"]])
     # padding 1 crops the scatter's border: 7*7 - 5*5 cells hatched
     expect(page.locator("#scatter-grid .cell.cropped")).to_have_count(24)
@@ -45,7 +48,8 @@ def test_a_figure_steps_with_the_servers_numbers(page, live_server, console_erro
     expect(page.locator("#scatter-grid .cell.overlap")).to_have_count(3)
     expect(page.locator("#math")).to_contain_text("3 of its cells add to what earlier copies put there")
     expect(page.locator("#formula-text")).to_have_text(
-        "OH = (3 − 1)·2 − 2·1 + 1·(3 − 1) + 0 + 1 = 5OW = (3 − 1)·2 − 2·1 + 1·(3 − 1) + 0 + 1 = 5")
+        "OH = (3 − 1)·2 − 2·1 + 1·(3 − 1) + 0 + 1 = 5OW = (3 − 1)·2 − 2·1 + 1·(3 − 1) + 0 + 1 = 5"
+    )
     expect(page.locator("#back-text")).to_contain_text("= 3")
     page.keyboard.press("End")
     expect(counter).to_have_text("Step 9 of 9")

@@ -3,6 +3,7 @@ boxes, even on a machine without any CJK font; Latin text keeps the system font.
 
 Which font draws which text is asked of Chromium itself (DevTools' CSS.getPlatformFontsForNode),
 so a system CJK font cannot make these tests pass in the web font's place."""
+
 import pytest
 from playwright.sync_api import expect
 
@@ -102,10 +103,10 @@ def test_the_web_font_loads_and_draws_the_chinese(page, live_server, console_err
     assert sorted(state["faces"]) == [["400", "loaded"], ["700", "loaded"]], state  # titles use the bold
 
     cdp = devtools(page)
-    assert fonts_of(cdp, "a[data-lang=zh]") == {(SOURCE, True): 2}         # 中文, regular
+    assert fonts_of(cdp, "a[data-lang=zh]") == {(SOURCE, True): 2}  # 中文, regular
     assert fonts_of(cdp, "a.brand") == {(SOURCE, True): len(page.inner_text("a.brand"))}  # bold, all Chinese
     english = fonts_of(cdp, "a[data-lang=en]")
-    assert english and not any(custom for _, custom in english), english   # Latin keeps the system font
+    assert english and not any(custom for _, custom in english), english  # Latin keeps the system font
     where = page.inner_text(".math .where")  # Chinese inside the monospace formula
     where_fonts = fonts_of(cdp, ".math .where")
     assert where_fonts[(SOURCE, True)] == sum(not c.isascii() for c in where), where_fonts
@@ -144,7 +145,9 @@ def check_chinese(page, where: str) -> int:
             key = (font["familyName"], font["isCustomFont"])
             fonts[key] = fonts.get(key, 0) + font["glyphCount"]
         drawn = sum(n for (family, custom), n in fonts.items() if custom and family == SOURCE)
-        assert drawn == expected, f"{where}: {text!r} has {expected} Chinese characters, {drawn} from the web font: {fonts}"
+        assert drawn == expected, (
+            f"{where}: {text!r} has {expected} Chinese characters, {drawn} from the web font: {fonts}"
+        )
     cdp.detach()
     page.evaluate(CLEAR)
     return len(counts)
@@ -200,13 +203,13 @@ def test_panels_shown_after_interaction_are_drawn_with_the_web_font(page, live_s
     expect(page.locator("#im2col-panel")).to_be_visible()
     settle(page)
     teach = page.locator("[data-follow-teach]")
-    if not teach.is_visible():   # folded into the header's menu
+    if not teach.is_visible():  # folded into the header's menu
         reveal(page)
     teach.click()
     expect(page.locator("[data-class-panel]")).to_be_visible()
     expect(page.locator("[data-class-panel]")).to_contain_text("加入码")
     check_chinese(page, "/conv with im2col and the class panel")
-    page.locator("[data-class-panel] button", has_text="结束课堂").click()   # (a client may open 3 classes)
+    page.locator("[data-class-panel] button", has_text="结束课堂").click()  # (a client may open 3 classes)
 
     open_zh(page, f"{live_server}/draw?{query}")
     draw(page, NOT_DIGITS["full"][0], steps=1)  # (straight strokes: one pointer event each)

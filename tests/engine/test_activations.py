@@ -1,5 +1,6 @@
 """Activations: the plotting API (values, analytic derivatives, parameter checks) and the layers
 (finite-difference gradient checks in float64, shapes, dtypes, configs)."""
+
 import json
 import math
 
@@ -14,8 +15,15 @@ from engine.gradcheck import check_layer
 
 TOL = 1e-6
 # Points where an activation's derivative is 0 (a relative error is meaningless there) or has a kink.
-CRITICAL = {"relu": [0.0], "leaky_relu": [0.0], "prelu": [0.0], "rrelu": [0.0], "elu": [0.0],
-            "gelu": [-0.7518], "silu": [-1.2785]}
+CRITICAL = {
+    "relu": [0.0],
+    "leaky_relu": [0.0],
+    "prelu": [0.0],
+    "rrelu": [0.0],
+    "elu": [0.0],
+    "gelu": [-0.7518],
+    "silu": [-1.2785],
+}
 
 
 def sample(rng, shape, avoid=(), margin=0.1, scale=2.0):
@@ -38,6 +46,7 @@ def rel(a, b):
 
 
 # -- the plotting API -------------------------------------------------------------------------------
+
 
 def test_every_activation_of_the_notes_is_listed(textbook):
     names = list(A.ACTIVATIONS)
@@ -65,9 +74,14 @@ def test_default_parameters_are_the_notes_and_pytorch_ones():
 
 # Parameter sets away from defaults, so that a parameter that is ignored shows up.
 PARAM_CASES = [(name, {}) for name in A.ACTIVATIONS] + [
-    ("leaky_relu", {"a": 0.2}), ("prelu", {"a": -0.3}), ("rrelu", {"lower": 0.1, "upper": 0.5}),
-    ("elu", {"alpha": 0.4}), ("maxout", {"k": 5}), ("maxout", {"k": 1}),
-    ("gelu", {"approximate": "tanh"}), ("softplus", {"beta": 2.5, "threshold": 50.0}),
+    ("leaky_relu", {"a": 0.2}),
+    ("prelu", {"a": -0.3}),
+    ("rrelu", {"lower": 0.1, "upper": 0.5}),
+    ("elu", {"alpha": 0.4}),
+    ("maxout", {"k": 5}),
+    ("maxout", {"k": 1}),
+    ("gelu", {"approximate": "tanh"}),
+    ("softplus", {"beta": 2.5, "threshold": 50.0}),
     ("softplus", {"beta": 0.3, "threshold": 0.0}),
     ("maxout", {"weights": [-1.0, 0.5, 2.0], "biases": [0.0, 1.0, -3.0]}),
 ]
@@ -135,8 +149,9 @@ def test_tanh_is_a_scaled_sigmoid():
     tanh, sig = A.get("tanh"), A.get("sigmoid")
     np.testing.assert_allclose(tanh.f(z), 2 * sig.f(2 * z) - 1, atol=1e-14)
     np.testing.assert_allclose(tanh.df(z), 1 - tanh.f(z) ** 2, atol=1e-14)
-    np.testing.assert_allclose(tanh.f(z), [(math.exp(v) - math.exp(-v)) / (math.exp(v) + math.exp(-v)) for v in z],
-                               atol=1e-14)
+    np.testing.assert_allclose(
+        tanh.f(z), [(math.exp(v) - math.exp(-v)) / (math.exp(v) + math.exp(-v)) for v in z], atol=1e-14
+    )
 
 
 def test_relu_derivative_is_one_above_zero_and_zero_at_or_below():
@@ -200,7 +215,7 @@ def _gelu_golden(v):
 def _gelu_tanh_golden(v):
     """The tanh form and its derivative, written out from the formula with math.tanh."""
     c = math.sqrt(2 / math.pi)
-    u = c * (v + 0.044715 * v ** 3)
+    u = c * (v + 0.044715 * v**3)
     t = math.tanh(u)
     return 0.5 * v * (1 + t), 0.5 * (1 + t) + 0.5 * v * (1 - t * t) * c * (1 + 3 * 0.044715 * v * v)
 
@@ -291,8 +306,8 @@ def test_maxout_default_pieces_are_tangents_that_approach_a_parabola():
     for k in range(1, 9):
         act = A.get("maxout", k=k)
         assert act.params["k"] == k and len(act.params["weights"]) == k == len(act.params["biases"])
-        assert np.all(act.f(z) <= z ** 2 / 4 + 1e-12)  # tangents of a convex curve lie below it
-        gaps.append(np.max(z ** 2 / 4 - act.f(z)))
+        assert np.all(act.f(z) <= z**2 / 4 + 1e-12)  # tangents of a convex curve lie below it
+        gaps.append(np.max(z**2 / 4 - act.f(z)))
     assert all(later < earlier for earlier, later in zip(gaps[1:], gaps[2:]))
     assert gaps[-1] < 0.1 < gaps[1]
     np.testing.assert_array_equal(A.get("maxout", k=1).f(z), 0.0)
@@ -312,35 +327,47 @@ def test_maxout_explicit_pieces_override_the_default():
     np.testing.assert_array_equal(act.df(np.array([-2.0, 2.0])), [-1.0, 1.0])
 
 
-ACTIVATION_PARAM_CODES = {"activation_param_range", "activation_param_not_number", "activation_param_not_integer",
-                          "activation_param_list", "activation_param_unknown", "activation_takes_no_params",
-                          "rrelu_order", "maxout_biases_without_weights", "maxout_count_mismatch",
-                          "maxout_k_mismatch", "maxout_bad_k"}
+ACTIVATION_PARAM_CODES = {
+    "activation_param_range",
+    "activation_param_not_number",
+    "activation_param_not_integer",
+    "activation_param_list",
+    "activation_param_unknown",
+    "activation_takes_no_params",
+    "rrelu_order",
+    "maxout_biases_without_weights",
+    "maxout_count_mismatch",
+    "maxout_k_mismatch",
+    "maxout_bad_k",
+}
 
 
-@pytest.mark.parametrize("name,params,fragment", [
-    ("leaky_relu", {"a": 2.0}, "between 0 and 1, got 2"),
-    ("leaky_relu", {"a": float("nan")}, "finite number"),
-    ("leaky_relu", {"a": "0.1"}, "finite number"),
-    ("leaky_relu", {"a": True}, "finite number"),
-    ("elu", {"alpha": -1}, "between 0 and 5, got -1"),
-    ("sigmoid", {"a": 0.1}, "unknown parameter(s) a; it takes no parameters"),
-    ("elu", {"a": 0.1}, "it takes alpha"),
-    ("rrelu", {"lower": 0.5, "upper": 0.2}, "lower (0.5) must not be larger than upper (0.2)"),
-    ("maxout", {"k": 2.5}, "whole number, got 2.5"),
-    ("maxout", {"k": 11}, "between 1 and 10, got 11"),
-    ("maxout", {"weights": [1, 2], "biases": [0]}, "2 weight(s) but 1 bias(es)"),
-    ("maxout", {"weights": [1, 2], "k": 3}, "k = 3 but 2 weight(s)"),
-    ("maxout", {"biases": [1, 2]}, "without weights"),
-    ("maxout", {"weights": []}, "list of 1 to"),
-    ("maxout", {"weights": [1, float("inf")]}, "finite number"),
-    ("softplus", {"beta": 0}, "between 0.1 and 10, got 0"),
-    ("softplus", {"beta": -1.0}, "between 0.1 and 10, got -1"),
-    ("softplus", {"threshold": -1}, "between 0 and 50, got -1"),
-    ("softplus", {"beta": float("inf")}, "finite number"),
-    ("softplus", {"threshold": "20"}, "finite number"),
-    ("gelu", {"exact": True}, "it takes approximate"),
-])
+@pytest.mark.parametrize(
+    "name,params,fragment",
+    [
+        ("leaky_relu", {"a": 2.0}, "between 0 and 1, got 2"),
+        ("leaky_relu", {"a": float("nan")}, "finite number"),
+        ("leaky_relu", {"a": "0.1"}, "finite number"),
+        ("leaky_relu", {"a": True}, "finite number"),
+        ("elu", {"alpha": -1}, "between 0 and 5, got -1"),
+        ("sigmoid", {"a": 0.1}, "unknown parameter(s) a; it takes no parameters"),
+        ("elu", {"a": 0.1}, "it takes alpha"),
+        ("rrelu", {"lower": 0.5, "upper": 0.2}, "lower (0.5) must not be larger than upper (0.2)"),
+        ("maxout", {"k": 2.5}, "whole number, got 2.5"),
+        ("maxout", {"k": 11}, "between 1 and 10, got 11"),
+        ("maxout", {"weights": [1, 2], "biases": [0]}, "2 weight(s) but 1 bias(es)"),
+        ("maxout", {"weights": [1, 2], "k": 3}, "k = 3 but 2 weight(s)"),
+        ("maxout", {"biases": [1, 2]}, "without weights"),
+        ("maxout", {"weights": []}, "list of 1 to"),
+        ("maxout", {"weights": [1, float("inf")]}, "finite number"),
+        ("softplus", {"beta": 0}, "between 0.1 and 10, got 0"),
+        ("softplus", {"beta": -1.0}, "between 0.1 and 10, got -1"),
+        ("softplus", {"threshold": -1}, "between 0 and 50, got -1"),
+        ("softplus", {"beta": float("inf")}, "finite number"),
+        ("softplus", {"threshold": "20"}, "finite number"),
+        ("gelu", {"exact": True}, "it takes approximate"),
+    ],
+)
 def test_bad_parameters_are_explained(name, params, fragment):
     with pytest.raises(EngineError) as info:
         A.get(name, **params)
@@ -383,10 +410,15 @@ def test_curve_shapes_and_errors():
     assert set(data) == {"x", "f", "df"}
     assert all(v.shape == (11,) and v.dtype == np.float64 for v in data.values())
     assert data["x"][0] == -2 and data["x"][-1] == 3
-    for kwargs, code in [({"xmin": 1, "xmax": 1}, "curve_range_order"), ({"xmin": 2, "xmax": 1}, "curve_range_order"),
-                         ({"xmin": float("nan")}, "curve_range_not_finite"), ({"xmin": -1e7}, "curve_range_limit"),
-                         ({"n": 1}, "bad_curve_points"),
-                         ({"n": 10**6}, "bad_curve_points"), ({"n": 5.5}, "bad_curve_points")]:
+    for kwargs, code in [
+        ({"xmin": 1, "xmax": 1}, "curve_range_order"),
+        ({"xmin": 2, "xmax": 1}, "curve_range_order"),
+        ({"xmin": float("nan")}, "curve_range_not_finite"),
+        ({"xmin": -1e7}, "curve_range_limit"),
+        ({"n": 1}, "bad_curve_points"),
+        ({"n": 10**6}, "bad_curve_points"),
+        ({"n": 5.5}, "bad_curve_points"),
+    ]:
         with pytest.raises(EngineError) as info:
             A.curve("tanh", **kwargs)
         assert info.value.code == code
@@ -413,8 +445,9 @@ def test_gradient_through_relu_and_tanh_layers_does_not_vanish_in_the_good_regio
     np.testing.assert_allclose(leaky["gradient"], [0.1, 0.1, 0.01])
 
 
-@pytest.mark.parametrize("kwargs", [{"depth": 0}, {"depth": 1001}, {"depth": 2.0}, {"depth": 3, "z": [0.0, 1.0]},
-                                    {"depth": 3, "z": None}])
+@pytest.mark.parametrize(
+    "kwargs", [{"depth": 0}, {"depth": 1001}, {"depth": 2.0}, {"depth": 3, "z": [0.0, 1.0]}, {"depth": 3, "z": None}]
+)
 def test_gradient_through_layers_errors(kwargs):
     with pytest.raises(EngineError) as info:
         A.gradient_through_layers("sigmoid", **kwargs)
@@ -422,6 +455,7 @@ def test_gradient_through_layers_errors(kwargs):
 
 
 # -- layers ---------------------------------------------------------------------------------------------
+
 
 def test_layer_types_match_the_activations():
     assert list(A.LAYER_TYPES) == list(A.ACTIVATIONS)
@@ -445,15 +479,20 @@ def test_layer_configs_carry_their_arguments():
     assert A.LAYER_TYPES["softplus"](beta=2, threshold=5).config() == {"beta": 2.0, "threshold": 5.0}
 
 
-@pytest.mark.parametrize("make,code", [
-    (lambda: A.LeakyReLU(a=5), "activation_param_range"),
-    (lambda: A.ELU(alpha=float("nan")), "activation_param_not_number"),
-    (lambda: A.RReLU(lower=0.5, upper=0.1), "rrelu_order"), (lambda: A.PReLU(mode="pixel"), "bad_prelu_mode"),
-    (lambda: A.Maxout(k=0), "maxout_bad_k"), (lambda: A.Maxout(k=1.5), "maxout_bad_k"),
-    (lambda: A.Softplus(beta=0), "activation_param_range"),
-    (lambda: A.Softplus(threshold=float("nan")), "activation_param_not_number"),
-    (lambda: A.GELU(approximate="sigmoid"), "activation_param_choice"),
-])
+@pytest.mark.parametrize(
+    "make,code",
+    [
+        (lambda: A.LeakyReLU(a=5), "activation_param_range"),
+        (lambda: A.ELU(alpha=float("nan")), "activation_param_not_number"),
+        (lambda: A.RReLU(lower=0.5, upper=0.1), "rrelu_order"),
+        (lambda: A.PReLU(mode="pixel"), "bad_prelu_mode"),
+        (lambda: A.Maxout(k=0), "maxout_bad_k"),
+        (lambda: A.Maxout(k=1.5), "maxout_bad_k"),
+        (lambda: A.Softplus(beta=0), "activation_param_range"),
+        (lambda: A.Softplus(threshold=float("nan")), "activation_param_not_number"),
+        (lambda: A.GELU(approximate="sigmoid"), "activation_param_choice"),
+    ],
+)
 def test_bad_layer_arguments(make, code):
     with pytest.raises(EngineError) as info:
         make()
@@ -485,9 +524,15 @@ def test_elementwise_layer_gradients(name, kind, train):
     assert errors["x"] < TOL, errors
 
 
-NON_DEFAULT = [("leaky_relu", {"a": 0.2}), ("elu", {"alpha": 0.4}), ("rrelu", {"lower": 0.1, "upper": 0.5}),
-               ("prelu", {"a": -0.3}), ("gelu", {"approximate": "tanh"}), ("softplus", {"beta": 2.0, "threshold": 1.0}),
-               ("softplus", {"beta": 0.5, "threshold": 0.5})]
+NON_DEFAULT = [
+    ("leaky_relu", {"a": 0.2}),
+    ("elu", {"alpha": 0.4}),
+    ("rrelu", {"lower": 0.1, "upper": 0.5}),
+    ("prelu", {"a": -0.3}),
+    ("gelu", {"approximate": "tanh"}),
+    ("softplus", {"beta": 2.0, "threshold": 1.0}),
+    ("softplus", {"beta": 0.5, "threshold": 0.5}),
+]
 
 
 @pytest.mark.parametrize("name,params", NON_DEFAULT)

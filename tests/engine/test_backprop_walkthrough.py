@@ -1,6 +1,7 @@
 """The notes' two-neuron backprop walkthrough, computed with the engine's own pieces: the sigmoid and
 ReLU layers, the MSE loss and the SGD optimizer. Every number must match textbook_cases.json to 9
 decimals (the file gives 10), and the notes' 3-decimal figures must come out when rounded."""
+
 import numpy as np
 import pytest
 
@@ -26,15 +27,18 @@ def run_walkthrough(case):
 
     a11, y = forward()
     j = loss.forward(y, label)
-    dz2 = relu.backward(loss.backward())   # dJ/dz2 = (y - label) * relu'(z2)
+    dz2 = relu.backward(loss.backward())  # dJ/dz2 = (y - label) * relu'(z2)
     da11 = dz2 * params["w21"]
-    dz1 = sigmoid.backward(da11)           # * a11 (1 - a11)
+    dz1 = sigmoid.backward(da11)  # * a11 (1 - a11)
     grads = {"w21": dz2 * a11, "b2": dz2, "w11": dz1 * x1, "b1": dz1}
     SGD(lr=float(init["lr"])).step(params, grads)
     _, y_after = forward()
-    return {"forward": {"a11": a11.item(), "y": y.item()}, "loss": j,
-            "gradients": {k: v.item() for k, v in grads.items()},
-            "after_one_step": {**{k: v.item() for k, v in params.items()}, "y": y_after.item()}}
+    return {
+        "forward": {"a11": a11.item(), "y": y.item()},
+        "loss": j,
+        "gradients": {k: v.item() for k, v in grads.items()},
+        "after_one_step": {**{k: v.item() for k, v in params.items()}, "y": y_after.item()},
+    }
 
 
 @pytest.fixture(scope="module")

@@ -1,5 +1,6 @@
 """MNIST data: IDX reading and its checks, normalisation, the bundled sample and its script,
 finding the data, and downloading from (local) mirrors."""
+
 import gzip
 import hashlib
 import http.server
@@ -55,6 +56,7 @@ def isolated(monkeypatch, tmp_path):
 
 # --- read_idx ------------------------------------------------------------------------------------
 
+
 def test_digests_match_the_published_ones():
     assert data.SHA256 == README_SHA256
 
@@ -86,8 +88,8 @@ def test_raw_files_read_like_gzip_files(mnist_dir, tmp_path):
 
 def test_gzip_is_detected_by_magic_bytes_not_by_name(mnist_dir, tmp_path):
     name = "t10k-labels-idx1-ubyte"
-    shutil.copy(mnist_dir / f"{name}.gz", tmp_path / name)               # gzip without .gz
-    (tmp_path / f"{name}.gz").write_bytes(_raw(mnist_dir, name))         # raw with .gz
+    shutil.copy(mnist_dir / f"{name}.gz", tmp_path / name)  # gzip without .gz
+    (tmp_path / f"{name}.gz").write_bytes(_raw(mnist_dir, name))  # raw with .gz
     expected = data.read_idx(mnist_dir / f"{name}.gz")
     assert np.array_equal(data.read_idx(tmp_path / name), expected)
     assert np.array_equal(data.read_idx(tmp_path / f"{name}.gz"), expected)
@@ -97,7 +99,7 @@ def test_gzip_is_detected_by_magic_bytes_not_by_name(mnist_dir, tmp_path):
 def test_one_flipped_byte_is_a_checksum_mismatch(mnist_dir, tmp_path, compress):
     name = "t10k-images-idx3-ubyte"
     content = bytearray(_raw(mnist_dir, name))
-    content[16 + 5000] ^= 0x01                                            # one pixel of one image
+    content[16 + 5000] ^= 0x01  # one pixel of one image
     path = tmp_path / (f"{name}.gz" if compress else name)
     path.write_bytes(gzip.compress(bytes(content), compresslevel=1) if compress else bytes(content))
     with pytest.raises(EngineError) as info:
@@ -147,15 +149,16 @@ def test_truncated_gzip_file_is_an_error(mnist_dir, tmp_path):
 
 def test_truncated_header(tmp_path):
     path = tmp_path / "short.idx"
-    path.write_bytes(b"\x00\x00\x08\x03" + (10).to_bytes(4, "big"))      # 3 dimensions, 1 given
+    path.write_bytes(b"\x00\x00\x08\x03" + (10).to_bytes(4, "big"))  # 3 dimensions, 1 given
     with pytest.raises(EngineError) as info:
         data.read_idx(path, verify=False)
     assert info.value.code == "idx_truncated"
     assert info.value.params["expected_bytes"] == 16
 
 
-@pytest.mark.parametrize("content", [b"", b"hello, world\n", b"\x00\x00\x0d\x01" + b"\x00" * 12],
-                         ids=["empty", "text", "float-dtype"])
+@pytest.mark.parametrize(
+    "content", [b"", b"hello, world\n", b"\x00\x00\x0d\x01" + b"\x00" * 12], ids=["empty", "text", "float-dtype"]
+)
 def test_not_an_idx_file(tmp_path, content):
     path = tmp_path / "train-images-idx3-ubyte"
     path.write_bytes(content)
@@ -207,8 +210,9 @@ def test_missing_file(tmp_path):
 
 # --- normalise -----------------------------------------------------------------------------------
 
+
 def test_normalise_uint8_batch():
-    images = np.array([[[0, 255], [128, 1]]], dtype=np.uint8)            # (1, 2, 2)
+    images = np.array([[[0, 255], [128, 1]]], dtype=np.uint8)  # (1, 2, 2)
     out = data.normalise(images)
     assert out.dtype == np.float32 and out.shape == (1, 1, 2, 2)
     expected = (np.array([[0, 255], [128, 1]]) / 255.0 - 0.1307) / 0.3081
@@ -232,11 +236,14 @@ def test_normalised_mnist_has_mean_zero_and_unit_std():
     assert abs(x.std() - 1.0) < 0.01
 
 
-@pytest.mark.parametrize("images, code", [
-    (np.zeros((28, 28), np.uint8), "bad_image_shape"),
-    (np.zeros((2, 3, 28, 28), np.uint8), "bad_image_shape"),
-    (np.zeros((2, 28, 28), np.int64), "bad_image_dtype"),
-])
+@pytest.mark.parametrize(
+    "images, code",
+    [
+        (np.zeros((28, 28), np.uint8), "bad_image_shape"),
+        (np.zeros((2, 3, 28, 28), np.uint8), "bad_image_shape"),
+        (np.zeros((2, 28, 28), np.int64), "bad_image_dtype"),
+    ],
+)
 def test_normalise_refuses_bad_input(images, code):
     with pytest.raises(EngineError) as info:
         data.normalise(images)
@@ -244,6 +251,7 @@ def test_normalise_refuses_bad_input(images, code):
 
 
 # --- the bundled sample --------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def make_sample_module():
@@ -310,14 +318,21 @@ def test_stratified_indices(make_sample_module):
 
 def test_sample_license_attributes_mnist_and_matches_the_file():
     text = data.SAMPLE_LICENSE_PATH.read_text(encoding="utf-8")
-    for needle in ("Yann LeCun", "Corinna Cortes", "Christopher J.C. Burges", "CC BY-SA 3.0",
-                   "python scripts/make_sample.py --data-dir DIR --out engine/datasets/mnist_sample.npz "
-                   "--train 20000 --test 2000 --seed 0", *README_SHA256.values()):
+    for needle in (
+        "Yann LeCun",
+        "Corinna Cortes",
+        "Christopher J.C. Burges",
+        "CC BY-SA 3.0",
+        "python scripts/make_sample.py --data-dir DIR --out engine/datasets/mnist_sample.npz "
+        "--train 20000 --test 2000 --seed 0",
+        *README_SHA256.values(),
+    ):
         assert needle in text
     assert hashlib.sha256(data.SAMPLE_PATH.read_bytes()).hexdigest() in text
 
 
 # --- finding and loading -------------------------------------------------------------------------
+
 
 def test_load_mnist_from_data_dir(mnist_dir, isolated):
     mnist = data.load("mnist", data_dir=mnist_dir)
@@ -335,7 +350,7 @@ def test_locate_order_data_dir_then_env_then_cache(mnist_dir, isolated, monkeypa
     assert data.locate() == env_dir
     given = _link_all(mnist_dir, isolated / "given")
     assert data.locate(given) == given
-    assert data.locate(isolated / "empty") == env_dir                      # an empty folder is skipped
+    assert data.locate(isolated / "empty") == env_dir  # an empty folder is skipped
 
 
 def test_cache_dir_defaults_to_home_cache(monkeypatch, tmp_path):
@@ -347,7 +362,7 @@ def test_cache_dir_defaults_to_home_cache(monkeypatch, tmp_path):
 def test_files_in_accepts_raw_and_gzip(mnist_dir, tmp_path):
     for name in data.FILES:
         target = tmp_path / (name if "labels" in name else f"{name}.gz")
-        target.symlink_to(mnist_dir / f"{name}.gz")                        # gzip content under a raw name
+        target.symlink_to(mnist_dir / f"{name}.gz")  # gzip content under a raw name
     assert set(data.files_in(tmp_path)) == set(data.FILES)
     assert all(problem is None for problem in data.check_folder(tmp_path).values())
 
@@ -386,6 +401,7 @@ def test_unknown_dataset_name():
 
 
 # --- downloading ---------------------------------------------------------------------------------
+
 
 class _MirrorHandler(http.server.SimpleHTTPRequestHandler):
     """Serves the server's folder; ``/short/...`` announces more bytes than it sends. Records paths."""
@@ -451,8 +467,8 @@ def test_download_falls_back_through_mirrors_and_verifies(mirror, tmp_path, clos
         size = (mnist_dir / f"{name}.gz").stat().st_size
         mine = [(done, total) for done, total, filename in calls if filename == f"{name}.gz"]
         starts = [i for i, (done, _) in enumerate(mine) if done == 0]
-        assert len(starts) == 2                                          # the bad mirror, then the good one
-        mine = mine[starts[-1]:]
+        assert len(starts) == 2  # the bad mirror, then the good one
+        mine = mine[starts[-1] :]
         assert mine[0] == (0, size) and mine[-1] == (size, size)
         assert [done for done, _ in mine] == sorted(done for done, _ in mine)
         # the bad mirror was asked first, and its file refused
@@ -474,7 +490,7 @@ def test_wrong_content_and_missing_files_are_rejected_and_nothing_is_left(mirror
     message = str(info.value)
     assert "HTTP 404" in message and "SHA-256" in message
     assert f"{mirror.url}/bad/train-images-idx3-ubyte.gz" in message
-    assert list(dest.iterdir()) == []                                    # no partial or temporary file
+    assert list(dest.iterdir()) == []  # no partial or temporary file
 
 
 def test_connection_ending_early_leaves_nothing(mirror, tmp_path):
@@ -496,6 +512,7 @@ def test_mirrors_from_the_environment(monkeypatch, mirror, tmp_path, closed_port
 
 
 # --- the product does not depend on the development copy of MNIST -------------------------------
+
 
 def test_engine_and_app_never_name_the_development_data_path():
     pattern = re.compile(r"""shared[/\\]|["']shared["']|\.\./shared|(?<![\w-])datasets[/\\]mnist\b""")

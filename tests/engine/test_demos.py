@@ -1,4 +1,5 @@
 """engine.demos: the im2col matrix is the same convolution as the reference loops; the shift demo counts."""
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -39,7 +40,7 @@ def test_im2col_product_equals_the_reference_convolution(config):
     assert m.output_shape == out.shape
     np.testing.assert_array_equal(m.product.reshape(out.shape), out)
     # column j holds the window of step j, in the trace's window order
-    for j, step in enumerate(steps[:out.shape[1] * out.shape[2]]):
+    for j, step in enumerate(steps[: out.shape[1] * out.shape[2]]):
         assert m.columns[:, j].tolist() == step["inputs"]
     assert m.kernel_rows.shape == (f, c * kh * kw) and len(m.row_offsets) == c * kh * kw
 

@@ -1,4 +1,5 @@
 """Occlusion and saliency maps: a model whose answer depends on one known square, and gradient checks."""
+
 import numpy as np
 import pytest
 
@@ -8,8 +9,8 @@ from engine.losses import softmax
 from engine.model import Sequential
 from engine.presets import preset
 
-REGION = (slice(4, 11), slice(4, 11))   # the 7x7 square class 3 looks at
-WEIGHT = 0.05                            # small enough that the probability is not exactly 1
+REGION = (slice(4, 11), slice(4, 11))  # the 7x7 square class 3 looks at
+WEIGHT = 0.05  # small enough that the probability is not exactly 1
 
 
 def square_detector(dtype=np.float32) -> Sequential:
@@ -27,7 +28,7 @@ def square_detector(dtype=np.float32) -> Sequential:
 def digit_in_region():
     image = np.zeros((28, 28))
     image[REGION] = 1.0
-    image[15:25, 15:18] = 1.0     # ink the detector ignores
+    image[15:25, 15:18] = 1.0  # ink the detector ignores
     return image
 
 
@@ -38,7 +39,7 @@ def test_patch_positions_cover_every_pixel():
     for patch, stride in ((6, 2), (5, 2), (4, 4), (7, 3), (1, 1)):
         covered = np.zeros(28, int)
         for start in patch_positions(28, patch, stride):
-            covered[start:start + patch] += 1
+            covered[start : start + patch] += 1
         assert covered.min() >= 1
 
 
@@ -47,7 +48,7 @@ def test_occluded_batch():
     batch, tops, lefts = occluded_batch(image, 6, 2, fill=0.25)
     assert batch.shape == (1 + 12 * 12, 28, 28)
     np.testing.assert_array_equal(batch[0], image)
-    k = 1 + 3 * 12 + 5          # the 4th row of positions, 6th column: top 6, left 10
+    k = 1 + 3 * 12 + 5  # the 4th row of positions, 6th column: top 6, left 10
     assert (tops[3], lefts[5]) == (6, 10)
     expected = image.copy()
     expected[6:12, 10:16] = 0.25
@@ -64,7 +65,7 @@ def test_occlusion_finds_the_square():
     assert result.probability == pytest.approx(np.exp(z) / (np.exp(z) + 9), rel=1e-5)
     # Pixels at least a patch away from the square: no patch covering them touches it -> exactly 0.
     far = np.ones((28, 28), bool)
-    far[4 - 4 + 1:11 + 4 - 1, 4 - 4 + 1:11 + 4 - 1] = False
+    far[4 - 4 + 1 : 11 + 4 - 1, 4 - 4 + 1 : 11 + 4 - 1] = False
     assert np.all(result.map[far] == 0)
     assert np.all(result.map[REGION] > 0)
     # One patch, asked alone, drops the probability by exactly what the batch said.
@@ -100,7 +101,7 @@ def test_saliency_of_the_square_detector_by_hand():
     grad, target = saliency(square_detector(), digit_in_region())
     assert target == 3
     expected = np.zeros((28, 28))
-    expected[REGION] = WEIGHT / MNIST_STD    # d logit / d ink = weight / std
+    expected[REGION] = WEIGHT / MNIST_STD  # d logit / d ink = weight / std
     np.testing.assert_allclose(grad, expected, rtol=1e-6)
 
 

@@ -1,5 +1,6 @@
 """The fast im2col path equals the reference loops on random shapes, strides, paddings and
 dilations; the traces' values equal the fast path's output."""
+
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -38,8 +39,9 @@ def test_conv_fast_equals_reference(case):
     layer.build(x.shape[1:], rng, np.float64)
     layer.params["W"][...] = w
     layer.params["b"][...] = b
-    np.testing.assert_allclose(layer.forward(x.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2), expected,
-                               rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        layer.forward(x.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2), expected, rtol=1e-12, atol=1e-12
+    )
     # every trace step's value is the fast path's output cell
     _, steps = reference.conv2d_trace(x[0], w, b, case["s"], case["p"], case["d"])
     np.testing.assert_allclose([s["value"] for s in steps], got[0].ravel(), rtol=1e-12, atol=1e-12)
@@ -54,9 +56,18 @@ def pool_cases(draw):
     # any input size: with ceil_mode a window may even be larger than the padded input
     h = draw(st.integers(1 if ceil_mode else max(1, kh - 2 * ph), 8))
     w = draw(st.integers(1 if ceil_mode else max(1, kw - 2 * pw), 8))
-    return dict(k=(kh, kw), s=(sh, sw), p=(ph, pw), hw=(h, w), c=draw(st.integers(1, 3)),
-                mode=draw(st.sampled_from(["max", "avg"])), seed=draw(st.integers(0, 2**32 - 1)),
-                ties=draw(st.booleans()), ceil_mode=ceil_mode, count_include_pad=draw(st.booleans()))
+    return dict(
+        k=(kh, kw),
+        s=(sh, sw),
+        p=(ph, pw),
+        hw=(h, w),
+        c=draw(st.integers(1, 3)),
+        mode=draw(st.sampled_from(["max", "avg"])),
+        seed=draw(st.integers(0, 2**32 - 1)),
+        ties=draw(st.booleans()),
+        ceil_mode=ceil_mode,
+        count_include_pad=draw(st.booleans()),
+    )
 
 
 @settings(max_examples=100, deadline=None)
@@ -70,13 +81,19 @@ def test_pool_fast_equals_reference(case):
         expected = reference.pool2d_reference(x, case["k"], case["s"], case["p"], case["mode"], **options)
     except EngineError as e:  # only when not one window fits, as PyTorch ("Output size is too small")
         assert e.code == "window_too_big"
-        assert any(length(n, k, p, s, 1, case["ceil_mode"]) < 1
-                   for n, k, p, s in zip(case["hw"], case["k"], case["p"], case["s"]))
+        assert any(
+            length(n, k, p, s, 1, case["ceil_mode"]) < 1
+            for n, k, p, s in zip(case["hw"], case["k"], case["p"], case["s"])
+        )
         return
-    np.testing.assert_allclose(fast.pool2d(x, case["k"], case["s"], case["p"], case["mode"], **options), expected,
-                               rtol=1e-12)
-    layer = (MaxPool2D(case["k"], case["s"], case["p"], case["ceil_mode"], name="pool1") if case["mode"] == "max"
-             else AvgPool2D(case["k"], case["s"], case["p"], **options, name="pool1"))
+    np.testing.assert_allclose(
+        fast.pool2d(x, case["k"], case["s"], case["p"], case["mode"], **options), expected, rtol=1e-12
+    )
+    layer = (
+        MaxPool2D(case["k"], case["s"], case["p"], case["ceil_mode"], name="pool1")
+        if case["mode"] == "max"
+        else AvgPool2D(case["k"], case["s"], case["p"], **options, name="pool1")
+    )
     layer.build(x.shape[1:], rng, np.float64)
     got = layer.forward(x.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
     np.testing.assert_allclose(got, expected, rtol=1e-12)
@@ -114,8 +131,10 @@ def test_max_pool_gradient_goes_to_the_first_maximum_only():
 
 def test_fast_path_reports_impossible_configurations():
     x = np.zeros((1, 1, 2, 2))
-    for call, code in ((lambda: fast.conv2d(x, np.zeros((1, 1, 3, 3))), "kernel_too_big"),
-                       (lambda: fast.pool2d(np.zeros((1, 1, 1, 5)), 2, 2), "window_too_big")):
+    for call, code in (
+        (lambda: fast.conv2d(x, np.zeros((1, 1, 3, 3))), "kernel_too_big"),
+        (lambda: fast.pool2d(np.zeros((1, 1, 1, 5)), 2, 2), "window_too_big"),
+    ):
         try:
             call()
         except EngineError as e:

@@ -1,5 +1,6 @@
 """engine.filters (feature maps, cost arithmetic, traced blocks) and engine.curves (saturation
 regions, caption facts, the steepest pre-activation)."""
+
 import math
 
 import numpy as np
@@ -30,9 +31,10 @@ def test_traced_blocks_agree_with_the_fast_feature_map(seed):
     row, col = int(rng.integers(0, out.shape[0])), int(rng.integers(0, out.shape[1]))
     t = filters.trace_region(image, kernel, row, col, 3, bias, stride, padding, dilation)
     assert (t["rows"], t["cols"]) == (min(3, out.shape[0] - row), min(3, out.shape[1] - col))
-    assert np.allclose(t["output"], reference[row:row + t["rows"], col:col + t["cols"]])
+    assert np.allclose(t["output"], reference[row : row + t["rows"], col : col + t["cols"]])
     assert [(s["row"], s["col"]) for s in t["steps"]] == [
-        (r, c) for r in range(row, row + t["rows"]) for c in range(col, col + t["cols"])]
+        (r, c) for r in range(row, row + t["rows"]) for c in range(col, col + t["cols"])
+    ]
 
 
 def test_cost_of_the_notes_edge_example():
@@ -93,7 +95,7 @@ def test_gelu_and_softplus_facts():
     z = np.linspace(-6, 6, 241)
     exact = np.array([v * 0.5 * (1 + math.erf(v / math.sqrt(2))) for v in z])
     c = math.sqrt(2 / math.pi)
-    tanh_form = 0.5 * z * (1 + np.tanh(c * (z + 0.044715 * z ** 3)))
+    tanh_form = 0.5 * z * (1 + np.tanh(c * (z + 0.044715 * z**3)))
     gap = np.max(np.abs(tanh_form - exact))
     for approximate in ("none", "tanh"):
         lab = curves.lab_curve("gelu", -6, 6, 241, approximate=approximate)
@@ -110,8 +112,9 @@ def test_gelu_and_softplus_facts():
     np.testing.assert_array_equal(sp["df"][past], 1.0)
 
 
-@pytest.mark.parametrize("name", ["sigmoid", "tanh", "relu", "leaky_relu", "prelu", "rrelu", "elu", "maxout",
-                                  "softplus", "gelu", "silu"])
+@pytest.mark.parametrize(
+    "name", ["sigmoid", "tanh", "relu", "leaky_relu", "prelu", "rrelu", "elu", "maxout", "softplus", "gelu", "silu"]
+)
 def test_the_largest_derivative_is_marked_where_the_derivative_is_that_large(name):
     """The lab marks "largest f' = max_df" at argmax_df: f' there, and a little either side of it, is
     that large (ReLU's marker once sat at the first sample, z = 0.05, which looks like z = 0 where

@@ -1,5 +1,6 @@
 """The gradient-check utility itself: it must agree with known derivatives, leave its inputs as it
 found them, and fail loudly for a wrong backward."""
+
 import numpy as np
 import pytest
 
@@ -11,8 +12,8 @@ from engine.layers import Layer
 def test_numerical_gradient_of_a_known_function_and_x_is_restored():
     x = np.array([[1.0, -2.0], [0.5, 3.0]])
     kept = x.copy()
-    grad = numerical_gradient(lambda v: np.sum(v ** 3) + v[0, 1] * v[1, 0], x)
-    expected = 3 * kept ** 2 + np.array([[0, 0.5], [-2.0, 0]])
+    grad = numerical_gradient(lambda v: np.sum(v**3) + v[0, 1] * v[1, 0], x)
+    expected = 3 * kept**2 + np.array([[0, 0.5], [-2.0, 0]])
     assert relative_error(grad, expected) < 1e-8
     np.testing.assert_array_equal(x, kept)
 

@@ -5,6 +5,7 @@ ordinary ones by hand, finite differences (engine.gradcheck), the batch-norm for
 running-statistics rule written out again in NumPy here, and small cases worked by hand.
 (PyTorch itself is not a dependency; notes/shots/groups-bn/torch_check.py compared it separately.)
 """
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -30,6 +31,7 @@ def engine_layout(x):
 
 # ---- grouped convolution ---------------------------------------------------------------------------
 
+
 @st.composite
 def grouped_cases(draw):
     groups = draw(st.integers(1, 3))
@@ -44,8 +46,18 @@ def grouped_cases(draw):
     d = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
     h = draw(st.integers(max(1, d[0] * (kh - 1) + 1 - 2 * p[0]), 7))
     w = draw(st.integers(max(1, d[1] * (kw - 1) + 1 - 2 * p[1]), 7))
-    return {"n": draw(st.integers(1, 2)), "c": c, "f": f, "g": groups, "k": (kh, kw), "s": s, "p": p, "d": d,
-            "hw": (h, w), "seed": draw(st.integers(0, 2**32 - 1))}
+    return {
+        "n": draw(st.integers(1, 2)),
+        "c": c,
+        "f": f,
+        "g": groups,
+        "k": (kh, kw),
+        "s": s,
+        "p": p,
+        "d": d,
+        "hw": (h, w),
+        "seed": draw(st.integers(0, 2**32 - 1)),
+    }
 
 
 @settings(max_examples=60, deadline=None)
@@ -58,9 +70,20 @@ def test_grouped_conv_fast_equals_reference(case):
     expected = reference.conv2d_reference(x, w, b, case["s"], case["p"], case["d"], groups=case["g"])
     # independently: each group is an ordinary convolution of its channels with its filters
     cg, fg = case["c"] // case["g"], case["f"] // case["g"]
-    by_hand = np.concatenate([
-        reference.conv2d_reference(x[:, i * cg:(i + 1) * cg], w[i * fg:(i + 1) * fg], b[i * fg:(i + 1) * fg],
-                                   case["s"], case["p"], case["d"]) for i in range(case["g"])], axis=1)
+    by_hand = np.concatenate(
+        [
+            reference.conv2d_reference(
+                x[:, i * cg : (i + 1) * cg],
+                w[i * fg : (i + 1) * fg],
+                b[i * fg : (i + 1) * fg],
+                case["s"],
+                case["p"],
+                case["d"],
+            )
+            for i in range(case["g"])
+        ],
+        axis=1,
+    )
     np.testing.assert_allclose(expected, by_hand, rtol=1e-12, atol=1e-12)
     got = fast.conv2d(x, w, b, case["s"], case["p"], case["d"], groups=case["g"])
     np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
@@ -69,14 +92,13 @@ def test_grouped_conv_fast_equals_reference(case):
     assert layer.params["W"].shape == w.shape
     layer.params["W"][...] = w
     layer.params["b"][...] = b
-    np.testing.assert_allclose(layer.forward(engine_layout(x)).transpose(3, 0, 1, 2), expected,
-                               rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(layer.forward(engine_layout(x)).transpose(3, 0, 1, 2), expected, rtol=1e-12, atol=1e-12)
 
 
 def test_grouped_conv_golden_by_hand():
     # Two channels, groups 2, one 1x1 filter each: channel 0 times 2, channel 1 times -3, plus biases.
-    x = np.array([[[[1.0, 2.0], [3.0, 4.0]], [[5.0, 6.0], [7.0, 8.0]]]])      # (1, 2, 2, 2)
-    w = np.array([[[[2.0]]], [[[-3.0]]]])                                      # (2, 1, 1, 1)
+    x = np.array([[[[1.0, 2.0], [3.0, 4.0]], [[5.0, 6.0], [7.0, 8.0]]]])  # (1, 2, 2, 2)
+    w = np.array([[[[2.0]]], [[[-3.0]]]])  # (2, 1, 1, 1)
     out = fast.conv2d(x, w, np.array([1.0, 0.5]), groups=2)
     np.testing.assert_array_equal(out[0, 0], [[3, 5], [7, 9]])
     np.testing.assert_array_equal(out[0, 1], [[-14.5, -17.5], [-20.5, -23.5]])
@@ -89,12 +111,15 @@ def test_grouped_conv_golden_by_hand():
     assert [s["cells"][0][0] for s in steps] == [0] * 4 + [1] * 4
 
 
-@pytest.mark.parametrize("c,f,g,k,s,p,d", [
-    (4, 6, 2, (3, 3), (1, 1), (1, 1), (1, 1)),
-    (3, 3, 3, (3, 2), (2, 1), (1, 0), (1, 1)),   # depthwise
-    (2, 4, 2, (2, 2), (1, 2), (0, 1), (2, 1)),   # depth multiplier 2
-    (6, 3, 3, (1, 1), (1, 1), (0, 0), (1, 1)),
-])
+@pytest.mark.parametrize(
+    "c,f,g,k,s,p,d",
+    [
+        (4, 6, 2, (3, 3), (1, 1), (1, 1), (1, 1)),
+        (3, 3, 3, (3, 2), (2, 1), (1, 0), (1, 1)),  # depthwise
+        (2, 4, 2, (2, 2), (1, 2), (0, 1), (2, 1)),  # depth multiplier 2
+        (6, 3, 3, (1, 1), (1, 1), (0, 0), (1, 1)),
+    ],
+)
 def test_grouped_conv_gradients(c, f, g, k, s, p, d):
     rng = np.random.default_rng(c * 10 + f)
     layer = Conv2D(f, k, s, p, d, groups=g, name="conv1")
@@ -105,11 +130,18 @@ def test_grouped_conv_gradients(c, f, g, k, s, p, d):
 
 
 def test_grouped_conv_parameters_and_fans():
-    model = Sequential.from_spec({"input": [8, 10, 10], "layers": [
-        {"type": "conv", "filters": 8, "kernel": 3, "groups": 8},          # depthwise: 8 * (1*9) + 8
-        {"type": "conv", "filters": 16, "kernel": 1},                        # pointwise: 16 * 8 + 16
-        {"type": "conv", "filters": 4, "kernel": 3, "groups": 4, "bias": False},  # 4 * (16/4 * 9)
-        {"type": "flatten"}, {"type": "dense", "units": 10}]})
+    model = Sequential.from_spec(
+        {
+            "input": [8, 10, 10],
+            "layers": [
+                {"type": "conv", "filters": 8, "kernel": 3, "groups": 8},  # depthwise: 8 * (1*9) + 8
+                {"type": "conv", "filters": 16, "kernel": 1},  # pointwise: 16 * 8 + 16
+                {"type": "conv", "filters": 4, "kernel": 3, "groups": 4, "bias": False},  # 4 * (16/4 * 9)
+                {"type": "flatten"},
+                {"type": "dense", "units": 10},
+            ],
+        }
+    )
     assert [row["params"] for row in model.summary()[:3]] == [80, 144, 144]
     assert model.layers[0].params["W"].shape == (8, 1, 3, 3)
     # PyTorch's default (lecun) bound 1/sqrt(fan_in) with fan_in = C/groups * kh * kw = 9
@@ -119,8 +151,9 @@ def test_grouped_conv_parameters_and_fans():
 @pytest.mark.parametrize("groups,channels,filters", [(3, 4, 6), (2, 3, 4), (4, 8, 6)])
 def test_groups_that_do_not_divide_are_refused_with_the_numbers(groups, channels, filters):
     with pytest.raises(EngineError) as e:
-        Sequential.from_spec({"input": [channels, 8, 8], "layers": [
-            {"type": "conv", "filters": filters, "kernel": 3, "groups": groups}]})
+        Sequential.from_spec(
+            {"input": [channels, 8, 8], "layers": [{"type": "conv", "filters": filters, "kernel": 3, "groups": groups}]}
+        )
     assert e.value.code == "groups_not_divisible"
     assert e.value.params == {**e.value.params, "groups": groups, "in_channels": channels, "filters": filters}
     assert f"groups = {groups}" in e.value.message and f"({channels})" in e.value.message
@@ -134,6 +167,7 @@ def test_groups_must_be_a_whole_number(groups):
 
 
 # ---- batch normalisation ---------------------------------------------------------------------------
+
 
 def numpy_batchnorm(x, axes, gamma, beta, eps):
     """Ioffe and Szegedy's transform, written out: the batch's mean and biased variance per channel."""
@@ -170,10 +204,12 @@ def test_batchnorm2d_golden_by_hand():
     assert bn.buffers["running_var"][0] == pytest.approx(0.5 * 1 + 0.5 * 20 / 3)
 
 
-@pytest.mark.parametrize("kind,shape,n", [("2d", (3, 4, 5), 2), ("2d", (2, 1, 1), 3), ("2d", (2, 3, 3), 1),
-                                          ("1d", (4,), 3), ("1d", (2,), 2)])
-@pytest.mark.parametrize("momentum,eps,affine", [(0.1, 1e-5, True), (0.5, 1e-3, True), (None, 1e-5, True),
-                                                 (0.1, 1e-5, False)])
+@pytest.mark.parametrize(
+    "kind,shape,n", [("2d", (3, 4, 5), 2), ("2d", (2, 1, 1), 3), ("2d", (2, 3, 3), 1), ("1d", (4,), 3), ("1d", (2,), 2)]
+)
+@pytest.mark.parametrize(
+    "momentum,eps,affine", [(0.1, 1e-5, True), (0.5, 1e-3, True), (None, 1e-5, True), (0.1, 1e-5, False)]
+)
 def test_batchnorm_forward_and_running_statistics_against_numpy(kind, shape, n, momentum, eps, affine):
     rng = np.random.default_rng(n + len(shape))
     layer = (BatchNorm2D if kind == "2d" else BatchNorm1D)(momentum, eps, affine, name="bn1")
@@ -192,8 +228,9 @@ def test_batchnorm_forward_and_running_statistics_against_numpy(kind, shape, n, 
     for step in range(1, 5):
         x = rng.standard_normal((n, *shape)) * 2 + 3
         out = from_engine(layer.forward(to_engine(x), train=True))
-        np.testing.assert_allclose(out, numpy_batchnorm(x, axes, gamma.reshape(bshape), beta.reshape(bshape), eps),
-                                   rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(
+            out, numpy_batchnorm(x, axes, gamma.reshape(bshape), beta.reshape(bshape), eps), rtol=1e-10, atol=1e-12
+        )
         # PyTorch's rule: momentum (or 1/step for a cumulative average), the unbiased variance
         m = 1 / step if momentum is None else momentum
         count = x.size // c
@@ -205,13 +242,15 @@ def test_batchnorm_forward_and_running_statistics_against_numpy(kind, shape, n, 
         np.testing.assert_allclose(layer.buffers["running_var"], running_var, rtol=1e-12)
     assert int(layer.buffers["num_batches_tracked"]) == 4
     x = rng.standard_normal((1, *shape))
-    expected = (x - running_mean.reshape(bshape)) / np.sqrt(running_var.reshape(bshape) + eps) * gamma.reshape(bshape) \
-        + beta.reshape(bshape)
+    expected = (x - running_mean.reshape(bshape)) / np.sqrt(running_var.reshape(bshape) + eps) * gamma.reshape(
+        bshape
+    ) + beta.reshape(bshape)
     np.testing.assert_allclose(from_engine(layer.forward(to_engine(x), train=False)), expected, rtol=1e-10)
 
 
-@pytest.mark.parametrize("kind,shape,n", [("2d", (3, 3, 4), 2), ("2d", (2, 1, 1), 4), ("2d", (2, 2, 2), 1),
-                                          ("1d", (5,), 4), ("1d", (3,), 3)])
+@pytest.mark.parametrize(
+    "kind,shape,n", [("2d", (3, 3, 4), 2), ("2d", (2, 1, 1), 4), ("2d", (2, 2, 2), 1), ("1d", (5,), 4), ("1d", (3,), 3)]
+)
 @pytest.mark.parametrize("train_mode", [True, False])
 @pytest.mark.parametrize("affine", [True, False])
 def test_batchnorm_gradients(kind, shape, n, train_mode, affine):
@@ -257,17 +296,20 @@ def test_a_training_batch_of_one_value_per_channel_is_refused_as_pytorch_does():
     assert np.all(np.isfinite(bn3.forward(np.arange(8, dtype=np.float32).reshape(2, 2, 2, 1), train=True)))
 
 
-@pytest.mark.parametrize("layers,code", [
-    ([{"type": "flatten"}, {"type": "batchnorm2d"}], "needs_image"),
-    ([{"type": "batchnorm1d"}], "batchnorm1d_needs_vector"),
-    ([{"type": "batchnorm2d", "momentum": 1.5}], "bad_momentum"),
-    ([{"type": "batchnorm2d", "momentum": True}], "bad_momentum"),
-    ([{"type": "batchnorm2d", "momentum": "0.1"}], "bad_momentum"),
-    ([{"type": "batchnorm2d", "eps": 0}], "bad_eps"),
-    ([{"type": "batchnorm2d", "eps": -1e-5}], "bad_eps"),
-    ([{"type": "batchnorm2d", "affine": 1}], "bad_flag"),
-    ([{"type": "batchnorm2d", "track_running_stats": False}], "unknown_setting"),
-])
+@pytest.mark.parametrize(
+    "layers,code",
+    [
+        ([{"type": "flatten"}, {"type": "batchnorm2d"}], "needs_image"),
+        ([{"type": "batchnorm1d"}], "batchnorm1d_needs_vector"),
+        ([{"type": "batchnorm2d", "momentum": 1.5}], "bad_momentum"),
+        ([{"type": "batchnorm2d", "momentum": True}], "bad_momentum"),
+        ([{"type": "batchnorm2d", "momentum": "0.1"}], "bad_momentum"),
+        ([{"type": "batchnorm2d", "eps": 0}], "bad_eps"),
+        ([{"type": "batchnorm2d", "eps": -1e-5}], "bad_eps"),
+        ([{"type": "batchnorm2d", "affine": 1}], "bad_flag"),
+        ([{"type": "batchnorm2d", "track_running_stats": False}], "unknown_setting"),
+    ],
+)
 def test_bad_batchnorm_settings_are_refused(layers, code):
     with pytest.raises(EngineError) as e:
         Sequential.from_spec({"input": [2, 4, 4], "layers": layers})
@@ -276,13 +318,24 @@ def test_bad_batchnorm_settings_are_refused(layers, code):
 
 # ---- in a model: training, evaluation, saving ------------------------------------------------------
 
-NET = {"input": [1, 28, 28], "layers": [
-    {"type": "conv", "filters": 4, "kernel": 3, "padding": 1}, {"type": "batchnorm2d"}, {"type": "relu"},
-    {"type": "conv", "filters": 4, "kernel": 3, "padding": 1, "groups": 4},  # depthwise ...
-    {"type": "conv", "filters": 8, "kernel": 1},                              # ... then pointwise
-    {"type": "batchnorm2d", "momentum": 0.2}, {"type": "relu"}, {"type": "maxpool", "size": 4},
-    {"type": "flatten"}, {"type": "dense", "units": 16}, {"type": "batchnorm1d"}, {"type": "relu"},
-    {"type": "dense", "units": 10}]}
+NET = {
+    "input": [1, 28, 28],
+    "layers": [
+        {"type": "conv", "filters": 4, "kernel": 3, "padding": 1},
+        {"type": "batchnorm2d"},
+        {"type": "relu"},
+        {"type": "conv", "filters": 4, "kernel": 3, "padding": 1, "groups": 4},  # depthwise ...
+        {"type": "conv", "filters": 8, "kernel": 1},  # ... then pointwise
+        {"type": "batchnorm2d", "momentum": 0.2},
+        {"type": "relu"},
+        {"type": "maxpool", "size": 4},
+        {"type": "flatten"},
+        {"type": "dense", "units": 16},
+        {"type": "batchnorm1d"},
+        {"type": "relu"},
+        {"type": "dense", "units": 10},
+    ],
+}
 
 
 def small_mnist(train=96, test=40, seed=0):
@@ -298,8 +351,9 @@ def test_model_names_parameters_and_buffers():
     assert names[1] == "bn1" and names[5] == "bn2" and names[10] == "bn3"
     assert "bn1.W" in model.params and "bn1.b" in model.params
     assert not any("running" in k for k in model.params)
-    assert set(model.buffers) == {f"bn{i}.{k}" for i in (1, 2, 3)
-                                  for k in ("running_mean", "running_var", "num_batches_tracked")}
+    assert set(model.buffers) == {
+        f"bn{i}.{k}" for i in (1, 2, 3) for k in ("running_mean", "running_var", "num_batches_tracked")
+    }
     # conv1 40, bn1 8, depthwise 4*9+4, pointwise 8*4+8, bn2 16, dense 8*7*7*16+16, bn3 32, dense 16*10+10
     assert model.num_params == 40 + 8 + 40 + 40 + 16 + (392 * 16 + 16) + 32 + 170
     assert model.single_value_layer().name == "bn3"
@@ -323,8 +377,9 @@ def test_train_save_load_predict_the_same(tmp_path):
     loaded = Sequential.load(tmp_path / "bn.npz")
     for k, v in before.items():
         np.testing.assert_array_equal(loaded.buffers[k], v)
-    np.testing.assert_array_equal(loaded.predict_proba(data.test_images[:, None] / 255.0),
-                                  model.predict_proba(data.test_images[:, None] / 255.0))
+    np.testing.assert_array_equal(
+        loaded.predict_proba(data.test_images[:, None] / 255.0), model.predict_proba(data.test_images[:, None] / 255.0)
+    )
     with np.load(tmp_path / "bn.npz") as f:
         assert "bn2.running_var" in f.files and int(f["bn1.num_batches_tracked"]) == 3
 
@@ -362,9 +417,14 @@ def test_a_skipped_diverging_step_leaves_the_running_statistics_as_they_were():
         np.testing.assert_array_equal(v, stats[k])
 
 
-@pytest.mark.parametrize("num_train,batch_size,code", [(96, 1, "batchnorm_batch_of_one"),
-                                                        (97, 32, "batchnorm_last_batch_of_one"),
-                                                        (20_000, 7, "batchnorm_last_batch_of_one")])
+@pytest.mark.parametrize(
+    "num_train,batch_size,code",
+    [
+        (96, 1, "batchnorm_batch_of_one"),
+        (97, 32, "batchnorm_last_batch_of_one"),
+        (20_000, 7, "batchnorm_last_batch_of_one"),
+    ],
+)
 def test_a_run_with_a_training_batch_of_one_image_is_refused_before_it_starts(num_train, batch_size, code):
     model = Sequential.from_spec(NET)
     with pytest.raises(EngineError) as e:
@@ -374,9 +434,17 @@ def test_a_run_with_a_training_batch_of_one_image_is_refused_before_it_starts(nu
         with pytest.raises(EngineError):
             next(train(model, small_mnist(train=num_train), batch_size=batch_size))
     check_train_batches(model, 98, 32)  # a last batch of 2: fine
-    maps_only = Sequential.from_spec({"input": [1, 8, 8], "layers": [
-        {"type": "conv", "filters": 2, "kernel": 3}, {"type": "batchnorm2d"}, {"type": "flatten"},
-        {"type": "dense", "units": 10}]})
+    maps_only = Sequential.from_spec(
+        {
+            "input": [1, 8, 8],
+            "layers": [
+                {"type": "conv", "filters": 2, "kernel": 3},
+                {"type": "batchnorm2d"},
+                {"type": "flatten"},
+                {"type": "dense", "units": 10},
+            ],
+        }
+    )
     check_train_batches(maps_only, 97, 32)  # 6x6 maps: 36 values per channel even for one image
     check_train_batches(maps_only, 96, 1)
 
@@ -384,10 +452,19 @@ def test_a_run_with_a_training_batch_of_one_image_is_refused_before_it_starts(nu
 def test_a_grouped_convolutions_cell_replays_from_its_groups_window():
     from engine.probe import cell_window
 
-    model = Sequential.from_spec({"input": [1, 12, 12], "layers": [
-        {"type": "conv", "filters": 4, "kernel": 3}, {"type": "batchnorm2d"},
-        {"type": "conv", "filters": 6, "kernel": 3, "groups": 2, "padding": 1},
-        {"type": "flatten"}, {"type": "dense", "units": 10}]}, seed=3)
+    model = Sequential.from_spec(
+        {
+            "input": [1, 12, 12],
+            "layers": [
+                {"type": "conv", "filters": 4, "kernel": 3},
+                {"type": "batchnorm2d"},
+                {"type": "conv", "filters": 6, "kernel": 3, "groups": 2, "padding": 1},
+                {"type": "flatten"},
+                {"type": "dense", "units": 10},
+            ],
+        },
+        seed=3,
+    )
     x = np.random.default_rng(0).standard_normal((1, 1, 12, 12)).astype(np.float32)
     for channel in (0, 2, 3, 5):
         w = cell_window(model, x, "conv2", channel, 4, 0)

@@ -1,12 +1,12 @@
 """Initialisers: the spread each promises, on large draws, and determinism from the generator."""
+
 import math
 
 import numpy as np
 import pytest
 
 from engine.errors import EngineError
-from engine.init import (he_normal, he_uniform, initialise, lecun_uniform, xavier_normal,
-                         xavier_uniform)
+from engine.init import he_normal, he_uniform, initialise, lecun_uniform, xavier_normal, xavier_uniform
 
 SHAPE = (400, 500)  # 200,000 draws: a sample std is within about 0.3% of the true one
 
@@ -22,11 +22,14 @@ def test_he_normal_std_is_sqrt_2_over_fan_in():
     assert abs(w.mean()) < 0.01 * math.sqrt(2 / 50)
 
 
-@pytest.mark.parametrize("make,limit", [
-    (lambda r: he_uniform(r, SHAPE, 24), math.sqrt(6 / 24)),
-    (lambda r: xavier_uniform(r, SHAPE, 30, 70), math.sqrt(6 / 100)),
-    (lambda r: lecun_uniform(r, SHAPE, 25), 1 / 5),
-])
+@pytest.mark.parametrize(
+    "make,limit",
+    [
+        (lambda r: he_uniform(r, SHAPE, 24), math.sqrt(6 / 24)),
+        (lambda r: xavier_uniform(r, SHAPE, 30, 70), math.sqrt(6 / 100)),
+        (lambda r: lecun_uniform(r, SHAPE, 25), 1 / 5),
+    ],
+)
 def test_uniform_initialisers_fill_their_interval(make, limit):
     w = make(rng())
     assert -limit <= w.min() < -0.99 * limit and 0.99 * limit < w.max() <= limit
@@ -38,14 +41,24 @@ def test_xavier_normal_std():
     assert w.std() == pytest.approx(math.sqrt(2 / 100), rel=0.01)
 
 
-@pytest.mark.parametrize("name,expected", [("he", "he_normal"), ("xavier", "xavier_uniform"), ("lecun", "lecun_uniform"),
-                                           ("he_uniform", "he_uniform"), ("xavier_normal", "xavier_normal")])
+@pytest.mark.parametrize(
+    "name,expected",
+    [
+        ("he", "he_normal"),
+        ("xavier", "xavier_uniform"),
+        ("lecun", "lecun_uniform"),
+        ("he_uniform", "he_uniform"),
+        ("xavier_normal", "xavier_normal"),
+    ],
+)
 def test_initialise_dispatches_by_name(name, expected):
-    functions = {"he_normal": lambda r: he_normal(r, (6, 3, 5, 5), 75),
-                 "he_uniform": lambda r: he_uniform(r, (6, 3, 5, 5), 75),
-                 "xavier_uniform": lambda r: xavier_uniform(r, (6, 3, 5, 5), 75, 150),
-                 "xavier_normal": lambda r: xavier_normal(r, (6, 3, 5, 5), 75, 150),
-                 "lecun_uniform": lambda r: lecun_uniform(r, (6, 3, 5, 5), 75)}
+    functions = {
+        "he_normal": lambda r: he_normal(r, (6, 3, 5, 5), 75),
+        "he_uniform": lambda r: he_uniform(r, (6, 3, 5, 5), 75),
+        "xavier_uniform": lambda r: xavier_uniform(r, (6, 3, 5, 5), 75, 150),
+        "xavier_normal": lambda r: xavier_normal(r, (6, 3, 5, 5), 75, 150),
+        "lecun_uniform": lambda r: lecun_uniform(r, (6, 3, 5, 5), 75),
+    }
     got = initialise(name, rng(4), (6, 3, 5, 5), 75, 150)
     np.testing.assert_array_equal(got, functions[expected](rng(4)))
 

@@ -1,4 +1,5 @@
 """Losses: values computed by hand, finite-difference gradient checks (float64, < 1e-6), errors."""
+
 import math
 
 import numpy as np
@@ -64,14 +65,17 @@ def test_cross_entropy_keeps_float32():
     np.testing.assert_allclose(d.sum(axis=1), 0.0, atol=1e-7)  # softmax minus one-hot sums to 0
 
 
-@pytest.mark.parametrize("logits,labels,code,fragment", [
-    (np.zeros((2, 3)), np.array([0, 3]), "bad_labels", "from 0 to 2"),
-    (np.zeros((2, 3)), np.array([-1, 0]), "bad_labels", "from 0 to 2"),
-    (np.zeros((2, 3)), np.array([0.0, 1.0]), "bad_labels", "whole-number"),
-    (np.zeros((2, 3)), np.array([0, 1, 2]), "bad_labels", "expected 2"),
-    (np.zeros(3), np.array([0]), "bad_logits", "(N, K)"),
-    (np.zeros((0, 3)), np.zeros(0, dtype=int), "empty", "empty"),
-])
+@pytest.mark.parametrize(
+    "logits,labels,code,fragment",
+    [
+        (np.zeros((2, 3)), np.array([0, 3]), "bad_labels", "from 0 to 2"),
+        (np.zeros((2, 3)), np.array([-1, 0]), "bad_labels", "from 0 to 2"),
+        (np.zeros((2, 3)), np.array([0.0, 1.0]), "bad_labels", "whole-number"),
+        (np.zeros((2, 3)), np.array([0, 1, 2]), "bad_labels", "expected 2"),
+        (np.zeros(3), np.array([0]), "bad_logits", "(N, K)"),
+        (np.zeros((0, 3)), np.zeros(0, dtype=int), "empty", "empty"),
+    ],
+)
 def test_cross_entropy_bad_input(logits, labels, code, fragment):
     with pytest.raises(EngineError) as info:
         SoftmaxCrossEntropy().forward(logits, labels)
@@ -105,14 +109,22 @@ def test_mse_shape_mismatch():
 
 
 def _params(rng):
-    return {"conv1.W": rng.standard_normal((2, 1, 3, 3)), "conv1.b": rng.standard_normal(2),
-            "dense1.W": rng.standard_normal((4, 3)), "dense1.b": rng.standard_normal(3),
-            "prelu1.a": rng.standard_normal(2)}
+    return {
+        "conv1.W": rng.standard_normal((2, 1, 3, 3)),
+        "conv1.b": rng.standard_normal(2),
+        "dense1.W": rng.standard_normal((4, 3)),
+        "dense1.b": rng.standard_normal(3),
+        "prelu1.a": rng.standard_normal(2),
+    }
 
 
 def test_l2_penalty_sums_weights_only():
-    params = {"conv1.W": np.array([[1.0, -2.0]]), "conv1.b": np.array([100.0]), "dense1.W": np.array([3.0]),
-              "prelu1.a": np.array([50.0])}
+    params = {
+        "conv1.W": np.array([[1.0, -2.0]]),
+        "conv1.b": np.array([100.0]),
+        "dense1.W": np.array([3.0]),
+        "prelu1.a": np.array([50.0]),
+    }
     assert l2_penalty(params, 0.1) == pytest.approx(0.1 / 2 * (1 + 4 + 9), rel=1e-15)
     assert l2_penalty({"W": np.array([2.0]), "b": np.array([5.0])}, 1.0) == pytest.approx(2.0)
     assert l2_penalty(params, 0) == 0.0

@@ -1,5 +1,6 @@
 """The memory estimate against the real peak (tracemalloc counts NumPy's allocations), and
 evaluation in batches giving the same result as one pass."""
+
 import tracemalloc
 
 import numpy as np
@@ -14,28 +15,72 @@ from engine.train import evaluate, train
 
 # Four conv layers of 64 filters (3x3, padding 1) on 28x28, then a dense to 10: it passes every cap
 # of the server, and a batch of 1000 made its evaluation allocate 1.7 GiB per conv layer.
-HEAVY = {"input": [1, 28, 28], "layers": [
-    *[{"type": "conv", "filters": 64, "kernel": 3, "padding": 1}] * 4, {"type": "flatten"},
-    {"type": "dense", "units": 10}]}
+HEAVY = {
+    "input": [1, 28, 28],
+    "layers": [
+        *[{"type": "conv", "filters": 64, "kernel": 3, "padding": 1}] * 4,
+        {"type": "flatten"},
+        {"type": "dense", "units": 10},
+    ],
+}
 # Batch norm on maps and on vectors, and a depthwise-separable block (a grouped conv, then a 1x1 conv).
-BATCHNORM = {"input": [1, 28, 28], "layers": [
-    {"type": "conv", "filters": 16, "kernel": 3, "padding": 1}, {"type": "batchnorm2d"}, {"type": "relu"},
-    {"type": "conv", "filters": 16, "kernel": 3, "padding": 1, "groups": 16}, {"type": "conv", "filters": 32, "kernel": 1},
-    {"type": "batchnorm2d"}, {"type": "relu"}, {"type": "maxpool", "size": 2}, {"type": "flatten"},
-    {"type": "dense", "units": 64}, {"type": "batchnorm1d"}, {"type": "relu"}, {"type": "dense", "units": 10}]}
+BATCHNORM = {
+    "input": [1, 28, 28],
+    "layers": [
+        {"type": "conv", "filters": 16, "kernel": 3, "padding": 1},
+        {"type": "batchnorm2d"},
+        {"type": "relu"},
+        {"type": "conv", "filters": 16, "kernel": 3, "padding": 1, "groups": 16},
+        {"type": "conv", "filters": 32, "kernel": 1},
+        {"type": "batchnorm2d"},
+        {"type": "relu"},
+        {"type": "maxpool", "size": 2},
+        {"type": "flatten"},
+        {"type": "dense", "units": 64},
+        {"type": "batchnorm1d"},
+        {"type": "relu"},
+        {"type": "dense", "units": 10},
+    ],
+}
 FACTOR = 1.5  # measured <= estimate <= FACTOR x measured
 
 # The same with reflect padding: padded by np.pad each step, the gradient folded back into a new array
-HEAVY_REFLECT = {**HEAVY, "layers": [{**entry, "padding_mode": "reflect"} if entry["type"] == "conv" else entry
-                                     for entry in HEAVY["layers"]]}
+HEAVY_REFLECT = {
+    **HEAVY,
+    "layers": [{**entry, "padding_mode": "reflect"} if entry["type"] == "conv" else entry for entry in HEAVY["layers"]],
+}
 # GELU, exact (erf in float64, Phi cached) and tanh: their temporaries differ by a factor of two.
-GELU = {approximate: {"input": [1, 28, 28], "layers": [
-    {"type": "conv", "filters": 8, "kernel": 3}, {"type": "gelu", "approximate": approximate},
-    {"type": "maxpool", "size": 2}, {"type": "flatten"}, {"type": "dense", "units": 10}]} for approximate in ("none", "tanh")}
+GELU = {
+    approximate: {
+        "input": [1, 28, 28],
+        "layers": [
+            {"type": "conv", "filters": 8, "kernel": 3},
+            {"type": "gelu", "approximate": approximate},
+            {"type": "maxpool", "size": 2},
+            {"type": "flatten"},
+            {"type": "dense", "units": 10},
+        ],
+    }
+    for approximate in ("none", "tanh")
+}
 
-CASES = [("tiny", 16), ("tiny", 128), ("lenet5", 16), ("lenet5", 128), ("heavy", 8), ("heavy", 32),
-         ("heavy-reflect", 16), ("batchnorm", 16), ("batchnorm", 64), ("gelu_none", 64), ("gelu_tanh", 64),
-         ("resnet", 16), ("resnet", 128), ("inception", 16), ("inception", 128)]
+CASES = [
+    ("tiny", 16),
+    ("tiny", 128),
+    ("lenet5", 16),
+    ("lenet5", 128),
+    ("heavy", 8),
+    ("heavy", 32),
+    ("heavy-reflect", 16),
+    ("batchnorm", 16),
+    ("batchnorm", 64),
+    ("gelu_none", 64),
+    ("gelu_tanh", 64),
+    ("resnet", 16),
+    ("resnet", 128),
+    ("inception", 16),
+    ("inception", 128),
+]
 
 
 def _spec(name):
@@ -58,8 +103,14 @@ def warm(sample):
 def _train_peak(sample, spec, n, optimizer):
     """tracemalloc's peak over building the model and two training steps (the second one in the
     steady state: every cache of the first step alive while the next one is made), and the model."""
-    data = mnist.Mnist(sample.train_images[:3 * n], sample.train_labels[:3 * n], sample.test_images[:n],
-                       sample.test_labels[:n], source="test slice", name="sample")
+    data = mnist.Mnist(
+        sample.train_images[: 3 * n],
+        sample.train_labels[: 3 * n],
+        sample.test_images[:n],
+        sample.test_labels[:n],
+        source="test slice",
+        name="sample",
+    )
     tracemalloc.start()
     try:
         model = Sequential.from_spec(spec, seed=0)
@@ -155,7 +206,13 @@ def test_training_evaluates_in_its_own_batch_size(sample, monkeypatch):
         return real(model, images, labels, batch_size)
 
     monkeypatch.setattr(train_module, "evaluate", spy)
-    data = mnist.Mnist(sample.train_images[:96], sample.train_labels[:96], sample.test_images[:50],
-                       sample.test_labels[:50], source="test slice", name="sample")
+    data = mnist.Mnist(
+        sample.train_images[:96],
+        sample.train_labels[:96],
+        sample.test_images[:50],
+        sample.test_labels[:50],
+        source="test slice",
+        name="sample",
+    )
     list(train(Sequential.from_spec(preset("tiny")), data, epochs=1, batch_size=32))
     assert seen == [32, 32]

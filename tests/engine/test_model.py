@@ -1,5 +1,6 @@
 """Models from specs: shapes, parameter counts, explanations of impossible specs, saving, training
 basics (a tiny network overfits a tiny batch; one seed gives one run)."""
+
 import json
 import subprocess
 import sys
@@ -31,30 +32,35 @@ def test_presets_build_and_run(name):
 
 
 def test_impossible_spec_is_explained_in_words():
-    spec = {"input": [1, 8, 8], "layers": [{"type": "conv", "filters": 2, "kernel": 5},
-                                           {"type": "conv", "filters": 2, "kernel": 5}]}
+    spec = {
+        "input": [1, 8, 8],
+        "layers": [{"type": "conv", "filters": 2, "kernel": 5}, {"type": "conv", "filters": 2, "kernel": 5}],
+    }
     with pytest.raises(EngineError) as e:
         Sequential.from_spec(spec)
     assert e.value.code == "kernel_too_big"
     assert str(e.value).startswith("conv2: a 5x5 kernel does not fit a 4x4 input with padding 0")
 
 
-@pytest.mark.parametrize("layers,code", [
-    ([{"type": "banana"}], "unknown_layer"),
-    ([{"type": "conv", "filters": 2, "kernal": 3}], "unknown_setting"),
-    ([{"type": "dense", "units": 10}], "needs_vector"),
-    ([{"type": "flatten"}, {"type": "maxpool"}], "needs_image"),
-    ([{"type": "conv", "filters": 0}], "bad_setting"),
-    ([{"type": "dropout", "p": 1.5}], "bad_dropout"),
-    ([], "empty_network"),
-    (["conv"], "bad_layer_entry"),
-    ([{"type": ["conv"]}], "unknown_layer"),                                    # a type that is not text
-    ([{"type": "flatten", "name": 5}], "bad_layer_name"),
-    ([{"type": "flatten", "name": "a.W"}], "bad_layer_name"),                   # '.' separates "conv1.W"
-    ([{"type": "relu", "name": "a"}, {"type": "flatten", "name": "a"}], "duplicate_layer_name"),
-    ([{"type": "conv", "filters": 2, "bias": "yes"}], "bad_flag"),
-    ([{"type": "flatten"}, {"type": "dense", "units": 2, "bias": float("nan")}], "bad_flag"),
-])
+@pytest.mark.parametrize(
+    "layers,code",
+    [
+        ([{"type": "banana"}], "unknown_layer"),
+        ([{"type": "conv", "filters": 2, "kernal": 3}], "unknown_setting"),
+        ([{"type": "dense", "units": 10}], "needs_vector"),
+        ([{"type": "flatten"}, {"type": "maxpool"}], "needs_image"),
+        ([{"type": "conv", "filters": 0}], "bad_setting"),
+        ([{"type": "dropout", "p": 1.5}], "bad_dropout"),
+        ([], "empty_network"),
+        (["conv"], "bad_layer_entry"),
+        ([{"type": ["conv"]}], "unknown_layer"),  # a type that is not text
+        ([{"type": "flatten", "name": 5}], "bad_layer_name"),
+        ([{"type": "flatten", "name": "a.W"}], "bad_layer_name"),  # '.' separates "conv1.W"
+        ([{"type": "relu", "name": "a"}, {"type": "flatten", "name": "a"}], "duplicate_layer_name"),
+        ([{"type": "conv", "filters": 2, "bias": "yes"}], "bad_flag"),
+        ([{"type": "flatten"}, {"type": "dense", "units": 2, "bias": float("nan")}], "bad_flag"),
+    ],
+)
 def test_bad_specs(layers, code):
     with pytest.raises(EngineError) as e:
         Sequential.from_spec({"input": [1, 8, 8], "layers": layers})
@@ -78,9 +84,17 @@ def test_spec_round_trip_and_atomic_save(tmp_path):
         Sequential.load(tmp_path / "bad.npz")
 
 
-GELU_NET = {"input": [1, 6, 6], "layers": [{"type": "conv", "filters": 2, "kernel": 3}, {"type": "gelu"},
-                                          {"type": "flatten"}, {"type": "dense", "units": 3},
-                                          {"type": "softplus", "beta": 2.0, "threshold": 5.0}, {"type": "dense", "units": 2}]}
+GELU_NET = {
+    "input": [1, 6, 6],
+    "layers": [
+        {"type": "conv", "filters": 2, "kernel": 3},
+        {"type": "gelu"},
+        {"type": "flatten"},
+        {"type": "dense", "units": 3},
+        {"type": "softplus", "beta": 2.0, "threshold": 5.0},
+        {"type": "dense", "units": 2},
+    ],
+}
 
 
 def _old_format_file(model, path):
@@ -114,17 +128,33 @@ def test_gelu_and_softplus_settings_are_saved_and_loaded(tmp_path):
 
 def test_a_model_saved_before_format_2_keeps_its_tanh_gelu(tmp_path):
     """Models trained when GELU meant the tanh approximation answer exactly as they did then."""
-    tanh_model = Sequential.from_spec({**GELU_NET, "layers": [
-        {**e, "approximate": "tanh"} if e["type"] == "gelu" else e for e in GELU_NET["layers"]]}, seed=1)
+    tanh_model = Sequential.from_spec(
+        {
+            **GELU_NET,
+            "layers": [{**e, "approximate": "tanh"} if e["type"] == "gelu" else e for e in GELU_NET["layers"]],
+        },
+        seed=1,
+    )
     path = _old_format_file(tanh_model, tmp_path / "old.npz")
     loaded = Sequential.load(path)
     assert loaded.layer("gelu1").approximate == "tanh"
     assert loaded.layer("softplus1").beta == 1.0 and loaded.layer("softplus1").threshold == 20.0
     assert loaded.metadata == {"epochs": 1}
     x = np.random.default_rng(0).standard_normal((4, 1, 6, 6)).astype(np.float32)
-    reference = Sequential.from_spec({**GELU_NET, "layers": [
-        {**e, "approximate": "tanh"} if e["type"] == "gelu" else {"type": "softplus"} if e["type"] == "softplus"
-        else e for e in GELU_NET["layers"]]}, seed=1)
+    reference = Sequential.from_spec(
+        {
+            **GELU_NET,
+            "layers": [
+                {**e, "approximate": "tanh"}
+                if e["type"] == "gelu"
+                else {"type": "softplus"}
+                if e["type"] == "softplus"
+                else e
+                for e in GELU_NET["layers"]
+            ],
+        },
+        seed=1,
+    )
     for name, value in tanh_model.params.items():
         reference.params[name][...] = value
     assert np.array_equal(loaded.forward(x), reference.forward(x))
@@ -137,8 +167,11 @@ def test_a_model_saved_before_format_2_keeps_its_tanh_gelu(tmp_path):
 
 def test_upgrade_spec_touches_only_old_gelu_entries():
     old = {"input": [1, 4, 4], "layers": [{"type": "gelu"}, {"type": "gelu", "approximate": "none"}, {"type": "relu"}]}
-    assert upgrade_spec(old, 1)["layers"] == [{"type": "gelu", "approximate": "tanh"},
-                                              {"type": "gelu", "approximate": "none"}, {"type": "relu"}]
+    assert upgrade_spec(old, 1)["layers"] == [
+        {"type": "gelu", "approximate": "tanh"},
+        {"type": "gelu", "approximate": "none"},
+        {"type": "relu"},
+    ]
     assert old["layers"][0] == {"type": "gelu"}  # the argument is left as it was
     assert upgrade_spec([{"type": "gelu"}], 1) == [{"type": "gelu", "approximate": "tanh"}]
     assert upgrade_spec(old, 2) is old
@@ -188,10 +221,12 @@ def test_tiny_network_overfits_a_tiny_batch():
 
 
 def test_importing_engine_imports_no_web_framework():
-    code = ("import sys, engine, engine.model, engine.train, engine.data, engine.reference, engine.fast, "
-            "engine.activations, engine.presets; "
-            "bad = [m for m in sys.modules if m.split('.')[0] in "
-            "('fastapi', 'starlette', 'pydantic', 'uvicorn', 'jinja2', 'app', 'httpx')]; print(bad); assert not bad")
+    code = (
+        "import sys, engine, engine.model, engine.train, engine.data, engine.reference, engine.fast, "
+        "engine.activations, engine.presets; "
+        "bad = [m for m in sys.modules if m.split('.')[0] in "
+        "('fastapi', 'starlette', 'pydantic', 'uvicorn', 'jinja2', 'app', 'httpx')]; print(bad); assert not bad"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -226,12 +261,28 @@ def test_networks_with_floor_sizes_build_and_train():
     from engine.losses import SoftmaxCrossEntropy
     from engine.optim import SGD
 
-    model = Sequential.from_spec({"input": [1, 28, 28], "layers": [
-        {"type": "conv", "filters": 8, "kernel": 3, "stride": 2, "padding": 1}, {"type": "relu"},
-        {"type": "conv", "filters": 4, "kernel": 3, "stride": 2},            # floor((14 - 3) / 2) + 1 = 6
-        {"type": "maxpool", "size": 4, "stride": 4, "ceil_mode": True},      # ceil((6 - 4) / 4) + 1 = 2
-        {"type": "avgpool", "size": 2, "stride": 1, "padding": 1, "count_include_pad": False},  # (2 + 2 - 2) + 1 = 3
-        {"type": "flatten"}, {"type": "dense", "units": 10}]}, seed=0, dtype=np.float64)
+    model = Sequential.from_spec(
+        {
+            "input": [1, 28, 28],
+            "layers": [
+                {"type": "conv", "filters": 8, "kernel": 3, "stride": 2, "padding": 1},
+                {"type": "relu"},
+                {"type": "conv", "filters": 4, "kernel": 3, "stride": 2},  # floor((14 - 3) / 2) + 1 = 6
+                {"type": "maxpool", "size": 4, "stride": 4, "ceil_mode": True},  # ceil((6 - 4) / 4) + 1 = 2
+                {
+                    "type": "avgpool",
+                    "size": 2,
+                    "stride": 1,
+                    "padding": 1,
+                    "count_include_pad": False,
+                },  # (2 + 2 - 2) + 1 = 3
+                {"type": "flatten"},
+                {"type": "dense", "units": 10},
+            ],
+        },
+        seed=0,
+        dtype=np.float64,
+    )
     assert [s[1:] for s in model.shapes[:5]] == [(14, 14), (14, 14), (6, 6), (2, 2), (3, 3)]
     rng = np.random.default_rng(0)
     x, y = rng.standard_normal((8, 1, 28, 28)), rng.integers(0, 10, 8)
@@ -246,16 +297,24 @@ def test_networks_with_floor_sizes_build_and_train():
 
 def test_the_notes_alexnet_first_layer():
     """224x224x3, 96 kernels of 11x11, stride 4, padding 2: floor((224 + 4 - 11) / 4) + 1 = 55."""
-    model = Sequential.from_spec({"input": [3, 224, 224], "layers": [
-        {"type": "conv", "filters": 96, "kernel": 11, "stride": 4, "padding": 2}]})
+    model = Sequential.from_spec(
+        {"input": [3, 224, 224], "layers": [{"type": "conv", "filters": 96, "kernel": 11, "stride": 4, "padding": 2}]}
+    )
     assert model.shapes[0] == (96, 55, 55)
     assert model.num_params == 96 * (3 * 11 * 11 + 1)
 
 
 def test_pooling_options_are_saved_in_the_spec_and_checked():
     model = Sequential.from_spec([{"type": "avgpool", "size": 2, "ceil_mode": True, "count_include_pad": False}])
-    assert model.spec["layers"][0] == {"type": "avgpool", "name": "pool1", "size": 2, "stride": None, "padding": 0,
-                                       "ceil_mode": True, "count_include_pad": False}
+    assert model.spec["layers"][0] == {
+        "type": "avgpool",
+        "name": "pool1",
+        "size": 2,
+        "stride": None,
+        "padding": 0,
+        "ceil_mode": True,
+        "count_include_pad": False,
+    }
     for bad in ({"type": "maxpool", "ceil_mode": 1}, {"type": "avgpool", "count_include_pad": "no"}):
         with pytest.raises(EngineError) as e:
             Sequential.from_spec([bad])
@@ -268,20 +327,37 @@ def test_pooling_options_are_saved_in_the_spec_and_checked():
 def test_the_whole_alexnet_as_torchvision_builds_it():
     """AlexNet (torchvision's single-GPU version of the notes' network) on 3x224x224: every output shape
     from the floor formula and every parameter count from F·(C·k·k + 1) and (inputs + 1)·units, written out."""
-    spec = {"input": [3, 224, 224], "layers": [
-        {"type": "conv", "filters": 64, "kernel": 11, "stride": 4, "padding": 2}, {"type": "relu"},
-        {"type": "maxpool", "size": 3, "stride": 2},
-        {"type": "conv", "filters": 192, "kernel": 5, "padding": 2}, {"type": "relu"}, {"type": "maxpool", "size": 3, "stride": 2},
-        {"type": "conv", "filters": 384, "kernel": 3, "padding": 1}, {"type": "relu"},
-        {"type": "conv", "filters": 256, "kernel": 3, "padding": 1}, {"type": "relu"},
-        {"type": "conv", "filters": 256, "kernel": 3, "padding": 1}, {"type": "relu"}, {"type": "maxpool", "size": 3, "stride": 2},
-        {"type": "flatten"}, {"type": "dropout", "p": 0.5}, {"type": "dense", "units": 4096}, {"type": "relu"},
-        {"type": "dropout", "p": 0.5}, {"type": "dense", "units": 4096}, {"type": "relu"}, {"type": "dense", "units": 1000}]}
+    spec = {
+        "input": [3, 224, 224],
+        "layers": [
+            {"type": "conv", "filters": 64, "kernel": 11, "stride": 4, "padding": 2},
+            {"type": "relu"},
+            {"type": "maxpool", "size": 3, "stride": 2},
+            {"type": "conv", "filters": 192, "kernel": 5, "padding": 2},
+            {"type": "relu"},
+            {"type": "maxpool", "size": 3, "stride": 2},
+            {"type": "conv", "filters": 384, "kernel": 3, "padding": 1},
+            {"type": "relu"},
+            {"type": "conv", "filters": 256, "kernel": 3, "padding": 1},
+            {"type": "relu"},
+            {"type": "conv", "filters": 256, "kernel": 3, "padding": 1},
+            {"type": "relu"},
+            {"type": "maxpool", "size": 3, "stride": 2},
+            {"type": "flatten"},
+            {"type": "dropout", "p": 0.5},
+            {"type": "dense", "units": 4096},
+            {"type": "relu"},
+            {"type": "dropout", "p": 0.5},
+            {"type": "dense", "units": 4096},
+            {"type": "relu"},
+            {"type": "dense", "units": 1000},
+        ],
+    }
     model = Sequential.from_spec(spec)
     rows = {row["name"]: row for row in model.summary()}
     expected = {  # name: (output shape, parameters)
-        "conv1": ([64, 55, 55], 64 * (3 * 11 * 11 + 1)),     # floor((224 + 4 - 11) / 4) + 1 = 55
-        "pool1": ([64, 27, 27], 0),                           # floor((55 - 3) / 2) + 1 = 27
+        "conv1": ([64, 55, 55], 64 * (3 * 11 * 11 + 1)),  # floor((224 + 4 - 11) / 4) + 1 = 55
+        "pool1": ([64, 27, 27], 0),  # floor((55 - 3) / 2) + 1 = 27
         "conv2": ([192, 27, 27], 192 * (64 * 5 * 5 + 1)),
         "pool2": ([192, 13, 13], 0),
         "conv3": ([384, 13, 13], 384 * (192 * 3 * 3 + 1)),
@@ -296,18 +372,27 @@ def test_the_whole_alexnet_as_torchvision_builds_it():
     assert model.num_params == sum(p for _, p in expected.values()) == 61_100_840  # torchvision's alexnet()
 
 
-@pytest.mark.parametrize("layer,code,message", [
-    ({"type": "conv"}, "missing_setting", "layer 1: conv needs filters"),
-    ({"type": "conv", "kernel": 3}, "missing_setting", "layer 1: conv needs filters"),
-    ({"type": "dense"}, "missing_setting", "layer 1: dense needs units"),
-    ({"type": "conv", "filters": 2, "kernal": 3}, "unknown_setting",
-     "layer 1 (conv): unknown setting(s) kernal; it takes bias, dilation, filters, groups, init, kernel, padding, "
-     "padding_mode, stride"),
-    ({"type": "conv", "kernal": 3}, "unknown_setting", "layer 1 (conv): unknown setting(s) kernal"),
-    ({"type": "relu", "inplace": True}, "takes_no_settings",
-     "layer 1 (relu): unknown setting(s) inplace; this layer takes no settings (only a name)"),
-    ({"type": "flatten", "start_dim": 1}, "takes_no_settings", "layer 1 (flatten): unknown setting(s) start_dim"),
-])
+@pytest.mark.parametrize(
+    "layer,code,message",
+    [
+        ({"type": "conv"}, "missing_setting", "layer 1: conv needs filters"),
+        ({"type": "conv", "kernel": 3}, "missing_setting", "layer 1: conv needs filters"),
+        ({"type": "dense"}, "missing_setting", "layer 1: dense needs units"),
+        (
+            {"type": "conv", "filters": 2, "kernal": 3},
+            "unknown_setting",
+            "layer 1 (conv): unknown setting(s) kernal; it takes bias, dilation, filters, groups, init, kernel, padding, "
+            "padding_mode, stride",
+        ),
+        ({"type": "conv", "kernal": 3}, "unknown_setting", "layer 1 (conv): unknown setting(s) kernal"),
+        (
+            {"type": "relu", "inplace": True},
+            "takes_no_settings",
+            "layer 1 (relu): unknown setting(s) inplace; this layer takes no settings (only a name)",
+        ),
+        ({"type": "flatten", "start_dim": 1}, "takes_no_settings", "layer 1 (flatten): unknown setting(s) start_dim"),
+    ],
+)
 def test_the_layer_factory_says_what_is_missing_or_unknown(layer, code, message):
     with pytest.raises(EngineError) as e:
         Sequential.from_spec({"input": [1, 8, 8], "layers": [layer]})
@@ -315,16 +400,28 @@ def test_the_layer_factory_says_what_is_missing_or_unknown(layer, code, message)
     assert "?" not in str(e.value)
 
 
-@pytest.mark.parametrize("entry,shape", [
-    ({"type": "conv", "filters": 6, "kernel": 3, "groups": 3}, (3, 8, 8)),
-    ({"type": "conv", "filters": 4, "kernel": [2, 3], "groups": 2, "bias": False}, (4, 8, 8)),
-    ({"type": "conv_transpose", "filters": 5, "kernel": 3, "stride": 2}, (2, 4, 4)),
-    ({"type": "batchnorm2d"}, (7, 4, 4)),
-    ({"type": "batchnorm1d", "affine": False}, (9,)),
-    ({"type": "branches", "merge": "concat", "paths": [[{"type": "conv", "filters": 2, "kernel": 1}],
-                                                       [{"type": "conv", "filters": 3, "kernel": 3, "padding": 1},
-                                                        {"type": "batchnorm2d"}], []]}, (4, 6, 6)),
-])
+@pytest.mark.parametrize(
+    "entry,shape",
+    [
+        ({"type": "conv", "filters": 6, "kernel": 3, "groups": 3}, (3, 8, 8)),
+        ({"type": "conv", "filters": 4, "kernel": [2, 3], "groups": 2, "bias": False}, (4, 8, 8)),
+        ({"type": "conv_transpose", "filters": 5, "kernel": 3, "stride": 2}, (2, 4, 4)),
+        ({"type": "batchnorm2d"}, (7, 4, 4)),
+        ({"type": "batchnorm1d", "affine": False}, (9,)),
+        (
+            {
+                "type": "branches",
+                "merge": "concat",
+                "paths": [
+                    [{"type": "conv", "filters": 2, "kernel": 1}],
+                    [{"type": "conv", "filters": 3, "kernel": 3, "padding": 1}, {"type": "batchnorm2d"}],
+                    [],
+                ],
+            },
+            (4, 6, 6),
+        ),
+    ],
+)
 def test_count_params_is_what_build_creates(entry, shape):
     """Layer.count_params (what check_spec counts before a layer allocates) against the arrays build makes."""
     layer = make_layer(entry, 1)
@@ -336,10 +433,20 @@ def test_count_params_is_what_build_creates(entry, shape):
 
 
 def test_check_spec_names_the_layer_inside_a_path_that_goes_over_the_cap():
-    spec = {"input": [1, 8, 8], "layers": [
-        {"type": "branches", "paths": [[{"type": "conv", "filters": 2, "kernel": 1}],
-                                       [{"type": "conv", "filters": 40, "kernel": 3, "padding": 1}]]},
-        {"type": "flatten"}, {"type": "dense", "units": 10}]}
+    spec = {
+        "input": [1, 8, 8],
+        "layers": [
+            {
+                "type": "branches",
+                "paths": [
+                    [{"type": "conv", "filters": 2, "kernel": 1}],
+                    [{"type": "conv", "filters": 40, "kernel": 3, "padding": 1}],
+                ],
+            },
+            {"type": "flatten"},
+            {"type": "dense", "units": 10},
+        ],
+    }
     found = check_spec(spec, max_params=100)
     assert found.index == 0 and found.error.code == "network_too_big"
     assert found.error.params["layer"] == "branches1.path2.conv1"

@@ -1,4 +1,5 @@
 """Optimizers against updates written out by hand, on quadratics, and their bookkeeping."""
+
 import math
 
 import numpy as np
@@ -61,7 +62,7 @@ def test_adam_matches_the_hand_update():
     def update(p, g, s, t):
         s["m"] = b1 * s.get("m", 0.0) + (1 - b1) * g
         s["v"] = b2 * s.get("v", 0.0) + (1 - b2) * g * g
-        m_hat, v_hat = s["m"] / (1 - b1 ** t), s["v"] / (1 - b2 ** t)
+        m_hat, v_hat = s["m"] / (1 - b1**t), s["v"] / (1 - b2**t)
         return p - lr * m_hat / (math.sqrt(v_hat) + eps)
 
     np.testing.assert_allclose(run(Adam(lr=lr)), by_hand(update), rtol=1e-13)
@@ -73,8 +74,9 @@ def test_adams_first_step_moves_each_weight_by_about_lr():
     np.testing.assert_allclose(p, [-0.05, 0.05, -0.05], rtol=1e-4)  # bias correction: m_hat/sqrt(v_hat) = sign(g)
 
 
-@pytest.mark.parametrize("name,lr,steps", [("sgd", 0.1, 200), ("momentum", 0.05, 200), ("nesterov", 0.05, 200),
-                                           ("adam", 0.1, 300)])
+@pytest.mark.parametrize(
+    "name,lr,steps", [("sgd", 0.1, 200), ("momentum", 0.05, 200), ("nesterov", 0.05, 200), ("adam", 0.1, 300)]
+)
 def test_each_optimizer_minimises_a_quadratic(name, lr, steps):
     """f(p) = 1/2 sum a_i (p_i - c_i)^2, gradient a * (p - c)."""
     a, c = np.array([1.0, 4.0, 0.5]), np.array([3.0, -1.0, 2.0])
@@ -163,17 +165,25 @@ def test_make_optimizer_types():
     assert type(a) is Adam and (a.beta1, a.beta2, a.eps) == (0.9, 0.999, 1e-8)
 
 
-@pytest.mark.parametrize("name,lr,kw,code", [
-    ("rmsprop", 0.1, {}, "unknown_optimizer"), ("SGD", 0.1, {}, "unknown_optimizer"),
-    ("sgd", 0.0, {}, "bad_optimizer_param"), ("sgd", -1.0, {}, "bad_optimizer_param"),
-    ("adam", float("nan"), {}, "bad_optimizer_param"), ("adam", float("inf"), {}, "bad_optimizer_param"),
-    ("sgd", True, {}, "bad_optimizer_param"), ("sgd", "0.1", {}, "bad_optimizer_param"),
-    ("momentum", 0.1, {"momentum": 1.0}, "bad_optimizer_param"),
-    ("adam", 0.1, {"beta2": -0.1}, "bad_optimizer_param"), ("adam", 0.1, {"eps": 0}, "bad_optimizer_param"),
-    ("sgd", 0.1, {"momentum": 0.9}, "optimizer_takes_no_settings"),
-    ("momentum", 0.1, {"nesterov": True}, "unknown_optimizer_setting"),
-    ("adam", 0.1, {"momentum": 0.9}, "unknown_optimizer_setting"),
-])
+@pytest.mark.parametrize(
+    "name,lr,kw,code",
+    [
+        ("rmsprop", 0.1, {}, "unknown_optimizer"),
+        ("SGD", 0.1, {}, "unknown_optimizer"),
+        ("sgd", 0.0, {}, "bad_optimizer_param"),
+        ("sgd", -1.0, {}, "bad_optimizer_param"),
+        ("adam", float("nan"), {}, "bad_optimizer_param"),
+        ("adam", float("inf"), {}, "bad_optimizer_param"),
+        ("sgd", True, {}, "bad_optimizer_param"),
+        ("sgd", "0.1", {}, "bad_optimizer_param"),
+        ("momentum", 0.1, {"momentum": 1.0}, "bad_optimizer_param"),
+        ("adam", 0.1, {"beta2": -0.1}, "bad_optimizer_param"),
+        ("adam", 0.1, {"eps": 0}, "bad_optimizer_param"),
+        ("sgd", 0.1, {"momentum": 0.9}, "optimizer_takes_no_settings"),
+        ("momentum", 0.1, {"nesterov": True}, "unknown_optimizer_setting"),
+        ("adam", 0.1, {"momentum": 0.9}, "unknown_optimizer_setting"),
+    ],
+)
 def test_make_optimizer_errors(name, lr, kw, code):
     with pytest.raises(EngineError) as info:
         make_optimizer(name, lr, **kw)
@@ -187,11 +197,18 @@ def test_setting_a_bad_lr_is_refused_and_keeps_the_old_one():
     assert opt.lr == 0.1
 
 
-@pytest.mark.parametrize("name,kw,fragment", [
-    ("sgd", {"momentum": 0.9}, "sgd: unknown setting(s) momentum; it takes only the learning rate"),
-    ("nesterov", {"nesterov": False}, "nesterov: unknown setting(s) nesterov; it takes momentum"),
-    ("adam", {"beta3": 0.9, "momentum": 0.9}, "adam: unknown setting(s) beta3, momentum; it takes beta1, beta2, eps"),
-])
+@pytest.mark.parametrize(
+    "name,kw,fragment",
+    [
+        ("sgd", {"momentum": 0.9}, "sgd: unknown setting(s) momentum; it takes only the learning rate"),
+        ("nesterov", {"nesterov": False}, "nesterov: unknown setting(s) nesterov; it takes momentum"),
+        (
+            "adam",
+            {"beta3": 0.9, "momentum": 0.9},
+            "adam: unknown setting(s) beta3, momentum; it takes beta1, beta2, eps",
+        ),
+    ],
+)
 def test_the_optimizer_factory_names_unknown_settings_and_what_it_takes(name, kw, fragment):
     with pytest.raises(EngineError) as info:
         make_optimizer(name, 0.1, **kw)

@@ -5,6 +5,7 @@ Golden values are worked out by hand in the comments (not by running the code); 
 the layer are checked against the reference loops on random cases, and every mode's gradient
 against finite differences.
 """
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -15,8 +16,15 @@ from engine.errors import EngineError
 from engine.gradcheck import check_layer
 from engine.layers import Conv2D
 from engine.model import Sequential
-from engine.shapes import (PADDING_MODES, check_padding_mode, conv_output_shape, formula, length,
-                           padding_by_side, resolve_padding)
+from engine.shapes import (
+    PADDING_MODES,
+    check_padding_mode,
+    conv_output_shape,
+    formula,
+    length,
+    padding_by_side,
+    resolve_padding,
+)
 
 X3 = [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0], [7.0, 8.0, 9.0]]
 
@@ -30,17 +38,23 @@ def identity_padded(x, padding, mode):
 
 # ---- names and sides ---------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("padding,kernel,dilation,sides", [
-    (0, 3, 1, (0, 0, 0, 0)), (2, 3, 1, (2, 2, 2, 2)), ([1, 2], 3, 1, (1, 1, 2, 2)),
-    ({"top": 1, "bottom": 0, "left": 3, "right": 2}, 3, 1, (1, 0, 3, 2)),
-    ("valid", 5, 1, (0, 0, 0, 0)),
-    ("same", 3, 1, (1, 1, 1, 1)),            # total 2: one on each side
-    ("same", 2, 1, (0, 1, 0, 1)),            # total 1: the extra row at the bottom, column at the right
-    ("same", 4, 1, (1, 2, 1, 2)),            # total 3: top 1, bottom 2
-    ("same", (2, 5), 1, (0, 1, 2, 2)),
-    ("same", 2, 3, (1, 2, 1, 2)),            # dilated span 4: total D(K-1) = 3
-    ("same", 3, 2, (2, 2, 2, 2)),            # total 4
-])
+
+@pytest.mark.parametrize(
+    "padding,kernel,dilation,sides",
+    [
+        (0, 3, 1, (0, 0, 0, 0)),
+        (2, 3, 1, (2, 2, 2, 2)),
+        ([1, 2], 3, 1, (1, 1, 2, 2)),
+        ({"top": 1, "bottom": 0, "left": 3, "right": 2}, 3, 1, (1, 0, 3, 2)),
+        ("valid", 5, 1, (0, 0, 0, 0)),
+        ("same", 3, 1, (1, 1, 1, 1)),  # total 2: one on each side
+        ("same", 2, 1, (0, 1, 0, 1)),  # total 1: the extra row at the bottom, column at the right
+        ("same", 4, 1, (1, 2, 1, 2)),  # total 3: top 1, bottom 2
+        ("same", (2, 5), 1, (0, 1, 2, 2)),
+        ("same", 2, 3, (1, 2, 1, 2)),  # dilated span 4: total D(K-1) = 3
+        ("same", 3, 2, (2, 2, 2, 2)),  # total 4
+    ],
+)
 def test_resolve_padding(padding, kernel, dilation, sides):
     assert resolve_padding(padding, kernel, 1, dilation) == sides
 
@@ -62,7 +76,10 @@ def test_per_side_output_size():
 
 def test_formula_shows_each_side():
     # 5 + 0 + 1 - 1*(2 - 1) - 1 = 4; / 1 -> 4; + 1 = 5
-    assert formula(5, 2, (0, 1), 1, 1, "H") == "OH = \u230a(5 + 0 + 1 \u2212 1\u00b7(2 \u2212 1) \u2212 1) / 1\u230b + 1 = \u230a4\u230b + 1 = 5"
+    assert (
+        formula(5, 2, (0, 1), 1, 1, "H")
+        == "OH = \u230a(5 + 0 + 1 \u2212 1\u00b7(2 \u2212 1) \u2212 1) / 1\u230b + 1 = \u230a4\u230b + 1 = 5"
+    )
     assert formula(5, 3, (1, 1), 1, 1, "W").startswith("OW = \u230a(5 + 2\u00b71 ")  # equal sides: 2·P as before
 
 
@@ -70,16 +87,19 @@ def test_padding_by_side_round_trips():
     assert resolve_padding(padding_by_side((1, 2, 3, 4))) == (1, 2, 3, 4)
 
 
-@pytest.mark.parametrize("padding,stride,code,params", [
-    (-1, 1, "bad_padding", {"padding": -1}),
-    ({"top": 0, "bottom": -2, "left": 0, "right": 0}, 1, "bad_padding_side", {"side": "bottom", "value": -2}),
-    ({"top": 1, "left": 1}, 1, "padding_side_missing", {"names": ["bottom", "right"]}),
-    ({"top": 1, "bottom": 1, "left": 1, "right": 1, "up": 1}, 1, "padding_side_unknown", {"names": ["up"]}),
-    ({"top": 1.5, "bottom": 1, "left": 1, "right": 1}, 1, "not_integer", {"what": "padding top"}),
-    ("full", 1, "bad_padding_name", {"value": "full"}),
-    ("same", 2, "same_padding_stride", {"stride": [2, 2]}),
-    ("same", (1, 3), "same_padding_stride", {"stride": [1, 3]}),
-])
+@pytest.mark.parametrize(
+    "padding,stride,code,params",
+    [
+        (-1, 1, "bad_padding", {"padding": -1}),
+        ({"top": 0, "bottom": -2, "left": 0, "right": 0}, 1, "bad_padding_side", {"side": "bottom", "value": -2}),
+        ({"top": 1, "left": 1}, 1, "padding_side_missing", {"names": ["bottom", "right"]}),
+        ({"top": 1, "bottom": 1, "left": 1, "right": 1, "up": 1}, 1, "padding_side_unknown", {"names": ["up"]}),
+        ({"top": 1.5, "bottom": 1, "left": 1, "right": 1}, 1, "not_integer", {"what": "padding top"}),
+        ("full", 1, "bad_padding_name", {"value": "full"}),
+        ("same", 2, "same_padding_stride", {"stride": [2, 2]}),
+        ("same", (1, 3), "same_padding_stride", {"stride": [1, 3]}),
+    ],
+)
 def test_bad_padding_is_refused_with_the_field_named(padding, stride, code, params):
     with pytest.raises(EngineError) as e:
         conv_output_shape(6, 6, 3, 3, padding, stride)
@@ -87,12 +107,15 @@ def test_bad_padding_is_refused_with_the_field_named(padding, stride, code, para
     assert params.items() <= e.value.params.items()
 
 
-@pytest.mark.parametrize("mode,sides,h,w,code,side", [
-    ("reflect", (3, 0, 0, 0), 3, 5, "reflect_padding_too_big", "top"),       # reflect: each side < size
-    ("reflect", (0, 0, 0, 5), 3, 5, "reflect_padding_too_big", "right"),
-    ("circular", (0, 4, 0, 0), 3, 5, "circular_padding_too_big", "bottom"),  # circular: each side <= size
-    ("circular", (0, 0, 6, 0), 3, 5, "circular_padding_too_big", "left"),
-])
+@pytest.mark.parametrize(
+    "mode,sides,h,w,code,side",
+    [
+        ("reflect", (3, 0, 0, 0), 3, 5, "reflect_padding_too_big", "top"),  # reflect: each side < size
+        ("reflect", (0, 0, 0, 5), 3, 5, "reflect_padding_too_big", "right"),
+        ("circular", (0, 4, 0, 0), 3, 5, "circular_padding_too_big", "bottom"),  # circular: each side <= size
+        ("circular", (0, 0, 6, 0), 3, 5, "circular_padding_too_big", "left"),
+    ],
+)
 def test_mode_limits_are_pytorchs(mode, sides, h, w, code, side):
     with pytest.raises(EngineError) as e:
         check_padding_mode(mode, sides, h, w)
@@ -119,20 +142,25 @@ def test_unknown_mode_is_refused(mode):
 
 # ---- golden values, by hand ---------------------------------------------------------------------------
 
+
 def test_padded_grids_of_each_mode():
     x = [[1, 2, 3], [4, 5, 6]]
     # zeros
-    np.testing.assert_array_equal(identity_padded(x, 1, "zeros"),
-                                  [[0, 0, 0, 0, 0], [0, 1, 2, 3, 0], [0, 4, 5, 6, 0], [0, 0, 0, 0, 0]])
+    np.testing.assert_array_equal(
+        identity_padded(x, 1, "zeros"), [[0, 0, 0, 0, 0], [0, 1, 2, 3, 0], [0, 4, 5, 6, 0], [0, 0, 0, 0, 0]]
+    )
     # reflect: mirrored at the edge, the edge not repeated (row -1 is row 1, column -1 is column 1)
-    np.testing.assert_array_equal(identity_padded(x, 1, "reflect"),
-                                  [[5, 4, 5, 6, 5], [2, 1, 2, 3, 2], [5, 4, 5, 6, 5], [2, 1, 2, 3, 2]])
+    np.testing.assert_array_equal(
+        identity_padded(x, 1, "reflect"), [[5, 4, 5, 6, 5], [2, 1, 2, 3, 2], [5, 4, 5, 6, 5], [2, 1, 2, 3, 2]]
+    )
     # replicate: the edge repeated
-    np.testing.assert_array_equal(identity_padded(x, 1, "replicate"),
-                                  [[1, 1, 2, 3, 3], [1, 1, 2, 3, 3], [4, 4, 5, 6, 6], [4, 4, 5, 6, 6]])
+    np.testing.assert_array_equal(
+        identity_padded(x, 1, "replicate"), [[1, 1, 2, 3, 3], [1, 1, 2, 3, 3], [4, 4, 5, 6, 6], [4, 4, 5, 6, 6]]
+    )
     # circular: wrapped around (row -1 is the last row, column -1 the last column)
-    np.testing.assert_array_equal(identity_padded(x, 1, "circular"),
-                                  [[6, 4, 5, 6, 4], [3, 1, 2, 3, 1], [6, 4, 5, 6, 4], [3, 1, 2, 3, 1]])
+    np.testing.assert_array_equal(
+        identity_padded(x, 1, "circular"), [[6, 4, 5, 6, 4], [3, 1, 2, 3, 1], [6, 4, 5, 6, 4], [3, 1, 2, 3, 1]]
+    )
 
 
 def test_one_row_padded_by_two_per_mode():
@@ -171,6 +199,7 @@ def test_same_with_an_even_kernel_by_hand(mode):
 
 # ---- the fast path and the layer against the reference loops ------------------------------------------
 
+
 @st.composite
 def padded_conv_cases(draw):
     c, f = draw(st.integers(1, 2)), draw(st.integers(1, 2))
@@ -178,12 +207,24 @@ def padded_conv_cases(draw):
     dh, dw = draw(st.integers(1, 2)), draw(st.integers(1, 2))
     form = draw(st.sampled_from(["int", "pair", "sides", "same", "valid"]))
     stride = (1, 1) if form == "same" else (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
-    padding = {"int": st.integers(0, 3), "pair": st.lists(st.integers(0, 3), min_size=2, max_size=2),
-               "sides": st.fixed_dictionaries({s: st.integers(0, 3) for s in ("top", "bottom", "left", "right")}),
-               "same": st.just("same"), "valid": st.just("valid")}[form]
-    return dict(c=c, f=f, k=(kh, kw), s=stride, d=(dh, dw), padding=draw(padding),
-                mode=draw(st.sampled_from(PADDING_MODES)), hw=(draw(st.integers(1, 7)), draw(st.integers(1, 7))),
-                seed=draw(st.integers(0, 2**32 - 1)))
+    padding = {
+        "int": st.integers(0, 3),
+        "pair": st.lists(st.integers(0, 3), min_size=2, max_size=2),
+        "sides": st.fixed_dictionaries({s: st.integers(0, 3) for s in ("top", "bottom", "left", "right")}),
+        "same": st.just("same"),
+        "valid": st.just("valid"),
+    }[form]
+    return dict(
+        c=c,
+        f=f,
+        k=(kh, kw),
+        s=stride,
+        d=(dh, dw),
+        padding=draw(padding),
+        mode=draw(st.sampled_from(PADDING_MODES)),
+        hw=(draw(st.integers(1, 7)), draw(st.integers(1, 7))),
+        seed=draw(st.integers(0, 2**32 - 1)),
+    )
 
 
 @settings(max_examples=150, deadline=None)
@@ -219,11 +260,14 @@ def test_fast_and_layer_equal_the_reference_for_every_mode(case):
 
 
 @pytest.mark.parametrize("mode", PADDING_MODES)
-@pytest.mark.parametrize("padding,kernel,stride", [
-    ({"top": 2, "bottom": 0, "left": 1, "right": 3}, 3, 1),
-    ("same", (2, 4), 1),
-    ([1, 2], (3, 2), (2, 1)),
-])
+@pytest.mark.parametrize(
+    "padding,kernel,stride",
+    [
+        ({"top": 2, "bottom": 0, "left": 1, "right": 3}, 3, 1),
+        ("same", (2, 4), 1),
+        ([1, 2], (3, 2), (2, 1)),
+    ],
+)
 def test_gradients_of_each_mode(mode, padding, kernel, stride):
     layer = Conv2D(2, kernel, stride, padding, padding_mode=mode, name="conv")
     layer.build((2, 5, 4), np.random.default_rng(0), np.float64)
@@ -233,15 +277,18 @@ def test_gradients_of_each_mode(mode, padding, kernel, stride):
     assert max(errors.values()) < 1e-6, errors
 
 
-@pytest.mark.parametrize("mode,padding,expected", [
-    # sum of a 1x1 identity convolution: each input cell's gradient counts its copies in the padded row
-    ("zeros", {"top": 0, "bottom": 0, "left": 2, "right": 0}, [1, 1, 1]),
-    ("replicate", {"top": 0, "bottom": 0, "left": 2, "right": 0}, [3, 1, 1]),      # a a [a b c]
-    ("reflect", {"top": 0, "bottom": 0, "left": 1, "right": 0}, [1, 2, 1]),        # b [a b c]
-    ("reflect", {"top": 0, "bottom": 0, "left": 2, "right": 2}, [2, 3, 2]),        # c b [a b c] b a
-    ("circular", {"top": 0, "bottom": 0, "left": 1, "right": 0}, [1, 1, 2]),       # c [a b c]
-    ("circular", {"top": 0, "bottom": 0, "left": 2, "right": 1}, [2, 2, 2]),       # b c [a b c] a
-])
+@pytest.mark.parametrize(
+    "mode,padding,expected",
+    [
+        # sum of a 1x1 identity convolution: each input cell's gradient counts its copies in the padded row
+        ("zeros", {"top": 0, "bottom": 0, "left": 2, "right": 0}, [1, 1, 1]),
+        ("replicate", {"top": 0, "bottom": 0, "left": 2, "right": 0}, [3, 1, 1]),  # a a [a b c]
+        ("reflect", {"top": 0, "bottom": 0, "left": 1, "right": 0}, [1, 2, 1]),  # b [a b c]
+        ("reflect", {"top": 0, "bottom": 0, "left": 2, "right": 2}, [2, 3, 2]),  # c b [a b c] b a
+        ("circular", {"top": 0, "bottom": 0, "left": 1, "right": 0}, [1, 1, 2]),  # c [a b c]
+        ("circular", {"top": 0, "bottom": 0, "left": 2, "right": 1}, [2, 2, 2]),  # b c [a b c] a
+    ],
+)
 def test_border_gradient_folds_back_by_hand(mode, padding, expected):
     layer = Conv2D(1, 1, 1, padding, padding_mode=mode, bias=False, name="conv")
     layer.build((1, 1, 3), np.random.default_rng(0), np.float64)
@@ -264,13 +311,23 @@ def test_a_corner_cell_folds_from_both_axes():
 
 # ---- networks: the spec keeps the padding as given ----------------------------------------------------
 
-SPEC = {"input": [1, 8, 8], "layers": [
-    {"type": "conv", "filters": 2, "kernel": 4, "padding": "same", "padding_mode": "reflect"},
-    {"type": "relu"},
-    {"type": "conv", "filters": 3, "kernel": 3, "padding": {"top": 0, "bottom": 2, "left": 1, "right": 1},
-     "padding_mode": "circular"},
-    {"type": "conv", "filters": 2, "kernel": 3, "padding": "valid", "padding_mode": "replicate"},
-    {"type": "flatten"}, {"type": "dense", "units": 3}]}
+SPEC = {
+    "input": [1, 8, 8],
+    "layers": [
+        {"type": "conv", "filters": 2, "kernel": 4, "padding": "same", "padding_mode": "reflect"},
+        {"type": "relu"},
+        {
+            "type": "conv",
+            "filters": 3,
+            "kernel": 3,
+            "padding": {"top": 0, "bottom": 2, "left": 1, "right": 1},
+            "padding_mode": "circular",
+        },
+        {"type": "conv", "filters": 2, "kernel": 3, "padding": "valid", "padding_mode": "replicate"},
+        {"type": "flatten"},
+        {"type": "dense", "units": 3},
+    ],
+}
 
 
 def test_spec_round_trips_and_the_model_saves(tmp_path):
@@ -288,8 +345,10 @@ def test_spec_round_trips_and_the_model_saves(tmp_path):
 
 
 def test_a_network_refuses_a_bad_padding_naming_the_layer():
-    bad = {"input": [1, 4, 4], "layers": [{"type": "conv", "filters": 1, "kernel": 3, "padding": 4,
-                                           "padding_mode": "reflect"}]}
+    bad = {
+        "input": [1, 4, 4],
+        "layers": [{"type": "conv", "filters": 1, "kernel": 3, "padding": 4, "padding_mode": "reflect"}],
+    }
     with pytest.raises(EngineError) as e:
         Sequential.from_spec(bad)
     assert e.value.code == "reflect_padding_too_big" and str(e.value).startswith("conv1: ")

@@ -1,5 +1,6 @@
 """A feature-map cell's window, kernel and value (what /draw opens in the /conv and /pool labs): the
 value the network computed equals the labs' own reference arithmetic on the window, for every cell."""
+
 import numpy as np
 import pytest
 
@@ -9,11 +10,18 @@ from engine.presets import preset
 from engine.probe import cell_window
 from engine.reference import conv2d_trace, pool2d_trace
 
-SPEC = {"input": [1, 14, 14], "layers": [
-    {"type": "conv", "filters": 3, "kernel": 3, "padding": 2, "dilation": 2}, {"type": "relu"},
-    {"type": "avgpool", "size": 2, "padding": 1},
-    {"type": "conv", "filters": 2, "kernel": 2, "stride": 2}, {"type": "maxpool", "size": 2, "padding": 1},
-    {"type": "flatten"}, {"type": "dense", "units": 3}]}
+SPEC = {
+    "input": [1, 14, 14],
+    "layers": [
+        {"type": "conv", "filters": 3, "kernel": 3, "padding": 2, "dilation": 2},
+        {"type": "relu"},
+        {"type": "avgpool", "size": 2, "padding": 1},
+        {"type": "conv", "filters": 2, "kernel": 2, "stride": 2},
+        {"type": "maxpool", "size": 2, "padding": 1},
+        {"type": "flatten"},
+        {"type": "dense", "units": 3},
+    ],
+}
 
 
 @pytest.fixture(scope="module")
@@ -64,10 +72,10 @@ def test_window_sources_and_shapes(model, x):
 
 
 def test_maxpool_cells_inside_replay_and_the_padded_ones_are_refused(model, x):
-    out = dict(model.activations(x))["pool2"][0]      # conv4 is 2 x 4 x 4: padded to 6 x 6, pooled 3 x 3
+    out = dict(model.activations(x))["pool2"][0]  # conv4 is 2 x 4 x 4: padded to 6 x 6, pooled 3 x 3
     assert out.shape == (2, 3, 3)
     for c in range(2):
-        w = cell_window(model, x, "pool2", c, 1, 1)   # input rows and columns 1, 2: inside
+        w = cell_window(model, x, "pool2", c, 1, 1)  # input rows and columns 1, 2: inside
         assert w.source == "conv2" and lab_pool(w, "max") == w.value == out[c, 1, 1]
     for i, j in [(0, 0), (0, 1), (2, 1), (1, 2)]:
         with pytest.raises(EngineError) as info:
@@ -85,28 +93,43 @@ def test_lenet5_maxpool(x):
         assert lab_pool(w, "max") == w.value == out[c, i, j]
 
 
-@pytest.mark.parametrize("args, code", [
-    (("conv3", 0, 0, 0), "no_such_layer"), (("dense1", 0, 0, 0), "not_a_map_layer"),
-    (("relu1", 0, 0, 0), "not_a_map_layer"), (("conv1", 3, 0, 0), "cell_outside_map"),
-    (("conv1", 0, -1, 0), "cell_outside_map"), (("conv2", 0, 0, 4), "cell_outside_map")])
+@pytest.mark.parametrize(
+    "args, code",
+    [
+        (("conv3", 0, 0, 0), "no_such_layer"),
+        (("dense1", 0, 0, 0), "not_a_map_layer"),
+        (("relu1", 0, 0, 0), "not_a_map_layer"),
+        (("conv1", 3, 0, 0), "cell_outside_map"),
+        (("conv1", 0, -1, 0), "cell_outside_map"),
+        (("conv2", 0, 0, 4), "cell_outside_map"),
+    ],
+)
 def test_refusals(model, x, args, code):
     with pytest.raises(EngineError) as info:
         cell_window(model, x, *args)
     assert info.value.code == code
 
 
-
-@pytest.mark.parametrize("options, cut", [
-    # 5 rows, 2x2 windows, stride 2, padding 1: windows on rows -1..0, 1..2, 3..4: the first is half padding
-    ({"padding": 1, "count_include_pad": False}, 0),
-    # no padding, ceil_mode: ceil((5 - 2) / 2) + 1 = 3 windows, rows 0..1, 2..3 and 4 (cut at the edge)
-    ({"padding": 0, "ceil_mode": True}, 2),
-])
+@pytest.mark.parametrize(
+    "options, cut",
+    [
+        # 5 rows, 2x2 windows, stride 2, padding 1: windows on rows -1..0, 1..2, 3..4: the first is half padding
+        ({"padding": 1, "count_include_pad": False}, 0),
+        # no padding, ceil_mode: ceil((5 - 2) / 2) + 1 = 3 windows, rows 0..1, 2..3 and 4 (cut at the edge)
+        ({"padding": 0, "ceil_mode": True}, 2),
+    ],
+)
 def test_avgpool_cells_that_divide_by_fewer_cells_are_refused(options, cut):
     """The pooling lab averages the window's kh x kw cells; a window that divides by fewer (PyTorch's
     count_include_pad=False, or a ceil_mode window cut at the edge) is refused, the others replay."""
-    spec = {"input": [1, 5, 5], "layers": [{"type": "avgpool", "size": 2, "stride": 2, **options},
-                                           {"type": "flatten"}, {"type": "dense", "units": 2}]}
+    spec = {
+        "input": [1, 5, 5],
+        "layers": [
+            {"type": "avgpool", "size": 2, "stride": 2, **options},
+            {"type": "flatten"},
+            {"type": "dense", "units": 2},
+        ],
+    }
     model = Sequential.from_spec(spec, seed=0, dtype=np.float64)
     image = np.random.default_rng(2).normal(size=(1, 1, 5, 5))
     out = dict(model.activations(image))["pool1"][0]

@@ -1,4 +1,5 @@
 """Output-size arithmetic and its explanations."""
+
 import math
 
 import numpy as np
@@ -11,8 +12,17 @@ from engine.reference import conv2d_trace, pool2d_trace
 from engine.shapes import conv_output_shape, formula, output_size, pair, pool_output_shape, unread
 
 
-@pytest.mark.parametrize("h,k,p,s,d,expected", [(28, 5, 2, 1, 1, 28), (28, 5, 0, 1, 1, 24), (24, 2, 0, 2, 1, 12),
-                                                 (7, 3, 0, 2, 1, 3), (9, 3, 0, 1, 2, 5), (3, 2, 1, 1, 1, 4)])
+@pytest.mark.parametrize(
+    "h,k,p,s,d,expected",
+    [
+        (28, 5, 2, 1, 1, 28),
+        (28, 5, 0, 1, 1, 24),
+        (24, 2, 0, 2, 1, 12),
+        (7, 3, 0, 2, 1, 3),
+        (9, 3, 0, 1, 2, 5),
+        (3, 2, 1, 1, 1, 4),
+    ],
+)
 def test_output_size_matches_the_formula(h, k, p, s, d, expected):
     assert output_size(h, k, p, s, d) == expected == (h + 2 * p - d * (k - 1) - 1) // s + 1
 
@@ -21,8 +31,9 @@ def test_kernel_too_big_shows_the_arithmetic_as_in_the_issue():
     with pytest.raises(EngineError) as e:
         conv_output_shape(2, 2, 3, 3, 0, 1)
     assert e.value.code == "kernel_too_big"
-    assert str(e.value) == ("a 3x3 kernel does not fit a 2x2 input with padding 0: "
-                            "OH = ⌊(2 + 2·0 − 1·(3 − 1) − 1) / 1⌋ + 1 = ⌊−1⌋ + 1 = 0")
+    assert str(e.value) == (
+        "a 3x3 kernel does not fit a 2x2 input with padding 0: OH = ⌊(2 + 2·0 − 1·(3 − 1) − 1) / 1⌋ + 1 = ⌊−1⌋ + 1 = 0"
+    )
 
 
 def test_a_stride_that_leaves_a_remainder_rounds_down_as_pytorch():
@@ -38,9 +49,9 @@ def test_a_stride_that_leaves_a_remainder_rounds_down_as_pytorch():
 GOLDEN_CONV = [
     # H, K, P, S, D, expected, the arithmetic
     (28, 3, 0, 2, 1, 13, "(28 + 0 - 2 - 1) / 2 = 12.5 -> 12, + 1 = 13"),
-    (224, 11, 2, 4, 1, 55, "(224 + 4 - 10 - 1) / 4 = 54.25 -> 54, + 1 = 55"),   # AlexNet conv1
-    (28, 3, 1, 2, 1, 14, "(28 + 2 - 2 - 1) / 2 = 13.5 -> 13, + 1 = 14"),        # the issue's network check
-    (227, 11, 0, 4, 1, 55, "(227 - 10 - 1) / 4 = 54, + 1 = 55"),                # AlexNet as often written
+    (224, 11, 2, 4, 1, 55, "(224 + 4 - 10 - 1) / 4 = 54.25 -> 54, + 1 = 55"),  # AlexNet conv1
+    (28, 3, 1, 2, 1, 14, "(28 + 2 - 2 - 1) / 2 = 13.5 -> 13, + 1 = 14"),  # the issue's network check
+    (227, 11, 0, 4, 1, 55, "(227 - 10 - 1) / 4 = 54, + 1 = 55"),  # AlexNet as often written
     (7, 3, 0, 3, 1, 2, "(7 - 2 - 1) / 3 = 1.33 -> 1, + 1 = 2"),
     (10, 3, 1, 4, 2, 2, "(10 + 2 - 2*2 - 1) / 4 = 1.75 -> 1, + 1 = 2"),
 ]
@@ -84,11 +95,11 @@ def test_formulas_show_the_rounding():
 
 
 def test_unread_rows_and_columns():
-    assert unread(28, 3, 0, 2) == [27]                 # "PyTorch never reads this last column"
-    assert unread(224, 11, 2, 4) == []   # AlexNet: the last window reaches padded column 54*4 + 10 = 226
+    assert unread(28, 3, 0, 2) == [27]  # "PyTorch never reads this last column"
+    assert unread(224, 11, 2, 4) == []  # AlexNet: the last window reaches padded column 54*4 + 10 = 226
     assert unread(224, 11, 0, 4) == [223]  # no padding: floor(213 / 4) = 53, the last window reads 53*4 + 10 = 222
-    assert unread(7, 1, 0, 2) == [1, 3, 5]             # a 1-wide kernel with stride 2 skips every other column
-    assert unread(9, 2, 0, 1, 2) == []                 # dilation 2, stride 1: every column is read
+    assert unread(7, 1, 0, 2) == [1, 3, 5]  # a 1-wide kernel with stride 2 skips every other column
+    assert unread(9, 2, 0, 1, 2) == []  # dilation 2, stride 1: every column is read
     assert unread(7, 2, 0, 2) == [6] and unread(7, 2, 0, 2, ceil_mode=True) == []
     assert unread(6, 2, 0, 2) == []
 
@@ -106,7 +117,7 @@ def test_sizes_and_unread_cells_agree_with_the_reference_loops(h, k, p, s, d):
         return
     expected = math.floor((h + 2 * p - d * (k - 1) - 1) / s) + 1
     assert output_size(h, k, p, s, d) == expected
-    x = np.arange(1.0, h + 1)[None, :, None]           # (C, H, W): row r holds r + 1
+    x = np.arange(1.0, h + 1)[None, :, None]  # (C, H, W): row r holds r + 1
     out, steps = conv2d_trace(x, np.ones((1, 1, k, 1)), 0, (s, 1), (p, 0), (d, 1))
     assert out.shape == (1, expected, 1)
     read = {r - p for step in steps for _, r, _ in step["cells"]}
@@ -135,9 +146,17 @@ def test_pooling_sizes_agree_with_pytorch_rule_and_the_reference_loops(h, k, s, 
     assert all(step["top"] < h + p and any(v is not None for v in step["values"]) for step in steps)
 
 
-@pytest.mark.parametrize("kwargs,code", [({"stride": 0}, "bad_stride"), ({"stride": -1}, "bad_stride"),
-                                         ({"padding": -1}, "bad_padding"), ({"dilation": 0}, "bad_dilation"),
-                                         ({"stride": 1.5}, "not_integer"), ({"stride": [1, 2, 3]}, "bad_pair")])
+@pytest.mark.parametrize(
+    "kwargs,code",
+    [
+        ({"stride": 0}, "bad_stride"),
+        ({"stride": -1}, "bad_stride"),
+        ({"padding": -1}, "bad_padding"),
+        ({"dilation": 0}, "bad_dilation"),
+        ({"stride": 1.5}, "not_integer"),
+        ({"stride": [1, 2, 3]}, "bad_pair"),
+    ],
+)
 def test_bad_settings(kwargs, code):
     args = {"padding": 0, "stride": 1, "dilation": 1, **kwargs}
     with pytest.raises(EngineError) as e:
@@ -154,7 +173,7 @@ def test_pairs_and_pool_padding():
     assert e.value.code == "pool_padding_too_big"
 
 
-@pytest.mark.parametrize("value", [1_000_001, -10**400, (1, 10**30)])
+@pytest.mark.parametrize("value", [1_000_001, -(10**400), (1, 10**30)])
 def test_a_setting_beyond_any_size_is_refused_in_short(value):
     with pytest.raises(EngineError) as e:
         conv_output_shape(28, 28, 3, 3, padding=value)

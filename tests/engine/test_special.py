@@ -1,4 +1,5 @@
 """engine.special.erf against Python's math.erf (the C library's), point by point."""
+
 import math
 
 import numpy as np
@@ -19,8 +20,14 @@ def test_erf_agrees_with_math_erf_within_1e_15_on_a_dense_grid():
     rng = np.random.default_rng(0)
     # every piece and every seam between pieces (1, 2, 3.5, 6), both signs
     seams = np.array([1.0, 2.0, 3.5, 6.0])
-    x = np.concatenate([np.linspace(-8, 8, 80_001), rng.uniform(-7, 7, 20_000),
-                        np.ravel(seams[:, None] + np.array([-1e-12, 0.0, 1e-12])), -seams])
+    x = np.concatenate(
+        [
+            np.linspace(-8, 8, 80_001),
+            rng.uniform(-7, 7, 20_000),
+            np.ravel(seams[:, None] + np.array([-1e-12, 0.0, 1e-12])),
+            -seams,
+        ]
+    )
     diff = np.abs(erf(x) - golden(x))
     assert diff.max() < 1e-15, x[diff.argmax()]
 

@@ -1,6 +1,7 @@
 """Every worked example of the course notes comes out of the engine exactly: the reference loops
 (and their traces), the fast path, and the layers. Expected values are read from
 ../shared/examples/textbook_cases.json, never copied here."""
+
 import re
 
 import numpy as np
@@ -48,7 +49,7 @@ def test_convolution_first_step_written_out(convolution_case):
     first = steps[0]
     numbers = [float(v) for v in re.findall(r"\d+", c["first_step"])]
     if c.get("activation"):  # "relu(1+0+1+...) = relu(4) = 4": the products, then z, then the value
-        assert numbers[:len(first["products"])] == first["products"]
+        assert numbers[: len(first["products"])] == first["products"]
         assert numbers[-2:] == [first["z"], first["value"]]
     else:  # "a*w + a*w + ... = v": input/weight pairs in window order
         pairs = list(zip(numbers[0:-1:2], numbers[1:-1:2]))
@@ -114,7 +115,7 @@ def test_multichannel_sums_channels_plus_one_bias():
     x = rng.integers(-3, 4, (3, 4, 4)).astype(float)
     k = rng.integers(-2, 3, (1, 3, 3, 3)).astype(float)
     out, steps = reference.conv2d_trace(x, k, 1.0)
-    singles = [reference.conv2d_trace(x[c:c + 1], k[:, c:c + 1])[0] for c in range(3)]
+    singles = [reference.conv2d_trace(x[c : c + 1], k[:, c : c + 1])[0] for c in range(3)]
     assert out.shape == (1, 2, 2)
     assert np.array_equal(out, sum(singles) + 1.0)
     for s in steps:  # each step's subtotals are the single-channel convolutions (what /conv writes per line)

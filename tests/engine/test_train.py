@@ -1,4 +1,5 @@
 """Training as a stream of events: order and content, control from another thread, reproducibility."""
+
 import threading
 
 import numpy as np
@@ -14,8 +15,14 @@ from engine.train import TrainControl, confusion_matrix, train
 def small():
     """A 640-image slice of the bundled sample: enough for the event stream, fast to train."""
     d = mnist.load("sample")
-    return mnist.Mnist(d.train_images[:640], d.train_labels[:640], d.test_images[:200], d.test_labels[:200],
-                       source="test slice", name="sample")
+    return mnist.Mnist(
+        d.train_images[:640],
+        d.train_labels[:640],
+        d.test_images[:200],
+        d.test_labels[:200],
+        source="test slice",
+        name="sample",
+    )
 
 
 def _run(data, seed=0, **kw):
@@ -49,8 +56,9 @@ def test_a_seed_reproduces_a_run(small):
     runs = [_run(small, seed=7, epochs=1, batch_size=32, progress_every=4)[1] for _ in range(2)]
     losses = [[e["loss"] for e in r if e["type"] == "progress"] for r in runs]
     assert losses[0] == losses[1]
-    other = [e["loss"] for e in _run(small, seed=8, epochs=1, batch_size=32, progress_every=4)[1]
-             if e["type"] == "progress"]
+    other = [
+        e["loss"] for e in _run(small, seed=8, epochs=1, batch_size=32, progress_every=4)[1] if e["type"] == "progress"
+    ]
     assert other != losses[0]
 
 
@@ -117,8 +125,9 @@ def _all_numbers_finite(value) -> bool:
 
 @pytest.mark.parametrize("optimizer,lr", [("sgd", 10.0), ("momentum", 10.0), ("momentum", 1.0)])
 def test_a_huge_learning_rate_diverges_with_a_done_event(small, optimizer, lr):
-    model, events = _run(small, epochs=10, batch_size=64, progress_every=1, snapshot_every=1,
-                         optimizer=optimizer, lr=lr)
+    model, events = _run(
+        small, epochs=10, batch_size=64, progress_every=1, snapshot_every=1, optimizer=optimizer, lr=lr
+    )
     done = events[-1]
     assert done["type"] == "done" and done["reason"] == "diverged"
     assert set(done) == {"type", "reason", "step", "lr", "seconds", "test_loss", "test_accuracy"}
@@ -169,16 +178,38 @@ def test_one_batch_at_a_time_while_paused(small):
             control.resume()
         elif event["type"] == "progress" and event["step"] == 15:
             control.stop()
-    after = [(e["type"], e.get("step"), e.get("state")) for e in seen[seen.index(next(
-        e for e in seen if e.get("state") == "paused")):]]
-    assert after[:6] == [("status", 5, "paused"), ("progress", 6, None), ("snapshot", 6, None),
-                         ("progress", 7, None), ("snapshot", 7, None), ("status", 7, "running")]
+    after = [
+        (e["type"], e.get("step"), e.get("state"))
+        for e in seen[seen.index(next(e for e in seen if e.get("state") == "paused")) :]
+    ]
+    assert after[:6] == [
+        ("status", 5, "paused"),
+        ("progress", 6, None),
+        ("snapshot", 6, None),
+        ("progress", 7, None),
+        ("snapshot", 7, None),
+        ("status", 7, "running"),
+    ]
     # (progress_every=5 again once running; 10 steps an epoch)
-    assert after[6:] == [("progress", 10, None), ("epoch", 10, None), ("snapshot", 10, None), ("progress", 15, None),
-                         ("done", 15, None)]
+    assert after[6:] == [
+        ("progress", 10, None),
+        ("epoch", 10, None),
+        ("snapshot", 10, None),
+        ("progress", 15, None),
+        ("done", 15, None),
+    ]
     # The single steps were real steps: the same run without pauses gives the same numbers.
-    plain = list(train(Sequential.from_spec(preset("tiny"), seed=0), small, epochs=50, batch_size=64,
-                       progress_every=1, snapshot_every=0, control=_stopper(10)))
+    plain = list(
+        train(
+            Sequential.from_spec(preset("tiny"), seed=0),
+            small,
+            epochs=50,
+            batch_size=64,
+            progress_every=1,
+            snapshot_every=0,
+            control=_stopper(10),
+        )
+    )
     loss = {e["step"]: e["loss"] for e in plain if e["type"] == "progress"}
     assert [e["loss"] for e in seen if e["type"] == "progress" and e["step"] in (6, 7)] == [loss[6], loss[7]]
 

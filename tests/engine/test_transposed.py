@@ -2,6 +2,7 @@
 figures, the fast path against the reference loops (property tests), the adjoint identity with
 convolution (an independent check), finite-difference gradients, refusals, a network that trains,
 saves and loads, and the memory estimate against tracemalloc."""
+
 import tracemalloc
 
 import numpy as np
@@ -16,8 +17,13 @@ from engine.gradcheck import check_layer
 from engine.memory import estimate
 from engine.model import Sequential
 from engine.train import train
-from engine.transposed import (ConvTranspose2D, conv_transpose2d, conv_transpose2d_reference,
-                               conv_transpose2d_trace, output_shape)
+from engine.transposed import (
+    ConvTranspose2D,
+    conv_transpose2d,
+    conv_transpose2d_reference,
+    conv_transpose2d_trace,
+    output_shape,
+)
 
 A = [[1.0, 2.0], [3.0, 4.0]]
 K = [[1.0, 2.0], [3.0, 4.0]]
@@ -30,6 +36,7 @@ def _one(x, k, **kw):
 
 
 # -- golden cases, computed by hand --------------------------------------------------------------
+
 
 def test_stride_1_overlapping_copies_add_up():
     # each cell adds its value into a 2x2 block of ones; the centre gets all four
@@ -80,21 +87,26 @@ def test_bias_and_several_channels():
 
 # -- shapes: PyTorch's formula and Dumoulin & Visin (2016), figures 4.1 to 4.7 -------------------
 
-@pytest.mark.parametrize("size,kernel,stride,padding,output_padding,expected", [
-    (2, 3, 1, 0, 0, 4),   # fig. 4.1: no padding, unit strides
-    (6, 4, 1, 2, 0, 5),   # fig. 4.2: arbitrary padding
-    (5, 3, 1, 1, 0, 5),   # fig. 4.3: half (same) padding
-    (7, 3, 1, 2, 0, 5),   # fig. 4.4: full padding
-    (2, 3, 2, 0, 0, 5),   # fig. 4.5: no padding, strides
-    (3, 3, 2, 1, 0, 5),   # fig. 4.6: padding, strides
-    (3, 3, 2, 1, 1, 6),   # fig. 4.7: padding, strides, odd (output_padding)
-    (3, 3, 2, 0, 0, 7),
-    (7, 4, 2, 1, 0, 14),  # DCGAN's up-sampling step: 4x4 kernel, stride 2, padding 1 doubles the size
-])
+
+@pytest.mark.parametrize(
+    "size,kernel,stride,padding,output_padding,expected",
+    [
+        (2, 3, 1, 0, 0, 4),  # fig. 4.1: no padding, unit strides
+        (6, 4, 1, 2, 0, 5),  # fig. 4.2: arbitrary padding
+        (5, 3, 1, 1, 0, 5),  # fig. 4.3: half (same) padding
+        (7, 3, 1, 2, 0, 5),  # fig. 4.4: full padding
+        (2, 3, 2, 0, 0, 5),  # fig. 4.5: no padding, strides
+        (3, 3, 2, 1, 0, 5),  # fig. 4.6: padding, strides
+        (3, 3, 2, 1, 1, 6),  # fig. 4.7: padding, strides, odd (output_padding)
+        (3, 3, 2, 0, 0, 7),
+        (7, 4, 2, 1, 0, 14),  # DCGAN's up-sampling step: 4x4 kernel, stride 2, padding 1 doubles the size
+    ],
+)
 def test_output_sizes(size, kernel, stride, padding, output_padding, expected):
     assert output_shape(size, size, kernel, kernel, stride, padding, output_padding) == (expected, expected)
-    out, _, _ = conv_transpose2d_trace(np.ones((1, size, size)), np.ones((1, 1, kernel, kernel)), 0, stride,
-                                       padding, output_padding)
+    out, _, _ = conv_transpose2d_trace(
+        np.ones((1, size, size)), np.ones((1, 1, kernel, kernel)), 0, stride, padding, output_padding
+    )
     assert out.shape == (1, expected, expected)
 
 
@@ -112,6 +124,7 @@ def test_it_undoes_the_shape_of_the_convolution_it_transposes():
 
 # -- the fast path against the loops -------------------------------------------------------------
 
+
 @st.composite
 def cases(draw):
     n, c, f = draw(st.integers(1, 2)), draw(st.integers(1, 3)), draw(st.integers(1, 3))
@@ -123,8 +136,18 @@ def cases(draw):
     # any padding that leaves at least one row and column
     ph = draw(st.integers(0, max(0, ((h - 1) * sh + dh * (kh - 1) + oph) // 2)))
     pw = draw(st.integers(0, max(0, ((w - 1) * sw + dw * (kw - 1) + opw) // 2)))
-    return dict(n=n, c=c, f=f, k=(kh, kw), s=(sh, sw), p=(ph, pw), op=(oph, opw), d=(dh, dw), hw=(h, w),
-                seed=draw(st.integers(0, 2**32 - 1)))
+    return dict(
+        n=n,
+        c=c,
+        f=f,
+        k=(kh, kw),
+        s=(sh, sw),
+        p=(ph, pw),
+        op=(oph, opw),
+        d=(dh, dw),
+        hw=(h, w),
+        seed=draw(st.integers(0, 2**32 - 1)),
+    )
 
 
 def _arrays(case):
@@ -153,8 +176,9 @@ def test_fast_equals_reference(case):
     assert len(steps) == case["c"] * case["hw"][0] * case["hw"][1]
     np.testing.assert_array_equal(steps[-1]["partial"], full)
     (ph, pw), (oh, ow) = case["p"], expected.shape[2:]
-    np.testing.assert_allclose(full[:, ph:ph + oh, pw:pw + ow] + b[:, None, None], expected[0], rtol=1e-12,
-                               atol=1e-12)
+    np.testing.assert_allclose(
+        full[:, ph : ph + oh, pw : pw + ow] + b[:, None, None], expected[0], rtol=1e-12, atol=1e-12
+    )
 
 
 @settings(max_examples=60, deadline=None)
@@ -204,13 +228,17 @@ def test_a_convolutions_input_gradient_is_the_transposed_convolution():
 
 # -- gradients -----------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("kwargs,hw", [
-    (dict(filters=3, kernel=3), (4, 4)),
-    (dict(filters=2, kernel=(3, 2), stride=(2, 1), padding=1), (4, 5)),
-    (dict(filters=2, kernel=3, stride=2, padding=1, output_padding=1), (3, 4)),
-    (dict(filters=2, kernel=2, stride=1, padding=(1, 0), output_padding=(1, 0), dilation=2), (4, 3)),
-    (dict(filters=2, kernel=3, stride=(2, 3), bias=False), (3, 3)),
-])
+
+@pytest.mark.parametrize(
+    "kwargs,hw",
+    [
+        (dict(filters=3, kernel=3), (4, 4)),
+        (dict(filters=2, kernel=(3, 2), stride=(2, 1), padding=1), (4, 5)),
+        (dict(filters=2, kernel=3, stride=2, padding=1, output_padding=1), (3, 4)),
+        (dict(filters=2, kernel=2, stride=1, padding=(1, 0), output_padding=(1, 0), dilation=2), (4, 3)),
+        (dict(filters=2, kernel=3, stride=(2, 3), bias=False), (3, 3)),
+    ],
+)
 def test_gradients(kwargs, hw):
     layer = ConvTranspose2D(**kwargs, name="conv_transpose1")
     layer.build((2, *hw), np.random.default_rng(0), np.float64)
@@ -223,6 +251,7 @@ def test_gradients(kwargs, hw):
 
 
 # -- refusals ------------------------------------------------------------------------------------
+
 
 def test_output_padding_must_be_smaller_than_stride_or_dilation():
     with pytest.raises(EngineError) as e:
@@ -242,14 +271,17 @@ def test_padding_that_crops_everything_is_refused_with_the_arithmetic():
     assert "OH = (2 \u2212 1)\u00b71 \u2212 2\u00b72 + 1\u00b7(2 \u2212 1) + 0 + 1 = \u22121" in str(e.value)
 
 
-@pytest.mark.parametrize("entry,code", [
-    ({"type": "conv_transpose", "filters": 2, "kernel": 3, "stride": 2, "output_padding": 2}, "bad_output_padding"),
-    ({"type": "conv_transpose", "filters": 0, "kernel": 3}, "bad_setting"),
-    ({"type": "conv_transpose", "filters": 2, "kernel": 3, "bias": 1}, "bad_flag"),
-    ({"type": "conv_transpose", "kernel": 3}, "missing_setting"),
-    ({"type": "conv_transpose", "filters": 2, "groups": 2}, "unknown_setting"),
-    ({"type": "conv_transpose", "filters": 2, "kernel": 3, "stride": 0}, "bad_stride"),
-])
+@pytest.mark.parametrize(
+    "entry,code",
+    [
+        ({"type": "conv_transpose", "filters": 2, "kernel": 3, "stride": 2, "output_padding": 2}, "bad_output_padding"),
+        ({"type": "conv_transpose", "filters": 0, "kernel": 3}, "bad_setting"),
+        ({"type": "conv_transpose", "filters": 2, "kernel": 3, "bias": 1}, "bad_flag"),
+        ({"type": "conv_transpose", "kernel": 3}, "missing_setting"),
+        ({"type": "conv_transpose", "filters": 2, "groups": 2}, "unknown_setting"),
+        ({"type": "conv_transpose", "filters": 2, "kernel": 3, "stride": 0}, "bad_stride"),
+    ],
+)
 def test_bad_layers_are_refused(entry, code):
     with pytest.raises(EngineError) as e:
         Sequential.from_spec({"input": [1, 6, 6], "layers": [entry, {"type": "flatten"}]})
@@ -258,21 +290,28 @@ def test_bad_layers_are_refused(entry, code):
 
 def test_bad_layer_message_names_the_layer():
     with pytest.raises(EngineError, match="^conv_transpose1: output_padding"):
-        Sequential.from_spec({"input": [1, 6, 6], "layers": [
-            {"type": "conv_transpose", "filters": 2, "kernel": 3, "stride": 2, "output_padding": 3}]})
+        Sequential.from_spec(
+            {
+                "input": [1, 6, 6],
+                "layers": [{"type": "conv_transpose", "filters": 2, "kernel": 3, "stride": 2, "output_padding": 3}],
+            }
+        )
 
 
 # -- a network with it ---------------------------------------------------------------------------
 
-SPEC = {"input": [1, 28, 28], "layers": [
-    {"type": "conv", "filters": 4, "kernel": 3, "stride": 2},               # 28 -> 13
-    {"type": "relu"},
-    {"type": "conv_transpose", "filters": 2, "kernel": 3, "stride": 2, "output_padding": 1},  # 13 -> 28
-    {"type": "relu"},
-    {"type": "maxpool", "size": 4},
-    {"type": "flatten"},
-    {"type": "dense", "units": 10},
-]}
+SPEC = {
+    "input": [1, 28, 28],
+    "layers": [
+        {"type": "conv", "filters": 4, "kernel": 3, "stride": 2},  # 28 -> 13
+        {"type": "relu"},
+        {"type": "conv_transpose", "filters": 2, "kernel": 3, "stride": 2, "output_padding": 1},  # 13 -> 28
+        {"type": "relu"},
+        {"type": "maxpool", "size": 4},
+        {"type": "flatten"},
+        {"type": "dense", "units": 10},
+    ],
+}
 
 
 def test_a_network_with_it_builds_names_counts_trains_saves_and_loads(tmp_path):
@@ -284,17 +323,37 @@ def test_a_network_with_it_builds_names_counts_trains_saves_and_loads(tmp_path):
     # PyTorch's initialisation: U(-1/sqrt(fan_in), 1/sqrt(fan_in)), fan_in = F*kh*kw = 18
     assert np.abs(layer.params["W"]).max() <= 1 / np.sqrt(18)
     sample = mnist.load("sample")
-    data = mnist.Mnist(sample.train_images[:256], sample.train_labels[:256], sample.test_images[:64],
-                       sample.test_labels[:64], source="test slice", name="sample")
-    losses = [e["loss"] for e in train(model, data, epochs=4, batch_size=32, optimizer="adam", lr=0.01,
-                                       progress_every=1, snapshot_every=0) if e["type"] == "progress"]
+    data = mnist.Mnist(
+        sample.train_images[:256],
+        sample.train_labels[:256],
+        sample.test_images[:64],
+        sample.test_labels[:64],
+        source="test slice",
+        name="sample",
+    )
+    losses = [
+        e["loss"]
+        for e in train(
+            model, data, epochs=4, batch_size=32, optimizer="adam", lr=0.01, progress_every=1, snapshot_every=0
+        )
+        if e["type"] == "progress"
+    ]
     assert np.mean(losses[-8:]) < np.mean(losses[:8]) - 0.2, losses
     path = model.save(tmp_path / "ct.npz")
     loaded = Sequential.load(path)
     assert loaded.spec == model.spec
-    assert loaded.spec["layers"][2] == {"type": "conv_transpose", "name": "conv_transpose1", "filters": 2,
-                                        "kernel": 3, "stride": 2, "padding": 0, "output_padding": 1,
-                                        "dilation": 1, "bias": True, "init": "lecun"}
+    assert loaded.spec["layers"][2] == {
+        "type": "conv_transpose",
+        "name": "conv_transpose1",
+        "filters": 2,
+        "kernel": 3,
+        "stride": 2,
+        "padding": 0,
+        "output_padding": 1,
+        "dilation": 1,
+        "bias": True,
+        "init": "lecun",
+    }
     images = sample.test_images[:5, None].astype(np.float32) / 255
     np.testing.assert_array_equal(loaded.forward(images), model.forward(images))
 
@@ -302,14 +361,19 @@ def test_a_network_with_it_builds_names_counts_trains_saves_and_loads(tmp_path):
 def test_memory_estimate_is_close_above_the_measured_peak():
     sample = mnist.load("sample")
     n = 32
-    data = mnist.Mnist(sample.train_images[:3 * n], sample.train_labels[:3 * n], sample.test_images[:n],
-                       sample.test_labels[:n], source="test slice", name="sample")
+    data = mnist.Mnist(
+        sample.train_images[: 3 * n],
+        sample.train_labels[: 3 * n],
+        sample.test_images[:n],
+        sample.test_labels[:n],
+        source="test slice",
+        name="sample",
+    )
     Sequential.from_spec(SPEC)  # (first-use allocations out of the measurement)
     tracemalloc.start()
     try:
         model = Sequential.from_spec(SPEC, seed=0)
-        events = train(model, data, epochs=1, batch_size=n, optimizer="momentum", progress_every=1,
-                       snapshot_every=0)
+        events = train(model, data, epochs=1, batch_size=n, optimizer="momentum", progress_every=1, snapshot_every=0)
         for event in events:
             if event["type"] == "progress" and event["step"] == 2:
                 break

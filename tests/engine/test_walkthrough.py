@@ -1,5 +1,6 @@
 """engine.walkthrough: the notes' backprop chain as steps (the numbers themselves are checked against
 textbook_cases.json through the API in tests/app/test_backprop_api.py and by test_backprop_walkthrough.py)."""
+
 import math
 
 import pytest
@@ -34,15 +35,18 @@ def test_history_chains_the_updates():
         assert after["w11"] == step["w11_new"] and after["loss"] == step["J_new"]
 
 
-@pytest.mark.parametrize("kwargs, code", [
-    ({"lr": 0}, "bad_walkthrough_lr"),
-    ({"lr": -1}, "bad_walkthrough_lr"),
-    ({"x1": math.nan}, "bad_walkthrough_value"),
-    ({"w11": "1"}, "bad_walkthrough_value"),
-    ({"updates": -1}, "bad_walkthrough_updates"),
-    ({"updates": 1.5}, "bad_walkthrough_updates"),
-    ({"updates": 1001}, "bad_walkthrough_updates"),
-])
+@pytest.mark.parametrize(
+    "kwargs, code",
+    [
+        ({"lr": 0}, "bad_walkthrough_lr"),
+        ({"lr": -1}, "bad_walkthrough_lr"),
+        ({"x1": math.nan}, "bad_walkthrough_value"),
+        ({"w11": "1"}, "bad_walkthrough_value"),
+        ({"updates": -1}, "bad_walkthrough_updates"),
+        ({"updates": 1.5}, "bad_walkthrough_updates"),
+        ({"updates": 1001}, "bad_walkthrough_updates"),
+    ],
+)
 def test_refusals(kwargs, code):
     with pytest.raises(EngineError) as e:
         walkthrough(**kwargs)
