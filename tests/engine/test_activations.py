@@ -224,7 +224,9 @@ def _softplus_golden(v, beta, threshold):
     """PyTorch's rule, per element: z past the threshold, else log1p(exp(beta z)) / beta."""
     if beta * v > threshold:
         return v, 1.0
-    return math.log1p(math.exp(beta * v)) / beta, 1 / (1 + math.exp(-beta * v))
+    x = beta * v  # the logistic function written so that neither exp overflows (x down to -800 here)
+    slope = 1 / (1 + math.exp(-x)) if x >= 0 else math.exp(x) / (1 + math.exp(x))
+    return math.log1p(math.exp(x)) / beta, slope
 
 
 GOLDEN_Z = np.concatenate([np.linspace(-9, 9, 721), [-0.7517916, 1e-8, -1e-8, 0.0, 25.0, -30.0]])
