@@ -6,7 +6,7 @@ from fastapi.staticfiles import StaticFiles
 from . import error_handlers
 from .classes import ClassRegistry
 from .client_limits import ConnectionLimits
-from .deps import no_unread_body
+from .deps import no_unknown_query, no_unread_body
 from .hosts import allowed_hosts
 from .limits import BodySizeLimit
 from .paths import STATIC_DIR
@@ -56,7 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         responses=REFUSALS,
-        dependencies=[Depends(no_unread_body)],
+        dependencies=[Depends(no_unread_body), Depends(no_unknown_query)],
         description="A NumPy CNN engine behind a visual playground. Every number on the "
         "pages comes from these endpoints. Errors answer 4xx with `detail` "
         "(a message in the request's language: `?lang=`, the `lang` cookie "

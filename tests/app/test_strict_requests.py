@@ -227,3 +227,40 @@ def test_class_socket_refuses_an_unknown_field(client, message, field, lang):
             assert answer["message"].startswith(said), answer
     finally:
         client.post(f"/api/classes/{code}/end", headers={"X-Control-Token": token})
+
+
+def _api_gets() -> list[str]:
+    """Every GET of the API whose query is not free-form (the route table, walked as above)."""
+    from app.deps import FREE_QUERY_PATHS
+
+    return sorted(
+        route.path
+        for route in _routes(APIRoute)
+        if "GET" in route.methods and route.path.startswith("/api/") and route.path not in FREE_QUERY_PATHS
+    )
+
+
+def test_every_api_get_is_in_the_list_below():
+    paths = _api_gets()
+    assert {"/api/runs", "/api/models", "/api/conv/presets", "/api/export/weights/{name}"} <= set(paths)
+    assert len(paths) >= 12
+
+
+@pytest.mark.parametrize("path", _api_gets())
+@pytest.mark.parametrize("lang,words", [("en", "Unknown field"), ("zh", ZH_UNKNOWN)])
+def test_every_api_get_refuses_a_query_parameter_it_does_not_take(client, path, lang, words):
+    """GET /api/runs?colour_of_the_sky=1: refused, the parameter named, rather than ignored."""
+    r = client.get(f"{_url(path)}?{UNKNOWN}=1&lang={lang}")
+    assert r.status_code == 422, (path, r.status_code, r.text[:200])
+    body = r.json()
+    assert body["code"] == "invalid_request" and UNKNOWN in body["detail"] and words in body["detail"], body
+
+
+def test_a_query_parameter_an_operation_takes_and_the_language_are_accepted(client):
+    assert client.get("/api/runs?lang=zh").status_code == 200
+    assert client.get("/api/export/weights/lenet5?target=engine").status_code == 200
+    assert (
+        client.get("/api/activations/softplus?beta=2&lang=en").status_code == 200
+    )  # free-form: the function's settings
+    r = client.post(f"/api/conv?{UNKNOWN}=1", json={"input": [[1, 2], [3, 4]], "kernel": [[1]]})
+    assert r.status_code == 422 and UNKNOWN in r.json()["detail"]
