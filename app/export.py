@@ -574,11 +574,11 @@ def _filter_common(setup: dict):
 
 def filters_pytorch(setup: dict) -> str:
     name, pixels, kernel, bias = _filter_common(setup)
-    args = [
-        ("stride", py(_setting(setup, "stride", 1))),
-        ("padding", py(_setting(setup, "padding", 0))),
-        ("dilation", py(_setting(setup, "dilation", 1))),
-    ]
+    dilation = _setting(setup, "dilation", 1)
+    pre, pad_arg = _torch_padding(
+        _setting(setup, "padding", 0), _setting(setup, "padding_mode", "zeros"), kernel.shape, dilation
+    )
+    args = [("stride", py(_setting(setup, "stride", 1))), ("padding", pad_arg), ("dilation", py(dilation))]
     body = picture_assignment("image", pixels, "torch")
     body += grid_assignment("kernel", kernel, "torch", comment=f"The kernel, {kernel.shape[0]} x {kernel.shape[1]}.")
     body += (
@@ -586,7 +586,9 @@ def filters_pytorch(setup: dict) -> str:
         "image, kernel = image.float(), kernel.float()\n"
         f"bias = torch.tensor([{number(bias)}], dtype=torch.float32)\n"
         "# conv2d wants (batch, channels, rows, columns): one picture, one channel.\n"
-        + wrap_call(f"output = F.conv2d(image[None, None], kernel[None, None], bias, {_kwargs(args)})[0, 0]")
+        "x = image[None, None]\n"
+        + pre
+        + wrap_call(f"output = F.conv2d(x, kernel[None, None], bias, {_kwargs(args)})[0, 0]")
         + "\n"
         "print(output.shape)\nprint(output.round(decimals=4))  # the page sends 4 decimals\n"
     )
@@ -607,11 +609,13 @@ def filters_engine(setup: dict) -> str:
         ("padding", py(_setting(setup, "padding", 0))),
         ("dilation", py(_setting(setup, "dilation", 1))),
     ]
+    mode = _setting(setup, "padding_mode", "zeros")
+    apply_args = args + ([("padding_mode", repr(mode))] if mode != "zeros" else [])
     body = picture_assignment("image", pixels, "np")
     body += grid_assignment("kernel", kernel, "np", comment=f"The kernel, {kernel.shape[0]} x {kernel.shape[1]}.")
     body += (
         "\n# The whole feature map, by the fast im2col convolution (float32).\n"
-        + wrap_call(f"output = filters.apply(image, kernel, {number(bias)}, {_kwargs(args)})")
+        + wrap_call(f"output = filters.apply(image, kernel, {number(bias)}, {_kwargs(apply_args)})")
         + "\n"
         "print(output.shape)\nprint(np.round(output, 4))  # the page is sent 4 decimals\n"
         "# The notes' arithmetic: sliding the kernel against one dense matrix.\n"

@@ -178,7 +178,7 @@ def random_activation(rng) -> dict:
 def random_filter(rng) -> dict:
     image = f"digit-{rng.integers(10)}" if rng.random() < 0.8 else "camera"
     kh, kw = int(rng.integers(1, 6)), int(rng.integers(1, 6))
-    return {
+    setup = {
         "image": image,
         "kernel": grid(rng, kh, kw),
         "bias": round(float(rng.uniform(-2, 2)), 2),
@@ -186,6 +186,9 @@ def random_filter(rng) -> dict:
         "padding": pair_or_int(rng, 0, 2),
         "dilation": pair_or_int(rng, 1, 2),
     }
+    if FEATURES["padding_mode"] and rng.random() < 0.4:  # the /filters lab's padding-mode menu
+        setup["padding_mode"] = ("reflect", "replicate", "circular")[rng.integers(3)]
+    return setup
 
 
 def random_backprop(rng) -> dict:

@@ -198,8 +198,9 @@ def test_the_pytorch_code_of_an_activation_uses_pytorchs_functions_and_autograd(
         {"image": "digit-3", "kernel": [[-1, 1]]},
         {"image": "camera", "kernel": [[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]], "bias": 0.5, "stride": 2, "padding": 1},
         {"image": [[0, 10.5, 20], [30, 40, 50], [60, 70, 80.25]], "kernel": [[1, 2], [3, 4]], "dilation": 1},
+        {"image": "digit-3", "kernel": [[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]], "padding": 1, "padding_mode": "reflect"},
     ],
-    ids=["digit", "photo sobel", "upload"],
+    ids=["digit", "photo sobel", "upload", "reflect padding"],
 )
 def test_the_engine_code_of_an_image_filter_gives_the_page_its_feature_map(client, setup):
     answer = client.post("/api/filter", json=setup).json()
@@ -207,7 +208,9 @@ def test_the_engine_code_of_an_image_filter_gives_the_page_its_feature_map(clien
     np.testing.assert_array_equal(np.round(ns["output"].astype(np.float64), 4), answer["output"])
     assert ns["cost"].as_dict() == answer["cost"]
     code = pytorch(client, "filters", setup)
-    assert "F.conv2d(" in code and "image[None, None], kernel[None, None], bias" in code
+    assert "F.conv2d(x, kernel[None, None], bias" in code and "x = image[None, None]" in code
+    if setup.get("padding_mode"):  # the page's padding mode, never dropped: PyTorch pads first
+        assert "x = F.pad(x, (1, 1, 1, 1), mode='reflect')" in code and "padding=0" in code
 
 
 @pytest.mark.parametrize(
