@@ -324,7 +324,7 @@ export class NetworkBuilder {
       fields.append(field === 'padding' && item.kind === 'conv' ? this.paddingField(item, name)
         : this.numberField(item, name, field, min, max, step));
     }
-    if (item.kind === 'conv') fields.append(this.paddingModeField(item, name));
+    if (item.kind === 'conv') fields.append(this.choiceField(item, name, 'padding_mode', this.paddingModes, (mode) => mode));
     return fields;
   }
 
@@ -516,47 +516,27 @@ export class NetworkBuilder {
     return label;
   }
 
-  paddingModeField(item, name) {
-    const label = document.createElement('label');
-    label.className = 'layer-field';
-    const select = document.createElement('select');
-    select.dataset.field = 'padding_mode';
-    select.setAttribute('aria-label', name(t('train.field.padding_mode')));
-    for (const mode of this.paddingModes) {
-      const option = document.createElement('option');
-      option.value = mode;
-      option.textContent = mode;
-      select.append(option);
-    }
-    select.value = item.padding_mode ?? 'zeros';
-    select.addEventListener('change', () => { item.padding_mode = select.value; this.changed(); });
-    const span = document.createElement('span');
-    span.textContent = t('train.field.padding_mode');
-    span.setAttribute('aria-hidden', 'true');
-    label.append(span, select);
-    return label;
-  }
-
-  /** A setting that is one of a few names (GELU's approximate: none, tanh), each option explained. */
-  choiceField(item, name, field, choices) {
-    const label = document.createElement('label');
-    label.className = 'layer-field';
+  /** A setting that is one of a few names, as a menu: GELU's approximate (each option explained, the
+   *  `train.choice.*` texts) or a conv's padding mode (PyTorch's names as they are). */
+  choiceField(item, name, field, choices, label = (choice) => t(`train.choice.${field}.${choice}`)) {
+    const wrapper = document.createElement('label');
+    wrapper.className = 'layer-field';
     const select = document.createElement('select');
     select.dataset.field = field;
     select.setAttribute('aria-label', name(t(`train.field.${field}`)));
     for (const choice of choices) {
       const option = document.createElement('option');
       option.value = choice;
-      option.textContent = t(`train.choice.${field}.${choice}`);
+      option.textContent = label(choice);
       select.append(option);
     }
-    select.value = item[field];
+    select.value = item[field] ?? choices[0];
     select.addEventListener('change', () => { item[field] = select.value; this.changed(); });
     const span = document.createElement('span');
     span.textContent = t(`train.field.${field}`);
     span.setAttribute('aria-hidden', 'true');
-    label.append(span, select);
-    return label;
+    wrapper.append(span, select);
+    return wrapper;
   }
 
   activationField(item, name) {
